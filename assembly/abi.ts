@@ -1,0 +1,52 @@
+// The ABI shared with the C and TypeScript hosts. Bump ABI_VERSION on any
+// change here; both hosts refuse a core whose version they do not know.
+
+export const ABI_VERSION: i32 = 1;
+
+// Buffers live in static data so a call never allocates and memory never grows.
+export const INPUT_CAP: i32 = 65536;
+export const OUTPUT_CAP: i32 = 524288;
+export const MSG_CAP: i32 = 4096;
+
+// Phases: what the host is about to do.
+export const enum Phase {
+  CHECK = 0,   // validate the options only (every context, at load)
+  PROLOG = 1,  // job prolog, root, host namespace: make the directories
+  STEP = 2,    // slurmstepd init_post_opt: directories, namespace, binds
+  EPILOG = 3,  // job epilog, root, host namespace: remove the directories
+}
+
+// One plan record: REC_WORDS little-endian i32 words. Strings are stored in
+// the output after the records, each followed by a NUL the hosts may rely on
+// once they have checked (offset, length) against the memory size.
+export const REC_WORDS: i32 = 12;
+export const REC_SIZE: i32 = REC_WORDS * 4;
+export const W_OP: i32 = 0;
+export const W_FLAGS: i32 = 1;
+export const W_SLOT: i32 = 2;   // slot the op fills (or the bind source)
+export const W_ARG: i32 = 3;    // parent slot, or the bind target slot
+export const W_MODE: i32 = 4;
+export const W_UID: i32 = 5;
+export const W_GID: i32 = 6;
+export const W_STR: i32 = 7;    // the op's argument: a name relative to W_ARG, or a path
+export const W_LEN: i32 = 8;
+export const W_PATH: i32 = 9;   // the full path the op touches, for messages and checks
+export const W_PATHLEN: i32 = 10;
+export const W_RESERVED: i32 = 11;
+export const MAX_SLOTS: i32 = 128;
+
+export const enum Op {
+  OPEN_TRUSTED = 1, // walk an admin path without symlinks; last part may be created root 0711
+  MKDIR_AT = 2,     // make or verify <parent slot>/<name>, owned by uid:gid, mode
+  UNSHARE = 3,      // unshare(CLONE_NEWNS)
+  MAKE_SLAVE = 4,   // mount(NULL, "/", NULL, MS_SLAVE|MS_REC, NULL)
+  OPEN_PRIVATE = 5, // walk a private directory without symlinks; must be a dir owned by uid
+  OPEN_TARGET = 6,  // walk a mount point without symlinks; must be a directory
+  BIND = 7,         // bind slot onto target slot, nosuid,nodev, verify
+  REMOVE_AT = 8,    // remove <parent slot>/<name> and all below it, on one filesystem
+}
+
+// Flags on a record.
+export const F_CREATE: i32 = 1;  // OPEN_TRUSTED: create the last component if missing
+export const F_ASIDE: i32 = 2;   // MKDIR_AT: an entry that is not ours is renamed aside, not trusted
+export const F_WIPE: i32 = 4;    // MKDIR_AT: an existing directory of ours is emptied (new job run)

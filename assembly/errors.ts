@@ -1,0 +1,82 @@
+// Errors are values: a status code returned negated, and a message in MSG that
+// names the option or path. The hosts read both; nothing here can trap.
+import { MSG_CAP } from "./abi";
+import { MSG, NAME } from "./memory";
+import { writeDecimal } from "./text";
+
+export const enum Err {
+  OK = 0,
+  UNKNOWN_OPTION = 1,
+  EMPTY_VALUE = 2,
+  NOT_ABSOLUTE = 3,
+  BAD_PATH = 4,
+  BAD_CHAR = 5,
+  TOO_LONG = 6,
+  TOO_MANY = 7,
+  COLLISION = 8,
+  DUPLICATE = 9,
+  NESTED = 10,
+  NO_MOUNTS = 11,
+  BAD_VALUE = 12,
+  BAD_INPUT = 13,
+  PLAN_TOO_LARGE = 14,
+  HOST = 15,
+  BAD_PHASE = 16,
+}
+
+// Indexed by Err; the hosts expose these as the error's `code`.
+const NAMES: StaticArray<string> = [
+  "OK", "UNKNOWN_OPTION", "EMPTY_VALUE", "NOT_ABSOLUTE", "BAD_PATH", "BAD_CHAR",
+  "TOO_LONG", "TOO_MANY", "COLLISION", "DUPLICATE", "NESTED", "NO_MOUNTS",
+  "BAD_VALUE", "BAD_INPUT", "PLAN_TOO_LARGE", "HOST", "BAD_PHASE",
+];
+
+let msgLen: i32 = 0;
+
+export function messageLength(): i32 { return msgLen; }
+
+export function clearMessage(): void { msgLen = 0; }
+
+function putByte(c: i32): void {
+  store<u8>(MSG + <usize>msgLen, <u8>c);
+  msgLen++;
+}
+
+export function say(lit: string): void {
+  const n = lit.length;
+  for (let i = 0; i < n && msgLen < MSG_CAP; i++) putByte(lit.charCodeAt(i));
+}
+
+// Copies user-supplied bytes, escaping control characters so a log line stays
+// one line and shows what was really given.
+export function sayBytes(ptr: usize, len: i32): void {
+  for (let i = 0; i < len && msgLen + 4 <= MSG_CAP; i++) {
+    const c = load<u8>(ptr + <usize>i);
+    if (c < 0x20 || c == 0x7f) {
+      const hex = "0123456789abcdef";
+      putByte(0x5c);
+      putByte(0x78);
+      putByte(hex.charCodeAt(c >> 4));
+      putByte(hex.charCodeAt(c & 15));
+    } else {
+      putByte(c);
+    }
+  }
+}
+
+export function sayNumber(v: u32): void {
+  if (msgLen + 10 > MSG_CAP) return;
+  msgLen += writeDecimal(MSG + <usize>msgLen, v);
+}
+
+// Writes the name of a code into NAME; returns its length.
+export function writeName(code: i32): i32 {
+  const name = code >= 0 && code < NAMES.length ? NAMES[code] : "UNKNOWN";
+  const n = name.length;
+  for (let i = 0; i < n; i++) store<u8>(NAME + <usize>i, <u8>name.charCodeAt(i));
+  return n;
+}
+
+export function fail(code: Err): i32 {
+  return -(<i32>code);
+}

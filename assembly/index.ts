@@ -1,0 +1,42 @@
+// Exports only: numbers in, numbers out. See abi.ts for the layout.
+import { ABI_VERSION, INPUT_CAP } from "./abi";
+import { INPUT, OUTPUT, MSG, NAME } from "./memory";
+import { clearMessage, messageLength, writeName } from "./errors";
+import { parse } from "./options";
+import { build } from "./plan";
+import { execute, failedOp, failedHostErrno } from "./run";
+
+export function abi_version(): i32 { return ABI_VERSION; }
+export function input_ptr(): usize { return INPUT; }
+export function input_cap(): i32 { return INPUT_CAP; }
+export function output_ptr(): usize { return OUTPUT; }
+export function message_ptr(): usize { return MSG; }
+export function message_len(): i32 { return messageLength(); }
+export function failed_op(): i32 { return failedOp(); }
+export function failed_errno(): i32 { return failedHostErrno(); }
+
+// Writes the name of an error code (as returned negated) at name_ptr().
+export function error_name(code: i32): i32 { return writeName(code); }
+export function name_ptr(): usize { return NAME; }
+
+// Validates the options in INPUT[0, argLen) (NUL-terminated strings) and
+// writes the plan for a phase; returns the record count or a negative Err.
+export function plan(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32): i32 {
+  clearMessage();
+  const r = parse(argLen);
+  if (r < 0) return r;
+  return build(phase, jobid, restart, uid, gid);
+}
+
+// plan(), then carries it out through the host imports; 0 or a negative Err.
+export function run(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32): i32 {
+  const n = plan(phase, argLen, jobid, restart, uid, gid);
+  if (n < 0) return n;
+  return execute(phase, n);
+}
+
+// No input reaches an abort: there is no throw or assert on input. Should one
+// be reached anyway, trapping is the fail-closed answer the hosts expect.
+function onAbort(message: usize, fileName: usize, line: u32, column: u32): void {
+  unreachable();
+}

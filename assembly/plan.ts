@@ -1,0 +1,197 @@
+// The ordered plan for one phase: a flat list of records in OUTPUT followed by
+// their strings. The hosts execute it in order and never re-derive it.
+import {
+  OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, F_CREATE, F_ASIDE, F_WIPE,
+} from "./abi";
+import { OUTPUT } from "./memory";
+import { Err, fail, say } from "./errors";
+import { lastSlash, writeDecimal, decimalLength } from "./text";
+import { writeMountName } from "./naming";
+import {
+  groupCount, mountCount, cleanup, basePtr, baseLen, mountPtr, mountLen, mountGroup,
+  MAX_GROUPS, MAX_MOUNTS,
+} from "./options";
+
+export const MAX_RECORDS: i32 = 256;
+const STRINGS: usize = OUTPUT + <usize>(MAX_RECORDS * REC_SIZE);
+const END: usize = OUTPUT + <usize>OUTPUT_CAP;
+
+const PRIVATE_MODE: i32 = 0o700;
+
+let count: i32 = 0;
+let slots: i32 = 0;
+let cursor: usize = 0;
+let overflow: bool = false;
+
+// Per-group and per-mount results of the directory part of the plan.
+const jobSlot = new StaticArray<i32>(MAX_GROUPS);
+const jobPath = new StaticArray<usize>(MAX_GROUPS);
+const jobPathLen = new StaticArray<i32>(MAX_GROUPS);
+const privPath = new StaticArray<usize>(MAX_MOUNTS);
+const privPathLen = new StaticArray<i32>(MAX_MOUNTS);
+const privSlot = new StaticArray<i32>(MAX_MOUNTS);
+const targetSlot = new StaticArray<i32>(MAX_MOUNTS);
+const targetStr = new StaticArray<usize>(MAX_MOUNTS);
+
+export function recordCount(): i32 { return count; }
+
+function room(n: i32): bool {
+  if (overflow || cursor + <usize>n + 1 > END) { overflow = true; return false; }
+  return true;
+}
+
+function put(src: usize, n: i32): void {
+  if (!room(n)) return;
+  memory.copy(cursor, src, <usize>n);
+  cursor += <usize>n;
+}
+
+function putByte(c: u8): void {
+  if (!room(1)) return;
+  store<u8>(cursor++, c);
+}
+
+function putDecimal(v: u32): void {
+  if (!room(decimalLength(v))) return;
+  cursor += <usize>writeDecimal(cursor, v);
+}
+
+// Ends the string begun at start with a NUL; returns its length.
+function finish(start: usize): i32 {
+  if (!room(0)) return 0;
+  store<u8>(cursor++, 0);
+  return <i32>(cursor - start - 1);
+}
+
+function emit(op: Op, flags: i32, slot: i32, arg: i32, mode: i32, uid: u32, gid: u32,
+              str: usize, len: i32, path: usize, pathLen: i32): void {
+  if (count == MAX_RECORDS) { overflow = true; return; }
+  const r = OUTPUT + <usize>(count * REC_SIZE);
+  store<i32>(r + (W_OP << 2), <i32>op);
+  store<i32>(r + (W_FLAGS << 2), flags);
+  store<i32>(r + (W_SLOT << 2), slot);
+  store<i32>(r + (W_ARG << 2), arg);
+  store<i32>(r + (W_MODE << 2), mode);
+  store<u32>(r + (W_UID << 2), uid);
+  store<u32>(r + (W_GID << 2), gid);
+  store<i32>(r + (W_STR << 2), <i32>str);
+  store<i32>(r + (W_LEN << 2), len);
+  store<i32>(r + (W_PATH << 2), <i32>path);
+  store<i32>(r + (W_PATHLEN << 2), pathLen);
+  store<i32>(r + (W_RESERVED << 2), 0);
+  count++;
+}
+
+// Opens (creating it root 0711 when asked) the directory that holds a base's
+// job directories; returns its slot.
+function planParent(g: i32, flags: i32): i32 {
+  const b = unchecked(basePtr[g]);
+  const cut = lastSlash(b, unchecked(baseLen[g]));
+  const start = cursor;
+  if (cut == 0) putByte(0x2f); else put(b, cut);
+  const len = finish(start);
+  const slot = slots++;
+  emit(Op.OPEN_TRUSTED, flags, slot, -1, 0o711, 0, 0, start, len, start, len);
+  return slot;
+}
+
+// Writes "<base>.<jobid>.<restart>"; returns (via globals) its path and the
+// offset of the name within it.
+let nameAt: usize = 0;
+function putJobPath(g: i32, jobid: u32, restart: u32): usize {
+  const b = unchecked(basePtr[g]);
+  const n = unchecked(baseLen[g]);
+  const start = cursor;
+  put(b, n);
+  putByte(0x2e); putDecimal(jobid);
+  putByte(0x2e); putDecimal(restart);
+  nameAt = start + <usize>(lastSlash(b, n) + 1);
+  return start;
+}
+
+function planDirectories(phase: Phase, jobid: u32, restart: u32, uid: u32, gid: u32): void {
+  const jobFlags = phase == Phase.PROLOG ? F_ASIDE | F_WIPE : F_ASIDE;
+  for (let g = 0; g < groupCount; g++) {
+    const parent = planParent(g, F_CREATE);
+    const path = putJobPath(g, jobid, restart);
+    const pathLen = finish(path);
+    const slot = slots++;
+    emit(Op.MKDIR_AT, jobFlags, slot, parent, PRIVATE_MODE, uid, gid,
+         nameAt, <i32>(path + <usize>pathLen - nameAt), path, pathLen);
+    unchecked(jobSlot[g] = slot);
+    unchecked(jobPath[g] = path);
+    unchecked(jobPathLen[g] = pathLen);
+  }
+  for (let m = 0; m < mountCount; m++) {
+    const g = unchecked(mountGroup[m]);
+    const start = cursor;
+    put(unchecked(jobPath[g]), unchecked(jobPathLen[g]));
+    putByte(0x2f);
+    const name = cursor;
+    if (room(unchecked(mountLen[m]))) cursor += <usize>writeMountName(cursor, unchecked(mountPtr[m]), unchecked(mountLen[m]));
+    const len = finish(start);
+    emit(Op.MKDIR_AT, 0, slots++, unchecked(jobSlot[g]), PRIVATE_MODE, uid, gid,
+         name, <i32>(start + <usize>len - name), start, len);
+    unchecked(privPath[m] = start);
+    unchecked(privPathLen[m] = len);
+  }
+}
+
+function planNamespace(uid: u32): void {
+  emit(Op.UNSHARE, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
+  emit(Op.MAKE_SLAVE, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
+  // Every source and target is opened in the new namespace before the first
+  // bind: after /tmp is covered, /tmp/<base>... is no longer reachable by path.
+  for (let m = 0; m < mountCount; m++) {
+    const p = unchecked(privPath[m]), pl = unchecked(privPathLen[m]);
+    const s = slots++;
+    emit(Op.OPEN_PRIVATE, 0, s, -1, PRIVATE_MODE, uid, 0, p, pl, p, pl);
+    unchecked(privSlot[m] = s);
+    const start = cursor;
+    put(unchecked(mountPtr[m]), unchecked(mountLen[m]));
+    const len = finish(start);
+    const t = slots++;
+    emit(Op.OPEN_TARGET, 0, t, -1, 0, 0, 0, start, len, start, len);
+    unchecked(targetSlot[m] = t);
+    unchecked(targetStr[m] = start);
+  }
+  for (let m = 0; m < mountCount; m++) {
+    const t = unchecked(targetStr[m]);
+    emit(Op.BIND, 0, unchecked(privSlot[m]), unchecked(targetSlot[m]), 0, uid, 0,
+         t, unchecked(mountLen[m]), unchecked(privPath[m]), unchecked(privPathLen[m]));
+  }
+}
+
+function planRemoval(jobid: u32, restart: u32, uid: u32, gid: u32): void {
+  if (!cleanup) return;
+  for (let g = 0; g < groupCount; g++) {
+    const parent = planParent(g, 0);
+    const path = putJobPath(g, jobid, restart);
+    const pathLen = finish(path);
+    emit(Op.REMOVE_AT, 0, -1, parent, 0, uid, gid,
+         nameAt, <i32>(path + <usize>pathLen - nameAt), path, pathLen);
+  }
+}
+
+// Builds the plan for a parsed configuration; returns the record count.
+export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32): i32 {
+  count = 0;
+  slots = 0;
+  cursor = STRINGS;
+  overflow = false;
+  if (phase == Phase.CHECK) return 0;
+  if (phase == Phase.PROLOG) {
+    planDirectories(Phase.PROLOG, jobid, restart, uid, gid);
+  } else if (phase == Phase.STEP) {
+    planDirectories(Phase.STEP, jobid, restart, uid, gid);
+    planNamespace(uid);
+  } else if (phase == Phase.EPILOG) {
+    planRemoval(jobid, restart, uid, gid);
+  } else {
+    say("unknown phase "); 
+    return fail(Err.BAD_PHASE);
+  }
+  if (overflow) { say("plan does not fit the output buffer"); return fail(Err.PLAN_TOO_LARGE); }
+  return count;
+}

@@ -1,0 +1,79 @@
+// Carries a plan out through the host imports, in order. Setting up stops at
+// the first failure (a job must never run with a half-private /tmp); removal
+// goes on past failures and reports the first.
+import {
+  OUTPUT, 
+} from "./memory";
+import {
+  REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID, W_STR, W_LEN, W_PATH,
+  W_PATHLEN, Op, Phase,
+} from "./abi";
+import { Err, fail, say, sayBytes } from "./errors";
+import * as host from "./host";
+
+let failedIndex: i32 = -1;
+let failedErrno: i32 = 0;
+
+export function failedOp(): i32 { return failedIndex; }
+export function failedHostErrno(): i32 { return failedErrno; }
+
+@inline function word(r: usize, w: i32): i32 { return load<i32>(r + (<usize>w << 2)); }
+
+function call(r: usize): i32 {
+  const op = word(r, W_OP);
+  const str = <usize>word(r, W_STR), len = word(r, W_LEN);
+  const path = <usize>word(r, W_PATH), pathLen = word(r, W_PATHLEN);
+  switch (op) {
+    case Op.OPEN_TRUSTED:
+      return host.open_trusted(word(r, W_SLOT), str, len, word(r, W_MODE), word(r, W_FLAGS));
+    case Op.MKDIR_AT:
+      return host.mkdir_at(word(r, W_ARG), word(r, W_SLOT), str, len, path, pathLen,
+                           word(r, W_MODE), <u32>word(r, W_UID), <u32>word(r, W_GID), word(r, W_FLAGS));
+    case Op.UNSHARE: return host.unshare_mount_ns();
+    case Op.MAKE_SLAVE: return host.make_slave();
+    case Op.OPEN_PRIVATE: return host.open_private(word(r, W_SLOT), str, len, <u32>word(r, W_UID));
+    case Op.OPEN_TARGET: return host.open_target(word(r, W_SLOT), str, len);
+    case Op.BIND:
+      return host.bind(word(r, W_SLOT), word(r, W_ARG), str, len, path, pathLen);
+    case Op.REMOVE_AT:
+      return host.remove_at(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID), word(r, W_FLAGS));
+  }
+  return -22; // EINVAL: cannot happen for a plan built by build()
+}
+
+// What the failed step was, for the host to complete with its reason.
+function describe(r: usize): void {
+  const op = word(r, W_OP);
+  switch (op) {
+    case Op.OPEN_TRUSTED: say("open directory \""); break;
+    case Op.MKDIR_AT: say("make directory \""); break;
+    case Op.UNSHARE: say("unshare(CLONE_NEWNS)"); return;
+    case Op.MAKE_SLAVE: say("make \"/\" a recursive slave mount"); return;
+    case Op.OPEN_PRIVATE: say("open private directory \""); break;
+    case Op.OPEN_TARGET: say("open mount point \""); break;
+    case Op.BIND:
+      say("bind \""); sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN)); say("\" on \"");
+      sayBytes(<usize>word(r, W_STR), word(r, W_LEN)); say("\"");
+      return;
+    case Op.REMOVE_AT: say("remove \""); break;
+    default: say("unknown operation"); return;
+  }
+  sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN));
+  say("\"");
+}
+
+export function execute(phase: i32, n: i32): i32 {
+  failedIndex = -1;
+  failedErrno = 0;
+  const keepGoing = phase == Phase.EPILOG;
+  for (let i = 0; i < n; i++) {
+    const r = OUTPUT + <usize>(i * REC_SIZE);
+    const rc = call(r);
+    if (rc >= 0 || failedIndex >= 0) continue;
+    failedIndex = i;
+    failedErrno = -rc;
+    describe(r);
+    if (!keepGoing) break;
+  }
+  return failedIndex >= 0 ? fail(Err.HOST) : Err.OK;
+}

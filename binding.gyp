@@ -1,0 +1,16 @@
+{
+  "targets": [{
+    "target_name": "ptd_addon",
+    "sources": [
+      "native/addon.cc", "native/core.c", "native/imports.c", "native/ops.c",
+      "native/fsops.c", "native/remove.c", "dist/gen/core_wasm.c",
+      "/usr/src/wasm2c/wasm-rt-impl.c"
+    ],
+    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")",
+                     "native", "dist/gen", "/usr/src/wasm2c"],
+    "defines": ["WASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+    "cflags_c": ["-std=gnu11", "-w"],
+    "cflags_cc": ["-std=c++17", "-fexceptions"],
+    "cflags_cc!": ["-fno-exceptions"]
+  }]
+}

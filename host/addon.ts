@@ -1,0 +1,58 @@
+// Loads the node-addon-api addon: the plugin's own C (core, ops, fsops,
+// remove) callable from Node. One error lists every path tried.
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+import { ABI_VERSION } from "./abi.js";
+
+export interface RemoveStats {
+  bytes: number;
+  files: number;
+  dirs: number;
+  skipped: number;
+}
+
+export interface CoreRunResult {
+  ok: boolean;
+  code: string;
+  message: string;
+  notice: string;
+  removed: RemoveStats;
+  trace: string;
+}
+
+export interface Addon {
+  abiVersion: number;
+  coreRun(phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number, dryRun: boolean, forceTrap?: boolean): CoreRunResult;
+  opsReset(): void;
+  opsDetail(): { text: string; notice: string; removed: RemoveStats };
+  open_trusted(slot: number, path: string, mode: number, flags: number): number;
+  mkdir_at(parent: number, slot: number, name: string, path: string, mode: number, uid: number, gid: number, flags: number): number;
+  unshare_mount_ns(): number;
+  make_slave(): number;
+  open_private(slot: number, path: string, uid: number): number;
+  open_target(slot: number, path: string): number;
+  bind(source: number, target: number, targetPath: string, sourcePath: string): number;
+  remove_at(parent: number, name: string, path: string, uid: number, flags: number): number;
+  removeTree(parent: string, name: string, uid: number, hook?: (name: string) => void): RemoveStats & { errno: number; detail: string };
+}
+
+const CANDIDATES = ["../../../build/Release/ptd_addon.node", "../../../build/Debug/ptd_addon.node"];
+
+let loaded: Addon | undefined;
+
+export function loadAddon(): Addon {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const rel of CANDIDATES) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    tried.push(path);
+    if (!existsSync(path)) continue;
+    const a = require(path) as Addon;
+    if (a.abiVersion !== ABI_VERSION) throw new Error(`addon ${path}: ABI ${a.abiVersion}, host expects ${ABI_VERSION}`);
+    loaded = a;
+    return a;
+  }
+  throw new Error(`private-tmpdir addon not found (run npm run build); tried:\n  ${tried.join("\n  ")}`);
+}

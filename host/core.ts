@@ -1,0 +1,175 @@
+// Loads the same core.wasm the plugin embeds and drives it through its
+// integer ABI: arguments in as NUL-terminated UTF-8, plan records out.
+import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { ABI_VERSION, OP_NAMES, Phase, type PhaseName, REC_WORDS } from "./abi.js";
+import { CoreError } from "./errors.js";
+
+export interface Job {
+  jobid: number;
+  restart: number;
+  uid: number;
+  gid: number;
+}
+
+export interface PlanStep {
+  op: string;
+  flags: number;
+  slot: number;
+  arg: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  str: string;
+  path: string;
+}
+
+/** The imports the core calls; each returns 0 or a negative errno. */
+export interface HostImports {
+  open_trusted(slot: number, path: string, mode: number, flags: number): number;
+  mkdir_at(parent: number, slot: number, name: string, path: string, mode: number, uid: number, gid: number, flags: number): number;
+  unshare_mount_ns(): number;
+  make_slave(): number;
+  open_private(slot: number, path: string, uid: number): number;
+  open_target(slot: number, path: string): number;
+  bind(source: number, target: number, targetPath: string, sourcePath: string): number;
+  remove_at(parent: number, name: string, path: string, uid: number, flags: number): number;
+}
+
+export interface RunFailure {
+  code: string;
+  message: string;
+  errno: number;
+  failedOp: number;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  abi_version(): number;
+  input_ptr(): number;
+  input_cap(): number;
+  output_ptr(): number;
+  message_ptr(): number;
+  message_len(): number;
+  failed_op(): number;
+  failed_errno(): number;
+  error_name(code: number): number;
+  name_ptr(): number;
+  plan(phase: number, argLen: number, jobid: number, restart: number, uid: number, gid: number): number;
+  run(phase: number, argLen: number, jobid: number, restart: number, uid: number, gid: number): number;
+}
+
+export const WASM_PATH = fileURLToPath(new URL("../../core.wasm", import.meta.url));
+
+let cachedModule: WebAssembly.Module | undefined;
+let cachedBytes: Buffer | undefined;
+
+function wasmBytes(): Buffer {
+  cachedBytes ??= readFileSync(WASM_PATH);
+  return cachedBytes;
+}
+
+/** sha256 of the core, as the plugin logs it at load. */
+export function coreSha256(): string {
+  return createHash("sha256").update(wasmBytes()).digest("hex");
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
+export class Core {
+  private readonly x: Exports;
+  private imports: HostImports | undefined;
+
+  constructor() {
+    cachedModule ??= new WebAssembly.Module(new Uint8Array(wasmBytes()));
+    const str = (ptr: number, len: number): string => this.read(ptr, len);
+    const use = (): HostImports => {
+      if (!this.imports) throw new Error("core called an import outside run()");
+      return this.imports;
+    };
+    const env = {
+      open_trusted: (slot: number, p: number, l: number, mode: number, flags: number) =>
+        use().open_trusted(slot, str(p, l), mode, flags),
+      mkdir_at: (parent: number, slot: number, n: number, nl: number, p: number, pl: number, mode: number, uid: number, gid: number, flags: number) =>
+        use().mkdir_at(parent, slot, str(n, nl), str(p, pl), mode, uid >>> 0, gid >>> 0, flags),
+      unshare_mount_ns: () => use().unshare_mount_ns(),
+      make_slave: () => use().make_slave(),
+      open_private: (slot: number, p: number, l: number, uid: number) => use().open_private(slot, str(p, l), uid >>> 0),
+      open_target: (slot: number, p: number, l: number) => use().open_target(slot, str(p, l)),
+      bind: (s: number, t: number, tp: number, tl: number, sp: number, sl: number) =>
+        use().bind(s, t, str(tp, tl), str(sp, sl)),
+      remove_at: (parent: number, n: number, nl: number, p: number, pl: number, uid: number, flags: number) =>
+        use().remove_at(parent, str(n, nl), str(p, pl), uid >>> 0, flags),
+    };
+    const instance = new WebAssembly.Instance(cachedModule, { env });
+    this.x = instance.exports as unknown as Exports;
+    const v = this.x.abi_version();
+    if (v !== ABI_VERSION) throw new CoreError("ABI_MISMATCH", `core ABI version ${v}, host expects ${ABI_VERSION}`);
+  }
+
+  private read(ptr: number, len: number): string {
+    const mem = new Uint8Array(this.x.memory.buffer);
+    if (ptr < 0 || len < 0 || ptr + len > mem.length) throw new Error("core string out of bounds");
+    return utf8.decode(mem.subarray(ptr, ptr + len));
+  }
+
+  private putArgs(args: readonly string[]): number {
+    const enc = new TextEncoder();
+    const bytes: number[] = [];
+    for (const a of args) {
+      bytes.push(...enc.encode(a), 0);
+    }
+    if (bytes.length > this.x.input_cap()) throw new CoreError("BAD_INPUT", "options too long for the core's input buffer");
+    new Uint8Array(this.x.memory.buffer).set(bytes, this.x.input_ptr());
+    return bytes.length;
+  }
+
+  private errorOf(rc: number): CoreError {
+    const code = this.read(this.x.name_ptr(), this.x.error_name(-rc));
+    return new CoreError(code, this.read(this.x.message_ptr(), this.x.message_len()));
+  }
+
+  /** The plan for a phase, or a CoreError naming the option at fault. */
+  plan(phase: PhaseName, args: readonly string[], job: Job): PlanStep[] {
+    const len = this.putArgs(args);
+    const n = this.x.plan(Phase[phase], len, job.jobid, job.restart, job.uid, job.gid);
+    if (n < 0) throw this.errorOf(n);
+    const words = new Int32Array(this.x.memory.buffer, this.x.output_ptr(), n * REC_WORDS);
+    const steps: PlanStep[] = [];
+    for (let i = 0; i < n; i++) {
+      const w = (k: number): number => words[i * REC_WORDS + k] ?? 0;
+      steps.push({
+        op: OP_NAMES[w(0)] ?? `op${w(0)}`,
+        flags: w(1),
+        slot: w(2),
+        arg: w(3),
+        mode: w(4),
+        uid: w(5) >>> 0,
+        gid: w(6) >>> 0,
+        str: this.read(w(7), w(8)),
+        path: this.read(w(9), w(10)),
+      });
+    }
+    return steps;
+  }
+
+  /** Validates options only. */
+  check(args: readonly string[]): void {
+    this.plan("CHECK", args, { jobid: 0, restart: 0, uid: 0, gid: 0 });
+  }
+
+  /** Plans and carries out a phase through imports; undefined on success. */
+  run(phase: PhaseName, args: readonly string[], job: Job, imports: HostImports): RunFailure | undefined {
+    const len = this.putArgs(args);
+    this.imports = imports;
+    try {
+      const rc = this.x.run(Phase[phase], len, job.jobid, job.restart, job.uid, job.gid);
+      if (rc >= 0) return undefined;
+      const e = this.errorOf(rc);
+      return { code: e.code, message: e.message, errno: this.x.failed_errno(), failedOp: this.x.failed_op() };
+    } finally {
+      this.imports = undefined;
+    }
+  }
+}

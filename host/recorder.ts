@@ -1,0 +1,33 @@
+// Imports that record each call instead of acting: the Node side of the
+// "same plan in C and in Node" check. The line format matches native/ops.c.
+import type { HostImports } from "./core.js";
+
+const oct = (n: number): string => n.toString(8);
+
+export class Recorder implements HostImports {
+  readonly lines: string[] = [];
+  private add(...f: (string | number)[]): number {
+    this.lines.push(f.join("\t"));
+    return 0;
+  }
+  open_trusted(slot: number, path: string, mode: number, flags: number): number {
+    return this.add("open_trusted", slot, path, oct(mode), flags);
+  }
+  mkdir_at(parent: number, slot: number, name: string, path: string, mode: number, uid: number, gid: number, flags: number): number {
+    return this.add("mkdir_at", parent, slot, name, path, oct(mode), uid, gid, flags);
+  }
+  unshare_mount_ns(): number { return this.add("unshare_mount_ns"); }
+  make_slave(): number { return this.add("make_slave"); }
+  open_private(slot: number, path: string, uid: number): number { return this.add("open_private", slot, path, uid); }
+  open_target(slot: number, path: string): number { return this.add("open_target", slot, path); }
+  bind(source: number, target: number, targetPath: string, sourcePath: string): number {
+    return this.add("bind", source, target, targetPath, sourcePath);
+  }
+  remove_at(parent: number, name: string, path: string, uid: number, flags: number): number {
+    return this.add("remove_at", parent, name, path, uid, flags);
+  }
+  /** As native/ops.c writes it: one line per call, each ending in "\n". */
+  text(): string {
+    return this.lines.map((l) => l + "\n").join("");
+  }
+}

@@ -1,0 +1,191 @@
+// Node addon: a thin argument-checking layer over the same C the plugin
+// links (core.c, ops.c, fsops.c, remove.c), so mocha exercises the real C.
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "core.h"
+#include "ops.h"
+#include "remove.h"
+}
+
+namespace {
+
+ptd_ops g_ops;  // slots for the Node host's real imports
+bool g_ops_ready = false;
+
+std::vector<std::string> StringArray(const Napi::Value &v) {
+  std::vector<std::string> out;
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), "args must be an array of strings");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsString()) throw Napi::TypeError::New(v.Env(), "args must be an array of strings");
+    out.push_back(e.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+uint32_t U32(const Napi::CallbackInfo &info, size_t i, const char *what) {
+  if (i >= info.Length() || !info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  return info[i].As<Napi::Number>().Uint32Value();
+}
+
+int32_t I32(const Napi::CallbackInfo &info, size_t i, const char *what) {
+  if (i >= info.Length() || !info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+std::string Str(const Napi::CallbackInfo &info, size_t i, const char *what) {
+  if (i >= info.Length() || !info[i].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+Napi::Object Stats(Napi::Env env, const ptd_remove_stats &s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bytes", Napi::Number::New(env, (double)s.bytes));
+  o.Set("files", Napi::Number::New(env, (double)s.files));
+  o.Set("dirs", Napi::Number::New(env, (double)s.dirs));
+  o.Set("skipped", Napi::Number::New(env, (double)s.skipped));
+  return o;
+}
+
+// coreRun(phase, args, jobid, restart, uid, gid, dryRun, forceTrap)
+Napi::Value CoreRun(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint32_t phase = U32(info, 0, "phase");
+  std::vector<std::string> args = StringArray(info[1]);
+  ptd_job job = {U32(info, 2, "jobid"), U32(info, 3, "restart"), U32(info, 4, "uid"), U32(info, 5, "gid")};
+  bool dry = info.Length() > 6 && info[6].ToBoolean();
+  bool trap = info.Length() > 7 && info[7].ToBoolean();
+  std::vector<char *> argv;
+  for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
+  ptd_result res;
+  ptd_core_test_trap = trap;
+  int r = ptd_core_run((ptd_phase)phase, (int)argv.size(), argv.data(), &job, dry, &res);
+  ptd_core_test_trap = false;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ok", Napi::Boolean::New(env, r == 0));
+  o.Set("code", Napi::String::New(env, r == 0 ? "OK" : res.code));
+  o.Set("message", Napi::String::New(env, res.message));
+  o.Set("notice", Napi::String::New(env, res.notice));
+  o.Set("removed", Stats(env, res.removed));
+  o.Set("trace", Napi::String::New(env, res.trace ? res.trace : ""));
+  free(res.trace);
+  return o;
+}
+
+// The Node host's real imports: one call per plan operation, on g_ops.
+Napi::Value OpsReset(const Napi::CallbackInfo &info) {
+  if (g_ops_ready) ptd_ops_done(&g_ops);
+  ptd_ops_init(&g_ops, false);
+  g_ops_ready = true;
+  return info.Env().Undefined();
+}
+
+ptd_ops *Ops(Napi::Env env) {
+  if (!g_ops_ready) throw Napi::Error::New(env, "opsReset() first");
+  g_ops.detail.text[0] = '\0';
+  return &g_ops;
+}
+
+Napi::Value OpsDetail(const Napi::CallbackInfo &info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("text", Napi::String::New(info.Env(), g_ops_ready ? g_ops.detail.text : ""));
+  o.Set("notice", Napi::String::New(info.Env(), g_ops_ready ? g_ops.detail.notice : ""));
+  o.Set("removed", Stats(info.Env(), g_ops.removed));
+  return o;
+}
+
+#define NUM(x) Napi::Number::New(info.Env(), (x))
+
+Napi::Value OpenTrusted(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_open_trusted(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str(),
+                                  U32(info, 2, "mode"), I32(info, 3, "flags")));
+}
+Napi::Value MkdirAt(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_mkdir_at(Ops(info.Env()), I32(info, 0, "parent"), I32(info, 1, "slot"),
+                              Str(info, 2, "name").c_str(), Str(info, 3, "path").c_str(), U32(info, 4, "mode"),
+                              U32(info, 5, "uid"), U32(info, 6, "gid"), I32(info, 7, "flags")));
+}
+Napi::Value Unshare(const Napi::CallbackInfo &info) { return NUM(ptd_ops_unshare_mount_ns(Ops(info.Env()))); }
+Napi::Value MakeSlave(const Napi::CallbackInfo &info) { return NUM(ptd_ops_make_slave(Ops(info.Env()))); }
+Napi::Value OpenPrivate(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_open_private(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str(),
+                                  U32(info, 2, "uid")));
+}
+Napi::Value OpenTarget(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_open_target(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str()));
+}
+Napi::Value Bind(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_bind(Ops(info.Env()), I32(info, 0, "source"), I32(info, 1, "target"),
+                          Str(info, 2, "targetPath").c_str(), Str(info, 3, "sourcePath").c_str()));
+}
+Napi::Value RemoveAt(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_remove_at(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
+                               Str(info, 2, "path").c_str(), U32(info, 3, "uid"), I32(info, 4, "flags")));
+}
+
+// removeTree(parentDir, name, uid, hook?): hook(name) runs between the
+// check and the open of each subdirectory: the window a race would use.
+Napi::FunctionReference *g_hook = nullptr;
+Napi::Env *g_hook_env = nullptr;
+
+void CallHook(int dirfd, const char *name) {
+  (void)dirfd;
+  if (g_hook) g_hook->Call({Napi::String::New(*g_hook_env, name)});
+}
+
+Napi::Value RemoveTree(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string parent = Str(info, 0, "parent"), name = Str(info, 1, "name");
+  uint32_t uid = U32(info, 2, "uid");
+  int fd;
+  ptd_detail d = {};
+  int r = ptd_walk(parent.c_str(), &fd, &d);
+  if (r < 0) throw Napi::Error::New(env, "open " + parent + ": " + strerror(-r));
+  Napi::FunctionReference ref;
+  if (info.Length() > 3 && info[3].IsFunction()) {
+    ref = Napi::Persistent(info[3].As<Napi::Function>());
+    g_hook = &ref;
+    g_hook_env = &env;
+    ptd_remove_test_hook = CallHook;
+  }
+  ptd_remove_stats s = {};
+  char detail[256] = "";
+  r = ptd_remove_tree(fd, name.c_str(), uid, &s, detail, sizeof(detail));
+  ptd_remove_test_hook = nullptr;
+  g_hook = nullptr;
+  g_hook_env = nullptr;
+  close(fd);
+  Napi::Object o = Stats(env, s);
+  o.Set("errno", Napi::Number::New(env, -r));
+  o.Set("detail", Napi::String::New(env, detail));
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abiVersion", Napi::Number::New(env, PTD_ABI_VERSION));
+  exports.Set("coreRun", Napi::Function::New(env, CoreRun));
+  exports.Set("opsReset", Napi::Function::New(env, OpsReset));
+  exports.Set("opsDetail", Napi::Function::New(env, OpsDetail));
+  exports.Set("open_trusted", Napi::Function::New(env, OpenTrusted));
+  exports.Set("mkdir_at", Napi::Function::New(env, MkdirAt));
+  exports.Set("unshare_mount_ns", Napi::Function::New(env, Unshare));
+  exports.Set("make_slave", Napi::Function::New(env, MakeSlave));
+  exports.Set("open_private", Napi::Function::New(env, OpenPrivate));
+  exports.Set("open_target", Napi::Function::New(env, OpenTarget));
+  exports.Set("bind", Napi::Function::New(env, Bind));
+  exports.Set("remove_at", Napi::Function::New(env, RemoveAt));
+  exports.Set("removeTree", Napi::Function::New(env, RemoveTree));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ptd_addon, Init)

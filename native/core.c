@@ -1,0 +1,158 @@
+/* Runs the embedded core. The wasm2c runtime keeps its trap state in
+ * process globals: one call at a time, never re-entered from an import. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imports.h"
+#include "wasm-rt-impl.h"
+
+struct ptd_core {
+	Z_core_instance_t inst;
+	struct Z_env_instance_t env;
+};
+
+static bool runtime_ready;
+
+static void set_code(struct ptd_result *res, const char *code)
+{
+	snprintf(res->code, sizeof(res->code), "%s", code);
+}
+
+/* Copies len bytes at ptr out of the instance, or "" if out of bounds. */
+static void copy_out(const wasm_rt_memory_t *mem, uint32_t ptr, uint32_t len,
+		     char *dst, size_t size)
+{
+	if ((uint64_t) ptr + len > mem->size) {
+		snprintf(dst, size, "(message out of bounds)");
+		return;
+	}
+	snprintf(dst, size, "%.*s", (int) len, (const char *) mem->data + ptr);
+}
+
+/* Writes argv as NUL-terminated strings into the core's input buffer. */
+static int put_args(struct ptd_core *c, int argc, char *const argv[],
+		    uint32_t *ret_len)
+{
+	const wasm_rt_memory_t *mem = c->env.memory;
+	uint32_t at = Z_coreZ_input_ptr(&c->inst);
+	uint32_t cap = Z_coreZ_input_cap(&c->inst);
+	uint64_t used = 0;
+	int i;
+
+	if ((uint64_t) at + cap > mem->size)
+		return -EFAULT;
+	for (i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+
+		if (used + n > cap)
+			return -E2BIG;
+		memcpy(mem->data + at + used, argv[i], n);
+		used += n;
+	}
+	*ret_len = (uint32_t) used;
+	return 0;
+}
+
+static void explain(struct ptd_core *c, int32_t rc, struct ptd_result *res)
+{
+	const wasm_rt_memory_t *mem = c->env.memory;
+	uint32_t n = Z_coreZ_error_name(&c->inst, (u32) -rc);
+	char what[PTD_MESSAGE_MAX];
+	int e;
+
+	copy_out(mem, Z_coreZ_name_ptr(&c->inst), n, res->code,
+		 sizeof(res->code));
+	copy_out(mem, Z_coreZ_message_ptr(&c->inst),
+		 Z_coreZ_message_len(&c->inst), what, sizeof(what));
+	if (strcmp(res->code, "HOST")) {
+		snprintf(res->message, sizeof(res->message), "%s", what);
+		return;
+	}
+	e = (int) Z_coreZ_failed_errno(&c->inst);
+	if (c->env.ops.detail.text[0])
+		snprintf(res->message, sizeof(res->message), "%s: %s (%s)",
+			 what, c->env.ops.detail.text, strerror(e));
+	else
+		snprintf(res->message, sizeof(res->message), "%s: %s", what,
+			 strerror(e));
+}
+
+int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
+		 const struct ptd_job *job, bool dry_run,
+		 struct ptd_result *res)
+{
+	struct ptd_core *volatile c;
+	volatile int32_t rc = -1;
+	volatile bool instantiated = false;
+	wasm_rt_trap_t trap;
+	uint32_t len = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		set_code(res, "NO_MEMORY");
+		snprintf(res->message, sizeof(res->message), "out of memory");
+		return -1;
+	}
+	ptd_ops_init(&c->env.ops, dry_run);
+	if (!runtime_ready) {
+		wasm_rt_init();
+		Z_core_init_module();
+		runtime_ready = true;
+	}
+
+	trap = wasm_rt_impl_try();
+	if (trap != WASM_RT_TRAP_NONE) {
+		set_code(res, "TRAP");
+		snprintf(res->message, sizeof(res->message),
+			 "the planning core trapped (%s); nothing more was done",
+			 wasm_rt_strerror(trap));
+		rc = -1;
+		goto out;
+	}
+	Z_core_instantiate(&c->inst, &c->env);
+	instantiated = true;
+	c->env.memory = Z_coreZ_memory(&c->inst);
+	if (!c->env.memory->data) {
+		set_code(res, "NO_MEMORY");
+		snprintf(res->message, sizeof(res->message), "out of memory");
+		goto out;
+	}
+	if (Z_coreZ_abi_version(&c->inst) != PTD_ABI_VERSION) {
+		set_code(res, "ABI_MISMATCH");
+		snprintf(res->message, sizeof(res->message),
+			 "core ABI version %u, host expects %d",
+			 Z_coreZ_abi_version(&c->inst), PTD_ABI_VERSION);
+		goto out;
+	}
+	r = put_args(c, argc, argv, &len);
+	if (r < 0) {
+		set_code(res, "BAD_INPUT");
+		snprintf(res->message, sizeof(res->message),
+			 "options too long for the core's input buffer");
+		goto out;
+	}
+	rc = (int32_t) Z_coreZ_run(&c->inst, (u32) phase, len, job->jobid,
+				   job->restart, job->uid, job->gid);
+	if (rc < 0)
+		explain(c, rc, res);
+	else
+		rc = 0;
+out:
+	snprintf(res->notice, sizeof(res->notice), "%s",
+		 c->env.ops.detail.notice);
+	res->removed = c->env.ops.removed;
+	if (dry_run && rc == 0) {
+		res->trace = c->env.ops.trace;
+		c->env.ops.trace = NULL;
+	}
+	ptd_ops_done(&c->env.ops);
+	if (instantiated)
+		Z_core_free(&c->inst);
+	free(c);
+	return rc < 0 ? -1 : 0;
+}

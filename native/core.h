@@ -1,0 +1,37 @@
+/* The embedded planning core (assembly/, translated by wasm2c): one fresh
+ * instance per call, every entry into it guarded, traps fail closed. */
+#ifndef PTD_CORE_H
+#define PTD_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ops.h"
+
+#define PTD_MESSAGE_MAX 1024
+
+struct ptd_job {
+	uint32_t jobid, restart, uid, gid;
+};
+
+struct ptd_result {
+	char code[32];		/* the core's error name, or TRAP / NO_MEMORY */
+	char message[PTD_MESSAGE_MAX];
+	char notice[sizeof(((struct ptd_detail *) 0)->notice)];
+	struct ptd_remove_stats removed;
+	char *trace;		/* dry run only; the caller frees it */
+};
+
+/* Test-only: make the next import call trap, to prove a trap fails closed. */
+extern bool ptd_core_test_trap;
+
+/*
+ * Validates argv (plugstack arguments), plans the phase for job and carries
+ * the plan out (or records it, dry_run). Returns 0, or -1 with res->code and
+ * res->message saying what failed and why.
+ */
+int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
+		 const struct ptd_job *job, bool dry_run,
+		 struct ptd_result *res);
+
+#endif

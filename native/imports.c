@@ -1,0 +1,124 @@
+/* The core's imports: check every (offset, length) it hands over against its
+ * memory, then pass plain C strings to ops.c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "imports.h"
+
+bool ptd_core_test_trap;
+
+/* A NUL-terminated string of exactly len bytes inside the memory, or NULL. */
+static const char *str_at(struct Z_env_instance_t *env, uint32_t ptr,
+			  uint32_t len)
+{
+	const wasm_rt_memory_t *mem = env->memory;
+	const char *s;
+
+	if (!mem || (uint64_t) ptr + len + 1 > mem->size)
+		return NULL;
+	s = (const char *) mem->data + ptr;
+	if (s[len] != '\0' || memchr(s, '\0', len))
+		return NULL;
+	return s;
+}
+
+static u32 ret(int r)
+{
+	return (u32) r;
+}
+
+static void maybe_trap(void)
+{
+	if (ptd_core_test_trap) {
+		ptd_core_test_trap = false;
+		wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);
+	}
+}
+
+u32 Z_envZ_open_trusted(struct Z_env_instance_t *env, u32 slot, u32 path,
+			u32 len, u32 mode, u32 flags)
+{
+	const char *p = str_at(env, path, len);
+
+	maybe_trap();
+	if (!p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_open_trusted(&env->ops, (int) slot, p, mode,
+					(int) flags));
+}
+
+u32 Z_envZ_mkdir_at(struct Z_env_instance_t *env, u32 parent, u32 slot,
+		    u32 name, u32 name_len, u32 path, u32 path_len, u32 mode,
+		    u32 uid, u32 gid, u32 flags)
+{
+	const char *n = str_at(env, name, name_len);
+	const char *p = str_at(env, path, path_len);
+
+	maybe_trap();
+	if (!n || !p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_mkdir_at(&env->ops, (int) parent, (int) slot, n, p,
+				    mode, uid, gid, (int) flags));
+}
+
+u32 Z_envZ_unshare_mount_ns(struct Z_env_instance_t *env)
+{
+	maybe_trap();
+	return ret(ptd_ops_unshare_mount_ns(&env->ops));
+}
+
+u32 Z_envZ_make_slave(struct Z_env_instance_t *env)
+{
+	maybe_trap();
+	return ret(ptd_ops_make_slave(&env->ops));
+}
+
+u32 Z_envZ_open_private(struct Z_env_instance_t *env, u32 slot, u32 path,
+			u32 len, u32 uid)
+{
+	const char *p = str_at(env, path, len);
+
+	maybe_trap();
+	if (!p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_open_private(&env->ops, (int) slot, p, uid));
+}
+
+u32 Z_envZ_open_target(struct Z_env_instance_t *env, u32 slot, u32 path,
+		       u32 len)
+{
+	const char *p = str_at(env, path, len);
+
+	maybe_trap();
+	if (!p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_open_target(&env->ops, (int) slot, p));
+}
+
+u32 Z_envZ_bind(struct Z_env_instance_t *env, u32 source, u32 target,
+		u32 target_path, u32 target_len, u32 source_path,
+		u32 source_len)
+{
+	const char *t = str_at(env, target_path, target_len);
+	const char *s = str_at(env, source_path, source_len);
+
+	maybe_trap();
+	if (!t || !s)
+		return ret(-EFAULT);
+	return ret(ptd_ops_bind(&env->ops, (int) source, (int) target, t, s));
+}
+
+u32 Z_envZ_remove_at(struct Z_env_instance_t *env, u32 parent, u32 name,
+		     u32 name_len, u32 path, u32 path_len, u32 uid, u32 flags)
+{
+	const char *n = str_at(env, name, name_len);
+	const char *p = str_at(env, path, path_len);
+
+	maybe_trap();
+	if (!n || !p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_remove_at(&env->ops, (int) parent, n, p, uid,
+				     (int) flags));
+}

@@ -1,0 +1,169 @@
+/* Slot bookkeeping around fsops.c, and the dry-run trace the tests compare
+ * with the Node host's. */
+#define _GNU_SOURCE
+#include "ops.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void ptd_ops_init(struct ptd_ops *o, bool dry_run)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < PTD_MAX_SLOTS; i++)
+		o->fds[i] = -1;
+	o->dry_run = dry_run;
+}
+
+void ptd_ops_done(struct ptd_ops *o)
+{
+	int i;
+
+	for (i = 0; i < PTD_MAX_SLOTS; i++) {
+		if (o->fds[i] >= 0)
+			close(o->fds[i]);
+		o->fds[i] = -1;
+	}
+	free(o->trace);
+	o->trace = NULL;
+	o->trace_len = o->trace_cap = 0;
+}
+
+static int record(struct ptd_ops *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int record(struct ptd_ops *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if (o->trace_len + n + 1 > o->trace_cap) {
+		size_t cap = (o->trace_cap ? o->trace_cap * 2 : 4096) + n + 1;
+		char *t = realloc(o->trace, cap);
+
+		if (!t)
+			return -ENOMEM;
+		o->trace = t;
+		o->trace_cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(o->trace + o->trace_len, o->trace_cap - o->trace_len, fmt,
+		  ap);
+	va_end(ap);
+	o->trace_len += n;
+	return 0;
+}
+
+/* A slot the op is about to fill: in range and still empty. */
+static bool new_slot(const struct ptd_ops *o, int slot)
+{
+	return slot >= 0 && slot < PTD_MAX_SLOTS && o->fds[slot] < 0;
+}
+
+/* A slot an earlier op filled (any valid slot in a dry run). */
+static bool used_slot(const struct ptd_ops *o, int slot)
+{
+	return slot >= 0 && slot < PTD_MAX_SLOTS &&
+	       (o->dry_run || o->fds[slot] >= 0);
+}
+
+int ptd_ops_open_trusted(struct ptd_ops *o, int slot, const char *path,
+			 unsigned mode, int flags)
+{
+	if (!new_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "open_trusted\t%d\t%s\t%o\t%d\n", slot, path,
+			      mode, flags);
+	return ptd_open_trusted(path, mode, flags & PTD_F_CREATE,
+				&o->fds[slot], &o->detail);
+}
+
+int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
+		     const char *name, const char *path, unsigned mode,
+		     unsigned uid, unsigned gid, int flags)
+{
+	if (!used_slot(o, parent) || !new_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "mkdir_at\t%d\t%d\t%s\t%s\t%o\t%u\t%u\t%d\n",
+			      parent, slot, name, path, mode, uid, gid, flags);
+	return ptd_mkdir_at(o->fds[parent], name, mode, uid, gid,
+			    flags & PTD_F_ASIDE, flags & PTD_F_WIPE,
+			    &o->fds[slot], &o->detail);
+}
+
+int ptd_ops_unshare_mount_ns(struct ptd_ops *o)
+{
+	if (o->dry_run)
+		return record(o, "unshare_mount_ns\n");
+	return ptd_unshare_mount_ns(&o->detail);
+}
+
+int ptd_ops_make_slave(struct ptd_ops *o)
+{
+	if (o->dry_run)
+		return record(o, "make_slave\n");
+	return ptd_make_slave(&o->detail);
+}
+
+int ptd_ops_open_private(struct ptd_ops *o, int slot, const char *path,
+			 unsigned uid)
+{
+	if (!new_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "open_private\t%d\t%s\t%u\n", slot, path, uid);
+	return ptd_open_private(path, uid, &o->fds[slot], &o->detail);
+}
+
+int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path)
+{
+	if (!new_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "open_target\t%d\t%s\n", slot, path);
+	return ptd_open_target(path, &o->fds[slot], &o->detail);
+}
+
+int ptd_ops_bind(struct ptd_ops *o, int source, int target,
+		 const char *target_path, const char *source_path)
+{
+	if (!used_slot(o, source) || !used_slot(o, target))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "bind\t%d\t%d\t%s\t%s\n", source, target,
+			      target_path, source_path);
+	return ptd_bind(o->fds[source], o->fds[target], target_path,
+			&o->detail);
+}
+
+int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
+		      const char *path, unsigned uid, int flags)
+{
+	struct ptd_remove_stats s = { 0 };
+	int r;
+
+	if (!used_slot(o, parent))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "remove_at\t%d\t%s\t%s\t%u\t%d\n", parent,
+			      name, path, uid, flags);
+	r = ptd_remove_tree(o->fds[parent], name, uid, &s, o->detail.text,
+			    sizeof(o->detail.text));
+	o->removed.bytes += s.bytes;
+	o->removed.files += s.files;
+	o->removed.dirs += s.dirs;
+	o->removed.skipped += s.skipped;
+	return r;
+}

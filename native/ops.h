@@ -1,0 +1,56 @@
+/* One plan operation at a time, on a table of descriptors the plan names by
+ * slot. Shared by the slurmstepd/slurmd host (imports.c) and the Node addon,
+ * so both run the very same code. */
+#ifndef PTD_OPS_H
+#define PTD_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "fsops.h"
+#include "remove.h"
+
+/* Must match assembly/abi.ts; the core's ABI version guards the pairing. */
+#define PTD_ABI_VERSION 1
+#define PTD_MAX_SLOTS 128
+#define PTD_F_CREATE 1
+#define PTD_F_ASIDE 2
+#define PTD_F_WIPE 4
+
+enum ptd_phase {
+	PTD_PHASE_CHECK = 0,
+	PTD_PHASE_PROLOG = 1,
+	PTD_PHASE_STEP = 2,
+	PTD_PHASE_EPILOG = 3,
+};
+
+struct ptd_ops {
+	int fds[PTD_MAX_SLOTS];
+	bool dry_run;		/* record the calls instead of making them */
+	char *trace;		/* dry run: one tab-separated line per call */
+	size_t trace_len, trace_cap;
+	struct ptd_detail detail;
+	struct ptd_remove_stats removed;
+};
+
+void ptd_ops_init(struct ptd_ops *o, bool dry_run);
+/* Closes every descriptor and frees the trace. */
+void ptd_ops_done(struct ptd_ops *o);
+
+int ptd_ops_open_trusted(struct ptd_ops *o, int slot, const char *path,
+			 unsigned mode, int flags);
+int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
+		     const char *name, const char *path, unsigned mode,
+		     unsigned uid, unsigned gid, int flags);
+int ptd_ops_unshare_mount_ns(struct ptd_ops *o);
+int ptd_ops_make_slave(struct ptd_ops *o);
+int ptd_ops_open_private(struct ptd_ops *o, int slot, const char *path,
+			 unsigned uid);
+int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path);
+int ptd_ops_bind(struct ptd_ops *o, int source, int target,
+		 const char *target_path, const char *source_path);
+int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
+		      const char *path, unsigned uid, int flags);
+
+#endif

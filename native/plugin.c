@@ -1,0 +1,149 @@
+/* The SPANK callbacks: where each phase of the plan runs. Each callback
+ * names its context and returns early in any other. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <slurm/spank.h>
+
+#include "core.h"
+#include "core_sha256.h"
+
+#define PTD_VERSION "0.1.0"
+
+#pragma GCC visibility push(default)
+SPANK_PLUGIN(private-tmpdir, 1);
+#pragma GCC visibility pop
+
+static int job_facts(spank_t sp, struct ptd_job *job)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (spank_get_item(sp, S_JOB_ID, &job->jobid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS) {
+		slurm_error("private-tmpdir: cannot get the job id, uid or gid");
+		return -1;
+	}
+	job->uid = uid;
+	job->gid = gid;
+	/* Not available in every context (prolog, epilog): then 0, as
+	 * slurmstepd also reports after a requeue on 22.05; the prolog
+	 * empties a previous run's directory, so a new run starts clean. */
+	if (spank_get_item(sp, S_SLURM_RESTART_COUNT, &job->restart) !=
+	    ESPANK_SUCCESS)
+		job->restart = 0;
+	return 0;
+}
+
+static int run_phase(enum ptd_phase phase, int ac, char **av,
+		     const struct ptd_job *job, struct ptd_result *res)
+{
+	int r = ptd_core_run(phase, ac, av, job, false, res);
+
+	if (res->notice[0])
+		slurm_info("private-tmpdir: job %u: %s", job->jobid,
+			   res->notice);
+	if (r < 0)
+		slurm_error("private-tmpdir: job %u: %s", job->jobid,
+			    res->message);
+	return r;
+}
+
+#pragma GCC visibility push(default)
+
+/* Every context: validate the options once, so a bad plugstack line fails
+ * with the option named before anything is made. Only the contexts that
+ * act (slurmstepd, prolog/epilog) fail on it; srun and sbatch go on, so the
+ * error lands in the slurmd log where admins look. */
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+	static const struct ptd_job none = { 0, 0, 0, 0 };
+	spank_context_t ctx = spank_context();
+	struct ptd_result res;
+	char opts[512] = "";
+	int i;
+
+	if (ctx != S_CTX_REMOTE && ctx != S_CTX_JOB_SCRIPT)
+		return 0;
+	(void) sp;
+	if (ptd_core_run(PTD_PHASE_CHECK, ac, av, &none, false, &res) < 0) {
+		slurm_error("private-tmpdir: bad plugstack.conf option: %s",
+			    res.message);
+		return -1;
+	}
+	for (i = 0; i < ac; i++) {
+		size_t n = strlen(opts);
+
+		snprintf(opts + n, sizeof(opts) - n, "%s%s", i ? " " : "",
+			 av[i]);
+	}
+	slurm_info("private-tmpdir: loaded %s core sha256 %s; options: %s",
+		   PTD_VERSION, PTD_CORE_SHA256, opts);
+	return 0;
+}
+
+/* slurmd's prolog process (root, host namespace): make the job's
+ * directories, emptying any a previous run of the job left. */
+int slurm_spank_job_prolog(spank_t sp, int ac, char **av)
+{
+	struct ptd_result res;
+	struct ptd_job job;
+
+	if (spank_context() != S_CTX_JOB_SCRIPT)
+		return 0;
+	if (job_facts(sp, &job) < 0)
+		return -1;
+	return run_phase(PTD_PHASE_PROLOG, ac, av, &job, &res);
+}
+
+/* slurmstepd, once per step (extern and batch steps included), before any
+ * task starts: directories (if the prolog did not make them), a new mount
+ * namespace, and the binds. Any failure fails the step. */
+int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
+{
+	struct ptd_result res;
+	struct ptd_job job;
+
+	if (spank_context() != S_CTX_REMOTE)
+		return 0;
+	if (job_facts(sp, &job) < 0)
+		return -1;
+	if (run_phase(PTD_PHASE_STEP, ac, av, &job, &res) < 0)
+		return -1;
+	slurm_debug("private-tmpdir: job %u: private directories mounted",
+		    job.jobid);
+	return 0;
+}
+
+/* slurmd's epilog process (root, host namespace): remove the job's
+ * directories and say how much they held. A failure is logged but does not
+ * fail the epilog: one user's leftovers must not drain a node. */
+int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
+{
+	struct ptd_result res;
+	struct ptd_job job;
+	struct timespec t0, t1;
+	double secs;
+
+	if (spank_context() != S_CTX_JOB_SCRIPT)
+		return 0;
+	if (job_facts(sp, &job) < 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_phase(PTD_PHASE_EPILOG, ac, av, &job, &res);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	slurm_info("private-tmpdir: job %u uid %u: removed %llu bytes, %llu files, %llu directories in %.3f s%s",
+		   job.jobid, job.uid,
+		   (unsigned long long) res.removed.bytes,
+		   (unsigned long long) res.removed.files,
+		   (unsigned long long) res.removed.dirs, secs,
+		   res.removed.skipped ? " (some entries left in place)" : "");
+	return 0;
+}
+
+#pragma GCC visibility pop

@@ -1,0 +1,29 @@
+/* Removal of a job directory tree, fd-relative, after systemd's rm_rf_children. */
+#ifndef PTD_REMOVE_H
+#define PTD_REMOVE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ptd_remove_stats {
+	uint64_t bytes;		/* st_size summed over removed non-directories */
+	uint64_t files;		/* non-directories removed */
+	uint64_t dirs;		/* directories removed (the top one included) */
+	uint64_t skipped;	/* entries left in place (mount points, other filesystems) */
+};
+
+/*
+ * Removes parent_fd/name and everything below it. Never follows a symlink,
+ * never leaves the filesystem of parent_fd/name (a mount point or another
+ * device below it is left in place and counted in skipped), works
+ * iteratively with a bounded number of descriptors, keeps going past errors.
+ * The top entry must be a directory owned by expect_uid (or root), else
+ * -EPERM and nothing is touched; a missing entry is success (idempotent).
+ * Returns 0 or the first negative errno; on error, ret_detail (if non-NULL)
+ * holds a short "path: reason" relative to name.
+ */
+int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
+		    struct ptd_remove_stats *ret_stats,
+		    char *ret_detail, size_t detail_size);
+
+#endif

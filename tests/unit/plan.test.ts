@@ -1,0 +1,142 @@
+// The wasm core alone, in Node: plans for the seed's contract and an error
+// value (never a trap) for every bad input.
+import { strict as assert } from "node:assert";
+import { Core, type Job } from "../../host/core.js";
+import { CoreError } from "../../host/errors.js";
+
+const job: Job = { jobid: 100, restart: 0, uid: 1000, gid: 1000 };
+const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+
+function codeOf(args: string[]): string {
+  try {
+    new Core().check(args);
+    return "OK";
+  } catch (e) {
+    assert.ok(e instanceof CoreError, `not a CoreError: ${String(e)}`);
+    return e.code;
+  }
+}
+
+describe("core: the seed's layout", () => {
+  it("plans the seed README example exactly, directories before namespace, sources opened before any bind", () => {
+    const plan = new Core().plan("STEP", SEED, job).map((s) => [s.op, s.str, s.path, s.mode.toString(8), s.flags]);
+    assert.deepStrictEqual(plan, [
+      ["open_trusted", "/tmp", "/tmp", "711", 1],
+      ["mkdir_at", "slurm.100.0", "/tmp/slurm.100.0", "700", 2],
+      ["mkdir_at", "var_tmp", "/tmp/slurm.100.0/var_tmp", "700", 0],
+      ["mkdir_at", "tmp", "/tmp/slurm.100.0/tmp", "700", 0],
+      ["unshare_mount_ns", "", "", "0", 0],
+      ["make_slave", "", "", "0", 0],
+      ["open_private", "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", "700", 0],
+      ["open_target", "/var/tmp", "/var/tmp", "0", 0],
+      ["open_private", "/tmp/slurm.100.0/tmp", "/tmp/slurm.100.0/tmp", "700", 0],
+      ["open_target", "/tmp", "/tmp", "0", 0],
+      ["bind", "/var/tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
+      ["bind", "/tmp", "/tmp/slurm.100.0/tmp", "0", 0],
+    ]);
+  });
+
+  it("gives every directory to the job's user", () => {
+    const plan = new Core().plan("PROLOG", SEED, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
+    const dirs = plan.filter((s) => s.op === "mkdir_at");
+    assert.deepStrictEqual(dirs.map((s) => [s.path, s.uid, s.gid]), [
+      ["/tmp/slurm.7.2", 4242, 77],
+      ["/tmp/slurm.7.2/var_tmp", 4242, 77],
+      ["/tmp/slurm.7.2/tmp", 4242, 77],
+    ]);
+    // The prolog empties a previous run's directory (requeue) and moves squatters aside.
+    assert.equal(dirs[0]?.flags, 2 | 4);
+  });
+
+  it("puts mount= before any base= under the default base /tmp/slurm", () => {
+    const plan = new Core().plan("PROLOG", ["mount=/var/tmp"], job);
+    assert.deepStrictEqual(plan.map((s) => s.path), ["/tmp", "/tmp/slurm.100.0", "/tmp/slurm.100.0/var_tmp"]);
+  });
+
+  it("gives each mount= to the latest base= before it", () => {
+    const plan = new Core().plan("PROLOG", ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "base=/scratch/y", "mount=/d"], job);
+    assert.deepStrictEqual(plan.map((s) => s.path), [
+      "/tmp", "/tmp/slurm.100.0",
+      "/var/tmp", "/var/tmp/x.100.0",
+      "/scratch", "/scratch/y.100.0",
+      "/tmp/slurm.100.0/a", "/var/tmp/x.100.0/b_c", "/scratch/y.100.0/d",
+    ]);
+  });
+
+  it("accepts mount=/tmp anywhere in the list (the seed needed it last)", () => {
+    const plan = new Core().plan("STEP", ["base=/tmp/slurm", "mount=/tmp", "mount=/var/tmp"], job);
+    const firstBind = plan.findIndex((s) => s.op === "bind");
+    const lastOpen = plan.map((s) => s.op).lastIndexOf("open_private");
+    assert.ok(lastOpen < firstBind, "every source is opened before the first bind");
+  });
+
+  it("removes each job directory in the epilog, and nothing with cleanup=no", () => {
+    const plan = new Core().plan("EPILOG", SEED, job);
+    assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path]), [
+      ["open_trusted", "/tmp", "/tmp"],
+      ["remove_at", "slurm.100.0", "/tmp/slurm.100.0"],
+    ]);
+    assert.deepStrictEqual(new Core().plan("EPILOG", [...SEED, "cleanup=no"], job), []);
+  });
+
+  it("names jobs and restarts up to 2^32-1", () => {
+    const plan = new Core().plan("PROLOG", SEED, { jobid: 4294967295, restart: 4294967295, uid: 4294967294, gid: 0 });
+    assert.equal(plan[1]?.path, "/tmp/slurm.4294967295.4294967295");
+    assert.equal(plan[1]?.uid, 4294967294);
+  });
+});
+
+describe("core: rejected options", () => {
+  const cases: [string, string[], string, RegExp][] = [
+    ["unknown option", ["base=/tmp/slurm", "mnt=/tmp"], "UNKNOWN_OPTION", /^mnt=\/tmp: unknown option/],
+    ["empty base=", ["base=", "mount=/tmp"], "EMPTY_VALUE", /^base=: empty value/],
+    ["empty mount=", ["mount="], "EMPTY_VALUE", /^mount=: empty value/],
+    ["relative mount=", ["mount=var/tmp"], "NOT_ABSOLUTE", /^mount=var\/tmp: not an absolute path/],
+    ["relative base=", ["base=tmp/x", "mount=/tmp"], "NOT_ABSOLUTE", /^base=tmp\/x: /],
+    ["no mount at all", ["base=/tmp/x"], "NO_MOUNTS", /no mount=/],
+    ["no options", [], "NO_MOUNTS", /no mount=/],
+    ["dot component", ["mount=/var/./tmp"], "BAD_PATH", /"\." or "\.\."/],
+    ["dotdot component", ["mount=/var/../etc"], "BAD_PATH", /"\." or "\.\."/],
+    ["double slash", ["mount=/var//tmp"], "BAD_PATH", /empty path component/],
+    ["trailing slash", ["mount=/var/tmp/"], "BAD_PATH", /trailing/],
+    ["root itself", ["mount=/"], "BAD_PATH", /"\/" itself/],
+    ["control character", ["mount=/tmp\nx"], "BAD_CHAR", /^mount=\/tmp\\x0ax: control character/],
+    ["over-long path", ["mount=/" + "a".repeat(4096)], "TOO_LONG", /PATH_MAX/],
+    ["private path too long", ["base=/" + "b".repeat(2100), "mount=/" + "c".repeat(2000)], "TOO_LONG", /PATH_MAX/],
+    ["collision /var/tmp and /var_tmp", ["mount=/var/tmp", "mount=/var_tmp"], "COLLISION", /mount=\/var\/tmp and mount=\/var_tmp/],
+    ["collision /a/b_c and /a_b/c", ["mount=/a/b_c", "mount=/a_b/c"], "COLLISION", /same private directory/],
+    ["duplicate mount", ["mount=/tmp", "mount=/tmp"], "DUPLICATE", /given twice/],
+    ["duplicate mount across bases", ["base=/x/a", "mount=/tmp", "base=/x/b", "mount=/tmp"], "DUPLICATE", /given twice/],
+    ["duplicate base", ["base=/x/a", "mount=/a", "base=/x/a", "mount=/b"], "DUPLICATE", /base given twice/],
+    ["default base named again", ["mount=/a", "base=/tmp/slurm", "mount=/b"], "DUPLICATE", /uses base=\/tmp\/slurm/],
+    ["nested mount points", ["mount=/tmp", "mount=/tmp/x"], "NESTED", /lies under mount=\/tmp/],
+    ["bad cleanup value", ["mount=/tmp", "cleanup=maybe"], "BAD_VALUE", /cleanup=yes or cleanup=no/],
+    ["too many mounts", Array.from({ length: 33 }, (_, i) => `mount=/m${i}`), "TOO_MANY", /at most 32/],
+    ["too many bases", Array.from({ length: 17 }, (_, i) => `base=/b${i}/x`).concat(["mount=/z"]), "TOO_MANY", /at most 16/],
+  ];
+  for (const [name, args, code, msg] of cases) {
+    it(`refuses ${name} with ${code}, naming the option`, () => {
+      try {
+        new Core().check(args);
+        assert.fail("accepted");
+      } catch (e) {
+        assert.ok(e instanceof CoreError);
+        assert.equal(e.code, code);
+        assert.match(e.message, msg);
+      }
+    });
+  }
+
+  it("refuses thousands of options without trapping", () => {
+    assert.equal(codeOf(Array.from({ length: 5000 }, (_, i) => `mount=/m${i}`)), "TOO_MANY");
+  });
+
+  it("refuses options larger than the input buffer as BAD_INPUT", () => {
+    assert.equal(codeOf(Array.from({ length: 100 }, () => "mount=/" + "x".repeat(1000))), "BAD_INPUT");
+  });
+
+  it("accepts non-ASCII UTF-8 paths byte for byte", () => {
+    const plan = new Core().plan("PROLOG", ["mount=/scratch/ünï"], job);
+    assert.equal(plan[2]?.path, "/tmp/slurm.100.0/scratch_ünï");
+  });
+});
