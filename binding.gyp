@@ -4,7 +4,7 @@
     "sources": [
       "native/addon.cc", "native/core.c", "native/imports.c", "native/ops.c",
       "native/fsops.c", "native/remove.c", "dist/gen/core_wasm.c",
-      "/usr/src/wasm2c/wasm-rt-impl.c"
+      "native/wasm_runtime.c"
     ],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")",
                      "native", "dist/gen", "/usr/src/wasm2c"],

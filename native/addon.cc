@@ -2,6 +2,9 @@
 // links (core.c, ops.c, fsops.c, remove.c), so mocha exercises the real C.
 #include <napi.h>
 
+#include <unistd.h>
+
+#include <cstring>
 #include <string>
 #include <vector>
 

@@ -50,18 +50,17 @@ static void note(struct ptd_detail *d, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void close_keep_errno(int fd)
+/* Explains an openat(DIR_FLAGS) failure on dir_fd/name. The kernel says
+ * ENOTDIR or ELOOP for a symlink, depending on the flags: report ELOOP. */
+static int open_failed(struct ptd_detail *d, int dir_fd, const char *name,
+		       int e)
 {
-	int e = errno;
+	struct stat st;
 
-	if (fd >= 0)
-		close(fd);
-	errno = e;
-}
-
-/* Explains an openat(DIR_FLAGS) failure on name. */
-static int open_failed(struct ptd_detail *d, const char *name, int e)
-{
+	if (e == ENOTDIR &&
+	    fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		e = ELOOP;
 	if (e == ELOOP)
 		say(d->text, "\"%s\" is a symlink", name);
 	else if (e == ENOTDIR)
@@ -94,9 +93,13 @@ int ptd_walk(const char *path, int *ret_fd, struct ptd_detail *d)
 			return -EINVAL;
 		}
 		next = openat(fd, comp, DIR_FLAGS);
-		close_keep_errno(fd);
-		if (next < 0)
-			return open_failed(d, comp, errno);
+		if (next < 0) {
+			int r = open_failed(d, fd, comp, errno);
+
+			close(fd);
+			return r;
+		}
+		close(fd);
 		fd = next;
 	}
 	*ret_fd = fd;
@@ -190,7 +193,7 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 			fd = openat(pfd, last, DIR_FLAGS);
 		}
 		if (fd < 0) {
-			r = open_failed(d, last, errno);
+			r = open_failed(d, pfd, last, errno);
 			if (create && (r == -ELOOP || r == -ENOTDIR) &&
 			    is_shared(pfd)) {
 				r = move_aside(pfd, last, d);
@@ -279,7 +282,7 @@ int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
 			return -errno;
 		fd = openat(parent_fd, name, DIR_FLAGS);
 		if (fd < 0) {
-			r = open_failed(d, name, errno);
+			r = open_failed(d, parent_fd, name, errno);
 			if (!created && aside && (r == -ELOOP || r == -ENOTDIR)) {
 				r = move_aside(parent_fd, name, d);
 				if (r < 0)

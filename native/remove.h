@@ -26,4 +26,12 @@ int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 		    struct ptd_remove_stats *ret_stats,
 		    char *ret_detail, size_t detail_size);
 
+/*
+ * Test only: when set, called for every subdirectory entry between its
+ * lstat and its openat (dirfd: the directory holding it), so that a test
+ * can swap the directory for a symlink at exactly that moment. Never set
+ * outside tests.
+ */
+extern void (*ptd_remove_test_hook)(int dirfd, const char *name);
+
 #endif

@@ -10,6 +10,8 @@
 #                       slurmd first
 #   cluster.sh status   print daemons and node state; exit 0 only when all of
 #                       our daemons run and the node answers
+#   cluster.sh install  only install missing packages and create the users
+#                       (a CI step before the tests)
 #   cluster.sh resume   resume a drained/down node (a failing batch job or a
 #                       failing "required" plugin drains it)
 #
@@ -33,6 +35,8 @@
 #   WAIT_SECS=30      bound for each wait
 #   CTLD_PORT=6817 SLURMD_PORT=6818
 #   SKIP_INSTALL=1    never run apt-get
+#   KEEP_MUNGE=1      "stop" leaves our munged running (the next "start"
+#                     reuses it and still tracks it; startCluster() does this)
 #
 # Configuration: $PTD_LAB/etc/slurm.conf is the one the daemons read. Clients
 # need it too (Trap 2: "Could not establish a configuration source"), so
@@ -70,12 +74,21 @@ under_tmp() { # path -> 0 when it is /tmp, /var/tmp or below them
 	return 1
 }
 
+# is_proc pid [name]: pid is a live process (not a zombie) named name
+is_proc() {
+	local stat
+	stat=$(cat /proc/"$1"/stat 2>/dev/null) || return 1
+	[ -z "${2:-}" ] || [ "$(cat /proc/"$1"/comm 2>/dev/null || true)" = "$2" ] || return 1
+	stat=${stat##*) }
+	[ "${stat:0:1}" != Z ] && [ "${stat:0:1}" != X ]
+}
+
 # pid recorded in pid file $2 if it is still process $1, else nothing
 live_pid() {
 	local name=$1 f=$2 pid
 	[ -s "$f" ] || return 0
 	pid=$(cat "$f")
-	[ "$(cat /proc/"$pid"/comm 2>/dev/null || true)" = "$name" ] && echo "$pid"
+	if is_proc "$pid" "$name"; then echo "$pid"; fi
 	return 0
 }
 
@@ -155,6 +168,8 @@ write_conf() {
 		SelectType=select/cons_tres
 		SelectTypeParameters=CR_Core
 		SchedulerType=sched/backfill
+		# a submitted batch job starts within ~1 s instead of ~3 s
+		SchedulerParameters=batch_sched_delay=0
 		MpiDefault=none
 		SwitchType=switch/none
 		MailProg=/bin/true
@@ -201,7 +216,7 @@ start_munged() {
 	fi
 	(cd / && runuser -u munge -- /usr/sbin/munged)
 	pid=$(cat /run/munge/munged.pid)
-	[ "$(cat /proc/"$pid"/comm 2>/dev/null || true)" = munged ] || die "munged did not start"
+	is_proc "$pid" munged || die "munged did not start"
 	echo "$pid" >"$RUN/munged.started.pid"
 	for i in $(seq $((WAIT_SECS * 10))); do
 		munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break
@@ -219,10 +234,10 @@ spawn() {
 	pid=$!
 	echo "$pid" >"$RUN/$name.started.pid"
 	for i in $(seq 40); do # the exec chain: subshell -> setsid [-> unshare]
-		[ "$(cat /proc/"$pid"/comm 2>/dev/null || true)" = "$name" ] && break
+		is_proc "$pid" "$name" && break
 		sleep 0.05
 	done
-	[ "$(cat /proc/"$pid"/comm 2>/dev/null || true)" = "$name" ] || {
+	is_proc "$pid" "$name" || {
 		log_tails
 		die "$name (pid $pid) is not running"
 	}
@@ -263,6 +278,8 @@ cmd_start() {
 	fi
 	write_conf "$plugstack"
 
+	# a failed start leaves none of its daemons behind (logs stay)
+	trap 'start_failed $?' EXIT
 	t_start=$(date +%s%N)
 	start_munged
 
@@ -270,7 +287,7 @@ cmd_start() {
 	ctld_pid=$(spawn slurmctld slurmctld -D -c -f "$CONF")
 	for i in $(seq $((WAIT_SECS * 20))); do
 		scontrol ping 2>/dev/null | grep -q 'is UP' && break
-		[ -d /proc/"$ctld_pid" ] || break
+		is_proc "$ctld_pid" || break
 		sleep 0.05
 	done
 	scontrol ping 2>/dev/null | grep -q 'is UP' || {
@@ -295,7 +312,7 @@ cmd_start() {
 	for i in $(seq $((WAIT_SECS * 20))); do
 		state=$(sinfo -h -n "$NODE" -o %T 2>/dev/null || true)
 		[ "$state" = idle ] && break
-		[ -d /proc/"$slurmd_pid" ] || { state="slurmd died"; break; }
+		is_proc "$slurmd_pid" || { state="slurmd died"; break; }
 		sleep 0.05
 	done
 	if [ "$state" != idle ]; then
@@ -312,7 +329,16 @@ cmd_start() {
 		SHARED_ROOT=${SHARED_ROOT:-0}
 		PLUGSTACK=$plugstack
 	EOF
+	trap - EXIT
 	log "node $NODE idle $((($(date +%s%N) - t_start) / 1000000)) ms after starting the daemons"
+}
+
+start_failed() {
+	trap - EXIT
+	[ "$1" = 0 ] && exit 0
+	log "start failed; stopping the daemons it started"
+	cmd_stop || true
+	exit "$1"
 }
 
 stop_one() { # name pidfile
@@ -324,10 +350,10 @@ stop_one() { # name pidfile
 	fi
 	kill -TERM "$pid"
 	for i in $(seq 300); do
-		[ -d /proc/"$pid" ] || break
+		is_proc "$pid" || break
 		sleep 0.05
 	done
-	if [ -d /proc/"$pid" ]; then
+	if is_proc "$pid"; then
 		log "$name pid $pid ignored SIGTERM for 15s; SIGKILL"
 		kill -KILL "$pid" 2>/dev/null || true
 		stop_rc=1
@@ -356,7 +382,7 @@ cmd_stop() {
 	fi
 	stop_one slurmd "$RUN/slurmd.started.pid"
 	stop_one slurmctld "$RUN/slurmctld.started.pid"
-	stop_one munged "$RUN/munged.started.pid"
+	[ "${KEEP_MUNGE:-0}" = 1 ] || stop_one munged "$RUN/munged.started.pid"
 	rm -f "$RUN/cluster.env"
 	return $stop_rc
 }
@@ -403,11 +429,16 @@ cmd_resume() {
 
 case "${1:-}" in
 start) cmd_start ;;
+install)
+	[ "$(id -u)" = 0 ] || die "must run as root"
+	install_packages
+	ensure_users
+	;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 resume) cmd_resume ;;
 *)
-	echo "usage: $0 start|stop|status|resume" >&2
+	echo "usage: $0 start|stop|status|resume|install" >&2
 	exit 2
 	;;
 esac

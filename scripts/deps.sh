@@ -1,0 +1,24 @@
+#!/bin/bash
+# Installs what building and testing need on a fresh Debian 12 (root):
+# Debian packages (Slurm, munge, wabt, a C toolchain) and the npm lockfile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PKGS=(munge slurmctld slurmd slurm-client libslurm-dev wabt gcc g++ make
+      libc6-dev python3 pkg-config util-linux procps)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# node-gyp builds against the headers Debian's nodejs ships, offline.
+if [ -d /usr/include/node ]; then
+	export npm_config_nodedir=/usr
+fi
+npm ci --no-audit --no-fund --loglevel=error
+npm run -s build

@@ -1,0 +1,461 @@
+// A real single-node Slurm for the end-to-end tests, driven through
+// tests/slurm/cluster.sh (which documents the cluster's layout).
+//
+// Everything jobs or slurmstepd touch lives under PTD_LAB
+// (/var/spool/private-tmpdir-lab by default), never under /tmp: the plugin
+// gives jobs a private /tmp. Client commands get SLURM_CONF explicitly.
+
+import { spawnSync } from "node:child_process";
+import {
+	closeSync,
+	existsSync,
+	fstatSync,
+	mkdirSync,
+	openSync,
+	readFileSync,
+	readSync,
+	writeFileSync,
+} from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/* ------------------------------------------------------------------ paths */
+
+function findRepoRoot(start: string): string {
+	// The helper runs from tests/helpers/ (ts) or build/ts/tests/helpers/
+	// (compiled); the repository is the first directory up with both.
+	for (let dir = start; ; dir = dirname(dir)) {
+		if (
+			existsSync(join(dir, "package.json")) &&
+			existsSync(join(dir, "tests", "slurm", "cluster.sh"))
+		)
+			return dir;
+		if (dirname(dir) === dir)
+			throw new Error(
+				`no repository (package.json + tests/slurm/cluster.sh) above ${start}`,
+			);
+	}
+}
+
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+/** The plugin as `make` builds it; never under /tmp (jobs could not see it). */
+export const PLUGIN_SO = join(REPO_ROOT, "build", "native", "private-tmpdir.so");
+export const CLUSTER_SH = join(REPO_ROOT, "tests", "slurm", "cluster.sh");
+
+export const LAB = process.env["PTD_LAB"] ?? "/var/spool/private-tmpdir-lab";
+export const SLURM_CONF = join(LAB, "etc", "slurm.conf");
+export const PLUGSTACK_CONF = join(LAB, "etc", "plugstack.conf");
+/** Job output and the working directory of every command: mode 1777. */
+export const OUT_DIR = join(LAB, "out");
+export const SLURMD_LOG = join(LAB, "log", "slurmd.log");
+export const SLURMCTLD_LOG = join(LAB, "log", "slurmctld.log");
+const CLUSTER_ENV = join(LAB, "run", "cluster.env");
+
+/** Unprivileged users cluster.sh creates (normal users, homes in /home). */
+export const ALICE = "ptd-alice";
+export const MALLORY = "ptd-mallory";
+
+const PATH =
+	process.env["PATH"] ??
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** A plugstack.conf line loading our plugin with the given arguments. */
+export function pluginLine(
+	args: readonly string[] = [],
+	kind: "required" | "optional" = "required",
+): string {
+	return [kind, PLUGIN_SO, ...args].join(" ");
+}
+
+/* --------------------------------------------------------------- commands */
+
+export interface RunResult {
+	/** Exit status; null when killed by a signal (see `signal`). */
+	status: number | null;
+	signal: NodeJS.Signals | null;
+	stdout: string;
+	stderr: string;
+	timedOut: boolean;
+}
+
+interface RunOptions {
+	timeoutMs?: number;
+	env?: Record<string, string>;
+	cwd?: string;
+	input?: string;
+}
+
+/** Environment for Slurm clients: small and predictable (srun exports it
+ * to the job), with SLURM_CONF so no /etc/slurm/slurm.conf is needed. */
+function clientEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+	return { PATH, LANG: "C.UTF-8", SLURM_CONF, ...extra };
+}
+
+function run(cmd: string, args: readonly string[], opts: RunOptions = {}): RunResult {
+	const r = spawnSync(cmd, args, {
+		cwd: opts.cwd ?? "/",
+		env: clientEnv(opts.env),
+		input: opts.input ?? "",
+		encoding: "utf8",
+		timeout: opts.timeoutMs ?? 60_000,
+		killSignal: "SIGTERM",
+		maxBuffer: 64 * 1024 * 1024,
+	});
+	const timedOut =
+		(r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
+	if (r.error && !timedOut)
+		throw new Error(`cannot run ${cmd}: ${r.error.message}`);
+	return {
+		status: r.status,
+		signal: r.signal,
+		stdout: r.stdout ?? "",
+		stderr: r.stderr ?? "",
+		timedOut,
+	};
+}
+
+function explain(what: string, r: RunResult): string {
+	const how = r.timedOut
+		? "timed out"
+		: r.signal
+			? `killed by ${r.signal}`
+			: `exited ${r.status}`;
+	return `${what} ${how}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+}
+
+/** Run `args` as `user` (runuser -u user -- args), cwd $PTD_LAB/out, with
+ * SLURM_CONF set. Default timeout 60 s (then SIGTERM; timedOut is true). */
+export function runAs(
+	user: string,
+	args: readonly string[],
+	opts: { timeoutMs?: number; env?: Record<string, string>; cwd?: string; input?: string } = {},
+): RunResult {
+	return run("runuser", ["-u", user, "--", ...args], { cwd: OUT_DIR, ...opts });
+}
+
+/* ---------------------------------------------------------------- cluster */
+
+export interface ClusterInfo {
+	node: string;
+	slurmdPid: number;
+	slurmctldPid: number;
+	/** slurmd.log (the plugin's slurm_debug lines land here: SlurmdDebug=debug) */
+	logPath: string;
+	slurmConf: string;
+	plugstack: string;
+	sharedRoot: boolean;
+}
+
+/** The running cluster as cluster.sh recorded it; throws when none runs. */
+export function clusterInfo(): ClusterInfo {
+	if (!existsSync(CLUSTER_ENV))
+		throw new Error(`no cluster running (${CLUSTER_ENV} missing)`);
+	const kv = new Map<string, string>();
+	for (const line of readFileSync(CLUSTER_ENV, "utf8").split("\n")) {
+		const eq = line.indexOf("=");
+		if (eq > 0) kv.set(line.slice(0, eq), line.slice(eq + 1));
+	}
+	const get = (k: string): string => {
+		const v = kv.get(k);
+		if (v === undefined) throw new Error(`${CLUSTER_ENV}: no ${k}`);
+		return v;
+	};
+	return {
+		node: get("NODE"),
+		slurmdPid: Number(get("SLURMD_PID")),
+		slurmctldPid: Number(get("SLURMCTLD_PID")),
+		logPath: get("SLURMD_LOG"),
+		slurmConf: get("SLURM_CONF"),
+		plugstack: get("PLUGSTACK"),
+		sharedRoot: get("SHARED_ROOT") === "1",
+	};
+}
+
+function clusterSh(
+	verb: string,
+	env: Record<string, string> = {},
+	timeoutMs = 120_000,
+): RunResult {
+	return run("bash", [CLUSTER_SH, verb], {
+		env: { PTD_LAB: LAB, ...env },
+		timeoutMs,
+	});
+}
+
+export interface StartOptions {
+	/** Lines of $PTD_LAB/etc/plugstack.conf, e.g. [pluginLine(["base=/tmp"])] */
+	plugstackLines: readonly string[];
+	/** slurmd in its own mount namespace with a SHARED "/" (systemd-like). */
+	sharedRoot?: boolean;
+	/** Extra slurm.conf lines (newline separated). */
+	extraConf?: string;
+}
+
+/** (Re)start the cluster with this plugstack: stop, then start. Throws with
+ * cluster.sh's output (it prints log tails on failure). */
+export function startCluster(opts: StartOptions): ClusterInfo {
+	const stop = clusterSh("stop", { KEEP_MUNGE: "1" });
+	if (stop.status !== 0) throw new Error(explain("cluster.sh stop", stop));
+
+	mkdirSync(dirname(PLUGSTACK_CONF), { recursive: true, mode: 0o755 });
+	writeFileSync(
+		PLUGSTACK_CONF,
+		opts.plugstackLines.map((l) => `${l}\n`).join(""),
+		{ mode: 0o644 },
+	);
+	// Generous: on a fresh CI machine this includes apt-get install.
+	const start = clusterSh(
+		"start",
+		{
+			PLUGSTACK: PLUGSTACK_CONF,
+			SHARED_ROOT: opts.sharedRoot ? "1" : "0",
+			EXTRA_CONF: opts.extraConf ?? "",
+		},
+		600_000,
+	);
+	if (start.status !== 0)
+		throw new Error(
+			`${explain("cluster.sh start", start)}\nplugstack.conf:\n${opts.plugstackLines.join("\n")}`,
+		);
+	return clusterInfo();
+}
+
+/** Stop our daemons (munged too). */
+export function stopCluster(): void {
+	const r = clusterSh("stop");
+	if (r.status !== 0) throw new Error(explain("cluster.sh stop", r));
+}
+
+function nodeName(): string {
+	try {
+		return clusterInfo().node;
+	} catch {
+		return hostname().split(".")[0] ?? hostname();
+	}
+}
+
+/** sinfo's state of our node: "idle", "drained", "down*", ... */
+export function nodeState(): string {
+	const r = run("sinfo", ["-h", "-n", nodeName(), "-o", "%T"], { timeoutMs: 15_000 });
+	if (r.status !== 0) throw new Error(explain("sinfo", r));
+	return r.stdout.trim();
+}
+
+/** Resume a drained node (a failing batch job or `required` plugin drains
+ * it); waits until it is idle. */
+export function resumeNode(): void {
+	const r = clusterSh("resume", {}, 60_000);
+	if (r.status !== 0) throw new Error(explain("cluster.sh resume", r));
+}
+
+/* ------------------------------------------------------------- batch jobs */
+
+export interface BatchResult {
+	jobId: number;
+	/** The job's exit code; 128+signal when a signal ended it. */
+	status: number;
+	/** Final JobState: COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, ... */
+	state: string;
+	/** The job's stdout+stderr ($PTD_LAB/out/<jobId>.out). */
+	output: string;
+}
+
+const FINAL_STATES = new Set([
+	"COMPLETED",
+	"FAILED",
+	"CANCELLED",
+	"TIMEOUT",
+	"NODE_FAIL",
+	"OUT_OF_MEMORY",
+	"BOOT_FAIL",
+	"DEADLINE",
+	"PREEMPTED",
+]);
+
+/** Submit `script` as `user` (sbatch, -o $PTD_LAB/out/%j.out) and wait until
+ * the job is finished, epilog included (JobState leaves COMPLETING only after
+ * the SPANK epilog ran). A script without "#!" gets "#!/bin/bash".
+ *
+ * Waits by polling scontrol every 50 ms rather than `sbatch --wait`, whose
+ * own polling took 10 s per job on 22.05. On timeout the job is cancelled
+ * and this throws (check nodeState(): a failed batch launch drains it). */
+export function sbatchWait(
+	user: string,
+	script: string,
+	opts: { args?: readonly string[]; timeoutMs?: number } = {},
+): BatchResult {
+	const timeoutMs = opts.timeoutMs ?? 60_000;
+	const body = script.startsWith("#!") ? script : `#!/bin/bash\n${script}`;
+	const sub = runAs(
+		user,
+		["sbatch", "--parsable", "-o", join(OUT_DIR, "%j.out"), ...(opts.args ?? [])],
+		{ input: body, timeoutMs: 30_000 },
+	);
+	const m = /^(\d+)/.exec(sub.stdout.trim());
+	if (sub.status !== 0 || !m?.[1]) throw new Error(explain("sbatch", sub));
+	const jobId = Number(m[1]);
+
+	const deadline = Date.now() + timeoutMs;
+	let last = "";
+	for (;;) {
+		const r = run("scontrol", ["-o", "show", "job", String(jobId)], { timeoutMs: 15_000 });
+		last = r.stdout;
+		const state = /\bJobState=(\S+)/.exec(r.stdout)?.[1];
+		if (r.status === 0 && state !== undefined && FINAL_STATES.has(state)) {
+			const ec = /\bExitCode=(\d+):(\d+)/.exec(r.stdout);
+			const code = Number(ec?.[1] ?? 255);
+			const sig = Number(ec?.[2] ?? 0);
+			const outFile = join(OUT_DIR, `${jobId}.out`);
+			return {
+				jobId,
+				status: sig !== 0 ? 128 + sig : code,
+				state,
+				output: existsSync(outFile) ? readFileSync(outFile, "utf8") : "",
+			};
+		}
+		if (Date.now() > deadline) {
+			run("scancel", [String(jobId)], { timeoutMs: 15_000 });
+			throw new Error(
+				`batch job ${jobId} not finished after ${timeoutMs} ms (node ${nodeState()}):\n${last}\n${logTails()}`,
+			);
+		}
+		sleepMs(50);
+	}
+}
+
+/* ------------------------------------------------------------------- logs */
+
+/** Whole slurmd.log of the current cluster start ("" before the first). */
+export function slurmdLog(): string {
+	return existsSync(SLURMD_LOG) ? readFileSync(SLURMD_LOG, "utf8") : "";
+}
+
+/** A mark for logSince(): slurmd.log's current size in bytes. */
+export function logMark(path: string = SLURMD_LOG): number {
+	if (!existsSync(path)) return 0;
+	const fd = openSync(path, "r");
+	try {
+		return fstatSync(fd).size;
+	} finally {
+		closeSync(fd);
+	}
+}
+
+/** slurmd.log from byte offset `mark` (from logMark()) on. Marks are valid
+ * until the next startCluster() (which rotates the log). */
+export function logSince(mark: number, path: string = SLURMD_LOG): string {
+	if (!existsSync(path)) return "";
+	const fd = openSync(path, "r");
+	try {
+		const size = fstatSync(fd).size;
+		if (mark >= size) return "";
+		const buf = Buffer.alloc(size - mark);
+		let got = 0;
+		while (got < buf.length) {
+			const n = readSync(fd, buf, got, buf.length - got, mark + got);
+			if (n === 0) break;
+			got += n;
+		}
+		return buf.subarray(0, got).toString("utf8");
+	} finally {
+		closeSync(fd);
+	}
+}
+
+/** Last lines of slurmctld.log and slurmd.log, for error messages. */
+export function logTails(lines = 30): string {
+	return [SLURMCTLD_LOG, SLURMD_LOG]
+		.map((p) => {
+			const all = existsSync(p) ? readFileSync(p, "utf8").split("\n") : [];
+			return `==> ${p} <==\n${all.slice(-lines - 1).join("\n")}`;
+		})
+		.join("\n");
+}
+
+/* ---------------------------------------------------------------- polling */
+
+function sleepMs(ms: number): void {
+	Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+type Falsy = false | null | undefined | 0 | "";
+
+/** Poll `pred` every `intervalMs` until it returns a truthy value (which is
+ * returned); reject after `timeoutMs` with `what` in the message. Use it for
+ * effects of the epilog, which runs after srun returns. */
+export async function waitFor<T>(
+	pred: () => T | Falsy,
+	timeoutMs: number,
+	opts: { intervalMs?: number; what?: string } = {},
+): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const v = pred();
+		if (v) return v as T;
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? pred.toString()}`);
+		await new Promise((r) => setTimeout(r, opts.intervalMs ?? 20));
+	}
+}
+
+/** waitFor() for synchronous code. */
+export function waitForSync<T>(
+	pred: () => T | Falsy,
+	timeoutMs: number,
+	opts: { intervalMs?: number; what?: string } = {},
+): T {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const v = pred();
+		if (v) return v as T;
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? pred.toString()}`);
+		sleepMs(opts.intervalMs ?? 20);
+	}
+}
+
+/* ----------------------------------------------------------------- mounts */
+
+/** Raw lines of /proc/<pid|self>/mountinfo. */
+export function hostMountinfo(pid?: number): string[] {
+	return readFileSync(`/proc/${pid ?? "self"}/mountinfo`, "utf8")
+		.split("\n")
+		.filter((l) => l !== "");
+}
+
+/** Mount points (field 5 of mountinfo, octal escapes such as \040 decoded). */
+export function mountPoints(pid?: number): string[] {
+	return hostMountinfo(pid).map((l) =>
+		(l.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) =>
+			String.fromCharCode(parseInt(o, 8)),
+		),
+	);
+}
+
+/* ----------------------------------------------------------------- gating */
+
+function haveCommand(name: string): boolean {
+	return spawnSync("sh", ["-c", `command -v ${name}`], { env: { PATH } }).status === 0;
+}
+
+/** Call first (e.g. in `before`) in suites that need root and a real Slurm.
+ * When they are missing: under CI (process.env.CI set) throw, so the suite
+ * fails loudly; elsewhere skip the suite and say why. */
+export function requireRootAndSlurm(ctx: Mocha.Context): void {
+	const reasons: string[] = [];
+	if (process.getuid?.() !== 0) reasons.push("not running as root");
+	const missing = ["slurmctld", "slurmd", "srun", "sbatch", "scontrol", "sinfo", "munged", "runuser", "unshare"].filter(
+		(c) => !haveCommand(c),
+	);
+	if (missing.length > 0)
+		reasons.push(`missing ${missing.join(", ")} (run: sudo ${CLUSTER_SH} install)`);
+	const labNorm = `${LAB.replace(/\/+$/, "")}/`;
+	if (labNorm.startsWith("/tmp/") || labNorm.startsWith("/var/tmp/"))
+		throw new Error(`PTD_LAB=${LAB} is under /tmp; jobs would not see it`);
+	if (reasons.length === 0) return;
+	const msg = `real-Slurm tests cannot run: ${reasons.join("; ")}`;
+	if (process.env["CI"]) throw new Error(`${msg} (CI is set: failing instead of skipping)`);
+	console.warn(`    SKIPPED: ${msg}`);
+	ctx.skip();
+}

@@ -1,0 +1,124 @@
+// The plugin's C (through the addon) against hostile filesystem states: the
+// prolog phase, for real, in a scratch parent that behaves like /tmp.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import { loadAddon } from "../../host/addon.js";
+import { Phase } from "../../host/abi.js";
+import { requireRoot } from "../helpers/root.js";
+
+const SCRATCH = "/var/tmp/ptd-create-test";
+const VICTIM = 60001;
+const ATTACKER = 60002;
+const BASE = `${SCRATCH}/shared/slurm`;
+const ARGS = [`base=${BASE}`, "mount=/var/tmp", "mount=/tmp"];
+
+function prolog(jobid: number, args = ARGS) {
+  return loadAddon().coreRun(Phase.PROLOG, args, jobid, 0, VICTIM, VICTIM, false);
+}
+
+function owner(p: string): [number, number, string] {
+  const st = fs.lstatSync(p);
+  return [st.uid, st.gid, (st.mode & 0o7777).toString(8)];
+}
+
+describe("prolog through the C host: hostile filesystem states", function () {
+  beforeEach(function () {
+    requireRoot(this);
+    fs.rmSync(SCRATCH, { recursive: true, force: true });
+    fs.mkdirSync(`${SCRATCH}/shared`, { recursive: true });
+    fs.chmodSync(`${SCRATCH}/shared`, 0o1777); // like /tmp
+    fs.mkdirSync(`${SCRATCH}/precious`);
+    fs.writeFileSync(`${SCRATCH}/precious/file`, "keep");
+  });
+  after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
+
+  it("makes the job directory and one per mount, owned by the job's user, mode 0700", () => {
+    const r = prolog(100);
+    assert.equal(r.ok, true, r.message);
+    assert.deepStrictEqual(owner(`${BASE}.100.0`), [VICTIM, VICTIM, "700"]);
+    assert.deepStrictEqual(owner(`${BASE}.100.0/var_tmp`), [VICTIM, VICTIM, "700"]);
+    assert.deepStrictEqual(owner(`${BASE}.100.0/tmp`), [VICTIM, VICTIM, "700"]);
+  });
+
+  it("moves another user's pre-created job directory aside instead of failing", () => {
+    fs.mkdirSync(`${BASE}.101.0/tmp`, { recursive: true });
+    fs.chownSync(`${BASE}.101.0`, ATTACKER, ATTACKER);
+    const r = prolog(101);
+    assert.equal(r.ok, true, r.message);
+    assert.match(r.notice, /owner uid 60002.*moved aside/);
+    assert.deepStrictEqual(owner(`${BASE}.101.0`), [VICTIM, VICTIM, "700"]);
+    const aside = fs.readdirSync(`${SCRATCH}/shared`).filter((n) => n.startsWith("slurm.101.0.aside."));
+    assert.equal(aside.length, 1);
+    assert.equal(fs.lstatSync(`${SCRATCH}/shared/${aside[0]}`).uid, ATTACKER, "the squatter's entry is not chowned");
+  });
+
+  it("never follows a symlink planted as the job directory", () => {
+    fs.symlinkSync(`${SCRATCH}/precious`, `${BASE}.102.0`);
+    const r = prolog(102);
+    assert.equal(r.ok, true, r.message);
+    assert.deepStrictEqual(owner(`${SCRATCH}/precious`), [0, 0, "755"], "symlink target untouched");
+    assert.equal(fs.existsSync(`${SCRATCH}/precious/tmp`), false);
+    assert.equal(fs.lstatSync(`${BASE}.102.0`).isDirectory(), true);
+  });
+
+  it("moves a planted file aside too", () => {
+    fs.writeFileSync(`${BASE}.103.0`, "x");
+    const r = prolog(103);
+    assert.equal(r.ok, true, r.message);
+    assert.equal(fs.lstatSync(`${BASE}.103.0`).isDirectory(), true);
+  });
+
+  it("empties a previous run's directory of the same job and user (requeue)", () => {
+    assert.equal(prolog(104).ok, true);
+    fs.writeFileSync(`${BASE}.104.0/tmp/old-run`, "x");
+    fs.symlinkSync(`${SCRATCH}/precious`, `${BASE}.104.0/tmp/link`);
+    const r = prolog(104);
+    assert.equal(r.ok, true, r.message);
+    assert.deepStrictEqual(fs.readdirSync(`${BASE}.104.0/tmp`), []);
+    assert.equal(fs.readFileSync(`${SCRATCH}/precious/file`, "utf8"), "keep");
+  });
+
+  it("refuses a world-writable, non-sticky parent of base, naming it", () => {
+    fs.chmodSync(`${SCRATCH}/shared`, 0o777);
+    const r = prolog(105);
+    assert.equal(r.ok, false);
+    assert.equal(r.code, "HOST");
+    assert.match(r.message, /open directory ".*shared": "shared" is writable by others and not sticky/);
+    assert.equal(fs.existsSync(`${BASE}.105.0`), false);
+  });
+
+  it("refuses a symlink in the path of base", () => {
+    fs.symlinkSync(`${SCRATCH}/shared`, `${SCRATCH}/link`);
+    const r = prolog(106, [`base=${SCRATCH}/link/slurm`, "mount=/tmp"]);
+    assert.equal(r.ok, false);
+    assert.match(r.message, /"link" is a symlink/);
+  });
+
+  it("creates a missing root-owned parent 0711, and replaces a user's squatted one", () => {
+    const args = [`base=${SCRATCH}/shared/.ptd/job`, "mount=/tmp"];
+    fs.mkdirSync(`${SCRATCH}/shared/.ptd`);
+    fs.chownSync(`${SCRATCH}/shared/.ptd`, ATTACKER, ATTACKER);
+    const r = prolog(107, args);
+    assert.equal(r.ok, true, r.message);
+    assert.deepStrictEqual(owner(`${SCRATCH}/shared/.ptd`), [0, 0, "711"]);
+    assert.deepStrictEqual(owner(`${SCRATCH}/shared/.ptd/job.107.0`), [VICTIM, VICTIM, "700"]);
+  });
+
+  it("fails, naming the path, when a mount directory inside the job directory is a symlink", () => {
+    // The job's own user may change its job directory between steps; the
+    // step must then fail rather than follow the link (mkdir_at without aside).
+    const r0 = prolog(108);
+    assert.equal(r0.ok, true, r0.message);
+    fs.rmdirSync(`${BASE}.108.0/tmp`);
+    fs.symlinkSync(`${SCRATCH}/precious`, `${BASE}.108.0/tmp`);
+    const a = loadAddon();
+    a.opsReset();
+    assert.equal(a.open_trusted(0, `${SCRATCH}/shared`, 0o711, 1), 0);
+    assert.equal(a.mkdir_at(0, 1, "slurm.108.0", `${BASE}.108.0`, 0o700, VICTIM, VICTIM, 2), 0);
+    const rc = a.mkdir_at(1, 2, "tmp", `${BASE}.108.0/tmp`, 0o700, VICTIM, VICTIM, 0);
+    assert.equal(rc, -40, "ELOOP");
+    assert.match(a.opsDetail().text, /"tmp" is a symlink/);
+    assert.deepStrictEqual(owner(`${SCRATCH}/precious`), [0, 0, "755"]);
+    a.opsReset();
+  });
+});
