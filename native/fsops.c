@@ -172,8 +172,12 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 		*ret_fd = fd;
 		return 0;
 	}
-	memcpy(parent, path, last - path);
-	parent[last == path ? 1 : last - path] = '\0';
+	if (last == path) {
+		strcpy(parent, "/");
+	} else {
+		memcpy(parent, path, last - path);
+		parent[last - path] = '\0';
+	}
 	last++;
 
 	r = ptd_walk(parent, &pfd, d);

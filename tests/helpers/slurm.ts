@@ -40,7 +40,7 @@ function findRepoRoot(start: string): string {
 
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 /** The plugin as `make` builds it; never under /tmp (jobs could not see it). */
-export const PLUGIN_SO = join(REPO_ROOT, "build", "native", "private-tmpdir.so");
+export const PLUGIN_SO = join(REPO_ROOT, "dist", "native", "private-tmpdir.so");
 export const CLUSTER_SH = join(REPO_ROOT, "tests", "slurm", "cluster.sh");
 
 export const LAB = process.env["PTD_LAB"] ?? "/var/spool/private-tmpdir-lab";
