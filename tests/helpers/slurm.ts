@@ -5,7 +5,7 @@
 // (/var/spool/private-tmpdir-lab by default), never under /tmp: the plugin
 // gives jobs a private /tmp. Client commands get SLURM_CONF explicitly.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
 	closeSync,
 	existsSync,
@@ -132,6 +132,30 @@ export function runAs(
 	opts: { timeoutMs?: number; env?: Record<string, string>; cwd?: string; input?: string } = {},
 ): RunResult {
 	return run("runuser", ["-u", user, "--", ...args], { cwd: OUT_DIR, ...opts });
+}
+
+/** Like runAs, but returns at once: for jobs that must overlap. */
+export function spawnAs(
+	user: string,
+	args: readonly string[],
+	timeoutMs = 60_000,
+): Promise<RunResult> {
+	return new Promise((resolve, reject) => {
+		const child = spawn("runuser", ["-u", user, "--", ...args], {
+			cwd: OUT_DIR,
+			env: clientEnv(),
+			stdio: ["ignore", "pipe", "pipe"],
+		});
+		let stdout = "", stderr = "", timedOut = false;
+		const timer = setTimeout(() => { timedOut = true; child.kill("SIGTERM"); }, timeoutMs);
+		child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
+		child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
+		child.on("error", reject);
+		child.on("close", (status, signal) => {
+			clearTimeout(timer);
+			resolve({ status, signal, stdout, stderr, timedOut });
+		});
+	});
 }
 
 /* ---------------------------------------------------------------- cluster */

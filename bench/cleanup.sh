@@ -1,0 +1,119 @@
+#!/bin/bash
+# Times ptd_remove_tree() (native/remove.c, through bench/remove_bench.c)
+# against GNU rm -rf on identical trees: (a) 100,000 empty files in 10,000
+# directories, (b) a 10,000-deep directory chain. Run as root; everything
+# lives under /var/tmp/ptd-bench (never /tmp: the product privatises it).
+# REPS (default 5) repetitions, the two tools in alternating order; prints
+# a markdown table of medians on stdout, progress on stderr.
+set -euo pipefail
+
+REPS=${REPS:-5}
+BASE=/var/tmp/ptd-bench
+TREES=$BASE/trees
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+DRIVER=$BASE/remove_bench
+
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+if [ ! -x /usr/bin/time ]; then
+	apt-get install -y time >&2
+fi
+
+mkdir -p "$BASE"
+gcc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$DRIVER" \
+	"$SRC/bench/remove_bench.c" "$SRC/native/remove.c"
+
+rm -rf "$TREES"
+mkdir -p "$TREES"
+
+# (a) d00..d99, each holding e00..e98: 10,000 directories, 10 files in each.
+gen_wide() {
+	mkdir "$1"
+	(
+		cd "$1"
+		mkdir -p d{00..99}/e{00..98}
+		printf '%s\0' d{00..99}/{,e{00..98}/}f{0..9} |
+			xargs -0 touch
+	)
+}
+
+# (b) 10,000 nested "c": made 1,000 levels at a time (PATH_MAX).
+gen_deep() {
+	local chunk i
+	chunk=$(printf 'c/%.0s' {1..1000})
+	mkdir "$1"
+	(
+		cd "$1"
+		for i in {1..10}; do
+			mkdir -p "$chunk"
+			cd "$chunk"
+		done
+	)
+}
+
+# run <tool> <dir>: prints "seconds peak_rss_kib"
+run() {
+	local tool=$1 dir=$2 t0 t1 rss=$BASE/rss
+	t0=$EPOCHREALTIME
+	if [ "$tool" = rm ]; then
+		/usr/bin/time -f %M -o "$rss" rm -rf "$dir"
+	else
+		/usr/bin/time -f %M -o "$rss" "$DRIVER" "$(dirname "$dir")" \
+			"$(basename "$dir")" >/dev/null
+	fi
+	t1=$EPOCHREALTIME
+	if [ -e "$dir" ]; then
+		echo "$tool left $dir behind" >&2
+		exit 1
+	fi
+	echo "$(echo "$t1 - $t0" | bc -l) $(tail -n1 "$rss")"
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2];
+		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+declare -A T
+for case in wide deep; do
+	: >"$BASE/$case.rm" >"$BASE/$case.ours" >"$BASE/$case.ratio"
+	for ((i = 1; i <= REPS; i++)); do
+		echo "$case: repetition $i/$REPS" >&2
+		"gen_$case" "$TREES/$case-rm"
+		"gen_$case" "$TREES/$case-ours"
+		sync
+		if ((i % 2)); then
+			a=$(run rm "$TREES/$case-rm")
+			b=$(run ours "$TREES/$case-ours")
+		else
+			b=$(run ours "$TREES/$case-ours")
+			a=$(run rm "$TREES/$case-rm")
+		fi
+		echo "$a" >>"$BASE/$case.rm"
+		echo "$b" >>"$BASE/$case.ours"
+		echo "${b%% *} / ${a%% *}" | bc -l >>"$BASE/$case.ratio"
+		echo "  rm -rf: $a   ours: $b" >&2
+	done
+	T[$case.rm.s]=$(cut -d' ' -f1 "$BASE/$case.rm" | median)
+	T[$case.ours.s]=$(cut -d' ' -f1 "$BASE/$case.ours" | median)
+	T[$case.rm.kb]=$(cut -d' ' -f2 "$BASE/$case.rm" | median)
+	T[$case.ours.kb]=$(cut -d' ' -f2 "$BASE/$case.ours" | median)
+	T[$case.ratio]=$(median <"$BASE/$case.ratio")
+done
+rm -rf "$TREES"
+
+echo "| case | rm -rf (s) | ours (s) | ratio ours/rm | rm -rf peak RSS (KiB) | ours peak RSS (KiB) |"
+echo "|---|---:|---:|---:|---:|---:|"
+for case in wide deep; do
+	if [ "$case" = wide ]; then
+		label="100,000 files in 10,000 dirs"
+	else
+		label="10,000-deep chain"
+	fi
+	printf '| %s | %.3f | %.3f | %.2f | %s | %s |\n' "$label" \
+		"${T[$case.rm.s]}" "${T[$case.ours.s]}" "${T[$case.ratio]}" \
+		"${T[$case.rm.kb]}" "${T[$case.ours.kb]}"
+done
+echo
+echo "Medians of $REPS repetitions, $(uname -r), $(df -T "$BASE" |
+	awk 'NR == 2 { print $2 }') on $(df "$BASE" | awk 'NR == 2 { print $1 }')."
