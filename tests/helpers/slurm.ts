@@ -348,6 +348,35 @@ export function sbatchWait(
 	}
 }
 
+/** Submit without waiting: for tests that act on the host while the job runs. */
+export function submitBatch(user: string, script: string, args: readonly string[] = []): number {
+	const body = script.startsWith("#!") ? script : `#!/bin/bash\n${script}`;
+	const sub = runAs(user, ["sbatch", "--parsable", "-o", join(OUT_DIR, "%j.out"), ...args], {
+		input: body,
+		timeoutMs: 30_000,
+	});
+	const m = /^(\d+)/.exec(sub.stdout.trim());
+	if (sub.status !== 0 || !m?.[1]) throw new Error(explain("sbatch", sub));
+	return Number(m[1]);
+}
+
+/** Wait (without blocking the event loop) until a batch job is finished. */
+export async function waitBatch(jobId: number, timeoutMs = 60_000): Promise<BatchResult> {
+	const state = await waitFor(() => {
+		const r = run("scontrol", ["-o", "show", "job", String(jobId)], { timeoutMs: 15_000 });
+		const st = /\bJobState=(\S+)/.exec(r.stdout)?.[1];
+		return st !== undefined && FINAL_STATES.has(st) ? r.stdout : undefined;
+	}, timeoutMs, { what: `batch job ${jobId}`, intervalMs: 50 });
+	const ec = /\bExitCode=(\d+):(\d+)/.exec(state);
+	const outFile = join(OUT_DIR, `${jobId}.out`);
+	return {
+		jobId,
+		status: Number(ec?.[2] ?? 0) !== 0 ? 128 + Number(ec?.[2]) : Number(ec?.[1] ?? 255),
+		state: /\bJobState=(\S+)/.exec(state)?.[1] ?? "",
+		output: existsSync(outFile) ? readFileSync(outFile, "utf8") : "",
+	};
+}
+
 /* ------------------------------------------------------------------- logs */
 
 /** Whole slurmd.log of the current cluster start ("" before the first). */
