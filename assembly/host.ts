@@ -25,6 +25,10 @@ export declare function open_target(slot: i32, path: usize, len: i32): i32;
 export declare function bind(source: i32, target: i32, targetPath: usize, targetLen: i32,
                              sourcePath: usize, sourceLen: i32): i32;
 
+@external("env", "mark_ended")
+export declare function mark_ended(parent: i32, name: usize, nameLen: i32,
+                                   path: usize, pathLen: i32, uid: u32): i32;
+
 @external("env", "remove_at")
 export declare function remove_at(parent: i32, name: usize, nameLen: i32,
                                   path: usize, pathLen: i32, uid: u32, flags: i32): i32;

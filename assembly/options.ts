@@ -3,12 +3,13 @@
 import { INPUT_CAP } from "./abi";
 import { INPUT } from "./memory";
 import { Err, fail, say, sayBytes, sayNumber } from "./errors";
-import { startsWithAscii, equalsAscii, bytesEqual } from "./text";
+import { startsWithAscii, equalsAscii, bytesEqual, lastSlash } from "./text";
 import { mountNameEquals, MAX_JOBDIR_SUFFIX } from "./naming";
 
 export const MAX_GROUPS: i32 = 16;
 export const MAX_MOUNTS: i32 = 32;
 export const PATH_MAX: i32 = 4096; // including the NUL
+export const NAME_MAX: i32 = 255;
 
 // The seed's default base, for a mount= given before any base=.
 const DEFAULT_BASE: usize = memory.data<u8>([0x2f, 0x74, 0x6d, 0x70, 0x2f, 0x73, 0x6c, 0x75, 0x72, 0x6d]);
@@ -26,14 +27,18 @@ export let groupCount: i32 = 0;
 export let mountCount: i32 = 0;
 export let cleanup: bool = true;
 
-// Echoes the option as given, cut short so the reason always fits.
-function sayArg(ptr: usize, len: i32): void {
+// Echoes a value as given, cut short so the reason always fits.
+function sayShort(ptr: usize, len: i32): void {
   if (len > 160) {
     sayBytes(ptr, 160);
     say("...");
   } else {
     sayBytes(ptr, len);
   }
+}
+
+function sayArg(ptr: usize, len: i32): void {
+  sayShort(ptr, len);
   say(": ");
 }
 
@@ -58,6 +63,7 @@ function checkPath(arg: usize, argLen: i32, v: usize, n: i32): i32 {
     const len = i - start;
     const p = v + <usize>start;
     if (len == 0) { sayArg(arg, argLen); say("empty path component (\"//\")"); return fail(Err.BAD_PATH); }
+    if (len > NAME_MAX) { sayArg(arg, argLen); say("a component is longer than NAME_MAX"); return fail(Err.TOO_LONG); }
     if (equalsAscii(p, len, ".") || equalsAscii(p, len, "..")) {
       sayArg(arg, argLen); say("\".\" or \"..\" component"); return fail(Err.BAD_PATH);
     }
@@ -131,8 +137,12 @@ function isAncestor(a: i32, b: i32): bool {
     memory.compare(unchecked(mountPtr[a]), unchecked(mountPtr[b]), <usize>al) == 0;
 }
 
+function sayBase(g: i32): void {
+  say("base="); sayShort(unchecked(basePtr[g]), unchecked(baseLen[g]));
+}
+
 function sayMount(m: i32): void {
-  say("mount="); sayBytes(unchecked(mountPtr[m]), unchecked(mountLen[m]));
+  say("mount="); sayShort(unchecked(mountPtr[m]), unchecked(mountLen[m]));
 }
 
 // Rules between options: each mount point bound once, no two private
@@ -158,8 +168,21 @@ function crossCheck(): i32 {
       }
     }
   }
+  for (let g = 0; g < groupCount; g++) {
+    const b = unchecked(basePtr[g]), n = unchecked(baseLen[g]);
+    // "<last component>.<jobid>.<restart>" is one directory name.
+    if (n - 1 - lastSlash(b, n) + MAX_JOBDIR_SUFFIX - 1 > NAME_MAX || n + MAX_JOBDIR_SUFFIX - 1 >= PATH_MAX) {
+      sayBase(g); say(": job directory name would exceed NAME_MAX or PATH_MAX");
+      return fail(Err.TOO_LONG);
+    }
+  }
   for (let m = 0; m < mountCount; m++) {
     const g = unchecked(mountGroup[m]);
+    // The whole mount path, "/" mapped to "_", is one directory name.
+    if (unchecked(mountLen[m]) - 1 > NAME_MAX) {
+      sayMount(m); say(": private directory name would exceed NAME_MAX");
+      return fail(Err.TOO_LONG);
+    }
     // base + ".<jobid>.<restart>" + "/" + name, name = mount without its leading "/"
     if (unchecked(baseLen[g]) + MAX_JOBDIR_SUFFIX + unchecked(mountLen[m]) >= PATH_MAX) {
       sayMount(m); say(": private directory path would exceed PATH_MAX");

@@ -2,7 +2,7 @@
 // their strings. The hosts execute it in order and never re-derive it.
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, F_CREATE, F_ASIDE, F_WIPE,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, F_CREATE, F_ASIDE, F_WIPE, F_WIPE_ENDED,
 } from "./abi";
 import { OUTPUT } from "./memory";
 import { Err, fail, say } from "./errors";
@@ -111,7 +111,7 @@ function putJobPath(g: i32, jobid: u32, restart: u32): usize {
 }
 
 function planDirectories(phase: Phase, jobid: u32, restart: u32, uid: u32, gid: u32): void {
-  const jobFlags = phase == Phase.PROLOG ? F_ASIDE | F_WIPE : F_ASIDE;
+  const jobFlags = phase == Phase.PROLOG ? F_ASIDE | F_WIPE | F_WIPE_ENDED : F_ASIDE | F_WIPE_ENDED;
   for (let g = 0; g < groupCount; g++) {
     const parent = planParent(g, F_CREATE);
     const path = putJobPath(g, jobid, restart);
@@ -163,13 +163,14 @@ function planNamespace(uid: u32): void {
   }
 }
 
+// cleanup=yes removes the job's directories; cleanup=no leaves them to the
+// site's own epilog but marks them ended, so a requeued run starts empty.
 function planRemoval(jobid: u32, restart: u32, uid: u32, gid: u32): void {
-  if (!cleanup) return;
   for (let g = 0; g < groupCount; g++) {
     const parent = planParent(g, 0);
     const path = putJobPath(g, jobid, restart);
     const pathLen = finish(path);
-    emit(Op.REMOVE_AT, 0, -1, parent, 0, uid, gid,
+    emit(cleanup ? Op.REMOVE_AT : Op.MARK_ENDED, 0, -1, parent, 0, uid, gid,
          nameAt, <i32>(path + <usize>pathLen - nameAt), path, pathLen);
   }
 }

@@ -37,6 +37,8 @@ function call(r: usize): i32 {
       return host.bind(word(r, W_SLOT), word(r, W_ARG), str, len, path, pathLen);
     case Op.REMOVE_AT:
       return host.remove_at(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID), word(r, W_FLAGS));
+    case Op.MARK_ENDED:
+      return host.mark_ended(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID));
   }
   return -22; // EINVAL: cannot happen for a plan built by build()
 }
@@ -56,6 +58,7 @@ function describe(r: usize): void {
       sayBytes(<usize>word(r, W_STR), word(r, W_LEN)); say("\"");
       return;
     case Op.REMOVE_AT: say("remove \""); break;
+    case Op.MARK_ENDED: say("mark ended \""); break;
     default: say("unknown operation"); return;
   }
   sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN));

@@ -50,22 +50,26 @@ gen_deep() {
 	)
 }
 
-# run <tool> <dir>: prints "seconds peak_rss_kib"
+# run <tool> <dir>: prints "wall_seconds peak_rss_kib cpu_seconds"
 run() {
-	local tool=$1 dir=$2 t0 t1 rss=$BASE/rss
+	local tool=$1 dir=$2 t0 t1 out=$BASE/time.out
+	# Neither tool should pay for the other's (or the generator's)
+	# journal writeback.
+	sync
 	t0=$EPOCHREALTIME
 	if [ "$tool" = rm ]; then
-		/usr/bin/time -f %M -o "$rss" rm -rf "$dir"
+		/usr/bin/time -f '%M %S %U' -o "$out" rm -rf "$dir"
 	else
-		/usr/bin/time -f %M -o "$rss" "$DRIVER" "$(dirname "$dir")" \
-			"$(basename "$dir")" >/dev/null
+		/usr/bin/time -f '%M %S %U' -o "$out" "$DRIVER" \
+			"$(dirname "$dir")" "$(basename "$dir")" >/dev/null
 	fi
 	t1=$EPOCHREALTIME
 	if [ -e "$dir" ]; then
 		echo "$tool left $dir behind" >&2
 		exit 1
 	fi
-	echo "$(echo "$t1 - $t0" | bc -l) $(tail -n1 "$rss")"
+	tail -n1 "$out" | awk -v w="$(echo "$t1 - $t0" | bc -l)" \
+		'{ printf "%.3f %d %.2f\n", w, $1, $2 + $3 }'
 }
 
 median() {
@@ -94,26 +98,31 @@ for case in wide deep; do
 		echo "${b%% *} / ${a%% *}" | bc -l >>"$BASE/$case.ratio"
 		echo "  rm -rf: $a   ours: $b" >&2
 	done
-	T[$case.rm.s]=$(cut -d' ' -f1 "$BASE/$case.rm" | median)
-	T[$case.ours.s]=$(cut -d' ' -f1 "$BASE/$case.ours" | median)
-	T[$case.rm.kb]=$(cut -d' ' -f2 "$BASE/$case.rm" | median)
-	T[$case.ours.kb]=$(cut -d' ' -f2 "$BASE/$case.ours" | median)
+	for t in rm ours; do
+		T[$case.$t.s]=$(cut -d' ' -f1 "$BASE/$case.$t" | median)
+		T[$case.$t.kb]=$(cut -d' ' -f2 "$BASE/$case.$t" | median)
+		T[$case.$t.cpu]=$(cut -d' ' -f3 "$BASE/$case.$t" | median)
+	done
 	T[$case.ratio]=$(median <"$BASE/$case.ratio")
 done
 rm -rf "$TREES"
 
-echo "| case | rm -rf (s) | ours (s) | ratio ours/rm | rm -rf peak RSS (KiB) | ours peak RSS (KiB) |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| case | rm -rf wall (s) | ours wall (s) | ratio ours/rm (wall) |" \
+	"rm -rf CPU (s) | ours CPU (s) | rm -rf peak RSS (KiB) |" \
+	"ours peak RSS (KiB) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for case in wide deep; do
 	if [ "$case" = wide ]; then
 		label="100,000 files in 10,000 dirs"
 	else
 		label="10,000-deep chain"
 	fi
-	printf '| %s | %.3f | %.3f | %.2f | %s | %s |\n' "$label" \
-		"${T[$case.rm.s]}" "${T[$case.ours.s]}" "${T[$case.ratio]}" \
-		"${T[$case.rm.kb]}" "${T[$case.ours.kb]}"
+	printf '| %s | %.3f | %.3f | %.2f | %.2f | %.2f | %s | %s |\n' \
+		"$label" "${T[$case.rm.s]}" "${T[$case.ours.s]}" \
+		"${T[$case.ratio]}" "${T[$case.rm.cpu]}" \
+		"${T[$case.ours.cpu]}" "${T[$case.rm.kb]}" "${T[$case.ours.kb]}"
 done
 echo
-echo "Medians of $REPS repetitions, $(uname -r), $(df -T "$BASE" |
-	awk 'NR == 2 { print $2 }') on $(df "$BASE" | awk 'NR == 2 { print $1 }')."
+echo "Medians of $REPS repetitions (CPU: user + sys), $(uname -r)," \
+	"$(df -T "$BASE" | awk 'NR == 2 { print $2 }') on" \
+	"$(df "$BASE" | awk 'NR == 2 { print $1 }')."

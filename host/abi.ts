@@ -16,5 +16,6 @@ export const OP_NAMES: Record<number, string> = {
   6: "open_target",
   7: "bind",
   8: "remove_at",
+  9: "mark_ended",
 };
-export const FLAG_NAMES: Record<number, string> = { 1: "create", 2: "aside", 4: "wipe" };
+export const FLAG_NAMES: Record<number, string> = { 1: "create", 2: "aside", 4: "wipe", 8: "wipe-ended" };

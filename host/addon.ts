@@ -34,6 +34,7 @@ export interface Addon {
   open_target(slot: number, path: string): number;
   bind(source: number, target: number, targetPath: string, sourcePath: string): number;
   remove_at(parent: number, name: string, path: string, uid: number, flags: number): number;
+  mark_ended(parent: number, name: string, path: string, uid: number): number;
   removeTree(parent: string, name: string, uid: number, hook?: (name: string) => void): RemoveStats & { errno: number; detail: string };
 }
 

@@ -35,6 +35,7 @@ export interface HostImports {
   open_target(slot: number, path: string): number;
   bind(source: number, target: number, targetPath: string, sourcePath: string): number;
   remove_at(parent: number, name: string, path: string, uid: number, flags: number): number;
+  mark_ended(parent: number, name: string, path: string, uid: number): number;
 }
 
 export interface RunFailure {
@@ -76,6 +77,7 @@ export function coreSha256(): string {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
+const utf8Encoder = new TextEncoder();
 
 export class Core {
   private readonly x: Exports;
@@ -101,6 +103,8 @@ export class Core {
         use().bind(s, t, str(tp, tl), str(sp, sl)),
       remove_at: (parent: number, n: number, nl: number, p: number, pl: number, uid: number, flags: number) =>
         use().remove_at(parent, str(n, nl), str(p, pl), uid >>> 0, flags),
+      mark_ended: (parent: number, n: number, nl: number, p: number, pl: number, uid: number) =>
+        use().mark_ended(parent, str(n, nl), str(p, pl), uid >>> 0),
     };
     const instance = new WebAssembly.Instance(cachedModule, { env });
     this.x = instance.exports as unknown as Exports;
@@ -114,15 +118,26 @@ export class Core {
     return utf8.decode(mem.subarray(ptr, ptr + len));
   }
 
+  // Encodes straight into the core's input buffer (no intermediate array:
+  // spreading a long value's bytes into push() overflowed the call stack).
   private putArgs(args: readonly string[]): number {
-    const enc = new TextEncoder();
-    const bytes: number[] = [];
+    const cap = this.x.input_cap();
+    const input = new Uint8Array(this.x.memory.buffer, this.x.input_ptr(), cap);
+    let at = 0;
     for (const a of args) {
-      bytes.push(...enc.encode(a), 0);
+      const { read, written } = utf8Encoder.encodeInto(a, input.subarray(at));
+      if (read !== a.length || at + written + 1 > cap) {
+        throw new CoreError("BAD_INPUT", "options too long for the core's input buffer");
+      }
+      input[at + written] = 0;
+      at += written + 1;
     }
-    if (bytes.length > this.x.input_cap()) throw new CoreError("BAD_INPUT", "options too long for the core's input buffer");
-    new Uint8Array(this.x.memory.buffer).set(bytes, this.x.input_ptr());
-    return bytes.length;
+    return at;
+  }
+
+  /** Size of the core's linear memory: constant, as the core never allocates. */
+  memoryBytes(): number {
+    return this.x.memory.buffer.byteLength;
   }
 
   private errorOf(rc: number): CoreError {

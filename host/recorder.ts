@@ -26,6 +26,9 @@ export class Recorder implements HostImports {
   remove_at(parent: number, name: string, path: string, uid: number, flags: number): number {
     return this.add("remove_at", parent, name, path, uid, flags);
   }
+  mark_ended(parent: number, name: string, path: string, uid: number): number {
+    return this.add("mark_ended", parent, name, path, uid);
+  }
   /** As native/ops.c writes it: one line per call, each ending in "\n". */
   text(): string {
     return this.lines.map((l) => l + "\n").join("");

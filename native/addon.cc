@@ -129,6 +129,10 @@ Napi::Value Bind(const Napi::CallbackInfo &info) {
   return NUM(ptd_ops_bind(Ops(info.Env()), I32(info, 0, "source"), I32(info, 1, "target"),
                           Str(info, 2, "targetPath").c_str(), Str(info, 3, "sourcePath").c_str()));
 }
+Napi::Value MarkEnded(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_mark_ended(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
+                                Str(info, 2, "path").c_str(), U32(info, 3, "uid")));
+}
 Napi::Value RemoveAt(const Napi::CallbackInfo &info) {
   return NUM(ptd_ops_remove_at(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
                                Str(info, 2, "path").c_str(), U32(info, 3, "uid"), I32(info, 4, "flags")));
@@ -185,6 +189,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("open_target", Napi::Function::New(env, OpenTarget));
   exports.Set("bind", Napi::Function::New(env, Bind));
   exports.Set("remove_at", Napi::Function::New(env, RemoveAt));
+  exports.Set("mark_ended", Napi::Function::New(env, MarkEnded));
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree));
   return exports;
 }

@@ -240,8 +240,21 @@ out:
 
 /* Empties the way for a new run of the job: whatever of ours is at name
  * (a requeued run's leftover) is removed before the directory is made. */
+static bool marked_ended(int parent_fd, const char *name)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = openat(parent_fd, name, DIR_FLAGS);
+	if (fd < 0)
+		return false;
+	r = fstatat(fd, PTD_ENDED_MARKER, &st, AT_SYMLINK_NOFOLLOW);
+	close(fd);
+	return r == 0;
+}
+
 static int wipe_leftover(int parent_fd, const char *name, uid_t uid,
-			 struct ptd_detail *d)
+			 bool only_ended, struct ptd_detail *d)
 {
 	struct ptd_remove_stats stats = { 0 };
 	char why[PTD_DETAIL_MAX];
@@ -252,6 +265,8 @@ static int wipe_leftover(int parent_fd, const char *name, uid_t uid,
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode) || st.st_uid != uid)
 		return 0; /* not ours: the aside rule deals with it */
+	if (only_ended && !marked_ended(parent_fd, name))
+		return 0; /* an earlier step of this very run */
 	r = ptd_remove_tree(parent_fd, name, uid, &stats, why, sizeof(why));
 	if (r < 0) {
 		say(d->text, "cannot remove a previous run's directory: %s",
@@ -265,14 +280,14 @@ static int wipe_leftover(int parent_fd, const char *name, uid_t uid,
 }
 
 int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
-		 gid_t gid, bool aside, bool wipe, int *ret_fd,
+		 gid_t gid, bool aside, bool wipe, bool wipe_ended, int *ret_fd,
 		 struct ptd_detail *d)
 {
 	struct stat st;
 	int fd, r, attempt;
 
-	if (wipe) {
-		r = wipe_leftover(parent_fd, name, uid, d);
+	if (wipe || wipe_ended) {
+		r = wipe_leftover(parent_fd, name, uid, !wipe, d);
 		if (r < 0)
 			return r;
 	}
@@ -327,6 +342,36 @@ int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
 
 fail_errno:
 	r = -errno;
+	close(fd);
+	return r;
+}
+
+int ptd_mark_ended(int parent_fd, const char *name, uid_t uid,
+		   struct ptd_detail *d)
+{
+	struct stat st;
+	int fd, m, r = 0;
+
+	fd = openat(parent_fd, name, DIR_FLAGS);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : open_failed(d, parent_fd, name, errno);
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (st.st_uid != uid) {
+		say(d->text, "\"%s\" is owned by uid %u, expected %u", name,
+		    (unsigned) st.st_uid, (unsigned) uid);
+		r = -EPERM;
+		goto out;
+	}
+	m = openat(fd, PTD_ENDED_MARKER,
+		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (m >= 0)
+		close(m);
+	else if (errno != EEXIST)
+		r = -errno;
+out:
 	close(fd);
 	return r;
 }

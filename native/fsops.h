@@ -29,8 +29,16 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
  * aside: an entry that is not ours is renamed away rather than trusted.
  * wipe: an existing directory of ours is removed and made anew. */
 int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
-		 gid_t gid, bool aside, bool wipe, int *ret_fd,
+		 gid_t gid, bool aside, bool wipe, bool wipe_ended, int *ret_fd,
 		 struct ptd_detail *d);
+
+/* Must match ENDED_MARKER in assembly/abi.ts. */
+#define PTD_ENDED_MARKER ".private-tmpdir-ended"
+
+/* Leaves PTD_ENDED_MARKER in parent_fd/name if that is a directory owned by
+ * uid; a missing directory is fine. */
+int ptd_mark_ended(int parent_fd, const char *name, uid_t uid,
+		   struct ptd_detail *d);
 
 int ptd_unshare_mount_ns(struct ptd_detail *d);
 int ptd_make_slave(struct ptd_detail *d);

@@ -110,6 +110,18 @@ u32 Z_envZ_bind(struct Z_env_instance_t *env, u32 source, u32 target,
 	return ret(ptd_ops_bind(&env->ops, (int) source, (int) target, t, s));
 }
 
+u32 Z_envZ_mark_ended(struct Z_env_instance_t *env, u32 parent, u32 name,
+		      u32 name_len, u32 path, u32 path_len, u32 uid)
+{
+	const char *n = str_at(env, name, name_len);
+	const char *p = str_at(env, path, path_len);
+
+	maybe_trap();
+	if (!n || !p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_mark_ended(&env->ops, (int) parent, n, p, uid));
+}
+
 u32 Z_envZ_remove_at(struct Z_env_instance_t *env, u32 parent, u32 name,
 		     u32 name_len, u32 path, u32 path_len, u32 uid, u32 flags)
 {

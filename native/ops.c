@@ -100,6 +100,7 @@ int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
 			      parent, slot, name, path, mode, uid, gid, flags);
 	return ptd_mkdir_at(o->fds[parent], name, mode, uid, gid,
 			    flags & PTD_F_ASIDE, flags & PTD_F_WIPE,
+			    flags & PTD_F_WIPE_ENDED,
 			    &o->fds[slot], &o->detail);
 }
 
@@ -146,6 +147,17 @@ int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 			      target_path, source_path);
 	return ptd_bind(o->fds[source], o->fds[target], target_path,
 			&o->detail);
+}
+
+int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
+		       const char *path, unsigned uid)
+{
+	if (!used_slot(o, parent))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "mark_ended\t%d\t%s\t%s\t%u\n", parent, name,
+			      path, uid);
+	return ptd_mark_ended(o->fds[parent], name, uid, &o->detail);
 }
 
 int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,

@@ -17,6 +17,7 @@
 #define PTD_F_CREATE 1
 #define PTD_F_ASIDE 2
 #define PTD_F_WIPE 4
+#define PTD_F_WIPE_ENDED 8
 
 enum ptd_phase {
 	PTD_PHASE_CHECK = 0,
@@ -50,6 +51,8 @@ int ptd_ops_open_private(struct ptd_ops *o, int slot, const char *path,
 int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path);
 int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 		 const char *target_path, const char *source_path);
+int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
+		       const char *path, unsigned uid);
 int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
 		      const char *path, unsigned uid, int flags);
 

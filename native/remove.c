@@ -40,7 +40,7 @@
 #define DESCENDED 1
 #define RETRY 2
 
-void (*ptd_remove_test_hook)(int dirfd, const char *name);
+void (*ptd_remove_test_hook)(int dirfd, const char *name) = NULL;
 
 /* A name left in place in a directory, so a re-read listing skips it. */
 struct leftover {
@@ -398,8 +398,12 @@ static int descend(struct ctx *c, const char *name, struct info *in)
 		flags &= ~O_NOATIME;
 		fd = openat(pfd, name, flags);
 	}
-	if (fd < 0 && errno == EACCES && fix_entry(c, pfd, name, in) == 0)
-		fd = openat(pfd, name, flags);
+	if (fd < 0 && errno == EACCES) {
+		if (fix_entry(c, pfd, name, in) == 0)
+			fd = openat(pfd, name, flags);
+		else
+			errno = EACCES;
+	}
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -443,6 +447,8 @@ static int do_entry(struct ctx *c, const char *name, unsigned char type)
 			continue;
 		}
 		r = stat_at(c, c->lv[c->depth - 1].fd, name, &in);
+		if (r == -EACCES && fix_level(c, &c->lv[c->depth - 1]) == 0)
+			r = stat_at(c, c->lv[c->depth - 1].fd, name, &in);
 		if (r == -ENOENT)
 			return 0;
 		if (r < 0)
@@ -637,6 +643,9 @@ int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 		*ret_stats = (struct ptd_remove_stats) { 0 };
 	if (ret_detail && detail_size)
 		ret_detail[0] = '\0';
+	/* One entry of parent_fd: "." or ".." would empty a parent. */
+	if (!*name || strchr(name, '/') || is_dot(name))
+		return -EINVAL;
 
 	c.lv = calloc(64, sizeof(*c.lv));
 	if (!c.lv)
@@ -675,9 +684,12 @@ int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 	}
 	c.top_dev = in.dev;
 	fd = openat(parent_fd, name, DIR_FLAGS);
-	if (fd < 0 && errno == EACCES &&
-	    fix_entry(&c, parent_fd, name, &in) == 0)
-		fd = openat(parent_fd, name, DIR_FLAGS);
+	if (fd < 0 && errno == EACCES) {
+		if (fix_entry(&c, parent_fd, name, &in) == 0)
+			fd = openat(parent_fd, name, DIR_FLAGS);
+		else
+			errno = EACCES;
+	}
 	if (fd < 0) {
 		if (errno == ENOENT)
 			goto out;

@@ -22,7 +22,7 @@ describe("core: the seed's layout", () => {
     const plan = new Core().plan("STEP", SEED, job).map((s) => [s.op, s.str, s.path, s.mode.toString(8), s.flags]);
     assert.deepStrictEqual(plan, [
       ["open_trusted", "/tmp", "/tmp", "711", 1],
-      ["mkdir_at", "slurm.100.0", "/tmp/slurm.100.0", "700", 2],
+      ["mkdir_at", "slurm.100.0", "/tmp/slurm.100.0", "700", 2 | 8],
       ["mkdir_at", "var_tmp", "/tmp/slurm.100.0/var_tmp", "700", 0],
       ["mkdir_at", "tmp", "/tmp/slurm.100.0/tmp", "700", 0],
       ["unshare_mount_ns", "", "", "0", 0],
@@ -44,8 +44,8 @@ describe("core: the seed's layout", () => {
       ["/tmp/slurm.7.2/var_tmp", 4242, 77],
       ["/tmp/slurm.7.2/tmp", 4242, 77],
     ]);
-    // The prolog empties a previous run's directory (requeue) and moves squatters aside.
-    assert.equal(dirs[0]?.flags, 2 | 4);
+    // The prolog empties a previous run's directory and moves squatters aside.
+    assert.equal(dirs[0]?.flags, 2 | 4 | 8);
   });
 
   it("puts mount= before any base= under the default base /tmp/slurm", () => {
@@ -70,13 +70,23 @@ describe("core: the seed's layout", () => {
     assert.ok(lastOpen < firstBind, "every source is opened before the first bind");
   });
 
-  it("removes each job directory in the epilog, and nothing with cleanup=no", () => {
+  it("removes each job directory in the epilog; with cleanup=no only marks it ended", () => {
     const plan = new Core().plan("EPILOG", SEED, job);
     assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path]), [
       ["open_trusted", "/tmp", "/tmp"],
       ["remove_at", "slurm.100.0", "/tmp/slurm.100.0"],
     ]);
-    assert.deepStrictEqual(new Core().plan("EPILOG", [...SEED, "cleanup=no"], job), []);
+    const kept = new Core().plan("EPILOG", [...SEED, "cleanup=no"], job);
+    assert.deepStrictEqual(kept.map((s) => [s.op, s.str, s.path]), [
+      ["open_trusted", "/tmp", "/tmp"],
+      ["mark_ended", "slurm.100.0", "/tmp/slurm.100.0"],
+    ]);
+  });
+
+  it("has every step wipe a directory a previous run of the job marked ended (requeue)", () => {
+    const plan = new Core().plan("STEP", SEED, job);
+    assert.equal(plan[1]?.op, "mkdir_at");
+    assert.equal(plan[1]?.flags, 2 | 8, "aside + wipe-ended, never an unconditional wipe");
   });
 
   it("names jobs and restarts up to 2^32-1", () => {
@@ -101,8 +111,12 @@ describe("core: rejected options", () => {
     ["trailing slash", ["mount=/var/tmp/"], "BAD_PATH", /trailing/],
     ["root itself", ["mount=/"], "BAD_PATH", /"\/" itself/],
     ["control character", ["mount=/tmp\nx"], "BAD_CHAR", /^mount=\/tmp\\x0ax: control character/],
-    ["over-long path", ["mount=/" + "a".repeat(4096)], "TOO_LONG", /PATH_MAX/],
-    ["private path too long", ["base=/" + "b".repeat(2100), "mount=/" + "c".repeat(2000)], "TOO_LONG", /PATH_MAX/],
+    ["over-long path", ["mount=/" + "a/".repeat(2048) + "a"], "TOO_LONG", /PATH_MAX/],
+    ["over-long component", ["mount=/" + "a".repeat(256)], "TOO_LONG", /NAME_MAX/],
+    ["private directory name too long", ["mount=/" + "a/".repeat(127) + "bc"], "TOO_LONG", /mount=.*: private directory name would exceed NAME_MAX/],
+    ["job directory name too long", ["base=/x/" + "b".repeat(240), "mount=/tmp"], "TOO_LONG", /base=.*: job directory name would exceed NAME_MAX/],
+    ["private path too long", ["base=/" + "b/".repeat(1950) + "b", "mount=/" + "c".repeat(250)], "TOO_LONG", /PATH_MAX/],
+    ["job path too long for a base without mounts", ["mount=/tmp", "base=/" + "b/".repeat(2036) + "b"], "TOO_LONG", /base=.*PATH_MAX/],
     ["collision /var/tmp and /var_tmp", ["mount=/var/tmp", "mount=/var_tmp"], "COLLISION", /mount=\/var\/tmp and mount=\/var_tmp/],
     ["collision /a/b_c and /a_b/c", ["mount=/a/b_c", "mount=/a_b/c"], "COLLISION", /same private directory/],
     ["duplicate mount", ["mount=/tmp", "mount=/tmp"], "DUPLICATE", /given twice/],

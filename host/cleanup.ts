@@ -1,0 +1,74 @@
+// `private-tmpdir cleanup`: the plugin's epilog, run by hand. The wasm core
+// plans the EPILOG phase and every operation goes to the addon, i.e. the
+// plugin's own C (ops.c, fsops.c, remove.c): the same checks (owner uid or
+// root, never follow a symlink, never leave the filesystem) as slurmd's run.
+import { getSystemErrorMap } from "node:util";
+import { loadAddon, type Addon, type RemoveStats } from "./addon.js";
+import { Core, type HostImports, type Job } from "./core.js";
+import type { PluginLine } from "./plugstack.js";
+
+export interface CleanupResult {
+  line: PluginLine;
+  /** undefined on success; otherwise the message the plugin would log. */
+  error?: string;
+  removed: RemoveStats;
+  seconds: number;
+}
+
+/** The addon's ops as the core's imports, with a hook before each removal
+ * (the only step that can take long: a job may leave millions of files). */
+function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports {
+  return {
+    open_trusted: (slot, path, mode, flags) => a.open_trusted(slot, path, mode, flags),
+    mkdir_at: (parent, slot, name, path, mode, uid, gid, flags) => a.mkdir_at(parent, slot, name, path, mode, uid, gid, flags),
+    unshare_mount_ns: () => a.unshare_mount_ns(),
+    make_slave: () => a.make_slave(),
+    open_private: (slot, path, uid) => a.open_private(slot, path, uid),
+    open_target: (slot, path) => a.open_target(slot, path),
+    bind: (s, t, tp, sp) => a.bind(s, t, tp, sp),
+    remove_at: (parent, name, path, uid, flags) => {
+      beforeRemove(path);
+      return a.remove_at(parent, name, path, uid, flags);
+    },
+    mark_ended: (parent, name, path, uid) => a.mark_ended(parent, name, path, uid),
+  };
+}
+
+/** libuv's text for an errno (Node 20 has no strerror); close to the C's. */
+function errnoText(errno: number): string {
+  const e = getSystemErrorMap().get(-errno);
+  return e ? `${e[0]}: ${e[1]}` : `errno ${errno}`;
+}
+
+/** Runs the EPILOG phase of one plugstack line for job. */
+export function cleanupLine(l: PluginLine, job: Job, beforeRemove: (path: string) => void = () => {}): CleanupResult {
+  const addon = loadAddon();
+  const t0 = process.hrtime.bigint();
+  // Fresh descriptor slots for this run; reset again after, so no directory
+  // stays open in this process.
+  addon.opsReset();
+  try {
+    const fail = new Core().run("EPILOG", l.args, job, importsOf(addon, beforeRemove));
+    const detail = addon.opsDetail();
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const removed = { ...detail.removed };
+    if (!fail) return { line: l, removed, seconds };
+    // As native/core.c explains a failed operation: what, why, errno.
+    let error = fail.message;
+    if (fail.code === "HOST") {
+      error = detail.text ? `${fail.message}: ${detail.text} (${errnoText(fail.errno)})` : `${fail.message}: ${errnoText(fail.errno)}`;
+    }
+    return { line: l, error, removed, seconds };
+  } finally {
+    addon.opsReset();
+  }
+}
+
+/** The plugin's epilog log line (native/plugin.c), for --verbose. */
+export function summaryLine(job: Job, r: CleanupResult): string {
+  const s = r.removed;
+  return (
+    `private-tmpdir: job ${job.jobid} uid ${job.uid}: removed ${s.bytes} bytes, ${s.files} files, ` +
+    `${s.dirs} directories in ${r.seconds.toFixed(3)} s${s.skipped ? " (some entries left in place)" : ""}`
+  );
+}

@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// private-tmpdir: the admin's view of the plugin, from the same core.wasm the
+// plugin embeds. `plan` and `check` ask the wasm core (never a second
+// implementation); `cleanup` runs the plugin's own epilog C through the
+// addon. Usage, exit codes and the JSON are documented in docs/cli.md.
+import { readFileSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { Core, coreSha256, type Job } from "./core.js";
+import { CoreError } from "./errors.js";
+import { planLine, planText, PLAN_SCHEMA, type PlanJson } from "./plan-view.js";
+import { ourLines, PLUGIN_FILE, readPlugstack, type PluginLine, type Plugstack } from "./plugstack.js";
+
+const EXIT_OK = 0;
+const EXIT_FAIL = 1; // a configuration or plan error, or a failed cleanup
+const EXIT_USAGE = 2;
+
+const DEFAULT_CONFIG = "/etc/slurm/plugstack.conf";
+const U32_MAX = 4294967295;
+
+class UsageError extends Error {}
+
+const HELP: Record<string, string> = {
+  main: `Usage: private-tmpdir <command> [options]
+
+What the private-tmpdir SPANK plugin will do, from the same planning core.
+
+Commands:
+  plan      print the directories and mounts for a job, in the plugin's order
+  check     validate the plugin's lines in plugstack.conf
+  cleanup   remove a job's directories, as the plugin's epilog does
+  help      help on a command
+
+Options:
+  --version  print the package version and the sha256 of the embedded core
+  --help     this help
+
+Exit status: 0 ok, 1 configuration, plan or cleanup error, 2 usage error.
+See docs/cli.md.
+`,
+  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--config FILE] [--json]
+
+Prints, for every plugstack.conf line that loads ${PLUGIN_FILE}, what the
+plugin does for the job: the prolog's directories (owner, mode), the step's
+mounts and the epilog's removals, in the order the plugin does them.
+
+  --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG}); its
+                 include lines are followed
+  --job ID       the job id (required)
+  --restart N    the job's restart count (default 0)
+  --uid U        the job's user id (default 0)
+  --gid G        the job's group id (default 0); give the job user's ids to
+                 see the owner the plugin will give the directories
+  --json         machine-readable output (schema in docs/cli.md)
+`,
+  check: `Usage: private-tmpdir check [--config FILE] [--json] [--verbose]
+
+Validates every line that loads ${PLUGIN_FILE} with the plugin's own core,
+and every line Slurm would ignore. Each error is printed on stderr as
+"<file>:<line>: <message>", the message the plugin would log. Exit 0 when the
+configuration is valid, 1 otherwise.
+
+  --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG})
+  --json         print the result as JSON on stdout (schema in docs/cli.md)
+  --verbose      say so on stdout when all is well
+`,
+  cleanup: `Usage: private-tmpdir cleanup --job ID --uid U [--restart N] [--gid G] [--config FILE] [--verbose] [--progress]
+
+Removes the job's private directories exactly as the plugin's epilog does
+(the same C code): only directories owned by uid U or root, never following
+a symlink, never leaving their filesystem. For sites that keep an Epilog
+script, and for cleaning up by hand. Prints nothing on success.
+
+  --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG})
+  --job ID       the job id (required)
+  --uid U        the job's user id (required)
+  --restart N    the job's restart count (default 0)
+  --gid G        the job's group id (default 0; not used by removal)
+  --verbose      print the plugin's summary line per plugstack line
+  --progress     print a line on stderr before each removal (the default
+                 when stderr is a terminal)
+`,
+};
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(argv: string[], options: ParseArgsConfig["options"]): Values {
+  try {
+    const { values } = parseArgs({ args: argv, options: { ...options, help: { type: "boolean" } }, strict: true, allowPositionals: false });
+    return values as Values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function u32(v: Values, name: string, dflt?: number): number {
+  const s = v[name];
+  if (s === undefined) {
+    if (dflt === undefined) throw new UsageError(`--${name} is required`);
+    return dflt;
+  }
+  if (typeof s !== "string" || !/^\d+$/.test(s) || Number(s) > U32_MAX)
+    throw new UsageError(`--${name} must be a whole number from 0 to ${U32_MAX}, not "${String(s)}"`);
+  return Number(s);
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
+}
+
+const out = (s: string): void => void process.stdout.write(s);
+const err = (s: string): void => void process.stderr.write(s);
+const where = (p: { file: string; line: number }): string => (p.line > 0 ? `${p.file}:${p.line}` : p.file);
+
+interface Finding {
+  file: string;
+  line: number;
+  code: string;
+  message: string;
+}
+
+/** Everything wrong with the configuration as far as this plugin is concerned. */
+function audit(config: string, ps: Plugstack, lines: PluginLine[]): { errors: Finding[]; warnings: Finding[] } {
+  const errors: Finding[] = ps.problems.map((p) => ({ ...p, code: p.line > 0 ? "INVALID_LINE" : "UNREADABLE" }));
+  const warnings: Finding[] = [];
+  if (lines.length === 0 && !errors.some((e) => e.code === "UNREADABLE"))
+    errors.push({ file: config, line: 0, code: "NOT_CONFIGURED", message: `no line loads ${PLUGIN_FILE}` });
+  const first = lines[0];
+  for (const l of lines.slice(1)) {
+    if (first)
+      warnings.push({
+        file: l.file,
+        line: l.line,
+        code: "LOADED_AGAIN",
+        message: `${PLUGIN_FILE} is loaded again (first at ${where(first)}); slurmd runs both lines`,
+      });
+  }
+  const core = new Core();
+  for (const l of lines) {
+    try {
+      core.check(l.args);
+      // The longest names any job can get: a plan that cannot fit is refused
+      // here rather than by the first job with a large id.
+      const big: Job = { jobid: U32_MAX, restart: U32_MAX, uid: U32_MAX - 1, gid: U32_MAX - 1 };
+      for (const phase of ["PROLOG", "STEP", "EPILOG"] as const) core.plan(phase, l.args, big);
+    } catch (e) {
+      if (!(e instanceof CoreError)) throw e;
+      errors.push({ file: l.file, line: l.line, code: e.code, message: e.message });
+    }
+  }
+  return { errors, warnings };
+}
+
+function printFindings(fs: Finding[], prefix = ""): void {
+  for (const f of fs) err(`${prefix}${where(f)}: ${f.message}\n`);
+}
+
+function cmdCheck(argv: string[]): number {
+  const v = parse(argv, { config: { type: "string" }, json: { type: "boolean" }, verbose: { type: "boolean" } });
+  if (v["help"]) return help("check");
+  const config = (v["config"] as string | undefined) ?? DEFAULT_CONFIG;
+  const ps = readPlugstack(config);
+  const lines = ourLines(ps);
+  const { errors, warnings } = audit(config, ps, lines);
+  if (v["json"]) {
+    const body = {
+      schema: PLAN_SCHEMA,
+      version: packageVersion(),
+      coreSha256: coreSha256(),
+      config,
+      ok: errors.length === 0,
+      files: ps.files,
+      lines: lines.map((l) => ({ file: l.file, line: l.line, kind: l.kind, plugin: l.plugin, args: l.args })),
+      errors,
+      warnings,
+    };
+    out(JSON.stringify(body, null, 2) + "\n");
+  } else {
+    printFindings(errors);
+    printFindings(warnings, "warning: ");
+    if (errors.length === 0 && v["verbose"])
+      out(`${config}: ok: ${lines.length} line${lines.length === 1 ? "" : "s"} load ${PLUGIN_FILE} (${ps.files.length} file${ps.files.length === 1 ? "" : "s"} read)\n`);
+  }
+  return errors.length === 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/** Reads the config for plan and cleanup: unreadable, unconfigured or
+ * refused lines are fatal; lines Slurm ignores only warn. */
+function loadForJob(config: string): PluginLine[] | undefined {
+  const ps = readPlugstack(config);
+  const lines = ourLines(ps);
+  const { errors, warnings } = audit(config, ps, lines);
+  const fatal = errors.filter((e) => e.code !== "INVALID_LINE");
+  printFindings(fatal);
+  printFindings([...errors.filter((e) => e.code === "INVALID_LINE"), ...warnings], "warning: ");
+  return fatal.length === 0 ? lines : undefined;
+}
+
+function cmdPlan(argv: string[]): number {
+  const v = parse(argv, {
+    config: { type: "string" },
+    job: { type: "string" },
+    restart: { type: "string" },
+    uid: { type: "string" },
+    gid: { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (v["help"]) return help("plan");
+  const job: Job = { jobid: u32(v, "job"), restart: u32(v, "restart", 0), uid: u32(v, "uid", 0), gid: u32(v, "gid", 0) };
+  const config = (v["config"] as string | undefined) ?? DEFAULT_CONFIG;
+  const lines = loadForJob(config);
+  if (!lines) return EXIT_FAIL;
+  const core = new Core();
+  const plan: PlanJson = {
+    schema: PLAN_SCHEMA,
+    version: packageVersion(),
+    coreSha256: coreSha256(),
+    config,
+    job,
+    lines: [],
+  };
+  for (const l of lines) {
+    try {
+      plan.lines.push(planLine(core, l, job));
+    } catch (e) {
+      if (!(e instanceof CoreError)) throw e;
+      err(`${where(l)}: ${e.message}\n`);
+      return EXIT_FAIL;
+    }
+  }
+  out(v["json"] ? JSON.stringify(plan, null, 2) + "\n" : planText(plan));
+  return EXIT_OK;
+}
+
+async function cmdCleanup(argv: string[]): Promise<number> {
+  const v = parse(argv, {
+    config: { type: "string" },
+    job: { type: "string" },
+    restart: { type: "string" },
+    uid: { type: "string" },
+    gid: { type: "string" },
+    verbose: { type: "boolean" },
+    progress: { type: "boolean" },
+  });
+  if (v["help"]) return help("cleanup");
+  const job: Job = { jobid: u32(v, "job"), restart: u32(v, "restart", 0), uid: u32(v, "uid"), gid: u32(v, "gid", 0) };
+  const config = (v["config"] as string | undefined) ?? DEFAULT_CONFIG;
+  const lines = loadForJob(config);
+  if (!lines) return EXIT_FAIL;
+  // Loaded only here: plan and check must work where the addon is not built.
+  const { cleanupLine, summaryLine } = await import("./cleanup.js");
+  const tty = process.stderr.isTTY === true;
+  const showProgress = v["progress"] === true || tty;
+  let failed = false;
+  for (const l of lines) {
+    const r = cleanupLine(l, job, (path) => {
+      if (showProgress) err(`${tty ? "\r\x1b[K" : ""}private-tmpdir: removing ${path} ...${tty ? "" : "\n"}`);
+    });
+    if (tty && showProgress) err("\r\x1b[K");
+    if (r.error !== undefined) {
+      failed = true;
+      err(`${where(l)}: job ${job.jobid}: ${r.error}\n`);
+    }
+    if (v["verbose"]) out(summaryLine(job, r) + "\n");
+  }
+  return failed ? EXIT_FAIL : EXIT_OK;
+}
+
+function help(topic: string): number {
+  out(HELP[topic] ?? HELP["main"] ?? "");
+  return EXIT_OK;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case "plan":
+      return cmdPlan(rest);
+    case "check":
+      return cmdCheck(rest);
+    case "cleanup":
+      return cmdCleanup(rest);
+    case "help":
+      if (rest[0] !== undefined && !(rest[0] in HELP)) throw new UsageError(`no command "${rest[0]}"`);
+      return help(rest[0] ?? "main");
+    case "--help":
+    case "-h":
+      return help("main");
+    case "--version":
+    case "-V":
+      out(`private-tmpdir ${packageVersion()} core sha256 ${coreSha256()}\n`);
+      return EXIT_OK;
+    case undefined:
+      throw new UsageError("no command given");
+    default:
+      throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      err(`private-tmpdir: ${e.message}\nTry 'private-tmpdir --help'.\n`);
+      process.exitCode = EXIT_USAGE;
+    } else {
+      err(`private-tmpdir: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = EXIT_FAIL;
+    }
+  },
+);

@@ -1,0 +1,152 @@
+// Turns the core's plan records into the CLI's output: the JSON documented
+// in docs/cli.md and the human listing. Nothing here computes a path, an
+// owner or a mode: every value is copied from a PlanStep, so what the CLI
+// prints is what the plugin's core plans.
+import { FLAG_NAMES, type PhaseName } from "./abi.js";
+import { Core, type Job, type PlanStep } from "./core.js";
+import type { PluginLine } from "./plugstack.js";
+
+/** Bumped only on an incompatible change to the JSON below. */
+export const PLAN_SCHEMA = 1;
+
+export interface StepJson {
+  op: string;
+  path?: string;
+  source?: string;
+  target?: string;
+  mode?: string;
+  uid?: number;
+  gid?: number;
+  flags?: string[];
+}
+
+export interface LinePlanJson {
+  file: string;
+  line: number;
+  kind: "required" | "optional";
+  plugin: string;
+  args: string[];
+  phases: { prolog: StepJson[]; step: StepJson[]; epilog: StepJson[] };
+  /** The job's private directories, as the prolog makes them. */
+  directories: { path: string; uid: number; gid: number; mode: string }[];
+  /** The step's bind mounts, in the order they are made. */
+  mounts: { target: string; source: string }[];
+}
+
+export interface PlanJson {
+  schema: number;
+  version: string;
+  coreSha256: string;
+  config: string;
+  job: Job;
+  lines: LinePlanJson[];
+}
+
+const PHASES: [keyof LinePlanJson["phases"], PhaseName][] = [
+  ["prolog", "PROLOG"],
+  ["step", "STEP"],
+  ["epilog", "EPILOG"],
+];
+
+const octal = (m: number): string => "0" + m.toString(8).padStart(3, "0");
+
+function flagNames(flags: number): string[] {
+  return Object.entries(FLAG_NAMES)
+    .filter(([bit]) => (flags & Number(bit)) !== 0)
+    .map(([, name]) => name);
+}
+
+/** One record as JSON: only the fields that mean something for its op. */
+export function stepJson(s: PlanStep): StepJson {
+  switch (s.op) {
+    case "open_trusted":
+    case "mkdir_at":
+      return { op: s.op, path: s.path, mode: octal(s.mode), uid: s.uid, gid: s.gid, flags: flagNames(s.flags) };
+    case "open_private":
+    case "remove_at":
+    case "mark_ended":
+      return { op: s.op, path: s.path, uid: s.uid };
+    case "open_target":
+      return { op: s.op, path: s.path };
+    case "bind":
+      // The core's bind record: str is the mount point, path the private source.
+      return { op: s.op, source: s.path, target: s.str };
+    default:
+      return { op: s.op };
+  }
+}
+
+/** The plan of every phase for one plugstack line; throws the core's
+ * CoreError when the line's options are refused. */
+export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
+  core.check(l.args);
+  const phases: LinePlanJson["phases"] = { prolog: [], step: [], epilog: [] };
+  for (const [key, phase] of PHASES) phases[key] = core.plan(phase, l.args, job).map(stepJson);
+  return {
+    file: l.file,
+    line: l.line,
+    kind: l.kind,
+    plugin: l.plugin,
+    args: [...l.args],
+    phases,
+    directories: phases.prolog
+      .filter((s) => s.op === "mkdir_at")
+      .map((s) => ({ path: s.path ?? "", uid: s.uid ?? 0, gid: s.gid ?? 0, mode: s.mode ?? "" })),
+    mounts: phases.step
+      .filter((s) => s.op === "bind")
+      .map((s) => ({ target: s.target ?? "", source: s.source ?? "" })),
+  };
+}
+
+const PHASE_TITLES: Record<keyof LinePlanJson["phases"], string> = {
+  prolog: "prolog (slurmd, as root, before the job starts)",
+  step: "step (slurmstepd, before each step's tasks start)",
+  epilog: "epilog (slurmd, as root, after the job ends)",
+};
+
+function describe(s: StepJson): string {
+  const f = s.flags ?? [];
+  switch (s.op) {
+    case "open_trusted":
+      return `open    ${s.path}${f.includes("create") ? `  (created owner ${s.uid}:${s.gid} mode ${s.mode} if missing)` : ""}`;
+    case "mkdir_at": {
+      const notes = [
+        ...(f.includes("wipe") ? ["a previous run's copy is emptied first"] : []),
+        ...(f.includes("aside") ? ["anything else in the way is moved aside"] : []),
+      ];
+      return `mkdir   ${s.path}  owner ${s.uid}:${s.gid} mode ${s.mode}${notes.length ? `  (${notes.join("; ")})` : ""}`;
+    }
+    case "unshare_mount_ns":
+      return "unshare the mount namespace";
+    case "make_slave":
+      return "make / a slave mount (host mounts still propagate in, none leak out)";
+    case "open_private":
+      return `open    ${s.path}  (must be owned by uid ${s.uid})`;
+    case "open_target":
+      return `open    ${s.path}`;
+    case "bind":
+      return `bind    ${s.source} on ${s.target}`;
+    case "remove_at":
+      return `remove  ${s.path}  (only if owned by uid ${s.uid} or root)`;
+    case "mark_ended":
+      return `mark    ${s.path} as ended, left in place  (only if owned by uid ${s.uid})`;
+    default:
+      return s.op;
+  }
+}
+
+/** The human listing: one block per plugstack line, every step in order. */
+export function planText(p: PlanJson): string {
+  const out: string[] = [];
+  for (const l of p.lines) {
+    out.push(`${l.file}:${l.line}: ${[l.kind, l.plugin, ...l.args].join(" ")}`);
+    out.push(`  job ${p.job.jobid} restart ${p.job.restart} uid ${p.job.uid} gid ${p.job.gid}`);
+    for (const [key] of PHASES) {
+      out.push(`  ${PHASE_TITLES[key]}:`);
+      const steps = l.phases[key];
+      if (steps.length === 0) out.push("    (nothing)");
+      for (const s of steps) out.push(`    ${describe(s)}`);
+    }
+  }
+  return out.map((l) => l + "\n").join("");
+}

@@ -1,0 +1,96 @@
+// Step kinds and job life on a real slurmd: batch and srun steps, salloc,
+// the extern step (PrologFlags=Contain), job arrays, requeue; and no mount
+// leak into slurmd's namespace when "/" is shared, as on systemd hosts.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import {
+  ALICE, hostMountinfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
+  requireRootAndSlurm, submitBatch, waitBatch, waitFor, sbatchWait, type ClusterInfo,
+} from "../helpers/slurm.js";
+import { removeJobDirs } from "../helpers/lab-tmp.js";
+
+const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+
+function scontrol(...args: string[]): void {
+  const r = runAs("root", ["scontrol", ...args]);
+  assert.equal(r.status, 0, r.stderr);
+}
+
+describe("e2e: slurmd with a shared / (systemd-like): nothing a job mounts reaches it", function () {
+  let info: ClusterInfo;
+  before(function () {
+    requireRootAndSlurm(this);
+    info = startCluster({ plugstackLines: [pluginLine(SEED)], sharedRoot: true });
+  });
+
+  it("runs slurmd with a shared / (so a leak would show)", () => {
+    const root = hostMountinfo(info.slurmdPid).find((l) => l.split(" ")[4] === "/");
+    assert.match(root ?? "", / shared:\d+/);
+  });
+
+  it("shows none of a running job's binds in slurmd's mount table", async () => {
+    const before = hostMountinfo(info.slurmdPid).length;
+    const job = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", "findmnt -rn -o TARGET --target /tmp; findmnt -rn -o TARGET --target /var/tmp; touch /tmp/up; sleep 2"]);
+    await waitFor(() => fs.readdirSync("/tmp").some((n) => /^slurm\.\d+\.0$/.test(n) && fs.existsSync(`/tmp/${n}/tmp/up`)), 20_000, { what: "the job to start" });
+    const during = hostMountinfo(info.slurmdPid);
+    const r = await job;
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "/tmp\n/var/tmp\n", "the job itself sees its binds");
+    assert.deepStrictEqual(during.filter((l) => /slurm\.\d+\.0/.test(l)), []);
+    assert.equal(during.length, before);
+  });
+});
+
+describe("e2e: step kinds and job life", function () {
+  before(function () {
+    requireRootAndSlurm(this);
+  });
+  after(function () {
+    stopCluster();
+    removeJobDirs();
+  });
+
+  it("salloc: every srun step of the allocation shares the job's /tmp", () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const r = runAs(ALICE, ["salloc", "-N1", "bash", "-c", "srun bash -c 'echo one > /tmp/s'; srun cat /tmp/s; srun bash -c 'stat -c %U /tmp'"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "one\nptd-alice\n");
+  });
+
+  it("job arrays: each task has its own /tmp", () => {
+    const id = submitBatch(ALICE, "echo $SLURM_ARRAY_TASK_ID > /tmp/t; sleep 1; echo seen $(cat /tmp/*)\n", ["--array=1-3", "-o", "/var/spool/private-tmpdir-lab/out/arr-%A_%a.out"]);
+    return (async () => {
+      for (const t of [1, 2, 3]) {
+        const f = `/var/spool/private-tmpdir-lab/out/arr-${id}_${t}.out`;
+        await waitFor(() => fs.existsSync(f) && /seen/.test(fs.readFileSync(f, "utf8")), 60_000, { what: `array task ${t}` });
+        assert.equal(fs.readFileSync(f, "utf8"), `seen ${t}\n`);
+      }
+    })();
+  });
+
+  it("PrologFlags=Contain: the extern step and the job's steps work, sharing one /tmp", () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)], extraConf: "PrologFlags=Contain" });
+    const mark = logMark();
+    const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun cat /tmp/f\n");
+    assert.equal(r.status, 0, r.output);
+    assert.equal(r.output, "b\n");
+    assert.match(logSince(mark), new RegExp(`\\[${r.jobId}\\.extern\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`));
+  });
+
+  it("requeue: the new run starts with an empty /tmp even with cleanup=no, in the seed's layout", async () => {
+    startCluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])] });
+    const ready = `/var/spool/private-tmpdir-lab/out/rq-${Date.now()}`;
+    const id = submitBatch(ALICE, `if [ -e /tmp/marker ]; then echo STALE; fi\necho run > /tmp/marker\necho RESTART=$SLURM_RESTART_COUNT\ntouch ${ready}.$SLURM_RESTART_COUNT\nsleep 3\n`, ["--open-mode=append"]);
+    await waitFor(() => fs.existsSync(`${ready}.`) || fs.existsSync(`${ready}.0`), 60_000, { what: "the first run" });
+    assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/tmp/marker`));
+    scontrol("requeue", String(id));
+    // A requeued job waits 120 s by default; release it now.
+    await waitFor(() => runAs("root", ["scontrol", "update", `jobid=${id}`, "starttime=now"]).status === 0 &&
+      /JobState=(PENDING|RUNNING|COMPLETED)/.test(runAs("root", ["scontrol", "-o", "show", "job", String(id)]).stdout), 30_000, { what: "requeue" });
+    const r = await waitBatch(id, 90_000);
+    assert.equal(r.state, "COMPLETED", r.output);
+    assert.match(r.output, /RESTART=1/);
+    assert.doesNotMatch(r.output, /STALE/);
+    assert.equal(fs.readFileSync(`/tmp/slurm.${id}.0/tmp/marker`, "utf8"), "run\n");
+  });
+});

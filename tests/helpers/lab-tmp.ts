@@ -1,0 +1,11 @@
+// Suites that keep job directories (cleanup=no) remove them afterwards, so
+// the lab machine's /tmp does not fill up across runs.
+import * as fs from "node:fs";
+
+const OURS = /^(slurm\.\d+\.\d+|\.ptd-site)(\.aside\.[0-9a-f]{16})?$/;
+
+export function removeJobDirs(): void {
+  for (const n of fs.readdirSync("/tmp")) {
+    if (OURS.test(n)) fs.rmSync(`/tmp/${n}`, { recursive: true, force: true });
+  }
+}

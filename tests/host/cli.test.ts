@@ -1,0 +1,344 @@
+// The admin CLI against real plugstack.conf files: includes with globs,
+// broken lines, the plugin on two lines, an optional line. Its plans must be
+// the wasm core's, its errors the plugin's own messages, and its cleanup the
+// plugin's epilog (through the addon).
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Phase } from "../../host/abi.js";
+import { loadAddon } from "../../host/addon.js";
+import { Core, coreSha256, WASM_PATH } from "../../host/core.js";
+import { CoreError } from "../../host/errors.js";
+import { stepJson, type PlanJson } from "../../host/plan-view.js";
+import { requireRoot } from "../helpers/root.js";
+
+const CLI = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
+const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
+const DIR = "/var/tmp/ptd-cli-test";
+const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Ran {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function write(path: string, lines: string[]): string {
+  fs.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  fs.writeFileSync(path, lines.map((l) => l + "\n").join(""));
+  return path;
+}
+
+/** The message the plugin logs for these options (its C core, via the addon). */
+function pluginMessage(args: string[]): string {
+  const r = loadAddon().coreRun(Phase.CHECK, args, 0, 0, 0, 0, true);
+  assert.equal(r.ok, false, "the plugin accepts these options");
+  return r.message;
+}
+
+describe("cli: version and help", () => {
+  it("--version prints the package version and the sha256 of the core the plugin embeds", () => {
+    const r = cli("--version");
+    assert.equal(r.status, 0);
+    assert.equal(r.stderr, "");
+    const pkg = JSON.parse(fs.readFileSync(`${REPO}/package.json`, "utf8")) as { version: string };
+    const sha = createHash("sha256").update(fs.readFileSync(WASM_PATH)).digest("hex");
+    assert.equal(r.stdout, `private-tmpdir ${pkg.version} core sha256 ${sha}\n`);
+    assert.equal(coreSha256(), sha);
+    // The value the plugin logs at load is compiled in from the same file.
+    assert.match(fs.readFileSync(`${REPO}/dist/gen/core_sha256.h`, "utf8"), new RegExp(`"${sha}"`));
+    assert.ok(fs.readFileSync(`${REPO}/dist/native/private-tmpdir.so`).includes(sha), "the .so carries the sha256");
+  });
+
+  for (const cmd of ["plan", "check", "cleanup"]) {
+    it(`${cmd} --help prints its usage on stdout and exits 0`, () => {
+      for (const args of [[cmd, "--help"], ["help", cmd]]) {
+        const r = cli(...args);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`^Usage: private-tmpdir ${cmd} `));
+        assert.equal(r.stderr, "");
+      }
+    });
+  }
+
+  it("--help lists the commands", () => {
+    const r = cli("--help");
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /plan[\s\S]*check[\s\S]*cleanup/);
+  });
+
+  const usage: [string, string[]][] = [
+    ["no command", []],
+    ["an unknown command", ["frobnicate"]],
+    ["an unknown option", ["plan", "--job", "1", "--bogus"]],
+    ["plan without --job", ["plan"]],
+    ["a job id that is not a number", ["plan", "--job", "12x"]],
+    ["a job id over 2^32-1", ["plan", "--job", "4294967296"]],
+    ["a stray argument", ["check", "extra"]],
+    ["cleanup without --uid", ["cleanup", "--job", "1"]],
+  ];
+  for (const [name, args] of usage) {
+    it(`exits 2 on ${name}, on stderr only`, () => {
+      const r = cli(...args);
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^private-tmpdir: .+\nTry 'private-tmpdir --help'\.\n$/);
+    });
+  }
+});
+
+describe("cli: plugstack.conf as Slurm reads it", () => {
+  before(() => {
+    fs.rmSync(DIR, { recursive: true, force: true });
+    fs.mkdirSync(DIR, { recursive: true });
+  });
+  after(() => fs.rmSync(DIR, { recursive: true, force: true }));
+
+  it("follows relative and absolute include globs and finds the plugin by name or path", () => {
+    const d = `${DIR}/includes`;
+    const main = write(`${d}/plugstack.conf`, [
+      "# site plugstack",
+      "",
+      "optional /usr/lib/slurm/other.so a=1   # not ours",
+      "include plugstack.conf.d/*.conf",
+      `include ${d}/extra/site-?.conf`,
+      "include nowhere/*.conf",
+    ]);
+    write(`${d}/plugstack.conf.d/10-ptd.conf`, ["   required\tprivate-tmpdir.so " + SEED.join("  ") + " # the seed"]);
+    write(`${d}/plugstack.conf.d/20-other.conf`, ["required other.so"]);
+    write(`${d}/plugstack.conf.d/README`, ["required private-tmpdir.so mount=/never"]);
+    write(`${d}/plugstack.conf.d/.hidden.conf`, ["required private-tmpdir.so mount=/never"]);
+    write(`${d}/extra/site-1.conf`, ["", "optional /opt/ptd/lib/private-tmpdir.so mount=/scratch cleanup=no"]);
+    const r = cli("plan", "--config", main, "--job", "77", "--restart", "2", "--uid", "4242", "--gid", "77", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const p = JSON.parse(r.stdout) as PlanJson;
+    assert.deepStrictEqual(Object.keys(p), ["schema", "version", "coreSha256", "config", "job", "lines"]);
+    assert.equal(p.schema, 1);
+    assert.equal(p.coreSha256, coreSha256());
+    assert.deepStrictEqual(p.job, { jobid: 77, restart: 2, uid: 4242, gid: 77 });
+    assert.deepStrictEqual(
+      p.lines.map((l) => [l.file, l.line, l.kind, l.plugin, l.args]),
+      [
+        [`${d}/plugstack.conf.d/10-ptd.conf`, 1, "required", "private-tmpdir.so", SEED],
+        [`${d}/extra/site-1.conf`, 2, "optional", "/opt/ptd/lib/private-tmpdir.so", ["mount=/scratch", "cleanup=no"]],
+      ],
+    );
+    const first = p.lines[0];
+    assert.ok(first);
+    assert.deepStrictEqual(Object.keys(first), ["file", "line", "kind", "plugin", "args", "phases", "directories", "mounts"]);
+    // Every step is the core's own record, in the core's order.
+    const job = { jobid: 77, restart: 2, uid: 4242, gid: 77 };
+    const core = new Core();
+    assert.deepStrictEqual(first.phases, {
+      prolog: core.plan("PROLOG", SEED, job).map(stepJson),
+      step: core.plan("STEP", SEED, job).map(stepJson),
+      epilog: core.plan("EPILOG", SEED, job).map(stepJson),
+    });
+    assert.deepStrictEqual(first.directories, [
+      { path: "/tmp/slurm.77.2", uid: 4242, gid: 77, mode: "0700" },
+      { path: "/tmp/slurm.77.2/var_tmp", uid: 4242, gid: 77, mode: "0700" },
+      { path: "/tmp/slurm.77.2/tmp", uid: 4242, gid: 77, mode: "0700" },
+    ]);
+    assert.deepStrictEqual(first.mounts, [
+      { target: "/var/tmp", source: "/tmp/slurm.77.2/var_tmp" },
+      { target: "/tmp", source: "/tmp/slurm.77.2/tmp" },
+    ]);
+    assert.ok(!p.lines[1]?.phases.epilog.some((s) => s.op === "remove_at"), "cleanup=no plans no removal");
+    assert.match(r.stderr, /10-ptd\.conf:1\); slurmd runs both lines/);
+  });
+
+  it("prints the directories with owner and mode, and the mounts, in the plugin's order", () => {
+    const conf = write(`${DIR}/human/plugstack.conf`, [`required /usr/lib/private-tmpdir.so ${SEED.join(" ")}`]);
+    const r = cli("plan", "--config", conf, "--job", "5", "--uid", "1001", "--gid", "1002");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    const lines = r.stdout.split("\n");
+    const idx = (re: RegExp): number => lines.findIndex((l) => re.test(l));
+    const dir = idx(/^ {4}mkdir +\/tmp\/slurm\.5\.0 +owner 1001:1002 mode 0700/);
+    const varTmp = idx(/^ {4}mkdir +\/tmp\/slurm\.5\.0\/var_tmp +owner 1001:1002 mode 0700/);
+    const bindVar = idx(/^ {4}bind +\/tmp\/slurm\.5\.0\/var_tmp on \/var\/tmp$/);
+    const bindTmp = idx(/^ {4}bind +\/tmp\/slurm\.5\.0\/tmp on \/tmp$/);
+    const remove = idx(/^ {4}remove +\/tmp\/slurm\.5\.0 +\(only if owned by uid 1001 or root\)/);
+    assert.ok(dir > 0 && dir < varTmp && varTmp < bindVar && bindVar < bindTmp && bindTmp < remove, r.stdout);
+    assert.match(lines[0] ?? "", new RegExp(`^${conf}:1: required /usr/lib/private-tmpdir.so base=/tmp/slurm`));
+  });
+
+  it("defaults uid and gid to 0 for plan", () => {
+    const conf = write(`${DIR}/defaults/plugstack.conf`, [`required private-tmpdir.so ${SEED.join(" ")}`]);
+    const p = JSON.parse(cli("plan", "--config", conf, "--job", "9", "--json").stdout) as PlanJson;
+    assert.deepStrictEqual(p.job, { jobid: 9, restart: 0, uid: 0, gid: 0 });
+    assert.equal(p.lines[0]?.directories[0]?.uid, 0);
+  });
+
+  it("plans two lines for the plugin in load order and warns that slurmd runs both", () => {
+    const d = `${DIR}/twice`;
+    const main = write(`${d}/plugstack.conf`, [`required private-tmpdir.so ${SEED.join(" ")}`, "include conf.d/*"]);
+    write(`${d}/conf.d/b.conf`, ["required /lib/private-tmpdir.so base=/var/tmp/b mount=/scratch"]);
+    write(`${d}/conf.d/a.conf`, ["optional /lib/private-tmpdir.so base=/var/tmp/a mount=/data"]);
+    const r = cli("plan", "--config", main, "--job", "3", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const p = JSON.parse(r.stdout) as PlanJson;
+    assert.deepStrictEqual(p.lines.map((l) => [l.file, l.kind, l.mounts.map((m) => m.target)]), [
+      [main, "required", ["/var/tmp", "/tmp"]],
+      [`${d}/conf.d/a.conf`, "optional", ["/data"]],
+      [`${d}/conf.d/b.conf`, "required", ["/scratch"]],
+    ]);
+    assert.equal((r.stderr.match(/^warning: .* is loaded again/gm) ?? []).length, 2, r.stderr);
+    const c = cli("check", "--config", main);
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(c.stdout, "");
+    assert.match(c.stderr, new RegExp(`^warning: ${d}/conf.d/a.conf:1: private-tmpdir.so is loaded again \\(first at ${main}:1\\)`, "m"));
+  });
+
+  it("check prints nothing and exits 0 for a valid configuration; --verbose says ok", () => {
+    const conf = write(`${DIR}/valid/plugstack.conf`, ["# ok", `optional private-tmpdir.so ${SEED.join(" ")}`]);
+    const r = cli("check", "--config", conf);
+    assert.deepStrictEqual(r, { status: 0, stdout: "", stderr: "" });
+    const v = cli("check", "--config", conf, "--verbose");
+    assert.equal(v.status, 0);
+    assert.match(v.stdout, /: ok: 1 line load private-tmpdir\.so/);
+  });
+
+  it("check names file, line and option with the plugin's own message, for every broken line", () => {
+    const d = `${DIR}/broken`;
+    const main = write(`${d}/plugstack.conf`, [
+      "# broken on purpose",
+      `required private-tmpdir.so base=/tmp/slurm mnt=/tmp`,
+      "requird private-tmpdir.so mount=/tmp",
+      "include inc/*.conf",
+      "optional",
+    ]);
+    write(`${d}/inc/1.conf`, ["", "", `optional /x/private-tmpdir.so mount=/var/tmp mount=/var_tmp`]);
+    const r = cli("check", "--config", main);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    const errors = r.stderr.trimEnd().split("\n");
+    assert.deepStrictEqual(errors, [
+      `${main}:3: invalid line, Slurm ignores it: "requird" is not required, optional or include`,
+      `${main}:5: invalid line, Slurm ignores it: "optional" names no plugin`,
+      `${main}:2: ${pluginMessage(["base=/tmp/slurm", "mnt=/tmp"])}`,
+      `${d}/inc/1.conf:3: ${pluginMessage(["mount=/var/tmp", "mount=/var_tmp"])}`,
+      `warning: ${d}/inc/1.conf:3: private-tmpdir.so is loaded again (first at ${main}:2); slurmd runs both lines`,
+    ]);
+    assert.match(errors[2] ?? "", /:2: mnt=\/tmp: unknown option/);
+
+    const j = cli("check", "--config", main, "--json");
+    assert.equal(j.status, 1);
+    const body = JSON.parse(j.stdout) as { ok: boolean; errors: { file: string; line: number; code: string; message: string }[] };
+    assert.equal(body.ok, false);
+    assert.deepStrictEqual(body.errors.map((e) => [e.line, e.code]), [[3, "INVALID_LINE"], [5, "INVALID_LINE"], [2, "UNKNOWN_OPTION"], [3, "COLLISION"]]);
+  });
+
+  it("plan refuses a line the plugin would refuse, with the same message, and prints no plan", () => {
+    const conf = write(`${DIR}/badplan/plugstack.conf`, ["required private-tmpdir.so mount=var/tmp"]);
+    const r = cli("plan", "--config", conf, "--job", "1", "--json");
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    let msg = "";
+    try {
+      new Core().check(["mount=var/tmp"]);
+    } catch (e) {
+      assert.ok(e instanceof CoreError);
+      msg = e.message;
+    }
+    assert.equal(r.stderr, `${conf}:1: ${msg}\n`);
+    assert.equal(msg, pluginMessage(["mount=var/tmp"]));
+  });
+
+  it("plan warns about lines Slurm ignores but still plans", () => {
+    const conf = write(`${DIR}/warnplan/plugstack.conf`, ["bogus", `required private-tmpdir.so ${SEED.join(" ")}`]);
+    const r = cli("plan", "--config", conf, "--job", "1");
+    assert.equal(r.status, 0);
+    assert.match(r.stderr, /^warning: .*plugstack\.conf:1: invalid line/);
+    assert.match(r.stdout, /bind/);
+  });
+
+  it("exits 1 for a missing config, a config without the plugin, and an include loop", () => {
+    const missing = cli("check", "--config", `${DIR}/nope.conf`);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /nope\.conf: cannot read: ENOENT/);
+    const none = write(`${DIR}/none/plugstack.conf`, ["required other.so"]);
+    const n = cli("plan", "--config", none, "--job", "1");
+    assert.equal(n.status, 1);
+    assert.equal(n.stderr, `${none}: no line loads private-tmpdir.so\n`);
+    const loop = write(`${DIR}/loop/plugstack.conf`, ["include plugstack.conf", `required private-tmpdir.so ${SEED.join(" ")}`]);
+    const l = cli("check", "--config", loop);
+    assert.equal(l.status, 1);
+    assert.match(l.stderr, /nested more than 16 deep/);
+  });
+});
+
+describe("cli: cleanup runs the plugin's epilog", function () {
+  const ROOT = `${DIR}/cleanup`;
+  const BASE = `${ROOT}/jobs/slurm`;
+  const ARGS = [`base=${BASE}`, "mount=/var/tmp", "mount=/tmp"];
+  const UID = 4242;
+  let conf = "";
+
+  function prolog(jobid: number): void {
+    const r = loadAddon().coreRun(Phase.PROLOG, ARGS, jobid, 0, UID, UID, false);
+    assert.equal(r.ok, true, r.message);
+    for (const sub of ["tmp", "var_tmp"]) {
+      for (let i = 0; i < 5; i++) fs.writeFileSync(`${BASE}.${jobid}.0/${sub}/f${i}`, "x".repeat(100 * i));
+      fs.mkdirSync(`${BASE}.${jobid}.0/${sub}/d`);
+    }
+  }
+
+  beforeEach(function () {
+    requireRoot(this);
+    fs.rmSync(ROOT, { recursive: true, force: true });
+    fs.mkdirSync(`${ROOT}/jobs`, { recursive: true });
+    conf = write(`${ROOT}/plugstack.conf`, [`required private-tmpdir.so ${ARGS.join(" ")}`]);
+  });
+  after(() => fs.rmSync(DIR, { recursive: true, force: true }));
+
+  it("removes the job's directories silently, and counts what the plugin's own epilog counts", () => {
+    prolog(10);
+    prolog(11);
+    const r = cli("cleanup", "--config", conf, "--job", "10", "--uid", String(UID));
+    assert.deepStrictEqual(r, { status: 0, stdout: "", stderr: "" });
+    assert.equal(fs.existsSync(`${BASE}.10.0`), false);
+    assert.equal(fs.existsSync(`${BASE}.11.0`), true, "another job's directory is left alone");
+
+    prolog(10);
+    const v = cli("cleanup", "--config", conf, "--job", "10", "--uid", String(UID), "--verbose", "--progress");
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal(v.stderr, `private-tmpdir: removing ${BASE}.10.0 ...\n`);
+    const plugin = loadAddon().coreRun(Phase.EPILOG, ARGS, 11, 0, UID, UID, false);
+    assert.equal(plugin.ok, true, plugin.message);
+    const s = plugin.removed;
+    assert.match(
+      v.stdout,
+      new RegExp(`^private-tmpdir: job 10 uid ${UID}: removed ${s.bytes} bytes, ${s.files} files, ${s.dirs} directories in \\d+\\.\\d{3} s\\n$`),
+    );
+    assert.equal(s.files, 10);
+  });
+
+  it("is idempotent: nothing to remove is success", () => {
+    const r = cli("cleanup", "--config", conf, "--job", "12", "--uid", String(UID));
+    assert.deepStrictEqual(r, { status: 0, stdout: "", stderr: "" });
+  });
+
+  it("refuses a directory not owned by the given uid, exits 1 and leaves it in place", () => {
+    prolog(13);
+    const r = cli("cleanup", "--config", conf, "--job", "13", "--uid", String(UID + 1));
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, new RegExp(`^${conf}:1: job 13: remove "${BASE}\\.13\\.0".*EPERM`));
+    assert.equal(fs.existsSync(`${BASE}.13.0/tmp/f1`), true);
+  });
+
+  it("exits 1 without touching anything when the line is invalid", () => {
+    write(conf, [`required private-tmpdir.so base=${BASE} mount=relative`]);
+    const r = cli("cleanup", "--config", conf, "--job", "1", "--uid", "0");
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /mount=relative: not an absolute path/);
+  });
+});

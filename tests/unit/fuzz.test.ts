@@ -1,0 +1,516 @@
+// Fuzzing the planning core: random and adversarial plugstack argument
+// vectors, each planned for a random phase and job. Every result must be a
+// valid plan or a CoreError with a known code; a trap (or any other
+// exception) fails. A sample also goes through the C host (the plugin's own
+// C, via the addon) and must give the very same answer, and a forced trap in
+// the C host must fail the prolog closed.
+//
+//   PTD_FUZZ_SEED=<u32>   seed (default fixed; printed with any failure)
+//   PTD_FUZZ_COUNT=<n>    vectors through the wasm core (default: a CI-sized
+//                         run of a few seconds)
+//   PTD_FUZZ_CASE=<i>     run only case i of the seed (to reproduce a failure)
+//   PTD_FUZZ_KEEP_GOING=1 do not stop at the first failure: run them all, then
+//                         fail with a count per kind and the first of each
+//
+// The long run (1,000,000+ vectors): bench/fuzz-long.sh.
+import { strict as assert } from "node:assert";
+import { existsSync } from "node:fs";
+import { Core, type Job, type PlanStep } from "../../host/core.js";
+import { CoreError } from "../../host/errors.js";
+import { Recorder } from "../../host/recorder.js";
+import { loadAddon } from "../../host/addon.js";
+import { Phase, type PhaseName } from "../../host/abi.js";
+import { requireRoot } from "../helpers/root.js";
+
+const SEED = envInt("PTD_FUZZ_SEED", 0x5eed2024);
+const COUNT = envInt("PTD_FUZZ_COUNT", 40_000);
+const ONLY = process.env["PTD_FUZZ_CASE"] === undefined ? undefined : envInt("PTD_FUZZ_CASE", 0);
+const KEEP_GOING = process.env["PTD_FUZZ_KEEP_GOING"] === "1";
+
+// assembly/errors.ts NAMES, without "OK"; HOST only comes from run().
+const PLAN_CODES = new Set([
+  "UNKNOWN_OPTION", "EMPTY_VALUE", "NOT_ABSOLUTE", "BAD_PATH", "BAD_CHAR", "TOO_LONG", "TOO_MANY",
+  "COLLISION", "DUPLICATE", "NESTED", "NO_MOUNTS", "BAD_VALUE", "BAD_INPUT", "PLAN_TOO_LARGE", "BAD_PHASE",
+]);
+const PHASES: PhaseName[] = ["CHECK", "PROLOG", "STEP", "EPILOG"];
+const PATH_MAX = 4096;
+const MAX_SLOTS = 128;
+const C_MESSAGE_MAX = 1024; // native/core.h PTD_MESSAGE_MAX
+
+function envInt(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === "") return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name}=${v}: not a non-negative integer`);
+  return n;
+}
+
+/* ------------------------------------------------------------------ PRNG */
+
+/** mulberry32: small, fast, good enough to drive a fuzzer. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Each case has its own stream, so one case reproduces without the others. */
+function caseRng(seed: number, i: number): Rng {
+  return new Rng(mulberry32(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35)));
+}
+
+class Rng {
+  constructor(readonly next: () => number) {}
+  int(n: number): number { return Math.floor(this.next() * n); }
+  chance(p: number): boolean { return this.next() < p; }
+  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)] as T; }
+  u32(): number {
+    const r = this.int(8);
+    if (r === 0) return 0;
+    if (r === 1) return 0xffffffff;
+    if (r === 2) return this.int(16);
+    return (this.int(0x10000) * 0x10000 + this.int(0x10000)) >>> 0;
+  }
+}
+
+/* ------------------------------------------------------------- generator */
+
+const GOOD_COMPONENTS = ["tmp", "var", "scratch", "slurm", "a", "b", "c", "x", "job", "local", "ünï", "日本", "🦀", "a.b", ".hidden", "a-b", "a b"];
+const BAD_COMPONENTS = ["", ".", "..", "_", "a_b", "...", "\x01", "\x7f", "\t", "\n", "\r", "\x1b[31m", " ", "=", "\u00a0", "\ud800", "\udfff"];
+// Mount points and bases chosen from small pools collide, repeat and nest.
+const POOL_MOUNTS = ["/tmp", "/var/tmp", "/var_tmp", "/var", "/var/tmp/x", "/dev/shm", "/dev_shm", "/a", "/a/b", "/a_b", "/a/b/c", "/a_b/c", "/a/b_c", "/scratch/ünï"];
+const POOL_BASES = ["/tmp/slurm", "/var/tmp/x", "/scratch/y", "/tmp/.private-tmpdir/job", "/a", "/tmp", "/x/y/z", "/tmp/slurm.1"];
+const CLEANUP_VALUES = ["yes", "no", "", "YES", "No", "y", "yes ", " no", "no\x00", "yes=no", "1", "true"];
+const UNKNOWN = ["", "=", "==", "base", "mount", "cleanup", "Base=/x", "MOUNT=/x", "mount =/x", " mount=/x", "bogus=1", "base:/x", "mount/x", "-base=/x", "\x00", "mount\x00=/x"];
+
+function randomChar(r: Rng): string {
+  switch (r.int(8)) {
+    case 0: return String.fromCharCode(r.int(0x20));
+    case 1: return "\x7f";
+    case 2: return r.pick(["/", "/", ".", "_", "=", "\\", " "]);
+    case 3: return String.fromCodePoint(0x80 + r.int(0x780)); // 2-byte UTF-8
+    case 4: return String.fromCodePoint(0x800 + r.int(0xd000)); // 3-byte (lone surrogates too)
+    case 5: return String.fromCodePoint(0x10000 + r.int(0xfffff)); // 4-byte
+    default: return String.fromCharCode(0x21 + r.int(0x5e)); // printable ASCII
+  }
+}
+
+function randomString(r: Rng, max: number): string {
+  let s = "";
+  const n = r.int(max + 1);
+  for (let i = 0; i < n; i++) s += randomChar(r);
+  return s;
+}
+
+function component(r: Rng): string {
+  const k = r.int(10);
+  if (k < 6) return r.pick(GOOD_COMPONENTS);
+  if (k < 8) return r.pick(BAD_COMPONENTS);
+  return randomString(r, 12);
+}
+
+/** A path value: mostly plausible, often broken in one small way. */
+function pathValue(r: Rng, pool: readonly string[]): string {
+  const k = r.int(100);
+  if (k < 30) return r.pick(pool);
+  if (k < 35) return r.pick(["", "/", "//", "/.", "/..", "./tmp", "tmp", "/tmp/", "//tmp", "/tmp//x", "/tmp/./x", "/tmp/../x", "/tmp/.", "/tmp/.."]);
+  if (k < 38) { // very long: around PATH_MAX, or far beyond it (up to 70k)
+    const target = r.pick([PATH_MAX - 40, PATH_MAX - 20, PATH_MAX - 1, PATH_MAX, PATH_MAX + 1, 8000, 30_000, 70_000]) + r.int(40) - 20;
+    const part = r.pick(["a", "ab", "日本", "x".repeat(200), "ünï"]);
+    return `/${part}`.repeat(Math.ceil(target / (part.length + 1))).slice(0, Math.max(1, target));
+  }
+  if (k < 42) return randomString(r, 40);
+  let s = "";
+  const n = 1 + r.int(5);
+  for (let i = 0; i < n; i++) s += `/${component(r)}`;
+  if (r.chance(0.05)) s += "/";
+  if (r.chance(0.05)) s = s.slice(1);
+  if (r.chance(0.05)) s = s.replace("/", "//");
+  if (r.chance(0.03) && s.length > 1) { // one random byte somewhere
+    const at = r.int(s.length);
+    s = s.slice(0, at) + randomChar(r) + s.slice(at + 1);
+  }
+  return s;
+}
+
+function option(r: Rng): string {
+  const k = r.int(100);
+  if (k < 45) return `mount=${pathValue(r, POOL_MOUNTS)}`;
+  if (k < 70) return `base=${pathValue(r, POOL_BASES)}`;
+  if (k < 80) return `cleanup=${r.chance(0.8) ? r.pick(CLEANUP_VALUES) : randomString(r, 6)}`;
+  if (k < 90) return r.pick(UNKNOWN);
+  return randomString(r, 30);
+}
+
+/** A valid configuration: distinct mounts, no collision, no nesting. */
+function validArgs(r: Rng): string[] {
+  const args: string[] = [];
+  const used = new Set<string>();
+  if (r.chance(0.8)) args.push(`base=${r.pick(["/tmp/slurm", "/var/tmp/ptd", "/tmp/.private-tmpdir/job", "/scratch/y"])}`);
+  const mounts = ["/tmp", "/var/tmp", "/dev/shm", "/scratch/ünï", "/local/x"];
+  const n = 1 + r.int(3);
+  for (let i = 0; i < n; i++) {
+    const m = r.pick(mounts);
+    if (used.has(m)) continue;
+    used.add(m);
+    args.push(`mount=${m}`);
+  }
+  if (r.chance(0.3)) args.push(`cleanup=${r.pick(["yes", "no"])}`);
+  return args;
+}
+
+function vector(r: Rng): string[] {
+  const k = r.int(100);
+  if (k < 15) return validArgs(r);
+  if (k < 25) { // valid with one option changed
+    const v = validArgs(r);
+    v[r.int(v.length)] = option(r);
+    return v;
+  }
+  let n: number;
+  if (k < 96) n = r.int(8);
+  else if (k < 99) n = 8 + r.int(60); // past MAX_GROUPS (16) and MAX_MOUNTS (32)
+  else n = 100 + r.int(3000); // thousands (the input buffer is 64 KiB)
+  const args: string[] = [];
+  for (let i = 0; i < n; i++) {
+    // repeat an earlier option now and then: duplicates
+    if (args.length > 0 && r.chance(0.1)) args.push(r.pick(args));
+    else args.push(option(r));
+  }
+  return args;
+}
+
+/* ------------------------------------------------------------ invariants */
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+function checkPath(p: string, what: string): void {
+  assert.ok(p.startsWith("/"), `${what}: not absolute: ${JSON.stringify(p)}`);
+  assert.ok(!CONTROL.test(p), `${what}: control character in ${JSON.stringify(p)}`);
+  assert.ok(Buffer.byteLength(p) < PATH_MAX, `${what}: ${Buffer.byteLength(p)} bytes`);
+  if (p === "/") return;
+  assert.ok(!p.endsWith("/"), `${what}: trailing "/": ${JSON.stringify(p)}`);
+  for (const c of p.slice(1).split("/")) {
+    assert.ok(c !== "" && c !== "." && c !== "..", `${what}: component ${JSON.stringify(c)} in ${JSON.stringify(p)}`);
+  }
+}
+
+function join(parent: string, name: string): string {
+  return parent === "/" ? `/${name}` : `${parent}/${name}`;
+}
+
+/** The options as the core receives them from the Node host: UTF-8 (a lone
+ * surrogate becomes U+FFFD), NUL-terminated (a NUL inside a string ends an
+ * option there and starts the next). */
+function asCoreSeesThem(args: readonly string[]): string[] {
+  return args.flatMap((a) => Buffer.from(a, "utf8").toString("utf8").split("\0"));
+}
+
+/** What the arguments say, for the checks that compare plan and input
+ * (only meaningful when the core accepted them). */
+function summary(args: readonly string[]): { mounts: string[]; bases: Set<string>; cleanup: boolean } {
+  const mounts: string[] = [];
+  const bases = new Set<string>();
+  let cleanup = true;
+  let sawBase = false;
+  for (const a of asCoreSeesThem(args)) {
+    if (a.startsWith("mount=")) {
+      mounts.push(a.slice(6));
+      if (!sawBase) { bases.add("/tmp/slurm"); sawBase = true; }
+    } else if (a.startsWith("base=")) {
+      bases.add(a.slice(5));
+      sawBase = true;
+    } else if (a.startsWith("cleanup=")) cleanup = a === "cleanup=yes";
+  }
+  return { mounts, bases, cleanup };
+}
+
+const FILLS = new Set(["open_trusted", "mkdir_at", "open_private", "open_target"]);
+const ALLOWED: Record<PhaseName, Set<string>> = {
+  CHECK: new Set(),
+  PROLOG: new Set(["open_trusted", "mkdir_at"]),
+  STEP: new Set(["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind"]),
+  EPILOG: new Set(["open_trusted", "remove_at", "mark_ended"]),
+};
+
+function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: PlanStep[]): void {
+  const { mounts, bases, cleanup } = summary(args);
+  assert.ok(mounts.length > 0, "a plan without any mount=");
+  assert.equal(new Set(mounts).size, mounts.length, "a mount= given twice was accepted");
+  for (const a of mounts) {
+    for (const b of mounts) assert.ok(!b.startsWith(`${a}/`), `nested mounts accepted: ${a} and ${b}`);
+  }
+  const slotPath = new Map<number, { op: string; path: string }>();
+  const suffix = `.${job.jobid}.${job.restart}`;
+  const jobDirs = new Set<number>();
+  const mountDirs = new Set<string>();
+  plan.forEach((s, i) => {
+    const where = `step ${i} (${s.op})`;
+    assert.ok(ALLOWED[phase].has(s.op), `${where}: not an op of ${phase}`);
+    if (s.op !== "unshare_mount_ns" && s.op !== "make_slave") {
+      checkPath(s.path, `${where} path`);
+      assert.ok(!CONTROL.test(s.str), `${where}: control character in str`);
+    }
+    // references: only slots filled earlier
+    const ref = (slot: number, what: string): { op: string; path: string } => {
+      const f = slotPath.get(slot);
+      assert.ok(f, `${where}: ${what} slot ${slot} not filled earlier`);
+      return f;
+    };
+    switch (s.op) {
+      case "open_trusted":
+        assert.equal(s.str, s.path);
+        assert.equal(s.mode, 0o711);
+        break;
+      case "mkdir_at": {
+        const parent = ref(s.arg, "parent");
+        assert.ok(!s.str.includes("/") && s.str !== "" && s.str !== "." && s.str !== "..", `${where}: name ${JSON.stringify(s.str)}`);
+        assert.equal(s.path, join(parent.path, s.str), `${where}: path is not parent + name`);
+        assert.equal(s.mode, 0o700);
+        assert.deepEqual([s.uid, s.gid], [job.uid, job.gid], `${where}: not the job's owner`);
+        if (parent.op === "open_trusted") {
+          assert.ok(s.str.endsWith(suffix), `${where}: job directory ${s.str} without ${suffix}`);
+          assert.ok(bases.has(s.path.slice(0, -suffix.length)), `${where}: ${s.path} is no base's job directory`);
+          jobDirs.add(s.slot);
+        } else {
+          assert.ok(jobDirs.has(s.arg), `${where}: a mount directory outside a job directory`);
+          assert.ok(s.path.startsWith(`${parent.path}/`));
+          assert.ok(!mountDirs.has(s.path), `${where}: two mounts share ${s.path}`);
+          mountDirs.add(s.path);
+        }
+        break;
+      }
+      case "open_private":
+        assert.equal(s.str, s.path);
+        assert.ok(mountDirs.has(s.path), `${where}: ${s.path} was not made in this plan`);
+        assert.equal(s.uid, job.uid);
+        break;
+      case "open_target":
+        assert.equal(s.str, s.path);
+        assert.ok(mounts.includes(s.path), `${where}: ${s.path} is no mount=`);
+        break;
+      case "bind": {
+        const src = ref(s.slot, "source");
+        const dst = ref(s.arg, "target");
+        assert.equal(src.op, "open_private", `${where}: source is a ${src.op}`);
+        assert.equal(dst.op, "open_target", `${where}: target is a ${dst.op}`);
+        assert.equal(s.path, src.path);
+        assert.equal(s.str, dst.path);
+        break;
+      }
+      case "remove_at":
+      case "mark_ended": {
+        const parent = ref(s.arg, "parent");
+        assert.equal(parent.op, "open_trusted");
+        assert.ok(s.str.endsWith(suffix) && !s.str.includes("/"), `${where}: removes ${s.str}`);
+        assert.equal(s.path, join(parent.path, s.str));
+        assert.ok(bases.has(s.path.slice(0, -suffix.length)), `${where}: ${s.path} is no base's job directory`);
+        break;
+      }
+    }
+    if (FILLS.has(s.op)) {
+      assert.ok(s.slot >= 0 && s.slot < MAX_SLOTS, `${where}: slot ${s.slot}`);
+      assert.ok(!slotPath.has(s.slot), `${where}: slot ${s.slot} filled twice`);
+      slotPath.set(s.slot, { op: s.op, path: s.path });
+    }
+  });
+
+  const ops = plan.map((s) => s.op);
+  const count = (op: string): number => ops.filter((o) => o === op).length;
+  switch (phase) {
+    case "CHECK":
+      assert.equal(plan.length, 0);
+      break;
+    case "PROLOG":
+    case "STEP":
+      assert.equal(jobDirs.size, bases.size, "one job directory per base");
+      assert.equal(mountDirs.size, mounts.length, "one private directory per mount=");
+      if (phase === "STEP") {
+        const unshare = ops.indexOf("unshare_mount_ns");
+        const slave = ops.indexOf("make_slave");
+        const firstBind = ops.indexOf("bind");
+        assert.equal(count("unshare_mount_ns"), 1);
+        assert.equal(count("make_slave"), 1);
+        assert.ok(unshare >= 0 && slave === unshare + 1, "make_slave right after unshare");
+        assert.equal(count("bind"), new Set(mounts).size, "one bind per distinct mount=");
+        ops.forEach((op, i) => {
+          if (op === "open_trusted" || op === "mkdir_at") assert.ok(i < unshare, `${op} at ${i} after unshare`);
+          if (op === "open_private" || op === "open_target") assert.ok(i > slave && i < firstBind, `${op} at ${i} not between make_slave and the first bind`);
+          if (op === "bind") assert.ok(i >= firstBind);
+        });
+        assert.equal(count("open_private"), mounts.length);
+        assert.equal(count("open_target"), mounts.length);
+        assert.deepEqual(new Set(plan.filter((s) => s.op === "bind").map((s) => s.str)), new Set(mounts));
+      }
+      break;
+    case "EPILOG":
+      // cleanup=yes removes each job directory; cleanup=no only marks it ended
+      assert.equal(count("remove_at"), cleanup ? bases.size : 0, "one remove_at per base with cleanup on, none with it off");
+      assert.equal(count("remove_at") + count("mark_ended"), cleanup || ALLOWED.EPILOG.has("mark_ended") ? bases.size : 0);
+      break;
+  }
+}
+
+function checkError(e: unknown): CoreError {
+  if (!(e instanceof CoreError)) {
+    const kind = e instanceof WebAssembly.RuntimeError ? "TRAP (WebAssembly.RuntimeError)" : "not a CoreError";
+    throw new Error(`${kind}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  }
+  assert.ok(PLAN_CODES.has(e.code), `unknown error code ${e.code}`);
+  assert.ok(e.message.length > 0, `${e.code} without a message`);
+  assert.ok(!CONTROL.test(e.message), `control character in message ${JSON.stringify(e.message)}`);
+  return e;
+}
+
+function show(args: readonly string[]): string {
+  const s = JSON.stringify(args);
+  return s.length > 600 ? `${s.slice(0, 600)}... (${args.length} args, ${s.length} chars)` : s;
+}
+
+/** Runs case i; returns its outcome code ("OK" or the error code). */
+function fuzzCase(core: Core, seed: number, i: number): string {
+  const r = caseRng(seed, i);
+  const args = vector(r);
+  const phase = r.pick(PHASES);
+  const job: Job = { jobid: r.u32(), restart: r.u32(), uid: r.u32(), gid: r.u32() };
+  try {
+    let plan: PlanStep[];
+    try {
+      plan = core.plan(phase, args, job);
+    } catch (e) {
+      return checkError(e).code;
+    }
+    checkPlan(phase, args, job, plan);
+    return "OK";
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `fuzz case ${i} failed (reproduce: PTD_FUZZ_SEED=${seed} PTD_FUZZ_CASE=${i})\n` +
+        `phase ${phase}, job ${JSON.stringify(job)}\nargs ${show(args)}\n${msg}`,
+    );
+  }
+}
+
+/* ----------------------------------------------------------------- tests */
+
+describe(`fuzz: the wasm core (seed ${SEED}, ${ONLY === undefined ? COUNT : `case ${ONLY}`})`, function () {
+  this.timeout(0);
+
+  it("gives a valid plan or a known error for every vector, never a trap, memory constant", function () {
+    const core = new Core();
+    const before = core.memoryBytes();
+    const outcomes = new Map<string, number>();
+    const t0 = process.hrtime.bigint();
+    const from = ONLY ?? 0;
+    const to = ONLY === undefined ? COUNT : ONLY + 1;
+    // kind of failure (its last line, digits elided) -> count, first report
+    const failures = new Map<string, { n: number; first: string }>();
+    let traps = 0;
+    for (let i = from; i < to; i++) {
+      let code: string;
+      try {
+        code = fuzzCase(core, SEED, i);
+      } catch (e) {
+        if (!KEEP_GOING) throw e;
+        const msg = e instanceof Error ? e.message : String(e);
+        if (msg.includes("TRAP (WebAssembly.RuntimeError)")) traps++;
+        const lines = msg.split("\n");
+        const kind = (lines.find((l) => /^(TRAP|not a CoreError)/.test(l)) ?? lines[lines.length - 1] ?? "")
+          .replace(/"[^"]*"/g, '"…"').replace(/\d+/g, "N").slice(0, 160);
+        const f = failures.get(kind);
+        if (f) f.n++;
+        else failures.set(kind, { n: 1, first: msg.length > 2000 ? `${msg.slice(0, 2000)}…` : msg });
+        code = "FAILED";
+      }
+      outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const list = [...outcomes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ");
+    console.log(`      ${to - from} vectors in ${(ms / 1000).toFixed(2)} s, ${traps} traps: ${list}`);
+    assert.equal(core.memoryBytes(), before, "the core's memory grew");
+    if (failures.size > 0) {
+      const report = [...failures].map(([k, f]) => `--- ${f.n} x ${k}\n${f.first}`).join("\n");
+      assert.fail(`${outcomes.get("FAILED")} of ${to - from} vectors failed (${traps} traps; memory constant), by kind:\n${report}`);
+    }
+    // A generator that only ever hit errors would prove little.
+    if (to - from >= 10_000) {
+      assert.ok((outcomes.get("OK") ?? 0) > (to - from) / 20, "too few valid plans");
+      assert.ok(outcomes.size >= 12, `too few distinct outcomes: ${list}`);
+    }
+  });
+});
+
+describe(`fuzz: C host and Node host agree (seed ${SEED})`, function () {
+  this.timeout(0);
+
+  it("2,000 random vectors: same ok/code/message, same trace", function () {
+    const addon = loadAddon();
+    const core = new Core();
+    const seed = (SEED ^ 0xd1ff) >>> 0;
+    let ok = 0;
+    for (let i = 0; i < 2000; i++) {
+      const r = caseRng(seed, i);
+      // the differential sample favours vectors the core accepts
+      // C strings cannot hold a NUL (slurmd never passes one): the C host
+      // would see "a\0b" as "a", the Node host as "a" and "b".
+      const args = (r.chance(0.4) ? validArgs(r) : vector(r)).map((a) => a.replaceAll("\0", "\x01"));
+      const phase = r.pick(PHASES);
+      const job: Job = { jobid: r.u32(), restart: r.u32(), uid: r.u32(), gid: r.u32() };
+      const where = `differential case ${i} (PTD_FUZZ_SEED=${SEED}): phase ${phase}, job ${JSON.stringify(job)}, args ${show(args)}`;
+      const rec = new Recorder();
+      let node: { code: string; message: string } | undefined;
+      try {
+        const fail = core.run(phase, args, job, rec);
+        if (fail) node = { code: fail.code, message: fail.message };
+      } catch (e) {
+        node = checkError(e); // BAD_INPUT from the host's own length check
+      }
+      const c = addon.coreRun(Phase[phase], args, job.jobid, job.restart, job.uid, job.gid, true);
+      if (node) {
+        assert.equal(c.ok, false, `${where}\nNode: ${node.code}, C: ok`);
+        assert.equal(c.code, node.code, where);
+        // The C host keeps PTD_MESSAGE_MAX (1024) bytes of a message, the
+        // core writes up to MSG_CAP (4096): compare what C can hold.
+        const bytes = Buffer.from(node.message, "utf8");
+        const expected = bytes.length < C_MESSAGE_MAX ? node.message : bytes.subarray(0, C_MESSAGE_MAX - 1).toString("utf8");
+        assert.equal(c.message, expected, where);
+      } else {
+        assert.equal(c.ok, true, `${where}\nC: ${c.code} ${c.message}`);
+        assert.equal(c.trace, rec.text(), where);
+        ok++;
+      }
+    }
+    assert.ok(ok > 500, `only ${ok} of 2000 accepted`);
+  });
+});
+
+describe(`fuzz: a trap in the C host fails the prolog closed (seed ${SEED})`, function () {
+  this.timeout(0);
+  const TOP = "/var/tmp/ptd-fuzz-trap";
+
+  it("200 valid configurations with a forced trap: TRAP every time, nothing on disk", function () {
+    requireRoot(this);
+    assert.equal(existsSync(TOP), false, `${TOP} exists before the test; remove it`);
+    const addon = loadAddon();
+    const seed = (SEED ^ 0x7ab) >>> 0;
+    for (let i = 0; i < 200; i++) {
+      const r = caseRng(seed, i);
+      const args = [`base=${TOP}/${r.pick(["a", "b/c", "d/e/f"])}`, ...validArgs(r).filter((a) => !a.startsWith("base="))];
+      const job = { jobid: r.u32(), restart: r.u32(), uid: r.int(70000), gid: r.int(70000) };
+      const c = addon.coreRun(Phase.PROLOG, args, job.jobid, job.restart, job.uid, job.gid, false, true);
+      const where = `trap case ${i} (PTD_FUZZ_SEED=${SEED}): ${show(args)}`;
+      assert.equal(c.ok, false, where);
+      assert.equal(c.code, "TRAP", `${where}: ${c.message}`);
+      assert.ok(c.message.length > 0, where);
+      assert.equal(existsSync(TOP), false, `${where}: ${TOP} was created`);
+    }
+    // and the next call, without a trap, works again
+    const after = addon.coreRun(Phase.CHECK, ["mount=/tmp"], 0, 0, 0, 0, true);
+    assert.equal(after.ok, true, after.message);
+  });
+});
