@@ -390,6 +390,8 @@ awk -v re="^## (${re#|})$" '
 cat "$new_doc" >"$DOC"
 rm -f "$new_doc"
 sect() { printf '\n## %s\n\n%s\n' "$1" "$2"; }
+READ_NEW='How to read it: the plugin'\''s own work is 1–2 ms per phase; the rest is what Slurm charges for SPANK job prolog/epilog callbacks. Because the plugin defines `slurm_spank_job_prolog` and `slurm_spank_job_epilog`, slurmd forks and execs `slurmstepd spank prolog` before the first step of every job and `slurmstepd spank epilog` after it, and reaps each with a polling wait whose first poll comes 10 ms after the fork (Slurm'\''s `waitpid_timeout()`: 10 ms, then doubling), so each of these processes costs at least 10 ms, and 30 ms once it runs past 10 ms, however little it does. The epilog runs after srun returns, but the job stays COMPLETING until it is done, and a job submitted meanwhile waits for it and for the next scheduling pass ("queued and waiting for resources"): back-to-back new jobs therefore pay for the prolog *and* the epilog. Reaching ×1.05 takes neither callback (directories made in slurmstepd, cleanup triggered from slurmstepd), not a faster plugin.'
+READ_MOUNTS='How to read it: the machine was shared with other test runs (see the load average), so single figures are noisy; compare the two columns of a row, which alternate. At 5,000 mounts even the no-plugin step slows down a little (slurmstepd walks the mount table too).'
 
 REPRO="sudo REPS=$REPS TURN_REPS=$TURN_REPS STEP_REPS=$STEP_REPS ROUNDS=$ROUNDS MOUNT_COUNTS=\"$MOUNT_COUNTS\" MOUNT_STEP_REPS=$MOUNT_STEP_REPS bash bench/job-latency.sh"
 {
@@ -401,6 +403,8 @@ Reproduce: \`$REPRO\` (part 1; \`PARTS=1\` runs it alone).
 Machine: $MACHINE.
 
 $md_new
+
+$READ_NEW
 
 Target (design §4): new job ≤ ×1.05 with cleanup on. ${ANALYSIS_NEW:-}"
 	fi
@@ -423,6 +427,8 @@ Reproduce: \`$REPRO\` (part 3; \`PARTS=3\` alone).
 Machine: $MACHINE.
 
 $md_mounts
+
+$READ_MOUNTS
 
 Target (design §4, \"later\"): a flat per-step cost. Seed anchor: unshare+binds 0.3 / 1.8 / 7.0 ms at 10 / 1,000 / 5,000 host mounts. ${ANALYSIS_MOUNTS:-}"
 	fi
