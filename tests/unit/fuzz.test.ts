@@ -34,6 +34,7 @@ const PLAN_CODES = new Set([
 ]);
 const PHASES: PhaseName[] = ["CHECK", "PROLOG", "STEP", "EPILOG"];
 const PATH_MAX = 4096;
+const NAME_MAX = 255;
 const MAX_SLOTS = 128;
 const C_MESSAGE_MAX = 1024; // native/core.h PTD_MESSAGE_MAX
 
@@ -197,6 +198,7 @@ function checkPath(p: string, what: string): void {
   assert.ok(!p.endsWith("/"), `${what}: trailing "/": ${JSON.stringify(p)}`);
   for (const c of p.slice(1).split("/")) {
     assert.ok(c !== "" && c !== "." && c !== "..", `${what}: component ${JSON.stringify(c)} in ${JSON.stringify(p)}`);
+    assert.ok(Buffer.byteLength(c) <= NAME_MAX, `${what}: a ${Buffer.byteLength(c)}-byte component`);
   }
 }
 

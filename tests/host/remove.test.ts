@@ -1,0 +1,136 @@
+// native/remove.c through the addon: the plugin's own removal code against
+// hostile trees. Root only (it mounts, and chowns to other users).
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import { execFileSync } from "node:child_process";
+import { loadAddon } from "../../host/addon.js";
+import { requireRoot } from "../helpers/root.js";
+
+const T = "/var/tmp/ptd-remove-test";
+const OWNER = 60001;
+
+function tree(): string {
+  const top = `${T}/job`;
+  fs.mkdirSync(top, { recursive: true });
+  fs.chownSync(top, OWNER, OWNER);
+  return top;
+}
+
+function remove(name = "job", uid = OWNER, hook?: (n: string) => void) {
+  return loadAddon().removeTree(T, name, uid, hook);
+}
+
+describe("removal (native/remove.c) against hostile trees", function () {
+  this.timeout(300_000);
+  beforeEach(function () {
+    requireRoot(this);
+    fs.rmSync(T, { recursive: true, force: true });
+    fs.mkdirSync(`${T}/precious/sub`, { recursive: true });
+    fs.writeFileSync(`${T}/precious/sub/file`, "keep");
+  });
+  afterEach(() => {
+    try { execFileSync("umount", ["-R", `${T}/job/mnt`], { stdio: "ignore" }); } catch { /* not mounted */ }
+    fs.rmSync(T, { recursive: true, force: true });
+  });
+
+  it("removes files, FIFOs, sockets, odd names and read-only directories, and counts them", () => {
+    const top = tree();
+    fs.writeFileSync(`${top}/a`, "12345");
+    fs.writeFileSync(`${top}/new\nline name`, "xy");
+    fs.writeFileSync(`${top}/${"n".repeat(255)}`, "");
+    execFileSync("mkfifo", [`${top}/fifo`]);
+    execFileSync("python3", ["-c", `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(`${top}/sock`)})`]);
+    fs.mkdirSync(`${top}/ro/inner`, { recursive: true });
+    fs.writeFileSync(`${top}/ro/inner/f`, "z");
+    fs.chmodSync(`${top}/ro/inner`, 0o500);
+    fs.chmodSync(`${top}/ro`, 0o000);
+    const r = remove();
+    assert.equal(r.errno, 0, r.detail);
+    assert.deepStrictEqual([r.files, r.dirs, r.bytes, r.skipped], [6, 3, 8, 0]);
+    assert.equal(fs.existsSync(top), false);
+  });
+
+  it("unlinks a symlink to a root-owned directory, leaving its target and files alone", () => {
+    const top = tree();
+    fs.symlinkSync(`${T}/precious`, `${top}/link`);
+    fs.symlinkSync(`${T}/precious/sub/file`, `${top}/flink`);
+    const r = remove();
+    assert.equal(r.errno, 0, r.detail);
+    assert.equal(fs.readFileSync(`${T}/precious/sub/file`, "utf8"), "keep");
+  });
+
+  it("does not descend into a tmpfs mounted inside, reports it, and removes the rest", () => {
+    const top = tree();
+    fs.mkdirSync(`${top}/mnt`);
+    fs.writeFileSync(`${top}/other`, "x");
+    execFileSync("mount", ["-t", "tmpfs", "ptd-test", `${top}/mnt`]);
+    fs.writeFileSync(`${top}/mnt/inside`, "on tmpfs");
+    const r = remove();
+    assert.equal(r.errno, 16, "EBUSY: a mount point was left in place");
+    assert.match(r.detail, /mnt/);
+    assert.ok(r.skipped >= 1);
+    assert.equal(fs.readFileSync(`${top}/mnt/inside`, "utf8"), "on tmpfs");
+    assert.equal(fs.existsSync(`${top}/other`), false);
+  });
+
+  it("does not descend into a bind mount of the same filesystem", () => {
+    const top = tree();
+    fs.mkdirSync(`${top}/mnt`);
+    execFileSync("mount", ["--bind", `${T}/precious`, `${top}/mnt`]);
+    const r = remove();
+    assert.equal(r.errno, 16);
+    assert.equal(fs.readFileSync(`${T}/precious/sub/file`, "utf8"), "keep");
+  });
+
+  it("is not fooled by a directory swapped for a symlink between its check and its open", () => {
+    const top = tree();
+    fs.mkdirSync(`${top}/d/e`, { recursive: true });
+    fs.writeFileSync(`${top}/d/e/f`, "x");
+    let swapped = false;
+    const r = remove("job", OWNER, (name) => {
+      if (name !== "d" || swapped) return;
+      fs.renameSync(`${top}/d`, `${top}/d.moved`);
+      fs.symlinkSync(`${T}/precious`, `${top}/d`);
+      swapped = true;
+    });
+    assert.ok(swapped, "the hook ran at the race window");
+    assert.equal(fs.readFileSync(`${T}/precious/sub/file`, "utf8"), "keep");
+    assert.deepStrictEqual(fs.readdirSync(`${T}/precious`), ["sub"]);
+    void r;
+  });
+
+  it("refuses a top directory owned by someone else, touching nothing", () => {
+    const top = tree();
+    fs.writeFileSync(`${top}/f`, "x");
+    const r = remove("job", OWNER + 1);
+    assert.equal(r.errno, 1, "EPERM");
+    assert.ok(fs.existsSync(`${top}/f`));
+  });
+
+  it("refuses a top that is a symlink, and is idempotent on a missing one", () => {
+    fs.symlinkSync(`${T}/precious`, `${T}/job`);
+    assert.notEqual(remove().errno, 0);
+    assert.ok(fs.existsSync(`${T}/precious/sub/file`));
+    fs.unlinkSync(`${T}/job`);
+    const r = remove();
+    assert.deepStrictEqual([r.errno, r.files, r.dirs], [0, 0, 0]);
+  });
+
+  it("removes a 10,000-deep chain without exhausting the stack or descriptors", () => {
+    const top = tree();
+    // Built relative to a moving cwd: the full path is far beyond PATH_MAX.
+    execFileSync("bash", ["-c", `cd ${top} && for i in $(seq 10000); do mkdir d && cd d || exit 1; done; touch leaf`]);
+    const r = remove();
+    assert.equal(r.errno, 0, r.detail);
+    assert.deepStrictEqual([r.dirs, r.files], [10001, 1]);
+    assert.equal(fs.existsSync(top), false);
+  });
+
+  it("removes 100,000 files in one directory", () => {
+    const top = tree();
+    execFileSync("bash", ["-c", `cd ${top} && mkdir big && cd big && seq 100000 | xargs touch`]);
+    const r = remove();
+    assert.equal(r.errno, 0, r.detail);
+    assert.deepStrictEqual([r.dirs, r.files], [2, 100000]);
+  });
+});
