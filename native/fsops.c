@@ -279,6 +279,40 @@ static int wipe_leftover(int parent_fd, const char *name, uid_t uid,
 	return 0;
 }
 
+/* Makes parent_fd/name so that it never exists with the wrong owner: built
+ * under a random name, handed over, then renamed into place. Concurrent steps
+ * of one job on a node race here; the loser gets -EEXIST and uses the
+ * winner's directory. */
+static int make_dir_atomically(int parent_fd, const char *name, mode_t mode,
+			       uid_t uid, gid_t gid, int *ret_fd)
+{
+	char tmp[NAME_MAX + 1];
+	unsigned long long rnd;
+	int fd, r;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -EIO;
+	snprintf(tmp, sizeof(tmp), ".%.200s.new.%016llx", name, rnd);
+	if (mkdirat(parent_fd, tmp, 0700) < 0)
+		return -errno;
+	fd = openat(parent_fd, tmp, DIR_FLAGS);
+	if (fd < 0) {
+		r = -errno;
+		goto undo;
+	}
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0 ||
+	    renameat2(parent_fd, tmp, parent_fd, name, RENAME_NOREPLACE) < 0) {
+		r = -errno;
+		close(fd);
+		goto undo;
+	}
+	*ret_fd = fd;
+	return 0;
+undo:
+	(void) unlinkat(parent_fd, tmp, AT_REMOVEDIR);
+	return r;
+}
+
 int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
 		 gid_t gid, bool aside, bool wipe, bool wipe_ended, int *ret_fd,
 		 struct ptd_detail *d)
@@ -291,18 +325,18 @@ int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
 		if (r < 0)
 			return r;
 	}
-	for (attempt = 0; attempt < 2; attempt++) {
-		bool created = false;
-
-		/* Made root-only first; handed over only once verified. */
-		if (mkdirat(parent_fd, name, 0700) == 0)
-			created = true;
-		else if (errno != EEXIST)
-			return -errno;
+	for (attempt = 0; attempt < 3; attempt++) {
 		fd = openat(parent_fd, name, DIR_FLAGS);
+		if (fd < 0 && errno == ENOENT) {
+			r = make_dir_atomically(parent_fd, name, mode, uid, gid,
+						ret_fd);
+			if (r != -EEXIST)
+				return r;
+			continue; /* another step of the job made it first */
+		}
 		if (fd < 0) {
 			r = open_failed(d, parent_fd, name, errno);
-			if (!created && aside && (r == -ELOOP || r == -ENOTDIR)) {
+			if (aside && (r == -ELOOP || r == -ENOTDIR)) {
 				r = move_aside(parent_fd, name, d);
 				if (r < 0)
 					return r;
@@ -312,12 +346,6 @@ int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
 		}
 		if (fstat(fd, &st) < 0)
 			goto fail_errno;
-		if (created) {
-			if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
-				goto fail_errno;
-			*ret_fd = fd;
-			return 0;
-		}
 		if (st.st_uid != uid) {
 			close(fd);
 			if (!aside) {

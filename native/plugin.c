@@ -30,9 +30,9 @@ static int job_facts(spank_t sp, struct ptd_job *job)
 	}
 	job->uid = uid;
 	job->gid = gid;
-	/* Not available in every context (prolog, epilog): then 0, as
-	 * slurmstepd also reports after a requeue on 22.05; the prolog
-	 * empties a previous run's directory, so a new run starts clean. */
+	/* Not available in the epilog: then 0, as slurmstepd also reports
+	 * after a requeue on 22.05. A requeued run starts clean anyway: the
+	 * epilog removed the directory, or (cleanup=no) marked it ended. */
 	if (spank_get_item(sp, S_SLURM_RESTART_COUNT, &job->restart) !=
 	    ESPANK_SUCCESS)
 		job->restart = 0;
@@ -86,23 +86,14 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	return 0;
 }
 
-/* slurmd's prolog process (root, host namespace): make the job's
- * directories, emptying any a previous run of the job left. */
-int slurm_spank_job_prolog(spank_t sp, int ac, char **av)
-{
-	struct ptd_result res;
-	struct ptd_job job;
-
-	if (spank_context() != S_CTX_JOB_SCRIPT)
-		return 0;
-	if (job_facts(sp, &job) < 0)
-		return -1;
-	return run_phase(PTD_PHASE_PROLOG, ac, av, &job, &res);
-}
-
 /* slurmstepd, once per step (extern and batch steps included), before any
- * task starts: directories (if the prolog did not make them), a new mount
- * namespace, and the binds. Any failure fails the step. */
+ * task starts: the directories, a new mount namespace, and the binds. Any
+ * failure fails the step.
+ *
+ * There is deliberately no slurm_spank_job_prolog: its mere presence makes
+ * slurmd fork a SPANK prolog process for every job, which measured 13-15 ms
+ * of a 44 ms job launch (docs/benchmarks.md); making the directories here
+ * costs well under a millisecond and is race-free between concurrent steps. */
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	struct ptd_result res;

@@ -2,6 +2,8 @@
 // prolog phase, for real, in a scratch parent that behaves like /tmp.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { loadAddon } from "../../host/addon.js";
 import { Phase } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
@@ -120,5 +122,44 @@ describe("prolog through the C host: hostile filesystem states", function () {
     assert.match(a.opsDetail().text, /"tmp" is a symlink/);
     assert.deepStrictEqual(owner(`${SCRATCH}/precious`), [0, 0, "755"]);
     a.opsReset();
+  });
+
+  it("lets concurrent steps of one job make the same directories without moving each other's aside", async () => {
+    // As init_post_opt does in every step: mkdir_at with aside + wipe-ended.
+    // Children wait at a barrier so their mkdir_at calls really collide.
+    const addon = fileURLToPath(new URL("../../host/addon.js", import.meta.url));
+    const go = `${SCRATCH}/go`;
+    const jobs = Array.from({ length: 20 }, (_, i) => 200 + i);
+    const script = `import { loadAddon } from ${JSON.stringify(addon)};
+      import { existsSync } from "node:fs";
+      const a = loadAddon();
+      console.log("ready");
+      while (!existsSync(${JSON.stringify(go)})) {}
+      const out = [];
+      for (const j of ${JSON.stringify(jobs)}) {
+        a.opsReset();
+        const rc = [a.open_trusted(0, ${JSON.stringify(`${SCRATCH}/shared`)}, 0o711, 1),
+          a.mkdir_at(0, 1, "slurm." + j + ".0", ${JSON.stringify(BASE)} + "." + j + ".0", 0o700, ${VICTIM}, ${VICTIM}, 10),
+          a.mkdir_at(1, 2, "tmp", ${JSON.stringify(BASE)} + "." + j + ".0/tmp", 0o700, ${VICTIM}, ${VICTIM}, 0)];
+        out.push({ rc, notice: a.opsDetail().notice });
+      }
+      console.log(JSON.stringify(out));`;
+    let ready = 0;
+    const runs = Array.from({ length: 6 }, () => new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      c.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.startsWith("ready\n") && !out.includes("ready\n", 1) && ++ready === 6) fs.writeFileSync(go, "");
+      });
+      c.on("error", reject);
+      c.on("close", () => resolve(out.slice("ready\n".length)));
+    }));
+    const expected = jobs.map(() => ({ rc: [0, 0, 0], notice: "" }));
+    for (const out of await Promise.all(runs)) assert.deepStrictEqual(JSON.parse(out), expected);
+    for (const j of jobs) {
+      assert.deepStrictEqual(fs.readdirSync(`${SCRATCH}/shared`).filter((n) => n.startsWith(`slurm.${j}.`)), [`slurm.${j}.0`]);
+      assert.deepStrictEqual(owner(`${BASE}.${j}.0/tmp`), [VICTIM, VICTIM, "700"]);
+    }
   });
 });
