@@ -8,6 +8,7 @@ import {
   ALICE, MALLORY, OUT_DIR, logMark, logSince, mountPoints, pluginLine, runAs, submitBatch, waitBatch,
   startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
+import { removeJobDirs } from "../helpers/lab-tmp.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const PRECIOUS = "/var/spool/ptd-precious";
@@ -37,7 +38,10 @@ describe("e2e attacks: planted entries where the victim's next job goes", functi
     fs.mkdirSync(PRECIOUS, { mode: 0o755 });
     fs.writeFileSync(`${PRECIOUS}/file`, "keep");
   });
-  after(() => fs.rmSync(PRECIOUS, { recursive: true, force: true }));
+  after(() => {
+    fs.rmSync(PRECIOUS, { recursive: true, force: true });
+    removeJobDirs();
+  });
 
   const plants: [string, (dir: string) => string][] = [
     ["a directory of the attacker's with tmp -> /etc inside", (d) => `mkdir ${d} && ln -s /etc ${d}/tmp && ln -s ${PRECIOUS} ${d}/var_tmp && chmod 777 ${d}`],
