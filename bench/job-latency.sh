@@ -5,7 +5,7 @@
 # (ROUNDS blocks each) so that drift hits both alike:
 #
 #   1. new job:     `srun -N1 true` as ptd-alice, a new job each time
-#                   (the SPANK prolog runs before the step, the epilog after
+#                   (the plugin has no SPANK prolog; its epilog runs after
 #                   srun returns), and "turnaround": from srun's start until
 #                   slurmctld reports the job COMPLETED (epilog done), i.e.
 #                   how long the job holds the node
@@ -289,7 +289,7 @@ if has_part 1; then
 
 			| from slurmd.log | no plugin | plugin |
 			|---|---|---|
-			| launch request → the step's slurmstepd starts (the spank prolog process runs in between) | $b0_stepd ms | $b1_stepd ms |
+			| launch request → the step's slurmstepd starts | $b0_stepd ms | $b1_stepd ms |
 			| spank epilog process: spawned → "epilog complete" sent (after srun has returned) | — | $b1_epi ms |
 			| … of which the plugin's own epilog work (start → its "removed" line) | — | $b1_work ms |
 			| back-to-back \`srun -N1 true\` that waited for the node ("queued and waiting for resources") | $q0 of $(cnt "$DATA/new.none") | $q1 of $(cnt "$DATA/new.plugin") |
@@ -390,13 +390,13 @@ awk -v re="^## (${re#|})$" '
 cat "$new_doc" >"$DOC"
 rm -f "$new_doc"
 sect() { printf '\n## %s\n\n%s\n' "$1" "$2"; }
-READ_NEW='How to read it: the plugin'\''s own work is 1–2 ms per phase; the rest is what Slurm charges for SPANK job prolog/epilog callbacks. Because the plugin defines `slurm_spank_job_prolog` and `slurm_spank_job_epilog`, slurmd forks and execs `slurmstepd spank prolog` before the first step of every job and `slurmstepd spank epilog` after it, and reaps each with a polling wait whose first poll comes 10 ms after the fork (Slurm'\''s `waitpid_timeout()`: first poll after 10 ms, then doubling; the 10–11 ms between the plugin'\''s last epilog line and "epilog complete" match it), so each of these processes costs at least 10 ms, and 30 ms once it runs past 10 ms, however little it does. The epilog runs after srun returns, but the job stays COMPLETING until it is done, and a job submitted meanwhile waits for it and for the next scheduling pass ("queued and waiting for resources"): back-to-back new jobs therefore pay for the prolog *and* the epilog. Reaching ×1.05 takes neither callback (directories made in slurmstepd, cleanup triggered from slurmstepd), not a faster plugin.'
+READ_NEW='How to read it: the plugin'\''s own work is 1–2 ms per phase. It defines no `slurm_spank_job_prolog` (an earlier version did: its `slurmstepd spank prolog` process cost 13–15 ms before every job), so the step starts as fast as without it and makes the directories itself. It does define `slurm_spank_job_epilog` (cleanup), so slurmd forks and execs `slurmstepd spank epilog` after every job and reaps it with a polling wait whose first poll comes 10 ms after the fork (Slurm'\''s `waitpid_timeout()`), so that process costs at least 10 ms however little it does. The epilog runs after srun returns, but the job stays COMPLETING until it is done, and a job submitted meanwhile may wait for it ("queued and waiting for resources"): back-to-back new jobs pay for the epilog.'
 READ_MOUNTS='How to read it: the machine was shared with other test runs (see the load average), so single figures are noisy; compare the two columns of a row, which alternate. At 5,000 mounts even the no-plugin step slows down a little (slurmstepd walks the mount table too).'
 
 REPRO="sudo REPS=$REPS TURN_REPS=$TURN_REPS STEP_REPS=$STEP_REPS ROUNDS=$ROUNDS MOUNT_COUNTS=\"$MOUNT_COUNTS\" MOUNT_STEP_REPS=$MOUNT_STEP_REPS bash bench/job-latency.sh"
 {
 	if has_part 1; then
-		sect "New job latency" "What it measures: the wall time of \`srun -N1 true\` run by an ordinary user (ptd-alice), a new job each time, with no plugin (empty plugstack) and with the seed's line \`required <repo>/dist/native/private-tmpdir.so $SEED_ARGS\` (cleanup on, the default). Slurm runs the plugin's job prolog (a \`slurmstepd spank prolog\` process) before the first step and its job epilog (\`slurmstepd spank epilog\`) after srun has returned, so \"turnaround\" also times each job from srun's start until slurmctld reports it COMPLETED (epilog done: how long the job holds the node), polling \`scontrol show job\` (a few ms granularity). Configurations alternate in $ROUNDS blocks on the same cluster (restarted per block), one warm-up job per block not counted.
+		sect "New job latency" "What it measures: the wall time of \`srun -N1 true\` run by an ordinary user (ptd-alice), a new job each time, with no plugin (empty plugstack) and with the seed's line \`required <repo>/dist/native/private-tmpdir.so $SEED_ARGS\` (cleanup on, the default). Slurm runs the plugin's job epilog (\`slurmstepd spank epilog\`) after srun has returned, so \"turnaround\" also times each job from srun's start until slurmctld reports it COMPLETED (epilog done: how long the job holds the node), polling \`scontrol show job\` (a few ms granularity). Configurations alternate in $ROUNDS blocks on the same cluster (restarted per block), one warm-up job per block not counted.
 
 Reproduce: \`$REPRO\` (part 1; \`PARTS=1\` runs it alone).
 
@@ -409,7 +409,7 @@ $READ_NEW
 Target (design §4): new job ≤ ×1.05 with cleanup on. ${ANALYSIS_NEW:-}"
 	fi
 	if has_part 2; then
-		sect "Steps in one allocation" "What it measures: \`srun true\` inside one \`salloc -N1\` allocation (after one warm-up step, which runs the job prolog), with and without the plugin; each step runs the plugin's directory checks, \`unshare(CLONE_NEWNS)\`, \`MS_SLAVE|MS_REC\` and two binds in slurmstepd.
+		sect "Steps in one allocation" "What it measures: \`srun true\` inside one \`salloc -N1\` allocation (after one warm-up step), with and without the plugin; each step runs the plugin's directory checks, \`unshare(CLONE_NEWNS)\`, \`MS_SLAVE|MS_REC\` and two binds in slurmstepd.
 
 Reproduce: \`$REPRO\` (part 2; \`PARTS=2\` alone).
 

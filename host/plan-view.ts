@@ -26,8 +26,8 @@ export interface LinePlanJson {
   kind: "required" | "optional";
   plugin: string;
   args: string[];
-  phases: { prolog: StepJson[]; step: StepJson[]; epilog: StepJson[] };
-  /** The job's private directories, as the prolog makes them. */
+  phases: { step: StepJson[]; epilog: StepJson[] };
+  /** The job's private directories, as each step makes (or reuses) them. */
   directories: { path: string; uid: number; gid: number; mode: string }[];
   /** The step's bind mounts, in the order they are made. */
   mounts: { target: string; source: string }[];
@@ -42,8 +42,9 @@ export interface PlanJson {
   lines: LinePlanJson[];
 }
 
+// The plugin has no job prolog (see README): its phases are the step's and
+// the epilog's.
 const PHASES: [keyof LinePlanJson["phases"], PhaseName][] = [
-  ["prolog", "PROLOG"],
   ["step", "STEP"],
   ["epilog", "EPILOG"],
 ];
@@ -80,7 +81,7 @@ export function stepJson(s: PlanStep): StepJson {
  * CoreError when the line's options are refused. */
 export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
   core.check(l.args);
-  const phases: LinePlanJson["phases"] = { prolog: [], step: [], epilog: [] };
+  const phases: LinePlanJson["phases"] = { step: [], epilog: [] };
   for (const [key, phase] of PHASES) phases[key] = core.plan(phase, l.args, job).map(stepJson);
   return {
     file: l.file,
@@ -89,7 +90,7 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
     plugin: l.plugin,
     args: [...l.args],
     phases,
-    directories: phases.prolog
+    directories: phases.step
       .filter((s) => s.op === "mkdir_at")
       .map((s) => ({ path: s.path ?? "", uid: s.uid ?? 0, gid: s.gid ?? 0, mode: s.mode ?? "" })),
     mounts: phases.step
@@ -99,7 +100,6 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
 }
 
 const PHASE_TITLES: Record<keyof LinePlanJson["phases"], string> = {
-  prolog: "prolog (slurmd, as root, before the job starts)",
   step: "step (slurmstepd, before each step's tasks start)",
   epilog: "epilog (slurmd, as root, after the job ends)",
 };
@@ -112,6 +112,7 @@ function describe(s: StepJson): string {
     case "mkdir_at": {
       const notes = [
         ...(f.includes("wipe") ? ["a previous run's copy is emptied first"] : []),
+        ...(f.includes("wipe-ended") && !f.includes("wipe") ? ["emptied first if a previous run of the job marked it ended"] : []),
         ...(f.includes("aside") ? ["anything else in the way is moved aside"] : []),
       ];
       return `mkdir   ${s.path}  owner ${s.uid}:${s.gid} mode ${s.mode}${notes.length ? `  (${notes.join("; ")})` : ""}`;

@@ -137,7 +137,6 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const job = { jobid: 77, restart: 2, uid: 4242, gid: 77 };
     const core = new Core();
     assert.deepStrictEqual(first.phases, {
-      prolog: core.plan("PROLOG", SEED, job).map(stepJson),
       step: core.plan("STEP", SEED, job).map(stepJson),
       epilog: core.plan("EPILOG", SEED, job).map(stepJson),
     });
