@@ -196,15 +196,17 @@ function loadForJob(config: string): PluginLine[] | undefined {
   return fatal.length === 0 ? lines : undefined;
 }
 
+// The options that name a configuration and a job, shared by plan and cleanup.
+const JOB_OPTIONS = {
+  config: { type: "string" },
+  job: { type: "string" },
+  restart: { type: "string" },
+  uid: { type: "string" },
+  gid: { type: "string" },
+} as const;
+
 function cmdPlan(argv: string[]): number {
-  const v = parse(argv, {
-    config: { type: "string" },
-    job: { type: "string" },
-    restart: { type: "string" },
-    uid: { type: "string" },
-    gid: { type: "string" },
-    json: { type: "boolean" },
-  });
+  const v = parse(argv, { ...JOB_OPTIONS, json: { type: "boolean" } });
   if (v["help"]) return help("plan");
   const job: Job = { jobid: u32(v, "job"), restart: u32(v, "restart", 0), uid: u32(v, "uid", 0), gid: u32(v, "gid", 0) };
   const config = (v["config"] as string | undefined) ?? DEFAULT_CONFIG;
@@ -233,15 +235,7 @@ function cmdPlan(argv: string[]): number {
 }
 
 async function cmdCleanup(argv: string[]): Promise<number> {
-  const v = parse(argv, {
-    config: { type: "string" },
-    job: { type: "string" },
-    restart: { type: "string" },
-    uid: { type: "string" },
-    gid: { type: "string" },
-    verbose: { type: "boolean" },
-    progress: { type: "boolean" },
-  });
+  const v = parse(argv, { ...JOB_OPTIONS, verbose: { type: "boolean" }, progress: { type: "boolean" } });
   if (v["help"]) return help("cleanup");
   const job: Job = { jobid: u32(v, "job"), restart: u32(v, "restart", 0), uid: u32(v, "uid"), gid: u32(v, "gid", 0) };
   const config = (v["config"] as string | undefined) ?? DEFAULT_CONFIG;

@@ -57,6 +57,14 @@ describe("e2e: step kinds and job life", function () {
     assert.equal(r.stdout, "one\nptd-alice\n");
   });
 
+  it("srun --pty (an interactive step on a terminal) gets the private /tmp too", () => {
+    // script(1) gives srun the terminal --pty needs.
+    const r = runAs(ALICE, ["script", "-qec", "srun --pty bash -c 'findmnt -n -o SOURCE --target /tmp; test -t 0 && echo TTY'", "/dev/null"], { timeoutMs: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\[\/tmp\/slurm\.\d+\.0\/tmp\]/);
+    assert.match(r.stdout, /TTY/);
+  });
+
   it("job arrays: each task has its own /tmp", () => {
     const id = submitBatch(ALICE, "echo $SLURM_ARRAY_TASK_ID > /tmp/t; sleep 1; echo seen $(cat /tmp/*)\n", ["--array=1-3", "-o", "/var/spool/private-tmpdir-lab/out/arr-%A_%a.out"]);
     return (async () => {

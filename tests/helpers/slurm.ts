@@ -452,21 +452,6 @@ export async function waitFor<T>(
 	}
 }
 
-/** waitFor() for synchronous code. */
-export function waitForSync<T>(
-	pred: () => T | Falsy,
-	timeoutMs: number,
-	opts: { intervalMs?: number; what?: string } = {},
-): T {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const v = pred();
-		if (v) return v as T;
-		if (Date.now() > deadline)
-			throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? pred.toString()}`);
-		sleepMs(opts.intervalMs ?? 20);
-	}
-}
 
 /* ----------------------------------------------------------------- mounts */
 
