@@ -190,7 +190,7 @@ export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32):
   } else if (phase == Phase.EPILOG) {
     planRemoval(jobid, restart, uid, gid);
   } else {
-    say("unknown phase "); 
+    say("unknown phase");
     return fail(Err.BAD_PHASE);
   }
   if (overflow) { say("plan does not fit the output buffer"); return fail(Err.PLAN_TOO_LARGE); }

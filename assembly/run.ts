@@ -1,9 +1,7 @@
 // Carries a plan out through the host imports, in order. Setting up stops at
 // the first failure (a job must never run with a half-private /tmp); removal
 // goes on past failures and reports the first.
-import {
-  OUTPUT, 
-} from "./memory";
+import { OUTPUT } from "./memory";
 import {
   REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID, W_STR, W_LEN, W_PATH,
   W_PATHLEN, Op, Phase,
