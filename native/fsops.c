@@ -325,7 +325,9 @@ int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
 		if (r < 0)
 			return r;
 	}
-	for (attempt = 0; attempt < 3; attempt++) {
+	/* Each round either succeeds or removes an obstacle another user put
+	 * there; a few rounds outlast anyone racing us. */
+	for (attempt = 0; attempt < 8; attempt++) {
 		fd = openat(parent_fd, name, DIR_FLAGS);
 		if (fd < 0 && errno == ENOENT) {
 			r = make_dir_atomically(parent_fd, name, mode, uid, gid,

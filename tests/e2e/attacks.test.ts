@@ -29,65 +29,68 @@ function as(user: string, script: string): void {
   assert.equal(r.status, 0, `${user}: ${script}: ${r.stderr}`);
 }
 
-describe("e2e attacks: planted entries where the victim's next job goes", function () {
-  let info: ClusterInfo;
-  before(function () {
-    requireRootAndSlurm(this);
-    info = startCluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])] });
-    fs.rmSync(PRECIOUS, { recursive: true, force: true });
-    fs.mkdirSync(PRECIOUS, { mode: 0o755 });
-    fs.writeFileSync(`${PRECIOUS}/file`, "keep");
-  });
-  after(() => {
-    fs.rmSync(PRECIOUS, { recursive: true, force: true });
-    removeJobDirs();
-  });
+// Run against a private "/" (this machine) and a shared one (systemd hosts).
+for (const sharedRoot of [false, true]) {
+  describe(`e2e attacks: planted entries where the victim's next job goes (${sharedRoot ? "shared" : "private"} /)`, function () {
+    let info: ClusterInfo;
+    before(function () {
+      requireRootAndSlurm(this);
+      info = startCluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])], sharedRoot });
+      fs.rmSync(PRECIOUS, { recursive: true, force: true });
+      fs.mkdirSync(PRECIOUS, { mode: 0o755 });
+      fs.writeFileSync(`${PRECIOUS}/file`, "keep");
+    });
+    after(() => {
+      fs.rmSync(PRECIOUS, { recursive: true, force: true });
+      removeJobDirs();
+    });
 
-  const plants: [string, (dir: string) => string][] = [
-    ["a directory of the attacker's with tmp -> /etc inside", (d) => `mkdir ${d} && ln -s /etc ${d}/tmp && ln -s ${PRECIOUS} ${d}/var_tmp && chmod 777 ${d}`],
-    ["a symlink to a root-owned directory", (d) => `ln -s ${PRECIOUS} ${d}`],
-    ["a symlink to /etc", (d) => `ln -s /etc ${d}`],
-    ["a file", (d) => `echo x > ${d}`],
-    ["a FIFO", (d) => `mkfifo ${d}`],
-  ];
-  for (const [what, plant] of plants) {
-    it(`the victim's job still gets a correct private /tmp when the attacker planted ${what}`, () => {
-      const next = lastJobId(MALLORY) + 1;
-      const dir = `/tmp/slurm.${next}.0`;
-      as(MALLORY, plant(dir));
+    const plants: [string, (dir: string) => string][] = [
+      ["a directory of the attacker's with tmp -> /etc inside", (d) => `mkdir ${d} && ln -s /etc ${d}/tmp && ln -s ${PRECIOUS} ${d}/var_tmp && chmod 777 ${d}`],
+      ["a symlink to a root-owned directory", (d) => `ln -s ${PRECIOUS} ${d}`],
+      ["a symlink to /etc", (d) => `ln -s /etc ${d}`],
+      ["a file", (d) => `echo x > ${d}`],
+      ["a FIFO", (d) => `mkfifo ${d}`],
+    ];
+    for (const [what, plant] of plants) {
+      it(`the victim's job still gets a correct private /tmp when the attacker planted ${what}`, () => {
+        const next = lastJobId(MALLORY) + 1;
+        const dir = `/tmp/slurm.${next}.0`;
+        as(MALLORY, plant(dir));
+        const etc = ownerMode("/etc");
+        const mark = logMark();
+        const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; stat -c '%U %a' /tmp /var/tmp; ls -A /tmp /var/tmp; touch /tmp/mine"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, `${next}\nptd-alice 700\nptd-alice 700\n/tmp:\n\n/var/tmp:\n`);
+        assert.equal(ownerMode("/etc"), etc, "/etc untouched");
+        assert.equal(ownerMode(PRECIOUS), "0:0 755", "symlink target untouched");
+        assert.deepStrictEqual(fs.readdirSync(PRECIOUS), ["file"]);
+        assert.ok(fs.existsSync(`${dir}/tmp/mine`), "the job's file is in its real private directory");
+        assert.equal(fs.lstatSync(dir).isDirectory(), true);
+        assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${next}: "slurm\\.${next}\\.0" \\(owner uid \\d+, mode \\d+\\) was not ours: moved aside`));
+      });
+    }
+
+    it("a job's own user swapping a mount directory for a symlink between steps fails the next step, naming the path", async () => {
+      const go = `${OUT_DIR}/go-${Date.now()}`;
+      const ready = `${go}.ready`;
+      const id = submitBatch(ALICE, `srun true && touch ${ready}\nwhile [ ! -e ${go} ]; do sleep 0.1; done\nsrun bash -c 'echo SECOND STEP RAN'\necho rc=$?\n`);
+      await waitFor(() => fs.existsSync(ready), 30_000, { what: "the first step" });
+      const dir = `/tmp/slurm.${id}.0`;
+      as(ALICE, `rmdir ${dir}/var_tmp && ln -s /etc ${dir}/var_tmp`);
       const etc = ownerMode("/etc");
       const mark = logMark();
-      const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; stat -c '%U %a' /tmp /var/tmp; ls -A /tmp /var/tmp; touch /tmp/mine"]);
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout, `${next}\nptd-alice 700\nptd-alice 700\n/tmp:\n\n/var/tmp:\n`);
-      assert.equal(ownerMode("/etc"), etc, "/etc untouched");
-      assert.equal(ownerMode(PRECIOUS), "0:0 755", "symlink target untouched");
-      assert.deepStrictEqual(fs.readdirSync(PRECIOUS), ["file"]);
-      assert.ok(fs.existsSync(`${dir}/tmp/mine`), "the job's file is in its real private directory");
-      assert.equal(fs.lstatSync(dir).isDirectory(), true);
-      assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${next}: "slurm\\.${next}\\.0" \\(owner uid \\d+, mode \\d+\\) was not ours: moved aside`));
+      fs.writeFileSync(go, "");
+      const r = await waitBatch(id);
+      assert.doesNotMatch(r.output, /SECOND STEP RAN/);
+      // Slurm's srun may exit 0 after a failed launch; its message is the proof.
+      assert.match(r.output, /task 0 launch failed: Plugin initialization failed/);
+      assert.equal(ownerMode("/etc"), etc);
+      assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${id}: make directory "${dir}/var_tmp": "var_tmp" is a symlink`));
+      assert.deepStrictEqual(mountPoints(info.slurmdPid).filter((m) => m.startsWith("/tmp/slurm")), []);
     });
-  }
-
-  it("a job's own user swapping a mount directory for a symlink between steps fails the next step, naming the path", async () => {
-    const go = `${OUT_DIR}/go-${Date.now()}`;
-    const ready = `${go}.ready`;
-    const id = submitBatch(ALICE, `srun true && touch ${ready}\nwhile [ ! -e ${go} ]; do sleep 0.1; done\nsrun bash -c 'echo SECOND STEP RAN'\necho rc=$?\n`);
-    await waitFor(() => fs.existsSync(ready), 30_000, { what: "the first step" });
-    const dir = `/tmp/slurm.${id}.0`;
-    as(ALICE, `rmdir ${dir}/var_tmp && ln -s /etc ${dir}/var_tmp`);
-    const etc = ownerMode("/etc");
-    const mark = logMark();
-    fs.writeFileSync(go, "");
-    const r = await waitBatch(id);
-    assert.doesNotMatch(r.output, /SECOND STEP RAN/);
-    // Slurm's srun may exit 0 after a failed launch; its message is the proof.
-    assert.match(r.output, /task 0 launch failed: Plugin initialization failed/);
-    assert.equal(ownerMode("/etc"), etc);
-    assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${id}: make directory "${dir}/var_tmp": "var_tmp" is a symlink`));
-    assert.deepStrictEqual(mountPoints(info.slurmdPid).filter((m) => m.startsWith("/tmp/slurm")), []);
   });
-});
+}
 
 describe("e2e attacks: a root-owned per-site parent stops squatting altogether", function () {
   before(function () {

@@ -24,69 +24,72 @@ function srunOk(user: string, script: string): { out: string; jobId: number } {
   return { out: r.stdout, jobId };
 }
 
-describe("e2e: the seed's contract (cleanup=no, to inspect what jobs left)", function () {
-  let info: ClusterInfo;
-  before(function () {
-    requireRootAndSlurm(this);
-    info = startCluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])] });
-  });
-  after(removeJobDirs);
+// Run against a private "/" (this machine) and a shared one (systemd hosts).
+for (const sharedRoot of [false, true]) {
+  describe(`e2e: the seed's contract (cleanup=no, to inspect what jobs left; ${sharedRoot ? "shared" : "private"} /)`, function () {
+    let info: ClusterInfo;
+    before(function () {
+      requireRootAndSlurm(this);
+      info = startCluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])], sharedRoot });
+    });
+    after(removeJobDirs);
 
-  it("proves the plugin was loaded: its load line, with the core's sha256, for the job's step", () => {
-    const mark = logMark();
-    const { jobId } = srunOk(ALICE, "true");
-    const log = logSince(mark);
-    assert.match(log, new RegExp(`\\[${jobId}\\.0\\] private-tmpdir: loaded \\S+ core sha256 ${coreSha256()}; options: base=/tmp/slurm mount=/var/tmp mount=/tmp cleanup=no`));
-  });
+    it("proves the plugin was loaded: its load line, with the core's sha256, for the job's step", () => {
+      const mark = logMark();
+      const { jobId } = srunOk(ALICE, "true");
+      const log = logSince(mark);
+      assert.match(log, new RegExp(`\\[${jobId}\\.0\\] private-tmpdir: loaded \\S+ core sha256 ${coreSha256()}; options: base=/tmp/slurm mount=/var/tmp mount=/tmp cleanup=no`));
+    });
 
-  it("puts a job's /tmp and /var/tmp files in /tmp/slurm.<jobid>.0/{tmp,var_tmp} on the host, not in the host's /tmp", () => {
-    const tag = `ptd-${process.pid}-${Date.now()}`;
-    const { jobId, out } = srunOk(ALICE, `echo t > /tmp/${tag}; echo v > /var/tmp/${tag}; stat -c '%U %a' /tmp /var/tmp`);
-    assert.match(out, /ptd-alice 700\nptd-alice 700/);
-    const dir = `/tmp/slurm.${jobId}.0`;
-    assert.equal(fs.readFileSync(`${dir}/tmp/${tag}`, "utf8"), "t\n");
-    assert.equal(fs.readFileSync(`${dir}/var_tmp/${tag}`, "utf8"), "v\n");
-    assert.equal(fs.existsSync(`/tmp/${tag}`), false, "not in the host's /tmp");
-    assert.equal(fs.existsSync(`/var/tmp/${tag}`), false, "not in the host's /var/tmp");
-    const alice = uidOf(ALICE);
-    for (const p of [dir, `${dir}/tmp`, `${dir}/var_tmp`]) {
-      const st = fs.statSync(p);
-      assert.deepStrictEqual([st.uid, st.mode & 0o7777], [alice, 0o700], p);
-    }
-  });
+    it("puts a job's /tmp and /var/tmp files in /tmp/slurm.<jobid>.0/{tmp,var_tmp} on the host, not in the host's /tmp", () => {
+      const tag = `ptd-${process.pid}-${Date.now()}`;
+      const { jobId, out } = srunOk(ALICE, `echo t > /tmp/${tag}; echo v > /var/tmp/${tag}; stat -c '%U %a' /tmp /var/tmp`);
+      assert.match(out, /ptd-alice 700\nptd-alice 700/);
+      const dir = `/tmp/slurm.${jobId}.0`;
+      assert.equal(fs.readFileSync(`${dir}/tmp/${tag}`, "utf8"), "t\n");
+      assert.equal(fs.readFileSync(`${dir}/var_tmp/${tag}`, "utf8"), "v\n");
+      assert.equal(fs.existsSync(`/tmp/${tag}`), false, "not in the host's /tmp");
+      assert.equal(fs.existsSync(`/var/tmp/${tag}`), false, "not in the host's /var/tmp");
+      const alice = uidOf(ALICE);
+      for (const p of [dir, `${dir}/tmp`, `${dir}/var_tmp`]) {
+        const st = fs.statSync(p);
+        assert.deepStrictEqual([st.uid, st.mode & 0o7777], [alice, 0o700], p);
+      }
+    });
 
-  it("gives overlapping jobs of two users separate /tmp: neither sees the other's files", async () => {
-    const a = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", "echo secret > /tmp/alice-secret; sleep 3; ls -A /tmp"]);
-    await waitFor(() => fs.readdirSync("/tmp").some((n) => /^slurm\.\d+\.0$/.test(n) && fs.existsSync(`/tmp/${n}/tmp/alice-secret`)), 15_000, { what: "alice's job to write its secret" });
-    const m = srunOk(MALLORY, "echo LS: $(ls -A /tmp); cat /tmp/slurm.*/tmp/alice-secret 2>/dev/null; true");
-    const ra = await a;
-    assert.equal(ra.status, 0, ra.stderr);
-    assert.doesNotMatch(m.out, /^secret$/m, "mallory read alice's file");
-    assert.match(m.out, /^LS:$/m, `mallory sees files in /tmp: ${m.out}`);
-    assert.equal(ra.stdout.trim(), "alice-secret", "alice sees only her own file");
-  });
+    it("gives overlapping jobs of two users separate /tmp: neither sees the other's files", async () => {
+      const a = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", "echo secret > /tmp/alice-secret; sleep 3; ls -A /tmp"]);
+      await waitFor(() => fs.readdirSync("/tmp").some((n) => /^slurm\.\d+\.0$/.test(n) && fs.existsSync(`/tmp/${n}/tmp/alice-secret`)), 15_000, { what: "alice's job to write its secret" });
+      const m = srunOk(MALLORY, "echo LS: $(ls -A /tmp); cat /tmp/slurm.*/tmp/alice-secret 2>/dev/null; true");
+      const ra = await a;
+      assert.equal(ra.status, 0, ra.stderr);
+      assert.doesNotMatch(m.out, /^secret$/m, "mallory read alice's file");
+      assert.match(m.out, /^LS:$/m, `mallory sees files in /tmp: ${m.out}`);
+      assert.equal(ra.stdout.trim(), "alice-secret", "alice sees only her own file");
+    });
 
-  it("shares one /tmp between the batch step and every srun step of a job", () => {
-    const r = sbatchWait(ALICE, "echo batch > /tmp/f\nsrun bash -c 'cat /tmp/f; echo step1 >> /tmp/f'\nsrun cat /tmp/f\n");
-    assert.equal(r.status, 0, r.output);
-    assert.equal(r.output, "batch\nbatch\nstep1\n");
-  });
+    it("shares one /tmp between the batch step and every srun step of a job", () => {
+      const r = sbatchWait(ALICE, "echo batch > /tmp/f\nsrun bash -c 'cat /tmp/f; echo step1 >> /tmp/f'\nsrun cat /tmp/f\n");
+      assert.equal(r.status, 0, r.output);
+      assert.equal(r.output, "batch\nbatch\nstep1\n");
+    });
 
-  it("leaves the host's and slurmd's mount tables as they were", () => {
-    const host = mountPoints();
-    const slurmd = mountPoints(info.slurmdPid);
-    srunOk(ALICE, "true");
-    sbatchWait(ALICE, "srun true");
-    assert.deepStrictEqual(mountPoints(), host);
-    assert.deepStrictEqual(mountPoints(info.slurmdPid), slurmd);
-  });
+    it("leaves the host's and slurmd's mount tables as they were", () => {
+      const host = mountPoints();
+      const slurmd = mountPoints(info.slurmdPid);
+      srunOk(ALICE, "true");
+      sbatchWait(ALICE, "srun true");
+      assert.deepStrictEqual(mountPoints(), host);
+      assert.deepStrictEqual(mountPoints(info.slurmdPid), slurmd);
+    });
 
-  it("puts a task whose --chdir lies in /tmp in the private /tmp", () => {
-    const r = runAs(ALICE, ["srun", "-N1", "--chdir=/tmp", "bash", "-c", 'test "$(stat -c %d:%i .)" = "$(stat -c %d:%i /tmp)" && echo SAME; touch ./here; ls -A /tmp']);
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^SAME\nhere$/m);
+    it("puts a task whose --chdir lies in /tmp in the private /tmp", () => {
+      const r = runAs(ALICE, ["srun", "-N1", "--chdir=/tmp", "bash", "-c", 'test "$(stat -c %d:%i .)" = "$(stat -c %d:%i /tmp)" && echo SAME; touch ./here; ls -A /tmp']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^SAME\nhere$/m);
+    });
   });
-});
+}
 
 describe("e2e: bad plugstack options fail the job, naming the option in the slurmd log", function () {
   before(function () {

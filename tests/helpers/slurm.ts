@@ -233,7 +233,8 @@ export function startCluster(opts: StartOptions): ClusterInfo {
 		"start",
 		{
 			PLUGSTACK: PLUGSTACK_CONF,
-			SHARED_ROOT: opts.sharedRoot ? "1" : "0",
+			// PTD_SHARED_ROOT=1 runs every suite against a systemd-like shared "/".
+			SHARED_ROOT: opts.sharedRoot || process.env["PTD_SHARED_ROOT"] === "1" ? "1" : "0",
 			EXTRA_CONF: opts.extraConf ?? "",
 		},
 		600_000,
