@@ -55,10 +55,12 @@ static int run_phase(enum ptd_phase phase, int ac, char **av,
 
 #pragma GCC visibility push(default)
 
-/* Every context: validate the options once, so a bad plugstack line fails
- * with the option named before anything is made. Only the contexts that
- * act (slurmstepd, prolog/epilog) fail on it; srun and sbatch go on, so the
- * error lands in the slurmd log where admins look. */
+/* slurmstepd and the epilog process: validate the options once, so a bad
+ * plugstack line is reported with the option named before anything is
+ * made. Only slurmstepd fails on it: every step of every job then fails,
+ * never running with the shared /tmp. The epilog only logs it, because a
+ * failing epilog of a required plugin drains the node. srun, sbatch and
+ * slurmd itself go on, so the error lands in the slurmd log per job. */
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
 	static const struct ptd_job none = { 0, 0, 0, 0 };
@@ -73,7 +75,7 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	if (ptd_core_run(PTD_PHASE_CHECK, ac, av, &none, false, &res) < 0) {
 		slurm_error("private-tmpdir: bad plugstack.conf option: %s",
 			    res.message);
-		return -1;
+		return ctx == S_CTX_REMOTE ? -1 : 0;
 	}
 	for (i = 0; i < ac; i++) {
 		size_t n = strlen(opts);

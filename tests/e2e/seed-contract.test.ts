@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { coreSha256 } from "../../host/core.js";
 import {
-  ALICE, MALLORY, logMark, logSince, mountPoints, pluginLine, runAs, sbatchWait, spawnAs,
+  ALICE, MALLORY, nodeState, logMark, logSince, mountPoints, pluginLine, runAs, sbatchWait, spawnAs,
   startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
@@ -106,7 +106,7 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
     ["collision", ["mount=/var/tmp", "mount=/var_tmp"], /private-tmpdir: .*both map to the same private directory/],
   ];
   for (const [name, args, re] of cases) {
-    it(`${name}: the job fails and never runs with the shared /tmp`, () => {
+    it(`${name}: the job fails and never runs with the shared /tmp; the node stays in service`, async () => {
       startCluster({ plugstackLines: [pluginLine(args)] });
       const mark = logMark();
       const tag = `ptd-bad-${Date.now()}`;
@@ -115,6 +115,9 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
       assert.ok(r.status !== 0 || /launch failed: Plugin initialization failed/.test(r.stderr), `srun must fail: ${r.stderr}`);
       assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the job ran with the shared /tmp");
       assert.match(logSince(mark), re);
+      // Bad configuration fails jobs, never takes the node out of service.
+      const state = await waitFor(() => { const s = nodeState(); return /completing|allocated/.test(s) ? "" : s; }, 20_000, { what: "the job to leave the node" });
+      assert.match(state, /^(idle|mixed)$/, `node state ${state}`);
     });
   }
 });
