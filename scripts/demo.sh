@@ -16,7 +16,7 @@ install -d -m 0755 "$PTD_LAB/etc"
 echo "required $REPO/dist/native/private-tmpdir.so base=/tmp/slurm mount=/var/tmp mount=/tmp" \
 	> "$PTD_LAB/etc/plugstack.conf"
 PLUGSTACK=$PTD_LAB/etc/plugstack.conf bash tests/slurm/cluster.sh start
-trap 'bash tests/slurm/cluster.sh stop >/dev/null' EXIT
+trap 'bash "$REPO/tests/slurm/cluster.sh" stop >/dev/null' EXIT
 
 cd "$PTD_LAB/out"
 echo
