@@ -23,7 +23,7 @@ export interface CoreRunResult {
 
 export interface Addon {
   abiVersion: number;
-  coreRun(phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number, dryRun: boolean, forceTrap?: boolean): CoreRunResult;
+  coreRun(phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number, dryRun: boolean, forceTrap?: boolean, failBind?: number): CoreRunResult;
   opsReset(): void;
   opsDetail(): { text: string; notice: string; removed: RemoveStats };
   open_trusted(slot: number, path: string, mode: number, flags: number): number;

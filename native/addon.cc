@@ -66,12 +66,14 @@ Napi::Value CoreRun(const Napi::CallbackInfo &info) {
   ptd_job job = {U32(info, 2, "jobid"), U32(info, 3, "restart"), U32(info, 4, "uid"), U32(info, 5, "gid")};
   bool dry = info.Length() > 6 && info[6].ToBoolean();
   bool trap = info.Length() > 7 && info[7].ToBoolean();
+  ptd_fsops_test_fail_bind = info.Length() > 8 && info[8].IsNumber() ? info[8].As<Napi::Number>().Int32Value() : 0;
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
   ptd_result res;
   ptd_core_test_trap = trap;
   int r = ptd_core_run((ptd_phase)phase, (int)argv.size(), argv.data(), &job, dry, &res);
   ptd_core_test_trap = false;
+  ptd_fsops_test_fail_bind = 0;
   Napi::Object o = Napi::Object::New(env);
   o.Set("ok", Napi::Boolean::New(env, r == 0));
   o.Set("code", Napi::String::New(env, r == 0 ? "OK" : res.code));

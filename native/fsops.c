@@ -473,6 +473,8 @@ static unsigned long kept_flags(int fd)
 	return f;
 }
 
+int ptd_fsops_test_fail_bind;
+
 int ptd_bind(int source_fd, int target_fd, const char *target_path,
 	     struct ptd_detail *d)
 {
@@ -480,6 +482,10 @@ int ptd_bind(int source_fd, int target_fd, const char *target_path,
 	struct stat want, got;
 	int fd = -1, r;
 
+	if (ptd_fsops_test_fail_bind > 0 && --ptd_fsops_test_fail_bind == 0) {
+		say(d->text, "injected failure (test)");
+		return -EIO;
+	}
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", source_fd);
 	snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target_fd);
 	if (fstat(source_fd, &want) < 0)

@@ -55,4 +55,8 @@ int ptd_open_target(const char *path, int *ret_fd, struct ptd_detail *d);
 int ptd_bind(int source_fd, int target_fd, const char *target_path,
 	     struct ptd_detail *d);
 
+/* Test-only: when set to N > 0, the Nth bind from now fails with EIO before
+ * mounting, to prove a failure half-way through the binds fails closed. */
+extern int ptd_fsops_test_fail_bind;
+
 #endif
