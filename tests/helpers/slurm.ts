@@ -169,6 +169,9 @@ export interface ClusterInfo {
 	slurmConf: string;
 	plugstack: string;
 	sharedRoot: boolean;
+	/** With nodes: 2: the second node and its slurmd (own /tmp, /var/tmp). */
+	node2?: string;
+	slurmd2Pid?: number;
 }
 
 /** The running cluster as cluster.sh recorded it; throws when none runs. */
@@ -193,6 +196,7 @@ export function clusterInfo(): ClusterInfo {
 		slurmConf: get("SLURM_CONF"),
 		plugstack: get("PLUGSTACK"),
 		sharedRoot: get("SHARED_ROOT") === "1",
+		...(kv.get("NODE2") ? { node2: get("NODE2"), slurmd2Pid: Number(get("SLURMD2_PID")) } : {}),
 	};
 }
 
@@ -214,6 +218,8 @@ export interface StartOptions {
 	sharedRoot?: boolean;
 	/** Extra slurm.conf lines (newline separated). */
 	extraConf?: string;
+	/** 2: a second node with its own /tmp (see cluster.sh NODES). */
+	nodes?: 1 | 2;
 }
 
 /** (Re)start the cluster with this plugstack: stop, then start. Throws with
@@ -236,6 +242,7 @@ export function startCluster(opts: StartOptions): ClusterInfo {
 			// PTD_SHARED_ROOT=1 runs every suite against a systemd-like shared "/".
 			SHARED_ROOT: opts.sharedRoot || process.env["PTD_SHARED_ROOT"] === "1" ? "1" : "0",
 			EXTRA_CONF: opts.extraConf ?? "",
+			NODES: String(opts.nodes ?? 1),
 		},
 		600_000,
 	);

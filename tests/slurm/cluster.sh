@@ -32,6 +32,11 @@
 #                     machine's "/" is private, which would hide mount leaks).
 #                     slurmd's pid is in $PTD_LAB/run/slurmd.started.pid.
 #   EXTRA_CONF=...    extra slurm.conf lines (newline separated)
+#   NODES=2           a second node, <host>-n2, served by a second slurmd
+#                     (Debian builds slurmd with MULTIPLE_SLURMD) on port
+#                     SLURMD_PORT+1, in its own mount namespace with its own
+#                     tmpfs /tmp and /var/tmp, as a separate machine would
+#                     have; its pid is SLURMD2_PID in cluster.env
 #   WAIT_SECS=30      bound for each wait
 #   CTLD_PORT=6817 SLURMD_PORT=6818
 #   SKIP_INSTALL=1    never run apt-get
@@ -60,6 +65,7 @@ RUN=$PTD_LAB/run
 LOGDIR=$PTD_LAB/log
 USERS=(ptd-alice ptd-mallory)
 NODE=$(hostname -s)
+NODE2=$NODE-n2
 export SLURM_CONF=$CONF
 
 t0=$(date +%s%N)
@@ -152,9 +158,9 @@ write_conf() {
 		AuthType=auth/munge
 		CredType=cred/munge
 		StateSaveLocation=$PTD_LAB/state
-		SlurmdSpoolDir=$PTD_LAB/spool
+		SlurmdSpoolDir=$PTD_LAB/spool$([ "${NODES:-1}" = 2 ] && echo /%n)
 		SlurmctldPidFile=$RUN/slurmctld.pid
-		SlurmdPidFile=$RUN/slurmd.pid
+		SlurmdPidFile=$RUN/slurmd$([ "${NODES:-1}" = 2 ] && echo -%n).pid
 		SlurmctldLogFile=$LOGDIR/slurmctld.log
 		SlurmdLogFile=$LOGDIR/slurmd.log
 		SlurmctldDebug=info
@@ -182,6 +188,11 @@ write_conf() {
 	[ -n "${EXTRA_CONF:-}" ] && printf '%s\n' "$EXTRA_CONF" >>"$CONF.new"
 	cat >>"$CONF.new" <<-EOF
 		NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
+	EOF
+	[ "${NODES:-1}" = 2 ] && cat >>"$CONF.new" <<-EOF
+		NodeName=$NODE2 NodeHostname=$NODE NodeAddr=127.0.0.1 Port=$((SLURMD_PORT + 1)) CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
+	EOF
+	cat >>"$CONF.new" <<-EOF
 		PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 	EOF
 	chmod 0644 "$CONF.new"
@@ -228,16 +239,16 @@ start_munged() {
 # start daemon $1 (comm name) in the foreground under setsid, from cwd /, so
 # that $! is the daemon itself (setsid and "unshare" without --fork exec).
 spawn() {
-	local name=$1 pid i
+	local name=$1 comm=${SPAWN_COMM:-$1} pid i
 	shift
 	(cd / && exec setsid "$@" >>"$LOGDIR/$name.stdout" 2>&1 </dev/null) &
 	pid=$!
 	echo "$pid" >"$RUN/$name.started.pid"
 	for i in $(seq 40); do # the exec chain: subshell -> setsid [-> unshare]
-		is_proc "$pid" "$name" && break
+		is_proc "$pid" "$comm" && break
 		sleep 0.05
 	done
-	is_proc "$pid" "$name" || {
+	is_proc "$pid" "$comm" || {
 		log_tails
 		die "$name (pid $pid) is not running"
 	}
@@ -245,7 +256,7 @@ spawn() {
 }
 
 cmd_start() {
-	local plugstack d pid ctld_pid slurmd_pid i state t_start
+	local plugstack d pid ctld_pid slurmd_pid slurmd2_pid i n state t_start
 	[ "$(id -u)" = 0 ] || die "must run as root"
 	under_tmp "$PTD_LAB" && die "PTD_LAB=$PTD_LAB is under /tmp or /var/tmp; jobs would not see it"
 	for d in slurmd slurmctld; do
@@ -296,6 +307,8 @@ cmd_start() {
 	}
 	log "slurmctld pid $ctld_pid"
 
+	# With NODES=2 each slurmd has its own spool (SlurmdSpoolDir=.../%n).
+	[ "${NODES:-1}" = 2 ] && install -d -m 0755 "$PTD_LAB/spool/$NODE" "$PTD_LAB/spool/$NODE2"
 	if [ "${SHARED_ROOT:-0}" = 1 ]; then
 		slurmd_pid=$(spawn slurmd unshare -m --propagation shared -- slurmd -D -f "$CONF")
 		grep -qE '^[0-9]+ [0-9]+ [^ ]+ / / .* shared:[0-9]+' /proc/"$slurmd_pid"/mountinfo || {
@@ -308,22 +321,36 @@ cmd_start() {
 		log "slurmd pid $slurmd_pid"
 	fi
 
-	state=unknown
-	for i in $(seq $((WAIT_SECS * 20))); do
-		state=$(sinfo -h -n "$NODE" -o %T 2>/dev/null || true)
-		[ "$state" = idle ] && break
-		is_proc "$slurmd_pid" || { state="slurmd died"; break; }
-		sleep 0.05
-	done
-	if [ "$state" != idle ]; then
-		log_tails
-		die "node $NODE is not idle (state: $state)"
+	slurmd2_pid=
+	if [ "${NODES:-1}" = 2 ]; then
+		# shellcheck disable=SC2016
+		slurmd2_pid=$(SPAWN_COMM=slurmd spawn slurmd2 unshare -m --propagation private -- \
+			sh -c 'mount -t tmpfs -o mode=1777 ptd-n2-tmp /tmp &&
+				mount -t tmpfs -o mode=1777 ptd-n2-var-tmp /var/tmp &&
+				exec slurmd -D -N "$0" -f "$1"' "$NODE2" "$CONF")
+		log "slurmd pid $slurmd2_pid (node $NODE2, own /tmp and /var/tmp)"
 	fi
+
+	for n in $NODE $([ "${NODES:-1}" = 2 ] && echo "$NODE2"); do
+		state=unknown
+		for i in $(seq $((WAIT_SECS * 20))); do
+			state=$(sinfo -h -n "$n" -o %T 2>/dev/null || true)
+			[ "$state" = idle ] && break
+			is_proc "$slurmd_pid" || { state="slurmd died"; break; }
+			sleep 0.05
+		done
+		if [ "$state" != idle ]; then
+			log_tails
+			die "node $n is not idle (state: $state)"
+		fi
+	done
 
 	cat >"$RUN/cluster.env" <<-EOF
 		NODE=$NODE
 		SLURM_CONF=$CONF
 		SLURMD_PID=$slurmd_pid
+		NODE2=$([ "${NODES:-1}" = 2 ] && echo "$NODE2")
+		SLURMD2_PID=$slurmd2_pid
 		SLURMCTLD_PID=$ctld_pid
 		SLURMD_LOG=$LOGDIR/slurmd.log
 		SHARED_ROOT=${SHARED_ROOT:-0}
@@ -341,9 +368,9 @@ start_failed() {
 	exit "$1"
 }
 
-stop_one() { # name pidfile
+stop_one() { # name pidfile [comm]
 	local name=$1 f=$2 pid i
-	pid=$(live_pid "$name" "$f")
+	pid=$(live_pid "${3:-$name}" "$f")
 	if [ -z "$pid" ]; then
 		rm -f "$f"
 		return 0
@@ -380,6 +407,7 @@ cmd_stop() {
 			log "cancelled jobs: $(echo $ids)"
 		fi
 	fi
+	stop_one slurmd2 "$RUN/slurmd2.started.pid" slurmd
 	stop_one slurmd "$RUN/slurmd.started.pid"
 	stop_one slurmctld "$RUN/slurmctld.started.pid"
 	[ "${KEEP_MUNGE:-0}" = 1 ] || stop_one munged "$RUN/munged.started.pid"
