@@ -47,10 +47,10 @@ export const enum Op {
   MARK_ENDED = 9,   // leave ENDED_MARKER in <parent slot>/<name>: this run of the job is over
 }
 
-// Left in a job directory by the epilog when cleanup=no: a requeued run of
-// the job (same directory name, and slurmd runs no prolog for it again) must
-// not see the previous run's files.
-export const ENDED_MARKER: string = ".private-tmpdir-ended";
+// MARK_ENDED leaves a marker file (PTD_ENDED_MARKER, defined once in
+// native/fsops.h, its only user) in a job directory when cleanup=no: a
+// requeued run of the job (same directory name, and slurmd runs no prolog
+// for it again) must not see the previous run's files.
 
 // Flags on a record.
 export const F_CREATE: i32 = 1;  // OPEN_TRUSTED: create the last component if missing

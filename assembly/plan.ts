@@ -34,8 +34,6 @@ const privSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetStr = new StaticArray<usize>(MAX_MOUNTS);
 
-export function recordCount(): i32 { return count; }
-
 function room(n: i32): bool {
   if (overflow || cursor + <usize>n + 1 > END) { overflow = true; return false; }
   return true;

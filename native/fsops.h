@@ -32,7 +32,7 @@ int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
 		 gid_t gid, bool aside, bool wipe, bool wipe_ended, int *ret_fd,
 		 struct ptd_detail *d);
 
-/* Must match ENDED_MARKER in assembly/abi.ts. */
+/* Left by MARK_ENDED; F_WIPE_ENDED looks for it (see assembly/abi.ts). */
 #define PTD_ENDED_MARKER ".private-tmpdir-ended"
 
 /* Leaves PTD_ENDED_MARKER in parent_fd/name if that is a directory owned by
