@@ -44,7 +44,7 @@ export const enum Op {
   OPEN_TARGET = 6,  // walk a mount point without symlinks; must be a directory
   BIND = 7,         // bind slot onto target slot, nosuid,nodev, verify
   REMOVE_AT = 8,    // remove <parent slot>/<name> and all below it, on one filesystem
-  MARK_ENDED = 9,   // leave ENDED_MARKER in <parent slot>/<name>: this run of the job is over
+  MARK_ENDED = 9,   // leave the ended marker in <parent slot>/<name>: this run of the job is over
 }
 
 // MARK_ENDED leaves a marker file (PTD_ENDED_MARKER, defined once in
@@ -56,4 +56,4 @@ export const enum Op {
 export const F_CREATE: i32 = 1;  // OPEN_TRUSTED: create the last component if missing
 export const F_ASIDE: i32 = 2;   // MKDIR_AT: an entry that is not ours is renamed aside, not trusted
 export const F_WIPE: i32 = 4;    // MKDIR_AT: an existing directory of ours is emptied (new job run)
-export const F_WIPE_ENDED: i32 = 8; // MKDIR_AT: ...if it holds ENDED_MARKER (a requeued run)
+export const F_WIPE_ENDED: i32 = 8; // MKDIR_AT: ...if it holds the ended marker (a requeued run)
