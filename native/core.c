@@ -10,8 +10,8 @@
 #include "wasm-rt-impl.h"
 
 struct ptd_core {
-	Z_core_instance_t inst;
-	struct Z_env_instance_t env;
+	ptd_w2c_core inst;
+	struct PTD_W2C_ENV env;
 };
 
 static bool runtime_ready;
@@ -37,8 +37,8 @@ static int put_args(struct ptd_core *c, int argc, char *const argv[],
 		    uint32_t *ret_len)
 {
 	const wasm_rt_memory_t *mem = c->env.memory;
-	uint32_t at = Z_coreZ_input_ptr(&c->inst);
-	uint32_t cap = Z_coreZ_input_cap(&c->inst);
+	uint32_t at = PTD_EXPORT(input_ptr)(&c->inst);
+	uint32_t cap = PTD_EXPORT(input_cap)(&c->inst);
 	uint64_t used = 0;
 	int i;
 
@@ -59,19 +59,19 @@ static int put_args(struct ptd_core *c, int argc, char *const argv[],
 static void explain(struct ptd_core *c, int32_t rc, struct ptd_result *res)
 {
 	const wasm_rt_memory_t *mem = c->env.memory;
-	uint32_t n = Z_coreZ_error_name(&c->inst, (u32) -rc);
+	uint32_t n = PTD_EXPORT(error_name)(&c->inst, (u32) -rc);
 	char what[PTD_MESSAGE_MAX];
 	int e;
 
-	copy_out(mem, Z_coreZ_name_ptr(&c->inst), n, res->code,
+	copy_out(mem, PTD_EXPORT(name_ptr)(&c->inst), n, res->code,
 		 sizeof(res->code));
-	copy_out(mem, Z_coreZ_message_ptr(&c->inst),
-		 Z_coreZ_message_len(&c->inst), what, sizeof(what));
+	copy_out(mem, PTD_EXPORT(message_ptr)(&c->inst),
+		 PTD_EXPORT(message_len)(&c->inst), what, sizeof(what));
 	if (strcmp(res->code, "HOST")) {
 		snprintf(res->message, sizeof(res->message), "%s", what);
 		return;
 	}
-	e = (int) Z_coreZ_failed_errno(&c->inst);
+	e = (int) PTD_EXPORT(failed_errno)(&c->inst);
 	if (c->env.ops.detail.text[0])
 		snprintf(res->message, sizeof(res->message), "%s: %s (%s)",
 			 what, c->env.ops.detail.text, strerror(e));
@@ -101,7 +101,7 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 	ptd_ops_init(&c->env.ops, dry_run);
 	if (!runtime_ready) {
 		wasm_rt_init();
-		Z_core_init_module();
+		ptd_w2c_init_module();
 		runtime_ready = true;
 	}
 
@@ -114,19 +114,19 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 		rc = -1;
 		goto out;
 	}
-	Z_core_instantiate(&c->inst, &c->env);
+	ptd_w2c_instantiate(&c->inst, &c->env);
 	instantiated = true;
-	c->env.memory = Z_coreZ_memory(&c->inst);
+	c->env.memory = PTD_EXPORT(memory)(&c->inst);
 	if (!c->env.memory->data) {
 		set_code(res, "NO_MEMORY");
 		snprintf(res->message, sizeof(res->message), "out of memory");
 		goto out;
 	}
-	if (Z_coreZ_abi_version(&c->inst) != PTD_ABI_VERSION) {
+	if (PTD_EXPORT(abi_version)(&c->inst) != PTD_ABI_VERSION) {
 		set_code(res, "ABI_MISMATCH");
 		snprintf(res->message, sizeof(res->message),
 			 "core ABI version %u, host expects %d",
-			 Z_coreZ_abi_version(&c->inst), PTD_ABI_VERSION);
+			 PTD_EXPORT(abi_version)(&c->inst), PTD_ABI_VERSION);
 		goto out;
 	}
 	r = put_args(c, argc, argv, &len);
@@ -136,7 +136,7 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 			 "options too long for the core's input buffer");
 		goto out;
 	}
-	rc = (int32_t) Z_coreZ_run(&c->inst, (u32) phase, len, job->jobid,
+	rc = (int32_t) PTD_EXPORT(run)(&c->inst, (u32) phase, len, job->jobid,
 				   job->restart, job->uid, job->gid);
 	if (rc < 0)
 		explain(c, rc, res);
@@ -152,7 +152,7 @@ out:
 	}
 	ptd_ops_done(&c->env.ops);
 	if (instantiated)
-		Z_core_free(&c->inst);
+		ptd_w2c_free(&c->inst);
 	free(c);
 	return rc < 0 ? -1 : 0;
 }

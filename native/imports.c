@@ -10,7 +10,7 @@
 bool ptd_core_test_trap;
 
 /* A NUL-terminated string of exactly len bytes inside the memory, or NULL. */
-static const char *str_at(struct Z_env_instance_t *env, uint32_t ptr,
+static const char *str_at(struct PTD_W2C_ENV *env, uint32_t ptr,
 			  uint32_t len)
 {
 	const wasm_rt_memory_t *mem = env->memory;
@@ -37,7 +37,7 @@ static void maybe_trap(void)
 	}
 }
 
-u32 Z_envZ_open_trusted(struct Z_env_instance_t *env, u32 slot, u32 path,
+u32 PTD_IMPORT(open_trusted)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
 			u32 len, u32 mode, u32 flags)
 {
 	const char *p = str_at(env, path, len);
@@ -49,7 +49,7 @@ u32 Z_envZ_open_trusted(struct Z_env_instance_t *env, u32 slot, u32 path,
 					(int) flags));
 }
 
-u32 Z_envZ_mkdir_at(struct Z_env_instance_t *env, u32 parent, u32 slot,
+u32 PTD_IMPORT(mkdir_at)(struct PTD_W2C_ENV *env, u32 parent, u32 slot,
 		    u32 name, u32 name_len, u32 path, u32 path_len, u32 mode,
 		    u32 uid, u32 gid, u32 flags)
 {
@@ -63,19 +63,19 @@ u32 Z_envZ_mkdir_at(struct Z_env_instance_t *env, u32 parent, u32 slot,
 				    mode, uid, gid, (int) flags));
 }
 
-u32 Z_envZ_unshare_mount_ns(struct Z_env_instance_t *env)
+u32 PTD_IMPORT(unshare_mount_ns)(struct PTD_W2C_ENV *env)
 {
 	maybe_trap();
 	return ret(ptd_ops_unshare_mount_ns(&env->ops));
 }
 
-u32 Z_envZ_make_slave(struct Z_env_instance_t *env)
+u32 PTD_IMPORT(make_slave)(struct PTD_W2C_ENV *env)
 {
 	maybe_trap();
 	return ret(ptd_ops_make_slave(&env->ops));
 }
 
-u32 Z_envZ_open_private(struct Z_env_instance_t *env, u32 slot, u32 path,
+u32 PTD_IMPORT(open_private)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
 			u32 len, u32 uid)
 {
 	const char *p = str_at(env, path, len);
@@ -86,7 +86,7 @@ u32 Z_envZ_open_private(struct Z_env_instance_t *env, u32 slot, u32 path,
 	return ret(ptd_ops_open_private(&env->ops, (int) slot, p, uid));
 }
 
-u32 Z_envZ_open_target(struct Z_env_instance_t *env, u32 slot, u32 path,
+u32 PTD_IMPORT(open_target)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
 		       u32 len)
 {
 	const char *p = str_at(env, path, len);
@@ -97,7 +97,7 @@ u32 Z_envZ_open_target(struct Z_env_instance_t *env, u32 slot, u32 path,
 	return ret(ptd_ops_open_target(&env->ops, (int) slot, p));
 }
 
-u32 Z_envZ_bind(struct Z_env_instance_t *env, u32 source, u32 target,
+u32 PTD_IMPORT(bind)(struct PTD_W2C_ENV *env, u32 source, u32 target,
 		u32 target_path, u32 target_len, u32 source_path,
 		u32 source_len)
 {
@@ -110,7 +110,7 @@ u32 Z_envZ_bind(struct Z_env_instance_t *env, u32 source, u32 target,
 	return ret(ptd_ops_bind(&env->ops, (int) source, (int) target, t, s));
 }
 
-u32 Z_envZ_mark_ended(struct Z_env_instance_t *env, u32 parent, u32 name,
+u32 PTD_IMPORT(mark_ended)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
 		      u32 name_len, u32 path, u32 path_len, u32 uid)
 {
 	const char *n = str_at(env, name, name_len);
@@ -122,7 +122,7 @@ u32 Z_envZ_mark_ended(struct Z_env_instance_t *env, u32 parent, u32 name,
 	return ret(ptd_ops_mark_ended(&env->ops, (int) parent, n, p, uid));
 }
 
-u32 Z_envZ_remove_at(struct Z_env_instance_t *env, u32 parent, u32 name,
+u32 PTD_IMPORT(remove_at)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
 		     u32 name_len, u32 path, u32 path_len, u32 uid, u32 flags)
 {
 	const char *n = str_at(env, name, name_len);

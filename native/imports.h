@@ -3,10 +3,10 @@
 #define PTD_IMPORTS_H
 
 #include "core.h"
-#include "core_wasm.h"
 #include "ops.h"
+#include "w2c.h"
 
-struct Z_env_instance_t {
+struct PTD_W2C_ENV {
 	struct ptd_ops ops;
 	const wasm_rt_memory_t *memory;
 };

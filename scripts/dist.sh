@@ -1,9 +1,10 @@
 #!/bin/bash
 # Source tarball for compute nodes: dist/private-tmpdir-<version>-src.tar.gz
-# holds the C host, the core (dist/core.wasm) and the C wasm2c made from it
-# (dist/gen), so a node builds private-tmpdir.so with a C compiler, make,
-# the Slurm headers and wabt's runtime (/usr/src/wasm2c) only: no Node.js,
-# no wasm2c. The tarball itself is reproducible: sorted, owner 0, one mtime
+# holds the C host and the core (dist/core.wasm), so a node builds
+# private-tmpdir.so with a C compiler, make, its Slurm headers and its own
+# wabt (wasm2c and its runtime in /usr/src/wasm2c): no Node.js. It carries no
+# generated C: what one wasm2c generates compiles only with that wasm2c's
+# runtime, and wabt 1.0.32, 1.0.36 and 1.0.42 differ. The tarball itself is reproducible: sorted, owner 0, one mtime
 # (the last commit's), gzip without a name or timestamp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,34 +15,33 @@ VERSION=$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' package.json)
 NAME=private-tmpdir-$VERSION
 OUT=$ROOT/dist/$NAME-src.tar.gz
 
-# The generated C must come from this tree's core: build what is missing.
 [ -f dist/core.wasm ] || npm run -s build:wasm
-make -s -C native
 
 STAGE=$(mktemp -d "${TMPDIR:-/var/tmp}/ptd-dist.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 D=$STAGE/$NAME
-mkdir -p "$D/native" "$D/dist/gen"
+mkdir -p "$D/native" "$D/dist"
 # The addon (addon.cc) is Node's; the plugin needs only the C.
-cp native/*.c native/*.h native/Makefile "$D/native/"
+cp native/*.c native/*.h native/*.sh native/Makefile "$D/native/"
 cp dist/core.wasm "$D/dist/"
-cp dist/gen/core_wasm.c dist/gen/core_wasm.h dist/gen/core_sha256.h "$D/dist/gen/"
 SHA=$(sha256sum dist/core.wasm | cut -d' ' -f1)
 cat >"$D/README" <<EOF
 private-tmpdir $VERSION: Slurm SPANK plugin giving every job a private /tmp
 and /var/tmp. Source for building the plugin on a node without Node.js.
 
-Needs: a C compiler, make, the Slurm headers (slurm/spank.h; Debian:
-libslurm-dev) and wabt's wasm2c runtime sources in /usr/src/wasm2c (Debian:
-wabt; another location: make WASM_RT=/path).
+Needs: a C compiler, make, the Slurm headers of the Slurm that will load
+the plugin (slurm/spank.h; Debian: libslurm-dev) and wabt: wasm2c and its
+runtime sources in /usr/src/wasm2c (Debian: wabt; elsewhere:
+make WASM2C=/path/to/wasm2c WASM_RT=/path/to/wasm2c-runtime). Tested with
+wabt 1.0.32 (Debian 12), 1.0.36 (Debian 13) and 1.0.42 (sid).
 
-Build:  make -C native PREBUILT=1
+Build:  make -C native
 Result: dist/native/private-tmpdir.so
 Install it in Slurm's PluginDir and add to plugstack.conf, for example:
     required private-tmpdir.so base=/tmp/slurm mount=/var/tmp mount=/tmp
 
 The planning core is dist/core.wasm, sha256 $SHA;
-dist/gen/ is the C wasm2c made from it. slurmd logs that sha256 when it
+the build translates it with the node's wasm2c. slurmd logs that sha256 when it
 loads the plugin, and "private-tmpdir --version" prints it, so every node
 can be checked to run the same core.
 EOF

@@ -4,8 +4,9 @@
 # /var/tmp, builds the core and the plugin in each (the second as another
 # user when run as root), and compares core.wasm, the generated C and
 # private-tmpdir.so byte for byte. Then it makes the source tarball in both,
-# compares those, and builds the plugin from the tarball with make
-# PREBUILT=1 and a PATH without node, npm or wasm2c: that .so must match too.
+# compares those, and builds the plugin from the tarball with make and a
+# PATH without node, npm or npx (a compute node's: C compiler, make, wabt):
+# that .so must match too.
 #
 # Prints one line per artifact: "<name> <sha256 A> <sha256 B> same|DIFFERENT"
 # (the tarball-built .so as "tarball:private-tmpdir.so"), and exits 0 only
@@ -68,14 +69,14 @@ build_in "$A"
 log "building in $B${as_builder:+ as $BUILDER}"
 build_in "$B" "${as_builder[@]}"
 
-# A PATH with everything but Node.js and wabt's tools: what a compute node has.
+# A PATH with everything but Node.js: what a compute node has.
 NOBIN=$WORK/bin-no-node
 mkdir -p "$NOBIN"
 for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
 	[ -d "$d" ] || continue
 	for f in "$d"/*; do
 		n=${f##*/}
-		case $n in node | nodejs | npm | npx | corepack | wasm2c | wasm-* | wat2wasm) continue ;; esac
+		case $n in node | nodejs | npm | npx | corepack) continue ;; esac
 		[ -x "$f" ] && [ ! -e "$NOBIN/$n" ] && ln -s "$f" "$NOBIN/$n"
 	done
 done
@@ -85,9 +86,9 @@ TARBALL=dist/private-tmpdir-$VERSION-src.tar.gz
 C=$WORK/c-tarball
 mkdir -p "$C"
 tar -xzf "$A/$TARBALL" -C "$C"
-log "building from the tarball in $C with PATH lacking node and wasm2c"
+log "building from the tarball in $C with PATH lacking node"
 env -i PATH="$NOBIN" HOME="$C" LANG=C.UTF-8 \
-	make -s -C "$C/private-tmpdir-$VERSION/native" PREBUILT=1
+	make -s -C "$C/private-tmpdir-$VERSION/native"
 
 status=0
 compare() {
@@ -100,6 +101,7 @@ compare() {
 	echo "$name $ha $hb $verdict"
 }
 for f in dist/core.wasm dist/gen/core_wasm.c dist/gen/core_wasm.h dist/gen/core_sha256.h \
+	dist/gen/w2c_config.h \
 	dist/native/private-tmpdir.so "$TARBALL"; do
 	compare "${f##*/}" "$A/$f" "$B/$f"
 done

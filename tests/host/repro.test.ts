@@ -13,6 +13,7 @@ const ARTIFACTS = [
   "core_wasm.h",
   "core_sha256.h",
   "private-tmpdir.so",
+  "w2c_config.h",
   "private-tmpdir-VERSION-src.tar.gz",
   "tarball:private-tmpdir.so",
 ];

@@ -1,0 +1,165 @@
+#!/bin/bash
+# release-root.sh - another Debian release's Slurm, for the end-to-end tests.
+#
+#   release-root.sh ensure SUITE    build (debootstrap) or refresh the root of
+#                                   SUITE (trixie, sid) and print its path
+#   release-root.sh enter SUITE CMD...
+#                                   run CMD as root inside the root: its own
+#                                   mount namespace in which the root is a real
+#                                   mount point ("/", pivot_root), with its own
+#                                   /proc, /sys, /dev, tmpfs /run and /tmp; the
+#                                   repository and Node.js of the host are bound
+#                                   in at the same paths
+#   release-root.sh versions SUITE  the installed versions of the packages the
+#                                   tests depend on, one "name version" a line
+#
+# Roots live in $PTD_ROOTS (default /var/cache/private-tmpdir/roots), outside
+# any clone, so CI reuses them. A root is rebuilt when it is missing or
+# incomplete, and upgraded in place when the mirror has other versions of its
+# packages than the ones it holds (checked with apt-get update at each ensure).
+#
+# Why not a chroot: under chroot "/" is not a mount point, and the plugin's
+# mount(NULL, "/", MS_SLAVE|MS_REC) would act on the host's mount.
+set -euo pipefail
+
+PTD_ROOTS=${PTD_ROOTS:-/var/cache/private-tmpdir/roots}
+MIRROR=${PTD_MIRROR:-http://deb.debian.org/debian}
+# What the tests need inside: that release's Slurm and the tarball's build
+# dependencies (no Node.js: the host's is bound in), plus the tools the
+# harness calls.
+PKGS=(slurmd slurmctld slurm-client munge libslurm-dev wabt gcc make libc6-dev
+      libstdc++6 passwd util-linux mount procps hostname findutils tar gzip)
+STAMP=.private-tmpdir-root
+
+log() { printf '[release-root.sh] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+suite_ok() {
+	case "$1" in trixie | sid | forky) return 0 ;; esac
+	die "unknown suite '$1' (trixie, sid)"
+}
+
+in_chroot() { # root cmd... : package management only (no mounts needed)
+	local r=$1
+	shift
+	chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
+}
+
+versions() { # root
+	in_chroot "$1" dpkg-query -W -f='${Package} ${Version}\n' "${PKGS[@]}" 2>/dev/null | sort
+}
+
+build() { # suite root
+	local suite=$1 r=$2 new=$2.new
+	rm -rf "$new"
+	install -d -m 0755 "$new"
+	log "debootstrap $suite into $new (about 1.5 min)"
+	local inc
+	inc=$(
+		IFS=,
+		echo "${PKGS[*]}"
+	)
+	debootstrap --variant=minbase --include="$inc" "$suite" "$new" "$MIRROR" \
+		>"$new.log" 2>&1 || {
+		tail -n 30 "$new.log" >&2
+		die "debootstrap $suite failed (log: $new.log)"
+	}
+	# Daemons are started by the harness, never by the package scripts.
+	printf '#!/bin/sh\nexit 101\n' >"$new/usr/sbin/policy-rc.d"
+	chmod 0755 "$new/usr/sbin/policy-rc.d"
+	in_chroot "$new" apt-get clean
+	versions "$new" >"$new/$STAMP"
+	rm -rf "$r"
+	mv "$new" "$r"
+	rm -f "$new.log"
+}
+
+refresh() { # root: upgrade in place when the mirror moved on
+	local r=$1 before after
+	before=$(cat "$r/$STAMP")
+	cp /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
+	if ! in_chroot "$r" apt-get update -qq >/dev/null 2>&1; then
+		log "apt-get update failed in $r; keeping its packages as they are"
+		return 0
+	fi
+	in_chroot "$r" apt-get install -y -qq --no-install-recommends \
+		-o Dpkg::Options::=--force-confold "${PKGS[@]}" >/dev/null ||
+		die "apt-get install in $r failed"
+	in_chroot "$r" apt-get clean
+	after=$(versions "$r")
+	if [ "$before" != "$after" ]; then
+		log "packages changed in $r:"
+		diff <(echo "$before") <(echo "$after") | sed -n 's/^> /  now /p' >&2 || true
+		echo "$after" >"$r/$STAMP"
+	fi
+}
+
+cmd_ensure() {
+	local suite=$1 r
+	suite_ok "$suite"
+	[ "$(id -u)" = 0 ] || die "must run as root"
+	command -v debootstrap >/dev/null || {
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+	}
+	r=$PTD_ROOTS/$suite
+	install -d -m 0755 "$PTD_ROOTS"
+	if [ ! -s "$r/$STAMP" ] || [ ! -x "$r/usr/sbin/slurmd" ] ||
+		[ "$(versions "$r" | wc -l)" != "${#PKGS[@]}" ]; then
+		build "$suite" "$r"
+	else
+		refresh "$r"
+	fi
+	echo "$r"
+}
+
+cmd_enter() {
+	local suite=$1 r repo node
+	shift
+	suite_ok "$suite"
+	r=$PTD_ROOTS/$suite
+	[ -s "$r/$STAMP" ] || die "no root for $suite; run: $0 ensure $suite"
+	repo=$(cd "$(dirname "$0")/../.." && pwd -P)
+	node=$(command -v node || true)
+	# shellcheck disable=SC2016
+	exec unshare -m --propagation private -- bash -c '
+		set -e
+		R=$1 REPO=$2 NODE=$3
+		shift 3
+		mount --bind "$R" "$R"
+		mount -t proc proc "$R/proc"
+		mount --rbind /sys "$R/sys"
+		mount --rbind /dev "$R/dev"
+		mount -t tmpfs -o mode=0755 ptd-run "$R/run"
+		mount -t tmpfs -o mode=1777 ptd-tmp "$R/tmp"
+		mount -t tmpfs -o mode=1777 ptd-var-tmp "$R/var/tmp"
+		mkdir -p "$R$REPO" "$R/.oldroot"
+		mount --bind "$REPO" "$R$REPO"
+		if [ -n "$NODE" ]; then
+			touch "$R/usr/local/bin/node"
+			mount --bind "$NODE" "$R/usr/local/bin/node"
+		fi
+		cd "$R"
+		pivot_root . .oldroot
+		umount -l /.oldroot
+		rmdir /.oldroot 2>/dev/null || true
+		# As on systemd hosts; cluster.sh SHARED_ROOT=1 relies on it.
+		mount --make-rshared /
+		cd /
+		exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			LANG=C.UTF-8 HOME=/root ${CI:+CI=$CI} PTD_RELEASE="$(cat /etc/debian_version)" "$@"
+	' _ "$r" "$repo" "$node" "$@"
+}
+
+case "${1:-}" in
+ensure) cmd_ensure "${2:?suite}" ;;
+enter) cmd_enter "${2:?suite}" "${@:3}" ;;
+versions)
+	suite_ok "${2:?suite}"
+	versions "$PTD_ROOTS/$2"
+	;;
+*)
+	echo "usage: $0 ensure|enter|versions SUITE [CMD...]" >&2
+	exit 2
+	;;
+esac
