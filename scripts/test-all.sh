@@ -1,7 +1,10 @@
 #!/bin/bash
 # The one test command: installs what is missing, builds, runs every test
-# (unit, host, end-to-end on a real Slurm) and ends with one summary line
-# "N passed, M failed[, K skipped]". Run as root; CI runs exactly this.
+# (unit, host, end-to-end on a real Slurm) on this machine's Slurm (Debian 12:
+# 22.05), then the end-to-end suites on Slurm 24.11 (trixie) and 26.05 (sid)
+# inside release roots (scripts/test-release.sh). Ends with one summary line
+# "N passed, M failed[, K skipped]" over all of them. Run as root; CI runs
+# exactly this. PTD_RELEASES="trixie sid" picks the other releases.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if ! bash scripts/deps.sh; then
@@ -11,4 +14,35 @@ if ! bash scripts/deps.sh; then
 fi
 # Daemons and jobs must not inherit a cwd under /tmp.
 cd "$(pwd -P)"
-npx mocha --reporter ./tests/summary-reporter.cjs "$@"
+
+LOGS=$(mktemp -d /var/tmp/ptd-test-all.XXXXXX)
+trap 'rm -rf "$LOGS"' EXIT
+# Runs "$@", showing its output, and keeps its last summary line in $LOGS/$1.
+summarised() {
+	local name=$1
+	shift
+	"$@" 2>&1 | tee "$LOGS/$name.out"
+	grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$LOGS/$name.out" |
+		tail -n 1 >"$LOGS/$name.sum"
+	[ -s "$LOGS/$name.sum" ] || echo "0 passed, 1 failed" >"$LOGS/$name.sum"
+}
+
+echo "=== Slurm $(slurmd -V | awk '{print $2}') (this machine)"
+summarised bookworm npx mocha --reporter ./tests/summary-reporter.cjs "$@"
+for suite in ${PTD_RELEASES-trixie sid}; do
+	echo "=== $suite"
+	summarised "$suite" bash scripts/test-release.sh "$suite"
+done
+
+pass=0 failed=0 skipped=0
+for f in "$LOGS"/*.sum; do
+	read -r p _ q _ k _ <<<"$(tr -d ',' <"$f")"
+	echo "  $(basename "$f" .sum): $(cat "$f")"
+	pass=$((pass + p)) failed=$((failed + q)) skipped=$((skipped + ${k:-0}))
+done
+if [ "$skipped" -gt 0 ]; then
+	echo "$pass passed, $failed failed, $skipped skipped"
+else
+	echo "$pass passed, $failed failed"
+fi
+[ "$failed" = 0 ]

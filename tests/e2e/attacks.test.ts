@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import {
-  ALICE, MALLORY, OUT_DIR, logMark, logSince, mountPoints, pluginLine, runAs, submitBatch, waitBatch,
+  ALICE, LAUNCH_FAILED, MALLORY, OUT_DIR, logMark, logSince, mountPoints, pluginLine, runAs, submitBatch, waitBatch,
   startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
@@ -84,7 +84,7 @@ for (const sharedRoot of [false, true]) {
       const r = await waitBatch(id);
       assert.doesNotMatch(r.output, /SECOND STEP RAN/);
       // Slurm's srun may exit 0 after a failed launch; its message is the proof.
-      assert.match(r.output, /task 0 launch failed: Plugin initialization failed/);
+      assert.match(r.output, LAUNCH_FAILED);
       assert.equal(ownerMode("/etc"), etc);
       assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${id}: make directory "${dir}/var_tmp": "var_tmp" is a symlink`));
       assert.deepStrictEqual(mountPoints(info.slurmdPid).filter((m) => m.startsWith("/tmp/slurm")), []);
@@ -137,7 +137,7 @@ describe("e2e: mount points that do not exist, are files, or are symlinks", func
       const tag = `ptd-mp-${Date.now()}`;
       const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `touch /tmp/${tag}`], { timeoutMs: 30_000 });
       // srun may exit 0 after a failed launch; stderr and the missing file tell.
-      assert.ok(r.status !== 0 || /launch failed|Plugin initialization failed/.test(r.stderr), r.stderr);
+      assert.ok(r.status !== 0 || LAUNCH_FAILED.test(r.stderr), r.stderr);
       assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the task ran");
       assert.match(logSince(mark), re);
       assert.deepStrictEqual(mountPoints(info.slurmdPid), before);

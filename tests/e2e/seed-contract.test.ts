@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { coreSha256 } from "../../host/core.js";
 import {
-  ALICE, MALLORY, nodeState, logMark, logSince, mountPoints, pluginLine, runAs, sbatchWait, spawnAs,
+  ALICE, LAUNCH_FAILED, MALLORY, nodeState, logMark, logSince, mountPoints, pluginLine, runAs, sbatchWait, spawnAs,
   startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
@@ -112,7 +112,7 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
       const tag = `ptd-bad-${Date.now()}`;
       const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `touch /tmp/${tag}`], { timeoutMs: 30_000 });
       // srun may exit 0 after a failed launch; its message says so.
-      assert.ok(r.status !== 0 || /launch failed: Plugin initialization failed/.test(r.stderr), `srun must fail: ${r.stderr}`);
+      assert.ok(r.status !== 0 || LAUNCH_FAILED.test(r.stderr), `srun must fail: ${r.stderr}`);
       assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the job ran with the shared /tmp");
       assert.match(logSince(mark), re);
       // Bad configuration fails jobs, never takes the node out of service.

@@ -39,8 +39,11 @@ function findRepoRoot(start: string): string {
 }
 
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
-/** The plugin as `make` builds it; never under /tmp (jobs could not see it). */
-export const PLUGIN_SO = join(REPO_ROOT, "dist", "native", "private-tmpdir.so");
+/** The plugin as `make` builds it; never under /tmp (jobs could not see it).
+ * Inside a release root (tests/slurm/release-root.sh) it is the .so built
+ * there from the source tarball against that release's Slurm. */
+export const PLUGIN_SO =
+	process.env["PTD_PLUGIN_SO"] ?? join(REPO_ROOT, "dist", "native", "private-tmpdir.so");
 export const CLUSTER_SH = join(REPO_ROOT, "tests", "slurm", "cluster.sh");
 
 export const LAB = process.env["PTD_LAB"] ?? "/var/spool/private-tmpdir-lab";
@@ -67,6 +70,11 @@ export function pluginLine(
 ): string {
 	return [kind, PLUGIN_SO, ...args].join(" ");
 }
+
+/** What srun prints when a required plugin fails the step: 22.05 and 24.11
+ * say "Plugin initialization failed", 26.05 "Unspecified error". srun may
+ * still exit 0, so tests look for this (and for the plugin's own log line). */
+export const LAUNCH_FAILED = /task \d+ launch failed: (Plugin initialization failed|Unspecified error)/;
 
 /* --------------------------------------------------------------- commands */
 

@@ -311,7 +311,7 @@ cmd_start() {
 	[ "${NODES:-1}" = 2 ] && install -d -m 0755 "$PTD_LAB/spool/$NODE" "$PTD_LAB/spool/$NODE2"
 	if [ "${SHARED_ROOT:-0}" = 1 ]; then
 		slurmd_pid=$(spawn slurmd unshare -m --propagation shared -- slurmd -D -f "$CONF")
-		grep -qE '^[0-9]+ [0-9]+ [^ ]+ / / .* shared:[0-9]+' /proc/"$slurmd_pid"/mountinfo || {
+		grep -qE '^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / .* shared:[0-9]+' /proc/"$slurmd_pid"/mountinfo || {
 			log_tails
 			die "slurmd (pid $slurmd_pid) has no shared '/'"
 		}

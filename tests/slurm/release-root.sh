@@ -9,7 +9,16 @@
 #                                   mount point ("/", pivot_root), with its own
 #                                   /proc, /sys, /dev, tmpfs /run and /tmp; the
 #                                   repository and Node.js of the host are bound
-#                                   in at the same paths
+#                                   in at the same paths. It is also its own PID
+#                                   namespace: when CMD ends, every daemon it
+#                                   started ends with it.
+#   release-root.sh build SUITE TARBALL
+#                                   build the plugin inside the root from the
+#                                   source tarball (scripts/dist.sh) as an admin
+#                                   of that release would (make -C native, that
+#                                   release's gcc, Slurm headers and wabt), and
+#                                   install it in that Slurm's plugin directory;
+#                                   prints its path inside the root
 #   release-root.sh versions SUITE  the installed versions of the packages the
 #                                   tests depend on, one "name version" a line
 #
@@ -28,7 +37,8 @@ MIRROR=${PTD_MIRROR:-http://deb.debian.org/debian}
 # dependencies (no Node.js: the host's is bound in), plus the tools the
 # harness calls.
 PKGS=(slurmd slurmctld slurm-client munge libslurm-dev wabt gcc make libc6-dev
-      libstdc++6 passwd util-linux mount procps hostname findutils tar gzip)
+      libstdc++6 passwd util-linux mount procps hostname findutils tar gzip
+      python3-minimal bsdutils)
 STAMP=.private-tmpdir-root
 
 log() { printf '[release-root.sh] %s\n' "$*" >&2; }
@@ -65,6 +75,9 @@ build() { # suite root
 		tail -n 30 "$new.log" >&2
 		die "debootstrap $suite failed (log: $new.log)"
 	}
+	# The mirror may serve a frozen snapshot whose Release has expired
+	# (seen for sid); debootstrap does not check that, apt would refuse.
+	echo 'Acquire::Check-Valid-Until "false";' >"$new/etc/apt/apt.conf.d/99private-tmpdir"
 	# Daemons are started by the harness, never by the package scripts.
 	printf '#!/bin/sh\nexit 101\n' >"$new/usr/sbin/policy-rc.d"
 	chmod 0755 "$new/usr/sbin/policy-rc.d"
@@ -79,12 +92,13 @@ refresh() { # root: upgrade in place when the mirror moved on
 	local r=$1 before after
 	before=$(cat "$r/$STAMP")
 	cp /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
+	echo 'Acquire::Check-Valid-Until "false";' >"$r/etc/apt/apt.conf.d/99private-tmpdir"
 	if ! in_chroot "$r" apt-get update -qq >/dev/null 2>&1; then
 		log "apt-get update failed in $r; keeping its packages as they are"
 		return 0
 	fi
 	in_chroot "$r" apt-get install -y -qq --no-install-recommends \
-		-o Dpkg::Options::=--force-confold "${PKGS[@]}" >/dev/null ||
+		-o Dpkg::Options::=--force-confold "${PKGS[@]}" >/dev/null 2>&1 ||
 		die "apt-get install in $r failed"
 	in_chroot "$r" apt-get clean
 	after=$(versions "$r")
@@ -104,12 +118,13 @@ cmd_ensure() {
 	}
 	r=$PTD_ROOTS/$suite
 	install -d -m 0755 "$PTD_ROOTS"
-	if [ ! -s "$r/$STAMP" ] || [ ! -x "$r/usr/sbin/slurmd" ] ||
-		[ "$(versions "$r" | wc -l)" != "${#PKGS[@]}" ]; then
+	if [ ! -s "$r/$STAMP" ] || [ ! -x "$r/usr/sbin/slurmd" ]; then
 		build "$suite" "$r"
 	else
 		refresh "$r"
 	fi
+	[ "$(versions "$r" | wc -l)" = "${#PKGS[@]}" ] ||
+		die "$r lacks some of: ${PKGS[*]}"
 	echo "$r"
 }
 
@@ -122,7 +137,7 @@ cmd_enter() {
 	repo=$(cd "$(dirname "$0")/../.." && pwd -P)
 	node=$(command -v node || true)
 	# shellcheck disable=SC2016
-	exec unshare -m --propagation private -- bash -c '
+	exec unshare -m --propagation private --pid --fork --kill-child -- bash -c '
 		set -e
 		R=$1 REPO=$2 NODE=$3
 		shift 3
@@ -151,8 +166,29 @@ cmd_enter() {
 	' _ "$r" "$repo" "$node" "$@"
 }
 
+cmd_build() {
+	local suite=$1 tarball=$2 r name dir so
+	suite_ok "$suite"
+	r=$PTD_ROOTS/$suite
+	[ -s "$r/$STAMP" ] || die "no root for $suite; run: $0 ensure $suite"
+	[ -r "$tarball" ] || die "no tarball $tarball"
+	name=$(basename "$tarball" -src.tar.gz)
+	dir=/var/lib/private-tmpdir-build
+	rm -rf "${r:?}$dir"
+	install -d -m 0755 "$r$dir"
+	tar -xzf "$tarball" -C "$r$dir"
+	in_chroot "$r" make -s -C "$dir/$name/native" >&2 ||
+		die "make -C native failed inside the $suite root"
+	# Debian's PluginDir: /usr/lib/<multiarch>/slurm-wlm
+	so=/usr/lib/$(in_chroot "$r" gcc -print-multiarch)/slurm-wlm
+	[ -d "$r$so" ] || die "no plugin directory $so in the $suite root"
+	install -m 0755 "$r$dir/$name/dist/native/private-tmpdir.so" "$r$so/private-tmpdir.so"
+	echo "$so/private-tmpdir.so"
+}
+
 case "${1:-}" in
 ensure) cmd_ensure "${2:?suite}" ;;
+build) cmd_build "${2:?suite}" "${3:?tarball}" ;;
 enter) cmd_enter "${2:?suite}" "${@:3}" ;;
 versions)
 	suite_ok "${2:?suite}"
