@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <slurm/slurm_version.h>
 #include <slurm/spank.h>
 
 #include "core.h"
@@ -15,6 +16,12 @@
 
 #pragma GCC visibility push(default)
 SPANK_PLUGIN(private-tmpdir, 1);
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 5, 0)
+/* Slurm 25.05+: a failing slurm_spank_init fails the job instead of
+ * draining the node. A bad plugstack line is the admin's mistake; one that
+ * took every node out of service would turn it into an outage. */
+int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE;
+#endif
 #pragma GCC visibility pop
 
 static int job_facts(spank_t sp, struct ptd_job *job)

@@ -213,8 +213,12 @@ function clusterSh(
 	env: Record<string, string> = {},
 	timeoutMs = 120_000,
 ): RunResult {
+	// CTLD_PORT/SLURMD_PORT (cluster.sh) let a second lab run beside this one.
+	const ports = Object.fromEntries(
+		["CTLD_PORT", "SLURMD_PORT"].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])),
+	);
 	return run("bash", [CLUSTER_SH, verb], {
-		env: { PTD_LAB: LAB, ...env },
+		env: { PTD_LAB: LAB, ...ports, ...env },
 		timeoutMs,
 	});
 }
