@@ -279,6 +279,21 @@ function nodeName(): string {
 	}
 }
 
+/** The Slurm release the tests run against (slurmd -V), as [major, minor],
+ * e.g. [24, 11]: for behaviour that only some releases have. */
+export function slurmVersion(): [number, number] {
+	const r = run("slurmd", ["-V"], { timeoutMs: 15_000 });
+	const m = /^slurm(?:-wlm)? (\d+)\.(\d+)\./.exec(r.stdout.trim());
+	if (r.status !== 0 || !m) throw new Error(explain("slurmd -V", r));
+	return [Number(m[1]), Number(m[2])];
+}
+
+/** True when the running Slurm is at least major.minor. */
+export function slurmAtLeast(major: number, minor: number): boolean {
+	const [a, b] = slurmVersion();
+	return a > major || (a === major && b >= minor);
+}
+
 /** sinfo's state of our node: "idle", "drained", "down*", ... */
 export function nodeState(): string {
 	const r = run("sinfo", ["-h", "-n", nodeName(), "-o", "%T"], { timeoutMs: 15_000 });

@@ -1,0 +1,184 @@
+// Slurm 25.11+'s own namespace plugins (NamespaceType=namespace/tmpfs, the
+// renamed job_container/tmpfs, and namespace/linux) beside this plugin.
+// Both give the job a mount namespace of their own, which defeats ours (seen
+// on 26.05.5 before the plugin refused them):
+//   - namespace/tmpfs: each task setns()es into the namespace the extern step
+//     keeps bound at BasePath/<job>/.ns; our unshare() in slurmstepd does not
+//     copy that bind, so every step failed ("setns failed ... Invalid argument").
+//   - namespace/linux: slurmd starts each step's slurmstepd inside the job's
+//     namespace, where /tmp is already the job's user-owned directory, so every
+//     step failed on our parent policy, and a failed batch step drained the node.
+// So the plugin refuses at load, naming NamespaceType: the job fails before
+// anything is made, the node stays in service. Each plugin is first shown to
+// work here on its own, so that the failure is ours, not a broken lab.
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { coreSha256 } from "../../host/core.js";
+import {
+  ALICE, CLUSTER_SH, LAB, LAUNCH_FAILED, PLUGSTACK_CONF, SLURM_CONF, clusterInfo, hostMountinfo, logMark, logSince,
+  nodeState, pluginLine, requireRootAndSlurm, runAs, sbatchWait, slurmAtLeast, slurmVersion, stopCluster, waitFor,
+  type ClusterInfo,
+} from "../helpers/slurm.js";
+
+const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+const ETC = join(LAB, "etc");
+/** The namespace plugins' BasePath: never under /tmp (it would be one of their Dirs). */
+const BASE = join(LAB, "ns");
+const PATH = process.env["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+interface NsPlugin {
+  type: string;
+  /** Its configuration file, read from the directory of slurm.conf. */
+  file: string;
+  text: string;
+}
+
+// Minimal configurations: BasePath only (Dirs default to /tmp,/dev/shm). The
+// directory is made here, so neither file needs AutoBasePath.
+const PLUGINS: NsPlugin[] = [
+  { type: "namespace/tmpfs", file: "job_container.conf", text: `BasePath=${BASE}\n` },
+  { type: "namespace/linux", file: "namespace.yaml", text: `---\ndefaults:\n  base_path: "${BASE}"\n` },
+];
+
+/** The first CPU this process may run on (Cpus_allowed_list: "0-1", "2,5"). */
+function firstCpu(): string {
+  const m = /^Cpus_allowed_list:\s*(\d+)/m.exec(fs.readFileSync("/proc/self/status", "utf8"));
+  return m?.[1] ?? "0";
+}
+
+/** startCluster(), but with every daemon pinned to one CPU, slurmd in a mount
+ * namespace of its own with a shared "/" (cluster.sh SHARED_ROOT=1), so a
+ * leak into it would show.
+ *
+ * Why pinned: both namespace plugins keep the job's namespace alive by
+ * bind-mounting /proc/<pid>/ns/mnt, which the kernel refuses (EINVAL) unless
+ * the new namespace's id is above the caller's. Linux 6.18 hands out those
+ * ids in per-CPU batches, so when slurmd runs in a non-initial namespace, as
+ * in this lab (seen: 20 of 20 such binds fail from one CPU, 20 of 20 succeed
+ * from the other), jobs fail at random. A namespace created on the CPU where
+ * all of its descendants run gets ids in order. On a real node slurmd is in
+ * the initial namespace, whose id is below every other. */
+function startPinned(plugstackLines: readonly string[], extraConf: string): ClusterInfo {
+  const ports = Object.fromEntries(
+    ["CTLD_PORT", "SLURMD_PORT"].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])),
+  );
+  const env = { PATH, LANG: "C.UTF-8", SLURM_CONF, PTD_LAB: LAB, ...ports };
+  const sh = (args: string[], extra: Record<string, string>): void => {
+    const r = spawnSync(args[0] as string, args.slice(1), {
+      cwd: "/", env: { ...env, ...extra }, encoding: "utf8", timeout: 600_000,
+    });
+    if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  };
+  sh(["bash", CLUSTER_SH, "stop"], { KEEP_MUNGE: "1" });
+  fs.writeFileSync(PLUGSTACK_CONF, plugstackLines.map((l) => `${l}\n`).join(""), { mode: 0o644 });
+  sh(["taskset", "-c", firstCpu(), "bash", CLUSTER_SH, "start"], {
+    PLUGSTACK: PLUGSTACK_CONF, SHARED_ROOT: "1", EXTRA_CONF: extraConf, NODES: "1",
+  });
+  return clusterInfo();
+}
+
+/** The namespace plugin's directory of a job, BasePath[/<node>]/<job>, while it exists. */
+function underBase(jobId: number): string | undefined {
+  const dirs = [BASE, ...fs.readdirSync(BASE).map((n) => join(BASE, n))];
+  return dirs.map((d) => join(d, String(jobId))).find((d) => fs.existsSync(d));
+}
+
+async function goneFromBase(jobId: number): Promise<void> {
+  await waitFor(() => underBase(jobId) === undefined, 20_000, { what: `${BASE}/.../${jobId} to be removed` });
+}
+
+/** Mount lines of slurmd that a job of ours could have added. */
+function jobMounts(info: ClusterInfo, jobId: number): string[] {
+  return hostMountinfo(info.slurmdPid).filter((l) => l.includes(`slurm.${jobId}.`) || l.includes(`/${jobId}/`));
+}
+
+/** The node, once the job left it (the epilog and the namespace teardown done). */
+async function settledNode(): Promise<string> {
+  return waitFor(() => { const s = nodeState(); return /completing|allocated|mixed/.test(s) ? "" : s; }, 30_000, { what: "the job to leave the node" });
+}
+
+describe("e2e: Slurm's namespace plugins (NamespaceType=namespace/tmpfs, namespace/linux): the plugin refuses at load, naming the conflict", function () {
+  let started = false;
+  before(function () {
+    requireRootAndSlurm(this);
+    if (!slurmAtLeast(25, 11)) {
+      console.warn(`    PENDING: Slurm ${slurmVersion().join(".")} has no namespace/* plugins (Slurm 25.11 added them); nothing to coexist with on this release`);
+      this.skip();
+    }
+    fs.mkdirSync(BASE, { recursive: true, mode: 0o755 });
+    started = true;
+  });
+  after(function () {
+    // Pending (or no root): nothing was started here, and another lab's
+    // cluster may be running on this machine.
+    if (!started) return;
+    stopCluster();
+    for (const p of PLUGINS) fs.rmSync(join(ETC, p.file), { force: true });
+  });
+
+  for (const p of PLUGINS) {
+    const conf = `NamespaceType=${p.type}\nPrologFlags=Contain`;
+
+    describe(`NamespaceType=${p.type} (${p.file} beside slurm.conf)`, function () {
+      let info: ClusterInfo;
+      before(function () {
+        fs.writeFileSync(join(ETC, p.file), p.text, { mode: 0o644 });
+      });
+      after(function () {
+        fs.rmSync(join(ETC, p.file), { force: true });
+      });
+
+      it("without private-tmpdir, works here on its own: the job's /tmp is its directory under BasePath, removed at the end", async () => {
+        info = startPinned([], conf);
+        const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo JOB=$SLURM_JOB_ID; findmnt -n -o SOURCE --target /tmp; touch /tmp/ctl"], { timeoutMs: 30_000 });
+        assert.equal(r.status, 0, r.stderr);
+        const id = Number(/JOB=(\d+)/.exec(r.stdout)?.[1]);
+        // SOURCE is device[path in that filesystem]: BasePath/<node>/<job>/.<job>/_tmp
+        assert.ok(r.stdout.includes(`${BASE}/`) && new RegExp(`/${id}/\\.${id}/_tmp\\]`).test(r.stdout), r.stdout);
+        assert.match(await settledNode(), /^idle$/);
+        await goneFromBase(id);
+        assert.deepStrictEqual(jobMounts(info, id), []);
+      });
+
+      it("srun: the plugin loads, refuses naming NamespaceType, the job never runs; nothing is made, mounted or left; the node stays in service", async () => {
+        info = startPinned([pluginLine(SEED)], conf);
+        const before = hostMountinfo(info.slurmdPid).length;
+        const mark = logMark();
+        const tag = `ptd-ns-${Date.now()}`;
+        const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `touch /tmp/${tag} /var/tmp/${tag} /dev/shm/${tag}; echo RAN`], { timeoutMs: 30_000 });
+        assert.ok(r.status !== 0 || LAUNCH_FAILED.test(r.stderr), `srun must fail: ${r.stdout}${r.stderr}`);
+        assert.doesNotMatch(r.stdout, /RAN/);
+        assert.match(await settledNode(), /^idle$/, "a conflicting NamespaceType must fail jobs, never drain the node");
+
+        const log = logSince(mark);
+        const loaded = new RegExp(`\\[(\\d+)\\.extern\\] private-tmpdir: loaded \\S+ core sha256 ${coreSha256()}; options: ${SEED.join(" ")}`).exec(log);
+        assert.ok(loaded, `no load line of this build in slurmd.log:\n${log}`);
+        const id = Number(loaded[1]);
+        assert.match(log, new RegExp(`\\[${id}\\.extern\\] error: private-tmpdir: refusing to run with NamespaceType=${p.type}: `));
+        assert.doesNotMatch(log, new RegExp(`job ${id}: private directories mounted`), "init_post_opt must never run");
+        assert.match(log, new RegExp(`private-tmpdir: job ${id} uid \\d+: removed 0 bytes, 0 files, 0 directories`), "the epilog finds nothing");
+
+        // Nothing made or left, on the host or under BasePath; no mount of the job in slurmd.
+        assert.equal(fs.existsSync(`/tmp/slurm.${id}.0`), false);
+        for (const f of [`/tmp/${tag}`, `/var/tmp/${tag}`, `/dev/shm/${tag}`]) assert.equal(fs.existsSync(f), false, f);
+        await goneFromBase(id);
+        assert.deepStrictEqual(jobMounts(info, id), []);
+        assert.equal(hostMountinfo(info.slurmdPid).length, before);
+      });
+
+      it("sbatch: the batch job fails the same way and the node is not drained", async () => {
+        const mark = logMark();
+        const r = sbatchWait(ALICE, "touch /tmp/ran; echo RAN\n", { timeoutMs: 60_000 });
+        assert.equal(r.state, "FAILED", r.output);
+        assert.doesNotMatch(r.output, /RAN/);
+        assert.match(logSince(mark), new RegExp(`\\[${r.jobId}\\.extern\\] error: private-tmpdir: refusing to run with NamespaceType=${p.type}: `));
+        assert.match(await settledNode(), /^idle$/);
+        assert.equal(fs.existsSync(`/tmp/slurm.${r.jobId}.0`), false);
+        await goneFromBase(r.jobId);
+        assert.deepStrictEqual(jobMounts(info, r.jobId), []);
+      });
+    });
+  }
+});
