@@ -1,7 +1,7 @@
 // The ABI shared with the C and TypeScript hosts. Bump ABI_VERSION on any
 // change here; both hosts refuse a core whose version they do not know.
 
-export const ABI_VERSION: i32 = 1;
+export const ABI_VERSION: i32 = 2;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -11,7 +11,8 @@ export const MSG_CAP: i32 = 4096;
 // Phases: what the host is about to do.
 export const enum Phase {
   CHECK = 0,   // validate the options only (every context, at load)
-  PROLOG = 1,  // job prolog, root, host namespace: make the directories
+  EXTERN = 1,  // extern step (PrologFlags=Contain), slurmstepd, root, host
+               // namespace: the step's directories, no namespace entered
   STEP = 2,    // slurmstepd init_post_opt: directories, namespace, binds
   EPILOG = 3,  // job epilog, root, host namespace: remove the directories
 }
@@ -49,11 +50,13 @@ export const enum Op {
 
 // MARK_ENDED leaves a marker file (PTD_ENDED_MARKER, defined once in
 // native/fsops.h, its only user) in a job directory when cleanup=no: a
-// requeued run of the job (same directory name, and slurmd runs no prolog
-// for it again) must not see the previous run's files.
+// requeued run of the job (same directory name) must not see the previous
+// run's files, yet no phase may empty a directory unconditionally: the
+// extern step is not sure to run before the job's other steps (Slurm 24.05+
+// PrologFlags=RunInJob), which may already be using it.
 
 // Flags on a record.
 export const F_CREATE: i32 = 1;  // OPEN_TRUSTED: create the last component if missing
 export const F_ASIDE: i32 = 2;   // MKDIR_AT: an entry that is not ours is renamed aside, not trusted
-export const F_WIPE: i32 = 4;    // MKDIR_AT: an existing directory of ours is emptied (new job run)
-export const F_WIPE_ENDED: i32 = 8; // MKDIR_AT: ...if it holds the ended marker (a requeued run)
+// 4 was F_WIPE (ABI 1, an unconditional wipe): see MARK_ENDED above.
+export const F_WIPE_ENDED: i32 = 8; // MKDIR_AT: an existing directory of ours is emptied if it holds the ended marker

@@ -2,7 +2,7 @@
 // their strings. The hosts execute it in order and never re-derive it.
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, F_CREATE, F_ASIDE, F_WIPE, F_WIPE_ENDED,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, F_CREATE, F_ASIDE, F_WIPE_ENDED,
 } from "./abi";
 import { OUTPUT } from "./memory";
 import { Err, fail, say } from "./errors";
@@ -108,8 +108,11 @@ function putJobPath(g: i32, jobid: u32, restart: u32): usize {
   return start;
 }
 
-function planDirectories(phase: Phase, jobid: u32, restart: u32, uid: u32, gid: u32): void {
-  const jobFlags = phase == Phase.PROLOG ? F_ASIDE | F_WIPE | F_WIPE_ENDED : F_ASIDE | F_WIPE_ENDED;
+// The same records for the extern step and every other step: whichever comes
+// first makes the directories, the others verify them; none empties one a
+// step may be using (only one a previous run marked ended).
+function planDirectories(jobid: u32, restart: u32, uid: u32, gid: u32): void {
+  const jobFlags = F_ASIDE | F_WIPE_ENDED;
   for (let g = 0; g < groupCount; g++) {
     const parent = planParent(g, F_CREATE);
     const path = putJobPath(g, jobid, restart);
@@ -180,11 +183,9 @@ export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32):
   cursor = STRINGS;
   overflow = false;
   if (phase == Phase.CHECK) return 0;
-  if (phase == Phase.PROLOG) {
-    planDirectories(Phase.PROLOG, jobid, restart, uid, gid);
-  } else if (phase == Phase.STEP) {
-    planDirectories(Phase.STEP, jobid, restart, uid, gid);
-    planNamespace(uid);
+  if (phase == Phase.EXTERN || phase == Phase.STEP) {
+    planDirectories(jobid, restart, uid, gid);
+    if (phase == Phase.STEP) planNamespace(uid);
   } else if (phase == Phase.EPILOG) {
     planRemoval(jobid, restart, uid, gid);
   } else {

@@ -1,9 +1,9 @@
 // The core's ABI as seen from Node: must match assembly/abi.ts. The core's
 // abi_version() is checked at load, so a mismatch fails closed.
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
-export const Phase = { CHECK: 0, PROLOG: 1, STEP: 2, EPILOG: 3 } as const;
+export const Phase = { CHECK: 0, EXTERN: 1, STEP: 2, EPILOG: 3 } as const;
 export type PhaseName = keyof typeof Phase;
 
 export const REC_WORDS = 12;
@@ -18,4 +18,4 @@ export const OP_NAMES: Record<number, string> = {
   8: "remove_at",
   9: "mark_ended",
 };
-export const FLAG_NAMES: Record<number, string> = { 1: "create", 2: "aside", 4: "wipe", 8: "wipe-ended" };
+export const FLAG_NAMES: Record<number, string> = { 1: "create", 2: "aside", 8: "wipe-ended" };

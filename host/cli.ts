@@ -40,8 +40,9 @@ See docs/cli.md.
   plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--config FILE] [--json]
 
 Prints, for every plugstack.conf line that loads ${PLUGIN_FILE}, what the
-plugin does for the job: the prolog's directories (owner, mode), the step's
-mounts and the epilog's removals, in the order the plugin does them.
+plugin does for the job: the directories (owner, mode) the extern step
+(PrologFlags=Contain) and every other step make, the step's mounts and the
+epilog's removals, in the order the plugin does them.
 
   --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG}); its
                  include lines are followed
@@ -142,7 +143,7 @@ function audit(config: string, ps: Plugstack, lines: PluginLine[]): { errors: Fi
       // The longest names any job can get: a plan that cannot fit is refused
       // here rather than by the first job with a large id.
       const big: Job = { jobid: U32_MAX, restart: U32_MAX, uid: U32_MAX - 1, gid: U32_MAX - 1 };
-      for (const phase of ["PROLOG", "STEP", "EPILOG"] as const) core.plan(phase, l.args, big);
+      for (const phase of ["EXTERN", "STEP", "EPILOG"] as const) core.plan(phase, l.args, big);
     } catch (e) {
       if (!(e instanceof CoreError)) throw e;
       errors.push({ file: l.file, line: l.line, code: e.code, message: e.message });

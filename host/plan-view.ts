@@ -26,7 +26,7 @@ export interface LinePlanJson {
   kind: "required" | "optional";
   plugin: string;
   args: string[];
-  phases: { step: StepJson[]; epilog: StepJson[] };
+  phases: { extern: StepJson[]; step: StepJson[]; epilog: StepJson[] };
   /** The job's private directories, as each step makes (or reuses) them. */
   directories: { path: string; uid: number; gid: number; mode: string }[];
   /** The step's bind mounts, in the order they are made. */
@@ -42,9 +42,10 @@ export interface PlanJson {
   lines: LinePlanJson[];
 }
 
-// The plugin has no job prolog (see README): its phases are the step's and
-// the epilog's.
+// The phases the plugin runs (see README): the extern step's, every other
+// step's and the epilog's. It has no job prolog.
 const PHASES: [keyof LinePlanJson["phases"], PhaseName][] = [
+  ["extern", "EXTERN"],
   ["step", "STEP"],
   ["epilog", "EPILOG"],
 ];
@@ -81,7 +82,7 @@ export function stepJson(s: PlanStep): StepJson {
  * CoreError when the line's options are refused. */
 export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
   core.check(l.args);
-  const phases: LinePlanJson["phases"] = { step: [], epilog: [] };
+  const phases: LinePlanJson["phases"] = { extern: [], step: [], epilog: [] };
   for (const [key, phase] of PHASES) phases[key] = core.plan(phase, l.args, job).map(stepJson);
   return {
     file: l.file,
@@ -100,8 +101,9 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
 }
 
 const PHASE_TITLES: Record<keyof LinePlanJson["phases"], string> = {
-  step: "step (slurmstepd, before each step's tasks start)",
-  epilog: "epilog (slurmd, as root, after the job ends)",
+  extern: "extern step (PrologFlags=Contain; slurmstepd, as root, in the host's namespace)",
+  step: "step (slurmstepd, before each step's tasks start; not the extern step)",
+  epilog: "epilog (as root, after the job ends: the extern step's end, or slurmd's job epilog)",
 };
 
 function describe(s: StepJson): string {
@@ -111,8 +113,7 @@ function describe(s: StepJson): string {
       return `open    ${s.path}${f.includes("create") ? `  (created owner ${s.uid}:${s.gid} mode ${s.mode} if missing)` : ""}`;
     case "mkdir_at": {
       const notes = [
-        ...(f.includes("wipe") ? ["a previous run's copy is emptied first"] : []),
-        ...(f.includes("wipe-ended") && !f.includes("wipe") ? ["emptied first if a previous run of the job marked it ended"] : []),
+        ...(f.includes("wipe-ended") ? ["emptied first if a previous run of the job marked it ended"] : []),
         ...(f.includes("aside") ? ["anything else in the way is moved aside"] : []),
       ];
       return `mkdir   ${s.path}  owner ${s.uid}:${s.gid} mode ${s.mode}${notes.length ? `  (${notes.join("; ")})` : ""}`;

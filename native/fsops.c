@@ -238,8 +238,7 @@ out:
 	return r;
 }
 
-/* Empties the way for a new run of the job: whatever of ours is at name
- * (a requeued run's leftover) is removed before the directory is made. */
+/* True if parent_fd/name is a directory holding PTD_ENDED_MARKER. */
 static bool marked_ended(int parent_fd, const char *name)
 {
 	struct stat st;
@@ -253,8 +252,12 @@ static bool marked_ended(int parent_fd, const char *name)
 	return r == 0;
 }
 
-static int wipe_leftover(int parent_fd, const char *name, uid_t uid,
-			 bool only_ended, struct ptd_detail *d)
+/* Empties the way for a requeued run of the job: a directory of ours at name
+ * that a previous run marked ended is removed before the directory is made.
+ * One without the marker is this run's own (another step of the job may be
+ * using it) and is left alone. */
+static int wipe_ended_dir(int parent_fd, const char *name, uid_t uid,
+			  struct ptd_detail *d)
 {
 	struct ptd_remove_stats stats = { 0 };
 	char why[PTD_DETAIL_MAX];
@@ -265,8 +268,8 @@ static int wipe_leftover(int parent_fd, const char *name, uid_t uid,
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode) || st.st_uid != uid)
 		return 0; /* not ours: the aside rule deals with it */
-	if (only_ended && !marked_ended(parent_fd, name))
-		return 0; /* an earlier step of this very run */
+	if (!marked_ended(parent_fd, name))
+		return 0; /* this run's: made by another step of the job */
 	r = ptd_remove_tree(parent_fd, name, uid, &stats, why, sizeof(why));
 	if (r < 0) {
 		say(d->text, "cannot remove a previous run's directory: %s",
@@ -314,14 +317,14 @@ undo:
 }
 
 int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
-		 gid_t gid, bool aside, bool wipe, bool wipe_ended, int *ret_fd,
+		 gid_t gid, bool aside, bool wipe_ended, int *ret_fd,
 		 struct ptd_detail *d)
 {
 	struct stat st;
 	int fd, r, attempt;
 
-	if (wipe || wipe_ended) {
-		r = wipe_leftover(parent_fd, name, uid, !wipe, d);
+	if (wipe_ended) {
+		r = wipe_ended_dir(parent_fd, name, uid, d);
 		if (r < 0)
 			return r;
 	}

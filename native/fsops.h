@@ -27,9 +27,10 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 
 /* Makes or verifies parent_fd/name: a directory owned by uid:gid with mode.
  * aside: an entry that is not ours is renamed away rather than trusted.
- * wipe: an existing directory of ours is removed and made anew. */
+ * wipe_ended: an existing directory of ours holding PTD_ENDED_MARKER (a
+ * previous run's) is removed and made anew; one without it is kept. */
 int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
-		 gid_t gid, bool aside, bool wipe, bool wipe_ended, int *ret_fd,
+		 gid_t gid, bool aside, bool wipe_ended, int *ret_fd,
 		 struct ptd_detail *d);
 
 /* Left by MARK_ENDED; F_WIPE_ENDED looks for it (see assembly/abi.ts). */

@@ -99,8 +99,7 @@ int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
 		return record(o, "mkdir_at\t%d\t%d\t%s\t%s\t%o\t%u\t%u\t%d\n",
 			      parent, slot, name, path, mode, uid, gid, flags);
 	return ptd_mkdir_at(o->fds[parent], name, mode, uid, gid,
-			    flags & PTD_F_ASIDE, flags & PTD_F_WIPE,
-			    flags & PTD_F_WIPE_ENDED,
+			    flags & PTD_F_ASIDE, flags & PTD_F_WIPE_ENDED,
 			    &o->fds[slot], &o->detail);
 }
 

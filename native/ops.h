@@ -12,16 +12,15 @@
 #include "remove.h"
 
 /* Must match assembly/abi.ts; the core's ABI version guards the pairing. */
-#define PTD_ABI_VERSION 1
+#define PTD_ABI_VERSION 2
 #define PTD_MAX_SLOTS 128
 #define PTD_F_CREATE 1
 #define PTD_F_ASIDE 2
-#define PTD_F_WIPE 4
 #define PTD_F_WIPE_ENDED 8
 
 enum ptd_phase {
 	PTD_PHASE_CHECK = 0,
-	PTD_PHASE_PROLOG = 1,
+	PTD_PHASE_EXTERN = 1,
 	PTD_PHASE_STEP = 2,
 	PTD_PHASE_EPILOG = 3,
 };

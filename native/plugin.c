@@ -8,9 +8,7 @@
 
 #include <slurm/slurm_version.h>
 #include <slurm/spank.h>
-#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 11, 0)
 #include <slurm/slurm.h>
-#endif
 
 #include "core.h"
 #include "core_sha256.h"
@@ -79,6 +77,15 @@ static int job_facts(spank_t sp, struct ptd_job *job)
 	return 0;
 }
 
+/* The extern step (PrologFlags=Contain) runs no task of the job. */
+static bool is_extern_step(spank_t sp)
+{
+	uint32_t step;
+
+	return spank_get_item(sp, S_JOB_STEPID, &step) == ESPANK_SUCCESS &&
+	       step == SLURM_EXTERN_CONT;
+}
+
 static int run_phase(enum ptd_phase phase, int ac, char **av,
 		     const struct ptd_job *job, struct ptd_result *res)
 {
@@ -137,9 +144,35 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	return 0;
 }
 
+/* Removes the job's directories (or marks them ended, cleanup=no) and says
+ * how much they held. Never fails its caller: one user's leftovers must not
+ * drain a node. */
+static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
+			    const char *where)
+{
+	struct ptd_result res;
+	struct timespec t0, t1;
+	double secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_phase(PTD_PHASE_EPILOG, ac, av, job, &res);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	slurm_info("private-tmpdir: job %u uid %u: removed %llu bytes, %llu files, %llu directories in %.3f s (%s)%s",
+		   job->jobid, job->uid,
+		   (unsigned long long) res.removed.bytes,
+		   (unsigned long long) res.removed.files,
+		   (unsigned long long) res.removed.dirs, secs, where,
+		   res.removed.skipped ? " (some entries left in place)" : "");
+}
+
 /* slurmstepd, once per step (extern and batch steps included), before any
  * task starts: the directories, a new mount namespace, and the binds. Any
  * failure fails the step.
+ *
+ * The extern step (PrologFlags=Contain) only makes the directories, in the
+ * host's namespace: it runs no task of the job, and it must still see them
+ * at its end (slurm_spank_exit), where it removes them.
  *
  * There is deliberately no slurm_spank_job_prolog: its mere presence makes
  * slurmd fork a SPANK prolog process for every job, which measured 13-15 ms
@@ -149,42 +182,48 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	struct ptd_result res;
 	struct ptd_job job;
+	bool ext;
 
 	if (spank_context() != S_CTX_REMOTE)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return -1;
-	if (run_phase(PTD_PHASE_STEP, ac, av, &job, &res) < 0)
+	ext = is_extern_step(sp);
+	if (run_phase(ext ? PTD_PHASE_EXTERN : PTD_PHASE_STEP, ac, av, &job,
+		      &res) < 0)
 		return -1;
-	slurm_debug("private-tmpdir: job %u: private directories mounted",
-		    job.jobid);
+	slurm_debug("private-tmpdir: job %u: %s", job.jobid,
+		    ext ? "private directories made (extern step)" :
+			  "private directories mounted");
 	return 0;
 }
 
-/* slurmd's epilog process (root, host namespace): remove the job's
- * directories and say how much they held. A failure is logged but does not
- * fail the epilog: one user's leftovers must not drain a node. */
+/* slurmstepd at the end of a step: the extern step ends with the job, on
+ * every node of it. Under PrologFlags=RunInJob (Slurm 24.05+) slurmd runs
+ * no SPANK job epilog at all (seen on 24.11 and 26.05), so this is where the
+ * directories go; otherwise the epilog below finds nothing left. */
+int slurm_spank_exit(spank_t sp, int ac, char **av)
+{
+	struct ptd_job job;
+
+	if (spank_context() != S_CTX_REMOTE || !is_extern_step(sp))
+		return 0;
+	if (job_facts(sp, &job) < 0)
+		return 0;
+	remove_job_dirs(ac, av, &job, "extern step");
+	return 0;
+}
+
+/* slurmd's epilog process (root, host namespace). */
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 {
-	struct ptd_result res;
 	struct ptd_job job;
-	struct timespec t0, t1;
-	double secs;
 
 	if (spank_context() != S_CTX_JOB_SCRIPT)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	run_phase(PTD_PHASE_EPILOG, ac, av, &job, &res);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	slurm_info("private-tmpdir: job %u uid %u: removed %llu bytes, %llu files, %llu directories in %.3f s%s",
-		   job.jobid, job.uid,
-		   (unsigned long long) res.removed.bytes,
-		   (unsigned long long) res.removed.files,
-		   (unsigned long long) res.removed.dirs, secs,
-		   res.removed.skipped ? " (some entries left in place)" : "");
+	remove_job_dirs(ac, av, &job, "epilog");
 	return 0;
 }
 

@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import {
   ALICE, hostMountinfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
-  requireRootAndSlurm, submitBatch, waitBatch, waitFor, sbatchWait, type ClusterInfo,
+  requireRootAndSlurm, slurmAtLeast, slurmRelease, submitBatch, waitBatch, waitFor, sbatchWait, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
@@ -87,7 +87,52 @@ describe("e2e: step kinds and job life", function () {
     const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun cat /tmp/f\n");
     assert.equal(r.status, 0, r.output);
     assert.equal(r.output, "b\n");
-    assert.match(logSince(mark), new RegExp(`\\[${r.jobId}\\.extern\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`));
+    const log = logSince(mark);
+    // The extern step makes the directories in the host's namespace (it runs
+    // no task) and removes them at its end; the epilog then finds nothing.
+    assert.match(log, new RegExp(`\\[${r.jobId}\\.extern\\] .*private-tmpdir: job ${r.jobId}: private directories made \\(extern step\\)`));
+    assert.match(log, new RegExp(`\\[${r.jobId}\\.batch\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`));
+    assert.match(log, new RegExp(`\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`));
+    assert.equal(fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${r.jobId}.`)), false, "nothing left");
+  });
+
+  it("PrologFlags=Contain,RunInJob (Slurm 24.05+: the extern step runs init_post_opt first): the extern step and the job's steps share one /tmp", function () {
+    if (!slurmAtLeast(24, 5)) {
+      console.warn(`    PENDING: Slurm ${slurmRelease()} has no PrologFlags=RunInJob (24.05 added it)`);
+      this.skip();
+    }
+    startCluster({ plugstackLines: [pluginLine(SEED)], extraConf: "PrologFlags=Contain,RunInJob" });
+    const mark = logMark();
+    const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun cat /tmp/f\nstat -c %U /tmp\n");
+    assert.equal(r.status, 0, r.output);
+    assert.equal(r.output, "b\nptd-alice\n");
+    const log = logSince(mark);
+    assert.match(log, new RegExp(`\\[${r.jobId}\\.extern\\] .*private-tmpdir: job ${r.jobId}: private directories made \\(extern step\\)`));
+    for (const step of ["batch", "0"])
+      assert.match(log, new RegExp(`\\[${r.jobId}\\.${step}\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`), step);
+    // Slurm runs no SPANK job epilog under RunInJob (seen on 24.11 and
+    // 26.05): the extern step's end is the only cleanup there is.
+    assert.match(log, new RegExp(`\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`));
+    assert.equal(fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${r.jobId}.`)), false, "nothing left");
+  });
+
+  it("requeue with cleanup=yes: nothing of the first run is left, and the new run starts empty, in the seed's layout", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)], extraConf: "AuthInfo=cred_expire=5" });
+    const ready = `/var/spool/private-tmpdir-lab/out/rqy-${Date.now()}`;
+    const go = `${ready}.go`;
+    const id = submitBatch(ALICE, `if [ -e /tmp/marker ]; then echo STALE; fi\necho run$SLURM_RESTART_COUNT > /tmp/marker\ntouch ${ready}.$SLURM_RESTART_COUNT\nwhile [ ! -e ${go} ]; do sleep 0.1; done\n`, ["--open-mode=append"]);
+    await waitFor(() => fs.existsSync(`${ready}.`) || fs.existsSync(`${ready}.0`), 60_000, { what: "the first run" });
+    assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/tmp/marker`));
+    scontrol("requeue", String(id));
+    // The first run's directory is removed by its epilog before the new run.
+    await waitFor(() => !fs.existsSync(`/tmp/slurm.${id}.0/tmp/marker`) || fs.existsSync(`${ready}.1`), 60_000, { what: "the first run's epilog" });
+    await waitFor(() => fs.existsSync(`${ready}.1`), 90_000, { what: "the second run" });
+    assert.equal(fs.readFileSync(`/tmp/slurm.${id}.0/tmp/marker`, "utf8"), "run1\n", "the new run's own file, in base.jobid.0");
+    fs.writeFileSync(go, "");
+    const r = await waitBatch(id, 60_000);
+    assert.equal(r.state, "COMPLETED", r.output);
+    assert.doesNotMatch(r.output, /STALE/);
+    await waitFor(() => !fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${id}.`)), 20_000, { what: "the last epilog" });
   });
 
   it("requeue: the new run starts with an empty /tmp even with cleanup=no, in the seed's layout", async () => {

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { coreSha256 } from "../../host/core.js";
 import {
   ALICE, CLUSTER_SH, LAB, LAUNCH_FAILED, PLUGSTACK_CONF, SLURM_CONF, clusterInfo, hostMountinfo, logMark, logSince,
-  nodeState, pluginLine, requireRootAndSlurm, runAs, sbatchWait, slurmAtLeast, slurmVersion, stopCluster, waitFor,
+  nodeState, pluginLine, requireRootAndSlurm, runAs, sbatchWait, slurmAtLeast, slurmRelease, stopCluster, waitFor,
   type ClusterInfo,
 } from "../helpers/slurm.js";
 
@@ -104,7 +104,7 @@ describe("e2e: Slurm's namespace plugins (NamespaceType=namespace/tmpfs, namespa
   before(function () {
     requireRootAndSlurm(this);
     if (!slurmAtLeast(25, 11)) {
-      console.warn(`    PENDING: Slurm ${slurmVersion().join(".")} has no namespace/* plugins (Slurm 25.11 added them); nothing to coexist with on this release`);
+      console.warn(`    PENDING: Slurm ${slurmRelease()} has no namespace/* plugins (Slurm 25.11 added them); nothing to coexist with on this release`);
       this.skip();
     }
     fs.mkdirSync(BASE, { recursive: true, mode: 0o755 });

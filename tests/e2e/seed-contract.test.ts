@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import { coreSha256 } from "../../host/core.js";
 import {
   ALICE, LAUNCH_FAILED, MALLORY, nodeState, logMark, logSince, mountPoints, pluginLine, runAs, sbatchWait, spawnAs,
-  startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
+  slurmAtLeast, slurmRelease, startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
@@ -120,4 +120,26 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
       assert.match(state, /^(idle|mixed)$/, `node state ${state}`);
     });
   }
+
+  it("a batch job with a bad line fails, never runs with the shared /tmp, and the node stays in service (Slurm 25.05+: slurm_spank_init_failure_mode)", async function () {
+    // Before 25.05 Slurm drains a node whose required plugin fails a batch
+    // step's init: there is no failure mode to ask for (README, "Slurm releases").
+    if (!slurmAtLeast(25, 5)) {
+      console.warn(`    PENDING: Slurm ${slurmRelease()} has no slurm_spank_init_failure_mode (25.05 added it): a failing batch step drains the node`);
+      this.skip();
+    }
+    startCluster({ plugstackLines: [pluginLine(["base=/tmp/slurm", "mount=var/tmp"])] });
+    const mark = logMark();
+    const tag = `ptd-bad-batch-${Date.now()}`;
+    const r = sbatchWait(ALICE, `touch /tmp/${tag}\necho RAN\n`);
+    assert.equal(r.state, "FAILED", r.output);
+    assert.doesNotMatch(r.output, /RAN/);
+    assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the job ran with the shared /tmp");
+    assert.match(logSince(mark), new RegExp(`\\[${r.jobId}\\.batch\\] error: private-tmpdir: bad plugstack.conf option: mount=var/tmp: not an absolute path`));
+    const state = await waitFor(() => { const s = nodeState(); return /completing|allocated/.test(s) ? "" : s; }, 20_000, { what: "the job to leave the node" });
+    assert.match(state, /^(idle|mixed)$/, `node state ${state}`);
+    // And the next job still gets a node.
+    const again = runAs(ALICE, ["srun", "-N1", "true"], { timeoutMs: 30_000 });
+    assert.ok(LAUNCH_FAILED.test(again.stderr), again.stderr);
+  });
 });

@@ -72,9 +72,10 @@ export function pluginLine(
 }
 
 /** What srun prints when a required plugin fails the step: 22.05 and 24.11
- * say "Plugin initialization failed", 26.05 "Unspecified error". srun may
+ * say "Plugin initialization failed", 26.05 "Unspecified error" (or, for a
+ * failing slurm_spank_init, "Spank plugin failure, job failed"). srun may
  * still exit 0, so tests look for this (and for the plugin's own log line). */
-export const LAUNCH_FAILED = /task \d+ launch failed: (Plugin initialization failed|Unspecified error)/;
+export const LAUNCH_FAILED = /task \d+ launch failed: (Plugin initialization failed|Unspecified error|Spank plugin failure, job failed)/;
 
 /* --------------------------------------------------------------- commands */
 
@@ -286,6 +287,12 @@ export function slurmVersion(): [number, number] {
 	const m = /^slurm(?:-wlm)? (\d+)\.(\d+)\./.exec(r.stdout.trim());
 	if (r.status !== 0 || !m) throw new Error(explain("slurmd -V", r));
 	return [Number(m[1]), Number(m[2])];
+}
+
+/** "22.05", "24.11", ... */
+export function slurmRelease(): string {
+	const [a, b] = slurmVersion();
+	return `${a}.${String(b).padStart(2, "0")}`;
 }
 
 /** True when the running Slurm is at least major.minor. */

@@ -137,6 +137,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const job = { jobid: 77, restart: 2, uid: 4242, gid: 77 };
     const core = new Core();
     assert.deepStrictEqual(first.phases, {
+      extern: core.plan("EXTERN", SEED, job).map(stepJson),
       step: core.plan("STEP", SEED, job).map(stepJson),
       epilog: core.plan("EPILOG", SEED, job).map(stepJson),
     });
@@ -166,6 +167,17 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const bindTmp = idx(/^ {4}bind +\/tmp\/slurm\.5\.0\/tmp on \/tmp$/);
     const remove = idx(/^ {4}remove +\/tmp\/slurm\.5\.0 +\(only if owned by uid 1001 or root\)/);
     assert.ok(dir > 0 && dir < varTmp && varTmp < bindVar && bindVar < bindTmp && bindTmp < remove, r.stdout);
+    // The phases the plugin runs, in order: the extern step makes the same
+    // directories as every other step, and enters no namespace.
+    const ext = idx(/^ {2}extern step \(PrologFlags=Contain[;)]/);
+    const step = idx(/^ {2}step \(slurmstepd/);
+    const epilog = idx(/^ {2}epilog \(/);
+    assert.ok(ext > 0 && ext < step && step < epilog, r.stdout);
+    assert.equal(lines.filter((l) => /\bprolog\b/i.test(l)).length, 0, "the plugin runs no prolog");
+    const extLines = lines.slice(ext + 1, step);
+    assert.deepStrictEqual(extLines, lines.slice(step + 1, step + 1 + extLines.length));
+    assert.deepStrictEqual(extLines.map((l) => l.trim().split(/ +/)[0]), ["open", "mkdir", "mkdir", "mkdir"]);
+    assert.match(extLines[1] ?? "", /\(emptied first if a previous run of the job marked it ended; anything else in the way is moved aside\)$/);
     assert.match(lines[0] ?? "", new RegExp(`^${conf}:1: required /usr/lib/private-tmpdir.so base=/tmp/slurm`));
   });
 
@@ -281,8 +293,8 @@ describe("cli: cleanup runs the plugin's epilog", function () {
   const UID = 4242;
   let conf = "";
 
-  function prolog(jobid: number): void {
-    const r = loadAddon().coreRun(Phase.PROLOG, ARGS, jobid, 0, UID, UID, false);
+  function makeDirs(jobid: number): void {
+    const r = loadAddon().coreRun(Phase.EXTERN, ARGS, jobid, 0, UID, UID, false);
     assert.equal(r.ok, true, r.message);
     for (const sub of ["tmp", "var_tmp"]) {
       for (let i = 0; i < 5; i++) fs.writeFileSync(`${BASE}.${jobid}.0/${sub}/f${i}`, "x".repeat(100 * i));
@@ -299,14 +311,14 @@ describe("cli: cleanup runs the plugin's epilog", function () {
   after(() => fs.rmSync(DIR, { recursive: true, force: true }));
 
   it("removes the job's directories silently, and counts what the plugin's own epilog counts", () => {
-    prolog(10);
-    prolog(11);
+    makeDirs(10);
+    makeDirs(11);
     const r = cli("cleanup", "--config", conf, "--job", "10", "--uid", String(UID));
     assert.deepStrictEqual(r, { status: 0, stdout: "", stderr: "" });
     assert.equal(fs.existsSync(`${BASE}.10.0`), false);
     assert.equal(fs.existsSync(`${BASE}.11.0`), true, "another job's directory is left alone");
 
-    prolog(10);
+    makeDirs(10);
     const v = cli("cleanup", "--config", conf, "--job", "10", "--uid", String(UID), "--verbose", "--progress");
     assert.equal(v.status, 0, v.stderr);
     assert.equal(v.stderr, `private-tmpdir: removing ${BASE}.10.0 ...\n`);
@@ -326,7 +338,7 @@ describe("cli: cleanup runs the plugin's epilog", function () {
   });
 
   it("refuses a directory not owned by the given uid, exits 1 and leaves it in place", () => {
-    prolog(13);
+    makeDirs(13);
     const r = cli("cleanup", "--config", conf, "--job", "13", "--uid", String(UID + 1));
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");

@@ -1,5 +1,6 @@
 // The plugin's C (through the addon) against hostile filesystem states: the
-// prolog phase, for real, in a scratch parent that behaves like /tmp.
+// extern step's phase (the step's directory records, without the namespace),
+// for real, in a scratch parent that behaves like /tmp.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { spawn } from "node:child_process";
@@ -14,8 +15,8 @@ const ATTACKER = 60002;
 const BASE = `${SCRATCH}/shared/slurm`;
 const ARGS = [`base=${BASE}`, "mount=/var/tmp", "mount=/tmp"];
 
-function prolog(jobid: number, args = ARGS) {
-  return loadAddon().coreRun(Phase.PROLOG, args, jobid, 0, VICTIM, VICTIM, false);
+function externStep(jobid: number, args = ARGS) {
+  return loadAddon().coreRun(Phase.EXTERN, args, jobid, 0, VICTIM, VICTIM, false);
 }
 
 function owner(p: string): [number, number, string] {
@@ -23,7 +24,7 @@ function owner(p: string): [number, number, string] {
   return [st.uid, st.gid, (st.mode & 0o7777).toString(8)];
 }
 
-describe("prolog through the C host: hostile filesystem states", function () {
+describe("the extern step through the C host: hostile filesystem states", function () {
   beforeEach(function () {
     requireRoot(this);
     fs.rmSync(SCRATCH, { recursive: true, force: true });
@@ -35,7 +36,7 @@ describe("prolog through the C host: hostile filesystem states", function () {
   after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 
   it("makes the job directory and one per mount, owned by the job's user, mode 0700", () => {
-    const r = prolog(100);
+    const r = externStep(100);
     assert.equal(r.ok, true, r.message);
     assert.deepStrictEqual(owner(`${BASE}.100.0`), [VICTIM, VICTIM, "700"]);
     assert.deepStrictEqual(owner(`${BASE}.100.0/var_tmp`), [VICTIM, VICTIM, "700"]);
@@ -45,7 +46,7 @@ describe("prolog through the C host: hostile filesystem states", function () {
   it("moves another user's pre-created job directory aside instead of failing", () => {
     fs.mkdirSync(`${BASE}.101.0/tmp`, { recursive: true });
     fs.chownSync(`${BASE}.101.0`, ATTACKER, ATTACKER);
-    const r = prolog(101);
+    const r = externStep(101);
     assert.equal(r.ok, true, r.message);
     assert.match(r.notice, /owner uid 60002.*moved aside/);
     assert.deepStrictEqual(owner(`${BASE}.101.0`), [VICTIM, VICTIM, "700"]);
@@ -56,7 +57,7 @@ describe("prolog through the C host: hostile filesystem states", function () {
 
   it("never follows a symlink planted as the job directory", () => {
     fs.symlinkSync(`${SCRATCH}/precious`, `${BASE}.102.0`);
-    const r = prolog(102);
+    const r = externStep(102);
     assert.equal(r.ok, true, r.message);
     assert.deepStrictEqual(owner(`${SCRATCH}/precious`), [0, 0, "755"], "symlink target untouched");
     assert.equal(fs.existsSync(`${SCRATCH}/precious/tmp`), false);
@@ -65,24 +66,46 @@ describe("prolog through the C host: hostile filesystem states", function () {
 
   it("moves a planted file aside too", () => {
     fs.writeFileSync(`${BASE}.103.0`, "x");
-    const r = prolog(103);
+    const r = externStep(103);
     assert.equal(r.ok, true, r.message);
     assert.equal(fs.lstatSync(`${BASE}.103.0`).isDirectory(), true);
   });
 
-  it("empties a previous run's directory of the same job and user (requeue)", () => {
-    assert.equal(prolog(104).ok, true);
-    fs.writeFileSync(`${BASE}.104.0/tmp/old-run`, "x");
-    fs.symlinkSync(`${SCRATCH}/precious`, `${BASE}.104.0/tmp/link`);
-    const r = prolog(104);
+  it("never empties a directory of the job another step already made and uses (RunInJob order)", () => {
+    // Slurm 24.05+ PrologFlags=RunInJob: the extern step may start after the
+    // batch step has made the directories and written to them.
+    assert.equal(externStep(104).ok, true);
+    fs.writeFileSync(`${BASE}.104.0/tmp/in-use`, "x");
+    fs.mkdirSync(`${BASE}.104.0/var_tmp/d`);
+    fs.chmodSync(`${BASE}.104.0`, 0o755);
+    const r = externStep(104);
     assert.equal(r.ok, true, r.message);
-    assert.deepStrictEqual(fs.readdirSync(`${BASE}.104.0/tmp`), []);
+    assert.equal(r.notice, "");
+    assert.deepStrictEqual(fs.readdirSync(`${BASE}.104.0/tmp`), ["in-use"]);
+    assert.deepStrictEqual(fs.readdirSync(`${BASE}.104.0/var_tmp`), ["d"]);
+    assert.deepStrictEqual(owner(`${BASE}.104.0`), [VICTIM, VICTIM, "700"], "kept, but made private again");
+  });
+
+  it("empties a directory a previous run of the job marked ended (requeue), without following its symlinks", () => {
+    assert.equal(externStep(109).ok, true);
+    fs.writeFileSync(`${BASE}.109.0/tmp/old-run`, "x");
+    fs.symlinkSync(`${SCRATCH}/precious`, `${BASE}.109.0/tmp/link`);
+    // The previous run's end with cleanup=no, as the plugin does it.
+    const ended = loadAddon().coreRun(Phase.EPILOG, [...ARGS, "cleanup=no"], 109, 0, VICTIM, VICTIM, false);
+    assert.equal(ended.ok, true, ended.message);
+    assert.equal(fs.existsSync(`${BASE}.109.0/tmp/old-run`), true);
+    const r = externStep(109);
+    assert.equal(r.ok, true, r.message);
+    assert.match(r.notice, /removed a previous run's "slurm\.109\.0"/);
+    assert.deepStrictEqual(fs.readdirSync(`${BASE}.109.0`).sort(), ["tmp", "var_tmp"], "no marker left");
+    assert.deepStrictEqual(fs.readdirSync(`${BASE}.109.0/tmp`), []);
+    assert.deepStrictEqual(owner(`${BASE}.109.0`), [VICTIM, VICTIM, "700"]);
     assert.equal(fs.readFileSync(`${SCRATCH}/precious/file`, "utf8"), "keep");
   });
 
   it("refuses a world-writable, non-sticky parent of base, naming it", () => {
     fs.chmodSync(`${SCRATCH}/shared`, 0o777);
-    const r = prolog(105);
+    const r = externStep(105);
     assert.equal(r.ok, false);
     assert.equal(r.code, "HOST");
     assert.match(r.message, /open directory ".*shared": "shared" is writable by others and not sticky/);
@@ -91,7 +114,7 @@ describe("prolog through the C host: hostile filesystem states", function () {
 
   it("refuses a symlink in the path of base", () => {
     fs.symlinkSync(`${SCRATCH}/shared`, `${SCRATCH}/link`);
-    const r = prolog(106, [`base=${SCRATCH}/link/slurm`, "mount=/tmp"]);
+    const r = externStep(106, [`base=${SCRATCH}/link/slurm`, "mount=/tmp"]);
     assert.equal(r.ok, false);
     assert.match(r.message, /"link" is a symlink/);
   });
@@ -100,7 +123,7 @@ describe("prolog through the C host: hostile filesystem states", function () {
     const args = [`base=${SCRATCH}/shared/.ptd/job`, "mount=/tmp"];
     fs.mkdirSync(`${SCRATCH}/shared/.ptd`);
     fs.chownSync(`${SCRATCH}/shared/.ptd`, ATTACKER, ATTACKER);
-    const r = prolog(107, args);
+    const r = externStep(107, args);
     assert.equal(r.ok, true, r.message);
     assert.deepStrictEqual(owner(`${SCRATCH}/shared/.ptd`), [0, 0, "711"]);
     assert.deepStrictEqual(owner(`${SCRATCH}/shared/.ptd/job.107.0`), [VICTIM, VICTIM, "700"]);
@@ -109,7 +132,7 @@ describe("prolog through the C host: hostile filesystem states", function () {
   it("fails, naming the path, when a mount directory inside the job directory is a symlink", () => {
     // The job's own user may change its job directory between steps; the
     // step must then fail rather than follow the link (mkdir_at without aside).
-    const r0 = prolog(108);
+    const r0 = externStep(108);
     assert.equal(r0.ok, true, r0.message);
     fs.rmdirSync(`${BASE}.108.0/tmp`);
     fs.symlinkSync(`${SCRATCH}/precious`, `${BASE}.108.0/tmp`);

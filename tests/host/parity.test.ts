@@ -9,7 +9,7 @@ import { Phase, type PhaseName } from "../../host/abi.js";
 import { FIXTURES } from "./fixtures.js";
 
 const job = { jobid: 4711, restart: 3, uid: 1234, gid: 5678 };
-const PHASES: PhaseName[] = ["CHECK", "PROLOG", "STEP", "EPILOG"];
+const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG"];
 
 describe("C host and Node host: same plan, same errors", () => {
   for (const f of FIXTURES) {
@@ -26,6 +26,7 @@ describe("C host and Node host: same plan, same errors", () => {
           assert.equal(c.ok, true, c.message);
           assert.equal(c.trace, rec.text());
           if (phase === "STEP") assert.match(c.trace, /^unshare_mount_ns$/m);
+          if (phase === "EXTERN") assert.doesNotMatch(c.trace, /^(unshare_mount_ns|make_slave|bind)\b/m, "the extern step stays in the host's namespace");
         }
       });
     }
@@ -34,7 +35,7 @@ describe("C host and Node host: same plan, same errors", () => {
 
 describe("C host: a trap fails closed", () => {
   it("reports TRAP and does nothing when the core traps mid-plan", () => {
-    const r = loadAddon().coreRun(Phase.PROLOG, ["base=/var/tmp/ptd-trap-test/x", "mount=/tmp"], 1, 0, 0, 0, false, true);
+    const r = loadAddon().coreRun(Phase.EXTERN, ["base=/var/tmp/ptd-trap-test/x", "mount=/tmp"], 1, 0, 0, 0, false, true);
     assert.equal(r.ok, false);
     assert.equal(r.code, "TRAP");
     assert.match(r.message, /trapped/);

@@ -3,7 +3,7 @@
 // valid plan or a CoreError with a known code; a trap (or any other
 // exception) fails. A sample also goes through the C host (the plugin's own
 // C, via the addon) and must give the very same answer, and a forced trap in
-// the C host must fail the prolog closed.
+// the C host must fail the extern step's plan closed.
 //
 //   PTD_FUZZ_SEED=<u32>   seed (default fixed; printed with any failure)
 //   PTD_FUZZ_COUNT=<n>    vectors through the wasm core (default: a CI-sized
@@ -32,7 +32,7 @@ const PLAN_CODES = new Set([
   "UNKNOWN_OPTION", "EMPTY_VALUE", "NOT_ABSOLUTE", "BAD_PATH", "BAD_CHAR", "TOO_LONG", "TOO_MANY",
   "COLLISION", "DUPLICATE", "NESTED", "NO_MOUNTS", "BAD_VALUE", "BAD_INPUT", "PLAN_TOO_LARGE", "BAD_PHASE",
 ]);
-const PHASES: PhaseName[] = ["CHECK", "PROLOG", "STEP", "EPILOG"];
+const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG"];
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
 const MAX_SLOTS = 128;
@@ -235,7 +235,7 @@ function summary(args: readonly string[]): { mounts: string[]; bases: Set<string
 const FILLS = new Set(["open_trusted", "mkdir_at", "open_private", "open_target"]);
 const ALLOWED: Record<PhaseName, Set<string>> = {
   CHECK: new Set(),
-  PROLOG: new Set(["open_trusted", "mkdir_at"]),
+  EXTERN: new Set(["open_trusted", "mkdir_at"]),
   STEP: new Set(["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind"]),
   EPILOG: new Set(["open_trusted", "remove_at", "mark_ended"]),
 };
@@ -278,11 +278,14 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         if (parent.op === "open_trusted") {
           assert.ok(s.str.endsWith(suffix), `${where}: job directory ${s.str} without ${suffix}`);
           assert.ok(bases.has(s.path.slice(0, -suffix.length)), `${where}: ${s.path} is no base's job directory`);
+          // aside + wipe-ended in every phase: never an unconditional wipe
+          assert.equal(s.flags, 2 | 8, `${where}: job directory flags`);
           jobDirs.add(s.slot);
         } else {
           assert.ok(jobDirs.has(s.arg), `${where}: a mount directory outside a job directory`);
           assert.ok(s.path.startsWith(`${parent.path}/`));
           assert.ok(!mountDirs.has(s.path), `${where}: two mounts share ${s.path}`);
+          assert.equal(s.flags, 0, `${where}: a mount directory is never moved aside or wiped`);
           mountDirs.add(s.path);
         }
         break;
@@ -328,7 +331,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
     case "CHECK":
       assert.equal(plan.length, 0);
       break;
-    case "PROLOG":
+    case "EXTERN":
     case "STEP":
       assert.equal(jobDirs.size, bases.size, "one job directory per base");
       assert.equal(mountDirs.size, mounts.length, "one private directory per mount=");
@@ -491,7 +494,7 @@ describe(`fuzz: C host and Node host agree (seed ${SEED})`, function () {
   });
 });
 
-describe(`fuzz: a trap in the C host fails the prolog closed (seed ${SEED})`, function () {
+describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed ${SEED})`, function () {
   this.timeout(0);
   const TOP = "/var/tmp/ptd-fuzz-trap";
 
@@ -504,7 +507,7 @@ describe(`fuzz: a trap in the C host fails the prolog closed (seed ${SEED})`, fu
       const r = caseRng(seed, i);
       const args = [`base=${TOP}/${r.pick(["a", "b/c", "d/e/f"])}`, ...validArgs(r).filter((a) => !a.startsWith("base="))];
       const job = { jobid: r.u32(), restart: r.u32(), uid: r.int(70000), gid: r.int(70000) };
-      const c = addon.coreRun(Phase.PROLOG, args, job.jobid, job.restart, job.uid, job.gid, false, true);
+      const c = addon.coreRun(Phase.EXTERN, args, job.jobid, job.restart, job.uid, job.gid, false, true);
       const where = `trap case ${i} (PTD_FUZZ_SEED=${SEED}): ${show(args)}`;
       assert.equal(c.ok, false, where);
       assert.equal(c.code, "TRAP", `${where}: ${c.message}`);

@@ -37,24 +37,39 @@ describe("core: the seed's layout", () => {
   });
 
   it("gives every directory to the job's user", () => {
-    const plan = new Core().plan("PROLOG", SEED, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
+    const plan = new Core().plan("EXTERN", SEED, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
     const dirs = plan.filter((s) => s.op === "mkdir_at");
     assert.deepStrictEqual(dirs.map((s) => [s.path, s.uid, s.gid]), [
       ["/tmp/slurm.7.2", 4242, 77],
       ["/tmp/slurm.7.2/var_tmp", 4242, 77],
       ["/tmp/slurm.7.2/tmp", 4242, 77],
     ]);
-    // The prolog empties a previous run's directory and moves squatters aside.
-    assert.equal(dirs[0]?.flags, 2 | 4 | 8);
+    // The extern step moves squatters aside and wipes only a directory a
+    // previous run marked ended: never an unconditional wipe.
+    assert.deepStrictEqual(dirs.map((s) => s.flags), [2 | 8, 0, 0]);
+  });
+
+  it("plans for the extern step the step's very directory records, and no namespace", () => {
+    // The extern step may start after another step of the job (Slurm 24.05+
+    // PrologFlags=RunInJob): whichever comes first makes the directories and
+    // neither may empty what the other is using, so both plan the same.
+    for (const args of [SEED, ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "cleanup=no"]]) {
+      const ext = new Core().plan("EXTERN", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
+      const step = new Core().plan("STEP", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
+      const unshare = step.findIndex((s) => s.op === "unshare_mount_ns");
+      assert.ok(unshare > 0);
+      assert.deepStrictEqual(ext, step.slice(0, unshare));
+      assert.deepStrictEqual([...new Set(ext.map((s) => s.op))], ["open_trusted", "mkdir_at"]);
+    }
   });
 
   it("puts mount= before any base= under the default base /tmp/slurm", () => {
-    const plan = new Core().plan("PROLOG", ["mount=/var/tmp"], job);
+    const plan = new Core().plan("EXTERN", ["mount=/var/tmp"], job);
     assert.deepStrictEqual(plan.map((s) => s.path), ["/tmp", "/tmp/slurm.100.0", "/tmp/slurm.100.0/var_tmp"]);
   });
 
   it("gives each mount= to the latest base= before it", () => {
-    const plan = new Core().plan("PROLOG", ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "base=/scratch/y", "mount=/d"], job);
+    const plan = new Core().plan("EXTERN", ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "base=/scratch/y", "mount=/d"], job);
     assert.deepStrictEqual(plan.map((s) => s.path), [
       "/tmp", "/tmp/slurm.100.0",
       "/var/tmp", "/var/tmp/x.100.0",
@@ -90,7 +105,7 @@ describe("core: the seed's layout", () => {
   });
 
   it("names jobs and restarts up to 2^32-1", () => {
-    const plan = new Core().plan("PROLOG", SEED, { jobid: 4294967295, restart: 4294967295, uid: 4294967294, gid: 0 });
+    const plan = new Core().plan("EXTERN", SEED, { jobid: 4294967295, restart: 4294967295, uid: 4294967294, gid: 0 });
     assert.equal(plan[1]?.path, "/tmp/slurm.4294967295.4294967295");
     assert.equal(plan[1]?.uid, 4294967294);
   });
@@ -150,7 +165,7 @@ describe("core: rejected options", () => {
   });
 
   it("accepts non-ASCII UTF-8 paths byte for byte", () => {
-    const plan = new Core().plan("PROLOG", ["mount=/scratch/ünï"], job);
+    const plan = new Core().plan("EXTERN", ["mount=/scratch/ünï"], job);
     assert.equal(plan[2]?.path, "/tmp/slurm.100.0/scratch_ünï");
   });
 });
