@@ -43,7 +43,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 CLUSTER_SH=$REPO/tests/slurm/cluster.sh
-PLUGIN_SO=$REPO/dist/native/private-tmpdir.so
+PLUGIN_SO=${PTD_PLUGIN_SO:-$REPO/dist/native/private-tmpdir.so}
 SEED_ARGS="base=/tmp/slurm mount=/var/tmp mount=/tmp"
 
 export PTD_LAB=${PTD_LAB:-/var/spool/ptd-bench-lab}

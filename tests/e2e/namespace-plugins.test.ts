@@ -12,13 +12,13 @@
 // anything is made, the node stays in service. Each plugin is first shown to
 // work here on its own, so that the failure is ours, not a broken lab.
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { coreSha256 } from "../../host/core.js";
 import {
-  ALICE, CLUSTER_SH, LAB, LAUNCH_FAILED, PLUGSTACK_CONF, SLURM_CONF, clusterInfo, hostMountinfo, logMark, logSince,
-  nodeState, pluginLine, requireRootAndSlurm, runAs, sbatchWait, slurmAtLeast, slurmRelease, stopCluster, waitFor,
+  ALICE, LAB, LAUNCH_FAILED, hostMountinfo, logMark, logSince, nodeState, pluginLine, requireRootAndSlurm, runAs,
+  sbatchWait, slurmAtLeast, slurmRelease, startCluster, stopCluster, waitFor,
   type ClusterInfo,
 } from "../helpers/slurm.js";
 
@@ -26,7 +26,6 @@ const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const ETC = join(LAB, "etc");
 /** The namespace plugins' BasePath: never under /tmp (it would be one of their Dirs). */
 const BASE = join(LAB, "ns");
-const PATH = process.env["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 interface NsPlugin {
   type: string;
@@ -42,41 +41,10 @@ const PLUGINS: NsPlugin[] = [
   { type: "namespace/linux", file: "namespace.yaml", text: `---\ndefaults:\n  base_path: "${BASE}"\n` },
 ];
 
-/** The first CPU this process may run on (Cpus_allowed_list: "0-1", "2,5"). */
-function firstCpu(): string {
-  const m = /^Cpus_allowed_list:\s*(\d+)/m.exec(fs.readFileSync("/proc/self/status", "utf8"));
-  return m?.[1] ?? "0";
-}
-
-/** startCluster(), but with every daemon pinned to one CPU, slurmd in a mount
- * namespace of its own with a shared "/" (cluster.sh SHARED_ROOT=1), so a
- * leak into it would show.
- *
- * Why pinned: both namespace plugins keep the job's namespace alive by
- * bind-mounting /proc/<pid>/ns/mnt, which the kernel refuses (EINVAL) unless
- * the new namespace's id is above the caller's. Linux 6.18 hands out those
- * ids in per-CPU batches, so when slurmd runs in a non-initial namespace, as
- * in this lab (seen: 20 of 20 such binds fail from one CPU, 20 of 20 succeed
- * from the other), jobs fail at random. A namespace created on the CPU where
- * all of its descendants run gets ids in order. On a real node slurmd is in
- * the initial namespace, whose id is below every other. */
+/** Every daemon pinned to one CPU (see firstCpu() in the helper), slurmd in
+ * a mount namespace of its own with a shared "/", so a leak would show. */
 function startPinned(plugstackLines: readonly string[], extraConf: string): ClusterInfo {
-  const ports = Object.fromEntries(
-    ["CTLD_PORT", "SLURMD_PORT"].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])),
-  );
-  const env = { PATH, LANG: "C.UTF-8", SLURM_CONF, PTD_LAB: LAB, ...ports };
-  const sh = (args: string[], extra: Record<string, string>): void => {
-    const r = spawnSync(args[0] as string, args.slice(1), {
-      cwd: "/", env: { ...env, ...extra }, encoding: "utf8", timeout: 600_000,
-    });
-    if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  };
-  sh(["bash", CLUSTER_SH, "stop"], { KEEP_MUNGE: "1" });
-  fs.writeFileSync(PLUGSTACK_CONF, plugstackLines.map((l) => `${l}\n`).join(""), { mode: 0o644 });
-  sh(["taskset", "-c", firstCpu(), "bash", CLUSTER_SH, "start"], {
-    PLUGSTACK: PLUGSTACK_CONF, SHARED_ROOT: "1", EXTRA_CONF: extraConf, NODES: "1",
-  });
-  return clusterInfo();
+  return startCluster({ plugstackLines, extraConf, sharedRoot: true, pinCpu: true });
 }
 
 /** The namespace plugin's directory of a job, BasePath[/<node>]/<job>, while it exists. */
@@ -107,7 +75,9 @@ describe("e2e: Slurm's namespace plugins (NamespaceType=namespace/tmpfs, namespa
       console.warn(`    PENDING: Slurm ${slurmRelease()} has no namespace/* plugins (Slurm 25.11 added them); nothing to coexist with on this release`);
       this.skip();
     }
-    fs.mkdirSync(BASE, { recursive: true, mode: 0o755 });
+    // Debian's Slurm is built with MULTIPLE_SLURMD: the plugins use
+    // BasePath/<node>, and make neither level themselves.
+    fs.mkdirSync(join(BASE, hostname().split(".")[0] ?? hostname()), { recursive: true, mode: 0o755 });
     started = true;
   });
   after(function () {
@@ -124,6 +94,7 @@ describe("e2e: Slurm's namespace plugins (NamespaceType=namespace/tmpfs, namespa
     describe(`NamespaceType=${p.type} (${p.file} beside slurm.conf)`, function () {
       let info: ClusterInfo;
       before(function () {
+        fs.mkdirSync(ETC, { recursive: true, mode: 0o755 });
         fs.writeFileSync(join(ETC, p.file), p.text, { mode: 0o644 });
       });
       after(function () {
@@ -170,7 +141,10 @@ describe("e2e: Slurm's namespace plugins (NamespaceType=namespace/tmpfs, namespa
 
       it("sbatch: the batch job fails the same way and the node is not drained", async () => {
         const mark = logMark();
-        const r = sbatchWait(ALICE, "touch /tmp/ran; echo RAN\n", { timeoutMs: 60_000 });
+        // --no-requeue: under namespace/linux slurmd itself fails the batch
+        // launch (the extern step that refused made no namespace to join),
+        // which Slurm otherwise answers with "launch failed requeued held".
+        const r = sbatchWait(ALICE, "touch /tmp/ran; echo RAN\n", { timeoutMs: 60_000, args: ["--no-requeue"] });
         assert.equal(r.state, "FAILED", r.output);
         assert.doesNotMatch(r.output, /RAN/);
         assert.match(logSince(mark), new RegExp(`\\[${r.jobId}\\.extern\\] error: private-tmpdir: refusing to run with NamespaceType=${p.type}: `));

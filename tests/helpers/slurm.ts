@@ -213,12 +213,14 @@ function clusterSh(
 	verb: string,
 	env: Record<string, string> = {},
 	timeoutMs = 120_000,
+	prefix: readonly string[] = [],
 ): RunResult {
 	// CTLD_PORT/SLURMD_PORT (cluster.sh) let a second lab run beside this one.
 	const ports = Object.fromEntries(
 		["CTLD_PORT", "SLURMD_PORT"].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])),
 	);
-	return run("bash", [CLUSTER_SH, verb], {
+	const argv = [...prefix, "bash", CLUSTER_SH, verb];
+	return run(argv[0] as string, argv.slice(1), {
 		env: { PTD_LAB: LAB, ...ports, ...env },
 		timeoutMs,
 	});
@@ -233,6 +235,22 @@ export interface StartOptions {
 	extraConf?: string;
 	/** 2: a second node with its own /tmp (see cluster.sh NODES). */
 	nodes?: 1 | 2;
+	/** Every daemon on one CPU (see firstCpu()). */
+	pinCpu?: boolean;
+}
+
+/** The first CPU this process may run on (Cpus_allowed_list: "0-1", "2,5").
+ *
+ * Why tests pin daemons to it: Slurm's namespace plugins keep a job's
+ * namespace alive by bind-mounting /proc/<pid>/ns/mnt, which the kernel
+ * refuses (EINVAL) unless the new namespace's id is above the caller's.
+ * Linux 6.18 hands out those ids in per-CPU batches, so when slurmd runs in a
+ * non-initial namespace, as in a release root, such binds fail at random
+ * (seen: 20 of 20 from one CPU, 0 of 20 from the other). On a real node
+ * slurmd is in the initial namespace, whose id is below every other. */
+export function firstCpu(): string {
+	const m = /^Cpus_allowed_list:\s*(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"));
+	return m?.[1] ?? "0";
 }
 
 /** (Re)start the cluster with this plugstack: stop, then start. Throws with
@@ -258,6 +276,7 @@ export function startCluster(opts: StartOptions): ClusterInfo {
 			NODES: String(opts.nodes ?? 1),
 		},
 		600_000,
+		opts.pinCpu ? ["taskset", "-c", firstCpu()] : [],
 	);
 	if (start.status !== 0)
 		throw new Error(

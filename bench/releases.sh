@@ -1,0 +1,55 @@
+#!/bin/bash
+# bench/releases.sh - the plugin's cost per Slurm release: bench/job-latency.sh
+# parts 1 (new job) and 2 (steps in one allocation) on this machine's Slurm
+# (Debian 12: 22.05) and inside the trixie (24.11) and sid (26.05) release
+# roots (tests/slurm/release-root.sh), each against the same release with an
+# empty plugstack in the same run. Replaces the section "## Per Slurm release"
+# of docs/benchmarks.md (unless WRITE_DOC=0). Run as root after npm run build
+# and scripts/test-release.sh (which builds each root's plugin).
+#   RELEASES="bookworm trixie sid" REPS=30 TURN_REPS=15 STEP_REPS=30 ROUNDS=2
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd -P)
+RR=$REPO/tests/slurm/release-root.sh
+RELEASES=${RELEASES:-bookworm trixie sid}
+export REPS=${REPS:-30} TURN_REPS=${TURN_REPS:-15} STEP_REPS=${STEP_REPS:-30} ROUNDS=${ROUNDS:-2}
+DOC=$REPO/docs/benchmarks.md
+OUT=$(mktemp -d /var/tmp/ptd-bench-releases.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+SO=/usr/lib/x86_64-linux-gnu/slurm-wlm/private-tmpdir.so
+
+for rel in $RELEASES; do
+	echo "bench/releases.sh: $rel" >&2
+	if [ "$rel" = bookworm ]; then
+		PARTS="1 2" WRITE_DOC=0 bash "$REPO/bench/job-latency.sh" >"$OUT/$rel.md"
+		ver=$(slurmd -V | awk '{print $2}')
+	else
+		bash "$RR" enter "$rel" env PTD_PLUGIN_SO="$SO" PARTS="1 2" WRITE_DOC=0 REPS="$REPS" \
+			TURN_REPS="$TURN_REPS" STEP_REPS="$STEP_REPS" ROUNDS="$ROUNDS" \
+			bash "$REPO/bench/job-latency.sh" >"$OUT/$rel.md"
+		ver=$(bash "$RR" versions "$rel" | awk '$1 == "slurmd" {print $2}')
+	fi
+	echo "$ver" >"$OUT/$rel.ver"
+done
+
+table="| Slurm | measure | no plugin: median (IQR) ms | plugin: median (IQR) ms | n each | plugin / no plugin |
+|---|---|---|---|---|---|"
+for rel in $RELEASES; do
+	while IFS= read -r row; do
+		table+="
+| $(cat "$OUT/$rel.ver") ($rel) $row"
+	done < <(grep -E '^\| (`srun|turnaround)' "$OUT/$rel.md")
+done
+printf '%s\n' "$table"
+[ "${WRITE_DOC:-1}" = 1 ] || exit 0
+
+section="## Per Slurm release
+
+What it measures: \`bench/job-latency.sh\` parts 1 and 2 (see the sections above for what each row is) on each supported release, the plugin built for that release from the source tarball (inside a release root for 24.11 and 26.05: same machine, same kernel, the daemons of that release), each against the same release with an empty plugstack, alternating in $ROUNDS blocks. Ratios compare columns of one row only; absolute times differ between releases because the daemons do.
+
+$table
+
+Reproduce: \`sudo RELEASES=\"$RELEASES\" REPS=$REPS TURN_REPS=$TURN_REPS STEP_REPS=$STEP_REPS ROUNDS=$ROUNDS bash bench/releases.sh\` ($(date -u +%Y-%m-%d), $(nproc) vCPU)."
+new=$(mktemp "$OUT/doc.XXXXXX")
+awk '/^## / { skip = ($0 == "## Per Slurm release") } !skip' "$DOC" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' >"$new"
+printf '\n%s\n' "$section" >>"$new"
+cat "$new" >"$DOC"
