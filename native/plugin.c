@@ -25,19 +25,28 @@ int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE;
 #endif
 #pragma GCC visibility pop
 
-#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 11, 0)
-/* The configuration slurmstepd runs with, as slurmd handed it over; the
- * namespace plugins read their type from it too. No SPANK item carries
- * NamespaceType, and re-reading slurm.conf would miss include files and
- * configless nodes. Weak: a process without libslurmfull still loads us. */
+/* The configuration slurmstepd runs with, as slurmd handed it over; Slurm's
+ * own namespace plugins read their type from it too. No SPANK item carries
+ * it, and re-reading slurm.conf would miss include files and configless
+ * nodes. Weak: a process without libslurmfull still loads us. */
 extern slurm_conf_t slurm_conf __attribute__((weak));
 
-/* Slurm 25.11+: NamespaceType=namespace/tmpfs or namespace/linux, or NULL.
- * Either one gives the job its own mount namespace, which defeats ours:
+/* Slurm 25.11+ NamespaceType, before it JobContainerType: anything but none
+ * gives the job a mount namespace of its own, which defeats ours.
  * namespace/linux starts every step's slurmstepd inside it, where /tmp is
- * already the job's (user-owned) directory; namespace/tmpfs makes each task
- * setns() into the namespace it keeps bound at BasePath/<job>/.ns, a bind
- * that our unshare() does not copy, so every task fails (seen on 26.05). */
+ * already the job's (user-owned) directory; namespace/tmpfs (and
+ * job_container/tmpfs before it) makes each task setns() into the namespace
+ * it keeps bound at BasePath/<job>/.ns, a bind our unshare() does not copy,
+ * so every task fails (seen on 26.05). */
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 11, 0)
+#define PTD_NS_OPTION "NamespaceType"
+#define PTD_NS_FIELD namespace_plugin
+#else
+#define PTD_NS_OPTION "JobContainerType"
+#define PTD_NS_FIELD job_container_plugin
+#endif
+
+/* The conflicting plugin's type, or NULL. */
 static const char *namespace_type(void)
 {
 	const char *t;
@@ -45,7 +54,7 @@ static const char *namespace_type(void)
 
 	if (!&slurm_conf)
 		return NULL;
-	t = slurm_conf.namespace_plugin;
+	t = slurm_conf.PTD_NS_FIELD;
 	if (!t || !t[0])
 		return NULL;
 	n = strlen(t);
@@ -53,7 +62,6 @@ static const char *namespace_type(void)
 		return NULL;
 	return t;
 }
-#endif
 
 static int job_facts(spank_t sp, struct ptd_job *job)
 {
@@ -132,15 +140,13 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	}
 	slurm_info("private-tmpdir: loaded %s core sha256 %s; options: %s",
 		   PTD_VERSION, PTD_CORE_SHA256, opts);
-#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 11, 0)
 	/* Refused before anything is made: a job that runs at all has its
 	 * private directories. The epilog goes on (it finds nothing). */
 	if (ctx == S_CTX_REMOTE && namespace_type()) {
-		slurm_error("private-tmpdir: refusing to run with NamespaceType=%s: Slurm's namespace plugin already gives the job its own mount namespace and /tmp, and this plugin cannot work inside it; use one of the two (remove NamespaceType from slurm.conf or private-tmpdir from plugstack.conf)",
+		slurm_error("private-tmpdir: refusing to run with " PTD_NS_OPTION "=%s: Slurm's own plugin already gives the job its own mount namespace and /tmp, and this plugin cannot work inside it; use one of the two (remove " PTD_NS_OPTION " from slurm.conf or private-tmpdir from plugstack.conf)",
 			    namespace_type());
 		return -1;
 	}
-#endif
 	return 0;
 }
 
