@@ -29,6 +29,9 @@ for rel in $RELEASES; do
 		ver=$(bash "$RR" versions "$rel" | awk '$1 == "slurmd" {print $2}')
 	fi
 	echo "$ver" >"$OUT/$rel.ver"
+	if [ "$rel" = bookworm ]; then so_file=$REPO/dist/native/private-tmpdir.so; else so_file=${PTD_ROOTS:-/var/cache/private-tmpdir/roots}/$rel$SO; fi
+	stat -c %s "$so_file" >"$OUT/$rel.size"
+	sha256sum "$so_file" | cut -c1-12 >"$OUT/$rel.sha"
 done
 
 table="| Slurm | measure | no plugin: median (IQR) ms | plugin: median (IQR) ms | n each | plugin / no plugin |
@@ -39,7 +42,13 @@ for rel in $RELEASES; do
 | $(cat "$OUT/$rel.ver") ($rel) $row"
 	done < <(grep -E '^\| (`srun|turnaround)' "$OUT/$rel.md")
 done
-printf '%s\n' "$table"
+sizes="| Slurm | private-tmpdir.so (stripped) | sha256 (first 12) |
+|---|---:|---|"
+for rel in $RELEASES; do
+	sizes+="
+| $(cat "$OUT/$rel.ver") ($rel) | $(cat "$OUT/$rel.size") bytes | $(cat "$OUT/$rel.sha") |"
+done
+printf '%s\n\n%s\n' "$table" "$sizes"
 [ "${WRITE_DOC:-1}" = 1 ] || exit 0
 
 section="## Per Slurm release
@@ -47,6 +56,8 @@ section="## Per Slurm release
 What it measures: \`bench/job-latency.sh\` parts 1 and 2 (see the sections above for what each row is) on each supported release, the plugin built for that release from the source tarball (inside a release root for 24.11 and 26.05: same machine, same kernel, the daemons of that release), each against the same release with an empty plugstack, alternating in $ROUNDS blocks. Ratios compare columns of one row only; absolute times differ between releases because the daemons do.
 
 $table
+
+$sizes
 
 Reproduce: \`sudo RELEASES=\"$RELEASES\" REPS=$REPS TURN_REPS=$TURN_REPS STEP_REPS=$STEP_REPS ROUNDS=$ROUNDS bash bench/releases.sh\` ($(date -u +%Y-%m-%d), $(nproc) vCPU)."
 new=$(mktemp "$OUT/doc.XXXXXX")

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Installs what building and testing need on a fresh Debian 12 (root):
-# Debian packages (Slurm, munge, wabt, a C toolchain) and the npm lockfile.
+# Debian packages (Slurm, munge, wabt, a C toolchain, debootstrap) and the
+# npm lockfile; then builds everything, the source tarball included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(munge slurmctld slurmd slurm-client libslurm-dev wabt gcc g++ make
@@ -22,3 +23,5 @@ if [ -d /usr/include/node ]; then
 fi
 npm ci --no-audit --no-fund --loglevel=error
 npm run -s build
+# The source tarball: the nodes' build, tested on every release.
+bash scripts/dist.sh >/dev/null
