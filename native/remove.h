@@ -10,6 +10,7 @@ struct ptd_remove_stats {
 	uint64_t files;		/* non-directories removed */
 	uint64_t dirs;		/* directories removed (the top one included) */
 	uint64_t skipped;	/* entries left in place (mount points, other filesystems) */
+	uint64_t marked;	/* marked ended instead, cleanup=no (ops.c counts) */
 };
 
 /*
