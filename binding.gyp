@@ -3,7 +3,8 @@
     "target_name": "ptd_addon",
     "sources": [
       "native/addon.cc", "native/core.c", "native/imports.c", "native/ops.c",
-      "native/fsops.c", "native/remove.c", "dist/gen/core_wasm.c",
+      "native/fsops.c", "native/remove.c", "native/escape.c",
+      "dist/gen/core_wasm.c",
       "native/wasm_runtime.c"
     ],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")",

@@ -20,7 +20,7 @@ fi
 
 mkdir -p "$BASE"
 gcc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$DRIVER" \
-	"$SRC/bench/remove_bench.c" "$SRC/native/remove.c"
+	"$SRC/bench/remove_bench.c" "$SRC/native/remove.c" "$SRC/native/escape.c"
 
 rm -rf "$TREES"
 mkdir -p "$TREES"

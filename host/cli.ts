@@ -67,7 +67,7 @@ configuration is valid, 1 otherwise.
   cleanup: `Usage: private-tmpdir cleanup --job ID --uid U [--restart N] [--gid G] [--config FILE] [--verbose] [--progress]
 
 Removes the job's private directories exactly as the plugin's epilog does
-(the same C code): only directories owned by uid U or root, never following
+(the same C code): only directories owned by uid U, never following
 a symlink, never leaving their filesystem. For sites that keep an Epilog
 script, and for cleaning up by hand. Prints nothing on success.
 

@@ -129,7 +129,7 @@ function describe(s: StepJson): string {
     case "bind":
       return `bind    ${s.source} on ${s.target}`;
     case "remove_at":
-      return `remove  ${s.path}  (only if owned by uid ${s.uid} or root)`;
+      return `remove  ${s.path}  (only if owned by uid ${s.uid})`;
     case "mark_ended":
       return `mark    ${s.path} as ended, left in place  (only if owned by uid ${s.uid})`;
     default:

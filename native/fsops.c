@@ -3,6 +3,7 @@
  * so a path a user could have changed is never trusted twice. */
 #define _GNU_SOURCE
 #include "fsops.h"
+#include "escape.h"
 #include "remove.h"
 
 #include <errno.h>
@@ -23,13 +24,17 @@
 static void say(char *buf, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Every detail and notice is escaped whole (escape.h): the names in them
+ * may come from a user, and the text goes to slurmd's log. */
 static void say(char *buf, const char *fmt, ...)
 {
+	char raw[PTD_DETAIL_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, PTD_DETAIL_MAX, fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	ptd_escape(buf, PTD_DETAIL_MAX, raw);
 }
 
 /* Notices accumulate: one call may move several entries aside. */
@@ -38,6 +43,7 @@ static void note(struct ptd_detail *d, const char *fmt, ...)
 
 static void note(struct ptd_detail *d, const char *fmt, ...)
 {
+	char raw[sizeof(d->notice)];
 	size_t n = strlen(d->notice);
 	va_list ap;
 
@@ -46,8 +52,9 @@ static void note(struct ptd_detail *d, const char *fmt, ...)
 		n += 2;
 	}
 	va_start(ap, fmt);
-	vsnprintf(d->notice + n, sizeof(d->notice) - n, fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	ptd_escape(d->notice + n, sizeof(d->notice) - n, raw);
 }
 
 /* Explains an openat(DIR_FLAGS) failure on dir_fd/name. The kernel says

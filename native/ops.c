@@ -151,12 +151,17 @@ int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
 		       const char *path, unsigned uid)
 {
+	int r;
+
 	if (!used_slot(o, parent))
 		return -EBADF;
 	if (o->dry_run)
 		return record(o, "mark_ended\t%d\t%s\t%s\t%u\n", parent, name,
 			      path, uid);
-	return ptd_mark_ended(o->fds[parent], name, uid, &o->detail);
+	r = ptd_mark_ended(o->fds[parent], name, uid, &o->detail);
+	if (r == 0)
+		o->removed.marked++;
+	return r;
 }
 
 int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,

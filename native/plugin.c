@@ -164,6 +164,13 @@ static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 	run_phase(PTD_PHASE_EPILOG, ac, av, job, &res);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* cleanup=no: the plan only marked them, and "removed 0 bytes" would
+	 * read as if they had been emptied. */
+	if (res.removed.marked && !res.removed.dirs) {
+		slurm_info("private-tmpdir: job %u uid %u: kept its directories (cleanup=no), marked them ended in %.3f s (%s)",
+			   job->jobid, job->uid, secs, where);
+		return;
+	}
 	slurm_info("private-tmpdir: job %u uid %u: removed %llu bytes, %llu files, %llu directories in %.3f s (%s)%s",
 		   job->jobid, job->uid,
 		   (unsigned long long) res.removed.bytes,

@@ -5,6 +5,7 @@
  * leave a chain of directories deeper than any C stack or fd limit. */
 #define _GNU_SOURCE
 #include "remove.h"
+#include "escape.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -94,19 +95,14 @@ static void close_keep_errno(int fd)
 	errno = e;
 }
 
-/* Appends s to the detail text, truncating; the text stays terminated. */
+/* Appends s to the detail text, truncating; the text stays terminated.
+ * Names come from the job's tree and the text ends up in slurmd's log:
+ * control bytes are escaped, so a name cannot forge a log line. */
 static size_t put(struct ctx *c, size_t n, const char *s)
 {
-	size_t k;
-
 	if (!c->detail || n + 1 >= c->detail_size)
 		return n;
-	k = strlen(s);
-	if (k > c->detail_size - 1 - n)
-		k = c->detail_size - 1 - n;
-	memcpy(c->detail + n, s, k);
-	c->detail[n + k] = '\0';
-	return n + k;
+	return n + ptd_escape(c->detail + n, c->detail_size - n, s);
 }
 
 /* Keeps the first error, described as the path of name below level k
@@ -674,7 +670,9 @@ int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 		     "is a symlink" : "is not a directory");
 		goto out;
 	}
-	if (in.uid != expect_uid && in.uid != 0) {
+	/* Exactly the job's: the plugin made it so. A root-owned one is not a
+	 * job's directory, whatever its name, and root must not empty it. */
+	if (in.uid != expect_uid) {
 		char why[64];
 
 		snprintf(why, sizeof(why), "owned by uid %u",

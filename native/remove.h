@@ -10,6 +10,7 @@ struct ptd_remove_stats {
 	uint64_t files;		/* non-directories removed */
 	uint64_t dirs;		/* directories removed (the top one included) */
 	uint64_t skipped;	/* entries left in place (mount points, other filesystems) */
+	uint64_t marked;	/* marked ended instead, cleanup=no (ops.c counts) */
 };
 
 /*
@@ -17,10 +18,11 @@ struct ptd_remove_stats {
  * never leaves the filesystem of parent_fd/name (a mount point or another
  * device below it is left in place and counted in skipped), works
  * iteratively with a bounded number of descriptors, keeps going past errors.
- * The top entry must be a directory owned by expect_uid (or root), else
- * -EPERM and nothing is touched; a missing entry is success (idempotent).
- * Returns 0 or the first negative errno; on error, ret_detail (if non-NULL)
- * holds a short "path: reason" relative to name.
+ * The top entry must be a directory owned by expect_uid (root only when
+ * expect_uid is 0), else -EPERM and nothing is touched; a missing entry is
+ * success (idempotent). Returns 0 or the first negative errno; on error,
+ * ret_detail (if non-NULL) holds a short "path: reason" relative to name,
+ * control bytes escaped (escape.h): it is meant for a log.
  */
 int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 		    struct ptd_remove_stats *ret_stats,

@@ -3,10 +3,12 @@
 // slurmd's log says how much was removed.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import { execFileSync } from "node:child_process";
 import {
-  ALICE, logMark, logSince, pluginLine, runAs, sbatchWait, startCluster, stopCluster,
+  ALICE, OUT_DIR, clusterInfo, logMark, logSince, pluginLine, runAs, sbatchWait, spawnAs, startCluster, stopCluster,
   requireRootAndSlurm, waitFor,
 } from "../helpers/slurm.js";
+import { removeJobDirs } from "../helpers/lab-tmp.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const PRECIOUS = "/var/spool/ptd-precious-cleanup";
@@ -57,11 +59,68 @@ describe("e2e: cleanup at job end", function () {
     startCluster({ plugstackLines: [pluginLine(SEED)] });
   });
 
+  it("a job's file names cannot forge a slurmd.log line: an entry left in place is logged escaped", async () => {
+    // Text that, written out raw after a newline, reads as a line of its own.
+    const FORGED = "[2026-01-01T00:00:00.000] error: private-tmpdir: FORGED";
+    const dir = `d\n${FORGED}\r\t\x1b[31m`;
+    const tag = `ptd-inject-${process.pid}-${Date.now()}`;
+    const ready = `${OUT_DIR}/${tag}.ready`, go = `${OUT_DIR}/${tag}.go`;
+    const mark = logMark();
+    // The job names a directory and a file so, then holds until the mount
+    // below is in place (a barrier, not a delay).
+    const job = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", [
+      `cd /tmp && mkdir "$(printf 'd\\n%s\\r\\t\\033[31m' '${FORGED}')" && printf x > "$(printf 'f\\n%s' '${FORGED}')"`,
+      `echo $SLURM_JOB_ID > ${ready}`,
+      `for i in $(seq 300); do [ -e ${go} ] && break; sleep 0.1; done`,
+    ].join("\n")], 90_000);
+    const id = await waitFor(() => {
+      const t = fs.existsSync(ready) ? fs.readFileSync(ready, "utf8").trim() : "";
+      return /^\d+$/.test(t) ? Number(t) : undefined;
+    }, 60_000, { what: "the job to start" });
+    const mnt = `/tmp/slurm.${id}.0/tmp/${dir}`;
+    // A mount in slurmd's namespace keeps that entry from being removed, so
+    // the epilog names it: the one way the name reaches the log.
+    const ns = ["nsenter", "-t", String(clusterInfo().slurmdPid), "-m", "--"];
+    try {
+      execFileSync(ns[0] as string, [...ns.slice(1), "mount", "-t", "tmpfs", "ptd-inject", mnt]);
+      fs.writeFileSync(go, "");
+      const r = await job;
+      assert.equal(r.status, 0, r.stderr);
+      await waitFor(() => new RegExp(`private-tmpdir: job ${id} uid \\d+: removed .*\\(some entries left in place\\)`).test(logSince(mark)), 20_000, { what: "the epilog's line" });
+      const log = logSince(mark);
+      assert.ok(log.includes(`slurm.${id}.0/tmp/d\\x0a${FORGED}\\x0d\\x09\\x1b[31m: another filesystem left in place`), log);
+      const forged = log.split("\n").filter((l) => l.includes("FORGED"));
+      assert.ok(forged.length > 0 && forged.every((l) => l.includes(`private-tmpdir: job ${id}: remove `)), forged.join("\n"));
+      assert.doesNotMatch(log, /[\r\x1b]/, "no raw control byte from a name");
+    } finally {
+      fs.rmSync(go, { force: true });
+      fs.rmSync(ready, { force: true });
+      try { execFileSync(ns[0] as string, [...ns.slice(1), "umount", mnt], { stdio: "ignore" }); } catch { /* not mounted */ }
+      fs.rmSync(`/tmp/slurm.${id}.0`, { recursive: true, force: true });
+    }
+  });
+
   it("cleans up batch jobs with several steps", async () => {
     const mark = logMark();
     const r = sbatchWait(ALICE, "seq 1000 > /tmp/a\nsrun bash -c 'seq 10 > /var/tmp/b'\n");
     assert.equal(r.status, 0, r.output);
     assert.equal(fs.existsSync(`/tmp/slurm.${r.jobId}.0`), false);
     assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${r.jobId} uid \\d+: removed 3914 bytes, 2 files, 3 directories`));
+  });
+
+  it("with cleanup=no, says the directories were kept and marked, not \"removed 0 bytes\"", async () => {
+    startCluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])] });
+    try {
+      const mark = logMark();
+      const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; echo kept > /tmp/f"]);
+      assert.equal(r.status, 0, r.stderr);
+      const id = Number(r.stdout.trim());
+      await waitFor(() => new RegExp(`private-tmpdir: job ${id} uid \\d+: kept its directories \\(cleanup=no\\), marked them ended in [0-9.]+ s \\((epilog|extern step)\\)`).test(logSince(mark)), 20_000, { what: "the epilog's line" });
+      assert.doesNotMatch(logSince(mark), new RegExp(`job ${id} uid \\d+: removed`));
+      assert.equal(fs.readFileSync(`/tmp/slurm.${id}.0/tmp/f`, "utf8"), "kept\n");
+      assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/.private-tmpdir-ended`));
+    } finally {
+      removeJobDirs();
+    }
   });
 });

@@ -256,7 +256,7 @@ describe("e2e: the runtime-guarantee detector fails on processes that break the 
 
 /* ------------------------------------------------- the trap path, in C */
 
-const OBJS = ["core", "imports", "ops", "fsops", "remove", "core_wasm", "wasm_runtime"].map((n) => `${n}.o`);
+const OBJS = ["core", "imports", "ops", "fsops", "remove", "escape", "core_wasm", "wasm_runtime"].map((n) => `${n}.o`);
 // The link of native/Makefile, in its order: plugin.o first.
 const SO_OBJS = ["plugin.o", ...OBJS];
 

@@ -108,8 +108,20 @@ describe("removal (native/remove.c) against hostile trees", function () {
     const top = tree();
     fs.writeFileSync(`${top}/f`, "x");
     const r = remove("job", OWNER + 1);
-    assert.equal(r.errno, 1, "EPERM");
-    assert.ok(fs.existsSync(`${top}/f`));
+    assert.deepStrictEqual([r.errno, r.files, r.dirs, r.detail], [1, 0, 0, `job: owned by uid ${OWNER}`], "EPERM");
+    assert.equal(fs.readFileSync(`${top}/f`, "utf8"), "x");
+  });
+
+  it("refuses a root-owned top directory for a job's uid: only the job's own is removed", () => {
+    // A crafted config can point the root-run CLI at any "*.N.M" directory.
+    fs.mkdirSync(`${T}/job/sub`, { recursive: true });
+    fs.writeFileSync(`${T}/job/sub/f`, "root's");
+    const r = remove("job", OWNER);
+    assert.deepStrictEqual([r.errno, r.files, r.dirs, r.detail], [1, 0, 0, "job: owned by uid 0"], "EPERM");
+    assert.equal(fs.readFileSync(`${T}/job/sub/f`, "utf8"), "root's");
+    // A root job's directory is root's, and that one goes.
+    const own = remove("job", 0);
+    assert.deepStrictEqual([own.errno, own.files, own.dirs], [0, 1, 2], own.detail);
   });
 
   it("refuses a top that is a symlink, and is idempotent on a missing one", () => {
