@@ -2,8 +2,9 @@
 // vectors, each planned for a random phase and job. Every result must be a
 // valid plan or a CoreError with a known code; a trap (or any other
 // exception) fails. A sample also goes through the C host (the plugin's own
-// C, via the addon) and must give the very same answer, and a forced trap in
-// the C host must fail the extern step's plan closed.
+// C, via the addon) and must give the very same answer, and a trap in the C
+// host at each import of the extern step's plan in turn must fail it closed,
+// leaving only what the calls before it made.
 //
 //   PTD_FUZZ_SEED=<u32>   seed (default fixed; printed with any failure)
 //   PTD_FUZZ_COUNT=<n>    vectors through the wasm core (default: a CI-sized
