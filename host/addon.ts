@@ -23,7 +23,9 @@ export interface CoreRunResult {
 
 export interface Addon {
   abiVersion: number;
-  coreRun(phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number, dryRun: boolean, forceTrap?: boolean, failBind?: number): CoreRunResult;
+  /** trapAt: true or 1 makes the first import call trap, N the Nth (the
+   * calls before it are carried out); false or 0 never. */
+  coreRun(phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number, dryRun: boolean, trapAt?: boolean | number, failBind?: number): CoreRunResult;
   opsReset(): void;
   opsDetail(): { text: string; notice: string; removed: RemoveStats };
   open_trusted(slot: number, path: string, mode: number, flags: number): number;

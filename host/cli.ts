@@ -3,7 +3,8 @@
 // plugin embeds. `plan` and `check` ask the wasm core (never a second
 // implementation); `cleanup` runs the plugin's own epilog C through the
 // addon. Usage, exit codes and the JSON are documented in docs/cli.md.
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Core, coreSha256, type Job } from "./core.js";
 import { CoreError } from "./errors.js";
@@ -15,6 +16,8 @@ const EXIT_FAIL = 1; // a configuration or plan error, or a failed cleanup
 const EXIT_USAGE = 2;
 
 const DEFAULT_CONFIG = "/etc/slurm/plugstack.conf";
+// Debian's PluginDir (where npm run install-plugin puts the .so).
+const DEFAULT_PLUGIN_DIR = "/usr/lib/x86_64-linux-gnu/slurm-wlm";
 const U32_MAX = 4294967295;
 
 class UsageError extends Error {}
@@ -53,14 +56,20 @@ epilog's removals, in the order the plugin does them.
                  see the owner the plugin will give the directories
   --json         machine-readable output (schema in docs/cli.md)
 `,
-  check: `Usage: private-tmpdir check [--config FILE] [--json] [--verbose]
+  check: `Usage: private-tmpdir check [--config FILE] [--plugin-dir DIRS] [--json] [--verbose]
 
 Validates every line that loads ${PLUGIN_FILE} with the plugin's own core,
 and every line Slurm would ignore. Each error is printed on stderr as
-"<file>:<line>: <message>", the message the plugin would log. Exit 0 when the
-configuration is valid, 1 otherwise.
+"<file>:<line>: <message>", the message the plugin would log. Warns about an
+optional line (Slurm then runs jobs with the shared /tmp when the plugin
+fails) and about a .so that is missing or cannot be loaded. Exit 0 when the
+configuration is valid, 1 otherwise; warnings do not change it.
 
   --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG})
+  --plugin-dir DIRS
+                 slurm.conf's PluginDir (":"-separated), where a plugin
+                 given without a "/" is looked for (default
+                 ${DEFAULT_PLUGIN_DIR})
   --json         print the result as JSON on stdout (schema in docs/cli.md)
   --verbose      say so on stdout when all is well
 `,
@@ -152,17 +161,87 @@ function audit(config: string, ps: Plugstack, lines: PluginLine[]): { errors: Fi
   return { errors, warnings };
 }
 
+/** Where slurmd would load the plugin from: a path starting with "/" as
+ * given, anything else in the first PluginDir that has it (as Slurm's SPANK
+ * loader looks it up). */
+function pluginPath(plugin: string, dirs: readonly string[]): string | undefined {
+  if (plugin.startsWith("/")) return plugin;
+  for (const d of dirs) {
+    const p = join(d, plugin);
+    try {
+      closeSync(openSync(p, "r"));
+      return p;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return p; // there, but not openable: say why below
+    }
+  }
+  return undefined;
+}
+
+/** Why dlopen() would refuse the file, without loading it here: it must be
+ * a readable regular file holding an ELF shared object. */
+function soProblem(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return err.code === "ENOENT" ? "no such file" : `cannot read it: ${err.code ?? String(e)}`;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return "not a regular file";
+    const h = Buffer.alloc(18);
+    const n = readSync(fd, h, 0, h.length, 0);
+    if (n < h.length || h.readUInt32BE(0) !== 0x7f454c46) return "not an ELF file";
+    const type = h[5] === 2 ? h.readUInt16BE(16) : h.readUInt16LE(16);
+    if (type !== 3) return "not an ELF shared object";
+    return undefined;
+  } catch (e) {
+    return `cannot read it: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What only check reports: lines that fail open, and a .so slurmd could
+ * not load (a required line then fails every job; an optional one runs
+ * them all with the shared /tmp). */
+function deployWarnings(lines: PluginLine[], pluginDirs: readonly string[]): Finding[] {
+  const out: Finding[] = [];
+  for (const l of lines) {
+    if (l.kind === "optional")
+      out.push({
+        file: l.file,
+        line: l.line,
+        code: "OPTIONAL_LINE",
+        message: `optional line: if ${PLUGIN_FILE} fails to load or refuses its options, Slurm ignores it and runs every job with the shared /tmp; use required`,
+      });
+    const path = pluginPath(l.plugin, pluginDirs);
+    if (path === undefined) {
+      out.push({ file: l.file, line: l.line, code: "PLUGIN_NOT_FOUND", message: `${l.plugin}: not found in PluginDir ${pluginDirs.join(":")}` });
+      continue;
+    }
+    const why = soProblem(path);
+    if (why !== undefined)
+      out.push({ file: l.file, line: l.line, code: why === "no such file" ? "PLUGIN_NOT_FOUND" : "PLUGIN_NOT_LOADABLE", message: `${path}: slurmd cannot load it: ${why}` });
+  }
+  return out;
+}
+
 function printFindings(fs: Finding[], prefix = ""): void {
   for (const f of fs) err(`${prefix}${where(f)}: ${f.message}\n`);
 }
 
 function cmdCheck(argv: string[]): number {
-  const v = parse(argv, { config: { type: "string" }, json: { type: "boolean" }, verbose: { type: "boolean" } });
+  const v = parse(argv, { config: { type: "string" }, "plugin-dir": { type: "string" }, json: { type: "boolean" }, verbose: { type: "boolean" } });
   if (v["help"]) return help("check");
   const config = (v["config"] as string | undefined) ?? DEFAULT_CONFIG;
+  const pluginDirs = ((v["plugin-dir"] as string | undefined) ?? DEFAULT_PLUGIN_DIR).split(":").filter((d) => d !== "");
+  if (pluginDirs.length === 0) throw new UsageError("--plugin-dir names no directory");
   const ps = readPlugstack(config);
   const lines = ourLines(ps);
   const { errors, warnings } = audit(config, ps, lines);
+  warnings.push(...deployWarnings(lines, pluginDirs));
   if (v["json"]) {
     const body = {
       schema: PLAN_SCHEMA,

@@ -58,21 +58,27 @@ Napi::Object Stats(Napi::Env env, const ptd_remove_stats &s) {
   return o;
 }
 
-// coreRun(phase, args, jobid, restart, uid, gid, dryRun, forceTrap)
+// coreRun(phase, args, jobid, restart, uid, gid, dryRun, trapAt, failBind)
+// trapAt: true or 1 traps at the first import call, N at the Nth (the calls
+// before it are carried out), false or 0 never.
 Napi::Value CoreRun(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   uint32_t phase = U32(info, 0, "phase");
   std::vector<std::string> args = StringArray(info[1]);
   ptd_job job = {U32(info, 2, "jobid"), U32(info, 3, "restart"), U32(info, 4, "uid"), U32(info, 5, "gid")};
   bool dry = info.Length() > 6 && info[6].ToBoolean();
-  bool trap = info.Length() > 7 && info[7].ToBoolean();
+  unsigned trap_at = 0;
+  if (info.Length() > 7 && info[7].IsNumber())
+    trap_at = info[7].As<Napi::Number>().Uint32Value();
+  else if (info.Length() > 7 && info[7].ToBoolean())
+    trap_at = 1;
   ptd_fsops_test_fail_bind = info.Length() > 8 && info[8].IsNumber() ? info[8].As<Napi::Number>().Int32Value() : 0;
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
   ptd_result res;
-  ptd_core_test_trap = trap;
+  ptd_core_test_trap_at = trap_at;
   int r = ptd_core_run((ptd_phase)phase, (int)argv.size(), argv.data(), &job, dry, &res);
-  ptd_core_test_trap = false;
+  ptd_core_test_trap_at = 0;
   ptd_fsops_test_fail_bind = 0;
   Napi::Object o = Napi::Object::New(env);
   o.Set("ok", Napi::Boolean::New(env, r == 0));

@@ -24,6 +24,10 @@ struct ptd_result {
 
 /* Test-only: make the next import call trap, to prove a trap fails closed. */
 extern bool ptd_core_test_trap;
+/* Test-only: a countdown, decremented by every import call; the call that
+ * takes it to 0 traps (1: the first import; 0: off). A trap at every N shows
+ * that what the first N-1 calls did is all that is left. */
+extern unsigned ptd_core_test_trap_at;
 
 /*
  * Validates argv (plugstack arguments), plans the phase for job and carries

@@ -8,6 +8,7 @@
 #include "imports.h"
 
 bool ptd_core_test_trap;
+unsigned ptd_core_test_trap_at;
 
 /* A NUL-terminated string of exactly len bytes inside the memory, or NULL. */
 static const char *str_at(struct PTD_W2C_ENV *env, uint32_t ptr,
@@ -29,12 +30,16 @@ static u32 ret(int r)
 	return (u32) r;
 }
 
+/* Test hooks: trap on entry, before the operation, so that the calls
+ * before it are all that was done. */
 static void maybe_trap(void)
 {
 	if (ptd_core_test_trap) {
 		ptd_core_test_trap = false;
 		wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);
 	}
+	if (ptd_core_test_trap_at > 0 && --ptd_core_test_trap_at == 0)
+		wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);
 }
 
 u32 PTD_IMPORT(open_trusted)(struct PTD_W2C_ENV *env, u32 slot, u32 path,

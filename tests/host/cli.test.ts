@@ -18,6 +18,9 @@ const CLI = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
 const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
 const DIR = "/var/tmp/ptd-cli-test";
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+// The .so this tree built: a plugin slurmd could load.
+const SO_DIR = `${REPO}dist/native`;
+const SO = `${SO_DIR}/private-tmpdir.so`;
 
 interface Ran {
   status: number | null;
@@ -209,10 +212,12 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
   });
 
   it("check prints nothing and exits 0 for a valid configuration; --verbose says ok", () => {
-    const conf = write(`${DIR}/valid/plugstack.conf`, ["# ok", `optional private-tmpdir.so ${SEED.join(" ")}`]);
-    const r = cli("check", "--config", conf);
+    const conf = write(`${DIR}/valid/plugstack.conf`, ["# ok", `required private-tmpdir.so ${SEED.join(" ")}`]);
+    const r = cli("check", "--config", conf, "--plugin-dir", `/nonexistent:${SO_DIR}`);
     assert.deepStrictEqual(r, { status: 0, stdout: "", stderr: "" });
-    const v = cli("check", "--config", conf, "--verbose");
+    const byPath = write(`${DIR}/valid/by-path.conf`, [`required ${SO} ${SEED.join(" ")}`]);
+    assert.deepStrictEqual(cli("check", "--config", byPath), { status: 0, stdout: "", stderr: "" });
+    const v = cli("check", "--config", conf, "--plugin-dir", SO_DIR, "--verbose");
     assert.equal(v.status, 0);
     assert.match(v.stdout, /: ok: 1 line load private-tmpdir\.so/);
   });
@@ -227,7 +232,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       "optional",
     ]);
     write(`${d}/inc/1.conf`, ["", "", `optional /x/private-tmpdir.so mount=/var/tmp mount=/var_tmp`]);
-    const r = cli("check", "--config", main);
+    const r = cli("check", "--config", main, "--plugin-dir", SO_DIR);
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");
     const errors = r.stderr.trimEnd().split("\n");
@@ -237,14 +242,55 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       `${main}:2: ${pluginMessage(["base=/tmp/slurm", "mnt=/tmp"])}`,
       `${d}/inc/1.conf:3: ${pluginMessage(["mount=/var/tmp", "mount=/var_tmp"])}`,
       `warning: ${d}/inc/1.conf:3: private-tmpdir.so is loaded again (first at ${main}:2); slurmd runs both lines`,
+      `warning: ${d}/inc/1.conf:3: optional line: if private-tmpdir.so fails to load or refuses its options, Slurm ignores it and runs every job with the shared /tmp; use required`,
+      `warning: ${d}/inc/1.conf:3: /x/private-tmpdir.so: slurmd cannot load it: no such file`,
     ]);
     assert.match(errors[2] ?? "", /:2: mnt=\/tmp: unknown option/);
 
-    const j = cli("check", "--config", main, "--json");
+    const j = cli("check", "--config", main, "--plugin-dir", SO_DIR, "--json");
     assert.equal(j.status, 1);
     const body = JSON.parse(j.stdout) as { ok: boolean; errors: { file: string; line: number; code: string; message: string }[] };
     assert.equal(body.ok, false);
     assert.deepStrictEqual(body.errors.map((e) => [e.line, e.code]), [[3, "INVALID_LINE"], [5, "INVALID_LINE"], [2, "UNKNOWN_OPTION"], [3, "COLLISION"]]);
+  });
+
+  it("check warns about an optional line and about a .so slurmd cannot load, and still exits 0", () => {
+    const d = `${DIR}/deploy`;
+    fs.mkdirSync(`${d}/lib/private-tmpdir.so`, { recursive: true }); // a directory
+    fs.mkdirSync(`${d}/text`, { recursive: true });
+    fs.writeFileSync(`${d}/text/private-tmpdir.so`, "#!/bin/sh\n");
+    fs.mkdirSync(`${d}/exec`, { recursive: true });
+    const exec = Buffer.from(fs.readFileSync(SO).subarray(0, 64));
+    exec.writeUInt16LE(2, 16); // e_type ET_EXEC: an ELF file dlopen() refuses
+    fs.writeFileSync(`${d}/exec/private-tmpdir.so`, exec);
+    const conf = write(`${d}/plugstack.conf`, [
+      `optional ${SO} ${SEED.join(" ")}`,
+      `required /nonexistent/private-tmpdir.so base=/tmp/b mount=/b`,
+      `required ${d}/lib/private-tmpdir.so base=/tmp/c mount=/c`,
+      `required ${d}/text/private-tmpdir.so base=/tmp/d mount=/d`,
+      `required ${d}/exec/private-tmpdir.so base=/tmp/e mount=/e`,
+      `required private-tmpdir.so base=/tmp/f mount=/f`,
+    ]);
+    const r = cli("check", "--config", conf, "--plugin-dir", `${d}/none:${d}/other`, "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const body = JSON.parse(r.stdout) as { ok: boolean; errors: unknown[]; warnings: { line: number; code: string; message: string }[] };
+    assert.deepStrictEqual(body.errors, []);
+    assert.deepStrictEqual(
+      body.warnings.filter((w) => w.code !== "LOADED_AGAIN").map((w) => [w.line, w.code, w.message]),
+      [
+        [1, "OPTIONAL_LINE", "optional line: if private-tmpdir.so fails to load or refuses its options, Slurm ignores it and runs every job with the shared /tmp; use required"],
+        [2, "PLUGIN_NOT_FOUND", "/nonexistent/private-tmpdir.so: slurmd cannot load it: no such file"],
+        [3, "PLUGIN_NOT_LOADABLE", `${d}/lib/private-tmpdir.so: slurmd cannot load it: not a regular file`],
+        [4, "PLUGIN_NOT_LOADABLE", `${d}/text/private-tmpdir.so: slurmd cannot load it: not an ELF file`],
+        [5, "PLUGIN_NOT_LOADABLE", `${d}/exec/private-tmpdir.so: slurmd cannot load it: not an ELF shared object`],
+        [6, "PLUGIN_NOT_FOUND", `private-tmpdir.so: not found in PluginDir ${d}/none:${d}/other`],
+      ],
+    );
+    // A bare name is looked for in each PluginDir in turn, as slurmd does.
+    const found = cli("check", "--config", write(`${d}/bare.conf`, [`required private-tmpdir.so ${SEED.join(" ")}`]), "--plugin-dir", `${d}/none:${d}/text:${SO_DIR}`);
+    assert.deepStrictEqual(found, { status: 0, stdout: "", stderr: `warning: ${d}/bare.conf:1: ${d}/text/private-tmpdir.so: slurmd cannot load it: not an ELF file\n` });
+    const text = cli("check", "--config", conf, "--plugin-dir", SO_DIR);
+    assert.match(text.stderr, new RegExp(`^warning: ${conf}:1: optional line: `, "m"));
   });
 
   it("plan refuses a line the plugin would refuse, with the same message, and prints no plan", () => {

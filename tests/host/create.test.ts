@@ -66,9 +66,20 @@ describe("the extern step through the C host: hostile filesystem states", functi
 
   it("moves a planted file aside too", () => {
     fs.writeFileSync(`${BASE}.103.0`, "x");
+    const planted = fs.lstatSync(`${BASE}.103.0`);
     const r = externStep(103);
     assert.equal(r.ok, true, r.message);
-    assert.equal(fs.lstatSync(`${BASE}.103.0`).isDirectory(), true);
+    assert.deepStrictEqual(owner(`${BASE}.103.0`), [VICTIM, VICTIM, "700"]);
+    assert.deepStrictEqual(fs.readdirSync(`${BASE}.103.0`).sort(), ["tmp", "var_tmp"]);
+    const aside = fs.readdirSync(`${SCRATCH}/shared`).filter((n) => n.startsWith("slurm.103.0."));
+    assert.equal(aside.length, 1, `${aside}`);
+    assert.match(aside[0] ?? "", /^slurm\.103\.0\.aside\./);
+    const moved = `${SCRATCH}/shared/${aside[0]}`;
+    assert.equal(fs.readFileSync(moved, "utf8"), "x", "the file is kept, not emptied");
+    const st = fs.lstatSync(moved);
+    assert.deepStrictEqual([st.ino, st.uid, st.gid, st.mode], [planted.ino, planted.uid, planted.gid, planted.mode], "the very file, not chowned");
+    assert.match(r.notice, /moved aside/);
+    assert.ok(r.notice.includes(`"${aside[0]}"`), `the notice names where it went: ${r.notice}`);
   });
 
   it("never empties a directory of the job another step already made and uses (RunInJob order)", () => {

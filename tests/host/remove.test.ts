@@ -94,22 +94,32 @@ describe("removal (native/remove.c) against hostile trees", function () {
     let swapped = false;
     const r = remove("job", OWNER, (name) => {
       if (name !== "d" || swapped) return;
-      fs.renameSync(`${top}/d`, `${top}/d.moved`);
+      fs.renameSync(`${top}/d`, `${T}/d.moved`); // out of the tree: readdir order cannot matter
       fs.symlinkSync(`${T}/precious`, `${top}/d`);
       swapped = true;
     });
     assert.ok(swapped, "the hook ran at the race window");
     assert.equal(fs.readFileSync(`${T}/precious/sub/file`, "utf8"), "keep");
     assert.deepStrictEqual(fs.readdirSync(`${T}/precious`), ["sub"]);
-    void r;
+    // The symlink found in d's place is unlinked (a file of symlink size),
+    // the rest removed, and what was moved away never reached.
+    const link = Buffer.byteLength(`${T}/precious`);
+    assert.deepStrictEqual(r, { bytes: link, files: 1, dirs: 1, skipped: 0, errno: 0, detail: "" });
+    assert.equal(fs.existsSync(top), false);
+    assert.equal(fs.readFileSync(`${T}/d.moved/e/f`, "utf8"), "x");
   });
 
   it("refuses a top directory owned by someone else, touching nothing", () => {
     const top = tree();
     fs.writeFileSync(`${top}/f`, "x");
+    const st0 = fs.lstatSync(top);
     const r = remove("job", OWNER + 1);
     assert.deepStrictEqual([r.errno, r.files, r.dirs, r.detail], [1, 0, 0, `job: owned by uid ${OWNER}`], "EPERM");
+    assert.deepStrictEqual([r.bytes, r.files, r.dirs, r.skipped], [0, 0, 0, 0]);
+    assert.deepStrictEqual(fs.readdirSync(top), ["f"]);
     assert.equal(fs.readFileSync(`${top}/f`, "utf8"), "x");
+    const st = fs.lstatSync(top);
+    assert.deepStrictEqual([st.ino, st.uid, st.gid, st.mode], [st0.ino, OWNER, OWNER, st0.mode]);
   });
 
   it("refuses a root-owned top directory for a job's uid: only the job's own is removed", () => {

@@ -1,10 +1,13 @@
 // The step phase through the plugin's own C, in a child process that enters
 // its own mount namespace (as slurmstepd does): all binds, or, when the
-// third bind fails, a clear error and nothing mounted outside that child.
+// third bind fails, a clear error and nothing mounted outside that child;
+// and a trap at every import in turn fails closed.
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
+import { Core } from "../../host/core.js";
+import { bindsAfter, entries, expectedAfter, snapshot } from "../helpers/prefix.js";
 import { requireRoot } from "../helpers/root.js";
 
 const SCRATCH = "/var/tmp/ptd-step-test";
@@ -17,18 +20,21 @@ interface ChildView {
   result: { ok: boolean; code: string; message: string };
   mounted: string[];
   seen: string[];
+  mntns: string;
 }
 
-/** Runs the STEP phase in a fresh node process; returns what it saw inside. */
-function step(failBind: number): ChildView {
+/** Runs the STEP phase in a fresh node process; returns what it saw inside.
+ * trapAt N makes the Nth import call trap (0: none). */
+function step(failBind: number, trapAt = 0, args = ARGS): ChildView {
   const script = `import { loadAddon } from ${JSON.stringify(addon)};
-    import { readFileSync, writeFileSync, readdirSync } from "node:fs";
-    const r = loadAddon().coreRun(2, ${JSON.stringify(ARGS)}, 300, 0, ${UID}, ${UID}, false, false, ${failBind});
+    import { readFileSync, writeFileSync, readdirSync, readlinkSync } from "node:fs";
+    const r = loadAddon().coreRun(2, ${JSON.stringify(args)}, 300, 0, ${UID}, ${UID}, false, ${trapAt}, ${failBind});
     const mounted = readFileSync("/proc/self/mountinfo", "utf8").split("\\n")
       .map((l) => l.split(" ")[4]).filter((m) => m && m.startsWith(${JSON.stringify(TARGETS)}));
     let seen = [];
-    if (r.ok) { writeFileSync(${JSON.stringify(`${TARGETS}/a/from-job`)}, "x"); seen = readdirSync(${JSON.stringify(`${TARGETS}/a`)}); }
-    console.log(JSON.stringify({ result: { ok: r.ok, code: r.code, message: r.message }, mounted, seen }));`;
+    if (r.ok && ${trapAt} === 0) { writeFileSync(${JSON.stringify(`${TARGETS}/a/from-job`)}, "x"); seen = readdirSync(${JSON.stringify(`${TARGETS}/a`)}); }
+    const mntns = readlinkSync("/proc/self/ns/mnt");
+    console.log(JSON.stringify({ result: { ok: r.ok, code: r.code, message: r.message }, mounted, seen, mntns }));`;
   const c = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
   assert.equal(c.status, 0, c.stderr);
   return JSON.parse(c.stdout) as ChildView;
@@ -58,6 +64,34 @@ describe("step phase through the C host, in a child's own mount namespace", func
     assert.ok(fs.existsSync(`${SCRATCH}/shared/slurm.300.0/${TARGETS.slice(1).replaceAll("/", "_")}_a/from-job`));
     assert.deepStrictEqual(fs.readdirSync(`${TARGETS}/a`), [], "the host's directory is untouched");
     assert.deepStrictEqual(hostMounts(), []);
+  });
+
+  it("a trap at every import in turn: TRAP, the child's binds and the directories a prefix of the plan, nothing in the host", () => {
+    // Two bases, the second's parent missing: directories, namespace, binds.
+    const args = [`base=${SCRATCH}/shared/slurm`, `mount=${TARGETS}/a`, `base=${SCRATCH}/shared/made/job`, `mount=${TARGETS}/b`, `mount=${TARGETS}/c`];
+    const plan = new Core().plan("STEP", args, { jobid: 300, restart: 0, uid: UID, gid: UID });
+    const unshare = plan.findIndex((p) => p.op === "unshare_mount_ns");
+    assert.ok(unshare > 0 && plan.filter((p) => p.op === "bind").length === 3, "a plan with a namespace and three binds");
+    const hostNs = fs.readlinkSync("/proc/self/ns/mnt");
+    for (let n = 1; n <= plan.length + 1; n++) {
+      const where = `trap at import ${n} of ${plan.length} (${plan[n - 1]?.op ?? "none"})`;
+      fs.rmSync(SCRATCH, { recursive: true, force: true });
+      fs.mkdirSync(`${SCRATCH}/shared`, { recursive: true });
+      fs.chmodSync(`${SCRATCH}/shared`, 0o1777);
+      const before = snapshot(SCRATCH);
+      const v = step(0, n, args);
+      if (n <= plan.length) {
+        assert.deepStrictEqual([v.result.ok, v.result.code], [false, "TRAP"], `${where}: ${v.result.message}`);
+        assert.match(v.result.message, /^the planning core trapped \(.+\); nothing more was done$/, where);
+      } else {
+        assert.equal(v.result.ok, true, `${where}: ${v.result.message}`);
+      }
+      assert.equal(v.mntns !== hostNs, n - 1 > unshare, `${where}: the child's own namespace exactly once unshare ran`);
+      assert.deepStrictEqual(v.mounted, bindsAfter(plan, n - 1), `${where}: the child's binds`);
+      assert.deepStrictEqual(hostMounts(), [], `${where}: a mount in the host`);
+      assert.deepStrictEqual(entries(snapshot(SCRATCH)), entries(expectedAfter(SCRATCH, before, plan, n - 1)), `${where}: on disk`);
+      for (const t of ["a", "b", "c"]) assert.deepStrictEqual(fs.readdirSync(`${TARGETS}/${t}`), [], `${where}: the host's ${t}`);
+    }
   });
 
   it("fails with a clear error when the third bind fails, and nothing leaks to the host", () => {

@@ -2,8 +2,9 @@
 // vectors, each planned for a random phase and job. Every result must be a
 // valid plan or a CoreError with a known code; a trap (or any other
 // exception) fails. A sample also goes through the C host (the plugin's own
-// C, via the addon) and must give the very same answer, and a forced trap in
-// the C host must fail the extern step's plan closed.
+// C, via the addon) and must give the very same answer, and a trap in the C
+// host at each import of the extern step's plan in turn must fail it closed,
+// leaving only what the calls before it made.
 //
 //   PTD_FUZZ_SEED=<u32>   seed (default fixed; printed with any failure)
 //   PTD_FUZZ_COUNT=<n>    vectors through the wasm core (default: a CI-sized
@@ -14,13 +15,14 @@
 //
 // The long run (1,000,000+ vectors): bench/fuzz-long.sh.
 import { strict as assert } from "node:assert";
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { Core, type Job, type PlanStep } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
 import { Recorder } from "../../host/recorder.js";
 import { loadAddon } from "../../host/addon.js";
 import { Phase, type PhaseName } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
+import { entries, expectedAfter, snapshot, type Entry } from "../helpers/prefix.js";
 
 const SEED = envInt("PTD_FUZZ_SEED", 0x5eed2024);
 const COUNT = envInt("PTD_FUZZ_COUNT", 40_000);
@@ -354,9 +356,16 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       }
       break;
     case "EPILOG":
-      // cleanup=yes removes each job directory; cleanup=no only marks it ended
+      // cleanup=yes removes each job directory; cleanup=no only marks it
+      // ended: exactly one of the two per base, for every base
       assert.equal(count("remove_at"), cleanup ? bases.size : 0, "one remove_at per base with cleanup on, none with it off");
-      assert.equal(count("remove_at") + count("mark_ended"), cleanup || ALLOWED.EPILOG.has("mark_ended") ? bases.size : 0);
+      assert.equal(count("mark_ended"), cleanup ? 0 : bases.size, "one mark_ended per base with cleanup off, none with it on");
+      assert.equal(count("open_trusted"), bases.size, "one open_trusted per base");
+      assert.deepEqual(
+        plan.filter((s) => s.op === "remove_at" || s.op === "mark_ended").map((s) => s.path.slice(0, -suffix.length)).sort(),
+        [...bases].sort(),
+        "every base's job directory, each once",
+      );
       break;
   }
 }
@@ -497,23 +506,57 @@ describe(`fuzz: C host and Node host agree (seed ${SEED})`, function () {
 describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed ${SEED})`, function () {
   this.timeout(0);
   const TOP = "/var/tmp/ptd-fuzz-trap";
+  // Base parents that exist (TOP), that open_trusted must create (TOP/b,
+  // TOP/d/e) and that sit deeper (TOP/d exists).
+  const BASES = [`${TOP}/a`, `${TOP}/b/c`, `${TOP}/d/e/f`, `${TOP}/g`];
 
-  it("200 valid configurations with a forced trap: TRAP every time, nothing on disk", function () {
+  function fresh(): Map<string, Entry> {
+    rmSync(TOP, { recursive: true, force: true });
+    mkdirSync(`${TOP}/d`, { recursive: true, mode: 0o755 });
+    chmodSync(TOP, 0o755);
+    chmodSync(`${TOP}/d`, 0o755);
+    return snapshot(TOP);
+  }
+  after(() => rmSync(TOP, { recursive: true, force: true }));
+
+  it("200 valid configurations, a trap at every import in turn: TRAP, and only what the calls before it made", function () {
     requireRoot(this);
     assert.equal(existsSync(TOP), false, `${TOP} exists before the test; remove it`);
     const addon = loadAddon();
+    const core = new Core();
     const seed = (SEED ^ 0x7ab) >>> 0;
+    let runs = 0;
+    let bases2 = 0;
     for (let i = 0; i < 200; i++) {
       const r = caseRng(seed, i);
-      const args = [`base=${TOP}/${r.pick(["a", "b/c", "d/e/f"])}`, ...validArgs(r).filter((a) => !a.startsWith("base="))];
+      const rest = validArgs(r).filter((a) => !a.startsWith("base="));
+      const first = r.pick(BASES);
+      const args = [`base=${first}`, ...rest];
+      // now and then a second base for the last mount: a plan of two groups
+      const mounts = args.filter((a) => a.startsWith("mount="));
+      const last = mounts[mounts.length - 1];
+      if (mounts.length >= 2 && last !== undefined && r.chance(0.5)) {
+        args.splice(args.indexOf(last), 0, `base=${r.pick(BASES.filter((b) => b !== first))}`);
+        bases2++;
+      }
       const job = { jobid: r.u32(), restart: r.u32(), uid: r.int(70000), gid: r.int(70000) };
-      const c = addon.coreRun(Phase.EXTERN, args, job.jobid, job.restart, job.uid, job.gid, false, true);
-      const where = `trap case ${i} (PTD_FUZZ_SEED=${SEED}): ${show(args)}`;
-      assert.equal(c.ok, false, where);
-      assert.equal(c.code, "TRAP", `${where}: ${c.message}`);
-      assert.ok(c.message.length > 0, where);
-      assert.equal(existsSync(TOP), false, `${where}: ${TOP} was created`);
+      const plan = core.plan("EXTERN", args, job);
+      for (let n = 1; n <= plan.length + 1; n++) {
+        const where = `trap case ${i} at import ${n} of ${plan.length} (PTD_FUZZ_SEED=${SEED}): ${show(args)}`;
+        const before = fresh();
+        const c = addon.coreRun(Phase.EXTERN, args, job.jobid, job.restart, job.uid, job.gid, false, n);
+        if (n <= plan.length) {
+          assert.deepStrictEqual([c.ok, c.code], [false, "TRAP"], `${where}: ${c.message}`);
+          assert.match(c.message, /^the planning core trapped \(.+\); nothing more was done$/, where);
+        } else {
+          assert.equal(c.ok, true, `${where}: no trap, yet ${c.code} ${c.message}`);
+        }
+        assert.deepStrictEqual(entries(snapshot(TOP)), entries(expectedAfter(TOP, before, plan, n - 1)), where);
+        runs++;
+      }
     }
+    assert.ok(bases2 >= 20, `only ${bases2} configurations with two bases`);
+    console.log(`      ${runs} trapped or complete runs`);
     // and the next call, without a trap, works again
     const after = addon.coreRun(Phase.CHECK, ["mount=/tmp"], 0, 0, 0, 0, true);
     assert.equal(after.ok, true, after.message);
