@@ -63,17 +63,63 @@ static const char *namespace_type(void)
 	return t;
 }
 
+/* The plugstack arguments, space separated, in a string of their own
+ * length: the load line shows every option, however long. NULL when out of
+ * memory. */
+static char *join_args(int ac, char **av)
+{
+	size_t len = 1, n = 0;
+	char *s;
+	int i;
+
+	for (i = 0; i < ac; i++)
+		len += strlen(av[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (i = 0; i < ac; i++) {
+		size_t k = strlen(av[i]);
+
+		if (i)
+			s[n++] = ' ';
+		memcpy(s + n, av[i], k);
+		n += k;
+	}
+	s[n] = '\0';
+	return s;
+}
+
+/* Logs which job item Slurm did not give, and Slurm's reason; returns -1.
+ * jobid is 0 while the job id itself is unknown. */
+static int item_error(uint32_t jobid, const char *what, const char *item,
+		      spank_err_t e)
+{
+	if (jobid)
+		slurm_error("private-tmpdir: job %u: cannot get the %s (%s): %s",
+			    jobid, what, item, spank_strerror(e));
+	else
+		slurm_error("private-tmpdir: cannot get the %s (%s): %s", what,
+			    item, spank_strerror(e));
+	return -1;
+}
+
 static int job_facts(spank_t sp, struct ptd_job *job)
 {
+	spank_err_t e;
 	uid_t uid;
 	gid_t gid;
 
-	if (spank_get_item(sp, S_JOB_ID, &job->jobid) != ESPANK_SUCCESS ||
-	    spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
-	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS) {
-		slurm_error("private-tmpdir: cannot get the job id, uid or gid");
-		return -1;
-	}
+	job->jobid = 0;
+	e = spank_get_item(sp, S_JOB_ID, &job->jobid);
+	if (e != ESPANK_SUCCESS)
+		return item_error(0, "job id", "S_JOB_ID", e);
+	e = spank_get_item(sp, S_JOB_UID, &uid);
+	if (e != ESPANK_SUCCESS)
+		return item_error(job->jobid, "job's uid", "S_JOB_UID", e);
+	e = spank_get_item(sp, S_JOB_GID, &gid);
+	if (e != ESPANK_SUCCESS)
+		return item_error(job->jobid, "job's gid", "S_JOB_GID", e);
 	job->uid = uid;
 	job->gid = gid;
 	/* Not available in the epilog: then 0, as slurmstepd also reports
@@ -121,8 +167,7 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	static const struct ptd_job none = { 0, 0, 0, 0 };
 	spank_context_t ctx = spank_context();
 	struct ptd_result res;
-	char opts[512] = "";
-	int i;
+	char *opts;
 
 	if (ctx != S_CTX_REMOTE && ctx != S_CTX_JOB_SCRIPT)
 		return 0;
@@ -132,14 +177,13 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 			    res.message);
 		return ctx == S_CTX_REMOTE ? -1 : 0;
 	}
-	for (i = 0; i < ac; i++) {
-		size_t n = strlen(opts);
-
-		snprintf(opts + n, sizeof(opts) - n, "%s%s", i ? " " : "",
-			 av[i]);
-	}
-	slurm_info("private-tmpdir: loaded %s core sha256 %s; options: %s",
-		   PTD_VERSION, PTD_CORE_SHA256, opts);
+	opts = join_args(ac, av);
+	/* Verbose, not info: it is written for every step of every job. The
+	 * tests prove the plugin ran by it (SlurmdDebug=debug shows it). */
+	slurm_verbose("private-tmpdir: loaded %s core sha256 %s; options: %s",
+		      PTD_VERSION, PTD_CORE_SHA256,
+		      opts ? opts : "(not shown: out of memory)");
+	free(opts);
 	/* Refused before anything is made: a job that runs at all has its
 	 * private directories. The epilog goes on (it finds nothing). */
 	if (ctx == S_CTX_REMOTE && namespace_type()) {

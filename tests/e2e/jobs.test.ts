@@ -4,12 +4,28 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import {
-  ALICE, hostMountinfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
+  ALICE, OUT_DIR, hostMountinfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
   requireRootAndSlurm, slurmAtLeast, slurmRelease, submitBatch, waitBatch, waitFor, sbatchWait, type ClusterInfo,
+  type StartOptions,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+
+/** Shell for a job: wait (up to 60 s) for the test to create `go`, then
+ * fail unless it did. A barrier, not a delay: the job is alive for as long
+ * as the test looks, however slow the host, and a job that was not waited
+ * for fails instead of passing unseen. */
+function waitGo(go: string): string {
+  return `i=0; while [ ! -e ${go} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; test -e ${go}`;
+}
+
+/** A fresh path in OUT_DIR (every PTD_LAB): the job touches `ready` (with
+ * its job id in it) and waits for `go`, which the test makes. */
+function barrier(tag: string): { ready: string; go: string } {
+  const ready = `${OUT_DIR}/${tag}-${process.pid}-${Date.now()}.ready`;
+  return { ready, go: `${ready}.go` };
+}
 
 function scontrol(...args: string[]): void {
   const r = runAs("root", ["scontrol", ...args]);
@@ -33,9 +49,13 @@ describe("e2e: slurmd with a shared / (systemd-like): nothing a job mounts reach
     // The topmost mount on each target (the last in mountinfo), as its
     // filesystem's root path: /tmp may itself be a tmpfs, as on Debian 13.
     const top = (t: string): string => `awk '$5 == "${t}" { r = $4 } END { print r }' /proc/self/mountinfo`;
-    const job = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", `${top("/tmp")}; ${top("/var/tmp")}; touch /tmp/up; sleep 2`]);
-    await waitFor(() => fs.readdirSync("/tmp").some((n) => /^slurm\.\d+\.0$/.test(n) && fs.existsSync(`/tmp/${n}/tmp/up`)), 20_000, { what: "the job to start" });
+    const { ready, go } = barrier("leak");
+    const job = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", `${top("/tmp")}; ${top("/var/tmp")}; echo $SLURM_JOB_ID > ${ready}.part && mv ${ready}.part ${ready}; ${waitGo(go)}`]);
+    const id = Number(await waitFor(() => fs.existsSync(ready) && fs.readFileSync(ready, "utf8").trim(), 30_000, { what: "the job to start" }));
+    // The job is running (it waits for go), its binds in place.
+    assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/tmp`), `job ${id}'s directory on the host`);
     const during = hostMountinfo(info.slurmdPid);
+    fs.writeFileSync(go, "");
     const r = await job;
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^(\/tmp)?\/slurm\.\d+\.0\/tmp\n(\/tmp)?\/slurm\.\d+\.0\/var_tmp\n$/, "the job itself sees its binds");
@@ -45,8 +65,22 @@ describe("e2e: slurmd with a shared / (systemd-like): nothing a job mounts reach
 });
 
 describe("e2e: step kinds and job life", function () {
+  // Each test names the cluster it needs; one already running as asked is
+  // kept (this describe's own starts only: other files start others), so
+  // any test runs alone (-g) or in any order.
+  let running: string | undefined;
+  function cluster(opts: StartOptions): void {
+    const key = JSON.stringify(opts);
+    if (running === key) return;
+    running = undefined;
+    startCluster(opts);
+    running = key;
+  }
+  const seed: StartOptions = { plugstackLines: [pluginLine(SEED)] };
+
   before(function () {
     requireRootAndSlurm(this);
+    running = undefined;
   });
   after(function () {
     stopCluster();
@@ -54,13 +88,14 @@ describe("e2e: step kinds and job life", function () {
   });
 
   it("salloc: every srun step of the allocation shares the job's /tmp", () => {
-    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    cluster(seed);
     const r = runAs(ALICE, ["salloc", "-N1", "bash", "-c", "srun bash -c 'echo one > /tmp/s'; srun cat /tmp/s; srun bash -c 'stat -c %U /tmp'"]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "one\nptd-alice\n");
   });
 
   it("srun --pty (an interactive step on a terminal) gets the private /tmp too", () => {
+    cluster(seed);
     // script(1) gives srun the terminal --pty needs.
     const r = runAs(ALICE, ["script", "-qec", "srun --pty bash -c 'findmnt -n -o SOURCE --target /tmp; test -t 0 && echo TTY'", "/dev/null"], { timeoutMs: 30_000 });
     assert.equal(r.status, 0, r.stderr);
@@ -71,10 +106,11 @@ describe("e2e: step kinds and job life", function () {
   });
 
   it("job arrays: each task has its own /tmp", () => {
-    const id = submitBatch(ALICE, "echo $SLURM_ARRAY_TASK_ID > /tmp/t; sleep 1; echo seen $(cat /tmp/*)\n", ["--array=1-3", "-o", "/var/spool/private-tmpdir-lab/out/arr-%A_%a.out"]);
+    cluster(seed);
+    const id = submitBatch(ALICE, "echo $SLURM_ARRAY_TASK_ID > /tmp/t; sleep 1; echo seen $(cat /tmp/*)\n", ["--array=1-3", "-o", `${OUT_DIR}/arr-%A_%a.out`]);
     return (async () => {
       for (const t of [1, 2, 3]) {
-        const f = `/var/spool/private-tmpdir-lab/out/arr-${id}_${t}.out`;
+        const f = `${OUT_DIR}/arr-${id}_${t}.out`;
         await waitFor(() => fs.existsSync(f) && /seen/.test(fs.readFileSync(f, "utf8")), 60_000, { what: `array task ${t}` });
         assert.equal(fs.readFileSync(f, "utf8"), `seen ${t}\n`);
       }
@@ -82,7 +118,7 @@ describe("e2e: step kinds and job life", function () {
   });
 
   it("PrologFlags=Contain: the extern step and the job's steps work, sharing one /tmp", () => {
-    startCluster({ plugstackLines: [pluginLine(SEED)], extraConf: "PrologFlags=Contain" });
+    cluster({ plugstackLines: [pluginLine(SEED)], extraConf: "PrologFlags=Contain" });
     const mark = logMark();
     const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun cat /tmp/f\n");
     assert.equal(r.status, 0, r.output);
@@ -101,7 +137,7 @@ describe("e2e: step kinds and job life", function () {
       console.warn(`    PENDING: Slurm ${slurmRelease()} has no PrologFlags=RunInJob (24.05 added it)`);
       this.skip();
     }
-    startCluster({ plugstackLines: [pluginLine(SEED)], extraConf: "PrologFlags=Contain,RunInJob" });
+    cluster({ plugstackLines: [pluginLine(SEED)], extraConf: "PrologFlags=Contain,RunInJob" });
     const mark = logMark();
     const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun cat /tmp/f\nstat -c %U /tmp\n");
     assert.equal(r.status, 0, r.output);
@@ -117,8 +153,8 @@ describe("e2e: step kinds and job life", function () {
   });
 
   it("requeue with cleanup=yes: nothing of the first run is left, and the new run starts empty, in the seed's layout", async () => {
-    startCluster({ plugstackLines: [pluginLine(SEED)], extraConf: "AuthInfo=cred_expire=5" });
-    const ready = `/var/spool/private-tmpdir-lab/out/rqy-${Date.now()}`;
+    cluster({ plugstackLines: [pluginLine(SEED)], extraConf: "AuthInfo=cred_expire=5" });
+    const ready = `${OUT_DIR}/rqy-${process.pid}-${Date.now()}`;
     const go = `${ready}.go`;
     const id = submitBatch(ALICE, `if [ -e /tmp/marker ]; then echo STALE; fi\necho run$SLURM_RESTART_COUNT > /tmp/marker\ntouch ${ready}.$SLURM_RESTART_COUNT\nwhile [ ! -e ${go} ]; do sleep 0.1; done\n`, ["--open-mode=append"]);
     await waitFor(() => fs.existsSync(`${ready}.`) || fs.existsSync(`${ready}.0`), 60_000, { what: "the first run" });
@@ -139,13 +175,18 @@ describe("e2e: step kinds and job life", function () {
     // cred_expire is also how long a requeued job waits before it may run
     // again (default 120 s); releasing it earlier by hand races slurmd's
     // revoked credential ("Job credential revoked").
-    startCluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])], extraConf: "AuthInfo=cred_expire=5" });
-    const ready = `/var/spool/private-tmpdir-lab/out/rq-${Date.now()}`;
-    const id = submitBatch(ALICE, `if [ -e /tmp/marker ]; then echo STALE; fi\necho run > /tmp/marker\necho RESTART=$SLURM_RESTART_COUNT\ntouch ${ready}.$SLURM_RESTART_COUNT\nsleep 3\n`, ["--open-mode=append"]);
+    cluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])], extraConf: "AuthInfo=cred_expire=5" });
+    const ready = `${OUT_DIR}/rq-${process.pid}-${Date.now()}`;
+    const go = `${ready}.go`;
+    // Each run waits for go: the first is requeued while it runs (not after
+    // it ended), and the second is let go once the test has seen it start.
+    const id = submitBatch(ALICE, `if [ -e /tmp/marker ]; then echo STALE; fi\necho run > /tmp/marker\necho RESTART=$SLURM_RESTART_COUNT\ntouch ${ready}.$SLURM_RESTART_COUNT\n${waitGo(go)}\n`, ["--open-mode=append"]);
     await waitFor(() => fs.existsSync(`${ready}.`) || fs.existsSync(`${ready}.0`), 60_000, { what: "the first run" });
     assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/tmp/marker`));
     scontrol("requeue", String(id));
-    const r = await waitBatch(id, 90_000);
+    await waitFor(() => fs.existsSync(`${ready}.1`), 90_000, { what: "the second run" });
+    fs.writeFileSync(go, "");
+    const r = await waitBatch(id, 60_000);
     assert.equal(r.state, "COMPLETED", r.output);
     assert.match(r.output, /RESTART=1/);
     assert.doesNotMatch(r.output, /STALE/);

@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { coreSha256 } from "../../host/core.js";
 import {
-  ALICE, LAUNCH_FAILED, MALLORY, nodeState, logMark, logSince, mountPoints, pluginLine, runAs, sbatchWait, spawnAs,
+  ALICE, LAUNCH_FAILED, MALLORY, OUT_DIR, nodeState, logMark, logSince, mountPoints, pluginLine, runAs, sbatchWait, spawnAs,
   slurmAtLeast, slurmRelease, startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
@@ -58,9 +58,16 @@ for (const sharedRoot of [false, true]) {
     });
 
     it("gives overlapping jobs of two users separate /tmp: neither sees the other's files", async () => {
-      const a = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", "echo secret > /tmp/alice-secret; sleep 3; ls -A /tmp"]);
-      await waitFor(() => fs.readdirSync("/tmp").some((n) => /^slurm\.\d+\.0$/.test(n) && fs.existsSync(`/tmp/${n}/tmp/alice-secret`)), 15_000, { what: "alice's job to write its secret" });
+      // A barrier, not a delay: alice's job writes its secret, says so in
+      // OUT_DIR and waits (up to 60 s, then fails) until mallory's job has
+      // run, so the two always overlap.
+      const ready = `${OUT_DIR}/overlap-${process.pid}-${Date.now()}.ready`;
+      const go = `${ready}.go`;
+      const a = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", `echo secret > /tmp/alice-secret; echo $SLURM_JOB_ID > ${ready}.part && mv ${ready}.part ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; test -e ${go} && ls -A /tmp`]);
+      const aliceJob = Number(await waitFor(() => fs.existsSync(ready) && fs.readFileSync(ready, "utf8").trim(), 30_000, { what: "alice's job to write its secret" }));
+      assert.equal(fs.readFileSync(`/tmp/slurm.${aliceJob}.0/tmp/alice-secret`, "utf8"), "secret\n");
       const m = srunOk(MALLORY, "echo LS: $(ls -A /tmp); cat /tmp/slurm.*/tmp/alice-secret 2>/dev/null; true");
+      fs.writeFileSync(go, "");
       const ra = await a;
       assert.equal(ra.status, 0, ra.stderr);
       assert.doesNotMatch(m.out, /^secret$/m, "mallory read alice's file");

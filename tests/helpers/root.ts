@@ -2,6 +2,9 @@
 // so a missing privilege there is a failure, never a silent skip.
 export function requireRoot(ctx: Mocha.Context): void {
   if (process.getuid?.() === 0) return;
-  if (process.env.CI) throw new Error("this test needs root, and CI must run it");
+  const what = ctx.currentTest?.fullTitle() ?? ctx.test?.parent?.fullTitle() ?? "this test";
+  const msg = `${what}: needs root (it mounts, chowns or runs as other users), running as uid ${process.getuid?.()}`;
+  if (process.env.CI) throw new Error(`${msg} (CI is set: failing instead of skipping)`);
+  console.warn(`    SKIPPED: ${msg}`);
   ctx.skip();
 }
