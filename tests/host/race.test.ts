@@ -15,10 +15,16 @@ const VICTIM = 60001;
 const ATTACKER = 60002;
 const TRIES = Number(process.env.PTD_RACE_TRIES ?? 2000);
 
+// "job": the job directory base.N.0; "parent": a missing parent of base,
+// which the step creates (root's, 0711).
+type What = "job" | "parent";
+const PREFIX = { job: "slurm.", parent: "p" };
+const SUFFIX = { job: ".0", parent: "" };
+
 // The attacker: spins on the job the victim is about to start (the victim
 // publishes it in `cur`, as job ids are predictable on a real node),
 // alternating mkdir and link() so both kinds of squatter are raced.
-function attackerScript(shared: string, cur: string): string {
+function attackerScript(shared: string, cur: string, what: What): string {
   return `const fs = require("node:fs");
     const own = ${JSON.stringify(`${shared}/mallory-file`)};
     fs.writeFileSync(own, "x");
@@ -32,7 +38,7 @@ function attackerScript(shared: string, cur: string): string {
         j = Number(buf.toString("utf8", 0, len).trim());
         if (j < 0) break;
       }
-      const name = ${JSON.stringify(`${shared}/slurm.`)} + j + ".0";
+      const name = ${JSON.stringify(`${shared}/`)} + ${JSON.stringify(PREFIX[what])} + j + ${JSON.stringify(SUFFIX[what])};
       try { if (n++ & 1) fs.mkdirSync(name); else fs.linkSync(own, name); } catch {}
     }`;
 }
@@ -51,13 +57,13 @@ function waitForSquatter(name: string): boolean {
   return false;
 }
 
-async function race(shared: string): Promise<{ failures: string[]; contended: number; leaked: string[] }> {
+async function race(shared: string, what: What, tries: number): Promise<{ failures: string[]; contended: number; leaked: string[] }> {
   const first = 1000;
-  const last = first + TRIES - 1;
+  const last = first + tries - 1;
   const cur = `${shared}/../cur`; // not in the shared directory: only root writes it
   const publish = (j: number) => fs.writeFileSync(cur, `${j}`.padEnd(15) + "\n");
   publish(first);
-  const attacker = spawn(process.execPath, ["-e", attackerScript(shared, cur)], {
+  const attacker = spawn(process.execPath, ["-e", attackerScript(shared, cur, what)], {
     uid: ATTACKER,
     gid: ATTACKER,
     stdio: ["ignore", "pipe", "inherit"],
@@ -70,17 +76,22 @@ async function race(shared: string): Promise<{ failures: string[]; contended: nu
   const failures: string[] = [];
   const leaked: string[] = [];
   let contended = 0;
-  const args = [`base=${shared}/slurm`, "mount=/var/tmp", "mount=/tmp"];
   try {
     for (let j = first; j <= last; j++) {
-      const name = `${shared}/slurm.${j}.0`;
+      const top = `${shared}/${PREFIX[what]}${j}${SUFFIX[what]}`;
+      const base = what === "job" ? `${shared}/slurm` : `${top}/job`;
+      const name = what === "job" ? top : `${base}.${j}.0`;
+      const args = [`base=${base}`, "mount=/var/tmp", "mount=/tmp"];
       publish(j);
-      if (waitForSquatter(name)) contended++;
+      if (waitForSquatter(top)) contended++;
       const r = loadAddon().coreRun(Phase.EXTERN, args, j, 0, VICTIM, VICTIM, false);
       if (!r.ok) failures.push(`job ${j}: ${r.message}`);
       else {
         // What the victim got is its own, never the squatter's entry chowned.
         const st = fs.lstatSync(name);
+        const parent = fs.lstatSync(top);
+        if (what === "parent" && (parent.uid !== 0 || (parent.mode & 0o7777) !== 0o711))
+          failures.push(`job ${j}: ${top} is not root's 0711`);
         if (!st.isDirectory() || st.uid !== VICTIM) failures.push(`job ${j}: ${name} is not the victim's directory`);
         if (fs.lstatSync(`${name}/tmp`).uid !== VICTIM) failures.push(`job ${j}: tmp is not the victim's`);
       }
@@ -127,10 +138,20 @@ for (const fstype of ["ext4", "tmpfs"] as const) {
 
     it(`makes the victim's directory every time in ${TRIES} contended tries, never handing it the squatter's entry`, async function () {
       this.timeout(600000);
-      const { failures, contended, leaked } = await race(shared);
-      console.log(`      ${fstype}: ${failures.length}/${TRIES} failed, ${contended} contended`);
+      const { failures, contended, leaked } = await race(shared, "job", TRIES);
+      console.log(`      ${fstype}, job directory: ${failures.length}/${TRIES} failed, ${contended} contended`);
       assert.ok(contended > TRIES / 2, `the attacker held the name in only ${contended} of ${TRIES} tries`);
       assert.deepStrictEqual(failures.slice(0, 5), [], `${failures.length}/${TRIES} failed`);
+      assert.deepStrictEqual(leaked.slice(0, 5), []);
+    });
+
+    it(`makes a missing parent of base every time in ${TRIES / 4} contended tries`, async function () {
+      this.timeout(600000);
+      const tries = TRIES / 4;
+      const { failures, contended, leaked } = await race(shared, "parent", tries);
+      console.log(`      ${fstype}, parent of base: ${failures.length}/${tries} failed, ${contended} contended`);
+      assert.ok(contended > tries / 2, `the attacker held the name in only ${contended} of ${tries} tries`);
+      assert.deepStrictEqual(failures.slice(0, 5), [], `${failures.length}/${tries} failed`);
       assert.deepStrictEqual(leaked.slice(0, 5), []);
     });
   });
