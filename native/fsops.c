@@ -6,6 +6,7 @@
 #include "escape.h"
 #include "remove.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -124,24 +126,29 @@ static bool is_shared(int dir_fd)
 	return (st.st_mode & S_IWOTH) != 0;
 }
 
-/* Renames parent_fd/name to a fresh unguessable name beside it. rename
- * never follows the entry, whatever it is. */
-static int move_aside(int parent_fd, const char *name, struct ptd_detail *d)
-{
-	char aside[NAME_MAX + 1];
-	unsigned long long rnd;
-	struct stat st;
+/* Each placement loop gives up after this long: a squatter can make a round
+ * fail, never the step, and no count of rounds is enough against a loop. */
+#define SETTLE_NSEC (2LL * 1000000000LL)
 
-	if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
+static long long now_nsec(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int random_name(char *buf, const char *name, const char *what)
+{
+	unsigned long long rnd;
+
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -EIO;
-	snprintf(aside, sizeof(aside), "%.200s.aside.%016llx", name, rnd);
-	if (renameat2(parent_fd, name, parent_fd, aside, RENAME_NOREPLACE) < 0)
-		return -errno;
-	note(d, "\"%s\" (owner uid %u, mode %04o) was not ours: moved aside to \"%s\"",
-	    name, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777),
-	    aside);
+	if (what[0] == 'n')
+		snprintf(buf, NAME_MAX + 1, ".%.200s.new.%016llx", name, rnd);
+	else
+		snprintf(buf, NAME_MAX + 1, "%.200s.aside.%016llx", name, rnd);
 	return 0;
 }
 
@@ -161,13 +168,284 @@ static int check_trusted(const struct stat *st, const char *name,
 	return 0;
 }
 
+/* What settle_dir must end up with at parent_fd/name. */
+struct want {
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	bool trusted;	/* an admin's directory: root's, checked, never chmod */
+	bool aside;	/* an entry that is not ours is moved aside */
+};
+
+/* 0 if st (an entry at name) is one we may use as it is: a directory of
+ * w->uid, or for a trusted one a directory check_trusted accepts. */
+static int judge(const struct want *w, const struct stat *st,
+		 const char *name, struct ptd_detail *d)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		say(d->text, "\"%s\" is not a directory", name);
+		return -ENOTDIR;
+	}
+	if (w->trusted)
+		return check_trusted(st, name, d);
+	if (st->st_uid != w->uid) {
+		say(d->text, "\"%s\" is owned by uid %u, expected %u", name,
+		    (unsigned) st->st_uid, (unsigned) w->uid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* True if the directory fd has no entry but "." and "..". Reads a new open
+ * file description, so fd's own offset is left alone. */
+static bool dir_is_empty(int fd)
+{
+	struct dirent *de;
+	bool empty = true;
+	DIR *dir;
+	int dfd;
+
+	dfd = openat(fd, ".", DIR_FLAGS);
+	if (dfd < 0)
+		return false;
+	dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return false;
+	}
+	errno = 0;
+	while ((de = readdir(dir))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			empty = false;
+			break;
+		}
+	}
+	if (errno)
+		empty = false;
+	closedir(dir);
+	return empty;
+}
+
+/* A directory root made under a temporary name, handed to its owner, ready
+ * to be put in place. */
+struct prepared {
+	char tmp[NAME_MAX + 1];
+	int fd;			/* -1: none */
+	dev_t dev;
+	ino_t ino;
+};
+
+static bool same(const struct stat *st, const struct prepared *p)
+{
+	return st->st_dev == p->dev && st->st_ino == p->ino;
+}
+
+/* True if parent_fd/name is the prepared directory itself. */
+static bool is_prepared_at(int parent_fd, const char *name,
+			   const struct prepared *p)
+{
+	struct stat st;
+
+	return fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode) && same(&st, p);
+}
+
+/* Makes the directory under a random name: root's and 0700 until checked,
+ * so that nobody else can have put anything there or swapped it. Whoever
+ * owns parent_fd (the job's user, for a mount directory) can still rename
+ * another directory to that name between mkdirat and fchown: root then
+ * gives away only what it has just made, an empty directory of its own, and
+ * refuses anything else. */
+static int prepare(int parent_fd, const char *name, const struct want *w,
+		   struct prepared *p, struct ptd_detail *d)
+{
+	struct stat made, st;
+	int r;
+
+	r = random_name(p->tmp, name, "new");
+	if (r < 0)
+		return r;
+	if (mkdirat(parent_fd, p->tmp, 0700) < 0)
+		return -errno;
+	if (fstatat(parent_fd, p->tmp, &made, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	p->fd = openat(parent_fd, p->tmp, DIR_FLAGS);
+	if (p->fd < 0)
+		return -errno;
+	if (fstat(p->fd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	p->dev = made.st_dev;
+	p->ino = made.st_ino;
+	if (!S_ISDIR(st.st_mode) || !same(&st, p) || st.st_uid != 0 ||
+	    (st.st_mode & 077) || !dir_is_empty(p->fd)) {
+		/* Not what mkdirat made: not ours to remove either. */
+		say(d->text, "\"%s\" was replaced while it was being made",
+		    p->tmp);
+		r = -EPERM;
+		goto fail;
+	}
+	if (fchown(p->fd, w->uid, w->gid) < 0 || fchmod(p->fd, w->mode) < 0) {
+		r = -errno;
+		(void) unlinkat(parent_fd, p->tmp, AT_REMOVEDIR);
+		goto fail;
+	}
+	return 0;
+fail:
+	close(p->fd);
+	p->fd = -1;
+	return r;
+}
+
+/* Removes a prepared directory that was not needed, if it is still ours and
+ * empty where we left it. */
+static void unprepare(int parent_fd, struct prepared *p)
+{
+	if (p->fd < 0)
+		return;
+	if (is_prepared_at(parent_fd, p->tmp, p) && dir_is_empty(p->fd))
+		(void) unlinkat(parent_fd, p->tmp, AT_REMOVEDIR);
+	close(p->fd);
+	p->fd = -1;
+}
+
+/* After an exchange, p->tmp holds what was at name. Another step of the job
+ * may have put its directory there in the meantime: give it back rather
+ * than move it aside under that step. Returns true if it was given back. */
+static bool gave_back(int parent_fd, const char *name, const struct want *w,
+		      struct prepared *p)
+{
+	struct ptd_detail scratch = { { 0 }, { 0 } };
+	struct stat st;
+
+	if (fstatat(parent_fd, p->tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    judge(w, &st, p->tmp, &scratch) < 0)
+		return false;
+	if (renameat2(parent_fd, p->tmp, parent_fd, name, RENAME_EXCHANGE) < 0)
+		return false;
+	if (!is_prepared_at(parent_fd, p->tmp, p)) {
+		close(p->fd);
+		p->fd = -1;
+	}
+	return true;
+}
+
+/* p->tmp holds the squatter we swapped out: move it aside, never opening,
+ * following or chowning it. Its owner may have removed it already. */
+static void set_aside(int parent_fd, const char *name, struct prepared *p,
+		      struct ptd_detail *d)
+{
+	char aside[NAME_MAX + 1];
+	struct stat st;
+
+	if (fstatat(parent_fd, p->tmp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		note(d, "\"%s\" was not ours: moved aside (then removed by its owner)",
+		     name);
+		return;
+	}
+	if (random_name(aside, name, "aside") < 0 ||
+	    renameat2(parent_fd, p->tmp, parent_fd, aside,
+		      RENAME_NOREPLACE) < 0)
+		snprintf(aside, sizeof(aside), "%s", p->tmp);
+	note(d, "\"%s\" (owner uid %u, mode %04o) was not ours: moved aside to \"%s\"",
+	     name, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777),
+	     aside);
+}
+
+/* Makes or verifies parent_fd/name as w describes, and opens it. The name
+ * is never left free: a missing one gets the prepared directory with
+ * RENAME_NOREPLACE, one that is not ours is atomically exchanged with it
+ * (RENAME_EXCHANGE) and only then moved aside. Concurrent steps of one job
+ * race here too: the loser uses the winner's directory. Every round either
+ * ends or removes an obstacle; the loop is bounded by time, not rounds. */
+static int settle_dir(int parent_fd, const char *name, const struct want *w,
+		      int *ret_fd, struct ptd_detail *d)
+{
+	struct prepared p = { .fd = -1 };
+	long long deadline = now_nsec() + SETTLE_NSEC;
+	struct stat st;
+	int fd, r;
+
+	do {
+		unsigned flags = RENAME_NOREPLACE;
+
+		fd = openat(parent_fd, name, DIR_FLAGS);
+		if (fd >= 0) {
+			if (fstat(fd, &st) < 0) {
+				r = -errno;
+				close(fd);
+				goto out;
+			}
+			r = judge(w, &st, name, d);
+			if (r == 0) {
+				/* Ours already (an earlier step): keep it
+				 * private. */
+				if (!w->trusted &&
+				    (st.st_mode & 07777) != w->mode &&
+				    fchmod(fd, w->mode) < 0) {
+					r = -errno;
+					close(fd);
+					goto out;
+				}
+				d->text[0] = '\0';
+				*ret_fd = fd;
+				goto out;
+			}
+			close(fd);
+			if (!w->aside)
+				goto out;
+			flags = RENAME_EXCHANGE;
+		} else if (errno != ENOENT) {
+			r = open_failed(d, parent_fd, name, errno);
+			if (!w->aside || (r != -ELOOP && r != -ENOTDIR))
+				goto out;
+			flags = RENAME_EXCHANGE;
+		}
+		if (p.fd < 0) {
+			r = prepare(parent_fd, name, w, &p, d);
+			if (r < 0)
+				goto out;
+		}
+		if (renameat2(parent_fd, p.tmp, parent_fd, name, flags) < 0) {
+			/* EEXIST: made meanwhile; ENOENT: it went away
+			 * before the exchange. Look again. */
+			if (errno == EEXIST || errno == ENOENT)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		if (flags == RENAME_EXCHANGE) {
+			if (gave_back(parent_fd, name, w, &p))
+				continue;
+			set_aside(parent_fd, name, &p, d);
+		}
+		/* Only the job's user (now its owner) can have changed it
+		 * since; look again rather than use what is there now. */
+		if (!is_prepared_at(parent_fd, name, &p)) {
+			close(p.fd);
+			p.fd = -1;
+			continue;
+		}
+		d->text[0] = '\0';
+		*ret_fd = p.fd;
+		return 0;
+	} while (now_nsec() < deadline);
+	say(d->text, "\"%s\" was replaced again and again for %lld s",
+	    name, SETTLE_NSEC / 1000000000LL);
+	r = -EEXIST;
+out:
+	unprepare(parent_fd, &p);
+	return r;
+}
+
 int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 		     struct ptd_detail *d)
 {
 	char parent[PATH_MAX];
 	const char *last;
 	struct stat st;
-	int pfd = -1, fd = -1, r, attempt;
+	int pfd = -1, fd = -1, r;
 
 	last = strrchr(path, '/');
 	if (!last || strlen(path) >= sizeof(parent))
@@ -190,54 +468,29 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 	r = ptd_walk(parent, &pfd, d);
 	if (r < 0)
 		return r;
-	for (attempt = 0; attempt < 2; attempt++) {
-		bool created = false;
+	if (create) {
+		struct want w = {
+			.uid = 0, .gid = 0, .mode = mode, .trusted = true,
+			.aside = is_shared(pfd),
+		};
 
-		fd = openat(pfd, last, DIR_FLAGS);
-		if (fd < 0 && errno == ENOENT && create) {
-			if (mkdirat(pfd, last, mode) == 0)
-				created = true;
-			else if (errno != EEXIST) {
-				r = -errno;
-				goto out;
-			}
-			fd = openat(pfd, last, DIR_FLAGS);
-		}
-		if (fd < 0) {
-			r = open_failed(d, pfd, last, errno);
-			if (create && (r == -ELOOP || r == -ENOTDIR) &&
-			    is_shared(pfd)) {
-				r = move_aside(pfd, last, d);
-				if (r < 0)
-					goto out;
-				continue;
-			}
-			goto out;
-		}
-		if (created && fchmod(fd, mode) < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (fstat(fd, &st) < 0) {
-			r = -errno;
-			goto out;
-		}
-		r = check_trusted(&st, last, d);
-		if (r == 0) {
-			*ret_fd = fd;
-			fd = -1;
-			goto out;
-		}
-		close(fd);
-		fd = -1;
-		if (!create || !is_shared(pfd))
-			goto out;
-		r = move_aside(pfd, last, d);
-		if (r < 0)
-			goto out;
+		r = settle_dir(pfd, last, &w, ret_fd, d);
+		goto out;
 	}
-	if (attempt == 2)
-		r = -EEXIST;
+	fd = openat(pfd, last, DIR_FLAGS);
+	if (fd < 0) {
+		r = open_failed(d, pfd, last, errno);
+		goto out;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = check_trusted(&st, last, d);
+	if (r == 0) {
+		*ret_fd = fd;
+		fd = -1;
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -289,101 +542,22 @@ static int wipe_ended_dir(int parent_fd, const char *name, uid_t uid,
 	return 0;
 }
 
-/* Makes parent_fd/name so that it never exists with the wrong owner: built
- * under a random name, handed over, then renamed into place. Concurrent steps
- * of one job on a node race here; the loser gets -EEXIST and uses the
- * winner's directory. */
-static int make_dir_atomically(int parent_fd, const char *name, mode_t mode,
-			       uid_t uid, gid_t gid, int *ret_fd)
-{
-	char tmp[NAME_MAX + 1];
-	unsigned long long rnd;
-	int fd, r;
-
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return -EIO;
-	snprintf(tmp, sizeof(tmp), ".%.200s.new.%016llx", name, rnd);
-	if (mkdirat(parent_fd, tmp, 0700) < 0)
-		return -errno;
-	fd = openat(parent_fd, tmp, DIR_FLAGS);
-	if (fd < 0) {
-		r = -errno;
-		goto undo;
-	}
-	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0 ||
-	    renameat2(parent_fd, tmp, parent_fd, name, RENAME_NOREPLACE) < 0) {
-		r = -errno;
-		close(fd);
-		goto undo;
-	}
-	*ret_fd = fd;
-	return 0;
-undo:
-	(void) unlinkat(parent_fd, tmp, AT_REMOVEDIR);
-	return r;
-}
-
 int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
 		 gid_t gid, bool aside, bool wipe_ended, int *ret_fd,
 		 struct ptd_detail *d)
 {
-	struct stat st;
-	int fd, r, attempt;
+	struct want w = {
+		.uid = uid, .gid = gid, .mode = mode, .trusted = false,
+		.aside = aside,
+	};
+	int r;
 
 	if (wipe_ended) {
 		r = wipe_ended_dir(parent_fd, name, uid, d);
 		if (r < 0)
 			return r;
 	}
-	/* Each round either succeeds or removes an obstacle another user put
-	 * there; a few rounds outlast anyone racing us. */
-	for (attempt = 0; attempt < 8; attempt++) {
-		fd = openat(parent_fd, name, DIR_FLAGS);
-		if (fd < 0 && errno == ENOENT) {
-			r = make_dir_atomically(parent_fd, name, mode, uid, gid,
-						ret_fd);
-			if (r != -EEXIST)
-				return r;
-			continue; /* another step of the job made it first */
-		}
-		if (fd < 0) {
-			r = open_failed(d, parent_fd, name, errno);
-			if (aside && (r == -ELOOP || r == -ENOTDIR)) {
-				r = move_aside(parent_fd, name, d);
-				if (r < 0)
-					return r;
-				continue;
-			}
-			return r;
-		}
-		if (fstat(fd, &st) < 0)
-			goto fail_errno;
-		if (st.st_uid != uid) {
-			close(fd);
-			if (!aside) {
-				say(d->text, "\"%s\" is owned by uid %u, expected %u",
-				    name, (unsigned) st.st_uid, (unsigned) uid);
-				return -EPERM;
-			}
-			r = move_aside(parent_fd, name, d);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		/* Ours already (an earlier step): keep it private. */
-		if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
-			goto fail_errno;
-		*ret_fd = fd;
-		return 0;
-	}
-	say(d->text, "\"%s\" was replaced again after being moved aside",
-	    name);
-	return -EEXIST;
-
-fail_errno:
-	r = -errno;
-	close(fd);
-	return r;
+	return settle_dir(parent_fd, name, &w, ret_fd, d);
 }
 
 int ptd_mark_ended(int parent_fd, const char *name, uid_t uid,

@@ -21,12 +21,15 @@ int ptd_walk(const char *path, int *ret_fd, struct ptd_detail *d);
 /* Opens an admin-configured directory: every component a real directory,
  * the last owned by root and, if others may write it, sticky. With create,
  * a missing last component is made (root, mode); one that is not as
- * described is moved aside and made anew when its parent is shared. */
+ * described is exchanged for a new one, then moved aside, when its parent
+ * is shared. */
 int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 		     struct ptd_detail *d);
 
 /* Makes or verifies parent_fd/name: a directory owned by uid:gid with mode.
- * aside: an entry that is not ours is renamed away rather than trusted.
+ * aside: an entry that is not ours is atomically exchanged for the new
+ * directory (the name is never free), then renamed away; never trusted.
+ * Both give up after 2 s of a squatter winning every round.
  * wipe_ended: an existing directory of ours holding PTD_ENDED_MARKER (a
  * previous run's) is removed and made anew; one without it is kept. */
 int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,

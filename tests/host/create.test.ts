@@ -3,13 +3,14 @@
 // for real, in a scratch parent that behaves like /tmp.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadAddon } from "../../host/addon.js";
 import { Phase } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
 
 const SCRATCH = "/var/tmp/ptd-create-test";
+const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
 const VICTIM = 60001;
 const ATTACKER = 60002;
 const BASE = `${SCRATCH}/shared/slurm`;
@@ -156,6 +157,27 @@ describe("the extern step through the C host: hostile filesystem states", functi
     assert.match(a.opsDetail().text, /"tmp" is a symlink/);
     assert.deepStrictEqual(owner(`${SCRATCH}/precious`), [0, 0, "755"]);
     a.opsReset();
+  });
+
+  it("never chowns a directory swapped in for the one root just made (root-owned-check before fchown)", function () {
+    // The job's user owns the job directory, so it can rename another
+    // directory to the temporary name of a mount directory root is making,
+    // between mkdirat and fchown. The driver does exactly that, every time.
+    assert.equal(externStep(110).ok, true);
+    const job = `${BASE}.110.0`;
+    fs.rmdirSync(`${job}/tmp`);
+    fs.mkdirSync(`${SCRATCH}/foreign`);
+    fs.writeFileSync(`${SCRATCH}/foreign/secret`, "x");
+    fs.chownSync(`${SCRATCH}/foreign`, ATTACKER, ATTACKER);
+    const driver = `${SCRATCH}/swap-driver`;
+    execFileSync("cc", ["-std=gnu11", "-O2", "-Wall", "-Werror", "-include", `${REPO}dist/gen/w2c_config.h`, `-I${REPO}native`,
+      "-o", driver, `${REPO}tests/native/swap-driver.c`, `${REPO}native/fsops.c`, `${REPO}native/remove.c`]);
+    const out = execFileSync(driver, [job, "tmp", `${VICTIM}`, `${SCRATCH}/foreign`], { encoding: "utf8" });
+    const swapped = fs.readdirSync(job).find((n) => n.startsWith(".tmp.new."));
+    assert.ok(swapped, `the driver swapped the directory in: ${out}`);
+    assert.deepStrictEqual(owner(`${job}/${swapped}`), [ATTACKER, ATTACKER, "755"], "the swapped-in directory is not chowned");
+    assert.match(out, /^rc=-1\ndetail=".tmp.new.[0-9a-f]+" was replaced while it was being made\n$/);
+    assert.equal(fs.existsSync(`${job}/tmp`), false, "nothing put in place");
   });
 
   it("lets concurrent steps of one job make the same directories without moving each other's aside", async () => {
