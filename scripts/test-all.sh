@@ -29,6 +29,8 @@ summarised() {
 
 echo "=== Slurm $(slurmd -V | awk '{print $2}') (this machine)"
 summarised bookworm npx mocha --reporter ./tests/summary-reporter.cjs "$@"
+# The releases' daemons use the same ports: stop whatever a suite left running.
+bash tests/slurm/cluster.sh stop >/dev/null 2>&1 || true
 for suite in ${PTD_RELEASES-trixie sid}; do
 	echo "=== $suite"
 	summarised "$suite" bash scripts/test-release.sh "$suite"
