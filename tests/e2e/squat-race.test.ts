@@ -77,13 +77,16 @@ describe("e2e: a squatter spinning on the victim's next job ids (ext4 and tmpfs 
   });
 
   it(`runs all ${JOBS} victim jobs with their private directories, and the node stays in service`, async function () {
-    this.timeout(240_000);
+    // Slurm 24.11 keeps a share of jobs COMPLETING for ~5 s (docs/benchmarks.md),
+    // and back-to-back jobs wait for it: allow for it rather than count fewer jobs.
+    this.timeout(720_000);
     const first = nextJobId();
     const mark = logMark();
-    const spin = spawnAs(MALLORY, [process.execPath, "-e", attacker(first)], 200_000);
+    const spin = spawnAs(MALLORY, [process.execPath, "-e", attacker(first)], 650_000);
     const step = "echo job=$SLURM_JOB_ID $(stat -c %U:%a /tmp /var/tmp)";
     const loop = `for i in $(seq ${JOBS / LOOPS}); do srun -N1 -n1 bash -c '${step}' 2>&1 || echo FAILED; done`;
-    const runs = await Promise.all(Array.from({ length: LOOPS }, () => spawnAs(ALICE, ["bash", "-c", loop], 200_000)));
+    const runs = await Promise.all(Array.from({ length: LOOPS }, () => spawnAs(ALICE, ["bash", "-c", loop], 600_000)));
+    assert.deepStrictEqual(runs.map((r) => r.timedOut), runs.map(() => false), "a victim loop did not finish in time");
     fs.writeFileSync(`${SQUAT}/stop`, "");
     const planted = Number((await spin).stdout.trim());
     const lines = runs.flatMap((r) => r.stdout.split("\n").filter((l) => l !== "" && !QUEUED.test(l)));
