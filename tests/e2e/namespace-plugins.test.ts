@@ -160,10 +160,14 @@ describe(`e2e: Slurm's own namespace plugins (${KEY}=${PLUGINS.map((p) => p.type
         if (slurmAtLeast(25, 5)) {
           assert.match(await settledNode(), /^idle$/);
         } else {
-          // No slurm_spank_init_failure_mode before 25.05: Slurm drains a
-          // node whose required plugin fails a batch job (README).
-          assert.match(await settledNode(), /^drain/);
-          resumeNode();
+          // No slurm_spank_init_failure_mode before 25.05: a required plugin
+          // failing a batch step drains the node (README), but here the
+          // extern step refuses first and whether slurmd still launches the
+          // batch step (and so drains) is a race inside Slurm (both seen on
+          // 24.11). Either is accepted; anything else is not.
+          const state = await settledNode();
+          assert.match(state, /^(idle|drain)/);
+          if (/^drain/.test(state)) resumeNode();
         }
         assert.equal(fs.existsSync(`/tmp/slurm.${r.jobId}.0`), false);
         await goneFromBase(r.jobId);
