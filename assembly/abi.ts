@@ -1,7 +1,7 @@
 // The ABI shared with the C and TypeScript hosts. Bump ABI_VERSION on any
 // change here; both hosts refuse a core whose version they do not know.
 
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -41,7 +41,8 @@ export const enum Op {
   MKDIR_AT = 2,     // make or verify <parent slot>/<name>, owned by uid:gid, mode
   UNSHARE = 3,      // unshare(CLONE_NEWNS)
   MAKE_SLAVE = 4,   // mount(NULL, "/", NULL, MS_SLAVE|MS_REC, NULL)
-  OPEN_PRIVATE = 5, // walk a private directory without symlinks; must be a dir owned by uid
+  OPEN_PRIVATE = 5, // walk a private directory without symlinks; must be the very directory
+                    // (dev, ino) in the W_ARG slot, made or verified before unshare, owned by uid
   OPEN_TARGET = 6,  // walk a mount point without symlinks; must be a directory
   BIND = 7,         // bind slot onto target slot, nosuid,nodev, verify
   REMOVE_AT = 8,    // remove <parent slot>/<name> and all below it, on one filesystem

@@ -16,7 +16,7 @@ export declare function unshare_mount_ns(): i32;
 export declare function make_slave(): i32;
 
 @external("env", "open_private")
-export declare function open_private(slot: i32, path: usize, len: i32, uid: u32): i32;
+export declare function open_private(slot: i32, expect: i32, path: usize, len: i32, uid: u32): i32;
 
 @external("env", "open_target")
 export declare function open_target(slot: i32, path: usize, len: i32): i32;
@@ -31,4 +31,4 @@ export declare function mark_ended(parent: i32, name: usize, nameLen: i32,
 
 @external("env", "remove_at")
 export declare function remove_at(parent: i32, name: usize, nameLen: i32,
-                                  path: usize, pathLen: i32, uid: u32, flags: i32): i32;
+                                  path: usize, pathLen: i32, uid: u32): i32;

@@ -31,6 +31,7 @@ const jobPathLen = new StaticArray<i32>(MAX_GROUPS);
 const privPath = new StaticArray<usize>(MAX_MOUNTS);
 const privPathLen = new StaticArray<i32>(MAX_MOUNTS);
 const privSlot = new StaticArray<i32>(MAX_MOUNTS);
+const madeSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetStr = new StaticArray<usize>(MAX_MOUNTS);
 
@@ -90,7 +91,8 @@ function planParent(g: i32, flags: i32): i32 {
   if (cut == 0) putByte(0x2f); else put(b, cut);
   const len = finish(start);
   const slot = slots++;
-  emit(Op.OPEN_TRUSTED, flags, slot, -1, 0o711, 0, 0, start, len, start, len);
+  // Root is the owner it must have; the mode is for a parent it creates.
+  emit(Op.OPEN_TRUSTED, flags, slot, -1, (flags & F_CREATE) ? 0o711 : 0, 0, 0, start, len, start, len);
   return slot;
 }
 
@@ -132,8 +134,10 @@ function planDirectories(jobid: u32, restart: u32, uid: u32, gid: u32): void {
     const name = cursor;
     if (room(unchecked(mountLen[m]))) cursor += <usize>writeMountName(cursor, unchecked(mountPtr[m]), unchecked(mountLen[m]));
     const len = finish(start);
-    emit(Op.MKDIR_AT, 0, slots++, unchecked(jobSlot[g]), PRIVATE_MODE, uid, gid,
+    const made = slots++;
+    emit(Op.MKDIR_AT, 0, made, unchecked(jobSlot[g]), PRIVATE_MODE, uid, gid,
          name, <i32>(start + <usize>len - name), start, len);
+    unchecked(madeSlot[m] = made);
     unchecked(privPath[m] = start);
     unchecked(privPathLen[m] = len);
   }
@@ -144,10 +148,13 @@ function planNamespace(uid: u32): void {
   emit(Op.MAKE_SLAVE, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
   // Every source and target is opened in the new namespace before the first
   // bind: after /tmp is covered, /tmp/<base>... is no longer reachable by path.
+  // A source is found again by path (a descriptor from before unshare is on
+  // a mount of the host's namespace, which mount(2) refuses to bind), so the
+  // host checks it is the very directory made above (its slot in W_ARG).
   for (let m = 0; m < mountCount; m++) {
     const p = unchecked(privPath[m]), pl = unchecked(privPathLen[m]);
     const s = slots++;
-    emit(Op.OPEN_PRIVATE, 0, s, -1, PRIVATE_MODE, uid, 0, p, pl, p, pl);
+    emit(Op.OPEN_PRIVATE, 0, s, unchecked(madeSlot[m]), 0, uid, 0, p, pl, p, pl);
     unchecked(privSlot[m] = s);
     const start = cursor;
     put(unchecked(mountPtr[m]), unchecked(mountLen[m]));
@@ -159,19 +166,19 @@ function planNamespace(uid: u32): void {
   }
   for (let m = 0; m < mountCount; m++) {
     const t = unchecked(targetStr[m]);
-    emit(Op.BIND, 0, unchecked(privSlot[m]), unchecked(targetSlot[m]), 0, uid, 0,
+    emit(Op.BIND, 0, unchecked(privSlot[m]), unchecked(targetSlot[m]), 0, 0, 0,
          t, unchecked(mountLen[m]), unchecked(privPath[m]), unchecked(privPathLen[m]));
   }
 }
 
 // cleanup=yes removes the job's directories; cleanup=no leaves them to the
 // site's own epilog but marks them ended, so a requeued run starts empty.
-function planRemoval(jobid: u32, restart: u32, uid: u32, gid: u32): void {
+function planRemoval(jobid: u32, restart: u32, uid: u32): void {
   for (let g = 0; g < groupCount; g++) {
     const parent = planParent(g, 0);
     const path = putJobPath(g, jobid, restart);
     const pathLen = finish(path);
-    emit(cleanup ? Op.REMOVE_AT : Op.MARK_ENDED, 0, -1, parent, 0, uid, gid,
+    emit(cleanup ? Op.REMOVE_AT : Op.MARK_ENDED, 0, -1, parent, 0, uid, 0,
          nameAt, <i32>(path + <usize>pathLen - nameAt), path, pathLen);
   }
 }
@@ -187,7 +194,7 @@ export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32):
     planDirectories(jobid, restart, uid, gid);
     if (phase == Phase.STEP) planNamespace(uid);
   } else if (phase == Phase.EPILOG) {
-    planRemoval(jobid, restart, uid, gid);
+    planRemoval(jobid, restart, uid);
   } else {
     say("unknown phase");
     return fail(Err.BAD_PHASE);

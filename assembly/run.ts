@@ -29,12 +29,12 @@ function call(r: usize): i32 {
                            word(r, W_MODE), <u32>word(r, W_UID), <u32>word(r, W_GID), word(r, W_FLAGS));
     case Op.UNSHARE: return host.unshare_mount_ns();
     case Op.MAKE_SLAVE: return host.make_slave();
-    case Op.OPEN_PRIVATE: return host.open_private(word(r, W_SLOT), str, len, <u32>word(r, W_UID));
+    case Op.OPEN_PRIVATE: return host.open_private(word(r, W_SLOT), word(r, W_ARG), str, len, <u32>word(r, W_UID));
     case Op.OPEN_TARGET: return host.open_target(word(r, W_SLOT), str, len);
     case Op.BIND:
       return host.bind(word(r, W_SLOT), word(r, W_ARG), str, len, path, pathLen);
     case Op.REMOVE_AT:
-      return host.remove_at(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID), word(r, W_FLAGS));
+      return host.remove_at(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID));
     case Op.MARK_ENDED:
       return host.mark_ended(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID));
   }

@@ -1,7 +1,7 @@
 // The core's ABI as seen from Node: must match assembly/abi.ts. The core's
 // abi_version() is checked at load, so a mismatch fails closed.
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 export const Phase = { CHECK: 0, EXTERN: 1, STEP: 2, EPILOG: 3 } as const;
 export type PhaseName = keyof typeof Phase;

@@ -25,17 +25,22 @@ export interface Addon {
   abiVersion: number;
   /** trapAt: true or 1 makes the first import call trap, N the Nth (the
    * calls before it are carried out); false or 0 never. */
-  coreRun(phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number, dryRun: boolean, trapAt?: boolean | number, failBind?: number): CoreRunResult;
+  coreRun(
+    phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number, dryRun: boolean,
+    trapAt?: boolean | number, failBind?: number, before?: (op: string) => void,
+  ): CoreRunResult;
   opsReset(): void;
+  /** strerror(3) of a positive errno: the C's wording. */
+  strerror(errno: number): string;
   opsDetail(): { text: string; notice: string; removed: RemoveStats };
   open_trusted(slot: number, path: string, mode: number, flags: number): number;
   mkdir_at(parent: number, slot: number, name: string, path: string, mode: number, uid: number, gid: number, flags: number): number;
   unshare_mount_ns(): number;
   make_slave(): number;
-  open_private(slot: number, path: string, uid: number): number;
+  open_private(slot: number, expect: number, path: string, uid: number): number;
   open_target(slot: number, path: string): number;
   bind(source: number, target: number, targetPath: string, sourcePath: string): number;
-  remove_at(parent: number, name: string, path: string, uid: number, flags: number): number;
+  remove_at(parent: number, name: string, path: string, uid: number): number;
   mark_ended(parent: number, name: string, path: string, uid: number): number;
   removeTree(parent: string, name: string, uid: number, hook?: (name: string) => void): RemoveStats & { errno: number; detail: string };
 }

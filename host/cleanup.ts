@@ -2,9 +2,9 @@
 // plans the EPILOG phase and every operation goes to the addon, i.e. the
 // plugin's own C (ops.c, fsops.c, remove.c): the same checks (owned by the
 // job's uid, never follow a symlink, never leave the filesystem) as slurmd's.
-import { getSystemErrorMap } from "node:util";
 import { loadAddon, type Addon, type RemoveStats } from "./addon.js";
 import { Core, type HostImports, type Job } from "./core.js";
+import { hostFailure } from "./errors.js";
 import type { PluginLine } from "./plugstack.js";
 
 export interface CleanupResult {
@@ -23,21 +23,15 @@ function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports 
     mkdir_at: (parent, slot, name, path, mode, uid, gid, flags) => a.mkdir_at(parent, slot, name, path, mode, uid, gid, flags),
     unshare_mount_ns: () => a.unshare_mount_ns(),
     make_slave: () => a.make_slave(),
-    open_private: (slot, path, uid) => a.open_private(slot, path, uid),
+    open_private: (slot, expect, path, uid) => a.open_private(slot, expect, path, uid),
     open_target: (slot, path) => a.open_target(slot, path),
     bind: (s, t, tp, sp) => a.bind(s, t, tp, sp),
-    remove_at: (parent, name, path, uid, flags) => {
+    remove_at: (parent, name, path, uid) => {
       beforeRemove(path);
-      return a.remove_at(parent, name, path, uid, flags);
+      return a.remove_at(parent, name, path, uid);
     },
     mark_ended: (parent, name, path, uid) => a.mark_ended(parent, name, path, uid),
   };
-}
-
-/** libuv's text for an errno (Node 20 has no strerror); close to the C's. */
-function errnoText(errno: number): string {
-  const e = getSystemErrorMap().get(-errno);
-  return e ? `${e[0]}: ${e[1]}` : `errno ${errno}`;
 }
 
 /** Runs the EPILOG phase of one plugstack line for job. */
@@ -53,11 +47,7 @@ export function cleanupLine(l: PluginLine, job: Job, beforeRemove: (path: string
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const removed = { ...detail.removed };
     if (!fail) return { line: l, removed, seconds };
-    // As native/core.c explains a failed operation: what, why, errno.
-    let error = fail.message;
-    if (fail.code === "HOST") {
-      error = detail.text ? `${fail.message}: ${detail.text} (${errnoText(fail.errno)})` : `${fail.message}: ${errnoText(fail.errno)}`;
-    }
+    const error = fail.code === "HOST" ? hostFailure(fail.message, detail.text, addon.strerror(fail.errno)) : fail.message;
     return { line: l, error, removed, seconds };
   } finally {
     addon.opsReset();

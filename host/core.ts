@@ -31,10 +31,10 @@ export interface HostImports {
   mkdir_at(parent: number, slot: number, name: string, path: string, mode: number, uid: number, gid: number, flags: number): number;
   unshare_mount_ns(): number;
   make_slave(): number;
-  open_private(slot: number, path: string, uid: number): number;
+  open_private(slot: number, expect: number, path: string, uid: number): number;
   open_target(slot: number, path: string): number;
   bind(source: number, target: number, targetPath: string, sourcePath: string): number;
-  remove_at(parent: number, name: string, path: string, uid: number, flags: number): number;
+  remove_at(parent: number, name: string, path: string, uid: number): number;
   mark_ended(parent: number, name: string, path: string, uid: number): number;
 }
 
@@ -97,12 +97,12 @@ export class Core {
         use().mkdir_at(parent, slot, str(n, nl), str(p, pl), mode, uid >>> 0, gid >>> 0, flags),
       unshare_mount_ns: () => use().unshare_mount_ns(),
       make_slave: () => use().make_slave(),
-      open_private: (slot: number, p: number, l: number, uid: number) => use().open_private(slot, str(p, l), uid >>> 0),
+      open_private: (slot: number, expect: number, p: number, l: number, uid: number) => use().open_private(slot, expect, str(p, l), uid >>> 0),
       open_target: (slot: number, p: number, l: number) => use().open_target(slot, str(p, l)),
       bind: (s: number, t: number, tp: number, tl: number, sp: number, sl: number) =>
         use().bind(s, t, str(tp, tl), str(sp, sl)),
-      remove_at: (parent: number, n: number, nl: number, p: number, pl: number, uid: number, flags: number) =>
-        use().remove_at(parent, str(n, nl), str(p, pl), uid >>> 0, flags),
+      remove_at: (parent: number, n: number, nl: number, p: number, pl: number, uid: number) =>
+        use().remove_at(parent, str(n, nl), str(p, pl), uid >>> 0),
       mark_ended: (parent: number, n: number, nl: number, p: number, pl: number, uid: number) =>
         use().mark_ended(parent, str(n, nl), str(p, pl), uid >>> 0),
     };

@@ -7,7 +7,7 @@ import { Core, type Job, type PlanStep } from "./core.js";
 import type { PluginLine } from "./plugstack.js";
 
 /** Bumped only on an incompatible change to the JSON below. */
-export const PLAN_SCHEMA = 1;
+export const PLAN_SCHEMA = 2;
 
 export interface StepJson {
   op: string;
@@ -61,7 +61,11 @@ function flagNames(flags: number): string[] {
 /** One record as JSON: only the fields that mean something for its op. */
 export function stepJson(s: PlanStep): StepJson {
   switch (s.op) {
-    case "open_trusted":
+    case "open_trusted": {
+      // Root is the only owner the C accepts; the mode is for creating it.
+      const flags = flagNames(s.flags);
+      return flags.includes("create") ? { op: s.op, path: s.path, mode: octal(s.mode), flags } : { op: s.op, path: s.path, flags };
+    }
     case "mkdir_at":
       return { op: s.op, path: s.path, mode: octal(s.mode), uid: s.uid, gid: s.gid, flags: flagNames(s.flags) };
     case "open_private":
@@ -110,7 +114,7 @@ function describe(s: StepJson): string {
   const f = s.flags ?? [];
   switch (s.op) {
     case "open_trusted":
-      return `open    ${s.path}${f.includes("create") ? `  (created owner ${s.uid}:${s.gid} mode ${s.mode} if missing)` : ""}`;
+      return `open    ${s.path}  (it and every directory above it root's, not writable by others unless sticky${f.includes("create") ? `; created root mode ${s.mode} if missing` : ""})`;
     case "mkdir_at": {
       const notes = [
         ...(f.includes("wipe-ended") ? ["emptied first if a previous run of the job marked it ended"] : []),
@@ -123,7 +127,7 @@ function describe(s: StepJson): string {
     case "make_slave":
       return "make / a slave mount (host mounts still propagate in, none leak out)";
     case "open_private":
-      return `open    ${s.path}  (must be owned by uid ${s.uid})`;
+      return `open    ${s.path}  (must be the directory made above, owned by uid ${s.uid})`;
     case "open_target":
       return `open    ${s.path}`;
     case "bind":

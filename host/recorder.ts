@@ -18,13 +18,13 @@ export class Recorder implements HostImports {
   }
   unshare_mount_ns(): number { return this.add("unshare_mount_ns"); }
   make_slave(): number { return this.add("make_slave"); }
-  open_private(slot: number, path: string, uid: number): number { return this.add("open_private", slot, path, uid); }
+  open_private(slot: number, expect: number, path: string, uid: number): number { return this.add("open_private", slot, expect, path, uid); }
   open_target(slot: number, path: string): number { return this.add("open_target", slot, path); }
   bind(source: number, target: number, targetPath: string, sourcePath: string): number {
     return this.add("bind", source, target, targetPath, sourcePath);
   }
-  remove_at(parent: number, name: string, path: string, uid: number, flags: number): number {
-    return this.add("remove_at", parent, name, path, uid, flags);
+  remove_at(parent: number, name: string, path: string, uid: number): number {
+    return this.add("remove_at", parent, name, path, uid);
   }
   mark_ended(parent: number, name: string, path: string, uid: number): number {
     return this.add("mark_ended", parent, name, path, uid);

@@ -58,9 +58,26 @@ Napi::Object Stats(Napi::Env env, const ptd_remove_stats &s) {
   return o;
 }
 
-// coreRun(phase, args, jobid, restart, uid, gid, dryRun, trapAt, failBind)
-// trapAt: true or 1 traps at the first import call, N at the Nth (the calls
-// before it are carried out), false or 0 never.
+// The JS function coreRun's `before` calls; set only during that call.
+Napi::Env *g_before_env = nullptr;
+Napi::Function *g_before_fn = nullptr;
+bool g_before_threw = false;
+
+// No exception may cross the C and wasm2c frames below: a throwing callback
+// is remembered and rethrown once ptd_core_run has returned.
+void CallBefore(const char *op) {
+  if (!g_before_fn || g_before_threw) return;
+  try {
+    g_before_fn->Call({Napi::String::New(*g_before_env, op)});
+  } catch (const Napi::Error &) {
+    g_before_threw = true;
+  }
+}
+
+// coreRun(phase, args, jobid, restart, uid, gid, dryRun, trapAt, failBind,
+//         before) trapAt: true or 1 traps at the first import call, N at the
+// Nth (the calls before it are carried out), false or 0 never. before(op):
+// called before each import call.
 Napi::Value CoreRun(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   uint32_t phase = U32(info, 0, "phase");
@@ -76,9 +93,24 @@ Napi::Value CoreRun(const Napi::CallbackInfo &info) {
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
   ptd_result res;
+  Napi::Function before;
+  if (info.Length() > 9 && info[9].IsFunction()) {
+    before = info[9].As<Napi::Function>();
+    g_before_env = &env;
+    g_before_fn = &before;
+    g_before_threw = false;
+    ptd_core_test_before = CallBefore;
+  }
   ptd_core_test_trap_at = trap_at;
   int r = ptd_core_run((ptd_phase)phase, (int)argv.size(), argv.data(), &job, dry, &res);
   ptd_core_test_trap_at = 0;
+  ptd_core_test_before = nullptr;
+  g_before_fn = nullptr;
+  g_before_env = nullptr;
+  if (g_before_threw) {
+    free(res.trace);
+    throw Napi::Error::New(env, "coreRun: the before() callback threw");
+  }
   ptd_fsops_test_fail_bind = 0;
   Napi::Object o = Napi::Object::New(env);
   o.Set("ok", Napi::Boolean::New(env, r == 0));
@@ -101,16 +133,21 @@ Napi::Value OpsReset(const Napi::CallbackInfo &info) {
 
 ptd_ops *Ops(Napi::Env env) {
   if (!g_ops_ready) throw Napi::Error::New(env, "opsReset() first");
-  g_ops.detail.text[0] = '\0';
   return &g_ops;
 }
 
 Napi::Value OpsDetail(const Napi::CallbackInfo &info) {
   Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("text", Napi::String::New(info.Env(), g_ops_ready ? g_ops.detail.text : ""));
+  // The first failed op's reason (ops.c), as native/core.c reports it.
+  o.Set("text", Napi::String::New(info.Env(), g_ops_ready ? g_ops.failure : ""));
   o.Set("notice", Napi::String::New(info.Env(), g_ops_ready ? g_ops.detail.notice : ""));
   o.Set("removed", Stats(info.Env(), g_ops.removed));
   return o;
+}
+
+// strerror(3), so the Node host words an errno exactly as native/core.c.
+Napi::Value StrError(const Napi::CallbackInfo &info) {
+  return Napi::String::New(info.Env(), strerror(I32(info, 0, "errno")));
 }
 
 #define NUM(x) Napi::Number::New(info.Env(), (x))
@@ -127,8 +164,8 @@ Napi::Value MkdirAt(const Napi::CallbackInfo &info) {
 Napi::Value Unshare(const Napi::CallbackInfo &info) { return NUM(ptd_ops_unshare_mount_ns(Ops(info.Env()))); }
 Napi::Value MakeSlave(const Napi::CallbackInfo &info) { return NUM(ptd_ops_make_slave(Ops(info.Env()))); }
 Napi::Value OpenPrivate(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_open_private(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str(),
-                                  U32(info, 2, "uid")));
+  return NUM(ptd_ops_open_private(Ops(info.Env()), I32(info, 0, "slot"), I32(info, 1, "expect"),
+                                  Str(info, 2, "path").c_str(), U32(info, 3, "uid")));
 }
 Napi::Value OpenTarget(const Napi::CallbackInfo &info) {
   return NUM(ptd_ops_open_target(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str()));
@@ -143,7 +180,7 @@ Napi::Value MarkEnded(const Napi::CallbackInfo &info) {
 }
 Napi::Value RemoveAt(const Napi::CallbackInfo &info) {
   return NUM(ptd_ops_remove_at(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
-                               Str(info, 2, "path").c_str(), U32(info, 3, "uid"), I32(info, 4, "flags")));
+                               Str(info, 2, "path").c_str(), U32(info, 3, "uid")));
 }
 
 // removeTree(parentDir, name, uid, hook?): hook(name) runs between the
@@ -188,6 +225,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, PTD_ABI_VERSION));
   exports.Set("coreRun", Napi::Function::New(env, CoreRun));
   exports.Set("opsReset", Napi::Function::New(env, OpsReset));
+  exports.Set("strerror", Napi::Function::New(env, StrError));
   exports.Set("opsDetail", Napi::Function::New(env, OpsDetail));
   exports.Set("open_trusted", Napi::Function::New(env, OpenTrusted));
   exports.Set("mkdir_at", Napi::Function::New(env, MkdirAt));

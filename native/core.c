@@ -72,9 +72,9 @@ static void explain(struct ptd_core *c, int32_t rc, struct ptd_result *res)
 		return;
 	}
 	e = (int) PTD_EXPORT(failed_errno)(&c->inst);
-	if (c->env.ops.detail.text[0])
+	if (c->env.ops.failure[0])
 		snprintf(res->message, sizeof(res->message), "%s: %s (%s)",
-			 what, c->env.ops.detail.text, strerror(e));
+			 what, c->env.ops.failure, strerror(e));
 	else
 		snprintf(res->message, sizeof(res->message), "%s: %s", what,
 			 strerror(e));

@@ -28,6 +28,9 @@ extern bool ptd_core_test_trap;
  * takes it to 0 traps (1: the first import; 0: off). A trap at every N shows
  * that what the first N-1 calls did is all that is left. */
 extern unsigned ptd_core_test_trap_at;
+/* Test-only: called with the import's name before each import call, so a
+ * test can change the filesystem between two operations of one plan. */
+extern void (*ptd_core_test_before)(const char *op);
 
 /*
  * Validates argv (plugstack arguments), plans the phase for job and carries

@@ -77,12 +77,42 @@ static int open_failed(struct ptd_detail *d, int dir_fd, const char *name,
 	return -e;
 }
 
-int ptd_walk(const char *path, int *ret_fd, struct ptd_detail *d)
+static int check_trusted(const struct stat *st, const char *name,
+			 struct ptd_detail *d)
+{
+	if (st->st_uid != 0) {
+		say(d->text, "\"%s\" is owned by uid %u, not root", name,
+		    (unsigned) st->st_uid);
+		return -EPERM;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)) {
+		say(d->text, "\"%s\" is writable by others and not sticky",
+		    name);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int trusted_fd(int fd, const char *name, struct ptd_detail *d)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return check_trusted(&st, name, d);
+}
+
+/* Opens path from "/" one component at a time, never following a symlink.
+ * trusted: every directory on the way, "/" included, must pass
+ * check_trusted; whoever could rename one of them could put a tree of its
+ * own below, and everything under the base is root's to create. */
+static int walk(const char *path, bool trusted, int *ret_fd,
+		struct ptd_detail *d)
 {
 	char buf[PATH_MAX];
 	char *save = NULL, *comp;
 	size_t n;
-	int fd;
+	int fd, r;
 
 	n = strlen(path);
 	if (path[0] != '/' || n >= sizeof(buf))
@@ -92,27 +122,37 @@ int ptd_walk(const char *path, int *ret_fd, struct ptd_detail *d)
 	fd = open("/", DIR_FLAGS);
 	if (fd < 0)
 		return -errno;
-	for (comp = strtok_r(buf + 1, "/", &save); comp;
+	r = trusted ? trusted_fd(fd, "/", d) : 0;
+	for (comp = strtok_r(buf + 1, "/", &save); comp && r == 0;
 	     comp = strtok_r(NULL, "/", &save)) {
 		int next;
 
 		/* The core never plans these; refuse rather than resolve. */
 		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
-			close(fd);
-			return -EINVAL;
+			r = -EINVAL;
+			break;
 		}
 		next = openat(fd, comp, DIR_FLAGS);
 		if (next < 0) {
-			int r = open_failed(d, fd, comp, errno);
-
-			close(fd);
-			return r;
+			r = open_failed(d, fd, comp, errno);
+			break;
 		}
 		close(fd);
 		fd = next;
+		if (trusted)
+			r = trusted_fd(fd, comp, d);
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	*ret_fd = fd;
 	return 0;
+}
+
+int ptd_walk(const char *path, int *ret_fd, struct ptd_detail *d)
+{
+	return walk(path, false, ret_fd, d);
 }
 
 /* A directory anyone may create entries in: /tmp, /var/tmp. Only there can
@@ -149,22 +189,6 @@ static int random_name(char *buf, const char *name, const char *what)
 		snprintf(buf, NAME_MAX + 1, ".%.200s.new.%016llx", name, rnd);
 	else
 		snprintf(buf, NAME_MAX + 1, "%.200s.aside.%016llx", name, rnd);
-	return 0;
-}
-
-static int check_trusted(const struct stat *st, const char *name,
-			 struct ptd_detail *d)
-{
-	if (st->st_uid != 0) {
-		say(d->text, "\"%s\" is owned by uid %u, not root", name,
-		    (unsigned) st->st_uid);
-		return -EPERM;
-	}
-	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)) {
-		say(d->text, "\"%s\" is writable by others and not sticky",
-		    name);
-		return -EPERM;
-	}
 	return 0;
 }
 
@@ -388,7 +412,6 @@ static int settle_dir(int parent_fd, const char *name, const struct want *w,
 					close(fd);
 					goto out;
 				}
-				d->text[0] = '\0';
 				*ret_fd = fd;
 				goto out;
 			}
@@ -427,7 +450,6 @@ static int settle_dir(int parent_fd, const char *name, const struct want *w,
 			p.fd = -1;
 			continue;
 		}
-		d->text[0] = '\0';
 		*ret_fd = p.fd;
 		return 0;
 	} while (now_nsec() < deadline);
@@ -451,7 +473,7 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 	if (!last || strlen(path) >= sizeof(parent))
 		return -EINVAL;
 	if (last == path && last[1] == '\0') {
-		r = ptd_walk("/", &fd, d);
+		r = walk("/", true, &fd, d);
 		if (r < 0)
 			return r;
 		*ret_fd = fd;
@@ -465,7 +487,7 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 	}
 	last++;
 
-	r = ptd_walk(parent, &pfd, d);
+	r = walk(parent, true, &pfd, d);
 	if (r < 0)
 		return r;
 	if (create) {
@@ -606,12 +628,14 @@ int ptd_make_slave(struct ptd_detail *d)
 	return 0;
 }
 
-int ptd_open_private(const char *path, uid_t uid, int *ret_fd,
+int ptd_open_private(const char *path, uid_t uid, int expect_fd, int *ret_fd,
 		     struct ptd_detail *d)
 {
-	struct stat st;
+	struct stat st, want;
 	int fd, r;
 
+	if (fstat(expect_fd, &want) < 0)
+		return -errno;
 	r = ptd_walk(path, &fd, d);
 	if (r < 0)
 		return r;
@@ -619,6 +643,14 @@ int ptd_open_private(const char *path, uid_t uid, int *ret_fd,
 		r = -errno;
 		close(fd);
 		return r;
+	}
+	/* The job's user owns the job directory and could have renamed
+	 * another of its directories here since it was made: only the one
+	 * made (and checked) before unshare may be bound. */
+	if (st.st_dev != want.st_dev || st.st_ino != want.st_ino) {
+		say(d->text, "not the directory made for this step (replaced since)");
+		close(fd);
+		return -EPERM;
 	}
 	if (st.st_uid != uid) {
 		say(d->text, "owned by uid %u, expected %u",

@@ -47,8 +47,9 @@ int ptd_mark_ended(int parent_fd, const char *name, uid_t uid,
 int ptd_unshare_mount_ns(struct ptd_detail *d);
 int ptd_make_slave(struct ptd_detail *d);
 
-/* Opens a private directory (a directory owned by uid) by path. */
-int ptd_open_private(const char *path, uid_t uid, int *ret_fd,
+/* Opens a private directory by path: it must be the directory expect_fd is
+ * open on (same device and inode) and owned by uid. */
+int ptd_open_private(const char *path, uid_t uid, int expect_fd, int *ret_fd,
 		     struct ptd_detail *d);
 
 /* Opens a mount point (a directory) by path. */

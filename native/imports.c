@@ -9,6 +9,7 @@
 
 bool ptd_core_test_trap;
 unsigned ptd_core_test_trap_at;
+void (*ptd_core_test_before)(const char *op);
 
 /* A NUL-terminated string of exactly len bytes inside the memory, or NULL. */
 static const char *str_at(struct PTD_W2C_ENV *env, uint32_t ptr,
@@ -32,8 +33,10 @@ static u32 ret(int r)
 
 /* Test hooks: trap on entry, before the operation, so that the calls
  * before it are all that was done. */
-static void maybe_trap(void)
+static void maybe_trap(const char *op)
 {
+	if (ptd_core_test_before)
+		ptd_core_test_before(op);
 	if (ptd_core_test_trap) {
 		ptd_core_test_trap = false;
 		wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);
@@ -47,7 +50,7 @@ u32 PTD_IMPORT(open_trusted)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
 {
 	const char *p = str_at(env, path, len);
 
-	maybe_trap();
+	maybe_trap("open_trusted");
 	if (!p)
 		return ret(-EFAULT);
 	return ret(ptd_ops_open_trusted(&env->ops, (int) slot, p, mode,
@@ -61,7 +64,7 @@ u32 PTD_IMPORT(mkdir_at)(struct PTD_W2C_ENV *env, u32 parent, u32 slot,
 	const char *n = str_at(env, name, name_len);
 	const char *p = str_at(env, path, path_len);
 
-	maybe_trap();
+	maybe_trap("mkdir_at");
 	if (!n || !p)
 		return ret(-EFAULT);
 	return ret(ptd_ops_mkdir_at(&env->ops, (int) parent, (int) slot, n, p,
@@ -70,25 +73,26 @@ u32 PTD_IMPORT(mkdir_at)(struct PTD_W2C_ENV *env, u32 parent, u32 slot,
 
 u32 PTD_IMPORT(unshare_mount_ns)(struct PTD_W2C_ENV *env)
 {
-	maybe_trap();
+	maybe_trap("unshare_mount_ns");
 	return ret(ptd_ops_unshare_mount_ns(&env->ops));
 }
 
 u32 PTD_IMPORT(make_slave)(struct PTD_W2C_ENV *env)
 {
-	maybe_trap();
+	maybe_trap("make_slave");
 	return ret(ptd_ops_make_slave(&env->ops));
 }
 
-u32 PTD_IMPORT(open_private)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
-			u32 len, u32 uid)
+u32 PTD_IMPORT(open_private)(struct PTD_W2C_ENV *env, u32 slot, u32 expect,
+			u32 path, u32 len, u32 uid)
 {
 	const char *p = str_at(env, path, len);
 
-	maybe_trap();
+	maybe_trap("open_private");
 	if (!p)
 		return ret(-EFAULT);
-	return ret(ptd_ops_open_private(&env->ops, (int) slot, p, uid));
+	return ret(ptd_ops_open_private(&env->ops, (int) slot, (int) expect, p,
+					uid));
 }
 
 u32 PTD_IMPORT(open_target)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
@@ -96,7 +100,7 @@ u32 PTD_IMPORT(open_target)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
 {
 	const char *p = str_at(env, path, len);
 
-	maybe_trap();
+	maybe_trap("open_target");
 	if (!p)
 		return ret(-EFAULT);
 	return ret(ptd_ops_open_target(&env->ops, (int) slot, p));
@@ -109,7 +113,7 @@ u32 PTD_IMPORT(bind)(struct PTD_W2C_ENV *env, u32 source, u32 target,
 	const char *t = str_at(env, target_path, target_len);
 	const char *s = str_at(env, source_path, source_len);
 
-	maybe_trap();
+	maybe_trap("bind");
 	if (!t || !s)
 		return ret(-EFAULT);
 	return ret(ptd_ops_bind(&env->ops, (int) source, (int) target, t, s));
@@ -121,21 +125,20 @@ u32 PTD_IMPORT(mark_ended)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
 	const char *n = str_at(env, name, name_len);
 	const char *p = str_at(env, path, path_len);
 
-	maybe_trap();
+	maybe_trap("mark_ended");
 	if (!n || !p)
 		return ret(-EFAULT);
 	return ret(ptd_ops_mark_ended(&env->ops, (int) parent, n, p, uid));
 }
 
 u32 PTD_IMPORT(remove_at)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
-		     u32 name_len, u32 path, u32 path_len, u32 uid, u32 flags)
+		     u32 name_len, u32 path, u32 path_len, u32 uid)
 {
 	const char *n = str_at(env, name, name_len);
 	const char *p = str_at(env, path, path_len);
 
-	maybe_trap();
+	maybe_trap("remove_at");
 	if (!n || !p)
 		return ret(-EFAULT);
-	return ret(ptd_ops_remove_at(&env->ops, (int) parent, n, p, uid,
-				     (int) flags));
+	return ret(ptd_ops_remove_at(&env->ops, (int) parent, n, p, uid));
 }

@@ -64,6 +64,23 @@ static int record(struct ptd_ops *o, const char *fmt, ...)
 	return 0;
 }
 
+/* Every op starts with no reason, so none can carry an earlier op's. */
+static struct ptd_ops *begin(struct ptd_ops *o)
+{
+	o->detail.text[0] = '\0';
+	return o;
+}
+
+/* The first failure owns the reason reported with it. */
+static int done(struct ptd_ops *o, int r)
+{
+	if (r < 0 && !o->failed) {
+		o->failed = true;
+		snprintf(o->failure, sizeof(o->failure), "%s", o->detail.text);
+	}
+	return r;
+}
+
 /* A slot the op is about to fill: in range and still empty. */
 static bool new_slot(const struct ptd_ops *o, int slot)
 {
@@ -77,8 +94,8 @@ static bool used_slot(const struct ptd_ops *o, int slot)
 	       (o->dry_run || o->fds[slot] >= 0);
 }
 
-int ptd_ops_open_trusted(struct ptd_ops *o, int slot, const char *path,
-			 unsigned mode, int flags)
+static int op_open_trusted(struct ptd_ops *o, int slot, const char *path,
+			   unsigned mode, int flags)
 {
 	if (!new_slot(o, slot))
 		return -EBADF;
@@ -89,9 +106,9 @@ int ptd_ops_open_trusted(struct ptd_ops *o, int slot, const char *path,
 				&o->fds[slot], &o->detail);
 }
 
-int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
-		     const char *name, const char *path, unsigned mode,
-		     unsigned uid, unsigned gid, int flags)
+static int op_mkdir_at(struct ptd_ops *o, int parent, int slot,
+		       const char *name, const char *path, unsigned mode,
+		       unsigned uid, unsigned gid, int flags)
 {
 	if (!used_slot(o, parent) || !new_slot(o, slot))
 		return -EBADF;
@@ -103,31 +120,33 @@ int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
 			    &o->fds[slot], &o->detail);
 }
 
-int ptd_ops_unshare_mount_ns(struct ptd_ops *o)
+static int op_unshare_mount_ns(struct ptd_ops *o)
 {
 	if (o->dry_run)
 		return record(o, "unshare_mount_ns\n");
 	return ptd_unshare_mount_ns(&o->detail);
 }
 
-int ptd_ops_make_slave(struct ptd_ops *o)
+static int op_make_slave(struct ptd_ops *o)
 {
 	if (o->dry_run)
 		return record(o, "make_slave\n");
 	return ptd_make_slave(&o->detail);
 }
 
-int ptd_ops_open_private(struct ptd_ops *o, int slot, const char *path,
-			 unsigned uid)
+static int op_open_private(struct ptd_ops *o, int slot, int expect,
+			   const char *path, unsigned uid)
 {
-	if (!new_slot(o, slot))
+	if (!new_slot(o, slot) || !used_slot(o, expect))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "open_private\t%d\t%s\t%u\n", slot, path, uid);
-	return ptd_open_private(path, uid, &o->fds[slot], &o->detail);
+		return record(o, "open_private\t%d\t%d\t%s\t%u\n", slot,
+			      expect, path, uid);
+	return ptd_open_private(path, uid, o->fds[expect], &o->fds[slot],
+				&o->detail);
 }
 
-int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path)
+static int op_open_target(struct ptd_ops *o, int slot, const char *path)
 {
 	if (!new_slot(o, slot))
 		return -EBADF;
@@ -136,8 +155,8 @@ int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path)
 	return ptd_open_target(path, &o->fds[slot], &o->detail);
 }
 
-int ptd_ops_bind(struct ptd_ops *o, int source, int target,
-		 const char *target_path, const char *source_path)
+static int op_bind(struct ptd_ops *o, int source, int target,
+		   const char *target_path, const char *source_path)
 {
 	if (!used_slot(o, source) || !used_slot(o, target))
 		return -EBADF;
@@ -148,8 +167,8 @@ int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 			&o->detail);
 }
 
-int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
-		       const char *path, unsigned uid)
+static int op_mark_ended(struct ptd_ops *o, int parent, const char *name,
+			 const char *path, unsigned uid)
 {
 	int r;
 
@@ -164,8 +183,8 @@ int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
 	return r;
 }
 
-int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
-		      const char *path, unsigned uid, int flags)
+static int op_remove_at(struct ptd_ops *o, int parent, const char *name,
+			const char *path, unsigned uid)
 {
 	struct ptd_remove_stats s = { 0 };
 	int r;
@@ -173,8 +192,8 @@ int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
 	if (!used_slot(o, parent))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "remove_at\t%d\t%s\t%s\t%u\t%d\n", parent,
-			      name, path, uid, flags);
+		return record(o, "remove_at\t%d\t%s\t%s\t%u\n", parent,
+			      name, path, uid);
 	r = ptd_remove_tree(o->fds[parent], name, uid, &s, o->detail.text,
 			    sizeof(o->detail.text));
 	o->removed.bytes += s.bytes;
@@ -182,4 +201,60 @@ int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
 	o->removed.dirs += s.dirs;
 	o->removed.skipped += s.skipped;
 	return r;
+}
+
+/* The ops as the hosts call them: each with its own reason (begin), the
+ * first failure's kept (done). */
+int ptd_ops_open_trusted(struct ptd_ops *o, int slot, const char *path,
+			 unsigned mode, int flags)
+{
+	return done(o, op_open_trusted(begin(o), slot, path, mode, flags));
+}
+
+int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
+		     const char *name, const char *path, unsigned mode,
+		     unsigned uid, unsigned gid, int flags)
+{
+	return done(o, op_mkdir_at(begin(o), parent, slot, name, path, mode,
+				   uid, gid, flags));
+}
+
+int ptd_ops_unshare_mount_ns(struct ptd_ops *o)
+{
+	return done(o, op_unshare_mount_ns(begin(o)));
+}
+
+int ptd_ops_make_slave(struct ptd_ops *o)
+{
+	return done(o, op_make_slave(begin(o)));
+}
+
+int ptd_ops_open_private(struct ptd_ops *o, int slot, int expect,
+			 const char *path, unsigned uid)
+{
+	return done(o, op_open_private(begin(o), slot, expect, path, uid));
+}
+
+int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path)
+{
+	return done(o, op_open_target(begin(o), slot, path));
+}
+
+int ptd_ops_bind(struct ptd_ops *o, int source, int target,
+		 const char *target_path, const char *source_path)
+{
+	return done(o, op_bind(begin(o), source, target, target_path,
+			       source_path));
+}
+
+int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
+		       const char *path, unsigned uid)
+{
+	return done(o, op_mark_ended(begin(o), parent, name, path, uid));
+}
+
+int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
+		      const char *path, unsigned uid)
+{
+	return done(o, op_remove_at(begin(o), parent, name, path, uid));
 }

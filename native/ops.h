@@ -12,7 +12,7 @@
 #include "remove.h"
 
 /* Must match assembly/abi.ts; the core's ABI version guards the pairing. */
-#define PTD_ABI_VERSION 2
+#define PTD_ABI_VERSION 3
 #define PTD_MAX_SLOTS 128
 #define PTD_F_CREATE 1
 #define PTD_F_ASIDE 2
@@ -30,7 +30,11 @@ struct ptd_ops {
 	bool dry_run;		/* record the calls instead of making them */
 	char *trace;		/* dry run: one tab-separated line per call */
 	size_t trace_len, trace_cap;
-	struct ptd_detail detail;
+	struct ptd_detail detail;	/* the current op's; cleared per op */
+	/* The reason of the first failed op, kept as it was when that op
+	 * failed: the core reports that op, and no later op may change why. */
+	bool failed;
+	char failure[PTD_DETAIL_MAX];
 	struct ptd_remove_stats removed;
 };
 
@@ -45,14 +49,14 @@ int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
 		     unsigned uid, unsigned gid, int flags);
 int ptd_ops_unshare_mount_ns(struct ptd_ops *o);
 int ptd_ops_make_slave(struct ptd_ops *o);
-int ptd_ops_open_private(struct ptd_ops *o, int slot, const char *path,
-			 unsigned uid);
+int ptd_ops_open_private(struct ptd_ops *o, int slot, int expect,
+			 const char *path, unsigned uid);
 int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path);
 int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 		 const char *target_path, const char *source_path);
 int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
 		       const char *path, unsigned uid);
 int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
-		      const char *path, unsigned uid, int flags);
+		      const char *path, unsigned uid);
 
 #endif

@@ -9,7 +9,7 @@ import { loadAddon } from "../../host/addon.js";
 import { Phase } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
 
-const SCRATCH = "/var/tmp/ptd-create-test";
+const SCRATCH = `/var/tmp/ptd-create-test.${process.pid}`; // per run: suites may run side by side
 const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
 const VICTIM = 60001;
 const ATTACKER = 60002;

@@ -10,7 +10,7 @@ import { Phase } from "../../host/abi.js";
 import { loadAddon } from "../../host/addon.js";
 import { requireRoot } from "../helpers/root.js";
 
-const T = "/var/tmp/ptd-escape-test";
+const T = `/var/tmp/ptd-escape-test.${process.pid}`; // per run: suites may run side by side
 const CLI = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
 const OWNER = 60001;
 const F_ASIDE = 2;

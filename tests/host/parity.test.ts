@@ -39,7 +39,7 @@ describe("C host: a trap fails closed, at every import of the plan", function ()
   // Two bases, the second's parent missing (open_trusted creates it): a trap
   // at the Nth import must leave exactly what the first N-1 calls made, each
   // directory with its final owner and mode, and report TRAP.
-  const TOP = "/var/tmp/ptd-trap-test";
+  const TOP = `/var/tmp/ptd-trap-test.${process.pid}`; // per run: suites may run side by side
   const ARGS = [`base=${TOP}/x`, "mount=/tmp", `base=${TOP}/made/y`, "mount=/var/tmp", "mount=/scratch"];
   const JOB = { jobid: 1, restart: 0, uid: 60001, gid: 60002 };
 

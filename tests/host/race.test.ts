@@ -10,7 +10,7 @@ import { loadAddon } from "../../host/addon.js";
 import { Phase } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
 
-const SCRATCH = "/var/tmp/ptd-race-test";
+const SCRATCH = `/var/tmp/ptd-race-test.${process.pid}`; // per run: suites may run side by side
 const VICTIM = 60001;
 const ATTACKER = 60002;
 const TRIES = Number(process.env.PTD_RACE_TRIES ?? 2000);

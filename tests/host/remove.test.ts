@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { loadAddon } from "../../host/addon.js";
 import { requireRoot } from "../helpers/root.js";
 
-const T = "/var/tmp/ptd-remove-test";
+const T = `/var/tmp/ptd-remove-test.${process.pid}`; // per run: suites may run side by side
 const OWNER = 60001;
 
 function tree(): string {

@@ -10,8 +10,8 @@ import { Core } from "../../host/core.js";
 import { bindsAfter, entries, expectedAfter, snapshot } from "../helpers/prefix.js";
 import { requireRoot } from "../helpers/root.js";
 
-const SCRATCH = "/var/tmp/ptd-step-test";
-const TARGETS = "/var/spool/ptd-step-targets";
+const SCRATCH = `/var/tmp/ptd-step-test.${process.pid}`; // per run: suites may run side by side
+const TARGETS = `/var/spool/ptd-step-targets.${process.pid}`; // per run: suites may run side by side
 const UID = 60001;
 const ARGS = [`base=${SCRATCH}/shared/slurm`, `mount=${TARGETS}/a`, `mount=${TARGETS}/b`, `mount=${TARGETS}/c`];
 const addon = fileURLToPath(new URL("../../host/addon.js", import.meta.url));

@@ -269,7 +269,9 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
     switch (s.op) {
       case "open_trusted":
         assert.equal(s.str, s.path);
-        assert.equal(s.mode, 0o711);
+        // The mode only for a parent it may create; never an owner (root).
+        assert.equal(s.mode, s.flags & 1 ? 0o711 : 0, `${where}: mode`);
+        assert.deepEqual([s.uid, s.gid], [0, 0], `${where}: owner fields`);
         break;
       case "mkdir_at": {
         const parent = ref(s.arg, "parent");
@@ -292,11 +294,15 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         }
         break;
       }
-      case "open_private":
+      case "open_private": {
         assert.equal(s.str, s.path);
         assert.ok(mountDirs.has(s.path), `${where}: ${s.path} was not made in this plan`);
-        assert.equal(s.uid, job.uid);
+        // The identity to match: the slot that made this very directory.
+        const made = ref(s.arg, "expected directory");
+        assert.deepEqual([made.op, made.path], ["mkdir_at", s.path], `${where}: expected directory`);
+        assert.deepEqual([s.uid, s.gid, s.mode, s.flags], [job.uid, 0, 0, 0], `${where}: unused fields`);
         break;
+      }
       case "open_target":
         assert.equal(s.str, s.path);
         assert.ok(mounts.includes(s.path), `${where}: ${s.path} is no mount=`);
@@ -308,6 +314,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(dst.op, "open_target", `${where}: target is a ${dst.op}`);
         assert.equal(s.path, src.path);
         assert.equal(s.str, dst.path);
+        assert.deepEqual([s.uid, s.gid, s.mode, s.flags], [0, 0, 0, 0], `${where}: unused fields`);
         break;
       }
       case "remove_at":
@@ -317,6 +324,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.ok(s.str.endsWith(suffix) && !s.str.includes("/"), `${where}: removes ${s.str}`);
         assert.equal(s.path, join(parent.path, s.str));
         assert.ok(bases.has(s.path.slice(0, -suffix.length)), `${where}: ${s.path} is no base's job directory`);
+        assert.deepEqual([s.uid, s.gid, s.mode, s.flags], [job.uid, 0, 0, 0], `${where}: fields`);
         break;
       }
     }
@@ -505,7 +513,7 @@ describe(`fuzz: C host and Node host agree (seed ${SEED})`, function () {
 
 describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed ${SEED})`, function () {
   this.timeout(0);
-  const TOP = "/var/tmp/ptd-fuzz-trap";
+  const TOP = `/var/tmp/ptd-fuzz-trap.${process.pid}`; // per run: suites may run side by side
   // Base parents that exist (TOP), that open_trusted must create (TOP/b,
   // TOP/d/e) and that sit deeper (TOP/d exists).
   const BASES = [`${TOP}/a`, `${TOP}/b/c`, `${TOP}/d/e/f`, `${TOP}/g`];

@@ -27,13 +27,23 @@ describe("core: the seed's layout", () => {
       ["mkdir_at", "tmp", "/tmp/slurm.100.0/tmp", "700", 0],
       ["unshare_mount_ns", "", "", "0", 0],
       ["make_slave", "", "", "0", 0],
-      ["open_private", "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", "700", 0],
+      ["open_private", "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
       ["open_target", "/var/tmp", "/var/tmp", "0", 0],
-      ["open_private", "/tmp/slurm.100.0/tmp", "/tmp/slurm.100.0/tmp", "700", 0],
+      ["open_private", "/tmp/slurm.100.0/tmp", "/tmp/slurm.100.0/tmp", "0", 0],
       ["open_target", "/tmp", "/tmp", "0", 0],
       ["bind", "/var/tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
       ["bind", "/tmp", "/tmp/slurm.100.0/tmp", "0", 0],
     ]);
+  });
+
+  it("reopens each source after unshare against the very directory made for it (its slot)", () => {
+    const plan = new Core().plan("STEP", SEED, job);
+    const opens = plan.filter((s) => s.op === "open_private");
+    assert.equal(opens.length, 2);
+    for (const o of opens) {
+      const made = plan.find((s) => s.op === "mkdir_at" && s.slot === o.arg);
+      assert.equal(made?.path, o.path, `open_private ${o.path} names slot ${o.arg}`);
+    }
   });
 
   it("gives every directory to the job's user", () => {
