@@ -3,7 +3,7 @@
     "target_name": "ptd_addon",
     "sources": [
       "native/addon.cc", "native/core.c", "native/imports.c", "native/ops.c",
-      "native/fsops.c", "native/remove.c", "native/escape.c",
+      "native/fsops.c", "native/remove.c", "native/escape.c", "native/summary.c",
       "dist/gen/core_wasm.c",
       "native/wasm_runtime.c"
     ],

@@ -10,6 +10,8 @@ export interface RemoveStats {
   files: number;
   dirs: number;
   skipped: number;
+  /** directories marked ended instead (cleanup=no) */
+  marked: number;
 }
 
 export interface CoreRunResult {
@@ -32,6 +34,8 @@ export interface Addon {
   opsReset(): void;
   /** strerror(3) of a positive errno: the C's wording. */
   strerror(errno: number): string;
+  /** The plugin's removal summary line (native/summary.c), without "(where)". */
+  summary(jobid: number, uid: number, stats: RemoveStats, seconds: number): string;
   opsDetail(): { text: string; notice: string; removed: RemoveStats };
   open_trusted(slot: number, path: string, mode: number, flags: number): number;
   mkdir_at(parent: number, slot: number, name: string, path: string, mode: number, uid: number, gid: number, flags: number): number;

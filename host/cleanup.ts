@@ -54,11 +54,8 @@ export function cleanupLine(l: PluginLine, job: Job, beforeRemove: (path: string
   }
 }
 
-/** The plugin's epilog log line (native/plugin.c), for --verbose. */
+/** The plugin's epilog log line, worded by the plugin's own C
+ * (native/summary.c), for --verbose. */
 export function summaryLine(job: Job, r: CleanupResult): string {
-  const s = r.removed;
-  return (
-    `private-tmpdir: job ${job.jobid} uid ${job.uid}: removed ${s.bytes} bytes, ${s.files} files, ` +
-    `${s.dirs} directories in ${r.seconds.toFixed(3)} s${s.skipped ? " (some entries left in place)" : ""}`
-  );
+  return loadAddon().summary(job.jobid, job.uid, r.removed, r.seconds);
 }

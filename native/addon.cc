@@ -12,6 +12,7 @@ extern "C" {
 #include "core.h"
 #include "ops.h"
 #include "remove.h"
+#include "summary.h"
 }
 
 namespace {
@@ -55,6 +56,7 @@ Napi::Object Stats(Napi::Env env, const ptd_remove_stats &s) {
   o.Set("files", Napi::Number::New(env, (double)s.files));
   o.Set("dirs", Napi::Number::New(env, (double)s.dirs));
   o.Set("skipped", Napi::Number::New(env, (double)s.skipped));
+  o.Set("marked", Napi::Number::New(env, (double)s.marked));
   return o;
 }
 
@@ -145,6 +147,22 @@ Napi::Value OpsDetail(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// summary(jobid, uid, stats, seconds): the plugin's removal line (summary.c).
+Napi::Value Summary(const Napi::CallbackInfo &info) {
+  if (info.Length() < 3 || !info[2].IsObject()) throw Napi::TypeError::New(info.Env(), "stats must be an object");
+  Napi::Object o = info[2].As<Napi::Object>();
+  auto field = [&](const char *k) -> uint64_t {
+    Napi::Value v = o.Get(k);
+    if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string("stats.") + k + " must be a number");
+    return (uint64_t)v.As<Napi::Number>().DoubleValue();
+  };
+  ptd_remove_stats s = {field("bytes"), field("files"), field("dirs"), field("skipped"), field("marked")};
+  if (info.Length() < 4 || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "seconds must be a number");
+  char line[512];
+  ptd_summary(line, sizeof(line), U32(info, 0, "jobid"), U32(info, 1, "uid"), &s, info[3].As<Napi::Number>().DoubleValue(), nullptr);
+  return Napi::String::New(info.Env(), line);
+}
+
 // strerror(3), so the Node host words an errno exactly as native/core.c.
 Napi::Value StrError(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), strerror(I32(info, 0, "errno")));
@@ -226,6 +244,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("coreRun", Napi::Function::New(env, CoreRun));
   exports.Set("opsReset", Napi::Function::New(env, OpsReset));
   exports.Set("strerror", Napi::Function::New(env, StrError));
+  exports.Set("summary", Napi::Function::New(env, Summary));
   exports.Set("opsDetail", Napi::Function::New(env, OpsDetail));
   exports.Set("open_trusted", Napi::Function::New(env, OpenTrusted));
   exports.Set("mkdir_at", Napi::Function::New(env, MkdirAt));

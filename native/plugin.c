@@ -12,6 +12,7 @@
 
 #include "core.h"
 #include "core_sha256.h"
+#include "summary.h"
 
 #define PTD_VERSION "0.1.0"
 
@@ -202,25 +203,16 @@ static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 {
 	struct ptd_result res;
 	struct timespec t0, t1;
+	char line[512];
 	double secs;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	run_phase(PTD_PHASE_EPILOG, ac, av, job, &res);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	/* cleanup=no: the plan only marked them, and "removed 0 bytes" would
-	 * read as if they had been emptied. */
-	if (res.removed.marked && !res.removed.dirs) {
-		slurm_info("private-tmpdir: job %u uid %u: kept its directories (cleanup=no), marked them ended in %.3f s (%s)",
-			   job->jobid, job->uid, secs, where);
-		return;
-	}
-	slurm_info("private-tmpdir: job %u uid %u: removed %llu bytes, %llu files, %llu directories in %.3f s (%s)%s",
-		   job->jobid, job->uid,
-		   (unsigned long long) res.removed.bytes,
-		   (unsigned long long) res.removed.files,
-		   (unsigned long long) res.removed.dirs, secs, where,
-		   res.removed.skipped ? " (some entries left in place)" : "");
+	ptd_summary(line, sizeof(line), job->jobid, job->uid, &res.removed,
+		    secs, where);
+	slurm_info("%s", line);
 }
 
 /* slurmstepd, once per step (extern and batch steps included), before any

@@ -378,6 +378,15 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     assert.equal(s.files, 10);
   });
 
+  it("with cleanup=no, --verbose says the directories were kept and marked, as the plugin logs it", () => {
+    makeDirs(14);
+    const keep = write(`${ROOT}/keep.conf`, [`required private-tmpdir.so ${ARGS.join(" ")} cleanup=no`]);
+    const v = cli("cleanup", "--config", keep, "--job", "14", "--uid", String(UID), "--verbose");
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(v.stdout, new RegExp(`^private-tmpdir: job 14 uid ${UID}: kept its directories \\(cleanup=no\\), marked them ended in \\d+\\.\\d{3} s\n$`));
+    assert.ok(fs.existsSync(`${BASE}.14.0/.private-tmpdir-ended`) && fs.existsSync(`${BASE}.14.0/tmp/f4`));
+  });
+
   it("is idempotent: nothing to remove is success", () => {
     const r = cli("cleanup", "--config", conf, "--job", "12", "--uid", String(UID));
     assert.deepStrictEqual(r, { status: 0, stdout: "", stderr: "" });
