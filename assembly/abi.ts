@@ -1,5 +1,8 @@
-// The ABI shared with the C and TypeScript hosts. Bump ABI_VERSION on any
-// change here; both hosts refuse a core whose version they do not know.
+// The ABI shared with the C and TypeScript hosts, defined here only:
+// scripts/gen-abi.sh turns the constants and enums below into the C header
+// (dist/gen/ptd_abi.h) and the TypeScript module (host/abi.gen.ts) at build
+// time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
+// version they do not know. Each op's name, lower-cased, is its import's.
 
 export const ABI_VERSION: i32 = 3;
 
@@ -39,7 +42,7 @@ export const MAX_SLOTS: i32 = 128;
 export const enum Op {
   OPEN_TRUSTED = 1, // walk an admin path without symlinks; last part may be created root 0711
   MKDIR_AT = 2,     // make or verify <parent slot>/<name>, owned by uid:gid, mode
-  UNSHARE = 3,      // unshare(CLONE_NEWNS)
+  UNSHARE_MOUNT_NS = 3, // unshare(CLONE_NEWNS)
   MAKE_SLAVE = 4,   // mount(NULL, "/", NULL, MS_SLAVE|MS_REC, NULL)
   OPEN_PRIVATE = 5, // walk a private directory without symlinks; must be the very directory
                     // (dev, ino) in the W_ARG slot, made or verified before unshare, owned by uid
@@ -55,6 +58,28 @@ export const enum Op {
 // run's files, yet no phase may empty a directory unconditionally: the
 // extern step is not sure to run before the job's other steps (Slurm 24.05+
 // PrologFlags=RunInJob), which may already be using it.
+
+// Error codes: returned negated; the core names each (error_name) for the
+// hosts, which show it as the error's `code`.
+export const enum Err {
+  OK = 0,
+  UNKNOWN_OPTION = 1,
+  EMPTY_VALUE = 2,
+  NOT_ABSOLUTE = 3,
+  BAD_PATH = 4,
+  BAD_CHAR = 5,
+  TOO_LONG = 6,
+  TOO_MANY = 7,
+  COLLISION = 8,
+  DUPLICATE = 9,
+  NESTED = 10,
+  NO_MOUNTS = 11,
+  BAD_VALUE = 12,
+  BAD_INPUT = 13,
+  PLAN_TOO_LARGE = 14,
+  HOST = 15,
+  BAD_PHASE = 16,
+}
 
 // Flags on a record.
 export const F_CREATE: i32 = 1;  // OPEN_TRUSTED: create the last component if missing

@@ -1,28 +1,8 @@
 // Errors are values: a status code returned negated, and a message in MSG that
 // names the option or path. The hosts read both; nothing here can trap.
-import { MSG_CAP } from "./abi";
+import { MSG_CAP, Err } from "./abi";
 import { MSG, NAME } from "./memory";
 import { writeDecimal } from "./text";
-
-export const enum Err {
-  OK = 0,
-  UNKNOWN_OPTION = 1,
-  EMPTY_VALUE = 2,
-  NOT_ABSOLUTE = 3,
-  BAD_PATH = 4,
-  BAD_CHAR = 5,
-  TOO_LONG = 6,
-  TOO_MANY = 7,
-  COLLISION = 8,
-  DUPLICATE = 9,
-  NESTED = 10,
-  NO_MOUNTS = 11,
-  BAD_VALUE = 12,
-  BAD_INPUT = 13,
-  PLAN_TOO_LARGE = 14,
-  HOST = 15,
-  BAD_PHASE = 16,
-}
 
 // Indexed by Err; the hosts expose these as the error's `code`.
 const NAMES: StaticArray<string> = [

@@ -2,7 +2,8 @@
 // here, once, so a bad line is refused at load with the option named.
 import { INPUT_CAP } from "./abi";
 import { INPUT } from "./memory";
-import { Err, fail, say, sayBytes, sayNumber } from "./errors";
+import { Err } from "./abi";
+import { fail, say, sayBytes, sayNumber } from "./errors";
 import { startsWithAscii, equalsAscii, bytesEqual, lastSlash } from "./text";
 import { mountNameEquals, MAX_JOBDIR_SUFFIX } from "./naming";
 

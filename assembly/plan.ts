@@ -2,10 +2,10 @@
 // their strings. The hosts execute it in order and never re-derive it.
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, F_CREATE, F_ASIDE, F_WIPE_ENDED,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED,
 } from "./abi";
 import { OUTPUT } from "./memory";
-import { Err, fail, say } from "./errors";
+import { fail, say } from "./errors";
 import { lastSlash, writeDecimal, decimalLength } from "./text";
 import { writeMountName } from "./naming";
 import {
@@ -144,7 +144,7 @@ function planDirectories(jobid: u32, restart: u32, uid: u32, gid: u32): void {
 }
 
 function planNamespace(uid: u32): void {
-  emit(Op.UNSHARE, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
+  emit(Op.UNSHARE_MOUNT_NS, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
   emit(Op.MAKE_SLAVE, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
   // Every source and target is opened in the new namespace before the first
   // bind: after /tmp is covered, /tmp/<base>... is no longer reachable by path.

@@ -4,9 +4,9 @@
 import { OUTPUT } from "./memory";
 import {
   REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID, W_STR, W_LEN, W_PATH,
-  W_PATHLEN, Op, Phase,
+  W_PATHLEN, Op, Phase, Err,
 } from "./abi";
-import { Err, fail, say, sayBytes } from "./errors";
+import { fail, say, sayBytes } from "./errors";
 import * as host from "./host";
 
 let failedIndex: i32 = -1;
@@ -27,7 +27,7 @@ function call(r: usize): i32 {
     case Op.MKDIR_AT:
       return host.mkdir_at(word(r, W_ARG), word(r, W_SLOT), str, len, path, pathLen,
                            word(r, W_MODE), <u32>word(r, W_UID), <u32>word(r, W_GID), word(r, W_FLAGS));
-    case Op.UNSHARE: return host.unshare_mount_ns();
+    case Op.UNSHARE_MOUNT_NS: return host.unshare_mount_ns();
     case Op.MAKE_SLAVE: return host.make_slave();
     case Op.OPEN_PRIVATE: return host.open_private(word(r, W_SLOT), word(r, W_ARG), str, len, <u32>word(r, W_UID));
     case Op.OPEN_TARGET: return host.open_target(word(r, W_SLOT), str, len);
@@ -47,7 +47,7 @@ function describe(r: usize): void {
   switch (op) {
     case Op.OPEN_TRUSTED: say("open directory \""); break;
     case Op.MKDIR_AT: say("make directory \""); break;
-    case Op.UNSHARE: say("unshare(CLONE_NEWNS)"); return;
+    case Op.UNSHARE_MOUNT_NS: say("unshare(CLONE_NEWNS)"); return;
     case Op.MAKE_SLAVE: say("make \"/\" a recursive slave mount"); return;
     case Op.OPEN_PRIVATE: say("open private directory \""); break;
     case Op.OPEN_TARGET: say("open mount point \""); break;

@@ -1,21 +1,21 @@
-// The core's ABI as seen from Node: must match assembly/abi.ts. The core's
-// abi_version() is checked at load, so a mismatch fails closed.
+// The core's ABI as seen from Node. Every value comes from assembly/abi.ts
+// through host/abi.gen.ts (native/gen-abi.sh, at build time); nothing here
+// is written twice. The core's abi_version() is checked at load, so a core
+// of another version fails closed.
+import * as G from "./abi.gen.js";
 
-export const ABI_VERSION = 3;
+export * from "./abi.gen.js";
 
-export const Phase = { CHECK: 0, EXTERN: 1, STEP: 2, EPILOG: 3 } as const;
-export type PhaseName = keyof typeof Phase;
+export type PhaseName = keyof typeof G.Phase;
 
-export const REC_WORDS = 12;
-export const OP_NAMES: Record<number, string> = {
-  1: "open_trusted",
-  2: "mkdir_at",
-  3: "unshare_mount_ns",
-  4: "make_slave",
-  5: "open_private",
-  6: "open_target",
-  7: "bind",
-  8: "remove_at",
-  9: "mark_ended",
-};
-export const FLAG_NAMES: Record<number, string> = { 1: "create", 2: "aside", 8: "wipe-ended" };
+/** Op code -> the name of its import (the op's name, lower-cased). */
+export const OP_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(G.Op).map(([k, v]) => [v, k.toLowerCase()]),
+);
+
+/** Flag bit -> its name in the CLI's plan: F_WIPE_ENDED is "wipe-ended". */
+export const FLAG_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(G)
+    .filter(([k]) => k.startsWith("F_"))
+    .map(([k, v]) => [v as number, k.slice(2).toLowerCase().replaceAll("_", "-")]),
+);

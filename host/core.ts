@@ -3,7 +3,10 @@
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { ABI_VERSION, OP_NAMES, Phase, type PhaseName, REC_WORDS } from "./abi.js";
+import {
+  ABI_VERSION, OP_NAMES, Phase, type PhaseName, REC_WORDS, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
+  W_STR, W_LEN, W_PATH, W_PATHLEN,
+} from "./abi.js";
 import { CoreError } from "./errors.js";
 
 export interface Job {
@@ -140,8 +143,18 @@ export class Core {
     return this.x.memory.buffer.byteLength;
   }
 
+  /** The core's own ABI version (checked against ABI_VERSION at load). */
+  abiVersion(): number {
+    return this.x.abi_version();
+  }
+
+  /** The core's name for an error code (the CoreError's code). */
+  errorName(code: number): string {
+    return this.read(this.x.name_ptr(), this.x.error_name(code));
+  }
+
   private errorOf(rc: number): CoreError {
-    const code = this.read(this.x.name_ptr(), this.x.error_name(-rc));
+    const code = this.errorName(-rc);
     return new CoreError(code, this.read(this.x.message_ptr(), this.x.message_len()));
   }
 
@@ -155,15 +168,15 @@ export class Core {
     for (let i = 0; i < n; i++) {
       const w = (k: number): number => words[i * REC_WORDS + k] ?? 0;
       steps.push({
-        op: OP_NAMES[w(0)] ?? `op${w(0)}`,
-        flags: w(1),
-        slot: w(2),
-        arg: w(3),
-        mode: w(4),
-        uid: w(5) >>> 0,
-        gid: w(6) >>> 0,
-        str: this.read(w(7), w(8)),
-        path: this.read(w(9), w(10)),
+        op: OP_NAMES[w(W_OP)] ?? `op${w(W_OP)}`,
+        flags: w(W_FLAGS),
+        slot: w(W_SLOT),
+        arg: w(W_ARG),
+        mode: w(W_MODE),
+        uid: w(W_UID) >>> 0,
+        gid: w(W_GID) >>> 0,
+        str: this.read(w(W_STR), w(W_LEN)),
+        path: this.read(w(W_PATH), w(W_PATHLEN)),
       });
     }
     return steps;

@@ -10,20 +10,9 @@
 
 #include "fsops.h"
 #include "remove.h"
-
-/* Must match assembly/abi.ts; the core's ABI version guards the pairing. */
-#define PTD_ABI_VERSION 3
-#define PTD_MAX_SLOTS 128
-#define PTD_F_CREATE 1
-#define PTD_F_ASIDE 2
-#define PTD_F_WIPE_ENDED 8
-
-enum ptd_phase {
-	PTD_PHASE_CHECK = 0,
-	PTD_PHASE_EXTERN = 1,
-	PTD_PHASE_STEP = 2,
-	PTD_PHASE_EPILOG = 3,
-};
+/* Generated from assembly/abi.ts (gen-abi.sh): the core's ABI version,
+ * checked at every run, guards the pairing. */
+#include "ptd_abi.h"
 
 struct ptd_ops {
 	int fds[PTD_MAX_SLOTS];

@@ -20,10 +20,12 @@ OUT=$ROOT/dist/$NAME-src.tar.gz
 STAGE=$(mktemp -d "${TMPDIR:-/var/tmp}/ptd-dist.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 D=$STAGE/$NAME
-mkdir -p "$D/native" "$D/dist"
+mkdir -p "$D/native" "$D/dist" "$D/assembly"
 # The addon (addon.cc) is Node's; the plugin needs only the C.
 cp native/*.c native/*.h native/*.sh native/Makefile "$D/native/"
 cp dist/core.wasm "$D/dist/"
+# The one definition of the ABI: native/gen-abi.sh makes the C header of it.
+cp assembly/abi.ts "$D/assembly/"
 SHA=$(sha256sum dist/core.wasm | cut -d' ' -f1)
 cat >"$D/README" <<EOF
 private-tmpdir $VERSION: Slurm SPANK plugin giving every job a private /tmp

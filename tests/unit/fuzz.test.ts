@@ -20,7 +20,7 @@ import { Core, type Job, type PlanStep } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
 import { Recorder } from "../../host/recorder.js";
 import { loadAddon } from "../../host/addon.js";
-import { Phase, type PhaseName } from "../../host/abi.js";
+import { F_ASIDE, F_CREATE, F_WIPE_ENDED, MAX_SLOTS, Phase, type PhaseName } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
 import { entries, expectedAfter, snapshot, type Entry } from "../helpers/prefix.js";
 
@@ -37,7 +37,7 @@ const PLAN_CODES = new Set([
 const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG"];
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
-const MAX_SLOTS = 128;
+// MAX_SLOTS: from assembly/abi.ts, like every ABI constant here.
 const C_MESSAGE_MAX = 1024; // native/core.h PTD_MESSAGE_MAX
 
 function envInt(name: string, dflt: number): number {
@@ -270,7 +270,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       case "open_trusted":
         assert.equal(s.str, s.path);
         // The mode only for a parent it may create; never an owner (root).
-        assert.equal(s.mode, s.flags & 1 ? 0o711 : 0, `${where}: mode`);
+        assert.equal(s.mode, s.flags & F_CREATE ? 0o711 : 0, `${where}: mode`);
         assert.deepEqual([s.uid, s.gid], [0, 0], `${where}: owner fields`);
         break;
       case "mkdir_at": {
@@ -283,7 +283,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
           assert.ok(s.str.endsWith(suffix), `${where}: job directory ${s.str} without ${suffix}`);
           assert.ok(bases.has(s.path.slice(0, -suffix.length)), `${where}: ${s.path} is no base's job directory`);
           // aside + wipe-ended in every phase: never an unconditional wipe
-          assert.equal(s.flags, 2 | 8, `${where}: job directory flags`);
+          assert.equal(s.flags, F_ASIDE | F_WIPE_ENDED, `${where}: job directory flags`);
           jobDirs.add(s.slot);
         } else {
           assert.ok(jobDirs.has(s.arg), `${where}: a mount directory outside a job directory`);

@@ -3,6 +3,7 @@
 import { strict as assert } from "node:assert";
 import { Core, type Job } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
+import { F_ASIDE, F_WIPE_ENDED } from "../../host/abi.js";
 
 const job: Job = { jobid: 100, restart: 0, uid: 1000, gid: 1000 };
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
@@ -22,7 +23,7 @@ describe("core: the seed's layout", () => {
     const plan = new Core().plan("STEP", SEED, job).map((s) => [s.op, s.str, s.path, s.mode.toString(8), s.flags]);
     assert.deepStrictEqual(plan, [
       ["open_trusted", "/tmp", "/tmp", "711", 1],
-      ["mkdir_at", "slurm.100.0", "/tmp/slurm.100.0", "700", 2 | 8],
+      ["mkdir_at", "slurm.100.0", "/tmp/slurm.100.0", "700", F_ASIDE | F_WIPE_ENDED],
       ["mkdir_at", "var_tmp", "/tmp/slurm.100.0/var_tmp", "700", 0],
       ["mkdir_at", "tmp", "/tmp/slurm.100.0/tmp", "700", 0],
       ["unshare_mount_ns", "", "", "0", 0],
@@ -56,7 +57,7 @@ describe("core: the seed's layout", () => {
     ]);
     // The extern step moves squatters aside and wipes only a directory a
     // previous run marked ended: never an unconditional wipe.
-    assert.deepStrictEqual(dirs.map((s) => s.flags), [2 | 8, 0, 0]);
+    assert.deepStrictEqual(dirs.map((s) => s.flags), [F_ASIDE | F_WIPE_ENDED, 0, 0]);
   });
 
   it("plans for the extern step the step's very directory records, and no namespace", () => {
@@ -111,7 +112,7 @@ describe("core: the seed's layout", () => {
   it("has every step wipe a directory a previous run of the job marked ended (requeue)", () => {
     const plan = new Core().plan("STEP", SEED, job);
     assert.equal(plan[1]?.op, "mkdir_at");
-    assert.equal(plan[1]?.flags, 2 | 8, "aside + wipe-ended, never an unconditional wipe");
+    assert.equal(plan[1]?.flags, F_ASIDE | F_WIPE_ENDED, "aside + wipe-ended, never an unconditional wipe");
   });
 
   it("names jobs and restarts up to 2^32-1", () => {
