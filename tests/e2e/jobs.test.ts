@@ -120,7 +120,7 @@ describe("e2e: step kinds and job life", function () {
   it("PrologFlags=Contain: the extern step and the job's steps work, sharing one /tmp", () => {
     cluster({ plugstackLines: [pluginLine(SEED)], extraConf: "PrologFlags=Contain" });
     const mark = logMark();
-    const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun cat /tmp/f\n");
+    const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun -Q cat /tmp/f\n");
     assert.equal(r.status, 0, r.output);
     assert.equal(r.output, "b\n");
     const log = logSince(mark);
@@ -139,7 +139,7 @@ describe("e2e: step kinds and job life", function () {
     }
     cluster({ plugstackLines: [pluginLine(SEED)], extraConf: "PrologFlags=Contain,RunInJob" });
     const mark = logMark();
-    const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun cat /tmp/f\nstat -c %U /tmp\n");
+    const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun -Q cat /tmp/f\nstat -c %U /tmp\n");
     assert.equal(r.status, 0, r.output);
     assert.equal(r.output, "b\nptd-alice\n");
     const log = logSince(mark);

@@ -75,8 +75,10 @@ for (const sharedRoot of [false, true]) {
       assert.equal(ra.stdout.trim(), "alice-secret", "alice sees only her own file");
     });
 
+    // -Q: srun's own notices ("step creation temporarily disabled,
+    // retrying" while the previous step ends) are not the job's output.
     it("shares one /tmp between the batch step and every srun step of a job", () => {
-      const r = sbatchWait(ALICE, "echo batch > /tmp/f\nsrun bash -c 'cat /tmp/f; echo step1 >> /tmp/f'\nsrun cat /tmp/f\n");
+      const r = sbatchWait(ALICE, "echo batch > /tmp/f\nsrun -Q bash -c 'cat /tmp/f; echo step1 >> /tmp/f'\nsrun -Q cat /tmp/f\n");
       assert.equal(r.status, 0, r.output);
       assert.equal(r.output, "batch\nbatch\nstep1\n");
     });
