@@ -256,9 +256,16 @@ describe("e2e: the runtime-guarantee detector fails on processes that break the 
 
 /* ------------------------------------------------- the trap path, in C */
 
-const OBJS = ["core", "imports", "ops", "fsops", "remove", "escape", "core_wasm", "wasm_runtime"].map((n) => `${n}.o`);
-// The link of native/Makefile, in its order: plugin.o first.
-const SO_OBJS = ["plugin.o", ...OBJS];
+// The link of native/Makefile, in its order (plugin.o first): read from
+// its SRCS, so a new source file cannot make the relink differ silently.
+function makefileObjects(): string[] {
+	const mk = readFileSync(join(REPO_ROOT, "native", "Makefile"), "utf8").replaceAll("\\\n", " ");
+	const srcs = /^SRCS\s*=\s*(.+)$/m.exec(mk)?.[1]?.trim().split(/\s+/) ?? [];
+	assert.ok(srcs[0] === "plugin.c", `native/Makefile SRCS must start with plugin.c: ${srcs.join(" ")}`);
+	return [...srcs.map((c) => c.replace(/\.c$/, ".o")), "core_wasm.o", "wasm_runtime.o"];
+}
+const SO_OBJS = makefileObjects();
+const OBJS = SO_OBJS.slice(1);
 
 interface Build {
 	/** the .o files (dist/native of a build tree) */

@@ -1,159 +1,21 @@
-/* Syscalls behind the plan operations. Everything is relative to a
- * directory descriptor that was itself opened without following symlinks,
- * so a path a user could have changed is never trusted twice. */
+/* Making the job's directories (dirs.h): atomically, never with the wrong
+ * owner, never leaving a name free for a squatter, never following or
+ * chowning what someone else put there. */
 #define _GNU_SOURCE
-#include "fsops.h"
-#include "escape.h"
+#include "dirs.h"
 #include "remove.h"
+#include "walk.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
-
-#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-
-static void say(char *buf, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Every detail and notice is escaped whole (escape.h): the names in them
- * may come from a user, and the text goes to slurmd's log. */
-static void say(char *buf, const char *fmt, ...)
-{
-	char raw[PTD_DETAIL_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	va_end(ap);
-	ptd_escape(buf, PTD_DETAIL_MAX, raw);
-}
-
-/* Notices accumulate: one call may move several entries aside. */
-static void note(struct ptd_detail *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void note(struct ptd_detail *d, const char *fmt, ...)
-{
-	char raw[sizeof(d->notice)];
-	size_t n = strlen(d->notice);
-	va_list ap;
-
-	if (n && n + 2 < sizeof(d->notice)) {
-		memcpy(d->notice + n, "; ", 3);
-		n += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	va_end(ap);
-	ptd_escape(d->notice + n, sizeof(d->notice) - n, raw);
-}
-
-/* Explains an openat(DIR_FLAGS) failure on dir_fd/name. The kernel says
- * ENOTDIR or ELOOP for a symlink, depending on the flags: report ELOOP. */
-static int open_failed(struct ptd_detail *d, int dir_fd, const char *name,
-		       int e)
-{
-	struct stat st;
-
-	if (e == ENOTDIR &&
-	    fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode))
-		e = ELOOP;
-	if (e == ELOOP)
-		say(d->text, "\"%s\" is a symlink", name);
-	else if (e == ENOTDIR)
-		say(d->text, "\"%s\" is not a directory", name);
-	return -e;
-}
-
-static int check_trusted(const struct stat *st, const char *name,
-			 struct ptd_detail *d)
-{
-	if (st->st_uid != 0) {
-		say(d->text, "\"%s\" is owned by uid %u, not root", name,
-		    (unsigned) st->st_uid);
-		return -EPERM;
-	}
-	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)) {
-		say(d->text, "\"%s\" is writable by others and not sticky",
-		    name);
-		return -EPERM;
-	}
-	return 0;
-}
-
-static int trusted_fd(int fd, const char *name, struct ptd_detail *d)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	return check_trusted(&st, name, d);
-}
-
-/* Opens path from "/" one component at a time, never following a symlink.
- * trusted: every directory on the way, "/" included, must pass
- * check_trusted; whoever could rename one of them could put a tree of its
- * own below, and everything under the base is root's to create. */
-static int walk(const char *path, bool trusted, int *ret_fd,
-		struct ptd_detail *d)
-{
-	char buf[PATH_MAX];
-	char *save = NULL, *comp;
-	size_t n;
-	int fd, r;
-
-	n = strlen(path);
-	if (path[0] != '/' || n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, path, n + 1);
-
-	fd = open("/", DIR_FLAGS);
-	if (fd < 0)
-		return -errno;
-	r = trusted ? trusted_fd(fd, "/", d) : 0;
-	for (comp = strtok_r(buf + 1, "/", &save); comp && r == 0;
-	     comp = strtok_r(NULL, "/", &save)) {
-		int next;
-
-		/* The core never plans these; refuse rather than resolve. */
-		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
-			r = -EINVAL;
-			break;
-		}
-		next = openat(fd, comp, DIR_FLAGS);
-		if (next < 0) {
-			r = open_failed(d, fd, comp, errno);
-			break;
-		}
-		close(fd);
-		fd = next;
-		if (trusted)
-			r = trusted_fd(fd, comp, d);
-	}
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-int ptd_walk(const char *path, int *ret_fd, struct ptd_detail *d)
-{
-	return walk(path, false, ret_fd, d);
-}
 
 /* A directory anyone may create entries in: /tmp, /var/tmp. Only there can
  * an entry have been planted by another user. */
@@ -207,13 +69,13 @@ static int judge(const struct want *w, const struct stat *st,
 		 const char *name, struct ptd_detail *d)
 {
 	if (!S_ISDIR(st->st_mode)) {
-		say(d->text, "\"%s\" is not a directory", name);
+		ptd_say(d->text, "\"%s\" is not a directory", name);
 		return -ENOTDIR;
 	}
 	if (w->trusted)
-		return check_trusted(st, name, d);
+		return ptd_check_trusted(st, name, d);
 	if (st->st_uid != w->uid) {
-		say(d->text, "\"%s\" is owned by uid %u, expected %u", name,
+		ptd_say(d->text, "\"%s\" is owned by uid %u, expected %u", name,
 		    (unsigned) st->st_uid, (unsigned) w->uid);
 		return -EPERM;
 	}
@@ -229,7 +91,7 @@ static bool dir_is_empty(int fd)
 	DIR *dir;
 	int dfd;
 
-	dfd = openat(fd, ".", DIR_FLAGS);
+	dfd = openat(fd, ".", PTD_DIR_FLAGS);
 	if (dfd < 0)
 		return false;
 	dir = fdopendir(dfd);
@@ -293,7 +155,7 @@ static int prepare(int parent_fd, const char *name, const struct want *w,
 		return -errno;
 	if (fstatat(parent_fd, p->tmp, &made, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	p->fd = openat(parent_fd, p->tmp, DIR_FLAGS);
+	p->fd = openat(parent_fd, p->tmp, PTD_DIR_FLAGS);
 	if (p->fd < 0)
 		return -errno;
 	if (fstat(p->fd, &st) < 0) {
@@ -305,7 +167,7 @@ static int prepare(int parent_fd, const char *name, const struct want *w,
 	if (!S_ISDIR(st.st_mode) || !same(&st, p) || st.st_uid != 0 ||
 	    (st.st_mode & 077) || !dir_is_empty(p->fd)) {
 		/* Not what mkdirat made: not ours to remove either. */
-		say(d->text, "\"%s\" was replaced while it was being made",
+		ptd_say(d->text, "\"%s\" was replaced while it was being made",
 		    p->tmp);
 		r = -EPERM;
 		goto fail;
@@ -364,7 +226,7 @@ static void set_aside(int parent_fd, const char *name, struct prepared *p,
 	struct stat st;
 
 	if (fstatat(parent_fd, p->tmp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		note(d, "\"%s\" was not ours: moved aside (then removed by its owner)",
+		ptd_note(d, "\"%s\" was not ours: moved aside (then removed by its owner)",
 		     name);
 		return;
 	}
@@ -372,7 +234,7 @@ static void set_aside(int parent_fd, const char *name, struct prepared *p,
 	    renameat2(parent_fd, p->tmp, parent_fd, aside,
 		      RENAME_NOREPLACE) < 0)
 		snprintf(aside, sizeof(aside), "%s", p->tmp);
-	note(d, "\"%s\" (owner uid %u, mode %04o) was not ours: moved aside to \"%s\"",
+	ptd_note(d, "\"%s\" (owner uid %u, mode %04o) was not ours: moved aside to \"%s\"",
 	     name, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777),
 	     aside);
 }
@@ -394,7 +256,7 @@ static int settle_dir(int parent_fd, const char *name, const struct want *w,
 	do {
 		unsigned flags = RENAME_NOREPLACE;
 
-		fd = openat(parent_fd, name, DIR_FLAGS);
+		fd = openat(parent_fd, name, PTD_DIR_FLAGS);
 		if (fd >= 0) {
 			if (fstat(fd, &st) < 0) {
 				r = -errno;
@@ -420,7 +282,7 @@ static int settle_dir(int parent_fd, const char *name, const struct want *w,
 				goto out;
 			flags = RENAME_EXCHANGE;
 		} else if (errno != ENOENT) {
-			r = open_failed(d, parent_fd, name, errno);
+			r = ptd_open_failed(d, parent_fd, name, errno);
 			if (!w->aside || (r != -ELOOP && r != -ENOTDIR))
 				goto out;
 			flags = RENAME_EXCHANGE;
@@ -453,7 +315,7 @@ static int settle_dir(int parent_fd, const char *name, const struct want *w,
 		*ret_fd = p.fd;
 		return 0;
 	} while (now_nsec() < deadline);
-	say(d->text, "\"%s\" was replaced again and again for %lld s",
+	ptd_say(d->text, "\"%s\" was replaced again and again for %lld s",
 	    name, SETTLE_NSEC / 1000000000LL);
 	r = -EEXIST;
 out:
@@ -473,7 +335,7 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 	if (!last || strlen(path) >= sizeof(parent))
 		return -EINVAL;
 	if (last == path && last[1] == '\0') {
-		r = walk("/", true, &fd, d);
+		r = ptd_walk_trusted("/", &fd, d);
 		if (r < 0)
 			return r;
 		*ret_fd = fd;
@@ -487,7 +349,7 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 	}
 	last++;
 
-	r = walk(parent, true, &pfd, d);
+	r = ptd_walk_trusted(parent, &pfd, d);
 	if (r < 0)
 		return r;
 	if (create) {
@@ -499,16 +361,16 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 		r = settle_dir(pfd, last, &w, ret_fd, d);
 		goto out;
 	}
-	fd = openat(pfd, last, DIR_FLAGS);
+	fd = openat(pfd, last, PTD_DIR_FLAGS);
 	if (fd < 0) {
-		r = open_failed(d, pfd, last, errno);
+		r = ptd_open_failed(d, pfd, last, errno);
 		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;
 	}
-	r = check_trusted(&st, last, d);
+	r = ptd_check_trusted(&st, last, d);
 	if (r == 0) {
 		*ret_fd = fd;
 		fd = -1;
@@ -526,7 +388,7 @@ static bool marked_ended(int parent_fd, const char *name)
 	struct stat st;
 	int fd, r;
 
-	fd = openat(parent_fd, name, DIR_FLAGS);
+	fd = openat(parent_fd, name, PTD_DIR_FLAGS);
 	if (fd < 0)
 		return false;
 	r = fstatat(fd, PTD_ENDED_MARKER, &st, AT_SYMLINK_NOFOLLOW);
@@ -554,11 +416,11 @@ static int wipe_ended_dir(int parent_fd, const char *name, uid_t uid,
 		return 0; /* this run's: made by another step of the job */
 	r = ptd_remove_tree(parent_fd, name, uid, &stats, why, sizeof(why));
 	if (r < 0) {
-		say(d->text, "cannot remove a previous run's directory: %s",
+		ptd_say(d->text, "cannot remove a previous run's directory: %s",
 		    why);
 		return r;
 	}
-	note(d, "removed a previous run's \"%s\" (%llu files, %llu bytes)",
+	ptd_note(d, "removed a previous run's \"%s\" (%llu files, %llu bytes)",
 	    name, (unsigned long long) stats.files,
 	    (unsigned long long) stats.bytes);
 	return 0;
@@ -588,15 +450,15 @@ int ptd_mark_ended(int parent_fd, const char *name, uid_t uid,
 	struct stat st;
 	int fd, m, r = 0;
 
-	fd = openat(parent_fd, name, DIR_FLAGS);
+	fd = openat(parent_fd, name, PTD_DIR_FLAGS);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : open_failed(d, parent_fd, name, errno);
+		return errno == ENOENT ? 0 : ptd_open_failed(d, parent_fd, name, errno);
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;
 	}
 	if (st.st_uid != uid) {
-		say(d->text, "\"%s\" is owned by uid %u, expected %u", name,
+		ptd_say(d->text, "\"%s\" is owned by uid %u, expected %u", name,
 		    (unsigned) st.st_uid, (unsigned) uid);
 		r = -EPERM;
 		goto out;
@@ -607,129 +469,6 @@ int ptd_mark_ended(int parent_fd, const char *name, uid_t uid,
 		close(m);
 	else if (errno != EEXIST)
 		r = -errno;
-out:
-	close(fd);
-	return r;
-}
-
-int ptd_unshare_mount_ns(struct ptd_detail *d)
-{
-	(void) d;
-	if (unshare(CLONE_NEWNS) < 0)
-		return -errno;
-	return 0;
-}
-
-int ptd_make_slave(struct ptd_detail *d)
-{
-	(void) d;
-	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-int ptd_open_private(const char *path, uid_t uid, int expect_fd, int *ret_fd,
-		     struct ptd_detail *d)
-{
-	struct stat st, want;
-	int fd, r;
-
-	if (fstat(expect_fd, &want) < 0)
-		return -errno;
-	r = ptd_walk(path, &fd, d);
-	if (r < 0)
-		return r;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	/* The job's user owns the job directory and could have renamed
-	 * another of its directories here since it was made: only the one
-	 * made (and checked) before unshare may be bound. */
-	if (st.st_dev != want.st_dev || st.st_ino != want.st_ino) {
-		say(d->text, "not the directory made for this step (replaced since)");
-		close(fd);
-		return -EPERM;
-	}
-	if (st.st_uid != uid) {
-		say(d->text, "owned by uid %u, expected %u",
-		    (unsigned) st.st_uid, (unsigned) uid);
-		close(fd);
-		return -EPERM;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-int ptd_open_target(const char *path, int *ret_fd, struct ptd_detail *d)
-{
-	return ptd_walk(path, ret_fd, d);
-}
-
-/* The per-mount flags of the filesystem being bound, which a bind remount
- * would otherwise drop. */
-static unsigned long kept_flags(int fd)
-{
-	struct statvfs sv;
-	unsigned long f = 0;
-
-	if (fstatvfs(fd, &sv) < 0)
-		return 0;
-	if (sv.f_flag & ST_RDONLY)
-		f |= MS_RDONLY;
-	if (sv.f_flag & ST_NOEXEC)
-		f |= MS_NOEXEC;
-	if (sv.f_flag & ST_NOATIME)
-		f |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		f |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		f |= MS_RELATIME;
-	return f;
-}
-
-int ptd_fsops_test_fail_bind;
-
-int ptd_bind(int source_fd, int target_fd, const char *target_path,
-	     struct ptd_detail *d)
-{
-	char src[64], dst[64];
-	struct stat want, got;
-	int fd = -1, r;
-
-	if (ptd_fsops_test_fail_bind > 0 && --ptd_fsops_test_fail_bind == 0) {
-		say(d->text, "injected failure (test)");
-		return -EIO;
-	}
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", source_fd);
-	snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target_fd);
-	if (fstat(source_fd, &want) < 0)
-		return -errno;
-	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-		return -errno;
-	/* Reopen by path: what a task will see there from now on. */
-	r = ptd_walk(target_path, &fd, d);
-	if (r < 0)
-		return r;
-	if (fstat(fd, &got) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
-		say(d->text, "after the bind, it does not show the private directory");
-		r = -EIO;
-		goto out;
-	}
-	snprintf(dst, sizeof(dst), "/proc/self/fd/%d", fd);
-	if (mount(NULL, dst, NULL,
-		  MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | kept_flags(fd),
-		  NULL) < 0) {
-		r = -errno;
-		say(d->text, "remount nosuid,nodev: %s", strerror(-r));
-		goto out;
-	}
-	r = 0;
 out:
 	close(fd);
 	return r;
