@@ -105,6 +105,8 @@ describe("e2e: a squatter spinning on the victim's next job ids (ext4 and tmpfs 
         assert.ok(st.isDirectory() && st.uid !== 0 && st.uid === fs.statSync(`${base}/slurm.${j}.0/${base === EXT4 ? "tmp" : "var_tmp"}`).uid);
       }
     }
-    assert.match(nodeState(), /^(idle|mixed|allocated)/);
+    // In service: not drained or down. COMPLETING (the last job's epilog;
+    // seen on 24.11) is still in service.
+    assert.match(nodeState(), /^(idle|mixed|allocated|completing)$/);
   });
 });
