@@ -4,8 +4,9 @@
 // Nothing outside the job's directory may be chowned, created or mounted.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import { execFileSync } from "node:child_process";
 import {
-  ALICE, LAUNCH_FAILED, MALLORY, OUT_DIR, logMark, logSince, mountPoints, pluginLine, runAs, submitBatch, waitBatch,
+  ALICE, LAUNCH_FAILED, MALLORY, OUT_DIR, logMark, logSince, mountPoints, nodeState, pluginLine, runAs, submitBatch, waitBatch,
   startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
@@ -22,6 +23,10 @@ function lastJobId(user: string): number {
 function ownerMode(p: string): string {
   const st = fs.lstatSync(p);
   return `${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)}`;
+}
+
+function uidOf(user: string): number {
+  return Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
 }
 
 function as(user: string, script: string): void {
@@ -144,4 +149,36 @@ describe("e2e: mount points that do not exist, are files, or are symlinks", func
       assert.deepStrictEqual(mountPoints().filter((m) => m.startsWith("/var/spool/ptd-mp")), []);
     });
   }
+});
+
+describe("e2e attacks: a base below a directory a user controls is refused, for every job", function () {
+  // The admin's base lies two levels below a directory the attacker owns:
+  // she could rename the base's parent away and put a tree of her own
+  // there. Only the parent was checked before; now every ancestor is.
+  const TOP = "/var/spool/ptd-anc";
+  before(function () {
+    requireRootAndSlurm(this);
+    fs.rmSync(TOP, { recursive: true, force: true });
+    fs.mkdirSync(`${TOP}/u/r`, { recursive: true, mode: 0o755 });
+    fs.chownSync(`${TOP}/u`, uidOf(MALLORY), 0);
+  });
+  after(() => {
+    fs.rmSync(TOP, { recursive: true, force: true });
+    stopCluster();
+  });
+
+  it("fails the victim's job naming the directory, never with the shared /tmp; nothing made; the node stays in service", () => {
+    const info = startCluster({ plugstackLines: [pluginLine([`base=${TOP}/u/r/slurm`, "mount=/var/tmp", "mount=/tmp"])] });
+    const before = mountPoints(info.slurmdPid);
+    const mark = logMark();
+    const tag = `ptd-anc-${Date.now()}`;
+    const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `touch /tmp/${tag}; echo RAN`], { timeoutMs: 30_000 });
+    assert.ok(r.status !== 0 || LAUNCH_FAILED.test(r.stderr), r.stderr);
+    assert.doesNotMatch(r.stdout, /RAN/);
+    assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the task ran with the shared /tmp");
+    assert.match(logSince(mark), new RegExp(`private-tmpdir: job \\d+: open directory "${TOP}/u/r": "u" is owned by uid ${uidOf(MALLORY)}, not root \\(Operation not permitted\\)`));
+    assert.deepStrictEqual(fs.readdirSync(`${TOP}/u/r`), []);
+    assert.deepStrictEqual(mountPoints(info.slurmdPid), before);
+    assert.match(nodeState(), /^(idle|completing)$/);
+  });
 });
