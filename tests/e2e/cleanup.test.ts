@@ -27,7 +27,12 @@ describe("e2e: cleanup at job end", function () {
   });
 
   it("removes files, deep trees, FIFOs, sockets, read-only directories and odd names, and logs the totals", async () => {
-    const before = fs.readdirSync("/tmp").filter((n) => !/^slurm\.\d+\.\d+$/.test(n)).sort();
+    // The job runs as ALICE: whatever of it reached the host's /tmp would be
+    // hers. (Other processes on the machine may come and go in /tmp.)
+    const aliceUid = Number(execFileSync("id", ["-u", ALICE], { encoding: "utf8" }));
+    const hers = (): string[] =>
+      fs.readdirSync("/tmp").filter((n) => !/^slurm\.\d+\.\d+$/.test(n) && fs.lstatSync(`/tmp/${n}`, { throwIfNoEntry: false })?.uid === aliceUid).sort();
+    const before = hers();
     const mark = logMark();
     const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", [
       "echo $SLURM_JOB_ID",
@@ -42,7 +47,7 @@ describe("e2e: cleanup at job end", function () {
     const line = await waitFor(() => new RegExp(`private-tmpdir: job ${id} uid \\d+: removed (\\d+) bytes, (\\d+) files, (\\d+) directories in [0-9.]+ s`).exec(logSince(mark)), 20_000, { what: "the epilog's line" });
     assert.deepStrictEqual(line.slice(1, 4).map(Number), [7 + PRECIOUS.length, 9, 3 + 2 + 200], line[0]);
     assert.equal(fs.existsSync(`/tmp/slurm.${id}.0`), false);
-    assert.deepStrictEqual(fs.readdirSync("/tmp").filter((n) => !/^slurm\.\d+\.\d+$/.test(n)).sort(), before, "the host's /tmp is otherwise untouched");
+    assert.deepStrictEqual(hers(), before, "nothing of the job's user appeared in the host's /tmp");
     assert.equal(fs.readFileSync(`${PRECIOUS}/sub/file`, "utf8"), "keep");
   });
 
