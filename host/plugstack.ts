@@ -253,7 +253,7 @@ function include(r: Reading, at: At, target: string): void {
     if (seen >= 0) {
       const chain = [...r.stack.slice(seen).map((s) => s.file), f].map(shown).join(" -> ");
       fatal(r, at, "INCLUDE_LOOP",
-        `include ${shown(target)}: include loop ${chain}: Slurm includes the file again and again until it runs out of file descriptors or crashes (22.05 segfaults); the plugin stack fails`);
+        `include ${shown(target)}: include loop ${chain}: Slurm includes the file again and again until it crashes (22.05, 24.11 and 26.05 segfault): the plugin stack fails`);
       return;
     }
     load(r, f, opened);
