@@ -119,12 +119,15 @@ export function readPlugstackBytes(top: string): Plugstack {
     // admin who names a file wants to hear that it is not there.
     const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
     fatal(r, { file: top, line: 0, slurmLine: 0 }, "UNREADABLE",
-      `cannot read: ${errText(e)}${missing ? " (Slurm reads a missing plugstack.conf as empty: no plugin is loaded)" : " (Slurm fails to initialise the plugin stack: every job fails)"}`);
+      `cannot read: ${errText(e)} (${missing ? "Slurm reads a missing plugstack.conf as empty: no plugin is loaded" : slurmOn(e)})`);
     return r.out;
   }
   load(r, top, f);
   return r.out;
 }
+
+// Slurm would read /dev/zero for ever; the CLI gives up past this size.
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /** open(2) and read to the end as fgets() would: a read error (EISDIR for a
  * directory) ends the file there. */
@@ -133,7 +136,10 @@ function open(path: string): Opened {
   try {
     const st = fstatSync(fd);
     const parts: Buffer[] = [];
+    let total = 0;
     for (;;) {
+      if (total > MAX_FILE_BYTES)
+        throw Object.assign(new Error(`larger than ${MAX_FILE_BYTES} bytes, not a plugstack.conf`), { code: "EFBIG" });
       const b = Buffer.alloc(65536);
       let n: number;
       try {
@@ -143,12 +149,19 @@ function open(path: string): Opened {
       }
       if (n === 0) break;
       parts.push(b.subarray(0, n));
+      total += n;
     }
     return { data: Buffer.concat(parts), id: `${st.dev}:${st.ino}` };
   } finally {
     closeSync(fd);
   }
 }
+
+/** What Slurm makes of a file the CLI could not read. */
+const slurmOn = (e: unknown): string =>
+  (e as NodeJS.ErrnoException).code === "EFBIG"
+    ? "Slurm would go on reading it"
+    : "Slurm fails to initialise the plugin stack: every job fails";
 
 type At = { file: string; line: number; slurmLine: number };
 
@@ -246,7 +259,7 @@ function include(r: Reading, at: At, target: string): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // Slurm: empty
       fatal(r, at, "INCLUDE_UNREADABLE",
-        `include ${shown(target)}: cannot open ${shown(f)}: ${errText(e)}: Slurm fails to initialise the plugin stack (every job fails)`);
+        `include ${shown(target)}: cannot open ${shown(f)}: ${errText(e)} (${slurmOn(e)})`);
       return;
     }
     const seen = r.stack.findIndex((s) => s.id === opened.id);

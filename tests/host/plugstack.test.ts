@@ -137,6 +137,14 @@ describe("plugstack.conf read as Slurm reads it", () => {
     assert.deepStrictEqual(c.errors.map((e) => e.code), ["TOO_MANY_READS"]);
   });
 
+  it("endless_file_is_refused: include /dev/zero ends in one error, not a hang", () => {
+    const conf = put(`${DIR}/zero.conf`, "include /dev/zero\n");
+    const c = check(conf);
+    assert.deepStrictEqual(codes(c.errors), [[1, "INCLUDE_UNREADABLE"]]);
+    assert.match(c.errors[0]?.message ?? "", /EFBIG/);
+    assert.equal(cli("check", "--config", "/dev/zero").status, 1);
+  });
+
   it("nul_byte_ends_what_slurm_parses", () => {
     const conf = put(`${DIR}/nul.conf`, Buffer.from("required private-tmpdir.so mount=/tmp\0 mount=/var/tmp\n"));
     const c = check(conf);
