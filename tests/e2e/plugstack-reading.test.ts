@@ -109,10 +109,11 @@ const CASES: { name: string; files: Files; slurm: Reading }[] = [
   {
     name: "include brackets: negation, a first ], an escaped *, an unknown class",
     files: {
-      "plugstack.conf": "include inc/[!a]*.conf\ninclude inc/[]x]\ninclude inc/\\*\ninclude inc/[[:nope:]]*\n",
+      "plugstack.conf": "include inc/[!a]*.conf\ninclude inc/[]x]\ninclude inc/\\*\ninclude inc/[[:nope:]]*\ninclude inc/[a\ninclude inc/[[:upper:]]?[--0]*\n",
       "inc/a.conf": `${P} a\n`, "inc/b.conf": `${P} b\n`, "inc/]": `${P} bracket\n`, "inc/*": `${P} star\n`,
+      "inc/[a": `${P} open\n`, "inc/Q.conf": `${P} upper\n`, "inc/Qx-": `${P} range\n`,
     },
-    slurm: { args: [["b"], ["bracket"], ["star"]], ignored: [], fatal: false },
+    slurm: { args: [["upper"], ["b"], ["bracket"], ["star"], ["open"], ["range"]], ignored: [], fatal: false },
   },
   {
     name: "include in the C locale: a byte over 0x7f is no letter, but is in a byte range; a trailing - is literal",
