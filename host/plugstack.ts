@@ -193,10 +193,13 @@ function load(r: Reading, file: string, f: Opened): void {
     if (!continued && lineEnd - pos >= SLURM_LINE_BYTES && (nl >= 0 || lineEnd - pos > SLURM_LINE_BYTES)) {
       const bytes = lineEnd - pos;
       const pieces = Math.ceil((bytes + (nl >= 0 ? 1 : 0)) / SLURM_LINE_BYTES);
-      problem(r, at, "cut", "LINE_CUT",
-        bytes > SLURM_LINE_BYTES
-          ? `line of ${bytes} bytes is cut: Slurm reads at most ${SLURM_LINE_BYTES} bytes of a line at a time and parses each piece as a line of its own (its lines ${slurmLine}-${slurmLine + pieces - 1}); the lines after it are numbered ${pieces - 1} higher in Slurm's messages`
-          : `line of ${bytes} bytes fills Slurm's ${SLURM_LINE_BYTES}-byte read: Slurm reads its newline as a line of its own, so the lines after it are numbered 1 higher in Slurm's messages`);
+      if (bytes > SLURM_LINE_BYTES)
+        problem(r, at, "cut", "LINE_CUT",
+          `line of ${bytes} bytes is cut: Slurm reads at most ${SLURM_LINE_BYTES} bytes of a line at a time and parses each piece as a line of its own (its lines ${slurmLine}-${slurmLine + pieces - 1}); the lines after it are numbered ${pieces - 1} higher in Slurm's messages`);
+      else
+        // Nothing is lost, but Slurm's messages no longer name the file's lines.
+        problem(r, at, "warning", "LINE_RENUMBERED",
+          `line of ${bytes} bytes fills Slurm's ${SLURM_LINE_BYTES}-byte read: Slurm reads its newline as a line of its own, so the lines after it are numbered 1 higher in Slurm's messages`);
     }
     const piece = d.subarray(pos, end);
     // More of this line follows (not only its newline): Slurm parses it apart.

@@ -15,7 +15,8 @@ import { fileURLToPath } from "node:url";
 import { readPlugstack } from "../../host/plugstack.js";
 
 const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
-const DIR = "/var/tmp/ptd-plugstack-reading";
+// Per process: engineers and CI may run this suite side by side.
+const DIR = `/var/tmp/ptd-plugstack-reading.${process.pid}`;
 const PROBE = `${DIR}/probe.so`;
 const CONF = `${DIR}/case/plugstack.conf`;
 
@@ -29,6 +30,11 @@ interface Reading {
   fatal: boolean;
 }
 
+/** What the reader must also say: the lines ("file:line", the file's own
+ * numbering) that Slurm parses in pieces. Slurm logs nothing for a cut; its
+ * argv in the table shows it. */
+type Case = { name: string; files: Files; slurm: Reading; cut?: string[] };
+
 type Files = Record<string, string | Buffer | { symlink: string } | { dir: true }>;
 
 const P = `required ${PROBE}`;
@@ -41,7 +47,7 @@ const pad = 4095 - `${P} `.length;
 const SPLIT = `${P} ${"p".repeat(pad)}${P} second`;
 const latin1 = (s: string): Buffer => Buffer.from(s, "latin1");
 
-const CASES: { name: string; files: Files; slurm: Reading }[] = [
+const CASES: Case[] = [
   { name: "plain line", files: { "plugstack.conf": `${P} a b\n` }, slurm: { args: [["a", "b"]], ignored: [], fatal: false } },
   {
     name: "CR LF: the CR stays in the last word",
@@ -62,6 +68,7 @@ const CASES: { name: string; files: Files; slurm: Reading }[] = [
     name: "a line over 4095 bytes is cut, its rest is a line of its own, later lines renumbered",
     files: { "plugstack.conf": `${LONG}\nbogus\n${P} after\n` },
     slurm: { args: [longFirst, ["after"]], ignored: ["plugstack.conf:2", "plugstack.conf:3"], fatal: false },
+    cut: ["plugstack.conf:1"],
   },
   {
     name: "a line of exactly 4095 bytes: its newline is read as a line",
@@ -72,6 +79,7 @@ const CASES: { name: string; files: Files; slurm: Reading }[] = [
     name: "the rest of a cut line can load a plugin",
     files: { "plugstack.conf": `${SPLIT}\n` },
     slurm: { args: [["p".repeat(pad)], ["second"]], ignored: [], fatal: false },
+    cut: ["plugstack.conf:1"],
   },
   {
     name: "a NUL byte ends the line for the parser",
@@ -170,14 +178,18 @@ function plant(files: Files): void {
 
 const rel = (file: string, line: number): string => `${file.slice(`${DIR}/case/`.length)}:${line}`;
 
-/** What the CLI's reader says Slurm does. */
-function cliReading(): Reading {
+/** What the CLI's reader says Slurm does, and the lines it says are cut. */
+function cliReading(): { slurm: Reading; cut: string[] } {
   const ps = readPlugstack(CONF);
-  if (ps.fatal) return { args: [], ignored: [], fatal: true };
+  const cut = ps.problems.filter((p) => p.code === "LINE_CUT").map((p) => rel(p.file, p.line));
+  if (ps.fatal) return { slurm: { args: [], ignored: [], fatal: true }, cut };
   return {
-    args: ps.plugins.filter((l) => l.plugin === PROBE).map((l) => l.args),
-    ignored: ps.problems.filter((p) => p.code === "INVALID_LINE").map((p) => rel(p.file, p.slurmLine)),
-    fatal: false,
+    slurm: {
+      args: ps.plugins.filter((l) => l.plugin === PROBE).map((l) => l.args),
+      ignored: ps.problems.filter((p) => p.code === "INVALID_LINE").map((p) => rel(p.file, p.slurmLine)),
+      fatal: false,
+    },
+    cut,
   };
 }
 
@@ -231,7 +243,7 @@ describe("plugstack.conf: the CLI reads it as this release's Slurm does", functi
       const s = slurmReading();
       const { log, ...slurm } = s;
       assert.deepStrictEqual(slurm, c.slurm, `${version}: Slurm's reading is not the table's\n${log}`);
-      assert.deepStrictEqual(cliReading(), c.slurm, "the CLI's reading is not Slurm's");
+      assert.deepStrictEqual(cliReading(), { slurm: c.slurm, cut: c.cut ?? [] }, "the CLI's reading is not Slurm's");
     });
   }
 });

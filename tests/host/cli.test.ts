@@ -120,9 +120,10 @@ describe("cli: version and help", () => {
 });
 
 describe("cli: output that cannot be written", () => {
-  const conf = `${DIR}-out/plugstack.conf`;
+  const out = `${DIR}-out.${process.pid}`;
+  const conf = `${out}/plugstack.conf`;
   before(() => write(conf, [`required private-tmpdir.so ${SEED.join(" ")}`]));
-  after(() => fs.rmSync(`${DIR}-out`, { recursive: true, force: true }));
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
 
   // stdout is a pipe whose reader is already gone: every write is EPIPE.
   function toClosedPipe(...args: string[]): Ran {

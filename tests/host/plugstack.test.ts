@@ -11,7 +11,8 @@ import type { PlanJson } from "../../host/plan-view.js";
 import { requireRoot } from "../helpers/root.js";
 
 const CLI = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
-const DIR = "/var/tmp/ptd-plugstack-test";
+// Per process: engineers and CI may run this suite side by side.
+const DIR = `/var/tmp/ptd-plugstack-test.${process.pid}`;
 
 interface Ran {
   status: number | null;
@@ -27,7 +28,7 @@ function cli(...args: string[]): Ran {
 interface CheckJson {
   ok: boolean;
   files: string[];
-  lines: { file: string; line: number; args: string[] }[];
+  lines: { file: string; line: number; slurmLine: number; args: string[] }[];
   errors: { file: string; line: number; code: string; message: string }[];
   warnings: { file: string; line: number; code: string; message: string }[];
 }
@@ -85,6 +86,16 @@ describe("plugstack.conf read as Slurm reads it", () => {
     assert.deepStrictEqual(plan.lines.map((l) => l.args), [first]);
     assert.match(p.stderr, new RegExp(`^warning: .*long\\.conf:1: line of ${line.length} bytes is cut`, "m"));
     assert.match(p.stderr, /^warning: .*long\.conf:2: invalid line, Slurm ignores it: "bogus" .*\(Slurm's line 3\)$/m);
+  });
+
+  it("line_of_exactly_4095_bytes is whole, only renumbered: a warning", () => {
+    const head = "required other.so x=";
+    const line = head + "v".repeat(4095 - head.length);
+    const c = check(put(`${DIR}/4095.conf`, `${line}\nbogus\nrequired private-tmpdir.so mount=/tmp\n`));
+    assert.deepStrictEqual(c.lines.map((l) => [l.line, l.slurmLine, l.args]), [[3, 4, ["mount=/tmp"]]]);
+    assert.deepStrictEqual(codes(c.errors), [[2, "INVALID_LINE"]]);
+    assert.match(c.errors[0]?.message ?? "", /"bogus"/);
+    assert.ok(c.warnings.some((w) => w.code === "LINE_RENUMBERED" && w.line === 1), JSON.stringify(c.warnings));
   });
 
   it("unreadable_include_is_fatal: plan exits 1, check names it as the stack's failure", () => {
