@@ -4,10 +4,13 @@
 // implementation); `cleanup` runs the plugin's own epilog C through the
 // addon. Usage, exit codes and the JSON are documented in docs/cli.md.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
-import { join } from "node:path";
+import { posix } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { byteString, shown, toBytes } from "./bytes.js";
 import { Core, coreSha256, type Job } from "./core.js";
+import { argsLine, coreLine } from "./core-line.js";
 import { CoreError } from "./errors.js";
+import { EXIT_PIPE, err, out, OutputClosed, OutputFailed } from "./output.js";
 import { planLine, planText, PLAN_SCHEMA, type PlanJson } from "./plan-view.js";
 import { ourLines, PLUGIN_FILE, readPlugstack, type PluginLine, type Plugstack } from "./plugstack.js";
 
@@ -37,10 +40,11 @@ Options:
   --version  print the package version and the sha256 of the embedded core
   --help     this help
 
-Exit status: 0 ok, 1 configuration, plan or cleanup error, 2 usage error.
+Exit status: 0 ok, 1 configuration, plan, cleanup or output error, 2 usage
+error, 141 stdout closed by its reader (as a writer killed by SIGPIPE).
 See docs/cli.md.
 `,
-  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--config FILE] [--json]
+  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--config FILE | --args WORDS] [--json]
 
 Prints, for every plugstack.conf line that loads ${PLUGIN_FILE}, what the
 plugin does for the job: the directories (owner, mode) the extern step
@@ -49,11 +53,13 @@ epilog's removals, in the order the plugin does them.
 
   --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG}); its
                  include lines are followed
+  --args WORDS   plan this line's options instead of reading plugstack.conf
+                 (split on blanks as Slurm splits a line)
   --job ID       the job id (required)
   --restart N    the job's restart count (default 0)
-  --uid U        the job's user id (default 0)
-  --gid G        the job's group id (default 0); give the job user's ids to
-                 see the owner the plugin will give the directories
+  --uid U --gid G
+                 the job's user and group ids, given together (default 0
+                 and 0): the owner the plugin gives the directories
   --json         machine-readable output (schema in docs/cli.md)
 `,
   check: `Usage: private-tmpdir check [--config FILE] [--plugin-dir DIRS] [--json] [--verbose]
@@ -73,7 +79,7 @@ configuration is valid, 1 otherwise; warnings do not change it.
   --json         print the result as JSON on stdout (schema in docs/cli.md)
   --verbose      say so on stdout when all is well
 `,
-  cleanup: `Usage: private-tmpdir cleanup --job ID --uid U [--restart N] [--gid G] [--config FILE] [--verbose] [--progress]
+  cleanup: `Usage: private-tmpdir cleanup --job ID --uid U [--restart N] [--gid G] [--config FILE | --args WORDS] [--verbose] [--progress]
 
 Removes the job's private directories exactly as the plugin's epilog does
 (the same C code): only directories owned by uid U, never following
@@ -81,6 +87,9 @@ a symlink, never leaving their filesystem. For sites that keep an Epilog
 script, and for cleaning up by hand. Prints nothing on success.
 
   --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG})
+  --args WORDS   the options of the line the job ran with, when that line
+                 is no longer in plugstack.conf: e.g.
+                 --args 'base=/tmp/slurm mount=/var/tmp mount=/tmp'
   --job ID       the job id (required)
   --uid U        the job's user id (required)
   --restart N    the job's restart count (default 0)
@@ -95,7 +104,7 @@ type Values = Record<string, string | boolean | undefined>;
 
 function parse(argv: string[], options: ParseArgsConfig["options"]): Values {
   try {
-    const { values } = parseArgs({ args: argv, options: { ...options, help: { type: "boolean" } }, strict: true, allowPositionals: false });
+    const { values } = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false });
     return values as Values;
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -118,22 +127,35 @@ function packageVersion(): string {
   return pkg.version ?? "unknown";
 }
 
-const out = (s: string): void => void process.stdout.write(s);
-const err = (s: string): void => void process.stderr.write(s);
+/** file:line as messages name it; a byte-string file name is shown() by the caller. */
 const where = (p: { file: string; line: number }): string => (p.line > 0 ? `${p.file}:${p.line}` : p.file);
+/** A core message or a name fit for one line of a terminal (no raw CR). */
+const clean = (text: string): string => shown(byteString(text));
 
 interface Finding {
+  /** A text name (byte-string names are shown()). */
   file: string;
   line: number;
   code: string;
   message: string;
+  /** How Slurm takes it; absent for the core's verdicts and the CLI's own. */
+  severity?: string;
+  /** The line number in Slurm's messages, where it differs from line. */
+  slurmLine?: number;
 }
 
-/** Everything wrong with the configuration as far as this plugin is concerned. */
-function audit(config: string, ps: Plugstack, lines: PluginLine[]): { errors: Finding[]; warnings: Finding[] } {
-  const errors: Finding[] = ps.problems.map((p) => ({ ...p, code: p.line > 0 ? "INVALID_LINE" : "UNREADABLE" }));
+/** Everything wrong with the configuration as far as this plugin is concerned.
+ * `lines` are this plugin's lines, already made fit for the core. */
+function audit(config: string, ps: Plugstack, lines: PluginLine[], refused: Finding[]): { errors: Finding[]; warnings: Finding[] } {
+  const errors: Finding[] = [];
   const warnings: Finding[] = [];
-  if (lines.length === 0 && !errors.some((e) => e.code === "UNREADABLE"))
+  for (const p of ps.problems) {
+    const f: Finding = { file: shown(p.file), line: p.line, code: p.code, message: p.message, severity: p.severity };
+    if (p.slurmLine !== p.line) f.slurmLine = p.slurmLine;
+    (p.severity === "warning" ? warnings : errors).push(f);
+  }
+  errors.push(...refused);
+  if (lines.length === 0 && refused.length === 0 && !ps.fatal)
     errors.push({ file: config, line: 0, code: "NOT_CONFIGURED", message: `no line loads ${PLUGIN_FILE}` });
   const first = lines[0];
   for (const l of lines.slice(1)) {
@@ -155,10 +177,25 @@ function audit(config: string, ps: Plugstack, lines: PluginLine[]): { errors: Fi
       for (const phase of ["EXTERN", "STEP", "EPILOG"] as const) core.plan(phase, l.args, big);
     } catch (e) {
       if (!(e instanceof CoreError)) throw e;
-      errors.push({ file: l.file, line: l.line, code: e.code, message: e.message });
+      errors.push({ file: l.file, line: l.line, code: e.code, message: clean(e.message) });
     }
   }
   return { errors, warnings };
+}
+
+/** This plugin's lines made fit for the core, and the ones that cannot be. */
+function forCore(ps: Plugstack): { lines: PluginLine[]; refused: Finding[] } {
+  const lines: PluginLine[] = [];
+  const refused: Finding[] = [];
+  for (const l of ourLines(ps)) {
+    try {
+      lines.push(coreLine(l));
+    } catch (e) {
+      if (!(e instanceof CoreError)) throw e;
+      refused.push({ file: shown(l.file), line: l.line, code: e.code, message: e.message });
+    }
+  }
+  return { lines, refused };
 }
 
 /** Where slurmd would load the plugin from: a path starting with "/" as
@@ -167,9 +204,9 @@ function audit(config: string, ps: Plugstack, lines: PluginLine[]): { errors: Fi
 function pluginPath(plugin: string, dirs: readonly string[]): string | undefined {
   if (plugin.startsWith("/")) return plugin;
   for (const d of dirs) {
-    const p = join(d, plugin);
+    const p = posix.join(d, plugin);
     try {
-      closeSync(openSync(p, "r"));
+      closeSync(openSync(toBytes(byteString(p)), "r"));
       return p;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") return p; // there, but not openable: say why below
@@ -183,7 +220,7 @@ function pluginPath(plugin: string, dirs: readonly string[]): string | undefined
 function soProblem(path: string): string | undefined {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(toBytes(byteString(path)), "r");
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return err.code === "ENOENT" ? "no such file" : `cannot read it: ${err.code ?? String(e)}`;
@@ -229,18 +266,25 @@ function deployWarnings(lines: PluginLine[], pluginDirs: readonly string[]): Fin
 }
 
 function printFindings(fs: Finding[], prefix = ""): void {
-  for (const f of fs) err(`${prefix}${where(f)}: ${f.message}\n`);
+  for (const f of fs) err(`${prefix}${where(f)}: ${f.message}${f.slurmLine !== undefined ? ` (Slurm's line ${f.slurmLine})` : ""}\n`);
+}
+
+/** --config, refusing an empty name (it resolved to the current directory). */
+function configOf(v: Values): string {
+  const c = v["config"];
+  if (c === "") throw new UsageError("--config needs a file name");
+  return typeof c === "string" ? c : DEFAULT_CONFIG;
 }
 
 function cmdCheck(argv: string[]): number {
   const v = parse(argv, { config: { type: "string" }, "plugin-dir": { type: "string" }, json: { type: "boolean" }, verbose: { type: "boolean" } });
   if (v["help"]) return help("check");
-  const config = (v["config"] as string | undefined) ?? DEFAULT_CONFIG;
+  const config = configOf(v);
   const pluginDirs = ((v["plugin-dir"] as string | undefined) ?? DEFAULT_PLUGIN_DIR).split(":").filter((d) => d !== "");
   if (pluginDirs.length === 0) throw new UsageError("--plugin-dir names no directory");
   const ps = readPlugstack(config);
-  const lines = ourLines(ps);
-  const { errors, warnings } = audit(config, ps, lines);
+  const { lines, refused } = forCore(ps);
+  const { errors, warnings } = audit(config, ps, lines, refused);
   warnings.push(...deployWarnings(lines, pluginDirs));
   if (v["json"]) {
     const body = {
@@ -249,8 +293,8 @@ function cmdCheck(argv: string[]): number {
       coreSha256: coreSha256(),
       config,
       ok: errors.length === 0,
-      files: ps.files,
-      lines: lines.map((l) => ({ file: l.file, line: l.line, kind: l.kind, plugin: l.plugin, args: l.args })),
+      files: ps.files.map(shown),
+      lines: ourLines(ps).map((l) => ({ file: shown(l.file), line: l.line, slurmLine: l.slurmLine, kind: l.kind, plugin: shown(l.plugin), args: l.args.map(shown), cut: l.cut })),
       errors,
       warnings,
     };
@@ -264,21 +308,41 @@ function cmdCheck(argv: string[]): number {
   return errors.length === 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-/** Reads the config for plan and cleanup: unreadable, unconfigured or
- * refused lines are fatal; lines Slurm ignores only warn. */
-function loadForJob(config: string): PluginLine[] | undefined {
+/** The lines plan and cleanup act on: --args, or plugstack.conf read as
+ * Slurm reads it. What makes Slurm fail (or the file unreadable), no line
+ * or a line the core refuses is fatal; lines Slurm ignores or cuts only
+ * warn: the plan is then what Slurm would run. */
+function loadForJob(v: Values): PluginLine[] | undefined {
+  const words = v["args"];
+  if (typeof words === "string") {
+    if (v["config"] !== undefined) throw new UsageError("--args and --config exclude each other");
+    const l = argsLine(words);
+    if (l.args.length === 0) throw new UsageError("--args names no option");
+    try {
+      const line = coreLine(l);
+      new Core().check(line.args);
+      return [line];
+    } catch (e) {
+      if (!(e instanceof CoreError)) throw e;
+      printFindings([{ file: "--args", line: 0, code: e.code, message: clean(e.message) }]);
+      return undefined;
+    }
+  }
+  const config = configOf(v);
   const ps = readPlugstack(config);
-  const lines = ourLines(ps);
-  const { errors, warnings } = audit(config, ps, lines);
-  const fatal = errors.filter((e) => e.code !== "INVALID_LINE");
+  const { lines, refused } = forCore(ps);
+  const { errors, warnings } = audit(config, ps, lines, refused);
+  const soft = (e: Finding): boolean => e.severity === "ignored" || e.severity === "cut";
+  const fatal = errors.filter((e) => !soft(e));
   printFindings(fatal);
-  printFindings([...errors.filter((e) => e.code === "INVALID_LINE"), ...warnings], "warning: ");
+  printFindings([...errors.filter(soft), ...warnings], "warning: ");
   return fatal.length === 0 ? lines : undefined;
 }
 
 // The options that name a configuration and a job, shared by plan and cleanup.
 const JOB_OPTIONS = {
   config: { type: "string" },
+  args: { type: "string" },
   job: { type: "string" },
   restart: { type: "string" },
   uid: { type: "string" },
@@ -288,9 +352,11 @@ const JOB_OPTIONS = {
 function cmdPlan(argv: string[]): number {
   const v = parse(argv, { ...JOB_OPTIONS, json: { type: "boolean" } });
   if (v["help"]) return help("plan");
+  // One without the other planned owner 1001:0 without a word.
+  if ((v["uid"] === undefined) !== (v["gid"] === undefined)) throw new UsageError("--uid and --gid go together");
   const job: Job = { jobid: u32(v, "job"), restart: u32(v, "restart", 0), uid: u32(v, "uid", 0), gid: u32(v, "gid", 0) };
-  const config = (v["config"] as string | undefined) ?? DEFAULT_CONFIG;
-  const lines = loadForJob(config);
+  const config = typeof v["args"] === "string" ? "--args" : configOf(v);
+  const lines = loadForJob(v);
   if (!lines) return EXIT_FAIL;
   const core = new Core();
   const plan: PlanJson = {
@@ -306,7 +372,7 @@ function cmdPlan(argv: string[]): number {
       plan.lines.push(planLine(core, l, job));
     } catch (e) {
       if (!(e instanceof CoreError)) throw e;
-      err(`${where(l)}: ${e.message}\n`);
+      err(`${where(l)}: ${clean(e.message)}\n`);
       return EXIT_FAIL;
     }
   }
@@ -318,8 +384,7 @@ async function cmdCleanup(argv: string[]): Promise<number> {
   const v = parse(argv, { ...JOB_OPTIONS, verbose: { type: "boolean" }, progress: { type: "boolean" } });
   if (v["help"]) return help("cleanup");
   const job: Job = { jobid: u32(v, "job"), restart: u32(v, "restart", 0), uid: u32(v, "uid"), gid: u32(v, "gid", 0) };
-  const config = (v["config"] as string | undefined) ?? DEFAULT_CONFIG;
-  const lines = loadForJob(config);
+  const lines = loadForJob(v);
   if (!lines) return EXIT_FAIL;
   // Loaded only here: plan and check must work where the addon is not built.
   const { cleanupLine, summaryLine } = await import("./cleanup.js");
@@ -333,7 +398,7 @@ async function cmdCleanup(argv: string[]): Promise<number> {
     if (tty && showProgress) err("\r\x1b[K");
     if (r.error !== undefined) {
       failed = true;
-      err(`${where(l)}: job ${job.jobid}: ${r.error}\n`);
+      err(`${where(l)}: job ${job.jobid}: ${clean(r.error)}\n`);
     }
     if (v["verbose"]) out(summaryLine(job, r) + "\n");
   }
@@ -367,7 +432,7 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
       throw new UsageError("no command given");
     default:
-      throw new UsageError(`unknown command "${cmd}"`);
+      throw new UsageError(cmd.startsWith("-") ? `unknown option "${cmd}"` : `unknown command "${cmd}"`);
   }
 }
 
@@ -376,7 +441,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof UsageError) {
+    if (e instanceof OutputClosed) {
+      process.exitCode = EXIT_PIPE;
+    } else if (e instanceof OutputFailed) {
+      err(`private-tmpdir: ${e.message}\n`);
+      process.exitCode = EXIT_FAIL;
+    } else if (e instanceof UsageError) {
       err(`private-tmpdir: ${e.message}\nTry 'private-tmpdir --help'.\n`);
       process.exitCode = EXIT_USAGE;
     } else {

@@ -86,6 +86,11 @@ describe("cli: version and help", () => {
     ["a job id over 2^32-1", ["plan", "--job", "4294967296"]],
     ["a stray argument", ["check", "extra"]],
     ["cleanup without --uid", ["cleanup", "--job", "1"]],
+    ["an empty --config (it read the current directory)", ["plan", "--job", "1", "--config", ""]],
+    ["--uid without --gid (it planned owner 1001:0)", ["plan", "--job", "1", "--uid", "1001"]],
+    ["--gid without --uid", ["plan", "--job", "1", "--gid", "1001"]],
+    ["--args with --config", ["cleanup", "--job", "1", "--uid", "0", "--args", "mount=/tmp", "--config", "/x"]],
+    ["--args naming no option", ["plan", "--job", "1", "--args", " "]],
   ];
   for (const [name, args] of usage) {
     it(`exits 2 on ${name}, on stderr only`, () => {
@@ -95,6 +100,54 @@ describe("cli: version and help", () => {
       assert.match(r.stderr, /^private-tmpdir: .+\nTry 'private-tmpdir --help'\.\n$/);
     });
   }
+
+  it("calls an unknown first option an option, not a command", () => {
+    assert.match(cli("--nope").stderr, /^private-tmpdir: unknown option "--nope"\n/);
+    assert.match(cli("nope").stderr, /^private-tmpdir: unknown command "nope"\n/);
+  });
+
+  for (const cmd of ["plan", "check", "cleanup"]) {
+    it(`${cmd} -h is ${cmd} --help`, () => {
+      assert.deepStrictEqual(cli(cmd, "-h"), cli(cmd, "--help"));
+    });
+  }
+
+  it("plan --help speaks of the phases the plugin runs, not of a prolog", () => {
+    const r = cli("plan", "--help");
+    assert.doesNotMatch(r.stdout, /\bprolog\b/i);
+    assert.match(r.stdout, /extern step/);
+  });
+});
+
+describe("cli: output that cannot be written", () => {
+  const out = `${DIR}-out.${process.pid}`;
+  const conf = `${out}/plugstack.conf`;
+  before(() => write(conf, [`required private-tmpdir.so ${SEED.join(" ")}`]));
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  // stdout is a pipe whose reader is already gone: every write is EPIPE.
+  function toClosedPipe(...args: string[]): Ran {
+    const py = "import os,subprocess,sys\nr,w=os.pipe()\nos.close(r)\nsys.exit(subprocess.call(sys.argv[1:],stdout=w))";
+    const r = spawnSync("python3", ["-c", py, process.execPath, CLI, ...args], { encoding: "utf8", timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  for (const args of [["plan", "--config", conf, "--job", "1", "--json"], ["plan", "--config", conf, "--job", "1"], ["check", "--config", conf, "--json"], ["--help"]]) {
+    it(`${args.join(" ")} into a closed pipe exits 141 quietly`, () => {
+      assert.deepStrictEqual(toClosedPipe(...args), { status: 141, stdout: "", stderr: "" });
+    });
+  }
+
+  it("plan into a full disk is one line on stderr and exit 1", () => {
+    const fd = fs.openSync("/dev/full", "w");
+    try {
+      const r = spawnSync(process.execPath, [CLI, "plan", "--config", conf, "--job", "1", "--json"], { encoding: "utf8", stdio: ["ignore", fd, "pipe"] });
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, "private-tmpdir: cannot write the output: ENOSPC: no space left on device\n");
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 });
 
 describe("cli: plugstack.conf as Slurm reads it", () => {
@@ -328,7 +381,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const loop = write(`${DIR}/loop/plugstack.conf`, ["include plugstack.conf", `required private-tmpdir.so ${SEED.join(" ")}`]);
     const l = cli("check", "--config", loop);
     assert.equal(l.status, 1);
-    assert.match(l.stderr, /nested more than 16 deep/);
+    assert.match(l.stderr, /: include loop /);
   });
 });
 
@@ -400,6 +453,36 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     // The plugin's own wording (native/core.c): the reason, then strerror.
     assert.equal(r.stderr, `${conf}:1: job 13: remove "${BASE}.13.0": slurm.13.0: owned by uid ${UID} (Operation not permitted)\n`);
     assert.equal(fs.existsSync(`${BASE}.13.0/tmp/f1`), true);
+  });
+
+  it("cleanup --args removes the directories of a line no longer in plugstack.conf", () => {
+    makeDirs(14);
+    write(conf, ["# the plugin line is gone"]);
+    const gone = cli("cleanup", "--config", conf, "--job", "14", "--uid", String(UID));
+    assert.equal(gone.status, 1);
+    assert.equal(fs.existsSync(`${BASE}.14.0`), true);
+    const r = cli("cleanup", "--args", ` ${ARGS.join("\t ")} `, "--job", "14", "--uid", String(UID), "--verbose");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^private-tmpdir: job 14 uid 4242: removed \d+ bytes, 10 files, /);
+    assert.equal(fs.existsSync(`${BASE}.14.0`), false);
+    const p = cli("plan", "--args", ARGS.join(" "), "--job", "14", "--json");
+    assert.equal(p.status, 0, p.stderr);
+    assert.deepStrictEqual((JSON.parse(p.stdout) as PlanJson).lines.map((l) => [l.file, l.line, l.args]), [["--args", 0, ARGS]]);
+    const bad = cli("cleanup", "--args", `base=${BASE} mount=relative`, "--job", "14", "--uid", "0");
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^--args: mount=relative: not an absolute path/);
+  });
+
+  it("refuses a base that is not UTF-8 rather than look for another directory", () => {
+    const base = Buffer.concat([Buffer.from(`${ROOT}/jobs/s`), Buffer.from([0xe9])]);
+    const dir = Buffer.concat([base, Buffer.from(".15.0")]);
+    fs.mkdirSync(dir);
+    fs.chownSync(dir, UID, UID);
+    fs.writeFileSync(conf, Buffer.concat([Buffer.from("required private-tmpdir.so base="), base, Buffer.from(" mount=/tmp\n")]));
+    const r = cli("cleanup", "--config", conf, "--job", "15", "--uid", String(UID));
+    assert.equal(r.status, 1, "it reported success and left the directory");
+    assert.match(r.stderr, /^.*plugstack\.conf:1: base=.*\/jobs\/s\\xe9: bytes that are not UTF-8/);
+    assert.equal(fs.existsSync(dir), true);
   });
 
   it("exits 1 without touching anything when the line is invalid", () => {
