@@ -2,7 +2,7 @@
 // names the option or path. The hosts read both; nothing here can trap.
 import { MSG_CAP, Err } from "./abi";
 import { MSG, NAME } from "./memory";
-import { writeDecimal } from "./text";
+import { utf8Seq, writeDecimal } from "./text";
 
 // Indexed by Err; the hosts expose these as the error's `code`.
 const NAMES: StaticArray<string> = [
@@ -29,17 +29,23 @@ export function say(lit: string): void {
 
 // Copies user-supplied bytes, escaping control characters so a log line stays
 // one line and shows what was really given.
+// Control bytes and bytes outside well-formed UTF-8 are written \xNN: a
+// message is always one line of valid UTF-8, whatever it quotes.
 export function sayBytes(ptr: usize, len: i32): void {
-  for (let i = 0; i < len && msgLen + 4 <= MSG_CAP; i++) {
+  let i = 0;
+  while (i < len && msgLen + 4 <= MSG_CAP) {
     const c = load<u8>(ptr + <usize>i);
-    if (c < 0x20 || c == 0x7f) {
+    const seq = utf8Seq(ptr, i, len);
+    if (c < 0x20 || c == 0x7f || seq == 0) {
       const hex = "0123456789abcdef";
       putByte(0x5c);
       putByte(0x78);
       putByte(hex.charCodeAt(c >> 4));
       putByte(hex.charCodeAt(c & 15));
+      i++;
     } else {
-      putByte(c);
+      for (let k = 0; k < seq; k++) putByte(load<u8>(ptr + <usize>(i + k)));
+      i += seq;
     }
   }
 }

@@ -1,10 +1,9 @@
 // Plugstack arguments -> validated configuration. Every argument is checked
 // here, once, so a bad line is refused at load with the option named.
-import { INPUT_CAP } from "./abi";
+import { INPUT_CAP, Err } from "./abi";
 import { INPUT } from "./memory";
-import { Err } from "./abi";
 import { fail, say, sayBytes, sayNumber } from "./errors";
-import { startsWithAscii, equalsAscii, bytesEqual, lastSlash } from "./text";
+import { startsWithAscii, equalsAscii, bytesEqual, lastSlash, utf8Seq } from "./text";
 import { mountNameEquals, MAX_JOBDIR_SUFFIX } from "./naming";
 
 export const MAX_GROUPS: i32 = 16;
@@ -46,12 +45,20 @@ function sayArg(ptr: usize, len: i32): void {
 // Checks an absolute path value; on error says "<arg>: <reason>".
 function checkPath(arg: usize, argLen: i32, v: usize, n: i32): i32 {
   if (n == 0) { sayArg(arg, argLen); say("empty value"); return fail(Err.EMPTY_VALUE); }
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; ) {
     const c = load<u8>(v + <usize>i);
     if (c < 0x20 || c == 0x7f) {
       sayArg(arg, argLen); say("control character at byte "); sayNumber(<u32>i);
       return fail(Err.BAD_CHAR);
     }
+    // Paths are UTF-8, so that the plugin, its log and the CLI all name
+    // the same bytes the same way (no U+FFFD in a message or a plan).
+    const seq = utf8Seq(v, i, n);
+    if (seq == 0) {
+      sayArg(arg, argLen); say("not UTF-8 at byte "); sayNumber(<u32>i);
+      return fail(Err.BAD_CHAR);
+    }
+    i += seq;
   }
   if (load<u8>(v) != 0x2f) { sayArg(arg, argLen); say("not an absolute path"); return fail(Err.NOT_ABSOLUTE); }
   if (n >= PATH_MAX) { sayArg(arg, argLen); say("longer than PATH_MAX"); return fail(Err.TOO_LONG); }

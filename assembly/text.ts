@@ -43,3 +43,26 @@ export function lastSlash(ptr: usize, len: i32): i32 {
   }
   return -1;
 }
+
+// The length of the well-formed UTF-8 sequence at p[i] (of n bytes), or 0
+// if there is none (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
+export function utf8Seq(p: usize, i: i32, n: i32): i32 {
+  const c = <u32>load<u8>(p + <usize>i);
+  if (c < 0x80) return 1;
+  let need = 0;
+  let lo: u32 = 0x80, hi: u32 = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) need = 1;
+  else if (c == 0xe0) { need = 2; lo = 0xa0; }
+  else if (c == 0xed) { need = 2; hi = 0x9f; }
+  else if (c >= 0xe1 && c <= 0xef) need = 2;
+  else if (c == 0xf0) { need = 3; lo = 0x90; }
+  else if (c == 0xf4) { need = 3; hi = 0x8f; }
+  else if (c >= 0xf1 && c <= 0xf3) need = 3;
+  else return 0;
+  if (i + need >= n) return 0;
+  for (let k = 1; k <= need; k++) {
+    const b = <u32>load<u8>(p + <usize>(i + k));
+    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) return 0;
+  }
+  return need + 1;
+}

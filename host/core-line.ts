@@ -1,10 +1,9 @@
-// Between the reader's byte strings and the core, which the Node host feeds
-// with text (host/core.ts encodes every argument as UTF-8): a line whose
-// words are UTF-8 reaches the core as exactly its bytes; a line with other
-// bytes cannot yet (the plugin itself takes them as they are), so the CLI
-// refuses it rather than plan or remove with U+FFFD in a path, which made
-// two distinct paths "given twice" and sent cleanup to a directory that is
-// not there.
+// Between the reader's byte strings and the core. The core takes only
+// UTF-8 paths (it refuses others: "not UTF-8 at byte N", and then so does
+// the plugin, failing every job, naming the option), and the Node host feeds
+// it text, so a word that is not UTF-8 is refused here with the same
+// meaning, before it could become U+FFFD: that made two distinct paths
+// "given twice" and sent cleanup to a directory that is not there.
 import { byteString, shown, utf8Of } from "./bytes.js";
 import { CoreError } from "./errors.js";
 import type { PluginLine } from "./plugstack.js";
@@ -16,7 +15,7 @@ export function coreLine(l: PluginLine): PluginLine {
   for (const a of l.args) {
     const text = utf8Of(a);
     if (text === undefined)
-      throw new CoreError("NOT_UTF8", `${shown(a)}: bytes that are not UTF-8: the plugin takes them as they are, but this CLI cannot hand them to the core unchanged, so it neither checks, plans nor cleans up this line`);
+      throw new CoreError("NOT_UTF8", `${shown(a)}: not UTF-8: the plugin refuses this line too (every job fails), so there is nothing to plan or clean up`);
     args.push(text);
   }
   return { ...l, file: shown(l.file), plugin: shown(l.plugin), args };

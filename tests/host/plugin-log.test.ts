@@ -46,6 +46,13 @@ describe("plugin .so log lines (a stub Slurm host around the real .so)", functio
     assert.equal(out, `verbose: private-tmpdir: loaded ${VERSION} core sha256 ${coreSha256()}; options: ${SEED.join(" ")}\nrc=0\n`);
   });
 
+  it("refuses a path that is not UTF-8, naming the option with the byte escaped (the line stays valid UTF-8)", () => {
+    // Node cannot put a lone 0xe9 in argv; printf in a shell can.
+    const r = spawnSync("sh", ["-c", `exec "$0" "$1" init "$(printf 'mount=/scratch/caf\\351')" mount=/tmp/ünï`, stub, PLUGIN_SO], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "error: private-tmpdir: bad plugstack.conf option: mount=/scratch/caf\\xe9: not UTF-8 at byte 12\nrc=-1\n");
+  });
+
   it("puts every option in the load line, however long (no cut at 511 bytes)", () => {
     const mounts = Array.from({ length: 24 }, (_, i) => `mount=/var/tmp/ptd-a-rather-long-mount-point-name-${String(i).padStart(2, "0")}`);
     const args = ["base=/tmp/slurm", ...mounts, "cleanup=no"];
