@@ -34,7 +34,9 @@ export interface Addon {
   opsReset(): void;
   /** strerror(3) of a positive errno: the C's wording. */
   strerror(errno: number): string;
-  /** The plugin's removal summary line (native/summary.c), without "(where)". */
+  /** A failed host operation worded as the plugin logs it (native/messages.c). */
+  failure(what: string, reason: string, errno: number): string;
+  /** The plugin's removal summary line (native/messages.c), without "(where)". */
   summary(jobid: number, uid: number, stats: RemoveStats, seconds: number): string;
   opsDetail(): { text: string; notice: string; removed: RemoveStats };
   open_trusted(slot: number, path: string, mode: number, flags: number): number;

@@ -4,7 +4,6 @@
 // job's uid, never follow a symlink, never leave the filesystem) as slurmd's.
 import { loadAddon, type Addon, type RemoveStats } from "./addon.js";
 import { Core, type HostImports, type Job } from "./core.js";
-import { hostFailure } from "./errors.js";
 import type { PluginLine } from "./plugstack.js";
 
 export interface CleanupResult {
@@ -47,7 +46,7 @@ export function cleanupLine(l: PluginLine, job: Job, beforeRemove: (path: string
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const removed = { ...detail.removed };
     if (!fail) return { line: l, removed, seconds };
-    const error = fail.code === "HOST" ? hostFailure(fail.message, detail.text, addon.strerror(fail.errno)) : fail.message;
+    const error = fail.code === "HOST" ? addon.failure(fail.message, detail.text, fail.errno) : fail.message;
     return { line: l, error, removed, seconds };
   } finally {
     addon.opsReset();
@@ -55,7 +54,7 @@ export function cleanupLine(l: PluginLine, job: Job, beforeRemove: (path: string
 }
 
 /** The plugin's epilog log line, worded by the plugin's own C
- * (native/summary.c), for --verbose. */
+ * (native/messages.c), for --verbose. */
 export function summaryLine(job: Job, r: CleanupResult): string {
   return loadAddon().summary(job.jobid, job.uid, r.removed, r.seconds);
 }

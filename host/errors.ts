@@ -8,8 +8,3 @@ export class CoreError extends Error {
   }
 }
 
-/** A failed host operation as native/core.c words it: what the core was
- * doing, the op's own reason if it gave one, strerror(3) of its errno. */
-export function hostFailure(what: string, reason: string, strerror: string): string {
-  return reason ? `${what}: ${reason} (${strerror})` : `${what}: ${strerror}`;
-}

@@ -12,7 +12,7 @@ extern "C" {
 #include "core.h"
 #include "ops.h"
 #include "remove.h"
-#include "summary.h"
+#include "messages.h"
 }
 
 namespace {
@@ -147,7 +147,7 @@ Napi::Value OpsDetail(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// summary(jobid, uid, stats, seconds): the plugin's removal line (summary.c).
+// summary(jobid, uid, stats, seconds): the plugin's removal line (messages.c).
 Napi::Value Summary(const Napi::CallbackInfo &info) {
   if (info.Length() < 3 || !info[2].IsObject()) throw Napi::TypeError::New(info.Env(), "stats must be an object");
   Napi::Object o = info[2].As<Napi::Object>();
@@ -160,6 +160,14 @@ Napi::Value Summary(const Napi::CallbackInfo &info) {
   if (info.Length() < 4 || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "seconds must be a number");
   char line[512];
   ptd_summary(line, sizeof(line), U32(info, 0, "jobid"), U32(info, 1, "uid"), &s, info[3].As<Napi::Number>().DoubleValue(), nullptr);
+  return Napi::String::New(info.Env(), line);
+}
+
+// failure(what, reason, errno): a failed host operation worded as the
+// plugin logs it (messages.c).
+Napi::Value Failure(const Napi::CallbackInfo &info) {
+  char line[PTD_MESSAGE_MAX];
+  ptd_failure(line, sizeof(line), Str(info, 0, "what").c_str(), Str(info, 1, "reason").c_str(), I32(info, 2, "errno"));
   return Napi::String::New(info.Env(), line);
 }
 
@@ -244,6 +252,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("coreRun", Napi::Function::New(env, CoreRun));
   exports.Set("opsReset", Napi::Function::New(env, OpsReset));
   exports.Set("strerror", Napi::Function::New(env, StrError));
+  exports.Set("failure", Napi::Function::New(env, Failure));
   exports.Set("summary", Napi::Function::New(env, Summary));
   exports.Set("opsDetail", Napi::Function::New(env, OpsDetail));
   exports.Set("open_trusted", Napi::Function::New(env, OpenTrusted));

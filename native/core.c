@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "imports.h"
+#include "messages.h"
 #include "wasm-rt-impl.h"
 
 struct ptd_core {
@@ -72,12 +73,8 @@ static void explain(struct ptd_core *c, int32_t rc, struct ptd_result *res)
 		return;
 	}
 	e = (int) PTD_EXPORT(failed_errno)(&c->inst);
-	if (c->env.ops.failure[0])
-		snprintf(res->message, sizeof(res->message), "%s: %s (%s)",
-			 what, c->env.ops.failure, strerror(e));
-	else
-		snprintf(res->message, sizeof(res->message), "%s: %s", what,
-			 strerror(e));
+	ptd_failure(res->message, sizeof(res->message), what,
+		    c->env.ops.failure, e);
 }
 
 int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],

@@ -12,7 +12,7 @@
 
 #include "core.h"
 #include "core_sha256.h"
-#include "summary.h"
+#include "messages.h"
 
 #define PTD_VERSION "0.1.0"
 

@@ -35,14 +35,13 @@ interface Outcome {
 }
 
 /** Runs one phase for job 500 in a fresh node process; the Node host words
- * a failure with hostFailure (host/errors.ts), as the CLI does. */
+ * a failure with the addon's failure() (native/messages.c), as the CLI does. */
 function run(which: Which, phase: PhaseName, args: string[], hooks: Hook[] = [], under = "/"): Outcome {
   const script = `
     import { execSync } from "node:child_process";
     import { readFileSync } from "node:fs";
     import { loadAddon } from ${JSON.stringify(`${HOST}addon.js`)};
     import { Core } from ${JSON.stringify(`${HOST}core.js`)};
-    import { hostFailure } from ${JSON.stringify(`${HOST}errors.js`)};
     const hooks = ${JSON.stringify(hooks)};
     const seen = new Map();
     const before = (op) => {
@@ -62,7 +61,7 @@ function run(which: Which, phase: PhaseName, args: string[], hooks: Hook[] = [],
         imports[op] = (...v) => { before(op); return a[op](...v); };
       const f = new Core().run(${JSON.stringify(phase)}, ${JSON.stringify(args)}, { jobid: 500, restart: 0, uid: ${VICTIM}, gid: ${VICTIM} }, imports);
       const why = a.opsDetail().text;
-      out = f ? { ok: false, message: f.code === "HOST" ? hostFailure(f.message, why, a.strerror(f.errno)) : f.message } : { ok: true, message: "" };
+      out = f ? { ok: false, message: f.code === "HOST" ? a.failure(f.message, why, f.errno) : f.message } : { ok: true, message: "" };
     }
     out.mounted = readFileSync("/proc/self/mountinfo", "utf8").split("\\n").map((l) => l.split(" ")[4]).filter((m) => m && m.startsWith(${JSON.stringify(under)}));
     console.log(JSON.stringify(out));`;

@@ -1,6 +1,7 @@
-#include "summary.h"
+#include "messages.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void ptd_summary(char *buf, size_t size, uint32_t jobid, uint32_t uid,
 		 const struct ptd_remove_stats *s, double secs,
@@ -24,4 +25,14 @@ void ptd_summary(char *buf, size_t size, uint32_t jobid, uint32_t uid,
 		 (unsigned long long) s->files, (unsigned long long) s->dirs,
 		 secs, tail,
 		 s->skipped ? " (some entries left in place)" : "");
+}
+
+void ptd_failure(char *buf, size_t size, const char *what,
+		 const char *reason, int errnum)
+{
+	if (reason && reason[0])
+		snprintf(buf, size, "%s: %s (%s)", what, reason,
+			 strerror(errnum));
+	else
+		snprintf(buf, size, "%s: %s", what, strerror(errnum));
 }
