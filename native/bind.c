@@ -37,6 +37,24 @@ int ptd_make_slave(struct ptd_detail *d)
 	return 0;
 }
 
+/* Opens path (ptd_walk) and stats what it opened. */
+static int walk_stat(const char *path, int *ret_fd, struct stat *st,
+		     struct ptd_detail *d)
+{
+	int fd, r;
+
+	r = ptd_walk(path, &fd, d);
+	if (r < 0)
+		return r;
+	if (fstat(fd, st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
 int ptd_open_private(const char *path, uid_t uid, int expect_fd, int *ret_fd,
 		     struct ptd_detail *d)
 {
@@ -45,14 +63,9 @@ int ptd_open_private(const char *path, uid_t uid, int expect_fd, int *ret_fd,
 
 	if (fstat(expect_fd, &want) < 0)
 		return -errno;
-	r = ptd_walk(path, &fd, d);
+	r = walk_stat(path, &fd, &st, d);
 	if (r < 0)
 		return r;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
 	/* The job's user owns the job directory and could have renamed
 	 * another of its directories here since it was made: only the one
 	 * made (and checked) before unshare may be bound. */
@@ -125,13 +138,9 @@ int ptd_bind(int source_fd, int target_fd, const char *target_path,
 	/* Reopen by path: what a task will see there from now on must be the
 	 * private directory itself (dev, ino), not whatever was at the
 	 * target's path, nor a mount someone stacked on it meanwhile. */
-	r = ptd_walk(target_path, &fd, d);
+	r = walk_stat(target_path, &fd, &got, d);
 	if (r < 0)
 		return r;
-	if (fstat(fd, &got) < 0) {
-		r = -errno;
-		goto out;
-	}
 	if (got.st_dev != want.st_dev || got.st_ino != want.st_ino) {
 		ptd_say(d->text, "after the bind, it does not show the private directory");
 		r = -EIO;

@@ -13,25 +13,14 @@ import { Core, coreSha256, WASM_PATH } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
 import { stepJson, type PlanJson } from "../../host/plan-view.js";
 import { requireRoot } from "../helpers/root.js";
+import { CLI, cli, type Ran } from "../helpers/cli.js";
 
-const CLI = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
 const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
 const DIR = `/var/tmp/ptd-cli-test.${process.pid}`; // per run: suites may run side by side
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 // The .so this tree built: a plugin slurmd could load.
 const SO_DIR = `${REPO}dist/native`;
 const SO = `${SO_DIR}/private-tmpdir.so`;
-
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Ran {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function write(path: string, lines: string[]): string {
   fs.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });

@@ -6,24 +6,12 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { PlanJson } from "../../host/plan-view.js";
 import { requireRoot } from "../helpers/root.js";
+import { CLI, cli } from "../helpers/cli.js";
 
-const CLI = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
 // Per process: engineers and CI may run this suite side by side.
 const DIR = `/var/tmp/ptd-plugstack-test.${process.pid}`;
-
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Ran {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface CheckJson {
   ok: boolean;
