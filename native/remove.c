@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef STATX_ATTR_MOUNT_ROOT
@@ -96,6 +97,8 @@ struct ctx {
 	bool no_statx;
 	char *pool;		/* free getdents64 buffers, chained */
 	size_t left_bytes;	/* held by every level's leftset */
+	long long deadline;	/* CLOCK_MONOTONIC ns; 0: none */
+	unsigned ticks;		/* entries since the clock was last read */
 	struct ptd_remove_stats st;
 	int r;			/* first error */
 	char *detail;
@@ -692,6 +695,19 @@ static bool is_dot(const char *n)
 	return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]));
 }
 
+/* Past the pass's time budget? The clock is read every 64 entries. */
+static bool out_of_time(struct ctx *c)
+{
+	struct timespec ts;
+
+	if (!c->deadline || ++c->ticks < 64)
+		return false;
+	c->ticks = 0;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return false;
+	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec > c->deadline;
+}
+
 static int walk(struct ctx *c)
 {
 	struct dirent64 *de;
@@ -699,6 +715,8 @@ static int walk(struct ctx *c)
 	int r;
 
 	for (;;) {
+		if (out_of_time(c))
+			return -ETIME;
 		r = next_entry(c, c->depth - 1, &de);
 		if (r < 0)
 			return r;
@@ -721,9 +739,17 @@ int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 		    struct ptd_remove_stats *ret_stats,
 		    char *ret_detail, size_t detail_size)
 {
+	return ptd_remove_tree_until(parent_fd, name, expect_uid, 0, ret_stats,
+				     ret_detail, detail_size);
+}
+
+int ptd_remove_tree_until(int parent_fd, const char *name, uid_t expect_uid,
+			  long long deadline, struct ptd_remove_stats *ret_stats,
+			  char *ret_detail, size_t detail_size)
+{
 	struct ctx c = {
 		.euid = geteuid(), .lo = 1, .detail = ret_detail,
-		.detail_size = detail_size,
+		.detail_size = detail_size, .deadline = deadline,
 	};
 	struct level *top;
 	struct info in;
