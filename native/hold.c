@@ -48,7 +48,7 @@ static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void report(const char *fmt, ...)
 {
-	char line[512];
+	char line[1024];
 	va_list ap;
 
 	if (!ptd_report)
@@ -406,7 +406,7 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		report("private-tmpdir: %s: took in %llu directories of jobs no longer on this node",
 		       hold_path, (unsigned long long) taken);
 	if (pending) {
-		report("private-tmpdir: %s: %llu entries pending after this pass (%s): %s; a later epilog or slurmd's start goes on",
+		report("private-tmpdir: %s: %llu entries pending after this pass (%s): %s; continued by a later epilog or slurmd's start",
 		       hold_path, (unsigned long long) pending,
 		       timed_out ? "time budget spent" : "could not be removed yet",
 		       why);
