@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 3;
+export const ABI_VERSION: i32 = 4;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -17,7 +17,10 @@ export const enum Phase {
   EXTERN = 1,  // extern step (PrologFlags=Contain), slurmstepd, root, host
                // namespace: the step's directories, no namespace entered
   STEP = 2,    // slurmstepd init_post_opt: directories, namespace, binds
-  EPILOG = 3,  // job epilog, root, host namespace: remove the directories
+  EPILOG = 3,  // job epilog (or the extern step's end), root, host
+               // namespace: take the directories out of reach (holding place)
+  DRAIN = 4,   // the detached remover, root, host namespace: empty the
+               // holding places, within a time budget
 }
 
 // One plan record: REC_WORDS little-endian i32 words. Strings are stored in
@@ -48,9 +51,21 @@ export const enum Op {
                     // (dev, ino) in the W_ARG slot, made or verified before unshare, owned by uid
   OPEN_TARGET = 6,  // walk a mount point without symlinks; must be a directory
   BIND = 7,         // bind slot onto target slot, nosuid,nodev, verify
-  REMOVE_AT = 8,    // remove <parent slot>/<name> and all below it, on one filesystem
+  REMOVE_AT = 8,    // remove <parent slot>/<name> and all below it, on one filesystem;
+                    // F_EVERY_RESTART: every <parent>/<name><decimal>; F_DEFER: renamed
+                    // into the holding place (W_SLOT) instead, for DRAIN_AT
   MARK_ENDED = 9,   // leave the ended marker in <parent slot>/<name>: this run of the job is over
+  DRAIN_AT = 10,    // empty the holding place in W_SLOT (one remover at a time, flock),
+                    // at most W_MODE seconds; W_STR: the job directories' prefix
+                    // "<base name>." in W_ARG, for F_SWEEP
 }
+
+// The holding place: <base>.hold beside the job directories (same
+// filesystem, so taking a tree out of reach is one rename), root's, 0700.
+// Job directories are renamed into it under a random name; the bulk removal
+// runs after the epilog has returned, off the job's path.
+export const HOLD_MODE: i32 = 0o700;
+export const DRAIN_BUDGET_S: i32 = 60;
 
 // MARK_ENDED leaves a marker file (PTD_ENDED_MARKER, defined once in
 // native/fsops.h, its only user) in a job directory when cleanup=no: a
@@ -86,3 +101,6 @@ export const F_CREATE: i32 = 1;  // OPEN_TRUSTED: create the last component if m
 export const F_ASIDE: i32 = 2;   // MKDIR_AT: an entry that is not ours is renamed aside, not trusted
 // 4 was F_WIPE (ABI 1, an unconditional wipe): see MARK_ENDED above.
 export const F_WIPE_ENDED: i32 = 8; // MKDIR_AT: an existing directory of ours is emptied if it holds the ended marker
+export const F_EVERY_RESTART: i32 = 16; // REMOVE_AT: W_STR is "<name>.<jobid>."; every restart count of the job
+export const F_DEFER: i32 = 32;  // REMOVE_AT: rename into the holding place (W_SLOT), removed by DRAIN_AT
+export const F_SWEEP: i32 = 64;  // DRAIN_AT: also take in job directories of jobs no longer on the node

@@ -30,5 +30,9 @@ export declare function mark_ended(parent: i32, name: usize, nameLen: i32,
                                    path: usize, pathLen: i32, uid: u32): i32;
 
 @external("env", "remove_at")
-export declare function remove_at(parent: i32, name: usize, nameLen: i32,
-                                  path: usize, pathLen: i32, uid: u32): i32;
+export declare function remove_at(parent: i32, hold: i32, name: usize, nameLen: i32,
+                                  path: usize, pathLen: i32, uid: u32, flags: i32): i32;
+
+@external("env", "drain_at")
+export declare function drain_at(hold: i32, parent: i32, prefix: usize, prefixLen: i32,
+                                 path: usize, pathLen: i32, budget: i32, flags: i32): i32;

@@ -3,6 +3,7 @@
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
   W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED,
+  F_EVERY_RESTART, F_DEFER, F_SWEEP, HOLD_MODE, DRAIN_BUDGET_S,
 } from "./abi";
 import { OUTPUT } from "./memory";
 import { fail, say } from "./errors";
@@ -171,15 +172,72 @@ function planNamespace(uid: u32): void {
   }
 }
 
-// cleanup=yes removes the job's directories; cleanup=no leaves them to the
-// site's own epilog but marks them ended, so a requeued run starts empty.
+// Opens (making or verifying it, a squatter exchanged and moved aside) the
+// holding place "<base>.hold" in the parent slot; returns its slot.
+let holdPath: usize = 0;
+let holdPathLen: i32 = 0;
+function planHold(g: i32, parent: i32): i32 {
+  const b = unchecked(basePtr[g]);
+  const n = unchecked(baseLen[g]);
+  const start = cursor;
+  put(b, n);
+  putByte(0x2e); putByte(0x68); putByte(0x6f); putByte(0x6c); putByte(0x64); // ".hold"
+  const len = finish(start);
+  holdPath = start;
+  holdPathLen = len;
+  const name = start + <usize>(lastSlash(b, n) + 1);
+  const slot = slots++;
+  emit(Op.MKDIR_AT, F_ASIDE, slot, parent, HOLD_MODE, 0, 0,
+       name, <i32>(start + <usize>len - name), start, len);
+  return slot;
+}
+
+// cleanup=yes takes every run's directory of the job ("<base>.<jobid>.<n>",
+// whatever n: the epilog does not know the restart count) out of every
+// user's reach by one rename into the holding place; the remover (DRAIN)
+// empties it later. cleanup=no leaves them to the site's own epilog but
+// marks them ended, so a requeued run starts empty.
 function planRemoval(jobid: u32, restart: u32, uid: u32): void {
   for (let g = 0; g < groupCount; g++) {
     const parent = planParent(g, 0);
+    if (!cleanup) {
+      const path = putJobPath(g, jobid, restart);
+      const pathLen = finish(path);
+      emit(Op.MARK_ENDED, 0, -1, parent, 0, uid, 0,
+           nameAt, <i32>(path + <usize>pathLen - nameAt), path, pathLen);
+      continue;
+    }
+    const hold = planHold(g, parent);
+    const b = unchecked(basePtr[g]);
+    const n = unchecked(baseLen[g]);
+    const pre = cursor;
+    put(b, n);
+    putByte(0x2e); putDecimal(jobid); putByte(0x2e);
+    const preLen = finish(pre);
+    const name = pre + <usize>(lastSlash(b, n) + 1);
+    // W_PATH: this run's directory, as messages have always named it.
     const path = putJobPath(g, jobid, restart);
     const pathLen = finish(path);
-    emit(cleanup ? Op.REMOVE_AT : Op.MARK_ENDED, 0, -1, parent, 0, uid, 0,
-         nameAt, <i32>(path + <usize>pathLen - nameAt), path, pathLen);
+    emit(Op.REMOVE_AT, F_EVERY_RESTART | F_DEFER, hold, parent, 0, uid, 0,
+         name, <i32>(pre + <usize>preLen - name), path, pathLen);
+  }
+}
+
+// The remover: every base's holding place emptied, orphans of jobs no
+// longer on the node taken in first (F_SWEEP).
+function planDrain(): void {
+  for (let g = 0; g < groupCount; g++) {
+    const parent = planParent(g, 0);
+    const hold = planHold(g, parent);
+    const b = unchecked(basePtr[g]);
+    const n = unchecked(baseLen[g]);
+    const start = cursor;
+    put(b, n);
+    putByte(0x2e);
+    const len = finish(start);
+    const name = start + <usize>(lastSlash(b, n) + 1);
+    emit(Op.DRAIN_AT, F_SWEEP, hold, parent, DRAIN_BUDGET_S, 0, 0,
+         name, <i32>(start + <usize>len - name), holdPath, holdPathLen);
   }
 }
 
@@ -195,6 +253,8 @@ export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32):
     if (phase == Phase.STEP) planNamespace(uid);
   } else if (phase == Phase.EPILOG) {
     planRemoval(jobid, restart, uid);
+  } else if (phase == Phase.DRAIN) {
+    planDrain();
   } else {
     say("unknown phase");
     return fail(Err.BAD_PHASE);

@@ -34,7 +34,11 @@ function call(r: usize): i32 {
     case Op.BIND:
       return host.bind(word(r, W_SLOT), word(r, W_ARG), str, len, path, pathLen);
     case Op.REMOVE_AT:
-      return host.remove_at(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID));
+      return host.remove_at(word(r, W_ARG), word(r, W_SLOT), str, len, path, pathLen,
+                            <u32>word(r, W_UID), word(r, W_FLAGS));
+    case Op.DRAIN_AT:
+      return host.drain_at(word(r, W_SLOT), word(r, W_ARG), str, len, path, pathLen,
+                           word(r, W_MODE), word(r, W_FLAGS));
     case Op.MARK_ENDED:
       return host.mark_ended(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID));
   }
@@ -57,6 +61,7 @@ function describe(r: usize): void {
       return;
     case Op.REMOVE_AT: say("remove \""); break;
     case Op.MARK_ENDED: say("mark ended \""); break;
+    case Op.DRAIN_AT: say("empty holding place \""); break;
     default: say("unknown operation"); return;
   }
   sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN));
@@ -66,7 +71,7 @@ function describe(r: usize): void {
 export function execute(phase: i32, n: i32): i32 {
   failedIndex = -1;
   failedErrno = 0;
-  const keepGoing = phase == Phase.EPILOG;
+  const keepGoing = phase == Phase.EPILOG || phase == Phase.DRAIN;
   for (let i = 0; i < n; i++) {
     const r = OUTPUT + <usize>(i * REC_SIZE);
     const rc = call(r);

@@ -12,6 +12,8 @@ export interface RemoveStats {
   skipped: number;
   /** directories marked ended instead (cleanup=no) */
   marked: number;
+  /** directories moved into a holding place, removed later by the remover */
+  deferred: number;
 }
 
 export interface CoreRunResult {
@@ -46,8 +48,13 @@ export interface Addon {
   open_private(slot: number, expect: number, path: string, uid: number): number;
   open_target(slot: number, path: string): number;
   bind(source: number, target: number, targetPath: string, sourcePath: string): number;
-  remove_at(parent: number, name: string, path: string, uid: number): number;
+  remove_at(parent: number, hold: number, name: string, path: string, uid: number, flags: number): number;
   mark_ended(parent: number, name: string, path: string, uid: number): number;
+  drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
+  /** The holding place's knobs (native/hold.h): defer, as the plugin's epilog
+   * does; running, the jobs the sweep must leave alone (null: all). Returns
+   * and clears the lines the remover reported. */
+  holdTest(o?: { defer?: boolean; running?: number[] | null; minAge?: number }): string[];
   removeTree(parent: string, name: string, uid: number, hook?: (name: string) => void): RemoveStats & { errno: number; detail: string };
 }
 

@@ -25,11 +25,12 @@ function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports 
     open_private: (slot, expect, path, uid) => a.open_private(slot, expect, path, uid),
     open_target: (slot, path) => a.open_target(slot, path),
     bind: (s, t, tp, sp) => a.bind(s, t, tp, sp),
-    remove_at: (parent, name, path, uid) => {
+    remove_at: (parent, hold, name, path, uid, flags) => {
       beforeRemove(path);
-      return a.remove_at(parent, name, path, uid);
+      return a.remove_at(parent, hold, name, path, uid, flags);
     },
     mark_ended: (parent, name, path, uid) => a.mark_ended(parent, name, path, uid),
+    drain_at: (hold, parent, prefix, path, budget, flags) => a.drain_at(hold, parent, prefix, path, budget, flags),
   };
 }
 

@@ -37,8 +37,9 @@ export interface HostImports {
   open_private(slot: number, expect: number, path: string, uid: number): number;
   open_target(slot: number, path: string): number;
   bind(source: number, target: number, targetPath: string, sourcePath: string): number;
-  remove_at(parent: number, name: string, path: string, uid: number): number;
+  remove_at(parent: number, hold: number, name: string, path: string, uid: number, flags: number): number;
   mark_ended(parent: number, name: string, path: string, uid: number): number;
+  drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
 }
 
 export interface RunFailure {
@@ -104,8 +105,10 @@ export class Core {
       open_target: (slot: number, p: number, l: number) => use().open_target(slot, str(p, l)),
       bind: (s: number, t: number, tp: number, tl: number, sp: number, sl: number) =>
         use().bind(s, t, str(tp, tl), str(sp, sl)),
-      remove_at: (parent: number, n: number, nl: number, p: number, pl: number, uid: number) =>
-        use().remove_at(parent, str(n, nl), str(p, pl), uid >>> 0),
+      remove_at: (parent: number, hold: number, n: number, nl: number, p: number, pl: number, uid: number, flags: number) =>
+        use().remove_at(parent, hold, str(n, nl), str(p, pl), uid >>> 0, flags),
+      drain_at: (hold: number, parent: number, n: number, nl: number, p: number, pl: number, budget: number, flags: number) =>
+        use().drain_at(hold, parent, str(n, nl), str(p, pl), budget, flags),
       mark_ended: (parent: number, n: number, nl: number, p: number, pl: number, uid: number) =>
         use().mark_ended(parent, str(n, nl), str(p, pl), uid >>> 0),
     };

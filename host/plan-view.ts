@@ -69,9 +69,12 @@ export function stepJson(s: PlanStep): StepJson {
     case "mkdir_at":
       return { op: s.op, path: s.path, mode: octal(s.mode), uid: s.uid, gid: s.gid, flags: flagNames(s.flags) };
     case "open_private":
-    case "remove_at":
     case "mark_ended":
       return { op: s.op, path: s.path, uid: s.uid };
+    case "remove_at":
+      return s.flags ? { op: s.op, path: s.path, uid: s.uid, flags: flagNames(s.flags) } : { op: s.op, path: s.path, uid: s.uid };
+    case "drain_at":
+      return { op: s.op, path: s.path, flags: flagNames(s.flags) };
     case "open_target":
       return { op: s.op, path: s.path };
     case "bind":
@@ -133,7 +136,11 @@ function describe(s: StepJson): string {
     case "bind":
       return `bind    ${s.source} on ${s.target}`;
     case "remove_at":
-      return `remove  ${s.path}  (only if owned by uid ${s.uid})`;
+      return f.includes("every-restart")
+        ? `remove  ${s.path}  (only if owned by uid ${s.uid})  and the job's directory of every other restart count${f.includes("defer") ? "; each moved into the holding place at once, removed after the epilog returns" : ""}`
+        : `remove  ${s.path}  (only if owned by uid ${s.uid})`;
+    case "drain_at":
+      return `empty   ${s.path}  (the holding place; one remover at a time, idle priority, a time budget)`;
     case "mark_ended":
       return `mark    ${s.path} as ended, left in place  (only if owned by uid ${s.uid})`;
     default:

@@ -23,8 +23,11 @@ export class Recorder implements HostImports {
   bind(source: number, target: number, targetPath: string, sourcePath: string): number {
     return this.add("bind", source, target, targetPath, sourcePath);
   }
-  remove_at(parent: number, name: string, path: string, uid: number): number {
-    return this.add("remove_at", parent, name, path, uid);
+  remove_at(parent: number, hold: number, name: string, path: string, uid: number, flags: number): number {
+    return this.add("remove_at", parent, hold, name, path, uid, flags);
+  }
+  drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number {
+    return this.add("drain_at", hold, parent, prefix, path, budget, flags);
   }
   mark_ended(parent: number, name: string, path: string, uid: number): number {
     return this.add("mark_ended", parent, name, path, uid);

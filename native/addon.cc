@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "core.h"
+#include "hold.h"
 #include "ops.h"
 #include "remove.h"
 #include "messages.h"
@@ -57,6 +58,7 @@ Napi::Object Stats(Napi::Env env, const ptd_remove_stats &s) {
   o.Set("dirs", Napi::Number::New(env, (double)s.dirs));
   o.Set("skipped", Napi::Number::New(env, (double)s.skipped));
   o.Set("marked", Napi::Number::New(env, (double)s.marked));
+  o.Set("deferred", Napi::Number::New(env, (double)s.deferred));
   return o;
 }
 
@@ -156,7 +158,7 @@ Napi::Value Summary(const Napi::CallbackInfo &info) {
     if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string("stats.") + k + " must be a number");
     return (uint64_t)v.As<Napi::Number>().DoubleValue();
   };
-  ptd_remove_stats s = {field("bytes"), field("files"), field("dirs"), field("skipped"), field("marked")};
+  ptd_remove_stats s = {field("bytes"), field("files"), field("dirs"), field("skipped"), field("marked"), 0};
   if (info.Length() < 4 || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "seconds must be a number");
   char line[512];
   ptd_summary(line, sizeof(line), U32(info, 0, "jobid"), U32(info, 1, "uid"), &s, info[3].As<Napi::Number>().DoubleValue(), nullptr);
@@ -205,8 +207,53 @@ Napi::Value MarkEnded(const Napi::CallbackInfo &info) {
                                 Str(info, 2, "path").c_str(), U32(info, 3, "uid")));
 }
 Napi::Value RemoveAt(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_remove_at(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
-                               Str(info, 2, "path").c_str(), U32(info, 3, "uid")));
+  return NUM(ptd_ops_remove_at(Ops(info.Env()), I32(info, 0, "parent"), I32(info, 1, "hold"),
+                               Str(info, 2, "name").c_str(), Str(info, 3, "path").c_str(), U32(info, 4, "uid"),
+                               I32(info, 5, "flags")));
+}
+Napi::Value DrainAt(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_drain_at(Ops(info.Env()), I32(info, 0, "hold"), I32(info, 1, "parent"),
+                              Str(info, 2, "prefix").c_str(), Str(info, 3, "path").c_str(), I32(info, 4, "budget"),
+                              I32(info, 5, "flags")));
+}
+
+// The holding place's test knobs (hold.h): what the plugin sets in the
+// epilog and in the remover, here set by a test.
+std::vector<std::string> g_report;
+std::vector<uint32_t> g_running;
+bool g_running_set = false;
+void CollectReport(const char *line) { g_report.push_back(line); }
+bool JobRunning(uint32_t jobid) {
+  for (uint32_t j : g_running)
+    if (j == jobid) return true;
+  return false;
+}
+
+// holdTest({defer?: bool, running?: number[] | null}): returns and clears
+// the lines the remover reported since the last call.
+Napi::Value HoldTest(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ptd_report = CollectReport;
+  ptd_report_where = "test";
+  if (info.Length() > 0 && info[0].IsObject()) {
+    Napi::Object o = info[0].As<Napi::Object>();
+    if (o.Has("defer")) ptd_defer_removal = o.Get("defer").ToBoolean();
+    if (o.Has("minAge")) ptd_sweep_min_age = o.Get("minAge").As<Napi::Number>().Int32Value();
+    if (o.Has("running")) {
+      Napi::Value v = o.Get("running");
+      g_running.clear();
+      g_running_set = v.IsArray();
+      if (g_running_set) {
+        Napi::Array a = v.As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); i++) g_running.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
+      }
+      ptd_job_running = g_running_set ? JobRunning : nullptr;
+    }
+  }
+  Napi::Array out = Napi::Array::New(env, g_report.size());
+  for (size_t i = 0; i < g_report.size(); i++) out.Set(i, Napi::String::New(env, g_report[i]));
+  g_report.clear();
+  return out;
 }
 
 // removeTree(parentDir, name, uid, hook?): hook(name) runs between the
@@ -264,6 +311,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bind", Napi::Function::New(env, Bind));
   exports.Set("remove_at", Napi::Function::New(env, RemoveAt));
   exports.Set("mark_ended", Napi::Function::New(env, MarkEnded));
+  exports.Set("drain_at", Napi::Function::New(env, DrainAt));
+  exports.Set("holdTest", Napi::Function::New(env, HoldTest));
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree));
   return exports;
 }

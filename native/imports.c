@@ -131,8 +131,9 @@ u32 PTD_IMPORT(mark_ended)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
 	return ret(ptd_ops_mark_ended(&env->ops, (int) parent, n, p, uid));
 }
 
-u32 PTD_IMPORT(remove_at)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
-		     u32 name_len, u32 path, u32 path_len, u32 uid)
+u32 PTD_IMPORT(remove_at)(struct PTD_W2C_ENV *env, u32 parent, u32 hold,
+		     u32 name, u32 name_len, u32 path, u32 path_len, u32 uid,
+		     u32 flags)
 {
 	const char *n = str_at(env, name, name_len);
 	const char *p = str_at(env, path, path_len);
@@ -140,5 +141,20 @@ u32 PTD_IMPORT(remove_at)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
 	maybe_trap("remove_at");
 	if (!n || !p)
 		return ret(-EFAULT);
-	return ret(ptd_ops_remove_at(&env->ops, (int) parent, n, p, uid));
+	return ret(ptd_ops_remove_at(&env->ops, (int) parent, (int) hold, n, p,
+				     uid, (int) flags));
+}
+
+u32 PTD_IMPORT(drain_at)(struct PTD_W2C_ENV *env, u32 hold, u32 parent,
+		    u32 prefix, u32 prefix_len, u32 path, u32 path_len,
+		    u32 budget, u32 flags)
+{
+	const char *n = str_at(env, prefix, prefix_len);
+	const char *p = str_at(env, path, path_len);
+
+	maybe_trap("drain_at");
+	if (!n || !p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_drain_at(&env->ops, (int) hold, (int) parent, n, p,
+				    (int) budget, (int) flags));
 }

@@ -2,6 +2,7 @@
  * with the Node host's. */
 #define _GNU_SOURCE
 #include "ops.h"
+#include "hold.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -183,19 +184,48 @@ static int op_mark_ended(struct ptd_ops *o, int parent, const char *name,
 	return r;
 }
 
-static int op_remove_at(struct ptd_ops *o, int parent, const char *name,
-			const char *path, unsigned uid)
+static int op_remove_at(struct ptd_ops *o, int parent, int hold,
+			const char *name, const char *path, unsigned uid,
+			int flags)
+{
+	bool every = flags & PTD_F_EVERY_RESTART, defer = flags & PTD_F_DEFER;
+	struct ptd_remove_stats s = { 0 };
+	int r;
+
+	if (!used_slot(o, parent) || (defer && !used_slot(o, hold)) ||
+	    (defer && !every))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "remove_at\t%d\t%d\t%s\t%s\t%u\t%d\n", parent,
+			      hold, name, path, uid, flags);
+	if (every)
+		r = ptd_hold_take(o->fds[parent], defer ? o->fds[hold] : -1,
+				  name, uid, defer, &s, &o->detail);
+	else
+		r = ptd_remove_tree(o->fds[parent], name, uid, &s,
+				    o->detail.text, sizeof(o->detail.text));
+	o->removed.bytes += s.bytes;
+	o->removed.files += s.files;
+	o->removed.dirs += s.dirs;
+	o->removed.skipped += s.skipped;
+	o->removed.deferred += s.deferred;
+	return r;
+}
+
+static int op_drain_at(struct ptd_ops *o, int hold, int parent,
+		       const char *prefix, const char *path, int budget,
+		       int flags)
 {
 	struct ptd_remove_stats s = { 0 };
 	int r;
 
-	if (!used_slot(o, parent))
+	if (!used_slot(o, hold) || !used_slot(o, parent) || budget <= 0)
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "remove_at\t%d\t%s\t%s\t%u\n", parent,
-			      name, path, uid);
-	r = ptd_remove_tree(o->fds[parent], name, uid, &s, o->detail.text,
-			    sizeof(o->detail.text));
+		return record(o, "drain_at\t%d\t%d\t%s\t%s\t%d\t%d\n", hold,
+			      parent, prefix, path, budget, flags);
+	r = ptd_hold_drain(o->fds[hold], o->fds[parent], prefix, path, budget,
+			   flags & PTD_F_SWEEP, &s, &o->detail);
 	o->removed.bytes += s.bytes;
 	o->removed.files += s.files;
 	o->removed.dirs += s.dirs;
@@ -253,8 +283,18 @@ int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
 	return done(o, op_mark_ended(begin(o), parent, name, path, uid));
 }
 
-int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
-		      const char *path, unsigned uid)
+int ptd_ops_remove_at(struct ptd_ops *o, int parent, int hold,
+		      const char *name, const char *path, unsigned uid,
+		      int flags)
 {
-	return done(o, op_remove_at(begin(o), parent, name, path, uid));
+	return done(o, op_remove_at(begin(o), parent, hold, name, path, uid,
+				    flags));
+}
+
+int ptd_ops_drain_at(struct ptd_ops *o, int hold, int parent,
+		     const char *prefix, const char *path, int budget,
+		     int flags)
+{
+	return done(o, op_drain_at(begin(o), hold, parent, prefix, path,
+				   budget, flags));
 }

@@ -45,7 +45,13 @@ int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 		 const char *target_path, const char *source_path);
 int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
 		       const char *path, unsigned uid);
-int ptd_ops_remove_at(struct ptd_ops *o, int parent, const char *name,
-		      const char *path, unsigned uid);
+/* flags: PTD_F_EVERY_RESTART (name is "<name>.<jobid>."), PTD_F_DEFER
+ * (into the holding place in slot hold); see hold.h. */
+int ptd_ops_remove_at(struct ptd_ops *o, int parent, int hold,
+		      const char *name, const char *path, unsigned uid,
+		      int flags);
+int ptd_ops_drain_at(struct ptd_ops *o, int hold, int parent,
+		     const char *prefix, const char *path, int budget,
+		     int flags);
 
 #endif

@@ -12,7 +12,11 @@
 
 #include "core.h"
 #include "core_sha256.h"
+#include "detach.h"
+#include "hold.h"
 #include "messages.h"
+
+#include <dirent.h>
 
 #define PTD_VERSION "0.1.0"
 
@@ -155,6 +159,8 @@ static int run_phase(enum ptd_phase phase, int ac, char **av,
 	return r;
 }
 
+static void start_remover(int ac, char **av, const char *where);
+
 #pragma GCC visibility push(default)
 
 /* slurmstepd and the epilog process: validate the options once, so a bad
@@ -170,9 +176,16 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	struct ptd_result res;
 	char *opts;
 
+	(void) sp;
+	/* slurmd starting: whatever a crash, a reboot or a missed epilog left
+	 * (holding places, job directories of jobs gone) is removed, off
+	 * slurmd's path. */
+	if (ctx == S_CTX_SLURMD) {
+		start_remover(ac, av, "slurmd start");
+		return 0;
+	}
 	if (ctx != S_CTX_REMOTE && ctx != S_CTX_JOB_SCRIPT)
 		return 0;
-	(void) sp;
 	if (ptd_core_run(PTD_PHASE_CHECK, ac, av, &none, false, &res) < 0) {
 		slurm_error("private-tmpdir: bad plugstack.conf option: %s",
 			    res.message);
@@ -195,9 +208,92 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	return 0;
 }
 
-/* Removes the job's directories (or marks them ended, cleanup=no) and says
- * how much they held. Never fails its caller: one user's leftovers must not
- * drain a node. */
+/* The remover's lines, in the log of the process it was detached from. */
+static void report_info(const char *line)
+{
+	slurm_info("%s", line);
+}
+
+/* Whether a step of jobid runs here: slurmstepd keeps a socket
+ * "<node>_<jobid>.<step>" in SlurmdSpoolDir for each. Any doubt (no
+ * configuration, an unreadable or unexpanded spool path) answers yes: the
+ * sweep then leaves the directory alone, never removes a running job's. */
+static bool spool_job_running(uint32_t jobid)
+{
+	const char *spool = &slurm_conf ? slurm_conf.slurmd_spooldir : NULL;
+	char want[32], path[4096];
+	struct dirent *de;
+	bool found = false;
+	const char *node;
+	size_t n;
+	DIR *dir;
+
+	if (!spool || !spool[0])
+		return true;
+	if (strstr(spool, "%n")) {
+		const char *at = strstr(spool, "%n");
+
+		node = getenv("SLURMD_NODENAME");
+		if (!node || strchr(at + 2, '%') ||
+		    snprintf(path, sizeof(path), "%.*s%s%s", (int) (at - spool),
+			     spool, node, at + 2) >= (int) sizeof(path))
+			return true;
+	} else if (strchr(spool, '%') ||
+		   snprintf(path, sizeof(path), "%s", spool) >= (int) sizeof(path)) {
+		return true;
+	}
+	dir = opendir(path);
+	if (!dir)
+		return true;
+	snprintf(want, sizeof(want), "_%u.", (unsigned) jobid);
+	n = strlen(want);
+	while (!found && (de = readdir(dir))) {
+		const char *u = strrchr(de->d_name, '_');
+
+		/* "<node>_<jobid>.<step>": the job id right after the last
+		 * "_", the step (digits) after it. */
+		found = u && !strncmp(u, want, n) && u[n] >= '0' && u[n] <= '9';
+	}
+	closedir(dir);
+	return found;
+}
+
+struct remover_args {
+	int ac;
+	char **av;
+	const char *where;
+};
+
+/* The detached remover (detach.h): empties every base's holding place, one
+ * line per job directory when it is gone, one when work stays pending. */
+static void remover(void *arg)
+{
+	static const struct ptd_job none = { 0, 0, 0, 0 };
+	const struct remover_args *a = arg;
+	struct ptd_result res;
+
+	ptd_report = report_info;
+	ptd_report_where = a->where;
+	ptd_job_running = spool_job_running;
+	if (ptd_core_run(PTD_PHASE_DRAIN, a->ac, a->av, &none, false, &res) < 0)
+		slurm_error("private-tmpdir: remover: %s", res.message);
+}
+
+static void start_remover(int ac, char **av, const char *where)
+{
+	struct remover_args a = { ac, av, where };
+	int r = ptd_detach(remover, &a);
+
+	if (r < 0)
+		slurm_error("private-tmpdir: cannot start the remover: %s; a later epilog or slurmd's start goes on",
+			    strerror(-r));
+}
+
+/* Takes the job's directories (every restart count) out of reach into the
+ * holding place at once and leaves their removal to a detached remover:
+ * the job is COMPLETED without waiting for it, however large the tree.
+ * Marks them ended instead with cleanup=no. Never fails its caller: one
+ * user's leftovers must not drain a node. */
 static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 			    const char *where)
 {
@@ -207,9 +303,19 @@ static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 	double secs;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ptd_defer_removal = true;
 	run_phase(PTD_PHASE_EPILOG, ac, av, job, &res);
+	ptd_defer_removal = false;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (res.removed.deferred) {
+		/* The per-job line comes from the remover, once it is gone. */
+		slurm_debug("private-tmpdir: job %u: %llu directories taken out of reach in %.3f s; removal continues after the %s",
+			    job->jobid, (unsigned long long) res.removed.deferred,
+			    secs, where);
+		start_remover(ac, av, where);
+		return;
+	}
 	ptd_summary(line, sizeof(line), job->jobid, job->uid, &res.removed,
 		    secs, where);
 	slurm_info("%s", line);

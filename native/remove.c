@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef STATX_ATTR_MOUNT_ROOT
@@ -41,12 +42,26 @@
 #define DESCENDED 1
 #define RETRY 2
 
+/* Bytes of leftover names (and their hash slots) kept over one removal. */
+#define MAX_LEFT_BYTES (64u << 20)
+
 void (*ptd_remove_test_hook)(int dirfd, const char *name) = NULL;
 
-/* A name left in place in a directory, so a re-read listing skips it. */
-struct leftover {
-	struct leftover *next;
-	char name[];
+/*
+ * The names left in place in one directory, so that a re-read listing
+ * skips them: an open-addressing hash set (FNV-1a, linear probing) over one
+ * arena of NUL-terminated names. A job can leave millions of entries that
+ * cannot go (a writer still holding the tree, an immutable directory): a
+ * list scanned per entry made that quadratic. Memory is bounded by
+ * MAX_LEFT_BYTES over the whole removal; past it the removal stops with
+ * E2BIG and what is left stays for a later pass.
+ */
+struct leftset {
+	uint32_t *slot;		/* arena offset + 1, 0 when free */
+	size_t nslots;		/* a power of two, or 0 */
+	size_t count;
+	char *arena;
+	size_t used, cap;
 };
 
 struct level {
@@ -60,7 +75,7 @@ struct level {
 	char *buf;		/* unconsumed getdents64 output, or NULL */
 	size_t len;
 	size_t pos;
-	struct leftover *left;
+	struct leftset left;
 };
 
 struct info {
@@ -81,6 +96,9 @@ struct ctx {
 	uid_t euid;
 	bool no_statx;
 	char *pool;		/* free getdents64 buffers, chained */
+	size_t left_bytes;	/* held by every level's leftset */
+	long long deadline;	/* CLOCK_MONOTONIC ns; 0: none */
+	unsigned ticks;		/* entries since the clock was last read */
 	struct ptd_remove_stats st;
 	int r;			/* first error */
 	char *detail;
@@ -128,27 +146,113 @@ static void fail(struct ctx *c, size_t k, const char *name, int r,
 	put(c, n, reason ? reason : strerror(-r));
 }
 
-static int add_left(struct level *l, const char *name)
+static uint32_t name_hash(const char *name)
 {
-	size_t n = strlen(name) + 1;
-	struct leftover *e = malloc(sizeof(*e) + n);
+	uint32_t h = 2166136261u;
 
-	if (!e)
+	for (; *name; name++)
+		h = (h ^ (unsigned char) *name) * 16777619u;
+	return h;
+}
+
+/* The slot holding name, or the free slot where it would go. */
+static size_t left_find(const struct leftset *s, const char *name,
+			uint32_t h)
+{
+	size_t mask = s->nslots - 1, i = h & mask;
+
+	while (s->slot[i] && strcmp(s->arena + s->slot[i] - 1, name))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Doubles the slot table (at most half full), re-placing every name. */
+static int left_grow(struct ctx *c, struct leftset *s)
+{
+	size_t n = s->nslots ? 2 * s->nslots : 64, i, j;
+	uint32_t *t;
+
+	if (c->left_bytes + n * sizeof(*t) > MAX_LEFT_BYTES)
+		return -E2BIG;
+	t = calloc(n, sizeof(*t));
+	if (!t)
 		return -ENOMEM;
-	memcpy(e->name, name, n);
-	e->next = l->left;
-	l->left = e;
+	for (i = 0; i < s->nslots; i++) {
+		const char *name;
+
+		if (!s->slot[i])
+			continue;
+		name = s->arena + s->slot[i] - 1;
+		for (j = name_hash(name) & (n - 1); t[j]; j = (j + 1) & (n - 1))
+			;
+		t[j] = s->slot[i];
+	}
+	c->left_bytes += (n - s->nslots) * sizeof(*t);
+	free(s->slot);
+	s->slot = t;
+	s->nslots = n;
+	return 0;
+}
+
+static int left_reserve(struct ctx *c, struct leftset *s, size_t n)
+{
+	size_t cap = s->cap ? s->cap : 4096;
+	char *a;
+
+	if (s->used + n <= s->cap)
+		return 0;
+	while (cap < s->used + n)
+		cap *= 2;
+	if (c->left_bytes + (cap - s->cap) > MAX_LEFT_BYTES ||
+	    cap > UINT32_MAX)
+		return -E2BIG;
+	a = realloc(s->arena, cap);
+	if (!a)
+		return -ENOMEM;
+	c->left_bytes += cap - s->cap;
+	s->arena = a;
+	s->cap = cap;
+	return 0;
+}
+
+static int add_left(struct ctx *c, struct level *l, const char *name)
+{
+	struct leftset *s = &l->left;
+	size_t n = strlen(name) + 1, i;
+	uint32_t h = name_hash(name);
+	int r;
+
+	if (s->nslots && s->slot[left_find(s, name, h)])
+		return 0;
+	if (2 * (s->count + 1) > s->nslots) {
+		r = left_grow(c, s);
+		if (r < 0)
+			return r;
+	}
+	r = left_reserve(c, s, n);
+	if (r < 0)
+		return r;
+	memcpy(s->arena + s->used, name, n);
+	i = left_find(s, name, h);
+	s->slot[i] = (uint32_t) s->used + 1;
+	s->used += n;
+	s->count++;
 	return 0;
 }
 
 static bool is_left(const struct level *l, const char *name)
 {
-	const struct leftover *e;
+	const struct leftset *s = &l->left;
 
-	for (e = l->left; e; e = e->next)
-		if (!strcmp(e->name, name))
-			return true;
-	return false;
+	return s->count && s->slot[left_find(s, name, name_hash(name))];
+}
+
+static void left_free(struct ctx *c, struct leftset *s)
+{
+	c->left_bytes -= s->nslots * sizeof(*s->slot) + s->cap;
+	free(s->slot);
+	free(s->arena);
+	*s = (struct leftset) { 0 };
 }
 
 /* An entry of the current level stays: the error is kept, the name noted. */
@@ -157,7 +261,7 @@ static int leave(struct ctx *c, const char *name, int r, const char *reason)
 	size_t k = c->depth - 1;
 
 	fail(c, k, name, r, reason);
-	return add_left(&c->lv[k], name);
+	return add_left(c, &c->lv[k], name);
 }
 
 static int skip_mount(struct ctx *c, const char *name, const struct info *in)
@@ -199,13 +303,8 @@ static void level_close(struct ctx *c, struct level *l)
 
 static void level_free(struct ctx *c, struct level *l)
 {
-	struct leftover *e;
-
 	level_close(c, l);
-	while ((e = l->left)) {
-		l->left = e->next;
-		free(e);
-	}
+	left_free(c, &l->left);
 	free(l->name);
 	l->name = NULL;
 }
@@ -536,7 +635,7 @@ static int finish_level(struct ctx *c)
 			/* Levels 1..k-1 are all closed: the way back is lost.
 			 * Give up on them; the top keeps the first. */
 			fail(c, k, NULL, r, "moved during removal");
-			r = add_left(&c->lv[0], c->lv[1].name);
+			r = add_left(c, &c->lv[0], c->lv[1].name);
 			for (i = k + 1; i-- > 1;)
 				level_free(c, &c->lv[i]);
 			c->depth = 1;
@@ -551,7 +650,7 @@ static int finish_level(struct ctx *c)
 		c->st.dirs++;
 	else if (r != -ENOENT) {
 		fail(c, k, NULL, r, NULL);
-		r = add_left(p, l->name);
+		r = add_left(c, p, l->name);
 		if (r < 0)
 			return r;
 	}
@@ -596,6 +695,19 @@ static bool is_dot(const char *n)
 	return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]));
 }
 
+/* Past the pass's time budget? The clock is read every 64 entries. */
+static bool out_of_time(struct ctx *c)
+{
+	struct timespec ts;
+
+	if (!c->deadline || ++c->ticks < 64)
+		return false;
+	c->ticks = 0;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return false;
+	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec > c->deadline;
+}
+
 static int walk(struct ctx *c)
 {
 	struct dirent64 *de;
@@ -603,6 +715,8 @@ static int walk(struct ctx *c)
 	int r;
 
 	for (;;) {
+		if (out_of_time(c))
+			return -ETIME;
 		r = next_entry(c, c->depth - 1, &de);
 		if (r < 0)
 			return r;
@@ -613,7 +727,7 @@ static int walk(struct ctx *c)
 			continue;
 		}
 		l = &c->lv[c->depth - 1];
-		if (is_dot(de->d_name) || (l->left && is_left(l, de->d_name)))
+		if (is_dot(de->d_name) || is_left(l, de->d_name))
 			continue;
 		r = do_entry(c, de->d_name, de->d_type);
 		if (r < 0)
@@ -625,9 +739,17 @@ int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 		    struct ptd_remove_stats *ret_stats,
 		    char *ret_detail, size_t detail_size)
 {
+	return ptd_remove_tree_until(parent_fd, name, expect_uid, 0, ret_stats,
+				     ret_detail, detail_size);
+}
+
+int ptd_remove_tree_until(int parent_fd, const char *name, uid_t expect_uid,
+			  long long deadline, struct ptd_remove_stats *ret_stats,
+			  char *ret_detail, size_t detail_size)
+{
 	struct ctx c = {
 		.euid = geteuid(), .lo = 1, .detail = ret_detail,
-		.detail_size = detail_size,
+		.detail_size = detail_size, .deadline = deadline,
 	};
 	struct level *top;
 	struct info in;

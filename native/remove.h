@@ -11,6 +11,7 @@ struct ptd_remove_stats {
 	uint64_t dirs;		/* directories removed (the top one included) */
 	uint64_t skipped;	/* entries left in place (mount points, other filesystems) */
 	uint64_t marked;	/* marked ended instead, cleanup=no (ops.c counts) */
+	uint64_t deferred;	/* moved into a holding place, removed later (hold.c) */
 };
 
 /*
@@ -27,6 +28,13 @@ struct ptd_remove_stats {
 int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 		    struct ptd_remove_stats *ret_stats,
 		    char *ret_detail, size_t detail_size);
+
+/* The same, stopping with -ETIME once CLOCK_MONOTONIC passes deadline (ns;
+ * 0: never): a removal pass has a time budget, and what it leaves is
+ * continued by a later one. */
+int ptd_remove_tree_until(int parent_fd, const char *name, uid_t expect_uid,
+			  long long deadline, struct ptd_remove_stats *ret_stats,
+			  char *ret_detail, size_t detail_size);
 
 /*
  * Test only: when set, called for every subdirectory entry between its

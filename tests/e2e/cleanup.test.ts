@@ -91,16 +91,25 @@ describe("e2e: cleanup at job end", function () {
       fs.writeFileSync(go, "");
       const r = await job;
       assert.equal(r.status, 0, r.stderr);
-      await waitFor(() => new RegExp(`private-tmpdir: job ${id} uid \\d+: removed .*\\(some entries left in place\\)`).test(logSince(mark)), 20_000, { what: "the epilog's line" });
+      // The tree was taken into the holding place; the remover cannot remove
+      // the mount point and says so, naming it.
+      const held = new RegExp(`slurm\\.${id}\\.0\\.\\d+\\.[0-9a-f]{16}/tmp/d\\\\x0a`);
+      await waitFor(() => new RegExp(`private-tmpdir: /tmp/slurm\\.hold: \\d+ entries pending after this pass .*${held.source}`).test(logSince(mark)), 20_000, { what: "the remover's pending line" });
       const log = logSince(mark);
-      assert.ok(log.includes(`slurm.${id}.0/tmp/d\\x0a${FORGED}\\x0d\\x09\\x1b[31m: another filesystem left in place`), log);
+      assert.ok(log.includes(`/tmp/d\\x0a${FORGED}\\x0d\\x09\\x1b[31m: another filesystem left in place`), log);
       const forged = log.split("\n").filter((l) => l.includes("FORGED"));
-      assert.ok(forged.length > 0 && forged.every((l) => l.includes(`private-tmpdir: job ${id}: remove `)), forged.join("\n"));
+      assert.ok(forged.length > 0 && forged.every((l) => l.includes("private-tmpdir: /tmp/slurm.hold: ")), forged.join("\n"));
       assert.doesNotMatch(log, /[\r\x1b]/, "no raw control byte from a name");
     } finally {
       fs.rmSync(go, { force: true });
       fs.rmSync(ready, { force: true });
       try { execFileSync(ns[0] as string, [...ns.slice(1), "umount", mnt], { stdio: "ignore" }); } catch { /* not mounted */ }
+      // Where the epilog put it: the holding place.
+      for (const h of fs.existsSync("/tmp/slurm.hold") ? fs.readdirSync("/tmp/slurm.hold") : []) {
+        if (!h.startsWith(`slurm.${id}.0.`)) continue;
+        try { execFileSync(ns[0] as string, [...ns.slice(1), "umount", `/tmp/slurm.hold/${h}/tmp/${dir}`], { stdio: "ignore" }); } catch { /* not mounted */ }
+        fs.rmSync(`/tmp/slurm.hold/${h}`, { recursive: true, force: true });
+      }
       fs.rmSync(`/tmp/slurm.${id}.0`, { recursive: true, force: true });
     }
   });

@@ -104,7 +104,7 @@ describe("removal (native/remove.c) against hostile trees", function () {
     // The symlink found in d's place is unlinked (a file of symlink size),
     // the rest removed, and what was moved away never reached.
     const link = Buffer.byteLength(`${T}/precious`);
-    assert.deepStrictEqual(r, { bytes: link, files: 1, dirs: 1, skipped: 0, marked: 0, errno: 0, detail: "" });
+    assert.deepStrictEqual(r, { bytes: link, files: 1, dirs: 1, skipped: 0, marked: 0, deferred: 0, errno: 0, detail: "" });
     assert.equal(fs.existsSync(top), false);
     assert.equal(fs.readFileSync(`${T}/d.moved/e/f`, "utf8"), "x");
   });
@@ -159,5 +159,32 @@ describe("removal (native/remove.c) against hostile trees", function () {
     const r = remove();
     assert.equal(r.errno, 0, r.detail);
     assert.deepStrictEqual([r.dirs, r.files], [2, 100000]);
+  });
+
+  // An immutable directory: root cannot unlink its entries (EPERM), so every
+  // one is left in place and noted. A list scanned per entry made this
+  // quadratic (100k leftovers: ~25x the time of 20k, not ~5x).
+  it("notes entries left in place in linear time (20,000 vs 100,000 leftovers)", () => {
+    const time = (n: number): number => {
+      const top = tree();
+      execFileSync("bash", ["-c", `cd ${top} && mkdir stuck && cd stuck && seq ${n} | xargs touch`]);
+      execFileSync("chattr", ["+i", `${top}/stuck`]);
+      try {
+        const t0 = process.hrtime.bigint();
+        const r = remove();
+        const t = Number(process.hrtime.bigint() - t0) / 1e9;
+        assert.equal(r.errno, 1, `EPERM: ${r.detail}`);
+        assert.equal(r.files, 0);
+        assert.equal(fs.readdirSync(`${top}/stuck`).length, n);
+        return t;
+      } finally {
+        execFileSync("chattr", ["-i", `${top}/stuck`]);
+        rmrf();
+      }
+    };
+    time(2000); // warm the page cache and the allocator
+    const small = time(20_000), large = time(100_000);
+    console.log(`leftovers: 20k ${small.toFixed(3)} s, 100k ${large.toFixed(3)} s`);
+    assert.ok(large / small < 10, `100k leftovers took ${(large / small).toFixed(1)}x the time of 20k (${small.toFixed(3)} s, ${large.toFixed(3)} s): not linear`);
   });
 });

@@ -20,7 +20,7 @@ import { Core, type Job, type PlanStep } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
 import { Recorder } from "../../host/recorder.js";
 import { loadAddon } from "../../host/addon.js";
-import { F_ASIDE, F_CREATE, F_WIPE_ENDED, MAX_SLOTS, Phase, type PhaseName } from "../../host/abi.js";
+import { DRAIN_BUDGET_S, F_ASIDE, F_CREATE, F_DEFER, F_EVERY_RESTART, F_SWEEP, F_WIPE_ENDED, HOLD_MODE, MAX_SLOTS, Phase, type PhaseName } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
 import { entries, expectedAfter, snapshot, type Entry } from "../helpers/prefix.js";
 
@@ -34,7 +34,7 @@ const PLAN_CODES = new Set([
   "UNKNOWN_OPTION", "EMPTY_VALUE", "NOT_ABSOLUTE", "BAD_PATH", "BAD_CHAR", "TOO_LONG", "TOO_MANY",
   "COLLISION", "DUPLICATE", "NESTED", "NO_MOUNTS", "BAD_VALUE", "BAD_INPUT", "PLAN_TOO_LARGE", "BAD_PHASE",
 ]);
-const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG"];
+const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG", "DRAIN"];
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
 // MAX_SLOTS: from assembly/abi.ts, like every ABI constant here.
@@ -239,7 +239,8 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
   CHECK: new Set(),
   EXTERN: new Set(["open_trusted", "mkdir_at"]),
   STEP: new Set(["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind"]),
-  EPILOG: new Set(["open_trusted", "remove_at", "mark_ended"]),
+  EPILOG: new Set(["open_trusted", "mkdir_at", "remove_at", "mark_ended"]),
+  DRAIN: new Set(["open_trusted", "mkdir_at", "drain_at"]),
 };
 
 function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: PlanStep[]): void {
@@ -252,6 +253,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
   const slotPath = new Map<number, { op: string; path: string }>();
   const suffix = `.${job.jobid}.${job.restart}`;
   const jobDirs = new Set<number>();
+  const holds = new Map<number, string>(); // slot -> the base it holds for
   const mountDirs = new Set<string>();
   plan.forEach((s, i) => {
     const where = `step ${i} (${s.op})`;
@@ -277,6 +279,15 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         const parent = ref(s.arg, "parent");
         assert.ok(!s.str.includes("/") && s.str !== "" && s.str !== "." && s.str !== "..", `${where}: name ${JSON.stringify(s.str)}`);
         assert.equal(s.path, join(parent.path, s.str), `${where}: path is not parent + name`);
+        if (phase === "EPILOG" || phase === "DRAIN") {
+          // The holding place: root's, 0700, a squatter moved aside; never a
+          // job directory's name (no decimal restart count at its end).
+          assert.ok(s.path.endsWith(".hold") && bases.has(s.path.slice(0, -5)), `${where}: ${s.path} is no base's holding place`);
+          assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [HOLD_MODE, 0, 0, F_ASIDE], `${where}: holding place fields`);
+          assert.equal(parent.op, "open_trusted");
+          holds.set(s.slot, s.path.slice(0, -5));
+          break;
+        }
         assert.equal(s.mode, 0o700);
         assert.deepEqual([s.uid, s.gid], [job.uid, job.gid], `${where}: not the job's owner`);
         if (parent.op === "open_trusted") {
@@ -317,7 +328,29 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.deepEqual([s.uid, s.gid, s.mode, s.flags], [0, 0, 0, 0], `${where}: unused fields`);
         break;
       }
-      case "remove_at":
+      case "remove_at": {
+        // Every restart count of the job, through the base's holding place.
+        const parent = ref(s.arg, "parent");
+        assert.equal(parent.op, "open_trusted");
+        const jobPrefix = `.${job.jobid}.`;
+        assert.ok(s.str.endsWith(jobPrefix) && !s.str.includes("/"), `${where}: removes ${s.str}`);
+        const prefixPath = join(parent.path, s.str);
+        assert.equal(s.path, `${prefixPath}${job.restart}`, `${where}: path names this run's directory`);
+        assert.ok(bases.has(prefixPath.slice(0, -jobPrefix.length)), `${where}: ${prefixPath} is no base's job directory prefix`);
+        assert.equal(holds.get(s.slot), prefixPath.slice(0, -jobPrefix.length), `${where}: not its base's holding place`);
+        assert.deepEqual([s.uid, s.gid, s.mode, s.flags], [job.uid, 0, 0, F_EVERY_RESTART | F_DEFER], `${where}: fields`);
+        break;
+      }
+      case "drain_at": {
+        const parent = ref(s.arg, "parent");
+        assert.equal(parent.op, "open_trusted");
+        const base = holds.get(s.slot);
+        assert.ok(base !== undefined, `${where}: slot ${s.slot} is no holding place`);
+        assert.equal(s.path, `${base}.hold`);
+        assert.equal(join(parent.path, s.str), `${base}.`, `${where}: sweep prefix`);
+        assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [DRAIN_BUDGET_S, 0, 0, F_SWEEP], `${where}: fields`);
+        break;
+      }
       case "mark_ended": {
         const parent = ref(s.arg, "parent");
         assert.equal(parent.op, "open_trusted");
@@ -369,11 +402,17 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       assert.equal(count("remove_at"), cleanup ? bases.size : 0, "one remove_at per base with cleanup on, none with it off");
       assert.equal(count("mark_ended"), cleanup ? 0 : bases.size, "one mark_ended per base with cleanup off, none with it on");
       assert.equal(count("open_trusted"), bases.size, "one open_trusted per base");
+      assert.equal(count("mkdir_at"), cleanup ? bases.size : 0, "one holding place per base with cleanup on");
       assert.deepEqual(
-        plan.filter((s) => s.op === "remove_at" || s.op === "mark_ended").map((s) => s.path.slice(0, -suffix.length)).sort(),
+        plan.filter((s) => s.op === "remove_at" || s.op === "mark_ended")
+          .map((s) => s.path.slice(0, -suffix.length)).sort(),
         [...bases].sort(),
         "every base's job directory, each once",
       );
+      break;
+    case "DRAIN":
+      assert.equal(count("drain_at"), bases.size, "one drain_at per base");
+      assert.equal(count("mkdir_at"), bases.size, "one holding place per base");
       break;
   }
 }

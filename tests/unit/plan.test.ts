@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { Core, type Job } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
-import { F_ASIDE, F_WIPE_ENDED } from "../../host/abi.js";
+import { DRAIN_BUDGET_S, F_ASIDE, F_DEFER, F_EVERY_RESTART, F_SWEEP, F_WIPE_ENDED } from "../../host/abi.js";
 
 const job: Job = { jobid: 100, restart: 0, uid: 1000, gid: 1000 };
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
@@ -96,16 +96,32 @@ describe("core: the seed's layout", () => {
     assert.ok(lastOpen < firstBind, "every source is opened before the first bind");
   });
 
-  it("removes each job directory in the epilog; with cleanup=no only marks it ended", () => {
-    const plan = new Core().plan("EPILOG", SEED, job);
-    assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path]), [
-      ["open_trusted", "/tmp", "/tmp"],
-      ["remove_at", "slurm.100.0", "/tmp/slurm.100.0"],
+  it("takes every run's job directory into the holding place in the epilog; with cleanup=no only marks it ended", () => {
+    const plan = new Core().plan("EPILOG", SEED, { ...job, restart: 3 });
+    assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.uid, s.mode]), [
+      ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0, 0],
+      // <base>.hold, root's 0700, a squatter exchanged and moved aside
+      ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 1, 0, 0, 0o700],
+      // "<name>.<jobid>." + any restart count, whatever the restart given
+      // (the path, for messages, names this run's)
+      ["remove_at", "slurm.100.", "/tmp/slurm.100.3", F_EVERY_RESTART | F_DEFER, 1, 0, job.uid, 0],
     ]);
     const kept = new Core().plan("EPILOG", [...SEED, "cleanup=no"], job);
     assert.deepStrictEqual(kept.map((s) => [s.op, s.str, s.path]), [
       ["open_trusted", "/tmp", "/tmp"],
       ["mark_ended", "slurm.100.0", "/tmp/slurm.100.0"],
+    ]);
+  });
+
+  it("plans the remover: each base's holding place emptied, orphans swept in, within the time budget", () => {
+    const plan = new Core().plan("DRAIN", [...SEED, "base=/var/tmp/job", "mount=/scratch"], { jobid: 0, restart: 0, uid: 0, gid: 0 });
+    assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.mode]), [
+      ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0],
+      ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 1, 0, 0o700],
+      ["drain_at", "slurm.", "/tmp/slurm.hold", F_SWEEP, 1, 0, DRAIN_BUDGET_S],
+      ["open_trusted", "/var/tmp", "/var/tmp", 0, 2, -1, 0],
+      ["mkdir_at", "job.hold", "/var/tmp/job.hold", F_ASIDE, 3, 2, 0o700],
+      ["drain_at", "job.", "/var/tmp/job.hold", F_SWEEP, 3, 2, DRAIN_BUDGET_S],
     ]);
   });
 

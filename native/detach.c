@@ -1,0 +1,105 @@
+/* Detaching the remover (detach.h). */
+#define _GNU_SOURCE
+#include "detach.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* linux/ioprio.h, not in every libc's headers. */
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_CLASS_IDLE 3
+#define IOPRIO_CLASS_SHIFT 13
+
+/* Descriptors looked at when closing what the grandchild inherited. */
+#define MAX_FD_SCAN 65536
+
+/* Keeps the log (a regular file open for writing); closes the rest. */
+static void close_inherited(void)
+{
+	struct rlimit rl;
+	struct stat st;
+	int fd, max = MAX_FD_SCAN, fl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < MAX_FD_SCAN)
+		max = (int) rl.rlim_cur;
+	for (fd = 3; fd < max; fd++) {
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (fl & O_ACCMODE) != O_RDONLY)
+			continue;
+		close(fd);
+	}
+}
+
+static int null_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+		close(fd);
+		return -errno;
+	}
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/* Best effort: a kernel without SCHED_IDLE or ioprio still removes. */
+static void idle_priority(void)
+{
+	struct sched_param sp = { 0 };
+
+	(void) setpriority(PRIO_PROCESS, 0, 19);
+	(void) sched_setscheduler(0, SCHED_IDLE, &sp);
+	(void) syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+		       IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
+}
+
+int ptd_detach(void (*fn)(void *arg), void *arg)
+{
+	sigset_t all;
+	pid_t pid, w;
+	int status;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		/* The middle child exits at once; reap it, or it lingers. */
+		do
+			w = waitpid(pid, &status, 0);
+		while (w < 0 && errno == EINTR);
+		if (w < 0)
+			return errno == ECHILD ? 0 : -errno;
+		return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EAGAIN;
+	}
+	/* Never return into the caller's code from here: _exit only. */
+	if (setsid() < 0)
+		_exit(1);
+	pid = fork();
+	if (pid != 0)
+		_exit(pid < 0);
+	if (null_stdio() < 0)
+		_exit(1);
+	close_inherited();
+	sigemptyset(&all);
+	(void) sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	idle_priority();
+	fn(arg);
+	_exit(0);
+}

@@ -1,0 +1,16 @@
+/* Running work after the caller has returned, outside its process group. */
+#ifndef PTD_DETACH_H
+#define PTD_DETACH_H
+
+/*
+ * Runs fn(arg) in a grandchild that has left the caller's session and
+ * process group (double fork + setsid), with stdin, stdout and stderr on
+ * /dev/null and every other descriptor closed but the log's (regular files
+ * open for writing), at idle CPU and I/O priority. slurmd runs the epilog
+ * with run_command(), which reads the child's stdout until EOF and then
+ * kills its process group: anything less and slurmd would wait for the
+ * work or kill it. Returns 0 once the grandchild is started, or -errno.
+ */
+int ptd_detach(void (*fn)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,417 @@
+/* The holding place (hold.h): taking job directories in by one rename, and
+ * emptying it off the job's path. Names are matched exactly, never by
+ * pattern: "<name>.<jobid>.<decimal>" and nothing else is a job's. */
+#define _GNU_SOURCE
+#include "hold.h"
+#include "escape.h"
+#include "messages.h"
+#include "walk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+bool ptd_defer_removal;
+void (*ptd_report)(const char *line);
+bool (*ptd_job_running)(uint32_t jobid);
+const char *ptd_report_where;
+
+/* A directory younger than this is never swept: a job just starting may
+ * have made it a moment before its step's socket is visible. A crash's
+ * leftovers are older than that by far. Tests lower it. */
+int ptd_sweep_min_age = 10;
+
+/* Rounds of one remover: a directory renamed in just before the lock was
+ * released is picked up by the next round, not left for the next epilog. */
+#define MAX_ROUNDS 4
+
+static long long now_nsec(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void report(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!ptd_report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ptd_report(line);
+}
+
+/* A decimal u32 without leading zeros at s; *ret_end after it. */
+static bool parse_u32(const char *s, const char **ret_end, uint32_t *ret_n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i == 10)
+			return false;
+		v = v * 10 + (uint64_t) (s[i] - '0');
+	}
+	if (i == 0 || (i > 1 && s[0] == '0') || v > UINT32_MAX)
+		return false;
+	*ret_end = s + i;
+	*ret_n = (uint32_t) v;
+	return true;
+}
+
+bool ptd_match_decimal(const char *name, const char *prefix, uint32_t *ret_n)
+{
+	size_t n = strlen(prefix);
+	const char *end;
+
+	if (strncmp(name, prefix, n))
+		return false;
+	return parse_u32(name + n, &end, ret_n) && *end == '\0';
+}
+
+/* "<prefix><jobid>.<restart>": a job directory of this base. */
+static bool match_job_dir(const char *name, const char *prefix,
+			  uint32_t *ret_jobid)
+{
+	size_t n = strlen(prefix);
+	const char *end;
+	uint32_t restart;
+
+	if (strncmp(name, prefix, n) ||
+	    !parse_u32(name + n, &end, ret_jobid) || *end != '.')
+		return false;
+	return parse_u32(end + 1, &end, &restart) && *end == '\0';
+}
+
+/* A held name, "<name>.<jobid>.<restart>.<uid>.<16 hex>", read from the
+ * right (the base name may hold dots). */
+static bool parse_held(const char *name, uint32_t *ret_jobid,
+		       uint32_t *ret_uid)
+{
+	const char *p[4], *end;
+	size_t len = strlen(name), i, k = 0;
+	uint32_t restart;
+
+	if (len < 17 || name[len - 17] != '.')
+		return false;
+	for (i = len - 16; i < len; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return false;
+	/* The dots before uid, restart and jobid. */
+	for (i = len - 17; i-- > 0 && k < 3;)
+		if (name[i] == '.')
+			p[k++] = name + i + 1;
+	if (k < 3)
+		return false;
+	p[3] = NULL;
+	if (!parse_u32(p[0], &end, ret_uid) || end != name + len - 17)
+		return false;
+	if (!parse_u32(p[1], &end, &restart) || end != p[0] - 1)
+		return false;
+	return parse_u32(p[2], &end, ret_jobid) && end == p[1] - 1;
+}
+
+/*
+ * Renames parent_fd/name, a directory owned by uid, into hold_fd under a
+ * random name nobody can predict (nobody else can create there anyway).
+ * What arrives is checked again: an owner swapping the entry between the
+ * check and the rename gets back whatever it swapped in.
+ */
+static int move_in(int parent_fd, const char *name, int hold_fd, uid_t uid,
+		   char *ret_held, struct ptd_detail *d)
+{
+	unsigned long long rnd;
+	struct stat st, st2;
+
+	if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode)) {
+		ptd_say(d->text, "%s: %s", name, S_ISLNK(st.st_mode) ?
+			"is a symlink" : "is not a directory");
+		return -ENOTDIR;
+	}
+	if (st.st_uid != uid) {
+		ptd_say(d->text, "%s: owned by uid %u", name,
+			(unsigned) st.st_uid);
+		return -EPERM;
+	}
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -EIO;
+	if (snprintf(ret_held, NAME_MAX + 1, "%s.%u.%016llx", name,
+		     (unsigned) uid, rnd) > NAME_MAX)
+		return -ENAMETOOLONG;
+	/* One rename: from here no user can reach the tree by path (the
+	 * holding place is root's, 0700). EBUSY: a mount point, left. */
+	if (renameat2(parent_fd, name, hold_fd, ret_held, RENAME_NOREPLACE) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstatat(hold_fd, ret_held, &st2, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st2.st_mode) && st2.st_uid == uid)
+		return 1;
+	/* Swapped meanwhile: a symlink or file is unlinked (never followed),
+	 * anything else goes back where it was. */
+	if (unlinkat(hold_fd, ret_held, 0) == 0)
+		return 0;
+	(void) renameat2(hold_fd, ret_held, parent_fd, name, RENAME_NOREPLACE);
+	ptd_say(d->text, "\"%s\" changed while being taken in", name);
+	return -EAGAIN;
+}
+
+static void add_stats(struct ptd_remove_stats *to,
+		      const struct ptd_remove_stats *s)
+{
+	to->bytes += s->bytes;
+	to->files += s->files;
+	to->dirs += s->dirs;
+	to->skipped += s->skipped;
+}
+
+/* A fresh listing of dir_fd (its own offset), or NULL with errno. */
+static DIR *list(int dir_fd)
+{
+	int fd = openat(dir_fd, ".", PTD_DIR_FLAGS);
+	DIR *dir;
+
+	if (fd < 0)
+		return NULL;
+	dir = fdopendir(fd);
+	if (!dir)
+		close(fd);
+	return dir;
+}
+
+static bool is_dot(const char *n)
+{
+	return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]));
+}
+
+/*
+ * Removes a directory just taken in, at once (no remover: the CLI, the
+ * addon). What cannot go (a mount point inside) is put back where it was,
+ * so it stays in place as it always did. The reason names the job's
+ * directory, never the held name.
+ */
+static int remove_held(int parent_fd, const char *name, int hold_fd,
+		       const char *held, uid_t uid, struct ptd_remove_stats *s,
+		       char *why, size_t why_size)
+{
+	char detail[PTD_DETAIL_MAX];
+	size_t n = strlen(held);
+	int r;
+
+	r = ptd_remove_tree(hold_fd, held, uid, s, detail, sizeof(detail));
+	if (r == 0)
+		return 0;
+	(void) renameat2(hold_fd, held, parent_fd, name, RENAME_NOREPLACE);
+	if (!strncmp(detail, held, n))
+		snprintf(why, why_size, "%s%s", name, detail + n);
+	else
+		snprintf(why, why_size, "%s", detail);
+	return r;
+}
+
+int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
+		  bool defer, struct ptd_remove_stats *stats,
+		  struct ptd_detail *d)
+{
+	char held[NAME_MAX + 1], why[PTD_DETAIL_MAX];
+	struct ptd_remove_stats s;
+	struct dirent *de;
+	uint32_t n;
+	int r, first = 0;
+	DIR *dir;
+
+	dir = list(parent_fd);
+	if (!dir)
+		return -errno;
+	while ((errno = 0, de = readdir(dir))) {
+		struct ptd_detail scratch = { { 0 }, { 0 } };
+
+		if (!ptd_match_decimal(de->d_name, prefix, &n))
+			continue;
+		memset(&s, 0, sizeof(s));
+		why[0] = '\0';
+		if (!defer) {
+			r = ptd_remove_tree(parent_fd, de->d_name, uid, &s, why,
+					    sizeof(why));
+		} else {
+			r = move_in(parent_fd, de->d_name, hold_fd, uid, held,
+				    &scratch);
+			snprintf(why, sizeof(why), "%s", scratch.text);
+			if (r > 0 && ptd_defer_removal) {
+				stats->deferred++;
+				r = 0;
+			} else if (r > 0) {
+				r = remove_held(parent_fd, de->d_name, hold_fd, held,
+						uid, &s, why, sizeof(why));
+			}
+		}
+		add_stats(stats, &s);
+		if (r < 0 && !first) {
+			first = r;
+			snprintf(d->text, sizeof(d->text), "%s", why);
+		}
+	}
+	r = errno ? -errno : 0;
+	closedir(dir);
+	return first ? first : r;
+}
+
+/* Takes in the directories of jobs no longer on this node. */
+static void sweep_in(int hold_fd, int parent_fd, const char *prefix,
+		     uint64_t *ret_taken)
+{
+	char held[NAME_MAX + 1];
+	struct ptd_detail d;
+	struct timespec now;
+	struct dirent *de;
+	struct stat st;
+	uint32_t jobid;
+	DIR *dir;
+
+	if (!ptd_job_running || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return;
+	dir = list(parent_fd);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if (!match_job_dir(de->d_name, prefix, &jobid) ||
+		    ptd_job_running(jobid))
+			continue;
+		/* Root's is no job directory of ours to remove as root. */
+		if (fstatat(parent_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid == 0 ||
+		    now.tv_sec - st.st_ctim.tv_sec < ptd_sweep_min_age)
+			continue;
+		if (move_in(parent_fd, de->d_name, hold_fd, st.st_uid, held,
+			    &d) > 0)
+			(*ret_taken)++;
+	}
+	closedir(dir);
+}
+
+/* One pass over the holding place. */
+static void drain_pass(int hold_fd, long long deadline,
+		       struct ptd_remove_stats *stats, uint64_t *ret_pending,
+		       bool *ret_timed_out, char *why, size_t why_size)
+{
+	char detail[PTD_DETAIL_MAX];
+	struct ptd_remove_stats s;
+	struct dirent *de;
+	uint32_t jobid, uid;
+	long long t0;
+	DIR *dir;
+	int r;
+
+	dir = list(hold_fd);
+	if (!dir) {
+		snprintf(why, why_size, "cannot list it: %s", strerror(errno));
+		(*ret_pending)++;
+		return;
+	}
+	while ((de = readdir(dir))) {
+		if (is_dot(de->d_name))
+			continue;
+		if (!parse_held(de->d_name, &jobid, &uid)) {
+			/* Not put there by us: never removed as root. */
+			(*ret_pending)++;
+			if (!why[0])
+				ptd_escape(why, why_size, de->d_name);
+			continue;
+		}
+		memset(&s, 0, sizeof(s));
+		t0 = now_nsec();
+		r = ptd_remove_tree_until(hold_fd, de->d_name, uid, deadline,
+					  &s, detail, sizeof(detail));
+		add_stats(stats, &s);
+		if (r == 0) {
+			char line[512];
+
+			ptd_summary(line, sizeof(line), jobid, uid, &s,
+				    (now_nsec() - t0) / 1e9, ptd_report_where);
+			if (ptd_report)
+				ptd_report(line);
+			continue;
+		}
+		(*ret_pending)++;
+		if (!why[0])
+			snprintf(why, why_size, "%s", detail);
+		if (r == -ETIME) {
+			*ret_timed_out = true;
+			break;
+		}
+	}
+	closedir(dir);
+}
+
+static uint64_t count_entries(int dir_fd)
+{
+	struct dirent *de;
+	uint64_t n = 0;
+	DIR *dir = list(dir_fd);
+
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)))
+		if (!is_dot(de->d_name))
+			n++;
+	closedir(dir);
+	return n;
+}
+
+int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
+		   const char *hold_path, int budget, bool sweep,
+		   struct ptd_remove_stats *stats, struct ptd_detail *d)
+{
+	long long deadline = now_nsec() + (long long) budget * 1000000000LL;
+	char why[PTD_DETAIL_MAX] = "";
+	uint64_t pending = 0, taken = 0;
+	bool timed_out = false;
+	int round;
+
+	/* At most one remover per holding place; a second one has nothing to
+	 * add (the first takes what arrives meanwhile, see MAX_ROUNDS). */
+	if (flock(hold_fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? 0 : -errno;
+	for (round = 0; round < MAX_ROUNDS; round++) {
+		pending = 0;
+		why[0] = '\0';
+		if (sweep)
+			sweep_in(hold_fd, parent_fd, prefix, &taken);
+		drain_pass(hold_fd, deadline, stats, &pending, &timed_out, why,
+			   sizeof(why));
+		if (flock(hold_fd, LOCK_UN) < 0 || timed_out ||
+		    count_entries(hold_fd) <= pending ||
+		    flock(hold_fd, LOCK_EX | LOCK_NB) < 0)
+			break;
+	}
+	if (taken)
+		report("private-tmpdir: %s: took in %llu directories of jobs no longer on this node",
+		       hold_path, (unsigned long long) taken);
+	if (pending) {
+		report("private-tmpdir: %s: %llu entries pending after this pass (%s): %s; continued by a later epilog or slurmd's start",
+		       hold_path, (unsigned long long) pending,
+		       timed_out ? "time budget spent" : "could not be removed yet",
+		       why);
+		ptd_say(d->text, "%llu entries pending",
+			(unsigned long long) pending);
+	}
+	return 0;
+}

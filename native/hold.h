@@ -1,0 +1,60 @@
+/* The holding place (assembly/abi.ts, HOLD_MODE): job directories are taken
+ * out of every user's reach by one rename into it, and emptied later by a
+ * remover that runs off the job's path. */
+#ifndef PTD_HOLD_H
+#define PTD_HOLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "detail.h"
+#include "remove.h"
+
+/* Set by the plugin's epilog and extern step only: moved directories stay
+ * in the holding place for the detached remover. Unset (the addon, the
+ * CLI), each is removed from the holding place at once, so a caller sees
+ * the same counts as before. */
+extern bool ptd_defer_removal;
+
+/* Where the remover's lines go (slurm_info in the plugin); NULL: nowhere. */
+extern void (*ptd_report)(const char *line);
+
+/* Whether a job still runs on this node (its steps' sockets in slurmd's
+ * spool directory). NULL: the sweep assumes every job does and takes
+ * nothing in; a wrong "no" would remove a running job's /tmp. */
+extern bool (*ptd_job_running)(uint32_t jobid);
+
+/* Seconds a job directory must be unchanged before the sweep takes it
+ * (10; tests lower it). */
+extern int ptd_sweep_min_age;
+
+/* The where of the remover's per-job lines: "epilog", "extern step". */
+extern const char *ptd_report_where;
+
+/*
+ * Every entry of parent_fd named prefix + a decimal (prefix is
+ * "<name>.<jobid>.", the restart count unknown), if a directory owned by
+ * uid: with defer, renamed into hold_fd under "<name>.<uid>.<random>" (and
+ * removed from there at once unless ptd_defer_removal); without, removed in
+ * place. Counts in *stats; keeps going, returns the first error.
+ */
+int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
+		  bool defer, struct ptd_remove_stats *stats,
+		  struct ptd_detail *d);
+
+/*
+ * Empties hold_fd (held under flock: a second remover returns at once),
+ * within budget seconds, reporting one line per removed job directory and
+ * one when work stays pending. sweep: first takes in the directories
+ * "<prefix><jobid>.<n>" of parent_fd whose job no longer runs here.
+ */
+int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
+		   const char *hold_path, int budget, bool sweep,
+		   struct ptd_remove_stats *stats, struct ptd_detail *d);
+
+/* True if name is prefix followed by a decimal u32 without leading zeros,
+ * and nothing else; *ret_n gets it. */
+bool ptd_match_decimal(const char *name, const char *prefix, uint32_t *ret_n);
+
+#endif

@@ -1,0 +1,175 @@
+// Cleanup off the job's path (#11) on a real slurmd: the epilog only takes
+// the job's directories out of reach (one rename into the holding place);
+// a detached remover empties it after the epilog has returned. The job is
+// COMPLETED as fast as with cleanup=no, the node is idle meanwhile, and
+// nothing is left once it is done; crash leftovers go, a running job's
+// directories stay; a concurrent writer only delays removal.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  ALICE, MALLORY, OUT_DIR, SLURM_CONF, clusterInfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
+  requireRootAndSlurm, waitFor,
+} from "../helpers/slurm.js";
+import { removeJobDirs } from "../helpers/lab-tmp.js";
+
+const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+const HOLD = "/tmp/slurm.hold";
+
+function scontrolJob(id: number): string {
+  return execFileSync("scontrol", ["-o", "show", "job", String(id)], { env: { ...process.env, SLURM_CONF }, encoding: "utf8" });
+}
+
+function nodeState(): string {
+  return execFileSync("sinfo", ["-h", "-n", clusterInfo().node, "-o", "%T"], { env: { ...process.env, SLURM_CONF }, encoding: "utf8" }).trim();
+}
+
+const held = (): string[] => (fs.existsSync(HOLD) ? fs.readdirSync(HOLD) : []);
+
+/** A job leaving n files in its /tmp: its id, and the ms from srun's return
+ * until slurmctld reports it COMPLETED (the epilog done). */
+function jobLeaving(n: number): { id: number; completedMs: number } {
+  const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `echo $SLURM_JOB_ID; mkdir /tmp/big && cd /tmp/big && seq ${n} | xargs touch`], { timeoutMs: 600_000 });
+  const t0 = process.hrtime.bigint();
+  assert.equal(r.status, 0, r.stderr);
+  const id = Number(r.stdout.trim());
+  for (;;) {
+    if (/JobState=COMPLETED/.test(scontrolJob(id))) return { id, completedMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+    if (Number(process.hrtime.bigint() - t0) > 300e9) throw new Error(`job ${id} not COMPLETED after 300 s`);
+  }
+}
+
+describe("e2e: cleanup off the job's path (#11)", function () {
+  this.timeout(1_800_000);
+  before(function () {
+    requireRootAndSlurm(this);
+  });
+  after(() => {
+    stopCluster();
+    removeJobDirs();
+  });
+
+  it("a job leaving 100,000 or 1,000,000 files is COMPLETED as fast as with cleanup=no, the node idle throughout; its directory goes later, logged", async () => {
+    const sizes = [100_000, 1_000_000];
+    startCluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])] });
+    const no = sizes.map((n) => {
+      const j = jobLeaving(n);
+      fs.rmSync(`/tmp/slurm.${j.id}.0`, { recursive: true, force: true });
+      return j.completedMs;
+    });
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    for (const [i, n] of sizes.entries()) {
+      const mark = logMark();
+      const j = jobLeaving(n);
+      const base = no[i] as number;
+      console.log(`      ${n} files: COMPLETED ${j.completedMs.toFixed(1)} ms after srun returned (cleanup=no ${base.toFixed(1)} ms, x${(j.completedMs / base).toFixed(2)})`);
+      // Noise on this VM is tens of ms; removing in the epilog took ~0.8 s per 100k files.
+      assert.ok(j.completedMs < 2 * base + 50, `COMPLETED ${j.completedMs} ms after srun, cleanup=no ${base} ms`);
+      assert.equal(fs.existsSync(`/tmp/slurm.${j.id}.0`), false, "out of every user's reach at once");
+      let sawBusy = false;
+      const line = await waitFor(() => {
+        const st = nodeState();
+        if (st !== "idle") sawBusy = true;
+        return new RegExp(`private-tmpdir: job ${j.id} uid \\d+: removed (\\d+) bytes, (\\d+) files, (\\d+) directories in [0-9.]+ s \\(epilog\\)`).exec(logSince(mark));
+      }, 600_000, { what: "the remover's line", intervalMs: 200 });
+      assert.equal(sawBusy, false, "the node stayed idle while the remover worked");
+      assert.equal(Number(line[2]), n, line[0]);
+      assert.deepStrictEqual(held().filter((h) => h.startsWith(`slurm.${j.id}.`)), []);
+    }
+  });
+
+  it("removes leftovers planted as if from a crash, and never touches a running job's directories beside them", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const tag = `${OUT_DIR}/ptd-offpath-${process.pid}`;
+    const running = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", `echo $SLURM_JOB_ID > ${tag}.id; touch /tmp/mine; for i in $(seq 600); do [ -e ${tag}.go ] && break; sleep 0.1; done; cat /tmp/mine`], 120_000);
+    try {
+      const id = await waitFor(() => {
+        const t = fs.existsSync(`${tag}.id`) ? fs.readFileSync(`${tag}.id`, "utf8").trim() : "";
+        return /^\d+$/.test(t) ? Number(t) : undefined;
+      }, 60_000, { what: "the running job" });
+      // A crash's leftovers: jobs long gone, any restart count, alice's.
+      const orphans = [`slurm.${id + 500}.0`, `slurm.${id + 500}.3`, `slurm.${id + 501}.0`];
+      for (const o of orphans) {
+        fs.mkdirSync(`/tmp/${o}/tmp/deep/er`, { recursive: true });
+        fs.writeFileSync(`/tmp/${o}/tmp/deep/er/f`, "x");
+        execFileSync("chown", ["-R", `${ALICE}:`, `/tmp/${o}`]);
+      }
+      // The sweep leaves directories younger than 10 s (a job just starting).
+      await new Promise((res) => setTimeout(res, 11_000));
+      const mark = logMark();
+      const r = runAs(ALICE, ["srun", "-N1", "true"]); // its epilog starts the remover
+      assert.equal(r.status, 0, r.stderr);
+      await waitFor(() => orphans.every((o) => !fs.existsSync(`/tmp/${o}`)) && held().length === 0, 60_000, { what: "the orphans to go" });
+      assert.match(logSince(mark), /took in 3 directories of jobs no longer on this node/);
+      assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/tmp/mine`), "the running job's directory is untouched");
+      fs.writeFileSync(`${tag}.go`, "");
+      const done = await running;
+      assert.equal(done.status, 0, done.stderr);
+    } finally {
+      fs.writeFileSync(`${tag}.go`, "");
+      await running;
+      for (const s of [".id", ".go"]) fs.rmSync(`${tag}${s}`, { force: true });
+    }
+  });
+
+  it("a writer holding a descriptor into an ended job's /tmp (via /proc/<pid>/root/tmp): nothing left once it stops", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const tag = `${OUT_DIR}/ptd-writer-${process.pid}`;
+    const job = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", `echo $SLURM_JOB_ID $$ > ${tag}.id; for i in $(seq 600); do [ -e ${tag}.go ] && break; sleep 0.1; done`], 120_000);
+    const [id, pid] = await waitFor(() => {
+      const t = fs.existsSync(`${tag}.id`) ? fs.readFileSync(`${tag}.id`, "utf8").trim().split(" ").map(Number) : [];
+      return t.length === 2 ? t : undefined;
+    }, 60_000, { what: "the job" });
+    const py = `import os, time
+fd = os.open("/proc/${pid}/root/tmp", os.O_RDONLY | os.O_DIRECTORY)
+open("${tag}.open", "w").close()
+i = 0
+while not os.path.exists("${tag}.stop"):
+    try:
+        os.close(os.open("w%d" % i, os.O_CREAT | os.O_WRONLY, 0o600, dir_fd=fd))
+    except OSError:
+        pass
+    i += 1
+    time.sleep(0.001)
+`;
+    const writer = spawnAs(ALICE, ["python3", "-c", py], 300_000);
+    try {
+      await waitFor(() => fs.existsSync(`${tag}.open`), 30_000, { what: "the writer's descriptor" });
+      fs.writeFileSync(`${tag}.go`, "");
+      assert.equal((await job).status, 0);
+      await waitFor(() => /JobState=COMPLETED/.test(scontrolJob(id as number)), 30_000, { what: "the job to complete" });
+      await new Promise((res) => setTimeout(res, 1000)); // the writer goes on writing into the held tree
+      assert.equal(fs.existsSync(`/tmp/slurm.${id}.0`), false, "never back within reach");
+    } finally {
+      fs.writeFileSync(`${tag}.stop`, "");
+      await writer;
+      fs.writeFileSync(`${tag}.go`, "");
+    }
+    // A later epilog on the node goes on with what the writer kept alive.
+    const mark = logMark();
+    assert.equal(runAs(ALICE, ["srun", "-N1", "true"]).status, 0);
+    await waitFor(() => held().length === 0, 60_000, { what: `the holding place to empty: ${held().join(" ")}\n${logSince(mark)}` });
+    for (const s of [".id", ".go", ".open", ".stop"]) fs.rmSync(`${tag}${s}`, { force: true });
+  });
+
+  it("the holding place: a user cannot list it, plant in it or take its name", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    fs.rmSync(HOLD, { recursive: true, force: true });
+    // Squatted before the plugin made it: exchanged and moved aside.
+    assert.equal(runAs(MALLORY, ["bash", "-c", `mkdir ${HOLD} && chmod 777 ${HOLD} && ln -s /etc ${HOLD}/planted`]).status, 0);
+    const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; touch /tmp/x"]);
+    assert.equal(r.status, 0, r.stderr);
+    const id = Number(r.stdout.trim());
+    await waitFor(() => !fs.existsSync(`/tmp/slurm.${id}.0`) && held().length === 0, 30_000, { what: "the job's directory to go" });
+    const st = fs.lstatSync(HOLD);
+    assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o7777, st.isDirectory()], [0, 0, 0o700, true]);
+    const aside = fs.readdirSync("/tmp").filter((n) => n.startsWith("slurm.hold.aside."));
+    assert.equal(aside.length, 1, "the squatter's, moved aside");
+    assert.ok(fs.lstatSync(`/tmp/${aside[0]}/planted`).isSymbolicLink(), "untouched, never followed");
+    fs.rmSync(`/tmp/${aside[0]}`, { recursive: true, force: true });
+    for (const cmd of [`ls ${HOLD}`, `touch ${HOLD}/x`, `mkdir ${HOLD}/slurm.1.0.1001.0123456789abcdef`, `mv ${HOLD} /tmp/mine`, `rmdir ${HOLD}`]) {
+      const a = runAs(MALLORY, ["bash", "-c", cmd]);
+      assert.notEqual(a.status, 0, `${cmd} succeeded as ${MALLORY}`);
+    }
+  });
+});

@@ -1,0 +1,167 @@
+// The epilog's removal through the plugin's own C (addon): every restart
+// count of the job, the holding place (taken out of reach at once, emptied
+// later by the remover), one remover at a time, the orphan sweep, and a
+// concurrent writer. In a scratch parent that behaves like /tmp.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { loadAddon } from "../../host/addon.js";
+import { Phase } from "../../host/abi.js";
+import { requireRoot } from "../helpers/root.js";
+
+const SCRATCH = `/var/tmp/ptd-hold-test.${process.pid}`; // per run: suites may run side by side
+const PARENT = `${SCRATCH}/shared`;
+const BASE = `${PARENT}/slurm`;
+const HOLD = `${BASE}.hold`;
+const ARGS = [`base=${BASE}`, "mount=/var/tmp", "mount=/tmp"];
+const USER = 60001;
+const OTHER = 60002;
+
+function jobDir(name: string, uid = USER, files = 1): string {
+  const d = `${PARENT}/${name}`;
+  fs.mkdirSync(`${d}/tmp`, { recursive: true });
+  for (let i = 0; i < files; i++) fs.writeFileSync(`${d}/tmp/f${i}`, "x");
+  execFileSync("chown", ["-R", `${uid}:${uid}`, d]);
+  return d;
+}
+
+const epilog = (jobid: number, restart = 0, uid = USER) =>
+  loadAddon().coreRun(Phase.EPILOG, ARGS, jobid, restart, uid, uid, false);
+const drain = () => loadAddon().coreRun(Phase.DRAIN, ARGS, 0, 0, 0, 0, false);
+const held = (): string[] => fs.readdirSync(HOLD);
+const left = (): string[] => fs.readdirSync(PARENT).filter((n) => n !== "slurm.hold").sort();
+
+describe("epilog removal: every restart count, the holding place, the remover (C host)", function () {
+  this.timeout(120_000);
+  beforeEach(function () {
+    requireRoot(this);
+    fs.rmSync(SCRATCH, { recursive: true, force: true });
+    fs.mkdirSync(PARENT, { recursive: true });
+    fs.chmodSync(PARENT, 0o1777); // like /tmp
+    loadAddon().holdTest({ defer: false, running: null, minAge: 10 });
+  });
+  afterEach(() => loadAddon().holdTest({ defer: false, running: null, minAge: 10 }));
+  after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
+
+  it("removes the job's directory of every restart count, matched exactly, whatever restart the epilog is given", () => {
+    for (const n of ["7.0", "7.1", "7.12", "7.4294967295"]) jobDir(`slurm.${n}`);
+    // Not job 7's: leading zero, trailing junk, another job, no count, > 2^32-1.
+    const decoys = ["slurm.7.01", "slurm.7.1x", "slurm.77.0", "slurm.7.", "slurm.7.4294967296", "slurm.7.1.0"];
+    for (const d of decoys) jobDir(d);
+    const r = epilog(7, 0);
+    assert.equal(r.ok, true, r.message);
+    assert.deepStrictEqual(left(), [...decoys].sort());
+    assert.deepStrictEqual([r.removed.files, r.removed.deferred], [4, 0]);
+    assert.deepStrictEqual(held(), [], "removed from the holding place at once without a remover");
+  });
+
+  it("makes the holding place root's, 0700; a squatter's is exchanged and moved aside, never used", () => {
+    fs.mkdirSync(HOLD);
+    fs.writeFileSync(`${HOLD}/planted`, "x");
+    fs.chownSync(HOLD, OTHER, OTHER);
+    fs.chmodSync(HOLD, 0o777);
+    jobDir("slurm.9.0");
+    const r = epilog(9);
+    assert.equal(r.ok, true, r.message);
+    assert.match(r.notice, /"slurm\.hold" \(owner uid 60002, mode 0777\) was not ours: moved aside/);
+    const st = fs.lstatSync(HOLD);
+    assert.deepStrictEqual([st.uid, st.gid, st.mode & 0o7777], [0, 0, 0o700]);
+    assert.deepStrictEqual(held(), []);
+    const aside = fs.readdirSync(PARENT).filter((n) => n.startsWith("slurm.hold.aside."));
+    assert.equal(aside.length, 1);
+    assert.deepStrictEqual(fs.readdirSync(`${PARENT}/${aside[0]}`), ["planted"], "the squatter's own, untouched");
+  });
+
+  it("defers: the epilog only renames into the holding place; the remover empties it and logs one line per job", () => {
+    loadAddon().holdTest({ defer: true });
+    jobDir("slurm.8.0", USER, 5);
+    jobDir("slurm.8.1", USER, 2);
+    const r = epilog(8);
+    assert.equal(r.ok, true, r.message);
+    assert.deepStrictEqual([r.removed.deferred, r.removed.files], [2, 0], "nothing removed on the epilog's path");
+    assert.deepStrictEqual(left(), []);
+    assert.equal(held().length, 2);
+    for (const h of held()) assert.match(h, /^slurm\.8\.[01]\.60001\.[0-9a-f]{16}$/, "named unpredictably");
+    loadAddon().holdTest({ defer: false });
+    const d = drain();
+    assert.equal(d.ok, true, d.message);
+    assert.deepStrictEqual(held(), []);
+    const lines = loadAddon().holdTest().sort();
+    assert.equal(lines.length, 2, lines.join("\n"));
+    assert.match(lines[0] ?? "", /^private-tmpdir: job 8 uid 60001: removed \d+ bytes, (5|2) files, 2 directories in [0-9.]+ s \(test\)$/);
+  });
+
+  it("runs one remover per holding place: while another holds the lock, nothing is touched", async () => {
+    loadAddon().holdTest({ defer: true });
+    jobDir("slurm.10.0");
+    assert.equal(epilog(10).ok, true);
+    loadAddon().holdTest({ defer: false });
+    const locker = spawn("flock", ["--exclusive", HOLD, "sh", "-c", "echo locked; read x"], { stdio: ["pipe", "pipe", "inherit"] });
+    await new Promise<void>((res) => locker.stdout.once("data", () => res()));
+    try {
+      assert.equal(drain().ok, true);
+      assert.equal(held().length, 1, "left to the remover holding the lock");
+    } finally {
+      locker.stdin.end("\n");
+      await new Promise((res) => locker.once("exit", res));
+    }
+    assert.equal(drain().ok, true);
+    assert.deepStrictEqual(held(), []);
+  });
+
+  it("sweeps in directories of jobs no longer on the node, any restart count, and never a running job's", () => {
+    jobDir("slurm.900.0");
+    jobDir("slurm.900.3");
+    jobDir("slurm.901.0"); // still running
+    jobDir("slurm.902.0", 0); // root's: not a job directory of ours
+    jobDir("slurm.x.0");
+    loadAddon().holdTest({ running: [901], minAge: 0 });
+    assert.equal(drain().ok, true);
+    assert.deepStrictEqual(left(), ["slurm.901.0", "slurm.902.0", "slurm.x.0"]);
+    assert.deepStrictEqual(held(), []);
+    assert.ok(loadAddon().holdTest().some((l) => /took in 2 directories of jobs no longer on this node/.test(l)));
+    // Without a way to tell which jobs run, nothing is swept.
+    jobDir("slurm.903.0");
+    loadAddon().holdTest({ running: null });
+    assert.equal(drain().ok, true);
+    assert.ok(left().includes("slurm.903.0"));
+  });
+
+  it("a writer holding a descriptor into an ended job's tree: pending while it writes, gone once it stops", async () => {
+    loadAddon().holdTest({ defer: true });
+    jobDir("slurm.11.0");
+    // As a same-uid process through /proc/<pid>/root/tmp would: a
+    // descriptor opened before the epilog, still writing after it.
+    const py = `import os, sys, time
+os.setuid(${USER})
+fd = os.open(${JSON.stringify(`${PARENT}/slurm.11.0/tmp`)}, os.O_RDONLY | os.O_DIRECTORY)
+print("open", flush=True)
+sys.stdin.readline()
+i = 0
+while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
+    try:
+        os.close(os.open("w%d" % i, os.O_CREAT | os.O_WRONLY, 0o600, dir_fd=fd))
+    except OSError:
+        pass
+    i += 1
+`;
+    const writer = spawn("python3", ["-c", py], { stdio: ["pipe", "pipe", "inherit"] });
+    await new Promise<void>((res) => writer.stdout.once("data", () => res()));
+    assert.equal(epilog(11).ok, true);
+    writer.stdin.write("go\n");
+    await new Promise((res) => setTimeout(res, 300)); // let it write into the held tree
+    loadAddon().holdTest({ defer: false });
+    loadAddon().holdTest();
+    assert.equal(drain().ok, true);
+    // Whichever wins this pass, the tree is never back within a user's
+    // reach and never lost: removed, or held and said to be pending.
+    const lines = loadAddon().holdTest();
+    if (held().length) assert.ok(lines.some((l) => /1 entries pending after this pass \(could not be removed yet\): slurm\.11\.0\.60001\.[0-9a-f]{16}/.test(l)), lines.join("\n"));
+    else assert.ok(lines.some((l) => /job 11 uid 60001: removed/.test(l)), lines.join("\n"));
+    assert.deepStrictEqual(left(), []);
+    fs.writeFileSync(`${SCRATCH}/stop`, "");
+    await new Promise((res) => writer.once("exit", res));
+    assert.equal(drain().ok, true);
+    assert.deepStrictEqual(held(), [], "nothing left once the writer stopped");
+  });
+});
