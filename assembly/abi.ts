@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 4;
+export const ABI_VERSION: i32 = 5;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -58,6 +58,9 @@ export const enum Op {
   DRAIN_AT = 10,    // empty the holding place in W_SLOT (one remover at a time, flock),
                     // at most W_MODE seconds; W_STR: the job directories' prefix
                     // "<base name>." in W_ARG, for F_SWEEP
+  CONTINUE_AT = 11, // a step: if the holding place <W_ARG slot>/<W_STR> exists (never made
+                    // here) and holds work a pass left pending, the host starts a remover on
+                    // it (W_MODE seconds) that it does not wait for; nothing to do otherwise
 }
 
 // The holding place: <base>.hold beside the job directories (same

@@ -36,3 +36,7 @@ export declare function remove_at(parent: i32, hold: i32, name: usize, nameLen: 
 @external("env", "drain_at")
 export declare function drain_at(hold: i32, parent: i32, prefix: usize, prefixLen: i32,
                                  path: usize, pathLen: i32, budget: i32, flags: i32): i32;
+
+@external("env", "continue_at")
+export declare function continue_at(parent: i32, name: usize, nameLen: i32,
+                                    path: usize, pathLen: i32, budget: i32): i32;

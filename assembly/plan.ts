@@ -26,6 +26,7 @@ let cursor: usize = 0;
 let overflow: bool = false;
 
 // Per-group and per-mount results of the directory part of the plan.
+const parentSlot = new StaticArray<i32>(MAX_GROUPS);
 const jobSlot = new StaticArray<i32>(MAX_GROUPS);
 const jobPath = new StaticArray<usize>(MAX_GROUPS);
 const jobPathLen = new StaticArray<i32>(MAX_GROUPS);
@@ -118,6 +119,7 @@ function planDirectories(jobid: u32, restart: u32, uid: u32, gid: u32): void {
   const jobFlags = F_ASIDE | F_WIPE_ENDED;
   for (let g = 0; g < groupCount; g++) {
     const parent = planParent(g, F_CREATE);
+    unchecked(parentSlot[g] = parent);
     const path = putJobPath(g, jobid, restart);
     const pathLen = finish(path);
     const slot = slots++;
@@ -172,20 +174,26 @@ function planNamespace(uid: u32): void {
   }
 }
 
-// Opens (making or verifying it, a squatter exchanged and moved aside) the
-// holding place "<base>.hold" in the parent slot; returns its slot.
+// Writes the holding place's path "<base>.hold" (holdPath, holdPathLen) and
+// returns the offset of its name within it.
 let holdPath: usize = 0;
 let holdPathLen: i32 = 0;
-function planHold(g: i32, parent: i32): i32 {
+function putHoldPath(g: i32): usize {
   const b = unchecked(basePtr[g]);
   const n = unchecked(baseLen[g]);
   const start = cursor;
   put(b, n);
   putByte(0x2e); putByte(0x68); putByte(0x6f); putByte(0x6c); putByte(0x64); // ".hold"
-  const len = finish(start);
+  holdPathLen = finish(start);
   holdPath = start;
-  holdPathLen = len;
-  const name = start + <usize>(lastSlash(b, n) + 1);
+  return start + <usize>(lastSlash(b, n) + 1);
+}
+
+// Opens (making or verifying it, a squatter exchanged and moved aside) the
+// holding place "<base>.hold" in the parent slot; returns its slot.
+function planHold(g: i32, parent: i32): i32 {
+  const name = putHoldPath(g);
+  const start = holdPath, len = holdPathLen;
   const slot = slots++;
   emit(Op.MKDIR_AT, F_ASIDE, slot, parent, HOLD_MODE, 0, 0,
        name, <i32>(start + <usize>len - name), start, len);
@@ -241,6 +249,18 @@ function planDrain(): void {
   }
 }
 
+// Work a budget-limited pass left in a holding place is continued by the
+// next step on the node too, not only by the next epilog: an idle node's
+// leftovers must not wait for a job's end. In the host's namespace, before
+// the step's own; the holding place is only looked at, never made here.
+function planContinue(): void {
+  for (let g = 0; g < groupCount; g++) {
+    const name = putHoldPath(g);
+    emit(Op.CONTINUE_AT, 0, -1, unchecked(parentSlot[g]), DRAIN_BUDGET_S, 0, 0,
+         name, <i32>(holdPath + <usize>holdPathLen - name), holdPath, holdPathLen);
+  }
+}
+
 // Builds the plan for a parsed configuration; returns the record count.
 export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32): i32 {
   count = 0;
@@ -250,6 +270,7 @@ export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32):
   if (phase == Phase.CHECK) return 0;
   if (phase == Phase.EXTERN || phase == Phase.STEP) {
     planDirectories(jobid, restart, uid, gid);
+    if (cleanup) planContinue();
     if (phase == Phase.STEP) planNamespace(uid);
   } else if (phase == Phase.EPILOG) {
     planRemoval(jobid, restart, uid);

@@ -39,6 +39,8 @@ function call(r: usize): i32 {
     case Op.DRAIN_AT:
       return host.drain_at(word(r, W_SLOT), word(r, W_ARG), str, len, path, pathLen,
                            word(r, W_MODE), word(r, W_FLAGS));
+    case Op.CONTINUE_AT:
+      return host.continue_at(word(r, W_ARG), str, len, path, pathLen, word(r, W_MODE));
     case Op.MARK_ENDED:
       return host.mark_ended(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID));
   }
@@ -62,6 +64,7 @@ function describe(r: usize): void {
     case Op.REMOVE_AT: say("remove \""); break;
     case Op.MARK_ENDED: say("mark ended \""); break;
     case Op.DRAIN_AT: say("empty holding place \""); break;
+    case Op.CONTINUE_AT: say("continue emptying holding place \""); break;
     default: say("unknown operation"); return;
   }
   sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN));

@@ -34,8 +34,6 @@ export interface Addon {
     trapAt?: boolean | number, failBind?: number, before?: (op: string) => void,
   ): CoreRunResult;
   opsReset(): void;
-  /** strerror(3) of a positive errno: the C's wording. */
-  strerror(errno: number): string;
   /** A failed host operation worded as the plugin logs it (native/messages.c). */
   failure(what: string, reason: string, errno: number): string;
   /** The plugin's removal summary line (native/messages.c), without "(where)". */
@@ -51,10 +49,13 @@ export interface Addon {
   remove_at(parent: number, hold: number, name: string, path: string, uid: number, flags: number): number;
   mark_ended(parent: number, name: string, path: string, uid: number): number;
   drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
+  continue_at(parent: number, name: string, path: string, budget: number): number;
   /** The holding place's knobs (native/hold.h): defer, as the plugin's epilog
-   * does; running, the jobs the sweep must leave alone (null: all). Returns
-   * and clears the lines the remover reported. */
-  holdTest(o?: { defer?: boolean; running?: number[] | null; minAge?: number }): string[];
+   * does; running, the jobs the sweep must leave alone (null: all); budgetMs,
+   * a pass's time budget (-1: the plan's); continueProbe, a step's
+   * continuation reported as "continue <hold> <budget> ino <n>" instead of a
+   * remover started. Returns and clears the lines the remover reported. */
+  holdTest(o?: { defer?: boolean; running?: number[] | null; minAge?: number; budgetMs?: number; continueProbe?: boolean }): string[];
   removeTree(parent: string, name: string, uid: number, hook?: (name: string) => void): RemoveStats & { errno: number; detail: string };
 }
 

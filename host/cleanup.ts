@@ -31,6 +31,7 @@ function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports 
     },
     mark_ended: (parent, name, path, uid) => a.mark_ended(parent, name, path, uid),
     drain_at: (hold, parent, prefix, path, budget, flags) => a.drain_at(hold, parent, prefix, path, budget, flags),
+    continue_at: (parent, name, path, budget) => a.continue_at(parent, name, path, budget),
   };
 }
 

@@ -40,6 +40,7 @@ export interface HostImports {
   remove_at(parent: number, hold: number, name: string, path: string, uid: number, flags: number): number;
   mark_ended(parent: number, name: string, path: string, uid: number): number;
   drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
+  continue_at(parent: number, name: string, path: string, budget: number): number;
 }
 
 export interface RunFailure {
@@ -109,6 +110,8 @@ export class Core {
         use().remove_at(parent, hold, str(n, nl), str(p, pl), uid >>> 0, flags),
       drain_at: (hold: number, parent: number, n: number, nl: number, p: number, pl: number, budget: number, flags: number) =>
         use().drain_at(hold, parent, str(n, nl), str(p, pl), budget, flags),
+      continue_at: (parent: number, n: number, nl: number, p: number, pl: number, budget: number) =>
+        use().continue_at(parent, str(n, nl), str(p, pl), budget),
       mark_ended: (parent: number, n: number, nl: number, p: number, pl: number, uid: number) =>
         use().mark_ended(parent, str(n, nl), str(p, pl), uid >>> 0),
     };

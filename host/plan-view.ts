@@ -75,6 +75,8 @@ export function stepJson(s: PlanStep): StepJson {
       return s.flags ? { op: s.op, path: s.path, uid: s.uid, flags: flagNames(s.flags) } : { op: s.op, path: s.path, uid: s.uid };
     case "drain_at":
       return { op: s.op, path: s.path, flags: flagNames(s.flags) };
+    case "continue_at":
+      return { op: s.op, path: s.path };
     case "open_target":
       return { op: s.op, path: s.path };
     case "bind":
@@ -141,6 +143,8 @@ function describe(s: StepJson): string {
         : `remove  ${s.path}  (only if owned by uid ${s.uid})`;
     case "drain_at":
       return `empty   ${s.path}  (the holding place; one remover at a time, idle priority, a time budget)`;
+    case "continue_at":
+      return `continue ${s.path}  (if a remover's pass left work there: a new remover, not waited for)`;
     case "mark_ended":
       return `mark    ${s.path} as ended, left in place  (only if owned by uid ${s.uid})`;
     default:

@@ -29,6 +29,9 @@ export class Recorder implements HostImports {
   drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number {
     return this.add("drain_at", hold, parent, prefix, path, budget, flags);
   }
+  continue_at(parent: number, name: string, path: string, budget: number): number {
+    return this.add("continue_at", parent, name, path, budget);
+  }
   mark_ended(parent: number, name: string, path: string, uid: number): number {
     return this.add("mark_ended", parent, name, path, uid);
   }

@@ -2,8 +2,10 @@
 // links (core.c, ops.c, fsops.c, remove.c), so mocha exercises the real C.
 #include <napi.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -173,11 +175,6 @@ Napi::Value Failure(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), line);
 }
 
-// strerror(3), so the Node host words an errno exactly as native/core.c.
-Napi::Value StrError(const Napi::CallbackInfo &info) {
-  return Napi::String::New(info.Env(), strerror(I32(info, 0, "errno")));
-}
-
 #define NUM(x) Napi::Number::New(info.Env(), (x))
 
 Napi::Value OpenTrusted(const Napi::CallbackInfo &info) {
@@ -216,6 +213,10 @@ Napi::Value DrainAt(const Napi::CallbackInfo &info) {
                               Str(info, 2, "prefix").c_str(), Str(info, 3, "path").c_str(), I32(info, 4, "budget"),
                               I32(info, 5, "flags")));
 }
+Napi::Value ContinueAt(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_continue_at(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
+                                 Str(info, 2, "path").c_str(), I32(info, 3, "budget")));
+}
 
 // The holding place's test knobs (hold.h): what the plugin sets in the
 // epilog and in the remover, here set by a test.
@@ -229,7 +230,16 @@ bool JobRunning(uint32_t jobid) {
   return false;
 }
 
-// holdTest({defer?: bool, running?: number[] | null}): returns and clears
+// Stands for the plugin's detached remover: says what it was asked.
+int ProbeContinue(int hold_fd, const char *hold_path, int budget) {
+  struct stat st;
+  if (fstat(hold_fd, &st) < 0) return -errno;
+  g_report.push_back("continue " + std::string(hold_path) + " " + std::to_string(budget) + " ino " + std::to_string(st.st_ino));
+  return 0;
+}
+
+// holdTest({defer?, running?: number[] | null, minAge?, budgetMs?,
+// continueProbe?}): returns and clears
 // the lines the remover reported since the last call.
 Napi::Value HoldTest(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -239,6 +249,8 @@ Napi::Value HoldTest(const Napi::CallbackInfo &info) {
     Napi::Object o = info[0].As<Napi::Object>();
     if (o.Has("defer")) ptd_defer_removal = o.Get("defer").ToBoolean();
     if (o.Has("minAge")) ptd_sweep_min_age = o.Get("minAge").As<Napi::Number>().Int32Value();
+    if (o.Has("budgetMs")) ptd_drain_budget_ms = o.Get("budgetMs").As<Napi::Number>().Int32Value();
+    if (o.Has("continueProbe")) ptd_continue = o.Get("continueProbe").ToBoolean() ? ProbeContinue : nullptr;
     if (o.Has("running")) {
       Napi::Value v = o.Get("running");
       g_running.clear();
@@ -298,7 +310,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, PTD_ABI_VERSION));
   exports.Set("coreRun", Napi::Function::New(env, CoreRun));
   exports.Set("opsReset", Napi::Function::New(env, OpsReset));
-  exports.Set("strerror", Napi::Function::New(env, StrError));
   exports.Set("failure", Napi::Function::New(env, Failure));
   exports.Set("summary", Napi::Function::New(env, Summary));
   exports.Set("opsDetail", Napi::Function::New(env, OpsDetail));
@@ -312,6 +323,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("remove_at", Napi::Function::New(env, RemoveAt));
   exports.Set("mark_ended", Napi::Function::New(env, MarkEnded));
   exports.Set("drain_at", Napi::Function::New(env, DrainAt));
+  exports.Set("continue_at", Napi::Function::New(env, ContinueAt));
   exports.Set("holdTest", Napi::Function::New(env, HoldTest));
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree));
   return exports;

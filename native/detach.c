@@ -21,7 +21,7 @@
 #define MAX_FD_SCAN 65536
 
 /* Keeps the log (a regular file open for writing); closes the rest. */
-static void close_inherited(void)
+static void close_inherited(int keep_fd)
 {
 	struct rlimit rl;
 	struct stat st;
@@ -30,6 +30,8 @@ static void close_inherited(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < MAX_FD_SCAN)
 		max = (int) rl.rlim_cur;
 	for (fd = 3; fd < max; fd++) {
+		if (fd == keep_fd)
+			continue;
 		fl = fcntl(fd, F_GETFL);
 		if (fl < 0)
 			continue;
@@ -66,7 +68,7 @@ static void idle_priority(void)
 		       IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
 }
 
-int ptd_detach(void (*fn)(void *arg), void *arg)
+int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd)
 {
 	sigset_t all;
 	pid_t pid, w;
@@ -92,7 +94,7 @@ int ptd_detach(void (*fn)(void *arg), void *arg)
 		_exit(pid < 0);
 	if (null_stdio() < 0)
 		_exit(1);
-	close_inherited();
+	close_inherited(keep_fd);
 	sigemptyset(&all);
 	(void) sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGTERM, SIG_DFL);

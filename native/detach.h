@@ -5,12 +5,15 @@
 /*
  * Runs fn(arg) in a grandchild that has left the caller's session and
  * process group (double fork + setsid), with stdin, stdout and stderr on
- * /dev/null and every other descriptor closed but the log's (regular files
- * open for writing), at idle CPU and I/O priority. slurmd runs the epilog
+ * /dev/null and every other descriptor closed but keep_fd (-1: none) and
+ * the log's (regular files open for writing), at idle CPU and I/O priority.
+ * The caller may be multi-threaded (slurmstepd): the child only uses
+ * malloc (glibc resets its locks in a fork's child), Slurm's log (which
+ * does too, pthread_atfork) and system calls. slurmd runs the epilog
  * with run_command(), which reads the child's stdout until EOF and then
  * kills its process group: anything less and slurmd would wait for the
  * work or kill it. Returns 0 once the grandchild is started, or -errno.
  */
-int ptd_detach(void (*fn)(void *arg), void *arg);
+int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd);
 
 #endif

@@ -5,6 +5,7 @@
 #include "hold.h"
 #include "escape.h"
 #include "messages.h"
+#include "ptd_abi.h"
 #include "walk.h"
 
 #include <dirent.h>
@@ -18,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +27,12 @@ bool ptd_defer_removal;
 void (*ptd_report)(const char *line);
 bool (*ptd_job_running)(uint32_t jobid);
 const char *ptd_report_where;
+int (*ptd_continue)(int hold_fd, const char *hold_path, int budget);
+int ptd_drain_budget_ms = -1;
+
+/* What earlier passes removed of a held directory, kept on it so the job's
+ * one line counts the whole tree. trusted.*: only root reads or writes it. */
+#define PASSES_XATTR "trusted.private-tmpdir.removed"
 
 /* A directory younger than this is never swept: a job just starting may
  * have made it a moment before its step's socket is visible. A crash's
@@ -307,18 +315,59 @@ static void sweep_in(int hold_fd, int parent_fd, const char *prefix,
 	closedir(dir);
 }
 
+/* The counts and nanoseconds earlier passes left on held (zero if none or
+ * unreadable: the line then counts less, never fails the removal). */
+static void earlier_passes(int held_fd, struct ptd_remove_stats *s,
+			   long long *ret_ns)
+{
+	unsigned long long b, f, d, ns;
+	char v[128];
+	ssize_t n;
+
+	memset(s, 0, sizeof(*s));
+	*ret_ns = 0;
+	if (held_fd < 0)
+		return;
+	n = fgetxattr(held_fd, PASSES_XATTR, v, sizeof(v) - 1);
+	if (n <= 0)
+		return;
+	v[n] = '\0';
+	if (sscanf(v, "%llu %llu %llu %llu", &b, &f, &d, &ns) != 4)
+		return;
+	s->bytes = b;
+	s->files = f;
+	s->dirs = d;
+	*ret_ns = (long long) ns;
+}
+
+static void keep_passes(int held_fd, const struct ptd_remove_stats *s,
+			long long ns)
+{
+	char v[128];
+	int n;
+
+	if (held_fd < 0)
+		return;
+	n = snprintf(v, sizeof(v), "%llu %llu %llu %lld",
+		     (unsigned long long) s->bytes,
+		     (unsigned long long) s->files,
+		     (unsigned long long) s->dirs, ns);
+	/* A filesystem without xattrs: the final line counts its pass only. */
+	(void) fsetxattr(held_fd, PASSES_XATTR, v, (size_t) n, 0);
+}
+
 /* One pass over the holding place. */
 static void drain_pass(int hold_fd, long long deadline,
 		       struct ptd_remove_stats *stats, uint64_t *ret_pending,
 		       bool *ret_timed_out, char *why, size_t why_size)
 {
 	char detail[PTD_DETAIL_MAX];
-	struct ptd_remove_stats s;
+	struct ptd_remove_stats s, before;
+	long long t0, before_ns;
 	struct dirent *de;
 	uint32_t jobid, uid;
-	long long t0;
+	int r, held_fd;
 	DIR *dir;
-	int r;
 
 	dir = list(hold_fd);
 	if (!dir) {
@@ -337,19 +386,28 @@ static void drain_pass(int hold_fd, long long deadline,
 			continue;
 		}
 		memset(&s, 0, sizeof(s));
+		held_fd = openat(hold_fd, de->d_name, PTD_DIR_FLAGS);
+		earlier_passes(held_fd, &before, &before_ns);
 		t0 = now_nsec();
 		r = ptd_remove_tree_until(hold_fd, de->d_name, uid, deadline,
 					  &s, detail, sizeof(detail));
 		add_stats(stats, &s);
+		add_stats(&before, &s);
+		before_ns += now_nsec() - t0;
 		if (r == 0) {
 			char line[512];
 
-			ptd_summary(line, sizeof(line), jobid, uid, &s,
-				    (now_nsec() - t0) / 1e9, ptd_report_where);
+			if (held_fd >= 0)
+				close(held_fd);
+			ptd_summary(line, sizeof(line), jobid, uid, &before,
+				    before_ns / 1e9, ptd_report_where);
 			if (ptd_report)
 				ptd_report(line);
 			continue;
 		}
+		keep_passes(held_fd, &before, before_ns);
+		if (held_fd >= 0)
+			close(held_fd);
 		(*ret_pending)++;
 		if (!why[0])
 			snprintf(why, why_size, "%s", detail);
@@ -380,7 +438,9 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		   const char *hold_path, int budget, bool sweep,
 		   struct ptd_remove_stats *stats, struct ptd_detail *d)
 {
-	long long deadline = now_nsec() + (long long) budget * 1000000000LL;
+	long long deadline = now_nsec() + (ptd_drain_budget_ms >= 0 ?
+		(long long) ptd_drain_budget_ms * 1000000LL :
+		(long long) budget * 1000000000LL);
 	char why[PTD_DETAIL_MAX] = "";
 	uint64_t pending = 0, taken = 0;
 	bool timed_out = false;
@@ -414,4 +474,36 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 			(unsigned long long) pending);
 	}
 	return 0;
+}
+
+void ptd_hold_continue(int parent_fd, const char *name, const char *hold_path,
+		       int budget)
+{
+	struct stat st;
+	int fd, r;
+
+	if (!ptd_continue)
+		return;
+	/* Anything but our own holding place (missing, a squatter's, a
+	 * symlink) is the next epilog's to deal with, not a step's. */
+	fd = openat(parent_fd, name, PTD_DIR_FLAGS);
+	if (fd < 0)
+		return;
+	/* Only directories are ever taken in, so a link count of 2 means
+	 * empty; 1 is a directory too large to count (ext4's dir_nlink). */
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 07777) != PTD_HOLD_MODE || st.st_nlink == 2) {
+		close(fd);
+		return;
+	}
+	/* A remover is on it already: no fork on the step's path. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || flock(fd, LOCK_UN) < 0) {
+		close(fd);
+		return;
+	}
+	r = ptd_continue(fd, hold_path, budget);
+	if (r < 0)
+		report("private-tmpdir: %s: cannot start the remover: %s; a later step, epilog or slurmd's start goes on",
+		       hold_path, strerror(-r));
+	close(fd);
 }

@@ -29,6 +29,10 @@ extern bool (*ptd_job_running)(uint32_t jobid);
  * (10; tests lower it). */
 extern int ptd_sweep_min_age;
 
+/* A pass's time budget in ms instead of the plan's seconds; -1 (the
+ * default): the plan's. Tests set it. */
+extern int ptd_drain_budget_ms;
+
 /* The where of the remover's per-job lines: "epilog", "extern step". */
 extern const char *ptd_report_where;
 
@@ -52,6 +56,20 @@ int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
 int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		   const char *hold_path, int budget, bool sweep,
 		   struct ptd_remove_stats *stats, struct ptd_detail *d);
+
+/* Starts a remover on the holding place hold_fd (hold_path for its lines)
+ * without waiting for it; the plugin's (a detached process), returning 0
+ * or -errno. NULL (the addon, the CLI): nothing is started. */
+extern int (*ptd_continue)(int hold_fd, const char *hold_path, int budget);
+
+/*
+ * A step's look at parent_fd/name: if it is our holding place (a root-owned
+ * HOLD_MODE directory, never made or changed here) holding a directory, a
+ * pass left work pending; ptd_continue is asked to go on with it. Costs one
+ * openat and one fstat when there is nothing to do.
+ */
+void ptd_hold_continue(int parent_fd, const char *name, const char *hold_path,
+		       int budget);
 
 /* True if name is prefix followed by a decimal u32 without leading zeros,
  * and nothing else; *ret_n gets it. */

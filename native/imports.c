@@ -158,3 +158,16 @@ u32 PTD_IMPORT(drain_at)(struct PTD_W2C_ENV *env, u32 hold, u32 parent,
 	return ret(ptd_ops_drain_at(&env->ops, (int) hold, (int) parent, n, p,
 				    (int) budget, (int) flags));
 }
+
+u32 PTD_IMPORT(continue_at)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
+		       u32 name_len, u32 path, u32 path_len, u32 budget)
+{
+	const char *n = str_at(env, name, name_len);
+	const char *p = str_at(env, path, path_len);
+
+	maybe_trap("continue_at");
+	if (!n || !p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_continue_at(&env->ops, (int) parent, n, p,
+				       (int) budget));
+}

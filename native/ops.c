@@ -233,6 +233,18 @@ static int op_drain_at(struct ptd_ops *o, int hold, int parent,
 	return r;
 }
 
+static int op_continue_at(struct ptd_ops *o, int parent, const char *name,
+			  const char *path, int budget)
+{
+	if (!used_slot(o, parent) || budget <= 0)
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "continue_at\t%d\t%s\t%s\t%d\n", parent, name,
+			      path, budget);
+	ptd_hold_continue(o->fds[parent], name, path, budget);
+	return 0;
+}
+
 /* The ops as the hosts call them: each with its own reason (begin), the
  * first failure's kept (done). */
 int ptd_ops_open_trusted(struct ptd_ops *o, int slot, const char *path,
@@ -297,4 +309,10 @@ int ptd_ops_drain_at(struct ptd_ops *o, int hold, int parent,
 {
 	return done(o, op_drain_at(begin(o), hold, parent, prefix, path,
 				   budget, flags));
+}
+
+int ptd_ops_continue_at(struct ptd_ops *o, int parent, const char *name,
+			const char *path, int budget)
+{
+	return done(o, op_continue_at(begin(o), parent, name, path, budget));
 }

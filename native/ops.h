@@ -53,5 +53,8 @@ int ptd_ops_remove_at(struct ptd_ops *o, int parent, int hold,
 int ptd_ops_drain_at(struct ptd_ops *o, int hold, int parent,
 		     const char *prefix, const char *path, int budget,
 		     int flags);
+/* Never fails the step: a remover that cannot start is only logged. */
+int ptd_ops_continue_at(struct ptd_ops *o, int parent, const char *name,
+			const char *path, int budget);
 
 #endif

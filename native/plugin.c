@@ -15,8 +15,7 @@
 #include "detach.h"
 #include "hold.h"
 #include "messages.h"
-
-#include <dirent.h>
+#include "running.h"
 
 #define PTD_VERSION "0.1.0"
 
@@ -214,50 +213,6 @@ static void report_info(const char *line)
 	slurm_info("%s", line);
 }
 
-/* Whether a step of jobid runs here: slurmstepd keeps a socket
- * "<node>_<jobid>.<step>" in SlurmdSpoolDir for each. Any doubt (no
- * configuration, an unreadable or unexpanded spool path) answers yes: the
- * sweep then leaves the directory alone, never removes a running job's. */
-static bool spool_job_running(uint32_t jobid)
-{
-	const char *spool = &slurm_conf ? slurm_conf.slurmd_spooldir : NULL;
-	char want[32], path[4096];
-	struct dirent *de;
-	bool found = false;
-	const char *node;
-	size_t n;
-	DIR *dir;
-
-	if (!spool || !spool[0])
-		return true;
-	if (strstr(spool, "%n")) {
-		const char *at = strstr(spool, "%n");
-
-		node = getenv("SLURMD_NODENAME");
-		if (!node || strchr(at + 2, '%') ||
-		    snprintf(path, sizeof(path), "%.*s%s%s", (int) (at - spool),
-			     spool, node, at + 2) >= (int) sizeof(path))
-			return true;
-	} else if (strchr(spool, '%') ||
-		   snprintf(path, sizeof(path), "%s", spool) >= (int) sizeof(path)) {
-		return true;
-	}
-	dir = opendir(path);
-	if (!dir)
-		return true;
-	snprintf(want, sizeof(want), "_%u.", (unsigned) jobid);
-	n = strlen(want);
-	while (!found && (de = readdir(dir))) {
-		const char *u = strrchr(de->d_name, '_');
-
-		/* "<node>_<jobid>.<step>": the job id right after the last
-		 * "_", the step (digits) after it. */
-		found = u && !strncmp(u, want, n) && u[n] >= '0' && u[n] <= '9';
-	}
-	closedir(dir);
-	return found;
-}
-
 struct remover_args {
 	int ac;
 	char **av;
@@ -274,7 +229,7 @@ static void remover(void *arg)
 
 	ptd_report = report_info;
 	ptd_report_where = a->where;
-	ptd_job_running = spool_job_running;
+	ptd_job_running = ptd_job_runs_here;
 	if (ptd_core_run(PTD_PHASE_DRAIN, a->ac, a->av, &none, false, &res) < 0)
 		slurm_error("private-tmpdir: remover: %s", res.message);
 }
@@ -282,11 +237,42 @@ static void remover(void *arg)
 static void start_remover(int ac, char **av, const char *where)
 {
 	struct remover_args a = { ac, av, where };
-	int r = ptd_detach(remover, &a);
+	int r = ptd_detach(remover, &a, -1);
 
 	if (r < 0)
 		slurm_error("private-tmpdir: cannot start the remover: %s; a later epilog or slurmd's start goes on",
 			    strerror(-r));
+}
+
+struct continue_args {
+	int hold_fd;
+	const char *hold_path;
+	int budget;
+};
+
+/* A remover started by a step: goes on with the one holding place the
+ * step found work in (no sweep: that is the epilog's and slurmd's). */
+static void continuer(void *arg)
+{
+	const struct continue_args *a = arg;
+	struct ptd_remove_stats s = { 0 };
+	struct ptd_detail d = { { 0 }, { 0 } };
+
+	ptd_report = report_info;
+	ptd_report_where = "step";
+	if (ptd_hold_drain(a->hold_fd, -1, "", a->hold_path, a->budget, false,
+			   &s, &d) < 0)
+		slurm_error("private-tmpdir: remover: %s: %s", a->hold_path,
+			    d.text);
+}
+
+/* hold.h's ptd_continue, from a step, before its own namespace exists:
+ * the remover must see the host's mount table, where the holding place is. */
+static int continue_removal(int hold_fd, const char *hold_path, int budget)
+{
+	struct continue_args a = { hold_fd, hold_path, budget };
+
+	return ptd_detach(continuer, &a, hold_fd);
 }
 
 /* Takes the job's directories (every restart count) out of reach into the
@@ -344,6 +330,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	if (job_facts(sp, &job) < 0)
 		return -1;
 	ext = is_extern_step(sp);
+	ptd_continue = continue_removal;
 	if (run_phase(ext ? PTD_PHASE_EXTERN : PTD_PHASE_STEP, ac, av, &job,
 		      &res) < 0)
 		return -1;

@@ -6,10 +6,10 @@
 // directories stay; a concurrent writer only delays removal.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   ALICE, MALLORY, OUT_DIR, SLURM_CONF, clusterInfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
-  requireRootAndSlurm, waitFor,
+  requireRootAndSlurm, restartSlurmd, waitFor,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
@@ -25,6 +25,24 @@ function nodeState(): string {
 }
 
 const held = (): string[] => (fs.existsSync(HOLD) ? fs.readdirSync(HOLD) : []);
+
+/** alice's job that writes /tmp/mine, then waits for <tag>.go; resolves its
+ * id. The promise of its srun is in .done. */
+async function waitingJob(tag: string): Promise<{ id: number; done: ReturnType<typeof spawnAs> }> {
+  const done = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", `echo $SLURM_JOB_ID > ${tag}.id; echo kept > /tmp/mine; for i in $(seq 1200); do [ -e ${tag}.go ] && break; sleep 0.1; done; cat /tmp/mine`], 300_000);
+  const id = await waitFor(() => {
+    const t = fs.existsSync(`${tag}.id`) ? fs.readFileSync(`${tag}.id`, "utf8").trim() : "";
+    return /^\d+$/.test(t) ? Number(t) : undefined;
+  }, 60_000, { what: "the running job" });
+  return { id, done };
+}
+
+/** A crash's leftover: <base>.<jobid>.<n> of alice's, with a file deep in it. */
+function plantOrphan(name: string): void {
+  fs.mkdirSync(`/tmp/${name}/tmp/deep/er`, { recursive: true });
+  fs.writeFileSync(`/tmp/${name}/tmp/deep/er/f`, "x");
+  execFileSync("chown", ["-R", `${ALICE}:`, `/tmp/${name}`]);
+}
 
 /** A job leaving n files in its /tmp: its id, and the ms from srun's return
  * until slurmctld reports it COMPLETED (the epilog done). */
@@ -170,6 +188,86 @@ while not os.path.exists("${tag}.stop"):
     for (const cmd of [`ls ${HOLD}`, `touch ${HOLD}/x`, `mkdir ${HOLD}/slurm.1.0.1001.0123456789abcdef`, `mv ${HOLD} /tmp/mine`, `rmdir ${HOLD}`]) {
       const a = runAs(MALLORY, ["bash", "-c", cmd]);
       assert.notEqual(a.status, 0, `${cmd} succeeded as ${MALLORY}`);
+    }
+  });
+
+  it("slurmd killed (SIGKILL) and restarted while a job runs: the job keeps its /tmp, a crash's leftovers go, and the job's directories go after it ends", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const tag = `${OUT_DIR}/ptd-kill-${process.pid}`;
+    const job = await waitingJob(tag);
+    try {
+      plantOrphan(`slurm.${job.id + 700}.0`);
+      // Older than the sweep's 10 s floor: only "is the job running?" protects it now.
+      await new Promise((res) => setTimeout(res, 11_000));
+      const mark = logMark();
+      restartSlurmd();
+      await waitFor(() => !fs.existsSync(`/tmp/slurm.${job.id + 700}.0`) && held().length === 0, 60_000,
+        { what: `slurmd's start to sweep the orphan\n${logSince(mark)}` });
+      assert.match(logSince(mark), /took in 1 directories of jobs no longer on this node/);
+      assert.equal(fs.readFileSync(`/tmp/slurm.${job.id}.0/tmp/mine`, "utf8"), "kept\n", "the running job's /tmp untouched");
+      fs.writeFileSync(`${tag}.go`, "");
+      const r = await job.done;
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), "kept", "the job saw its own /tmp to the end");
+      await waitFor(() => !fs.existsSync(`/tmp/slurm.${job.id}.0`) && held().length === 0, 60_000,
+        { what: `the job's directory to go after it ended\n${logSince(mark)}` });
+      assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${job.id} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\((epilog|extern step)\\)`));
+    } finally {
+      fs.writeFileSync(`${tag}.go`, "");
+      await job.done;
+      for (const s of [".id", ".go"]) fs.rmSync(`${tag}${s}`, { force: true });
+    }
+  });
+
+  it("a step goes on with what a remover's pass left in the holding place, while its job runs", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    // A first job makes the holding place as the plugin does (root's, 0700).
+    assert.equal(runAs(ALICE, ["srun", "-N1", "true"]).status, 0);
+    const idle = (): boolean => { try { execFileSync("flock", ["-n", HOLD, "true"]); return true; } catch { return false; } };
+    await waitFor(() => fs.existsSync(HOLD) && held().length === 0 && idle(), 30_000, { what: "the holding place, no remover on it" });
+    const uid = Number(execFileSync("id", ["-u", ALICE], { encoding: "utf8" }).trim());
+    // What a pass that spent its budget leaves: a held tree, partly removed.
+    const name = `slurm.424242.0.${uid}.0123456789abcdef`;
+    fs.mkdirSync(`${HOLD}/${name}/tmp`, { recursive: true });
+    for (let i = 0; i < 10; i++) fs.writeFileSync(`${HOLD}/${name}/tmp/f${i}`, "");
+    execFileSync("chown", ["-R", `${uid}:`, `${HOLD}/${name}`]);
+    const tag = `${OUT_DIR}/ptd-cont-${process.pid}`;
+    const mark = logMark();
+    const job = await waitingJob(tag);
+    try {
+      await waitFor(() => held().length === 0, 60_000, { what: `the step's remover\n${logSince(mark)}` });
+      assert.equal(fs.existsSync(`${tag}.go`), false, "the job is still running: no epilog did it");
+      assert.match(logSince(mark), /private-tmpdir: job 424242 uid \d+: removed 0 bytes, 10 files, 2 directories in [0-9.]+ s \(step\)/);
+      assert.ok(fs.existsSync(`/tmp/slurm.${job.id}.0/tmp/mine`), "the running job's own directory is untouched");
+    } finally {
+      fs.writeFileSync(`${tag}.go`, "");
+      assert.equal((await job.done).status, 0);
+      for (const s of [".id", ".go"]) fs.rmSync(`${tag}${s}`, { force: true });
+    }
+  });
+
+  it("the sweep trusts root's slurmstepd of a job (another slurmd on this host), never a user's process named so", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const [a, b] = [880001, 880002];
+    plantOrphan(`slurm.${a}.0`);
+    plantOrphan(`slurm.${b}.0`);
+    // As another slurmd's step would be named: root's. And a user's decoy.
+    const fake = (user: string | null, id: number) => spawn(user ? "runuser" : "bash",
+      [...(user ? ["-u", user, "--", "bash"] : []), "-c", `exec -a "slurmstepd: [${id}.0]" sleep 120`], { stdio: "ignore" });
+    const root = fake(null, a);
+    const decoy = fake(MALLORY, b);
+    try {
+      await waitFor(() => [root.pid, decoy.pid].every((p) => fs.readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("slurmstepd: [")), 10_000, { what: "the named processes" });
+      await new Promise((res) => setTimeout(res, 11_000)); // past the sweep's age floor
+      const mark = logMark();
+      assert.equal(runAs(ALICE, ["srun", "-N1", "true"]).status, 0); // its epilog starts the remover
+      await waitFor(() => !fs.existsSync(`/tmp/slurm.${b}.0`), 60_000, { what: `the decoy's orphan to go\n${logSince(mark)}` });
+      assert.ok(fs.existsSync(`/tmp/slurm.${a}.0/tmp/deep/er/f`), "a job with root's slurmstepd on this host is running: untouched");
+    } finally {
+      root.kill("SIGKILL");
+      decoy.kill("SIGKILL");
+      fs.rmSync(`/tmp/slurm.${a}.0`, { recursive: true, force: true });
+      fs.rmSync(`/tmp/slurm.${b}.0`, { recursive: true, force: true });
     }
   });
 });

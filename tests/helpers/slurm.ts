@@ -285,6 +285,14 @@ export function startCluster(opts: StartOptions): ClusterInfo {
 	return clusterInfo();
 }
 
+/** slurmd killed as in a crash (SIGKILL: its jobs' slurmstepd go on) and
+ * started again; returns once it has started. One node only. */
+export function restartSlurmd(): ClusterInfo {
+	const r = clusterSh("restart-slurmd");
+	if (r.status !== 0) throw new Error(explain("cluster.sh restart-slurmd", r));
+	return clusterInfo();
+}
+
 /** Stop our daemons (munged too). */
 export function stopCluster(): void {
 	const r = clusterSh("stop");

@@ -221,7 +221,8 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     assert.equal(lines.filter((l) => /\bprolog\b/i.test(l)).length, 0, "the plugin runs no prolog");
     const extLines = lines.slice(ext + 1, step);
     assert.deepStrictEqual(extLines, lines.slice(step + 1, step + 1 + extLines.length));
-    assert.deepStrictEqual(extLines.map((l) => l.trim().split(/ +/)[0]), ["open", "mkdir", "mkdir", "mkdir"]);
+    assert.deepStrictEqual(extLines.map((l) => l.trim().split(/ +/)[0]), ["open", "mkdir", "mkdir", "mkdir", "continue"]);
+    assert.match(extLines[4] ?? "", /^ {4}continue \/tmp\/slurm\.hold +\(if a remover's pass left work there: a new remover, not waited for\)$/);
     assert.match(extLines[1] ?? "", /\(emptied first if a previous run of the job marked it ended; anything else in the way is moved aside\)$/);
     assert.match(lines[0] ?? "", new RegExp(`^${conf}:1: required /usr/lib/private-tmpdir.so base=/tmp/slurm`));
   });

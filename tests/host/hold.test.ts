@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
 import { loadAddon } from "../../host/addon.js";
-import { Phase } from "../../host/abi.js";
+import { DRAIN_BUDGET_S, Phase } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
 
 const SCRATCH = `/var/tmp/ptd-hold-test.${process.pid}`; // per run: suites may run side by side
@@ -40,7 +40,7 @@ describe("epilog removal: every restart count, the holding place, the remover (C
     fs.chmodSync(PARENT, 0o1777); // like /tmp
     loadAddon().holdTest({ defer: false, running: null, minAge: 10 });
   });
-  afterEach(() => loadAddon().holdTest({ defer: false, running: null, minAge: 10 }));
+  afterEach(() => loadAddon().holdTest({ defer: false, running: null, minAge: 10, budgetMs: -1, continueProbe: false }));
   after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 
   it("removes the job's directory of every restart count, matched exactly, whatever restart the epilog is given", () => {
@@ -163,5 +163,68 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     await new Promise((res) => writer.once("exit", res));
     assert.equal(drain().ok, true);
     assert.deepStrictEqual(held(), [], "nothing left once the writer stopped");
+  });
+
+  it("a pass that spends its time budget leaves the rest held and says so; the next pass finishes it with one line for the whole tree", () => {
+    loadAddon().holdTest({ defer: true });
+    jobDir("slurm.12.0", USER, 3000);
+    assert.equal(epilog(12).ok, true);
+    loadAddon().holdTest({ defer: false, budgetMs: 0 });
+    assert.equal(drain().ok, true);
+    const first = loadAddon().holdTest();
+    assert.equal(held().length, 1, "still held");
+    assert.ok(first.some((l) => /slurm\.hold: 1 entries pending after this pass \(time budget spent\)/.test(l)), first.join("\n"));
+    assert.ok(!first.some((l) => /job 12 uid/.test(l)), "no job line before it is gone");
+    const some = fs.readdirSync(`${HOLD}/${held()[0]}/tmp`).length;
+    assert.ok(some > 0 && some < 3000, `the pass removed part of it (${some} of 3000 left)`);
+    loadAddon().holdTest({ budgetMs: -1 });
+    assert.equal(drain().ok, true);
+    assert.deepStrictEqual(held(), []);
+    const lines = loadAddon().holdTest();
+    assert.deepStrictEqual(lines.filter((l) => /job 12 uid/.test(l)).map((l) => l.replace(/in [0-9.]+ s/, "in T s")),
+      ["private-tmpdir: job 12 uid 60001: removed 3000 bytes, 3000 files, 2 directories in T s (test)"], lines.join("\n"));
+  });
+
+  it("a step goes on with a holding place a pass left work in, and only then: never makes, moves or trusts one", async () => {
+    const extern = (jobid: number, args = ARGS) => loadAddon().coreRun(Phase.EXTERN, args, jobid, 0, USER, USER, false);
+    loadAddon().holdTest({ continueProbe: true });
+    const lines = () => loadAddon().holdTest();
+    // No holding place: none is made.
+    assert.equal(extern(20).ok, true);
+    assert.deepStrictEqual([lines(), fs.existsSync(HOLD)], [[], false]);
+    // Empty: nothing to go on with.
+    fs.mkdirSync(HOLD, { mode: 0o700 });
+    assert.equal(extern(21).ok, true);
+    assert.deepStrictEqual(lines(), []);
+    // A held directory left pending: a remover on this very directory.
+    fs.mkdirSync(`${HOLD}/slurm.3.0.60001.0123456789abcdef`);
+    assert.equal(extern(22).ok, true);
+    assert.deepStrictEqual(lines(), [`continue ${HOLD} ${DRAIN_BUDGET_S} ino ${fs.statSync(HOLD).ino}`]);
+    // cleanup=no plans no continuation.
+    assert.equal(extern(23, [...ARGS, "cleanup=no"]).ok, true);
+    assert.deepStrictEqual(lines(), []);
+    // A remover holds the lock: no second one forked on the step's path.
+    const locker = spawn("flock", ["--exclusive", HOLD, "sh", "-c", "echo locked; read x"], { stdio: ["pipe", "pipe", "inherit"] });
+    await new Promise<void>((res) => locker.stdout.once("data", () => res()));
+    try {
+      assert.equal(extern(24).ok, true);
+      assert.deepStrictEqual(lines(), []);
+    } finally {
+      locker.stdin.end("\n");
+      await new Promise((res) => locker.once("exit", res));
+    }
+    // Not ours (a user's, another mode, a symlink to ours): left alone, untouched.
+    fs.chownSync(HOLD, OTHER, OTHER);
+    assert.equal(extern(25).ok, true);
+    fs.chownSync(HOLD, 0, 0);
+    fs.chmodSync(HOLD, 0o755);
+    assert.equal(extern(26).ok, true);
+    fs.chmodSync(HOLD, 0o700);
+    fs.renameSync(HOLD, `${SCRATCH}/real.hold`);
+    fs.symlinkSync(`${SCRATCH}/real.hold`, HOLD);
+    assert.equal(extern(27).ok, true);
+    assert.deepStrictEqual(lines(), []);
+    assert.ok(fs.lstatSync(HOLD).isSymbolicLink(), "the step never moves anything aside");
+    assert.deepStrictEqual(fs.readdirSync(`${SCRATCH}/real.hold`), ["slurm.3.0.60001.0123456789abcdef"]);
   });
 });

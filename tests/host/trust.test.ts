@@ -57,7 +57,7 @@ function run(which: Which, phase: PhaseName, args: string[], hooks: Hook[] = [],
     } else {
       a.opsReset();
       const imports = {};
-      for (const op of ["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "remove_at", "mark_ended"])
+      for (const op of ["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "remove_at", "mark_ended", "drain_at", "continue_at"])
         imports[op] = (...v) => { before(op); return a[op](...v); };
       const f = new Core().run(${JSON.stringify(phase)}, ${JSON.stringify(args)}, { jobid: 500, restart: 0, uid: ${VICTIM}, gid: ${VICTIM} }, imports);
       const why = a.opsDetail().text;

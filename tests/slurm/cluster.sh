@@ -14,6 +14,9 @@
 #                       (a CI step before the tests)
 #   cluster.sh resume   resume a drained/down node (a failing batch job or a
 #                       failing "required" plugin drains it)
+#   cluster.sh restart-slurmd
+#                       SIGKILL slurmd (jobs' slurmstepd go on), start it again
+#                       as "start" did (one node), wait until it has started
 #
 # Run as root (CI: a fresh Debian 12 machine; locally: any root shell).
 # "start" is restartable: "stop" then "start" with another PLUGSTACK works;
@@ -455,8 +458,40 @@ cmd_resume() {
 	log "node $NODE resumed"
 }
 
+# slurmd dies as in a crash: no shutdown, its jobs' slurmstepd keep running.
+cmd_restart_slurmd() {
+	local pid slurmd_pid n i
+	[ "$(id -u)" = 0 ] || die "must run as root"
+	[ -r "$RUN/cluster.env" ] || die "no cluster running ($RUN/cluster.env missing)"
+	grep -q '^NODE2=.' "$RUN/cluster.env" && die "restart-slurmd: one node only"
+	pid=$(live_pid slurmd "$RUN/slurmd.started.pid")
+	[ -n "$pid" ] || die "slurmd is not running"
+	n=$(grep -c 'slurmd started on' "$LOGDIR/slurmd.log" || true)
+	kill -KILL "$pid"
+	for i in $(seq 100); do
+		is_proc "$pid" || break
+		sleep 0.05
+	done
+	is_proc "$pid" && die "slurmd pid $pid survived SIGKILL"
+	if grep -q '^SHARED_ROOT=1' "$RUN/cluster.env"; then
+		slurmd_pid=$(spawn slurmd unshare -m --propagation shared -- slurmd -D -f "$CONF")
+	else
+		slurmd_pid=$(spawn slurmd slurmd -D -f "$CONF")
+	fi
+	for i in $(seq $((WAIT_SECS * 20))); do
+		[ "$(grep -c 'slurmd started on' "$LOGDIR/slurmd.log" || true)" -gt "$n" ] && break
+		is_proc "$slurmd_pid" || die "slurmd (pid $slurmd_pid) died after its restart"
+		sleep 0.05
+	done
+	[ "$(grep -c 'slurmd started on' "$LOGDIR/slurmd.log" || true)" -gt "$n" ] ||
+		die "slurmd (pid $slurmd_pid) did not start in ${WAIT_SECS}s"
+	sed -i "s/^SLURMD_PID=.*/SLURMD_PID=$slurmd_pid/" "$RUN/cluster.env"
+	log "slurmd pid $pid killed (SIGKILL); restarted as pid $slurmd_pid"
+}
+
 case "${1:-}" in
 start) cmd_start ;;
+restart-slurmd) cmd_restart_slurmd ;;
 install)
 	[ "$(id -u)" = 0 ] || die "must run as root"
 	install_packages
@@ -466,7 +501,7 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 resume) cmd_resume ;;
 *)
-	echo "usage: $0 start|stop|status|resume|install" >&2
+	echo "usage: $0 start|stop|status|resume|install|restart-slurmd" >&2
 	exit 2
 	;;
 esac

@@ -237,8 +237,8 @@ function summary(args: readonly string[]): { mounts: string[]; bases: Set<string
 const FILLS = new Set(["open_trusted", "mkdir_at", "open_private", "open_target"]);
 const ALLOWED: Record<PhaseName, Set<string>> = {
   CHECK: new Set(),
-  EXTERN: new Set(["open_trusted", "mkdir_at"]),
-  STEP: new Set(["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind"]),
+  EXTERN: new Set(["open_trusted", "mkdir_at", "continue_at"]),
+  STEP: new Set(["open_trusted", "mkdir_at", "continue_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind"]),
   EPILOG: new Set(["open_trusted", "mkdir_at", "remove_at", "mark_ended"]),
   DRAIN: new Set(["open_trusted", "mkdir_at", "drain_at"]),
 };
@@ -351,6 +351,16 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [DRAIN_BUDGET_S, 0, 0, F_SWEEP], `${where}: fields`);
         break;
       }
+      case "continue_at": {
+        // Only looked at, in the base's parent: never a slot of its own.
+        const parent = ref(s.arg, "parent");
+        assert.equal(parent.op, "open_trusted");
+        assert.equal(s.path, join(parent.path, s.str), `${where}: path is not parent + name`);
+        assert.ok(s.path.endsWith(".hold") && bases.has(s.path.slice(0, -5)), `${where}: ${s.path} is no base's holding place`);
+        assert.deepEqual([s.slot, s.mode, s.uid, s.gid, s.flags], [-1, DRAIN_BUDGET_S, 0, 0, 0], `${where}: fields`);
+        assert.ok(cleanup, `${where}: continued with cleanup=no`);
+        break;
+      }
       case "mark_ended": {
         const parent = ref(s.arg, "parent");
         assert.equal(parent.op, "open_trusted");
@@ -378,11 +388,13 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
     case "STEP":
       assert.equal(jobDirs.size, bases.size, "one job directory per base");
       assert.equal(mountDirs.size, mounts.length, "one private directory per mount=");
+      assert.equal(count("continue_at"), cleanup ? bases.size : 0, "one continue_at per base with cleanup on");
       if (phase === "STEP") {
         const unshare = ops.indexOf("unshare_mount_ns");
         const slave = ops.indexOf("make_slave");
         const firstBind = ops.indexOf("bind");
         assert.equal(count("unshare_mount_ns"), 1);
+        ops.forEach((op, i) => { if (op === "continue_at") assert.ok(i < unshare, `continue_at at ${i} after unshare`); });
         assert.equal(count("make_slave"), 1);
         assert.ok(unshare >= 0 && slave === unshare + 1, "make_slave right after unshare");
         assert.equal(count("bind"), new Set(mounts).size, "one bind per distinct mount=");

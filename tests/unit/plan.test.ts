@@ -26,6 +26,8 @@ describe("core: the seed's layout", () => {
       ["mkdir_at", "slurm.100.0", "/tmp/slurm.100.0", "700", F_ASIDE | F_WIPE_ENDED],
       ["mkdir_at", "var_tmp", "/tmp/slurm.100.0/var_tmp", "700", 0],
       ["mkdir_at", "tmp", "/tmp/slurm.100.0/tmp", "700", 0],
+      // In the host's namespace still: a pass's leftovers go on (never made here).
+      ["continue_at", "slurm.hold", "/tmp/slurm.hold", "74", 0],
       ["unshare_mount_ns", "", "", "0", 0],
       ["make_slave", "", "", "0", 0],
       ["open_private", "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
@@ -70,12 +72,12 @@ describe("core: the seed's layout", () => {
       const unshare = step.findIndex((s) => s.op === "unshare_mount_ns");
       assert.ok(unshare > 0);
       assert.deepStrictEqual(ext, step.slice(0, unshare));
-      assert.deepStrictEqual([...new Set(ext.map((s) => s.op))], ["open_trusted", "mkdir_at"]);
+      assert.deepStrictEqual([...new Set(ext.map((s) => s.op))], args.includes("cleanup=no") ? ["open_trusted", "mkdir_at"] : ["open_trusted", "mkdir_at", "continue_at"]);
     }
   });
 
   it("puts mount= before any base= under the default base /tmp/slurm", () => {
-    const plan = new Core().plan("EXTERN", ["mount=/var/tmp"], job);
+    const plan = new Core().plan("EXTERN", ["mount=/var/tmp", "cleanup=no"], job);
     assert.deepStrictEqual(plan.map((s) => s.path), ["/tmp", "/tmp/slurm.100.0", "/tmp/slurm.100.0/var_tmp"]);
   });
 
@@ -86,7 +88,11 @@ describe("core: the seed's layout", () => {
       "/var/tmp", "/var/tmp/x.100.0",
       "/scratch", "/scratch/y.100.0",
       "/tmp/slurm.100.0/a", "/var/tmp/x.100.0/b_c", "/scratch/y.100.0/d",
+      // each base's holding place, looked at in its parent's slot
+      "/tmp/slurm.hold", "/var/tmp/x.hold", "/scratch/y.hold",
     ]);
+    assert.deepStrictEqual(plan.filter((s) => s.op === "continue_at").map((s) => [s.str, s.arg, s.mode]),
+      [["slurm.hold", 0, DRAIN_BUDGET_S], ["x.hold", 2, DRAIN_BUDGET_S], ["y.hold", 4, DRAIN_BUDGET_S]]);
   });
 
   it("accepts mount=/tmp anywhere in the list (the seed needed it last)", () => {
