@@ -4,7 +4,10 @@
 //       with cleanup=yes (the default) against cleanup=no;
 //   (b) s from srun's return until the job's tree is gone (the detached
 //       remover), against rm -rf of an identical tree made by root beside
-//       it (plain, and at the remover's idle CPU/I-O priority).
+//       it (plain, and at the remover's idle CPU/I-O priority);
+//   (c) ms of `srun -N1 true` (a new job) while the remover empties a
+//       LOADED-file tree (default 1,000,000) on the node, against the same
+//       on the idle node, alternating, in one run (LOADED=0 skips it).
 // Ratios are taken within one run. Usage, as root, after `npm run build`:
 //   PTD_LAB=/var/spool/ptd-bench-lab CTLD_PORT=7517 SLURMD_PORT=7518 \
 //     REPS=3 node bench/offpath-cleanup.mjs
@@ -18,6 +21,9 @@ import {
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const SIZES = (process.env.SIZES ?? "0,100000,1000000").split(",").map(Number);
 const REPS = Number(process.env.REPS ?? 3);
+// A 1,000,000-file job takes a minute or two just to make its tree.
+const REPS_LARGE = Number(process.env.REPS_LARGE ?? REPS);
+const repsOf = (n) => (n >= 1_000_000 ? REPS_LARGE : REPS);
 const HOLD = "/tmp/slurm.hold";
 const env = { ...process.env, SLURM_CONF };
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -55,11 +61,14 @@ function rmrf(n, idle) {
   return (now() - t0) / 1000;
 }
 
+// Configurations alternate in ROUNDS blocks (a cluster restart each), so a
+// slow spell of the machine does not land on one configuration only.
+const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const res = {};
-for (const cfg of ["no", "yes"]) {
+for (let round = 0; round < ROUNDS; round++) for (const cfg of ["no", "yes"]) {
   startCluster({ plugstackLines: [pluginLine(cfg === "no" ? [...SEED, "cleanup=no"] : SEED)] });
   for (const n of SIZES) {
-    for (let i = 0; i <= REPS; i++) {
+    for (let i = 0; i <= repsOf(n); i++) {
       const j = job(n);
       const g = cfg === "yes" ? gone(j.id, j.t0) : 0;
       if (cfg === "no") fs.rmSync(`/tmp/slurm.${j.id}.0`, { recursive: true, force: true });
@@ -70,9 +79,29 @@ for (const cfg of ["no", "yes"]) {
     }
   }
 }
+// (c) New jobs while a large removal runs, against an idle node.
+const LOADED = Number(process.env.LOADED ?? 1_000_000);
+const NEW_REPS = Number(process.env.NEW_REPS ?? 10);
+const lat = { idle: [], busy: [] };
+const newJob = () => { const t = now(); const r = runAs(ALICE, ["srun", "-N1", "true"]); if (r.status !== 0) throw new Error(r.stderr); return now() - t; };
+const holding = () => fs.existsSync(HOLD) && fs.readdirSync(HOLD).length > 0;
+if (LOADED) {
+  newJob(); // warm-up
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < NEW_REPS; i++) lat.idle.push(newJob());
+    const j = job(LOADED);
+    for (let i = 0; i < NEW_REPS; i++) {
+      if (!holding()) break; // only jobs started while the removal runs count
+      const t = newJob();
+      if (holding()) lat.busy.push(t);
+    }
+    gone(j.id, j.t0);
+    console.error(`new job: idle ${lat.idle.length}, during removal ${lat.busy.length} so far`);
+  }
+}
 stopCluster();
 for (const n of SIZES) {
-  for (let i = 0; i < REPS; i++) {
+  for (let i = 0; i < repsOf(n); i++) {
     (res[`rm.${n}`] ??= []).push(rmrf(n, false));
     (res[`rmidle.${n}`] ??= []).push(rmrf(n, true));
   }
@@ -83,4 +112,11 @@ for (const n of SIZES) {
   const no = median(res[`no.${n}`]), yes = median(res[`yes.${n}`]);
   const g = median(res[`gone.${n}`]), rm = median(res[`rm.${n}`]), rmi = median(res[`rmidle.${n}`]);
   console.log(`| ${n.toLocaleString("en")} | ${no.toFixed(1)} | ${yes.toFixed(1)} | ×${(yes / no).toFixed(2)} | ${g.toFixed(3)} | ${rm.toFixed(3)} | ${rmi.toFixed(3)} | ×${(g / rm).toFixed(2)} |`);
+}
+if (LOADED) {
+  const i = median(lat.idle), b = median(lat.busy);
+  console.log("");
+  console.log("| new job (`srun -N1 true`) | idle node (ms) | while a " + LOADED.toLocaleString("en") + "-file removal runs (ms) | ratio | n (idle / during) |");
+  console.log("|---|---:|---:|---:|---|");
+  console.log(`| median | ${i.toFixed(1)} | ${b.toFixed(1)} | ×${(b / i).toFixed(2)} | ${lat.idle.length} / ${lat.busy.length} |`);
 }

@@ -2,10 +2,12 @@
 #define _GNU_SOURCE
 #include "detach.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,26 +22,50 @@
 /* Descriptors looked at when closing what the grandchild inherited. */
 #define MAX_FD_SCAN 65536
 
-/* Keeps the log (a regular file open for writing); closes the rest. */
+/* Closes fd unless it is keep_fd or the log (a regular file open for
+ * writing). */
+static void close_unless_kept(int fd, int keep_fd)
+{
+	struct stat st;
+	int fl;
+
+	if (fd < 3 || fd == keep_fd)
+		return;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (fl & O_ACCMODE) != O_RDONLY)
+		return;
+	close(fd);
+}
+
+/* Only the descriptors that are open (/proc/self/fd): slurmd's limit can be
+ * a million, and a scan of every number would cost the node that many
+ * system calls per job. Without /proc, every number up to MAX_FD_SCAN. */
 static void close_inherited(int keep_fd)
 {
+	struct dirent *de;
 	struct rlimit rl;
-	struct stat st;
-	int fd, max = MAX_FD_SCAN, fl;
+	int fd, max = MAX_FD_SCAN;
+	DIR *dir = opendir("/proc/self/fd");
 
+	if (dir) {
+		while ((de = readdir(dir))) {
+			char *end;
+			long v = strtol(de->d_name, &end, 10);
+
+			if (*end || end == de->d_name || v == dirfd(dir))
+				continue;
+			close_unless_kept((int) v, keep_fd);
+		}
+		closedir(dir);
+		return;
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < MAX_FD_SCAN)
 		max = (int) rl.rlim_cur;
-	for (fd = 3; fd < max; fd++) {
-		if (fd == keep_fd)
-			continue;
-		fl = fcntl(fd, F_GETFL);
-		if (fl < 0)
-			continue;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (fl & O_ACCMODE) != O_RDONLY)
-			continue;
-		close(fd);
-	}
+	for (fd = 3; fd < max; fd++)
+		close_unless_kept(fd, keep_fd);
 }
 
 static int null_stdio(void)
@@ -94,6 +120,7 @@ int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd)
 		_exit(pid < 0);
 	if (null_stdio() < 0)
 		_exit(1);
+	idle_priority();
 	close_inherited(keep_fd);
 	sigemptyset(&all);
 	(void) sigprocmask(SIG_SETMASK, &all, NULL);
@@ -101,7 +128,6 @@ int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	idle_priority();
 	fn(arg);
 	_exit(0);
 }

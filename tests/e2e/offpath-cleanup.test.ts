@@ -221,6 +221,7 @@ while not os.path.exists("${tag}.stop"):
 
   it("a step goes on with what a remover's pass left in the holding place, while its job runs", async () => {
     startCluster({ plugstackLines: [pluginLine(SEED)] });
+    fs.rmSync(HOLD, { recursive: true, force: true });
     // A first job makes the holding place as the plugin does (root's, 0700).
     assert.equal(runAs(ALICE, ["srun", "-N1", "true"]).status, 0);
     const idle = (): boolean => { try { execFileSync("flock", ["-n", HOLD, "true"]); return true; } catch { return false; } };
@@ -230,7 +231,7 @@ while not os.path.exists("${tag}.stop"):
     const name = `slurm.424242.0.${uid}.0123456789abcdef`;
     fs.mkdirSync(`${HOLD}/${name}/tmp`, { recursive: true });
     for (let i = 0; i < 10; i++) fs.writeFileSync(`${HOLD}/${name}/tmp/f${i}`, "");
-    execFileSync("chown", ["-R", `${uid}:`, `${HOLD}/${name}`]);
+    execFileSync("chown", ["-R", `${ALICE}:`, `${HOLD}/${name}`]);
     const tag = `${OUT_DIR}/ptd-cont-${process.pid}`;
     const mark = logMark();
     const job = await waitingJob(tag);
@@ -252,8 +253,9 @@ while not os.path.exists("${tag}.stop"):
     plantOrphan(`slurm.${a}.0`);
     plantOrphan(`slurm.${b}.0`);
     // As another slurmd's step would be named: root's. And a user's decoy.
-    const fake = (user: string | null, id: number) => spawn(user ? "runuser" : "bash",
-      [...(user ? ["-u", user, "--", "bash"] : []), "-c", `exec -a "slurmstepd: [${id}.0]" sleep 120`], { stdio: "ignore" });
+    const idOf = (user: string, flag: string): number => Number(execFileSync("id", [flag, user], { encoding: "utf8" }).trim());
+    const fake = (user: string | null, id: number) => spawn("bash", ["-c", `exec -a "slurmstepd: [${id}.0]" sleep 120`],
+      { stdio: "ignore", ...(user ? { uid: idOf(user, "-u"), gid: idOf(user, "-g") } : {}) });
     const root = fake(null, a);
     const decoy = fake(MALLORY, b);
     try {

@@ -2,7 +2,8 @@
 // the lab machine's /tmp does not fill up across runs.
 import * as fs from "node:fs";
 
-const OURS = /^(slurm\.\d+\.\d+|\.ptd-site)(\.aside\.[0-9a-f]{16})?$/;
+// The seed base's job directories, its holding place, and what was moved aside.
+const OURS = /^(slurm\.\d+\.\d+|slurm\.hold|\.ptd-site)(\.aside\.[0-9a-f]{16})?$/;
 
 export function removeJobDirs(): void {
   for (const n of fs.readdirSync("/tmp")) {
