@@ -15,7 +15,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import {
-  ALICE, SLURM_CONF, pluginLine, runAs, startCluster, stopCluster,
+  ALICE, SLURM_CONF, logMark, logSince, pluginLine, runAs, startCluster, stopCluster,
 } from "../dist/ts/tests/helpers/slurm.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
@@ -29,7 +29,18 @@ const env = { ...process.env, SLURM_CONF };
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
+// ms from slurmd's "calling ... spank epilog" to its "completed epilog for
+// jobid <id>" (millisecond timestamps): the epilog process as slurmd sees it.
+const stamp = (l) => Date.parse(l.slice(1, 24) + "Z");
+function epilogMs(log, id) {
+  const lines = log.split("\n");
+  const end = lines.findIndex((l) => l.includes(`completed epilog for jobid ${id}`));
+  for (let i = end; i >= 0; i--) if (lines[i].includes("calling /usr/sbin/slurmstepd spank epilog")) return stamp(lines[end]) - stamp(lines[i]);
+  return NaN;
+}
+
 function job(n) {
+  const mark = logMark();
   const make = n ? `mkdir /tmp/big && cd /tmp/big && seq ${n} | xargs touch` : "true";
   const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `echo $SLURM_JOB_ID; ${make}`], { timeoutMs: 900_000 });
   const t0 = now();
@@ -40,7 +51,7 @@ function job(n) {
     const s = execFileSync("scontrol", ["-o", "show", "job", String(id)], { env, encoding: "utf8" });
     if (/JobState=COMPLETED/.test(s)) { completed = now() - t0; break; }
   }
-  return { id, t0, completed };
+  return { id, t0, completed, epilog: epilogMs(logSince(mark), id) };
 }
 
 function gone(id, t0) {
@@ -67,15 +78,17 @@ const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const res = {};
 for (let round = 0; round < ROUNDS; round++) for (const cfg of ["no", "yes"]) {
   startCluster({ plugstackLines: [pluginLine(cfg === "no" ? [...SEED, "cleanup=no"] : SEED)] });
+  const w = job(0); // warm-up, not counted
+  if (cfg === "yes") gone(w.id, w.t0); else fs.rmSync(`/tmp/slurm.${w.id}.0`, { recursive: true, force: true });
   for (const n of SIZES) {
-    for (let i = 0; i <= repsOf(n); i++) {
+    for (let i = 0; i < repsOf(n); i++) {
       const j = job(n);
       const g = cfg === "yes" ? gone(j.id, j.t0) : 0;
       if (cfg === "no") fs.rmSync(`/tmp/slurm.${j.id}.0`, { recursive: true, force: true });
-      if (i === 0) continue; // warm-up
       (res[`${cfg}.${n}`] ??= []).push(j.completed);
+      (res[`ep${cfg}.${n}`] ??= []).push(j.epilog);
       if (cfg === "yes") (res[`gone.${n}`] ??= []).push(g);
-      console.error(`cleanup=${cfg} ${n} files: COMPLETED +${j.completed.toFixed(1)} ms${cfg === "yes" ? `, gone +${g.toFixed(3)} s` : ""}`);
+      console.error(`cleanup=${cfg} ${n} files: COMPLETED +${j.completed.toFixed(1)} ms, epilog ${j.epilog} ms${cfg === "yes" ? `, gone +${g.toFixed(3)} s` : ""}`);
     }
   }
 }
@@ -87,7 +100,7 @@ const newJob = () => { const t = now(); const r = runAs(ALICE, ["srun", "-N1", "
 const holding = () => fs.existsSync(HOLD) && fs.readdirSync(HOLD).length > 0;
 if (LOADED) {
   newJob(); // warm-up
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < Number(process.env.LOADED_ROUNDS ?? 2); round++) {
     for (let i = 0; i < NEW_REPS; i++) lat.idle.push(newJob());
     const j = job(LOADED);
     for (let i = 0; i < NEW_REPS; i++) {
@@ -106,12 +119,13 @@ for (const n of SIZES) {
     (res[`rmidle.${n}`] ??= []).push(rmrf(n, true));
   }
 }
-console.log("| files left | COMPLETED after srun, cleanup=no (ms) | cleanup=yes (ms) | ratio | tree gone after srun (s) | rm -rf (s) | rm -rf at idle priority (s) | ratio gone / rm -rf |");
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("| files left | COMPLETED after srun, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog process, cleanup=no (ms) | cleanup=yes (ms) | ratio | tree gone after srun (s) | rm -rf (s) | rm -rf at idle priority (s) | ratio gone / rm -rf | n |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const n of SIZES) {
   const no = median(res[`no.${n}`]), yes = median(res[`yes.${n}`]);
   const g = median(res[`gone.${n}`]), rm = median(res[`rm.${n}`]), rmi = median(res[`rmidle.${n}`]);
-  console.log(`| ${n.toLocaleString("en")} | ${no.toFixed(1)} | ${yes.toFixed(1)} | ×${(yes / no).toFixed(2)} | ${g.toFixed(3)} | ${rm.toFixed(3)} | ${rmi.toFixed(3)} | ×${(g / rm).toFixed(2)} |`);
+  const eno = median(res[`epno.${n}`]), eyes = median(res[`epyes.${n}`]);
+  console.log(`| ${n.toLocaleString("en")} | ${no.toFixed(1)} | ${yes.toFixed(1)} | ×${(yes / no).toFixed(2)} | ${eno.toFixed(0)} | ${eyes.toFixed(0)} | ×${(eyes / eno).toFixed(2)} | ${g.toFixed(3)} | ${rm.toFixed(3)} | ${rmi.toFixed(3)} | ×${(g / rm).toFixed(2)} | ${res[`no.${n}`].length} |`);
 }
 if (LOADED) {
   const i = median(lat.idle), b = median(lat.busy);
