@@ -2,12 +2,16 @@
 #define _GNU_SOURCE
 #include "detach.h"
 
+#include <stdbool.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -94,6 +98,69 @@ static void idle_priority(void)
 		       IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
 }
 
+/* Where cgroup hierarchies are mounted; tests point it elsewhere. */
+const char *ptd_cgroup_root = "/sys/fs/cgroup";
+
+/* Writes "0" (this process) to <dir>/cgroup.procs; false if it cannot. */
+static bool join_cgroup(const char *dir)
+{
+	char path[512];
+	int fd;
+	bool ok;
+
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int) sizeof(path))
+		return false;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	ok = write(fd, "0\n", 2) == 2;
+	close(fd);
+	return ok;
+}
+
+/*
+ * A remover started from a step's slurmstepd is in the job's cgroups: the
+ * job's memory limit would count it, proctrack/cgroup could kill it with
+ * the step, and Slurm could not remove the job's cgroup while it runs. It
+ * moves to the top of each hierarchy where it is inside a Slurm job
+ * ("/job_<id>" in its path). Best effort: elsewhere it stays where it is
+ * (the epilog's remover is in slurmd's cgroups, not a job's).
+ */
+static void leave_job_cgroups(void)
+{
+	char line[1024], dir[512];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2, *path, *names;
+
+		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
+			continue;
+		path = c2 + 1;
+		path[strcspn(path, "\n")] = '\0';
+		if (!strstr(path, "/job_"))
+			continue;
+		*c2 = '\0';
+		names = c1 + 1;
+		if (!names[0]) {
+			/* cgroup v2: unified at the root, or beside v1 (hybrid). */
+			snprintf(dir, sizeof(dir), "%s", ptd_cgroup_root);
+			if (!join_cgroup(dir)) {
+				snprintf(dir, sizeof(dir), "%s/unified", ptd_cgroup_root);
+				(void) join_cgroup(dir);
+			}
+			continue;
+		}
+		if (!strncmp(names, "name=", 5))
+			names += 5;
+		snprintf(dir, sizeof(dir), "%s/%s", ptd_cgroup_root, names);
+		(void) join_cgroup(dir);
+	}
+	fclose(f);
+}
+
 int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd)
 {
 	sigset_t all;
@@ -121,6 +188,7 @@ int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd)
 	if (null_stdio() < 0)
 		_exit(1);
 	idle_priority();
+	leave_job_cgroups();
 	close_inherited(keep_fd);
 	sigemptyset(&all);
 	(void) sigprocmask(SIG_SETMASK, &all, NULL);

@@ -7,6 +7,8 @@
  * process group (double fork + setsid), with stdin, stdout and stderr on
  * /dev/null and every other descriptor closed but keep_fd (-1: none) and
  * the log's (regular files open for writing), at idle CPU and I/O priority.
+ * It leaves any Slurm job's cgroups it was started in (a step's
+ * slurmstepd), for the top of each hierarchy.
  * The caller may be multi-threaded (slurmstepd): the child only uses
  * malloc (glibc resets its locks in a fork's child), Slurm's log (which
  * does too, pthread_atfork) and system calls. slurmd runs the epilog
@@ -15,5 +17,8 @@
  * work or kill it. Returns 0 once the grandchild is started, or -errno.
  */
 int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd);
+
+/* Where the cgroup hierarchies are mounted ("/sys/fs/cgroup"). */
+extern const char *ptd_cgroup_root;
 
 #endif
