@@ -232,7 +232,9 @@ function planRemoval(jobid: u32, restart: u32, uid: u32): void {
 }
 
 // The remover: every base's holding place emptied, orphans of jobs no
-// longer on the node taken in first (F_SWEEP).
+// longer on the node taken in first (F_SWEEP). Not with cleanup=no: the
+// site keeps job directories on purpose (its own epilog, inspection), and
+// one left by a job that is gone is exactly what it asked to keep.
 function planDrain(): void {
   for (let g = 0; g < groupCount; g++) {
     const parent = planParent(g, 0);
@@ -244,7 +246,7 @@ function planDrain(): void {
     putByte(0x2e);
     const len = finish(start);
     const name = start + <usize>(lastSlash(b, n) + 1);
-    emit(Op.DRAIN_AT, F_SWEEP, hold, parent, DRAIN_BUDGET_S, 0, 0,
+    emit(Op.DRAIN_AT, cleanup ? F_SWEEP : 0, hold, parent, DRAIN_BUDGET_S, 0, 0,
          name, <i32>(start + <usize>len - name), holdPath, holdPathLen);
   }
 }

@@ -348,7 +348,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.ok(base !== undefined, `${where}: slot ${s.slot} is no holding place`);
         assert.equal(s.path, `${base}.hold`);
         assert.equal(join(parent.path, s.str), `${base}.`, `${where}: sweep prefix`);
-        assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [DRAIN_BUDGET_S, 0, 0, F_SWEEP], `${where}: fields`);
+        assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [DRAIN_BUDGET_S, 0, 0, cleanup ? F_SWEEP : 0], `${where}: fields (no sweep with cleanup=no)`);
         break;
       }
       case "continue_at": {

@@ -129,6 +129,9 @@ describe("core: the seed's layout", () => {
       ["mkdir_at", "job.hold", "/var/tmp/job.hold", F_ASIDE, 3, 2, 0o700],
       ["drain_at", "job.", "/var/tmp/job.hold", F_SWEEP, 3, 2, DRAIN_BUDGET_S],
     ]);
+    // cleanup=no keeps job directories on purpose, those of jobs gone too.
+    const kept = new Core().plan("DRAIN", [...SEED, "cleanup=no"], { jobid: 0, restart: 0, uid: 0, gid: 0 });
+    assert.deepStrictEqual(kept.filter((s) => s.op === "drain_at").map((s) => s.flags), [0]);
   });
 
   it("has every step wipe a directory a previous run of the job marked ended (requeue)", () => {
