@@ -26,14 +26,24 @@
 /* Descriptors looked at when closing what the grandchild inherited. */
 #define MAX_FD_SCAN 65536
 
-/* Closes fd unless it is keep_fd or the log (a regular file open for
+static bool is_kept(int fd, const struct ptd_detach_how *how)
+{
+	int i;
+
+	for (i = 0; i < how->n_keep_fds; i++)
+		if (how->keep_fds[i] == fd)
+			return true;
+	return false;
+}
+
+/* Closes fd unless it is kept or the log (a regular file open for
  * writing). */
-static void close_unless_kept(int fd, int keep_fd)
+static void close_unless_kept(int fd, const struct ptd_detach_how *how)
 {
 	struct stat st;
 	int fl;
 
-	if (fd < 3 || fd == keep_fd)
+	if (fd < 3 || is_kept(fd, how))
 		return;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0)
@@ -47,7 +57,7 @@ static void close_unless_kept(int fd, int keep_fd)
 /* Only the descriptors that are open (/proc/self/fd): slurmd's limit can be
  * a million, and a scan of every number would cost the node that many
  * system calls per job. Without /proc, every number up to MAX_FD_SCAN. */
-static void close_inherited(int keep_fd)
+static void close_inherited(const struct ptd_detach_how *how)
 {
 	struct dirent *de;
 	struct rlimit rl;
@@ -61,7 +71,7 @@ static void close_inherited(int keep_fd)
 
 			if (*end || end == de->d_name || v == dirfd(dir))
 				continue;
-			close_unless_kept((int) v, keep_fd);
+			close_unless_kept((int) v, how);
 		}
 		closedir(dir);
 		return;
@@ -69,7 +79,7 @@ static void close_inherited(int keep_fd)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < MAX_FD_SCAN)
 		max = (int) rl.rlim_cur;
 	for (fd = 3; fd < max; fd++)
-		close_unless_kept(fd, keep_fd);
+		close_unless_kept(fd, how);
 }
 
 static int null_stdio(void)
@@ -163,6 +173,19 @@ static void leave_job_cgroups(void)
 
 int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd)
 {
+	struct ptd_detach_how how = {
+		.keep_fds = &keep_fd,
+		.n_keep_fds = keep_fd >= 0,
+		.idle = true,
+		.leave_job_cgroups = true,
+	};
+
+	return ptd_detach_how(fn, arg, &how);
+}
+
+int ptd_detach_how(void (*fn)(void *arg), void *arg,
+		   const struct ptd_detach_how *how)
+{
 	sigset_t all;
 	pid_t pid, w;
 	int status;
@@ -187,9 +210,11 @@ int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd)
 		_exit(pid < 0);
 	if (null_stdio() < 0)
 		_exit(1);
-	idle_priority();
-	leave_job_cgroups();
-	close_inherited(keep_fd);
+	if (how->idle)
+		idle_priority();
+	if (how->leave_job_cgroups)
+		leave_job_cgroups();
+	close_inherited(how);
 	sigemptyset(&all);
 	(void) sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGTERM, SIG_DFL);

@@ -2,6 +2,8 @@
 #ifndef PTD_DETACH_H
 #define PTD_DETACH_H
 
+#include <stdbool.h>
+
 /*
  * Runs fn(arg) in a grandchild that has left the caller's session and
  * process group (double fork + setsid), with stdin, stdout and stderr on
@@ -17,6 +19,21 @@
  * work or kill it. Returns 0 once the grandchild is started, or -errno.
  */
 int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd);
+
+/* What ptd_detach_how does besides the double fork, the new session and
+ * stdio on /dev/null. */
+struct ptd_detach_how {
+	const int *keep_fds;	/* descriptors the grandchild keeps open */
+	int n_keep_fds;
+	bool idle;		/* idle CPU and I/O priority (the remover) */
+	bool leave_job_cgroups;	/* out of a Slurm job's cgroups (above) */
+};
+
+/* ptd_detach with a choice: a namespace holder (nsholder.h) keeps two
+ * descriptors and must not run at idle priority, or every step's join would
+ * wait behind the job's own busy tasks. */
+int ptd_detach_how(void (*fn)(void *arg), void *arg,
+		   const struct ptd_detach_how *how);
 
 /* Where the cgroup hierarchies are mounted ("/sys/fs/cgroup"). */
 extern const char *ptd_cgroup_root;
