@@ -1,0 +1,585 @@
+/* The job's namespace holder (nsholder.h). */
+#define _GNU_SOURCE
+#include "nsholder.h"
+#include "detach.h"
+#include "walk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* How long the holder waits for a root client's one byte before it drops
+ * the connection: it serves one connection at a time, so a client that
+ * connects and says nothing must not stall every other step's join. */
+#define HOLDER_RECV_TIMEOUT_MS 2000
+
+static void cleanup_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static bool name_ok(const char *name)
+{
+	size_t n = strnlen(name, PTD_NS_NAME_MAX + 1);
+
+	/* One plain entry of dir: never "", ".", "..", a dot file or a
+	 * path, never a control character (it reaches the log). */
+	if (n == 0 || n > PTD_NS_NAME_MAX || name[0] == '.')
+		return false;
+	for (; *name; name++)
+		if (*name == '/' || (unsigned char) *name < 0x20 ||
+		    *name == 0x7f)
+			return false;
+	return true;
+}
+
+int ptd_ns_open_dir(const char *dir, const char *name, int *ret_fd,
+		    struct ptd_detail *d)
+{
+	struct stat st;
+	int fd, r;
+
+	if (!name_ok(name)) {
+		ptd_say(d->text, "bad holder name \"%s\"", name);
+		return -EINVAL;
+	}
+	/* Every directory from "/" root's (or sticky), no symlink: nobody
+	 * but root can swap the socket or the lock under us. */
+	r = ptd_walk_trusted(dir, &fd, d);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		ptd_say(d->text, "fstat \"%s\"", dir);
+		close(fd);
+		return r;
+	}
+	/* Root-only: a user who can list or enter it could connect, and one
+	 * who could write it could plant a socket of their own. */
+	if (st.st_uid != 0 || (st.st_mode & 077)) {
+		ptd_say(d->text, "\"%s\" is uid %u mode %04o, not root's 0700",
+			dir, (unsigned) st.st_uid,
+			(unsigned) (st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int ptd_ns_sockaddr(int dir_fd, const char *name, const char *suffix,
+		    struct sockaddr_un *ret_addr, struct ptd_detail *d)
+{
+	int n;
+
+	memset(ret_addr, 0, sizeof(*ret_addr));
+	ret_addr->sun_family = AF_UNIX;
+	n = snprintf(ret_addr->sun_path, sizeof(ret_addr->sun_path),
+		     "/proc/self/fd/%d/%s%s", dir_fd, name, suffix);
+	if (n < 0 || n >= (int) sizeof(ret_addr->sun_path)) {
+		ptd_say(d->text, "socket path for \"%s\" too long", name);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/* SO_SNDTIMEO also bounds a unix connect() (full backlog), SO_RCVTIMEO
+ * every recv. */
+static int set_timeouts(int fd, int timeout_ms)
+{
+	struct timeval tv = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_usec = (timeout_ms % 1000) * 1000,
+	};
+
+	if (timeout_ms <= 0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+int ptd_ns_connect(int dir_fd, const char *name, int timeout_ms,
+		   int *ret_fd, struct ucred *ret_peer, struct ptd_detail *d)
+{
+	struct sockaddr_un addr;
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	int fd, r;
+
+	r = ptd_ns_sockaddr(dir_fd, name, ".sock", &addr, d);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		ptd_say(d->text, "socket");
+		return r;
+	}
+	r = set_timeouts(fd, timeout_ms);
+	if (r < 0) {
+		ptd_say(d->text, "setsockopt timeouts");
+		goto fail;
+	}
+	if (connect(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
+		r = errno == EAGAIN ? -ETIMEDOUT : -errno;
+		ptd_say(d->text, "connect \"%s.sock\"", name);
+		goto fail;
+	}
+	/* The credentials of the process that called listen(): the holder
+	 * itself (it listens after its fork, never its starter). Only root
+	 * can bind in dir, but a root process could drop its uid before
+	 * listening; such a listener is not ours. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
+		r = -errno;
+		ptd_say(d->text, "SO_PEERCRED on \"%s.sock\"", name);
+		goto fail;
+	}
+	if (peer.uid != 0) {
+		ptd_say(d->text, "\"%s.sock\" is served by uid %u, not root",
+			name, (unsigned) peer.uid);
+		r = -EPERM;
+		goto fail;
+	}
+	*ret_fd = fd;
+	if (ret_peer)
+		*ret_peer = peer;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+int ptd_ns_lock(int dir_fd, const char *name, int *ret_fd,
+		struct ptd_detail *d)
+{
+	char lock[PTD_NS_NAME_MAX + 8];
+	struct stat held, now;
+	int fd, r;
+
+	snprintf(lock, sizeof(lock), "%s.lock", name);
+	for (;;) {
+		/* O_RDONLY on purpose: detach.c keeps a grandchild's
+		 * inherited regular files that are open for writing (the
+		 * log), and a holder that kept this descriptor would hold
+		 * the flock for the job's whole life. */
+		fd = openat(dir_fd, lock, O_RDONLY | O_CREAT | O_NOFOLLOW |
+			    O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd < 0) {
+			r = -errno;
+			ptd_say(d->text, "open \"%s\"", lock);
+			return r;
+		}
+		while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+			;
+		if (r < 0 || fstat(fd, &held) < 0) {
+			r = -errno;
+			ptd_say(d->text, "flock \"%s\"", lock);
+			close(fd);
+			return r;
+		}
+		/* ptd_ns_release removes the lock file under the lock: a
+		 * lock taken on the removed file elects nobody, as a new
+		 * starter locks a new file. Ours only if the name still is
+		 * the file we locked. */
+		if (fstatat(dir_fd, lock, &now, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			close(fd);
+			if (r == -ENOENT)
+				continue;	/* removed: lock a new one */
+			ptd_say(d->text, "stat \"%s\"", lock);
+			return r;
+		}
+		if (now.st_dev == held.st_dev && now.st_ino == held.st_ino) {
+			*ret_fd = fd;
+			return 0;
+		}
+		close(fd);		/* replaced: lock the new one */
+	}
+}
+
+int ptd_ns_unlock_remove(int dir_fd, const char *name, int lock_fd)
+{
+	char lock[PTD_NS_NAME_MAX + 8];
+	int r = 0;
+
+	snprintf(lock, sizeof(lock), "%s.lock", name);
+	if (unlinkat(dir_fd, lock, 0) < 0 && errno != ENOENT)
+		r = -errno;
+	close(lock_fd);
+	return r;
+}
+
+/* What the holder tells its starter once, over a pipe (one write, well
+ * under PIPE_BUF, so it arrives whole or not at all). */
+struct holder_report {
+	int32_t r;
+	char text[PTD_DETAIL_MAX];
+};
+
+struct holder_ctx {
+	int dir_fd;
+	int report_fd;
+	const char *name;
+	ptd_ns_setup_fn setup;
+	void *arg;
+};
+
+static void report(struct holder_ctx *c, int r, const struct ptd_detail *d)
+{
+	struct holder_report rep = { .r = r };
+	ssize_t n;
+
+	memcpy(rep.text, d->text, sizeof(rep.text));
+	rep.text[sizeof(rep.text) - 1] = '\0';
+	do
+		n = write(c->report_fd, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	/* Nothing to do if it fails: the starter sees EOF and fails. */
+	close(c->report_fd);
+	c->report_fd = -1;
+}
+
+/*
+ * Binds and listens on <name>.sock.new, then renames it to <name>.sock:
+ * whoever finds the socket finds it listening (a bound, not yet listening
+ * socket would look stale). The caller holds the lock, so ".new" is ours;
+ * a leftover one is from a starter that died.
+ */
+static int listen_socket(struct holder_ctx *c, int *ret_fd, ino_t *ret_ino,
+			 struct ptd_detail *d)
+{
+	char tmp[PTD_NS_NAME_MAX + 16], final[PTD_NS_NAME_MAX + 16];
+	struct sockaddr_un addr;
+	struct stat st;
+	int fd, r;
+
+	snprintf(tmp, sizeof(tmp), "%s.sock.new", c->name);
+	snprintf(final, sizeof(final), "%s.sock", c->name);
+	r = ptd_ns_sockaddr(c->dir_fd, c->name, ".sock.new", &addr, d);
+	if (r < 0)
+		return r;
+	if (unlinkat(c->dir_fd, tmp, 0) < 0 && errno != ENOENT) {
+		r = -errno;
+		ptd_say(d->text, "unlink \"%s\"", tmp);
+		return r;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		ptd_say(d->text, "socket");
+		return r;
+	}
+	if (bind(fd, (struct sockaddr *) &addr, sizeof(addr)) < 0) {
+		r = -errno;
+		ptd_say(d->text, "bind \"%s\"", tmp);
+		goto fail;
+	}
+	if (listen(fd, SOMAXCONN) < 0) {
+		r = -errno;
+		ptd_say(d->text, "listen \"%s\"", tmp);
+		goto fail_unlink;
+	}
+	/* Its inode: on 'Q' the holder removes the socket only if the name
+	 * still is this one. */
+	if (fstatat(c->dir_fd, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = -errno;
+		ptd_say(d->text, "stat \"%s\"", tmp);
+		goto fail_unlink;
+	}
+	if (renameat(c->dir_fd, tmp, c->dir_fd, final) < 0) {
+		r = -errno;
+		ptd_say(d->text, "rename \"%s\"", tmp);
+		goto fail_unlink;
+	}
+	*ret_fd = fd;
+	*ret_ino = st.st_ino;
+	return 0;
+fail_unlink:
+	(void) unlinkat(c->dir_fd, tmp, 0);
+fail:
+	close(fd);
+	return r;
+}
+
+/* Removes <name>.sock if it still is the holder's own (ino), so it never
+ * removes a successor's. take_lock: under the election lock; false while
+ * the starter holds it for us (setup failed), or we would wait on it
+ * forever. */
+static void remove_socket(struct holder_ctx *c, ino_t ino, bool take_lock)
+{
+	char final[PTD_NS_NAME_MAX + 16];
+	struct ptd_detail d = { { 0 }, { 0 } };
+	struct stat st;
+	int lock = -1;
+
+	snprintf(final, sizeof(final), "%s.sock", c->name);
+	if (take_lock && ptd_ns_lock(c->dir_fd, c->name, &lock, &d) < 0)
+		lock = -1;	/* still remove it: a stale one is worse */
+	if (fstatat(c->dir_fd, final, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISSOCK(st.st_mode) && st.st_ino == ino)
+		(void) unlinkat(c->dir_fd, final, 0);
+	cleanup_fd(&lock);
+}
+
+/* Sends ns_fd by SCM_RIGHTS, with one byte ('J') so that the client's
+ * recvmsg never reads a bare EOF as an answer. */
+static void send_ns(int conn, int ns_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte = 'J';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &ns_fd, sizeof(int));
+	/* A client that went away meanwhile (EPIPE, no SIGPIPE) just does
+	 * not get it; nothing else to do. */
+	(void) sendmsg(conn, &msg, MSG_NOSIGNAL);
+}
+
+static bool accept_error_is_transient(int e)
+{
+	return e == EINTR || e == ECONNABORTED || e == EPROTO ||
+	       e == ENOMEM || e == ENOBUFS || e == EMFILE || e == ENFILE ||
+	       e == EAGAIN;
+}
+
+/* Serves until 'Q' or an error it cannot go on after. Never returns. */
+static void serve(struct holder_ctx *c, int listen_fd, ino_t ino, int ns_fd)
+{
+	for (;;) {
+		struct ucred peer;
+		socklen_t len = sizeof(peer);
+		char cmd;
+		ssize_t n;
+		int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (conn < 0) {
+			if (accept_error_is_transient(errno)) {
+				/* Not a busy loop if it persists. */
+				(void) poll(NULL, 0, 10);
+				continue;
+			}
+			break;
+		}
+		/* Only root's connections: the directory is root's 0700, so
+		 * this only matters if someone loosened it; then a user must
+		 * still never get the job's namespace, or stop it. */
+		if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 ||
+		    peer.uid != 0 ||
+		    set_timeouts(conn, HOLDER_RECV_TIMEOUT_MS) < 0) {
+			close(conn);
+			continue;
+		}
+		do
+			n = recv(conn, &cmd, 1, 0);
+		while (n < 0 && errno == EINTR);
+		if (n == 1 && cmd == 'J')
+			send_ns(conn, ns_fd);
+		close(conn);
+		if (n == 1 && cmd == 'Q')
+			break;
+	}
+	/* Stop listening first: a starter that connects from now on is
+	 * refused, takes the socket for stale and replaces it, and the inode
+	 * check below then leaves its successor's socket alone. */
+	close(listen_fd);
+	remove_socket(c, ino, true);
+	close(ns_fd);
+	_exit(0);
+}
+
+/* The holder: runs in ptd_detach's grandchild, never returns. */
+static void holder_main(void *arg)
+{
+	struct holder_ctx *c = arg;
+	struct ptd_detail d = { { 0 }, { 0 } };
+	int listen_fd = -1, ns_fd = -1, r;
+	ino_t ino = 0;
+
+	/* Best effort, for ps and the tests. */
+	(void) prctl(PR_SET_NAME, PTD_NS_HOLDER_COMM, 0, 0, 0);
+	(void) umask(077);
+	/* Bound before the unshare: the socket's path is then in the
+	 * starter's namespace (slurmd's), where every later step and the
+	 * epilog look it up. */
+	r = listen_socket(c, &listen_fd, &ino, &d);
+	if (r < 0)
+		goto fail;
+	/* A copy of the starter's mount table, for the job. */
+	if (unshare(CLONE_NEWNS) < 0) {
+		r = -errno;
+		ptd_say(d.text, "unshare(CLONE_NEWNS)");
+		goto fail_socket;
+	}
+	/* Recursive slave, as bind.c's ptd_make_slave: the host's later
+	 * mounts reach the job, the job's binds never reach the host. Before
+	 * setup's first bind. */
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+		r = -errno;
+		ptd_say(d.text, "mount(\"/\", MS_SLAVE|MS_REC)");
+		goto fail_socket;
+	}
+	/* Not to keep the starter's working directory (a step's, maybe on
+	 * NFS) busy for the job's life. */
+	if (chdir("/") < 0) {
+		r = -errno;
+		ptd_say(d.text, "chdir \"/\"");
+		goto fail_socket;
+	}
+	r = c->setup(c->arg, &d);
+	if (r < 0)
+		goto fail_socket;
+	/* The namespace itself, to hand to joiners; it also keeps the
+	 * namespace alive should this process's own membership ever be
+	 * changed. */
+	ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (ns_fd < 0) {
+		r = -errno;
+		ptd_say(d.text, "open \"/proc/self/ns/mnt\"");
+		goto fail_socket;
+	}
+	report(c, 0, &d);
+	serve(c, listen_fd, ino, ns_fd);
+fail_socket:
+	cleanup_fd(&listen_fd);
+	remove_socket(c, ino, false);
+fail:
+	report(c, r, &d);
+	_exit(1);
+}
+
+/* Reads the holder's report; EOF without one means it died first. */
+static int read_report(int fd, struct ptd_detail *d)
+{
+	struct holder_report rep;
+	ssize_t n;
+
+	do
+		n = read(fd, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		n = -errno;
+		ptd_say(d->text, "reading the holder's report");
+		return (int) n;
+	}
+	if (n != (ssize_t) sizeof(rep)) {
+		ptd_say(d->text, "the holder exited before it reported");
+		return -EPIPE;
+	}
+	if (rep.r < 0) {
+		rep.text[sizeof(rep.text) - 1] = '\0';
+		/* Already escaped by the holder's ptd_say. */
+		memcpy(d->text, rep.text, sizeof(d->text));
+		return rep.r;
+	}
+	return 0;
+}
+
+/* Under the lock: 1 if a root holder answers, 0 if none does (a stale
+ * socket was removed), or -errno. */
+static int holder_running(int dir_fd, const char *name, struct ptd_detail *d)
+{
+	char final[PTD_NS_NAME_MAX + 16];
+	int conn = -1, r;
+
+	r = ptd_ns_connect(dir_fd, name, 0, &conn, NULL, d);
+	if (r == 0) {
+		/* Says nothing: the holder reads EOF and drops it. */
+		close(conn);
+		return 1;
+	}
+	if (r == -ENOENT)
+		return 0;
+	if (r != -ECONNREFUSED)
+		return r;
+	/* Nobody listens: its holder was killed. Ours to replace, as we
+	 * hold the lock (a starting holder renames its socket in only once
+	 * it listens). */
+	snprintf(final, sizeof(final), "%s.sock", name);
+	if (unlinkat(dir_fd, final, 0) < 0 && errno != ENOENT) {
+		r = -errno;
+		ptd_say(d->text, "unlink stale \"%s\"", final);
+		return r;
+	}
+	return 0;
+}
+
+int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
+		 void *arg, bool *ret_started, struct ptd_detail *d)
+{
+	struct holder_ctx c = { .name = name, .setup = setup, .arg = arg };
+	struct ptd_detach_how how = {
+		.n_keep_fds = 2,
+		.idle = false,
+		.leave_job_cgroups = true,
+	};
+	int keep[2], pipefd[2] = { -1, -1 }, dir_fd = -1, lock = -1, r;
+
+	*ret_started = false;
+	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
+	if (r < 0)
+		return r;
+	r = ptd_ns_lock(dir_fd, name, &lock, d);
+	if (r < 0)
+		goto out;
+	r = holder_running(dir_fd, name, d);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		r = -errno;
+		ptd_say(d->text, "pipe");
+		goto out;
+	}
+	c.dir_fd = dir_fd;
+	c.report_fd = pipefd[1];
+	keep[0] = dir_fd;
+	keep[1] = pipefd[1];
+	how.keep_fds = keep;
+	r = ptd_detach_how(holder_main, &c, &how);
+	if (r < 0) {
+		ptd_say(d->text, "starting the holder");
+		goto out;
+	}
+	/* Only the holder may hold the write end now, so EOF means it is
+	 * gone. */
+	cleanup_fd(&pipefd[1]);
+	r = read_report(pipefd[0], d);
+	if (r == 0)
+		*ret_started = true;
+out:
+	cleanup_fd(&pipefd[0]);
+	cleanup_fd(&pipefd[1]);
+	cleanup_fd(&lock);
+	cleanup_fd(&dir_fd);
+	return r;
+}

@@ -1,0 +1,86 @@
+/* One mount namespace per job on a node (#12), kept alive by a holder
+ * process, not by an nsfs bind: a bind of /proc/<pid>/ns/mnt fails with
+ * EINVAL on 6.x kernels for about half the jobs when slurmd runs in a
+ * non-initial namespace (per-CPU namespace ids), and always on a shared
+ * mount (docs/namespace-per-job.md).
+ *
+ * The holder is found by a unix SOCK_SEQPACKET socket <dir>/<name>.sock in a
+ * root-only directory: no pid, no pid file (a pid can be reused by a decoy,
+ * and means nothing across PID namespaces). Both ends check that the other
+ * is root (SO_PEERCRED). Protocol, one byte per connection:
+ *   'J'  the holder answers with its /proc/self/ns/mnt by SCM_RIGHTS
+ *   'Q'  the holder removes its socket and exits
+ *   EOF  nothing (ptd_ns_start's "is one running?")
+ * Joining is nsjoin.h. */
+#ifndef PTD_NSHOLDER_H
+#define PTD_NSHOLDER_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "detail.h"
+
+/* Longest name: "/proc/self/fd/<fd>/<name>.sock.new" must fit sun_path. */
+#define PTD_NS_NAME_MAX 64
+
+/* The holder's process name (comm), as ps and the tests see it. */
+#define PTD_NS_HOLDER_COMM "ptd-nsholder"
+
+/* Runs in the holder, inside its new namespace, after "/" was made a
+ * recursive slave: the plugin's binds. 0 or -errno, the reason in d. */
+typedef int (*ptd_ns_setup_fn)(void *arg, struct ptd_detail *d);
+
+/*
+ * Makes sure a holder for name runs: 0 with *ret_started true when this
+ * call started it (setup succeeded in it), false when one was running
+ * already; or -errno, the reason in d->text (setup's own reason when setup
+ * failed; no holder is left then). Concurrent callers agree: the election
+ * is an flock on <dir>/<name>.lock, and the socket appears only once it
+ * listens. A socket nobody listens on (its holder was killed) is removed
+ * and replaced, under the lock.
+ * dir: absolute, symlink-free, every directory trusted (root's), the last
+ * one root's and mode 0700 (group and others nothing). The socket is bound
+ * in the caller's mount namespace, before the holder's unshare.
+ * The caller may be multi-threaded; the holder is a double-forked,
+ * session-leading grandchild (detach.h) with every inherited descriptor
+ * closed, that has left any Slurm job's cgroups: it must outlive the step
+ * that starts it, until ptd_ns_release. setup must be async-signal-safe
+ * enough for a fork's child of a threaded process (system calls, malloc).
+ */
+int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
+		 void *arg, bool *ret_started, struct ptd_detail *d);
+
+/* Shared by nsholder.c and nsjoin.c. */
+
+/* Opens dir (rules above) into *ret_fd; checks name. */
+int ptd_ns_open_dir(const char *dir, const char *name, int *ret_fd,
+		    struct ptd_detail *d);
+
+/* "/proc/self/fd/<dir_fd>/<name><suffix>": a path that resolves through
+ * the opened directory, so nothing between "/" and it is looked up again
+ * (bind and connect have no *at form). */
+int ptd_ns_sockaddr(int dir_fd, const char *name, const char *suffix,
+		    struct sockaddr_un *ret_addr, struct ptd_detail *d);
+
+/*
+ * Connects to the holder's socket and checks that its listener is root;
+ * *ret_fd is the connection, *ret_peer the listener's credentials.
+ * -ENOENT: no socket; -ECONNREFUSED: a socket nobody listens on (stale);
+ * -EPERM: the listener is not root; -ETIMEDOUT after timeout_ms (> 0).
+ */
+int ptd_ns_connect(int dir_fd, const char *name, int timeout_ms,
+		   int *ret_fd, struct ucred *ret_peer, struct ptd_detail *d);
+
+/* Takes the election lock <dir>/<name>.lock (flock, exclusive, waiting):
+ * the file is made when missing, and may be removed under the lock
+ * (ptd_ns_unlock_remove), so the lock is only taken once the locked file
+ * still is the one of that name. */
+int ptd_ns_lock(int dir_fd, const char *name, int *ret_fd,
+		struct ptd_detail *d);
+
+/* Removes the lock file, then unlocks (closes lock_fd): once the job's
+ * holder is gone, nothing of the job is left in dir. 0 or -errno. */
+int ptd_ns_unlock_remove(int dir_fd, const char *name, int lock_fd);
+
+#endif

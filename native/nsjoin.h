@@ -1,0 +1,48 @@
+/* Joining a job's kept namespace, and releasing it (nsholder.h). */
+#ifndef PTD_NSJOIN_H
+#define PTD_NSJOIN_H
+
+#include "detail.h"
+
+/*
+ * Asks the holder of <dir>/<name>.sock (nsholder.h: dir's rules, both ends
+ * root) for its mount namespace: *ret_fd, close-on-exec, checked to be a
+ * mount namespace. -ENOENT: no holder; -ECONNREFUSED: a stale socket;
+ * -EPERM: not served by root; -ECONNRESET: the holder answered nothing (it
+ * refused us, or its setup failed); -ETIMEDOUT after timeout_ms (> 0; a
+ * holder still in its setup makes joiners wait for it).
+ */
+int ptd_ns_fetch(const char *dir, const char *name, int timeout_ms,
+		 int *ret_fd, struct ptd_detail *d);
+
+/*
+ * Moves the calling thread into the mount namespace ns_fd (not closed).
+ * The kernel refuses setns(CLONE_NEWNS) to a thread that shares its
+ * filesystem attributes with another (slurmstepd has several threads), so
+ * the thread first gets its own (unshare(CLONE_FS)): from then on its cwd,
+ * root and umask are its own, the other threads stay where they were, and
+ * the children it forks are in the namespace. setns also sets cwd to the
+ * namespace's "/": the thread returns to the directory it was in, by its
+ * path when that names the same directory in the new namespace (so
+ * getcwd() keeps working), else by a descriptor of it (the path is then
+ * covered by a bind or gone). Returns 0 or -errno; after a failure of that
+ * return the thread is already in the namespace.
+ */
+int ptd_ns_enter(int ns_fd, struct ptd_detail *d);
+
+/* ptd_ns_fetch, ptd_ns_enter, close. */
+int ptd_ns_join(const char *dir, const char *name, int timeout_ms,
+		struct ptd_detail *d);
+
+/*
+ * Stops the holder of <dir>/<name>.sock ('Q') and waits up to timeout_ms
+ * (> 0) until it has exited, by a pidfd of the socket's listener
+ * (SO_PEERPIDFD, 6.5+; else pidfd_open of its SO_PEERCRED pid): it has
+ * removed its socket by then. 0 also when there is nothing to stop; a
+ * stale socket is removed. The namespace lives on while any process of the
+ * job is in it, and goes with the last one.
+ */
+int ptd_ns_release(const char *dir, const char *name, int timeout_ms,
+		   struct ptd_detail *d);
+
+#endif
