@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
 #include <time.h>
 
 #include <slurm/slurm_version.h>
@@ -220,13 +219,6 @@ struct remover_args {
 	const char *where;
 };
 
-/* How long a remover started by a job's end waits before its first unlink:
- * the epilog's "complete" still has to reach slurmctld, and the removal of
- * many files loads the filesystem (its journal) the daemons write to. With
- * 100,000 files the job was COMPLETED ×1.35 of cleanup=no without it, ×1.13
- * with it (docs/benchmarks.md). */
-#define SETTLE_NSEC 250000000L
-
 /* The detached remover (detach.h): empties every base's holding place, one
  * line per job directory when it is gone, one when work stays pending. */
 static void remover(void *arg)
@@ -238,12 +230,6 @@ static void remover(void *arg)
 	ptd_report = report_info;
 	ptd_report_where = a->where;
 	ptd_job_running = ptd_job_runs_here;
-	if (strcmp(a->where, "slurmd start")) {
-		struct timespec settle = { 0, SETTLE_NSEC };
-
-		while (nanosleep(&settle, &settle) < 0 && errno == EINTR)
-			;
-	}
 	if (ptd_core_run(PTD_PHASE_DRAIN, a->ac, a->av, &none, false, &res) < 0)
 		slurm_error("private-tmpdir: remover: %s", res.message);
 }
