@@ -4,11 +4,11 @@
 # bench/flat_tree.c (getdents64 + unlinkat), by the floor with one statx
 # per entry first, and by ptd_remove_tree() (native/remove.c, which stats
 # every entry: bytes for the log line, mount points, identity). Run as
-# root; trees live under /var/tmp/ptd-bench (never /tmp). REPS (default 5)
+# root; trees live under /var/tmp/ptd-bench (never /tmp). REPS (default 3)
 # rounds, the four in rotating order; prints a markdown table of medians.
 set -euo pipefail
 
-REPS=${REPS:-5}
+REPS=${REPS:-3}
 N=${N:-100000}
 BASE=/var/tmp/ptd-bench
 SRC=$(cd "$(dirname "$0")/.." && pwd)
