@@ -72,23 +72,37 @@ function rmrf(n, idle) {
   return (now() - t0) / 1000;
 }
 
+// SETTLE: the remover's settle times (ms, PTD_REMOVER_SETTLE_MS in
+// native/plugin.c) to compare in this run; each but the shipped one is a
+// plugin built for the bench outside /tmp. Default: the shipped build only.
+const SETTLES = (process.env.SETTLE ?? "").split(",").filter(Boolean).map(Number);
+const soFor = (ms) => {
+  const out = `/var/spool/ptd-bench-so/settle-${ms}`;
+  execFileSync("make", ["-s", "-C", "native", `OUT=${out}`, `EXTRA_CFLAGS=-DPTD_REMOVER_SETTLE_MS=${ms}`], { stdio: "inherit" });
+  return `${out}/private-tmpdir.so`;
+};
+const yesCfgs = SETTLES.length ? SETTLES.map((ms) => ({ key: `yes${ms}`, settle: ms, line: ["required", soFor(ms), ...SEED].join(" ") }))
+  : [{ key: "yes", settle: "shipped", line: pluginLine(SEED) }];
+const configs = [{ key: "no", line: pluginLine([...SEED, "cleanup=no"]) }, ...yesCfgs];
+
 // Configurations alternate in ROUNDS blocks (a cluster restart each), so a
 // slow spell of the machine does not land on one configuration only.
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 const res = {};
-for (let round = 0; round < ROUNDS; round++) for (const cfg of ["no", "yes"]) {
-  startCluster({ plugstackLines: [pluginLine(cfg === "no" ? [...SEED, "cleanup=no"] : SEED)] });
+for (let round = 0; round < ROUNDS; round++) for (const { key: cfg, line } of configs) {
+  const yes = cfg !== "no";
+  startCluster({ plugstackLines: [line] });
   const w = job(0); // warm-up, not counted
-  if (cfg === "yes") gone(w.id, w.t0); else fs.rmSync(`/tmp/slurm.${w.id}.0`, { recursive: true, force: true });
+  if (yes) gone(w.id, w.t0); else fs.rmSync(`/tmp/slurm.${w.id}.0`, { recursive: true, force: true });
   for (const n of SIZES) {
     for (let i = 0; i < repsOf(n); i++) {
       const j = job(n);
-      const g = cfg === "yes" ? gone(j.id, j.t0) : 0;
-      if (cfg === "no") fs.rmSync(`/tmp/slurm.${j.id}.0`, { recursive: true, force: true });
+      const g = yes ? gone(j.id, j.t0) : 0;
+      if (!yes) fs.rmSync(`/tmp/slurm.${j.id}.0`, { recursive: true, force: true });
       (res[`${cfg}.${n}`] ??= []).push(j.completed);
       (res[`ep${cfg}.${n}`] ??= []).push(j.epilog);
-      if (cfg === "yes") (res[`gone.${n}`] ??= []).push(g);
-      console.error(`cleanup=${cfg} ${n} files: COMPLETED +${j.completed.toFixed(1)} ms, epilog ${j.epilog} ms${cfg === "yes" ? `, gone +${g.toFixed(3)} s` : ""}`);
+      if (yes) (res[`gone${cfg}.${n}`] ??= []).push(g);
+      console.error(`${cfg} ${n} files: COMPLETED +${j.completed.toFixed(1)} ms, epilog ${j.epilog} ms${yes ? `, gone +${g.toFixed(3)} s` : ""}`);
     }
   }
 }
@@ -119,13 +133,15 @@ for (const n of SIZES) {
     (res[`rmidle.${n}`] ??= []).push(rmrf(n, true));
   }
 }
-console.log("| files left | COMPLETED after srun, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog process, cleanup=no (ms) | cleanup=yes (ms) | ratio | tree gone after srun (s) | rm -rf (s) | rm -rf at idle priority (s) | ratio gone / rm -rf | n |");
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("| files left | remover settle (ms) | COMPLETED after srun, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog process, cleanup=no (ms) | cleanup=yes (ms) | ratio | tree gone after srun (s) | rm -rf (s) | rm -rf at idle priority (s) | ratio gone / rm -rf | n |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const n of SIZES) {
-  const no = median(res[`no.${n}`]), yes = median(res[`yes.${n}`]);
-  const g = median(res[`gone.${n}`]), rm = median(res[`rm.${n}`]), rmi = median(res[`rmidle.${n}`]);
-  const eno = median(res[`epno.${n}`]), eyes = median(res[`epyes.${n}`]);
-  console.log(`| ${n.toLocaleString("en")} | ${no.toFixed(1)} | ${yes.toFixed(1)} | ×${(yes / no).toFixed(2)} | ${eno.toFixed(0)} | ${eyes.toFixed(0)} | ×${(eyes / eno).toFixed(2)} | ${g.toFixed(3)} | ${rm.toFixed(3)} | ${rmi.toFixed(3)} | ×${(g / rm).toFixed(2)} | ${res[`no.${n}`].length} |`);
+  for (const { key, settle } of yesCfgs) {
+    const no = median(res[`no.${n}`]), yes = median(res[`${key}.${n}`]);
+    const g = median(res[`gone${key}.${n}`]), rm = median(res[`rm.${n}`]), rmi = median(res[`rmidle.${n}`]);
+    const eno = median(res[`epno.${n}`]), eyes = median(res[`ep${key}.${n}`]);
+    console.log(`| ${n.toLocaleString("en")} | ${settle} | ${no.toFixed(1)} | ${yes.toFixed(1)} | ×${(yes / no).toFixed(2)} | ${eno.toFixed(0)} | ${eyes.toFixed(0)} | ×${(eyes / eno).toFixed(2)} | ${g.toFixed(3)} | ${rm.toFixed(3)} | ${rmi.toFixed(3)} | ×${(g / rm).toFixed(2)} | ${res[`no.${n}`].length} |`);
+  }
 }
 if (LOADED) {
   const i = median(lat.idle), b = median(lat.busy);

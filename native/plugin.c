@@ -1,10 +1,14 @@
 /* The SPANK callbacks: where each phase of the plan runs. Each callback
  * names its context and returns early in any other. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <slurm/slurm_version.h>
 #include <slurm/spank.h>
@@ -18,6 +22,17 @@
 #include "running.h"
 
 #define PTD_VERSION "0.1.0"
+
+/* ms the remover of a job's end lets pass after the process that started
+ * it (the epilog, the extern step) has exited, before its first unlink:
+ * slurmd's report that the job is done and the next job's launch go
+ * first (docs/benchmarks.md, "Cleanup off the job's path"). The bench
+ * builds other values to compare them in one run. */
+#ifndef PTD_REMOVER_SETTLE_MS
+#define PTD_REMOVER_SETTLE_MS 100
+#endif
+/* Bound on waiting for that process: it only has to return to slurmd. */
+#define STARTER_EXIT_WAIT_MS 10000
 
 #pragma GCC visibility push(default)
 SPANK_PLUGIN(private-tmpdir, 1);
@@ -158,7 +173,7 @@ static int run_phase(enum ptd_phase phase, int ac, char **av,
 	return r;
 }
 
-static void start_remover(int ac, char **av, const char *where);
+static void start_remover(int ac, char **av, const char *where, bool settle);
 
 #pragma GCC visibility push(default)
 
@@ -180,7 +195,7 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	 * (holding places, job directories of jobs gone) is removed, off
 	 * slurmd's path. */
 	if (ctx == S_CTX_SLURMD) {
-		start_remover(ac, av, "slurmd start");
+		start_remover(ac, av, "slurmd start", false);
 		return 0;
 	}
 	if (ctx != S_CTX_REMOTE && ctx != S_CTX_JOB_SCRIPT)
@@ -217,7 +232,29 @@ struct remover_args {
 	int ac;
 	char **av;
 	const char *where;
+	int starter_fd;		/* pidfd of the process that started it, or -1 */
 };
+
+/* Lets the starter exit and slurmd report the job's end before the
+ * removal takes the disk and the journal. */
+static void settle(int starter_fd)
+{
+	struct pollfd p = { .fd = starter_fd, .events = POLLIN };
+	struct timespec ts = {
+		PTD_REMOVER_SETTLE_MS / 1000,
+		(PTD_REMOVER_SETTLE_MS % 1000) * 1000000L,
+	};
+	int r;
+
+	if (starter_fd < 0)
+		return;
+	do
+		r = poll(&p, 1, STARTER_EXIT_WAIT_MS);
+	while (r < 0 && errno == EINTR);
+	close(starter_fd);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
 
 /* The detached remover (detach.h): empties every base's holding place, one
  * line per job directory when it is gone, one when work stays pending. */
@@ -227,6 +264,7 @@ static void remover(void *arg)
 	const struct remover_args *a = arg;
 	struct ptd_result res;
 
+	settle(a->starter_fd);
 	ptd_report = report_info;
 	ptd_report_where = a->where;
 	ptd_job_running = ptd_job_runs_here;
@@ -234,11 +272,18 @@ static void remover(void *arg)
 		slurm_error("private-tmpdir: remover: %s", res.message);
 }
 
-static void start_remover(int ac, char **av, const char *where)
+/* settle: at a job's end, not at slurmd's start (slurmd goes on). A
+ * kernel without pidfd_open (< 5.3) gets no wait, as before. */
+static void start_remover(int ac, char **av, const char *where, bool settle)
 {
-	struct remover_args a = { ac, av, where };
-	int r = ptd_detach(remover, &a, -1);
+	struct remover_args a = { ac, av, where, -1 };
+	int r;
 
+	if (settle)
+		a.starter_fd = (int) syscall(SYS_pidfd_open, getpid(), 0);
+	r = ptd_detach(remover, &a, a.starter_fd);
+	if (a.starter_fd >= 0)
+		close(a.starter_fd);
 	if (r < 0)
 		slurm_error("private-tmpdir: cannot start the remover: %s; a later epilog or slurmd's start goes on",
 			    strerror(-r));
@@ -299,7 +344,7 @@ static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 		slurm_debug("private-tmpdir: job %u: %llu directories taken out of reach in %.3f s; removal continues after the %s",
 			    job->jobid, (unsigned long long) res.removed.deferred,
 			    secs, where);
-		start_remover(ac, av, where);
+		start_remover(ac, av, where, true);
 		return;
 	}
 	ptd_summary(line, sizeof(line), job->jobid, job->uid, &res.removed,

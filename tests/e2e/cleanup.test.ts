@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import {
   ALICE, OUT_DIR, clusterInfo, logMark, logSince, pluginLine, runAs, sbatchWait, spawnAs, startCluster, stopCluster,
   requireRootAndSlurm, waitFor,
+  logWhen,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
@@ -119,7 +120,7 @@ describe("e2e: cleanup at job end", function () {
     const r = sbatchWait(ALICE, "seq 1000 > /tmp/a\nsrun bash -c 'seq 10 > /var/tmp/b'\n");
     assert.equal(r.status, 0, r.output);
     assert.equal(fs.existsSync(`/tmp/slurm.${r.jobId}.0`), false);
-    assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${r.jobId} uid \\d+: removed 3914 bytes, 2 files, 3 directories`));
+    await logWhen(mark, new RegExp(`private-tmpdir: job ${r.jobId} uid \\d+: removed 3914 bytes, 2 files, 3 directories`), "the job's removal line");
   });
 
   it("with cleanup=no, says the directories were kept and marked, not \"removed 0 bytes\"", async () => {

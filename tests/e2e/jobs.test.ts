@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import {
   ALICE, OUT_DIR, hostMountinfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
-  requireRootAndSlurm, slurmAtLeast, slurmRelease, submitBatch, waitBatch, waitFor, sbatchWait, type ClusterInfo,
+  requireRootAndSlurm, slurmAtLeast, slurmRelease, submitBatch, waitBatch, waitFor, logWhen, sbatchWait, type ClusterInfo,
   type StartOptions,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
@@ -117,7 +117,7 @@ describe("e2e: step kinds and job life", function () {
     })();
   });
 
-  it("PrologFlags=Contain: the extern step and the job's steps work, sharing one /tmp", () => {
+  it("PrologFlags=Contain: the extern step and the job's steps work, sharing one /tmp", async () => {
     cluster({ plugstackLines: [pluginLine(SEED)], extraConf: "PrologFlags=Contain" });
     const mark = logMark();
     const r = sbatchWait(ALICE, "echo b > /tmp/f\nsrun -Q cat /tmp/f\n");
@@ -128,11 +128,11 @@ describe("e2e: step kinds and job life", function () {
     // no task) and removes them at its end; the epilog then finds nothing.
     assert.match(log, new RegExp(`\\[${r.jobId}\\.extern\\] .*private-tmpdir: job ${r.jobId}: private directories made \\(extern step\\)`));
     assert.match(log, new RegExp(`\\[${r.jobId}\\.batch\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`));
-    assert.match(log, new RegExp(`\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`));
+    await logWhen(mark, new RegExp(`\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`), "the extern step's removal line");
     assert.equal(fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${r.jobId}.`)), false, "nothing left");
   });
 
-  it("PrologFlags=Contain,RunInJob (Slurm 24.05+: the extern step runs init_post_opt first): the extern step and the job's steps share one /tmp", function () {
+  it("PrologFlags=Contain,RunInJob (Slurm 24.05+: the extern step runs init_post_opt first): the extern step and the job's steps share one /tmp", async function () {
     if (!slurmAtLeast(24, 5)) {
       console.warn(`    PENDING: Slurm ${slurmRelease()} has no PrologFlags=RunInJob (24.05 added it)`);
       this.skip();
@@ -148,7 +148,7 @@ describe("e2e: step kinds and job life", function () {
       assert.match(log, new RegExp(`\\[${r.jobId}\\.${step}\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`), step);
     // Slurm runs no SPANK job epilog under RunInJob (seen on 24.11 and
     // 26.05): the extern step's end is the only cleanup there is.
-    assert.match(log, new RegExp(`\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`));
+    await logWhen(mark, new RegExp(`\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`), "the extern step's removal line");
     assert.equal(fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${r.jobId}.`)), false, "nothing left");
   });
 

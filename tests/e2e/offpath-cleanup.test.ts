@@ -10,6 +10,7 @@ import { execFileSync, spawn } from "node:child_process";
 import {
   ALICE, MALLORY, OUT_DIR, SLURM_CONF, clusterInfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
   requireRootAndSlurm, restartSlurmd, waitFor,
+  logWhen,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
@@ -211,7 +212,7 @@ while not os.path.exists("${tag}.stop"):
       assert.equal(r.stdout.trim(), "kept", "the job saw its own /tmp to the end");
       await waitFor(() => !fs.existsSync(`/tmp/slurm.${job.id}.0`) && held().length === 0, 60_000,
         { what: `the job's directory to go after it ended\n${logSince(mark)}` });
-      assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${job.id} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\((epilog|extern step)\\)`));
+      await logWhen(mark, new RegExp(`private-tmpdir: job ${job.id} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\((epilog|extern step)\\)`), "the job's removal line");
     } finally {
       fs.writeFileSync(`${tag}.go`, "");
       await job.done;
