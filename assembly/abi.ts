@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 5;
+export const ABI_VERSION: i32 = 6;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -61,7 +61,21 @@ export const enum Op {
   CONTINUE_AT = 11, // a step: if the holding place <W_ARG slot>/<W_STR> exists (never made
                     // here) and holds work a pass left pending, the host starts a remover on
                     // it (W_MODE seconds) that it does not wait for; nothing to do otherwise
+  NS_ENTER = 12,    // a step: join the job's kept namespace, whose holder listens on
+                    // <W_ARG slot>/<W_STR>.sock; 1: joined (or F_NO_JOIN and a holder
+                    // runs), the run goes on past record W_MODE (its NS_READY); 0: go
+                    // on with the next record, either in a holder just forked (it makes
+                    // the namespace and serves it at NS_READY) or, when no holder can be
+                    // had, in the step itself (its own namespace, as in ABI 5)
+  NS_READY = 13,    // in a holder: serve the namespace to the job's later steps until
+                    // NS_RELEASE, then exit (never returns); anywhere else: nothing
+  NS_RELEASE = 14,  // the job's end: stop the holder of <W_ARG slot>/<W_STR> and wait for
+                    // it; none (slurmd restarted, holder killed) is not an error
 }
+
+// Where a job's namespace holder listens: <first base>.ns beside the
+// holding place, root's, 0700, so only root can connect or plant a socket.
+export const NS_DIR_MODE: i32 = 0o700;
 
 // The holding place: <base>.hold beside the job directories (same
 // filesystem, so taking a tree out of reach is one rename), root's, 0700.
@@ -107,3 +121,5 @@ export const F_WIPE_ENDED: i32 = 8; // MKDIR_AT: an existing directory of ours i
 export const F_EVERY_RESTART: i32 = 16; // REMOVE_AT: W_STR is "<name>.<jobid>."; every restart count of the job
 export const F_DEFER: i32 = 32;  // REMOVE_AT: rename into the holding place (W_SLOT), removed by DRAIN_AT
 export const F_SWEEP: i32 = 64;  // DRAIN_AT: also take in job directories of jobs no longer on the node
+export const F_NO_JOIN: i32 = 128; // NS_ENTER: the extern step starts the holder but stays in the
+                                   // host's namespace (its end removes the directories there)

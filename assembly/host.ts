@@ -40,3 +40,14 @@ export declare function drain_at(hold: i32, parent: i32, prefix: usize, prefixLe
 @external("env", "continue_at")
 export declare function continue_at(parent: i32, name: usize, nameLen: i32,
                                     path: usize, pathLen: i32, budget: i32): i32;
+
+@external("env", "ns_enter")
+export declare function ns_enter(dir: i32, name: usize, nameLen: i32,
+                                 path: usize, pathLen: i32, flags: i32): i32;
+
+@external("env", "ns_ready")
+export declare function ns_ready(): i32;
+
+@external("env", "ns_release")
+export declare function ns_release(dir: i32, name: usize, nameLen: i32,
+                                   path: usize, pathLen: i32): i32;

@@ -3,7 +3,7 @@
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
   W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED,
-  F_EVERY_RESTART, F_DEFER, F_SWEEP, HOLD_MODE, DRAIN_BUDGET_S,
+  F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE,
 } from "./abi";
 import { OUTPUT } from "./memory";
 import { fail, say } from "./errors";
@@ -208,6 +208,12 @@ function planHold(g: i32, parent: i32): i32 {
 function planRemoval(jobid: u32, restart: u32, uid: u32): void {
   for (let g = 0; g < groupCount; g++) {
     const parent = planParent(g, 0);
+    // The holder goes first: its namespace keeps the binds of the job's
+    // directories alive while any process of the job is left in it.
+    if (g == 0) {
+      const dir = planNsDir(parent, jobid);
+      emit(Op.NS_RELEASE, 0, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
+    }
     if (!cleanup) {
       const path = putJobPath(g, jobid, restart);
       const pathLen = finish(path);
@@ -263,6 +269,53 @@ function planContinue(): void {
   }
 }
 
+// The job's namespace (#12) is kept by a holder that listens in
+// "<first base>.ns" (root's, 0700, beside the holding place; a squatter is
+// moved aside like one there), on the job's entry "job.<jobid>": one per
+// job and node, whatever its restart count (a requeued run is a new
+// allocation, its namespace was released by the previous run's end).
+// Returns the directory's slot; nsName/nsNameLen, nsPath/nsPathLen: the
+// job's entry and its full path, for messages.
+let nsName: usize = 0;
+let nsNameLen: i32 = 0;
+let nsPath: usize = 0;
+let nsPathLen: i32 = 0;
+function planNsDir(parent: i32, jobid: u32): i32 {
+  const b = unchecked(basePtr[0]);
+  const n = unchecked(baseLen[0]);
+  const start = cursor;
+  put(b, n);
+  putByte(0x2e); putByte(0x6e); putByte(0x73); // ".ns"
+  const len = finish(start);
+  const name = start + <usize>(lastSlash(b, n) + 1);
+  const slot = slots++;
+  emit(Op.MKDIR_AT, F_ASIDE, slot, parent, NS_DIR_MODE, 0, 0,
+       name, <i32>(start + <usize>len - name), start, len);
+  nsPath = cursor;
+  put(start, len);
+  putByte(0x2f);
+  nsName = cursor;
+  putByte(0x6a); putByte(0x6f); putByte(0x62); putByte(0x2e); // "job."
+  putDecimal(jobid);
+  nsPathLen = finish(nsPath);
+  nsNameLen = <i32>(nsPath + <usize>nsPathLen - nsName);
+  return slot;
+}
+
+// A step joins the job's namespace if it is kept, else becomes (in a
+// forked holder) or makes (fallback) it: NS_ENTER's "joined" skips the
+// namespace records and their NS_READY, whose index it carries (patched
+// once known: the run loop never jumps anywhere the builder did not put).
+function planJobNamespace(jobid: u32, uid: u32, flags: i32): void {
+  const dir = planNsDir(unchecked(parentSlot[0]), jobid);
+  const enter = count;
+  emit(Op.NS_ENTER, flags, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
+  planNamespace(uid);
+  const ready = count;
+  emit(Op.NS_READY, 0, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
+  if (enter < MAX_RECORDS) store<i32>(OUTPUT + <usize>(enter * REC_SIZE) + (W_MODE << 2), ready);
+}
+
 // Builds the plan for a parsed configuration; returns the record count.
 export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32): i32 {
   count = 0;
@@ -273,7 +326,7 @@ export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32):
   if (phase == Phase.EXTERN || phase == Phase.STEP) {
     planDirectories(jobid, restart, uid, gid);
     if (cleanup) planContinue();
-    if (phase == Phase.STEP) planNamespace(uid);
+    planJobNamespace(jobid, uid, phase == Phase.EXTERN ? F_NO_JOIN : 0);
   } else if (phase == Phase.EPILOG) {
     planRemoval(jobid, restart, uid);
   } else if (phase == Phase.DRAIN) {

@@ -43,6 +43,11 @@ function call(r: usize): i32 {
       return host.continue_at(word(r, W_ARG), str, len, path, pathLen, word(r, W_MODE));
     case Op.MARK_ENDED:
       return host.mark_ended(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID));
+    case Op.NS_ENTER:
+      return host.ns_enter(word(r, W_ARG), str, len, path, pathLen, word(r, W_FLAGS));
+    case Op.NS_READY: return host.ns_ready();
+    case Op.NS_RELEASE:
+      return host.ns_release(word(r, W_ARG), str, len, path, pathLen);
   }
   return -22; // EINVAL: cannot happen for a plan built by build()
 }
@@ -65,6 +70,9 @@ function describe(r: usize): void {
     case Op.MARK_ENDED: say("mark ended \""); break;
     case Op.DRAIN_AT: say("empty holding place \""); break;
     case Op.CONTINUE_AT: say("continue emptying holding place \""); break;
+    case Op.NS_ENTER: say("enter the job's namespace \""); break;
+    case Op.NS_READY: say("serve the job's namespace \""); break;
+    case Op.NS_RELEASE: say("release the job's namespace \""); break;
     default: say("unknown operation"); return;
   }
   sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN));
@@ -78,6 +86,16 @@ export function execute(phase: i32, n: i32): i32 {
   for (let i = 0; i < n; i++) {
     const r = OUTPUT + <usize>(i * REC_SIZE);
     const rc = call(r);
+    // NS_ENTER's "joined": on past its NS_READY. Only forward, and only to
+    // an NS_READY, so a bad record cannot loop or skip into nowhere.
+    if (rc == 1 && word(r, W_OP) == Op.NS_ENTER) {
+      const to = word(r, W_MODE);
+      if (to > i && to < n && word(OUTPUT + <usize>(to * REC_SIZE), W_OP) == Op.NS_READY) { i = to; continue; }
+      failedIndex = i;
+      failedErrno = 22;
+      describe(r);
+      break;
+    }
     if (rc >= 0 || failedIndex >= 0) continue;
     failedIndex = i;
     failedErrno = -rc;

@@ -32,6 +32,11 @@ function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports 
     mark_ended: (parent, name, path, uid) => a.mark_ended(parent, name, path, uid),
     drain_at: (hold, parent, prefix, path, budget, flags) => a.drain_at(hold, parent, prefix, path, budget, flags),
     continue_at: (parent, name, path, budget) => a.continue_at(parent, name, path, budget),
+    // The epilog's plan has neither: a step's join and its holder belong in
+    // slurmstepd, never in this process. EOPNOTSUPP, should a plan ask.
+    ns_enter: () => -95,
+    ns_ready: () => -95,
+    ns_release: (dir, name, path) => a.ns_release(dir, name, path),
   };
 }
 

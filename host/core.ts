@@ -41,6 +41,10 @@ export interface HostImports {
   mark_ended(parent: number, name: string, path: string, uid: number): number;
   drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
   continue_at(parent: number, name: string, path: string, budget: number): number;
+  /** 1: joined (skip the namespace records), 0: go on, or a negative errno. */
+  ns_enter(dir: number, name: string, path: string, flags: number): number;
+  ns_ready(): number;
+  ns_release(dir: number, name: string, path: string): number;
 }
 
 export interface RunFailure {
@@ -114,6 +118,11 @@ export class Core {
         use().continue_at(parent, str(n, nl), str(p, pl), budget),
       mark_ended: (parent: number, n: number, nl: number, p: number, pl: number, uid: number) =>
         use().mark_ended(parent, str(n, nl), str(p, pl), uid >>> 0),
+      ns_enter: (dir: number, n: number, nl: number, p: number, pl: number, flags: number) =>
+        use().ns_enter(dir, str(n, nl), str(p, pl), flags),
+      ns_ready: () => use().ns_ready(),
+      ns_release: (dir: number, n: number, nl: number, p: number, pl: number) =>
+        use().ns_release(dir, str(n, nl), str(p, pl)),
     };
     const instance = new WebAssembly.Instance(cachedModule, { env });
     this.x = instance.exports as unknown as Exports;

@@ -76,7 +76,11 @@ export function stepJson(s: PlanStep): StepJson {
     case "drain_at":
       return { op: s.op, path: s.path, flags: flagNames(s.flags) };
     case "continue_at":
+    case "ns_ready":
+    case "ns_release":
       return { op: s.op, path: s.path };
+    case "ns_enter":
+      return { op: s.op, path: s.path, flags: flagNames(s.flags) };
     case "open_target":
       return { op: s.op, path: s.path };
     case "bind":
@@ -92,7 +96,15 @@ export function stepJson(s: PlanStep): StepJson {
 export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
   core.check(l.args);
   const phases: LinePlanJson["phases"] = { extern: [], step: [], epilog: [] };
-  for (const [key, phase] of PHASES) phases[key] = core.plan(phase, l.args, job).map(stepJson);
+  let step: PlanStep[] = [];
+  for (const [key, phase] of PHASES) {
+    const records = core.plan(phase, l.args, job);
+    if (key === "step") step = records;
+    phases[key] = records.map(stepJson);
+  }
+  // The directory the namespace's holder listens in is root's, not one of
+  // the job's: it is the one ns_enter names by its slot.
+  const nsDirs = new Set(step.filter((s) => s.op === "ns_enter").map((s) => s.arg));
   return {
     file: l.file,
     line: l.line,
@@ -100,8 +112,9 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
     plugin: l.plugin,
     args: [...l.args],
     phases,
-    directories: phases.step
-      .filter((s) => s.op === "mkdir_at")
+    directories: step
+      .filter((s) => s.op === "mkdir_at" && !nsDirs.has(s.slot))
+      .map(stepJson)
       .map((s) => ({ path: s.path ?? "", uid: s.uid ?? 0, gid: s.gid ?? 0, mode: s.mode ?? "" })),
     mounts: phases.step
       .filter((s) => s.op === "bind")
@@ -147,6 +160,14 @@ function describe(s: StepJson): string {
       return `continue ${s.path}  (if a remover's pass left work there: a new remover, not waited for)`;
     case "mark_ended":
       return `mark    ${s.path} as ended, left in place  (only if owned by uid ${s.uid})`;
+    case "ns_enter":
+      return f.includes("no-join")
+        ? `start   the job's namespace holder at ${s.path}  (if none runs; this step stays in the host's namespace)`
+        : `join    the job's namespace held at ${s.path}, skipping to after "serve"  (if none runs: a holder is started to do what follows; failing that, this step does it in its own namespace)`;
+    case "ns_ready":
+      return `serve   the job's namespace at ${s.path}  (the holder only, until the job ends)`;
+    case "ns_release":
+      return `release the job's namespace held at ${s.path}  (stop its holder; none running is fine)`;
     default:
       return s.op;
   }

@@ -35,6 +35,15 @@ export class Recorder implements HostImports {
   mark_ended(parent: number, name: string, path: string, uid: number): number {
     return this.add("mark_ended", parent, name, path, uid);
   }
+  // A recording step is always the job's first (0: go on into the
+  // namespace records), as native/ops.c's record mode is.
+  ns_enter(dir: number, name: string, path: string, flags: number): number {
+    return this.add("ns_enter", dir, name, path, flags);
+  }
+  ns_ready(): number { return this.add("ns_ready"); }
+  ns_release(dir: number, name: string, path: string): number {
+    return this.add("ns_release", dir, name, path);
+  }
   /** As native/ops.c writes it: one line per call, each ending in "\n". */
   text(): string {
     return this.lines.map((l) => l + "\n").join("");

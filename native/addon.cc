@@ -217,6 +217,12 @@ Napi::Value ContinueAt(const Napi::CallbackInfo &info) {
   return NUM(ptd_ops_continue_at(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
                                  Str(info, 2, "path").c_str(), I32(info, 3, "budget")));
 }
+// Only the release: the CLI runs the epilog. A join or a holder belongs in
+// slurmstepd, never in a forked Node process.
+Napi::Value NsRelease(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_ns_release(Ops(info.Env()), I32(info, 0, "dir"), Str(info, 1, "name").c_str(),
+                                Str(info, 2, "path").c_str()));
+}
 
 // The holding place's test knobs (hold.h): what the plugin sets in the
 // epilog and in the remover, here set by a test.
@@ -324,6 +330,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mark_ended", Napi::Function::New(env, MarkEnded));
   exports.Set("drain_at", Napi::Function::New(env, DrainAt));
   exports.Set("continue_at", Napi::Function::New(env, ContinueAt));
+  exports.Set("ns_release", Napi::Function::New(env, NsRelease));
   exports.Set("holdTest", Napi::Function::New(env, HoldTest));
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree));
   return exports;

@@ -140,6 +140,12 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 	else
 		rc = 0;
 out:
+	/* A namespace holder (NS_ENTER forked it) that got here could not
+	 * make the job's namespace, or trapped: it tells its starter why and
+	 * exits; it must never return into slurmstepd's code. */
+	if (c->env.ops.ns.active)
+		ptd_ns_abandon(&c->env.ops.ns, -EIO, res->message[0] ?
+			       res->message : "the plan ended before serving");
 	snprintf(res->notice, sizeof(res->notice), "%s",
 		 c->env.ops.detail.notice);
 	res->removed = c->env.ops.removed;

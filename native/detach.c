@@ -186,6 +186,16 @@ int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd)
 int ptd_detach_how(void (*fn)(void *arg), void *arg,
 		   const struct ptd_detach_how *how)
 {
+	int r = ptd_detach_fork(how);
+
+	if (r != 1)
+		return r;
+	fn(arg);
+	_exit(0);
+}
+
+int ptd_detach_fork(const struct ptd_detach_how *how)
+{
 	sigset_t all;
 	pid_t pid, w;
 	int status;
@@ -202,7 +212,8 @@ int ptd_detach_how(void (*fn)(void *arg), void *arg,
 			return errno == ECHILD ? 0 : -errno;
 		return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EAGAIN;
 	}
-	/* Never return into the caller's code from here: _exit only. */
+	/* Never return into the caller's code from the middle child: _exit
+	 * only. */
 	if (setsid() < 0)
 		_exit(1);
 	pid = fork();
@@ -221,6 +232,5 @@ int ptd_detach_how(void (*fn)(void *arg), void *arg,
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	fn(arg);
-	_exit(0);
+	return 1;
 }

@@ -35,6 +35,13 @@ struct ptd_detach_how {
 int ptd_detach_how(void (*fn)(void *arg), void *arg,
 		   const struct ptd_detach_how *how);
 
+/* The same, but returns instead of calling a function: 1 in the
+ * grandchild (which must end in _exit, never return into code that
+ * belongs to the caller's process), 0 in the caller once the grandchild is
+ * started, or -errno. A namespace holder (nsholder.h) carries on with the
+ * very plan its starter was running. */
+int ptd_detach_fork(const struct ptd_detach_how *how);
+
 /* Where the cgroup hierarchies are mounted ("/sys/fs/cgroup"). */
 extern const char *ptd_cgroup_root;
 

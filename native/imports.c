@@ -171,3 +171,33 @@ u32 PTD_IMPORT(continue_at)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
 	return ret(ptd_ops_continue_at(&env->ops, (int) parent, n, p,
 				       (int) budget));
 }
+
+u32 PTD_IMPORT(ns_enter)(struct PTD_W2C_ENV *env, u32 dir, u32 name,
+			 u32 name_len, u32 path, u32 path_len, u32 flags)
+{
+	const char *n = str_at(env, name, name_len);
+	const char *p = str_at(env, path, path_len);
+
+	maybe_trap("ns_enter");
+	if (!n || !p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_ns_enter(&env->ops, (int) dir, n, p, (int) flags));
+}
+
+u32 PTD_IMPORT(ns_ready)(struct PTD_W2C_ENV *env)
+{
+	maybe_trap("ns_ready");
+	return ret(ptd_ops_ns_ready(&env->ops));
+}
+
+u32 PTD_IMPORT(ns_release)(struct PTD_W2C_ENV *env, u32 dir, u32 name,
+			   u32 name_len, u32 path, u32 path_len)
+{
+	const char *n = str_at(env, name, name_len);
+	const char *p = str_at(env, path, path_len);
+
+	maybe_trap("ns_release");
+	if (!n || !p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_ns_release(&env->ops, (int) dir, n, p));
+}

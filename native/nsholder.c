@@ -48,7 +48,6 @@ static bool name_ok(const char *name)
 int ptd_ns_open_dir(const char *dir, const char *name, int *ret_fd,
 		    struct ptd_detail *d)
 {
-	struct stat st;
 	int fd, r;
 
 	if (!name_ok(name)) {
@@ -60,20 +59,10 @@ int ptd_ns_open_dir(const char *dir, const char *name, int *ret_fd,
 	r = ptd_walk_trusted(dir, &fd, d);
 	if (r < 0)
 		return r;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		ptd_say(d->text, "fstat \"%s\"", dir);
+	r = ptd_ns_check_dir(fd, dir, d);
+	if (r < 0) {
 		close(fd);
 		return r;
-	}
-	/* Root-only: a user who can list or enter it could connect, and one
-	 * who could write it could plant a socket of their own. */
-	if (st.st_uid != 0 || (st.st_mode & 077)) {
-		ptd_say(d->text, "\"%s\" is uid %u mode %04o, not root's 0700",
-			dir, (unsigned) st.st_uid,
-			(unsigned) (st.st_mode & 07777));
-		close(fd);
-		return -EPERM;
 	}
 	*ret_fd = fd;
 	return 0;
@@ -230,21 +219,12 @@ struct holder_report {
 	char text[PTD_DETAIL_MAX];
 };
 
-struct holder_ctx {
-	int dir_fd;
-	int report_fd;
-	const char *name;
-	ptd_ns_setup_fn setup;
-	void *arg;
-};
-
-static void report(struct holder_ctx *c, int r, const struct ptd_detail *d)
+static void report(struct ptd_ns_holder *c, int r, const char *text)
 {
 	struct holder_report rep = { .r = r };
 	ssize_t n;
 
-	memcpy(rep.text, d->text, sizeof(rep.text));
-	rep.text[sizeof(rep.text) - 1] = '\0';
+	snprintf(rep.text, sizeof(rep.text), "%s", text);
 	do
 		n = write(c->report_fd, &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
@@ -259,7 +239,7 @@ static void report(struct holder_ctx *c, int r, const struct ptd_detail *d)
  * socket would look stale). The caller holds the lock, so ".new" is ours;
  * a leftover one is from a starter that died.
  */
-static int listen_socket(struct holder_ctx *c, int *ret_fd, ino_t *ret_ino,
+static int listen_socket(struct ptd_ns_holder *c, int *ret_fd, ino_t *ret_ino,
 			 struct ptd_detail *d)
 {
 	char tmp[PTD_NS_NAME_MAX + 16], final[PTD_NS_NAME_MAX + 16];
@@ -319,7 +299,7 @@ fail:
  * removes a successor's. take_lock: under the election lock; false while
  * the starter holds it for us (setup failed), or we would wait on it
  * forever. */
-static void remove_socket(struct holder_ctx *c, ino_t ino, bool take_lock)
+static void remove_socket(struct ptd_ns_holder *c, ino_t ino, bool take_lock)
 {
 	char final[PTD_NS_NAME_MAX + 16];
 	struct ptd_detail d = { { 0 }, { 0 } };
@@ -372,7 +352,8 @@ static bool accept_error_is_transient(int e)
 }
 
 /* Serves until 'Q' or an error it cannot go on after. Never returns. */
-static void serve(struct holder_ctx *c, int listen_fd, ino_t ino, int ns_fd)
+__attribute__((noreturn)) static void serve(struct ptd_ns_holder *c, int listen_fd,
+					    ino_t ino, int ns_fd)
 {
 	for (;;) {
 		struct ucred peer;
@@ -416,47 +397,12 @@ static void serve(struct holder_ctx *c, int listen_fd, ino_t ino, int ns_fd)
 	_exit(0);
 }
 
-/* The holder: runs in ptd_detach's grandchild, never returns. */
-static void holder_main(void *arg)
+void ptd_ns_serve(struct ptd_ns_holder *c)
 {
-	struct holder_ctx *c = arg;
 	struct ptd_detail d = { { 0 }, { 0 } };
 	int listen_fd = -1, ns_fd = -1, r;
 	ino_t ino = 0;
 
-	/* Best effort, for ps and the tests. */
-	(void) prctl(PR_SET_NAME, PTD_NS_HOLDER_COMM, 0, 0, 0);
-	(void) umask(077);
-	/* Bound before the unshare: the socket's path is then in the
-	 * starter's namespace (slurmd's), where every later step and the
-	 * epilog look it up. */
-	r = listen_socket(c, &listen_fd, &ino, &d);
-	if (r < 0)
-		goto fail;
-	/* A copy of the starter's mount table, for the job. */
-	if (unshare(CLONE_NEWNS) < 0) {
-		r = -errno;
-		ptd_say(d.text, "unshare(CLONE_NEWNS)");
-		goto fail_socket;
-	}
-	/* Recursive slave, as bind.c's ptd_make_slave: the host's later
-	 * mounts reach the job, the job's binds never reach the host. Before
-	 * setup's first bind. */
-	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
-		r = -errno;
-		ptd_say(d.text, "mount(\"/\", MS_SLAVE|MS_REC)");
-		goto fail_socket;
-	}
-	/* Not to keep the starter's working directory (a step's, maybe on
-	 * NFS) busy for the job's life. */
-	if (chdir("/") < 0) {
-		r = -errno;
-		ptd_say(d.text, "chdir \"/\"");
-		goto fail_socket;
-	}
-	r = c->setup(c->arg, &d);
-	if (r < 0)
-		goto fail_socket;
 	/* The namespace itself, to hand to joiners; it also keeps the
 	 * namespace alive should this process's own membership ever be
 	 * changed. */
@@ -464,15 +410,31 @@ static void holder_main(void *arg)
 	if (ns_fd < 0) {
 		r = -errno;
 		ptd_say(d.text, "open \"/proc/self/ns/mnt\"");
-		goto fail_socket;
+		ptd_ns_abandon(c, r, d.text);
 	}
-	report(c, 0, &d);
+	/* Bound through the directory's descriptor, opened in the starter's
+	 * namespace (slurmd's): the socket is an inode of that directory,
+	 * where every later step and the epilog look it up. */
+	r = listen_socket(c, &listen_fd, &ino, &d);
+	if (r < 0) {
+		close(ns_fd);
+		ptd_ns_abandon(c, r, d.text);
+	}
+	report(c, 0, "");
+	/* The socket listens under its name: whoever takes the lock next
+	 * finds this holder running. */
+	cleanup_fd(&c->lock_fd);
 	serve(c, listen_fd, ino, ns_fd);
-fail_socket:
-	cleanup_fd(&listen_fd);
-	remove_socket(c, ino, false);
-fail:
-	report(c, r, &d);
+}
+
+void ptd_ns_abandon(struct ptd_ns_holder *c, int r, const char *why)
+{
+	char tmp[PTD_NS_NAME_MAX + 16];
+
+	/* Still under the election lock: a ".new" socket is ours. */
+	snprintf(tmp, sizeof(tmp), "%s.sock.new", c->name);
+	(void) unlinkat(c->dir_fd, tmp, 0);
+	report(c, r < 0 ? r : -EIO, why);
 	_exit(1);
 }
 
@@ -532,27 +494,48 @@ static int holder_running(int dir_fd, const char *name, struct ptd_detail *d)
 	return 0;
 }
 
-int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
-		 void *arg, bool *ret_started, struct ptd_detail *d)
+int ptd_ns_check_dir(int dir_fd, const char *what, struct ptd_detail *d)
 {
-	struct holder_ctx c = { .name = name, .setup = setup, .arg = arg };
+	struct stat st;
+
+	if (fstat(dir_fd, &st) < 0) {
+		ptd_say(d->text, "fstat \"%s\"", what);
+		return -errno;
+	}
+	/* Root-only: a user who can list or enter it could connect, and one
+	 * who could write it could plant a socket of their own. */
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077)) {
+		ptd_say(d->text, "\"%s\" is uid %u mode %04o, not root's 0700",
+			what, (unsigned) st.st_uid,
+			(unsigned) (st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+int ptd_ns_elect(int dir_fd, const char *name, const int *keep_fds,
+		 int n_keep, struct ptd_ns_holder *h, struct ptd_detail *d)
+{
 	struct ptd_detach_how how = {
-		.n_keep_fds = 2,
 		.idle = false,
 		.leave_job_cgroups = true,
 	};
-	int keep[2], pipefd[2] = { -1, -1 }, dir_fd = -1, lock = -1, r;
+	int keep[PTD_NS_KEEP_MAX + 3], pipefd[2] = { -1, -1 }, lock = -1, i, r;
 
-	*ret_started = false;
-	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
-	if (r < 0)
-		return r;
+	memset(h, 0, sizeof(*h));
+	h->dir_fd = h->lock_fd = h->report_fd = -1;
+	if (!name_ok(name) || strlen(name) > PTD_NS_NAME_MAX) {
+		ptd_say(d->text, "bad holder name \"%s\"", name);
+		return -EINVAL;
+	}
+	if (n_keep < 0 || n_keep > PTD_NS_KEEP_MAX)
+		return -E2BIG;
 	r = ptd_ns_lock(dir_fd, name, &lock, d);
 	if (r < 0)
-		goto out;
+		return r;
 	r = holder_running(dir_fd, name, d);
 	if (r != 0) {
-		r = r > 0 ? 0 : r;
+		r = r > 0 ? PTD_NS_RUNNING : r;
 		goto out;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -560,12 +543,32 @@ int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
 		ptd_say(d->text, "pipe");
 		goto out;
 	}
-	c.dir_fd = dir_fd;
-	c.report_fd = pipefd[1];
-	keep[0] = dir_fd;
-	keep[1] = pipefd[1];
+	for (i = 0; i < n_keep; i++)
+		keep[i] = keep_fds[i];
+	keep[n_keep] = dir_fd;
+	keep[n_keep + 1] = lock;
+	keep[n_keep + 2] = pipefd[1];
 	how.keep_fds = keep;
-	r = ptd_detach_how(holder_main, &c, &how);
+	how.n_keep_fds = n_keep + 3;
+	r = ptd_detach_fork(&how);
+	if (r == 1) {
+		/* The holder: it holds the election lock (the same open file
+		 * as its starter's) until its socket listens or it gives up. */
+		h->active = true;
+		h->dir_fd = dir_fd;
+		h->lock_fd = lock;
+		h->report_fd = pipefd[1];
+		snprintf(h->name, sizeof(h->name), "%s", name);
+		(void) prctl(PR_SET_NAME, PTD_NS_HOLDER_COMM, 0, 0, 0);
+		(void) umask(077);
+		/* Not to keep the starter's working directory (a step's,
+		 * maybe on NFS) busy for the job's life. */
+		if (chdir("/") < 0) {
+			ptd_say(d->text, "chdir \"/\"");
+			ptd_ns_abandon(h, -errno, d->text);
+		}
+		return PTD_NS_IN_HOLDER;
+	}
 	if (r < 0) {
 		ptd_say(d->text, "starting the holder");
 		goto out;
@@ -575,11 +578,46 @@ int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
 	cleanup_fd(&pipefd[1]);
 	r = read_report(pipefd[0], d);
 	if (r == 0)
-		*ret_started = true;
+		r = PTD_NS_STARTED;
 out:
 	cleanup_fd(&pipefd[0]);
 	cleanup_fd(&pipefd[1]);
 	cleanup_fd(&lock);
-	cleanup_fd(&dir_fd);
 	return r;
+}
+
+int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
+		 void *arg, bool *ret_started, struct ptd_detail *d)
+{
+	struct ptd_ns_holder h;
+	int dir_fd = -1, r;
+
+	*ret_started = false;
+	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
+	if (r < 0)
+		return r;
+	r = ptd_ns_elect(dir_fd, name, NULL, 0, &h, d);
+	if (r == PTD_NS_IN_HOLDER) {
+		/* A copy of the starter's mount table, for the job. */
+		if (unshare(CLONE_NEWNS) < 0) {
+			ptd_say(d->text, "unshare(CLONE_NEWNS)");
+			ptd_ns_abandon(&h, -errno, d->text);
+		}
+		/* Recursive slave, as bind.c's ptd_make_slave: the host's
+		 * later mounts reach the job, the job's binds never reach the
+		 * host. Before setup's first bind. */
+		if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+			ptd_say(d->text, "mount(\"/\", MS_SLAVE|MS_REC)");
+			ptd_ns_abandon(&h, -errno, d->text);
+		}
+		r = setup(arg, d);
+		if (r < 0)
+			ptd_ns_abandon(&h, r, d->text);
+		ptd_ns_serve(&h);
+	}
+	close(dir_fd);
+	if (r < 0)
+		return r;
+	*ret_started = r == PTD_NS_STARTED;
+	return 0;
 }

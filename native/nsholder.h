@@ -51,6 +51,55 @@ typedef int (*ptd_ns_setup_fn)(void *arg, struct ptd_detail *d);
 int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
 		 void *arg, bool *ret_started, struct ptd_detail *d);
 
+/* The election behind ptd_ns_start, for a holder that goes on with its
+ * starter's own code (the plugin's plan: docs/namespace-per-job.md). */
+
+/* Descriptors (the plan's slots) a holder may keep from its starter. */
+#define PTD_NS_KEEP_MAX 128
+
+struct ptd_ns_holder {
+	bool active;		/* this process is the job's holder */
+	int dir_fd;		/* the directory of its socket */
+	int lock_fd;		/* the election lock, until it listens */
+	int report_fd;		/* to its starter, until it listens */
+	char name[PTD_NS_NAME_MAX + 1];
+};
+
+enum {
+	PTD_NS_RUNNING = 1,	/* a holder answered: join it */
+	PTD_NS_STARTED = 2,	/* this call started one, it listens: join it */
+	PTD_NS_IN_HOLDER = 3,	/* this process is the new holder */
+};
+
+/* dir_fd is root's and mode 0700 (group and others nothing), a directory;
+ * what names it in the reason. 0 or -errno. */
+int ptd_ns_check_dir(int dir_fd, const char *what, struct ptd_detail *d);
+
+/*
+ * Under the election lock <name>.lock in dir_fd (checked): PTD_NS_RUNNING
+ * when a root holder answers. Else forks the holder (detach.h: its own
+ * session, out of a job's cgroups, every descriptor closed but keep_fds,
+ * dir_fd and its own two) and returns twice:
+ *  - in the holder, PTD_NS_IN_HOLDER with *h active, still under the lock:
+ *    it makes the namespace (unshare, slave, binds), then ptd_ns_serve(h),
+ *    or ptd_ns_abandon(h, ...) if it cannot; it must never return into its
+ *    starter's code;
+ *  - in the caller, once the holder listens, PTD_NS_STARTED; or the
+ *    holder's -errno, with its reason in d (nothing of it is left then).
+ * -errno, reason in d, when no holder can be had.
+ */
+int ptd_ns_elect(int dir_fd, const char *name, const int *keep_fds,
+		 int n_keep, struct ptd_ns_holder *h, struct ptd_detail *d);
+
+/* In the holder: listens on <name>.sock, tells its starter, releases the
+ * lock and serves until 'Q'; exits, never returns. */
+__attribute__((noreturn)) void ptd_ns_serve(struct ptd_ns_holder *h);
+
+/* In the holder, when it cannot make the namespace: tells its starter
+ * (r, why) and exits. */
+__attribute__((noreturn)) void ptd_ns_abandon(struct ptd_ns_holder *h, int r,
+					      const char *why);
+
 /* Shared by nsholder.c and nsjoin.c. */
 
 /* Opens dir (rules above) into *ret_fd; checks name. */

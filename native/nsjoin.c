@@ -70,8 +70,8 @@ static int take_one_fd(struct msghdr *msg, int *ret_fd)
 	return 0;
 }
 
-int ptd_ns_fetch(const char *dir, const char *name, int timeout_ms,
-		 int *ret_fd, struct ptd_detail *d)
+int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
+		    int *ret_fd, struct ptd_detail *d)
 {
 	union {
 		/* Room for more than one: extra ones are closed, not lost
@@ -87,12 +87,9 @@ int ptd_ns_fetch(const char *dir, const char *name, int timeout_ms,
 		.msg_control = u.buf,
 		.msg_controllen = sizeof(u.buf),
 	};
-	int dir_fd = -1, conn = -1, ns_fd = -1, type, r;
+	int conn = -1, ns_fd = -1, type, r;
 	ssize_t n;
 
-	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
-	if (r < 0)
-		return r;
 	r = ptd_ns_connect(dir_fd, name, timeout_ms, &conn, NULL, d);
 	if (r < 0)
 		goto out;
@@ -140,7 +137,19 @@ int ptd_ns_fetch(const char *dir, const char *name, int timeout_ms,
 out:
 	cleanup_fd(&ns_fd);
 	cleanup_fd(&conn);
-	cleanup_fd(&dir_fd);
+	return r;
+}
+
+int ptd_ns_fetch(const char *dir, const char *name, int timeout_ms,
+		 int *ret_fd, struct ptd_detail *d)
+{
+	int dir_fd = -1, r;
+
+	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
+	if (r < 0)
+		return r;
+	r = ptd_ns_fetch_at(dir_fd, name, timeout_ms, ret_fd, d);
+	close(dir_fd);
 	return r;
 }
 
@@ -279,19 +288,16 @@ static long long now_ms(void)
 	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ptd_ns_release(const char *dir, const char *name, int timeout_ms,
-		   struct ptd_detail *d)
+int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
+		      struct ptd_detail *d)
 {
 	char final[PTD_NS_NAME_MAX + 16];
 	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 	struct ucred peer;
-	int dir_fd = -1, conn = -1, lock = -1, r;
+	int conn = -1, lock = -1, r;
 	long long deadline = now_ms() + timeout_ms;
 	ssize_t n;
 
-	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
-	if (r < 0)
-		return r;
 	r = ptd_ns_connect(dir_fd, name, timeout_ms, &conn, &peer, d);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		/* No holder (none started, or its setup failed), or it died:
@@ -363,6 +369,18 @@ out:
 	cleanup_fd(&pfd.fd);
 	cleanup_fd(&conn);
 	cleanup_fd(&lock);
-	cleanup_fd(&dir_fd);
+	return r;
+}
+
+int ptd_ns_release(const char *dir, const char *name, int timeout_ms,
+		   struct ptd_detail *d)
+{
+	int dir_fd = -1, r;
+
+	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
+	if (r < 0)
+		return r;
+	r = ptd_ns_release_at(dir_fd, name, timeout_ms, d);
+	close(dir_fd);
 	return r;
 }

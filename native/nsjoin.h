@@ -15,6 +15,10 @@
 int ptd_ns_fetch(const char *dir, const char *name, int timeout_ms,
 		 int *ret_fd, struct ptd_detail *d);
 
+/* ptd_ns_fetch in a directory already opened (ptd_ns_check_dir). */
+int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
+		    int *ret_fd, struct ptd_detail *d);
+
 /*
  * Moves the calling thread into the mount namespace ns_fd (not closed).
  * The kernel refuses setns(CLONE_NEWNS) to a thread that shares its
@@ -44,5 +48,9 @@ int ptd_ns_join(const char *dir, const char *name, int timeout_ms,
  */
 int ptd_ns_release(const char *dir, const char *name, int timeout_ms,
 		   struct ptd_detail *d);
+
+/* ptd_ns_release in a directory already opened (ptd_ns_check_dir). */
+int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
+		      struct ptd_detail *d);
 
 #endif

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "ops.h"
 #include "hold.h"
+#include "nsjoin.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -245,6 +246,92 @@ static int op_continue_at(struct ptd_ops *o, int parent, const char *name,
 	return 0;
 }
 
+/* A holder still setting the namespace up makes joiners wait; its setup
+ * is a few system calls per mount point, far below this. */
+#define NS_JOIN_TIMEOUT_MS 10000
+/* The epilog waits this long for the holder to exit. */
+#define NS_RELEASE_TIMEOUT_MS 5000
+
+static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
+		       const char *path, int flags)
+{
+	int keep[PTD_MAX_SLOTS], n = 0, i, r, ns_fd = -1;
+	bool no_join = flags & PTD_F_NO_JOIN;
+
+	if (!used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "ns_enter\t%d\t%s\t%s\t%d\n", dir, name, path,
+			      flags);
+	r = ptd_ns_check_dir(o->fds[dir], path, &o->detail);
+	if (r < 0)
+		return r;
+	/* The holder goes on with this plan: the slots it will use (and
+	 * OPEN_PRIVATE's identity checks against them) stay open in it. */
+	for (i = 0; i < PTD_MAX_SLOTS; i++)
+		if (o->fds[i] >= 0)
+			keep[n++] = o->fds[i];
+	r = ptd_ns_elect(o->fds[dir], name, keep, n, &o->ns, &o->detail);
+	if (r == PTD_NS_IN_HOLDER)
+		return 0;
+	if (r < 0)
+		goto fallback;
+	if (no_join)
+		return 1;
+	r = ptd_ns_fetch_at(o->fds[dir], name, NS_JOIN_TIMEOUT_MS, &ns_fd,
+			    &o->detail);
+	if (r < 0)
+		goto fallback;
+	/* No fallback past here: the thread may already be in the job's
+	 * namespace, so the step fails instead. */
+	r = ptd_ns_enter(ns_fd, &o->detail);
+	close(ns_fd);
+	return r < 0 ? r : 1;
+fallback:
+	/* Never the shared /tmp: the step still gets its own namespace and
+	 * binds, as every step did before namespaces were kept. */
+	ptd_note(&o->detail, "cannot keep the job's namespace \"%s\" (%s%s%s): %s",
+		 path, o->detail.text, o->detail.text[0] ? ": " : "",
+		 strerror(-r), no_join ? "its steps make their own" :
+		 "this step makes its own");
+	o->detail.text[0] = '\0';
+	return no_join ? 1 : 0;
+}
+
+static int op_ns_ready(struct ptd_ops *o)
+{
+	int i;
+
+	if (o->dry_run)
+		return record(o, "ns_ready\n");
+	if (!o->ns.active)
+		return 0;
+	/* The binds are made: nothing of the plan is needed any more but
+	 * the directory the socket is in. */
+	for (i = 0; i < PTD_MAX_SLOTS; i++) {
+		if (o->fds[i] >= 0 && o->fds[i] != o->ns.dir_fd)
+			close(o->fds[i]);
+		o->fds[i] = -1;
+	}
+	ptd_ns_serve(&o->ns);
+}
+
+static int op_ns_release(struct ptd_ops *o, int dir, const char *name,
+			 const char *path)
+{
+	int r;
+
+	if (!used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "ns_release\t%d\t%s\t%s\n", dir, name, path);
+	r = ptd_ns_check_dir(o->fds[dir], path, &o->detail);
+	if (r < 0)
+		return r;
+	return ptd_ns_release_at(o->fds[dir], name, NS_RELEASE_TIMEOUT_MS,
+				 &o->detail);
+}
+
 /* The ops as the hosts call them: each with its own reason (begin), the
  * first failure's kept (done). */
 int ptd_ops_open_trusted(struct ptd_ops *o, int slot, const char *path,
@@ -315,4 +402,21 @@ int ptd_ops_continue_at(struct ptd_ops *o, int parent, const char *name,
 			const char *path, int budget)
 {
 	return done(o, op_continue_at(begin(o), parent, name, path, budget));
+}
+
+int ptd_ops_ns_enter(struct ptd_ops *o, int dir, const char *name,
+		     const char *path, int flags)
+{
+	return done(o, op_ns_enter(begin(o), dir, name, path, flags));
+}
+
+int ptd_ops_ns_ready(struct ptd_ops *o)
+{
+	return done(o, op_ns_ready(begin(o)));
+}
+
+int ptd_ops_ns_release(struct ptd_ops *o, int dir, const char *name,
+		       const char *path)
+{
+	return done(o, op_ns_release(begin(o), dir, name, path));
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "fsops.h"
+#include "nsholder.h"
 #include "remove.h"
 /* Generated from assembly/abi.ts (gen-abi.sh): the core's ABI version,
  * checked at every run, guards the pairing. */
@@ -25,6 +26,9 @@ struct ptd_ops {
 	bool failed;
 	char failure[PTD_DETAIL_MAX];
 	struct ptd_remove_stats removed;
+	/* Active in a job's namespace holder (NS_ENTER forked it): it runs
+	 * the rest of the step's plan and must never return to slurmstepd. */
+	struct ptd_ns_holder ns;
 };
 
 void ptd_ops_init(struct ptd_ops *o, bool dry_run);
@@ -56,5 +60,15 @@ int ptd_ops_drain_at(struct ptd_ops *o, int hold, int parent,
 /* Never fails the step: a remover that cannot start is only logged. */
 int ptd_ops_continue_at(struct ptd_ops *o, int parent, const char *name,
 			const char *path, int budget);
+
+/* 1: joined the job's kept namespace (or flags has PTD_F_NO_JOIN and a
+ * holder runs), 0: go on (in a holder just forked, or in a step that must
+ * make its own namespace: the reason is a notice), or -errno. */
+int ptd_ops_ns_enter(struct ptd_ops *o, int dir, const char *name,
+		     const char *path, int flags);
+/* In a holder: serve, never returns. Elsewhere nothing. */
+int ptd_ops_ns_ready(struct ptd_ops *o);
+int ptd_ops_ns_release(struct ptd_ops *o, int dir, const char *name,
+		       const char *path);
 
 #endif

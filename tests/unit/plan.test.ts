@@ -3,7 +3,8 @@
 import { strict as assert } from "node:assert";
 import { Core, type Job } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
-import { DRAIN_BUDGET_S, F_ASIDE, F_DEFER, F_EVERY_RESTART, F_SWEEP, F_WIPE_ENDED } from "../../host/abi.js";
+import { DRAIN_BUDGET_S, F_ASIDE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_SWEEP, F_WIPE_ENDED } from "../../host/abi.js";
+import { Recorder } from "../../host/recorder.js";
 
 const job: Job = { jobid: 100, restart: 0, uid: 1000, gid: 1000 };
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
@@ -28,6 +29,11 @@ describe("core: the seed's layout", () => {
       ["mkdir_at", "tmp", "/tmp/slurm.100.0/tmp", "700", 0],
       // In the host's namespace still: a pass's leftovers go on (never made here).
       ["continue_at", "slurm.hold", "/tmp/slurm.hold", "74", 0],
+      // The job's namespace: where its holder listens (root's 0700, beside
+      // the holding place), then join it, skipping to after record 15 (its
+      // ns_ready), or become its holder and go on.
+      ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", "700", F_ASIDE],
+      ["ns_enter", "job.100", "/tmp/slurm.ns/job.100", (15).toString(8), 0],
       ["unshare_mount_ns", "", "", "0", 0],
       ["make_slave", "", "", "0", 0],
       ["open_private", "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
@@ -36,7 +42,28 @@ describe("core: the seed's layout", () => {
       ["open_target", "/tmp", "/tmp", "0", 0],
       ["bind", "/var/tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
       ["bind", "/tmp", "/tmp/slurm.100.0/tmp", "0", 0],
+      ["ns_ready", "job.100", "/tmp/slurm.ns/job.100", "0", 0],
     ]);
+  });
+
+  it("runs the namespace records only when ns_enter says go on; \"joined\" goes on past ns_ready", () => {
+    class Joins extends Recorder {
+      constructor(private readonly answer: number) { super(); }
+      override ns_enter(dir: number, name: string, path: string, flags: number): number {
+        super.ns_enter(dir, name, path, flags);
+        return this.answer;
+      }
+    }
+    for (const phase of ["STEP", "EXTERN"] as const) {
+      const plan = new Core().plan(phase, SEED, job);
+      const enter = plan.findIndex((s) => s.op === "ns_enter");
+      const joined = new Joins(1);
+      assert.equal(new Core().run(phase, SEED, job, joined), undefined);
+      assert.deepStrictEqual(joined.lines.map((l) => l.split("\t")[0]), plan.slice(0, enter + 1).map((s) => s.op), phase);
+      const first = new Joins(0);
+      assert.equal(new Core().run(phase, SEED, job, first), undefined);
+      assert.deepStrictEqual(first.lines.map((l) => l.split("\t")[0]), plan.map((s) => s.op), phase);
+    }
   });
 
   it("reopens each source after unshare against the very directory made for it (its slot)", () => {
@@ -56,33 +83,40 @@ describe("core: the seed's layout", () => {
       ["/tmp/slurm.7.2", 4242, 77],
       ["/tmp/slurm.7.2/var_tmp", 4242, 77],
       ["/tmp/slurm.7.2/tmp", 4242, 77],
+      // but the one where the namespace's holder listens: root's
+      ["/tmp/slurm.ns", 0, 0],
     ]);
     // The extern step moves squatters aside and wipes only a directory a
     // previous run marked ended: never an unconditional wipe.
-    assert.deepStrictEqual(dirs.map((s) => s.flags), [F_ASIDE | F_WIPE_ENDED, 0, 0]);
+    assert.deepStrictEqual(dirs.map((s) => s.flags), [F_ASIDE | F_WIPE_ENDED, 0, 0, F_ASIDE]);
   });
 
-  it("plans for the extern step the step's very directory records, and no namespace", () => {
+  it("plans for the extern step the step's very records; it starts the job's namespace but never joins it", () => {
     // The extern step may start after another step of the job (Slurm 24.05+
     // PrologFlags=RunInJob): whichever comes first makes the directories and
-    // neither may empty what the other is using, so both plan the same.
+    // neither may empty what the other is using, so both plan the same. The
+    // extern step stays in the host's namespace (F_NO_JOIN): its end removes
+    // the directories there.
     for (const args of [SEED, ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "cleanup=no"]]) {
       const ext = new Core().plan("EXTERN", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
       const step = new Core().plan("STEP", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
-      const unshare = step.findIndex((s) => s.op === "unshare_mount_ns");
-      assert.ok(unshare > 0);
-      assert.deepStrictEqual(ext, step.slice(0, unshare));
-      assert.deepStrictEqual([...new Set(ext.map((s) => s.op))], args.includes("cleanup=no") ? ["open_trusted", "mkdir_at"] : ["open_trusted", "mkdir_at", "continue_at"]);
+      assert.deepStrictEqual(ext, step.map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)));
+      assert.equal(ext.filter((s) => s.op === "ns_enter").length, 1);
     }
   });
 
   it("puts mount= before any base= under the default base /tmp/slurm", () => {
     const plan = new Core().plan("EXTERN", ["mount=/var/tmp", "cleanup=no"], job);
-    assert.deepStrictEqual(plan.map((s) => s.path), ["/tmp", "/tmp/slurm.100.0", "/tmp/slurm.100.0/var_tmp"]);
+    assert.deepStrictEqual(plan.slice(0, 3).map((s) => s.path), ["/tmp", "/tmp/slurm.100.0", "/tmp/slurm.100.0/var_tmp"]);
+    assert.equal(plan[3]?.path, "/tmp/slurm.ns");
   });
 
   it("gives each mount= to the latest base= before it", () => {
-    const plan = new Core().plan("EXTERN", ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "base=/scratch/y", "mount=/d"], job);
+    const all = new Core().plan("EXTERN", ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "base=/scratch/y", "mount=/d"], job);
+    // One namespace per job, kept beside the first base only.
+    const ns = all.findIndex((s) => s.op === "mkdir_at" && s.path === "/tmp/slurm.ns");
+    assert.equal(all[ns]?.arg, 0, "in the first base's parent's slot");
+    const plan = all.slice(0, ns);
     assert.deepStrictEqual(plan.map((s) => s.path), [
       "/tmp", "/tmp/slurm.100.0",
       "/var/tmp", "/var/tmp/x.100.0",
@@ -106,15 +140,21 @@ describe("core: the seed's layout", () => {
     const plan = new Core().plan("EPILOG", SEED, { ...job, restart: 3 });
     assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.uid, s.mode]), [
       ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0, 0],
+      // the job's namespace first: its holder stopped (one per job, not
+      // per run: no restart count in its name)
+      ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0, 0o700],
+      ["ns_release", "job.100", "/tmp/slurm.ns/job.100", 0, -1, 1, 0, 0],
       // <base>.hold, root's 0700, a squatter exchanged and moved aside
-      ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 1, 0, 0, 0o700],
+      ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 2, 0, 0, 0o700],
       // "<name>.<jobid>." + any restart count, whatever the restart given
       // (the path, for messages, names this run's)
-      ["remove_at", "slurm.100.", "/tmp/slurm.100.3", F_EVERY_RESTART | F_DEFER, 1, 0, job.uid, 0],
+      ["remove_at", "slurm.100.", "/tmp/slurm.100.3", F_EVERY_RESTART | F_DEFER, 2, 0, job.uid, 0],
     ]);
     const kept = new Core().plan("EPILOG", [...SEED, "cleanup=no"], job);
     assert.deepStrictEqual(kept.map((s) => [s.op, s.str, s.path]), [
       ["open_trusted", "/tmp", "/tmp"],
+      ["mkdir_at", "slurm.ns", "/tmp/slurm.ns"],
+      ["ns_release", "job.100", "/tmp/slurm.ns/job.100"],
       ["mark_ended", "slurm.100.0", "/tmp/slurm.100.0"],
     ]);
   });
