@@ -313,6 +313,8 @@ Napi::Value RemoveTree(const Napi::CallbackInfo &info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Never a namespace holder forked out of Node (ops.h).
+  ptd_ops_holders = false;
   exports.Set("abiVersion", Napi::Number::New(env, PTD_ABI_VERSION));
   exports.Set("coreRun", Napi::Function::New(env, CoreRun));
   exports.Set("opsReset", Napi::Function::New(env, OpsReset));

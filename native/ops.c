@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+bool ptd_ops_holders = true;
+
 void ptd_ops_init(struct ptd_ops *o, bool dry_run)
 {
 	int i;
@@ -266,6 +268,9 @@ static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
 	r = ptd_ns_check_dir(o->fds[dir], path, &o->detail);
 	if (r < 0)
 		return r;
+	/* Silent: only tests run a step's plan through the addon. */
+	if (!ptd_ops_holders)
+		return no_join ? 1 : 0;
 	/* The holder goes on with this plan: the slots it will use (and
 	 * OPEN_PRIVATE's identity checks against them) stay open in it. */
 	for (i = 0; i < PTD_MAX_SLOTS; i++)

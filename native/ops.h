@@ -31,6 +31,11 @@ struct ptd_ops {
 	struct ptd_ns_holder ns;
 };
 
+/* False in a host that must never fork a namespace holder: the Node addon
+ * (a holder would be a copy of Node). Its ns_enter then does what a step
+ * does when no holder can be had. */
+extern bool ptd_ops_holders;
+
 void ptd_ops_init(struct ptd_ops *o, bool dry_run);
 /* Closes every descriptor and frees the trace. */
 void ptd_ops_done(struct ptd_ops *o);

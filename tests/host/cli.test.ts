@@ -212,16 +212,21 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const bindTmp = idx(/^ {4}bind +\/tmp\/slurm\.5\.0\/tmp on \/tmp$/);
     const remove = idx(/^ {4}remove +\/tmp\/slurm\.5\.0 +\(only if owned by uid 1001\)/);
     assert.ok(dir > 0 && dir < varTmp && varTmp < bindVar && bindVar < bindTmp && bindTmp < remove, r.stdout);
-    // The phases the plugin runs, in order: the extern step makes the same
-    // directories as every other step, and enters no namespace.
+    // The phases the plugin runs, in order: the extern step plans what
+    // every other step does, but starts the job's namespace without joining.
     const ext = idx(/^ {2}extern step \(PrologFlags=Contain[;)]/);
     const step = idx(/^ {2}step \(slurmstepd/);
     const epilog = idx(/^ {2}epilog \(/);
     assert.ok(ext > 0 && ext < step && step < epilog, r.stdout);
     assert.equal(lines.filter((l) => /\bprolog\b/i.test(l)).length, 0, "the plugin runs no prolog");
     const extLines = lines.slice(ext + 1, step);
-    assert.deepStrictEqual(extLines, lines.slice(step + 1, step + 1 + extLines.length));
-    assert.deepStrictEqual(extLines.map((l) => l.trim().split(/ +/)[0]), ["open", "mkdir", "mkdir", "mkdir", "continue"]);
+    const stepLines = lines.slice(step + 1, step + 1 + extLines.length);
+    const enter = extLines.findIndex((l) => /^ {4}start +the job's namespace holder at \/tmp\/slurm\.ns\/job\.5 +\(if none runs; this step stays in the host's namespace\)$/.test(l));
+    assert.ok(enter > 0, r.stdout);
+    assert.match(stepLines[enter] ?? "", /^ {4}join +the job's namespace held at \/tmp\/slurm\.ns\/job\.5, skipping to after "serve"/);
+    assert.deepStrictEqual(extLines.filter((_, i) => i !== enter), stepLines.filter((_, i) => i !== enter));
+    assert.deepStrictEqual(extLines.map((l) => l.trim().split(/ +/)[0]), ["open", "mkdir", "mkdir", "mkdir", "continue", "mkdir", "start", "unshare", "make", "open", "open", "open", "open", "bind", "bind", "serve"]);
+    assert.match(extLines[5] ?? "", /^ {4}mkdir +\/tmp\/slurm\.ns +owner 0:0 mode 0700 +\(anything else in the way is moved aside\)$/);
     assert.match(extLines[4] ?? "", /^ {4}continue \/tmp\/slurm\.hold +\(if a remover's pass left work there: a new remover, not waited for\)$/);
     assert.match(extLines[1] ?? "", /\(emptied first if a previous run of the job marked it ended; anything else in the way is moved aside\)$/);
     assert.match(lines[0] ?? "", new RegExp(`^${conf}:1: required /usr/lib/private-tmpdir.so base=/tmp/slurm`));
