@@ -149,6 +149,7 @@ out:
 	snprintf(res->notice, sizeof(res->notice), "%s",
 		 c->env.ops.detail.notice);
 	res->removed = c->env.ops.removed;
+	res->ns_how = (int) c->env.ops.ns_how;
 	if (dry_run && rc == 0) {
 		res->trace = c->env.ops.trace;
 		c->env.ops.trace = NULL;

@@ -19,6 +19,7 @@ struct ptd_result {
 	char message[PTD_MESSAGE_MAX];
 	char notice[sizeof(((struct ptd_detail *) 0)->notice)];
 	struct ptd_remove_stats removed;
+	int ns_how;		/* enum ptd_ns_how (ops.h): the step's namespace */
 	char *trace;		/* dry run only; the caller frees it */
 };
 

@@ -281,6 +281,7 @@ static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
 		return 0;
 	if (r < 0)
 		goto fallback;
+	o->ns_how = r == PTD_NS_STARTED ? PTD_NS_MADE : PTD_NS_JOINED;
 	if (no_join)
 		return 1;
 	r = ptd_ns_fetch_at(o->fds[dir], name, NS_JOIN_TIMEOUT_MS, &ns_fd,
@@ -300,6 +301,7 @@ fallback:
 		 strerror(-r), no_join ? "its steps make their own" :
 		 "this step makes its own");
 	o->detail.text[0] = '\0';
+	o->ns_how = PTD_NS_OWN;
 	return no_join ? 1 : 0;
 }
 

@@ -29,6 +29,8 @@ struct ptd_ops {
 	/* Active in a job's namespace holder (NS_ENTER forked it): it runs
 	 * the rest of the step's plan and must never return to slurmstepd. */
 	struct ptd_ns_holder ns;
+	/* What ns_enter did, for the step's log line. */
+	enum ptd_ns_how { PTD_NS_NONE, PTD_NS_JOINED, PTD_NS_MADE, PTD_NS_OWN } ns_how;
 };
 
 /* False in a host that must never fork a namespace holder: the Node addon

@@ -352,6 +352,25 @@ static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 	slurm_info("%s", line);
 }
 
+/* The tests and an admin reading the log tell from this how a step got its
+ * namespace (docs/namespace-per-job.md). */
+static const char *ns_words(int how, bool ext)
+{
+	switch (how) {
+	case PTD_NS_JOINED:
+		return ext ? "the job's namespace is held" :
+			     "in the job's namespace";
+	case PTD_NS_MADE:
+		return ext ? "the job's namespace started" :
+			     "in the job's namespace, started by this step";
+	case PTD_NS_OWN:
+		return ext ? "no job namespace kept" :
+			     "in a namespace of its own (none kept for the job)";
+	default:
+		return "namespace not looked at";
+	}
+}
+
 /* slurmstepd, once per step (extern and batch steps included), before any
  * task starts: the directories, a new mount namespace, and the binds. Any
  * failure fails the step.
@@ -379,9 +398,10 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	if (run_phase(ext ? PTD_PHASE_EXTERN : PTD_PHASE_STEP, ac, av, &job,
 		      &res) < 0)
 		return -1;
-	slurm_debug("private-tmpdir: job %u: %s", job.jobid,
+	slurm_debug("private-tmpdir: job %u: %s, %s", job.jobid,
 		    ext ? "private directories made (extern step)" :
-			  "private directories mounted");
+			  "private directories mounted",
+		    ns_words(res.ns_how, ext));
 	return 0;
 }
 
