@@ -70,7 +70,9 @@ export const enum Op {
   NS_READY = 13,    // in a holder: serve the namespace to the job's later steps until
                     // NS_RELEASE, then exit (never returns); anywhere else: nothing
   NS_RELEASE = 14,  // the job's end: stop the holder of <W_ARG slot>/<W_STR> and wait for
-                    // it; none (slurmd restarted, holder killed) is not an error
+                    // it; none (slurmd restarted, holder killed) is not an error. F_SWEEP
+                    // (the remover): W_STR is the prefix "job.", every holder there of a
+                    // job no longer on the node
 }
 
 // Where a job's namespace holder listens: <first base>.ns beside the
@@ -120,6 +122,7 @@ export const F_ASIDE: i32 = 2;   // MKDIR_AT: an entry that is not ours is renam
 export const F_WIPE_ENDED: i32 = 8; // MKDIR_AT: an existing directory of ours is emptied if it holds the ended marker
 export const F_EVERY_RESTART: i32 = 16; // REMOVE_AT: W_STR is "<name>.<jobid>."; every restart count of the job
 export const F_DEFER: i32 = 32;  // REMOVE_AT: rename into the holding place (W_SLOT), removed by DRAIN_AT
-export const F_SWEEP: i32 = 64;  // DRAIN_AT: also take in job directories of jobs no longer on the node
+export const F_SWEEP: i32 = 64;  // DRAIN_AT: also take in job directories of jobs no longer on the node;
+                                 // NS_RELEASE: every holder of a job no longer on the node
 export const F_NO_JOIN: i32 = 128; // NS_ENTER: the extern step starts the holder but stays in the
                                    // host's namespace (its end removes the directories there)

@@ -50,4 +50,4 @@ export declare function ns_ready(): i32;
 
 @external("env", "ns_release")
 export declare function ns_release(dir: i32, name: usize, nameLen: i32,
-                                   path: usize, pathLen: i32): i32;
+                                   path: usize, pathLen: i32, flags: i32): i32;

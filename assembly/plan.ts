@@ -244,6 +244,15 @@ function planRemoval(jobid: u32, restart: u32, uid: u32): void {
 function planDrain(): void {
   for (let g = 0; g < groupCount; g++) {
     const parent = planParent(g, 0);
+    // Holders of jobs no longer on the node (slurmd was down at their end,
+    // or the epilog never ran) are released; never one of a running job.
+    if (g == 0) {
+      const dir = planNsDir(parent, 0);
+      const pre = cursor;
+      putByte(0x6a); putByte(0x6f); putByte(0x62); putByte(0x2e); // "job."
+      const preLen = finish(pre);
+      emit(Op.NS_RELEASE, F_SWEEP, -1, dir, 0, 0, 0, pre, preLen, nsDirPath, nsDirPathLen);
+    }
     const hold = planHold(g, parent);
     const b = unchecked(basePtr[g]);
     const n = unchecked(baseLen[g]);
@@ -280,6 +289,8 @@ let nsName: usize = 0;
 let nsNameLen: i32 = 0;
 let nsPath: usize = 0;
 let nsPathLen: i32 = 0;
+let nsDirPath: usize = 0;
+let nsDirPathLen: i32 = 0;
 function planNsDir(parent: i32, jobid: u32): i32 {
   const b = unchecked(basePtr[0]);
   const n = unchecked(baseLen[0]);
@@ -291,6 +302,8 @@ function planNsDir(parent: i32, jobid: u32): i32 {
   const slot = slots++;
   emit(Op.MKDIR_AT, F_ASIDE, slot, parent, NS_DIR_MODE, 0, 0,
        name, <i32>(start + <usize>len - name), start, len);
+  nsDirPath = start;
+  nsDirPathLen = len;
   nsPath = cursor;
   put(start, len);
   putByte(0x2f);

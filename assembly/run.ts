@@ -47,7 +47,7 @@ function call(r: usize): i32 {
       return host.ns_enter(word(r, W_ARG), str, len, path, pathLen, word(r, W_FLAGS));
     case Op.NS_READY: return host.ns_ready();
     case Op.NS_RELEASE:
-      return host.ns_release(word(r, W_ARG), str, len, path, pathLen);
+      return host.ns_release(word(r, W_ARG), str, len, path, pathLen, word(r, W_FLAGS));
   }
   return -22; // EINVAL: cannot happen for a plan built by build()
 }

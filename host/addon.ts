@@ -50,7 +50,7 @@ export interface Addon {
   mark_ended(parent: number, name: string, path: string, uid: number): number;
   drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
   continue_at(parent: number, name: string, path: string, budget: number): number;
-  ns_release(dir: number, name: string, path: string): number;
+  ns_release(dir: number, name: string, path: string, flags: number): number;
   /** The holding place's knobs (native/hold.h): defer, as the plugin's epilog
    * does; running, the jobs the sweep must leave alone (null: all); budgetMs,
    * a pass's time budget (-1: the plan's); continueProbe, a step's

@@ -36,7 +36,7 @@ function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports 
     // slurmstepd, never in this process. EOPNOTSUPP, should a plan ask.
     ns_enter: () => -95,
     ns_ready: () => -95,
-    ns_release: (dir, name, path) => a.ns_release(dir, name, path),
+    ns_release: (dir, name, path, flags) => a.ns_release(dir, name, path, flags),
   };
 }
 

@@ -44,7 +44,7 @@ export interface HostImports {
   /** 1: joined (skip the namespace records), 0: go on, or a negative errno. */
   ns_enter(dir: number, name: string, path: string, flags: number): number;
   ns_ready(): number;
-  ns_release(dir: number, name: string, path: string): number;
+  ns_release(dir: number, name: string, path: string, flags: number): number;
 }
 
 export interface RunFailure {
@@ -121,8 +121,8 @@ export class Core {
       ns_enter: (dir: number, n: number, nl: number, p: number, pl: number, flags: number) =>
         use().ns_enter(dir, str(n, nl), str(p, pl), flags),
       ns_ready: () => use().ns_ready(),
-      ns_release: (dir: number, n: number, nl: number, p: number, pl: number) =>
-        use().ns_release(dir, str(n, nl), str(p, pl)),
+      ns_release: (dir: number, n: number, nl: number, p: number, pl: number, flags: number) =>
+        use().ns_release(dir, str(n, nl), str(p, pl), flags),
     };
     const instance = new WebAssembly.Instance(cachedModule, { env });
     this.x = instance.exports as unknown as Exports;

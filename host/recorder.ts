@@ -41,8 +41,8 @@ export class Recorder implements HostImports {
     return this.add("ns_enter", dir, name, path, flags);
   }
   ns_ready(): number { return this.add("ns_ready"); }
-  ns_release(dir: number, name: string, path: string): number {
-    return this.add("ns_release", dir, name, path);
+  ns_release(dir: number, name: string, path: string, flags: number): number {
+    return this.add("ns_release", dir, name, path, flags);
   }
   /** As native/ops.c writes it: one line per call, each ending in "\n". */
   text(): string {

@@ -221,7 +221,7 @@ Napi::Value ContinueAt(const Napi::CallbackInfo &info) {
 // slurmstepd, never in a forked Node process.
 Napi::Value NsRelease(const Napi::CallbackInfo &info) {
   return NUM(ptd_ops_ns_release(Ops(info.Env()), I32(info, 0, "dir"), Str(info, 1, "name").c_str(),
-                                Str(info, 2, "path").c_str()));
+                                Str(info, 2, "path").c_str(), I32(info, 3, "flags")));
 }
 
 // The holding place's test knobs (hold.h): what the plugin sets in the

@@ -191,7 +191,7 @@ u32 PTD_IMPORT(ns_ready)(struct PTD_W2C_ENV *env)
 }
 
 u32 PTD_IMPORT(ns_release)(struct PTD_W2C_ENV *env, u32 dir, u32 name,
-			   u32 name_len, u32 path, u32 path_len)
+			   u32 name_len, u32 path, u32 path_len, u32 flags)
 {
 	const char *n = str_at(env, name, name_len);
 	const char *p = str_at(env, path, path_len);
@@ -199,5 +199,5 @@ u32 PTD_IMPORT(ns_release)(struct PTD_W2C_ENV *env, u32 dir, u32 name,
 	maybe_trap("ns_release");
 	if (!n || !p)
 		return ret(-EFAULT);
-	return ret(ptd_ops_ns_release(&env->ops, (int) dir, n, p));
+	return ret(ptd_ops_ns_release(&env->ops, (int) dir, n, p, (int) flags));
 }

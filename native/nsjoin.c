@@ -384,3 +384,4 @@ int ptd_ns_release(const char *dir, const char *name, int timeout_ms,
 	close(dir_fd);
 	return r;
 }
+

@@ -2,6 +2,9 @@
 #ifndef PTD_NSJOIN_H
 #define PTD_NSJOIN_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "detail.h"
 
 /*
@@ -52,5 +55,12 @@ int ptd_ns_release(const char *dir, const char *name, int timeout_ms,
 /* ptd_ns_release in a directory already opened (ptd_ns_check_dir). */
 int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 		      struct ptd_detail *d);
+
+/* Releases every holder in dir_fd whose name is prefix + a job id for
+ * which running() says no: the remover's sweep at slurmd's start and after
+ * each job. running NULL: none (every job may still run). 0 or the first
+ * -errno (the others are still tried). */
+int ptd_ns_sweep(int dir_fd, const char *prefix, bool (*running)(uint32_t),
+		 int timeout_ms, struct ptd_detail *d);
 
 #endif

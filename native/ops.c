@@ -324,17 +324,21 @@ static int op_ns_ready(struct ptd_ops *o)
 }
 
 static int op_ns_release(struct ptd_ops *o, int dir, const char *name,
-			 const char *path)
+			 const char *path, int flags)
 {
 	int r;
 
 	if (!used_slot(o, dir))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "ns_release\t%d\t%s\t%s\n", dir, name, path);
+		return record(o, "ns_release\t%d\t%s\t%s\t%d\n", dir, name,
+			      path, flags);
 	r = ptd_ns_check_dir(o->fds[dir], path, &o->detail);
 	if (r < 0)
 		return r;
+	if (flags & PTD_F_SWEEP)
+		return ptd_ns_sweep(o->fds[dir], name, ptd_job_running,
+				    NS_RELEASE_TIMEOUT_MS, &o->detail);
 	return ptd_ns_release_at(o->fds[dir], name, NS_RELEASE_TIMEOUT_MS,
 				 &o->detail);
 }
@@ -423,7 +427,7 @@ int ptd_ops_ns_ready(struct ptd_ops *o)
 }
 
 int ptd_ops_ns_release(struct ptd_ops *o, int dir, const char *name,
-		       const char *path)
+		       const char *path, int flags)
 {
-	return done(o, op_ns_release(begin(o), dir, name, path));
+	return done(o, op_ns_release(begin(o), dir, name, path, flags));
 }

@@ -75,7 +75,9 @@ int ptd_ops_ns_enter(struct ptd_ops *o, int dir, const char *name,
 		     const char *path, int flags);
 /* In a holder: serve, never returns. Elsewhere nothing. */
 int ptd_ops_ns_ready(struct ptd_ops *o);
+/* flags: PTD_F_SWEEP, name is the prefix "job.": every holder of a job
+ * that no longer runs on the node (hold.h's ptd_job_running). */
 int ptd_ops_ns_release(struct ptd_ops *o, int dir, const char *name,
-		       const char *path);
+		       const char *path, int flags);
 
 #endif

@@ -241,7 +241,7 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
   EXTERN: new Set(["open_trusted", "mkdir_at", "continue_at", "ns_enter", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "ns_ready"]),
   STEP: new Set(["open_trusted", "mkdir_at", "continue_at", "ns_enter", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "ns_ready"]),
   EPILOG: new Set(["open_trusted", "mkdir_at", "ns_release", "remove_at", "mark_ended"]),
-  DRAIN: new Set(["open_trusted", "mkdir_at", "drain_at"]),
+  DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "drain_at"]),
 };
 
 function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: PlanStep[]): void {
@@ -284,7 +284,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         const parent = ref(s.arg, "parent");
         assert.ok(!s.str.includes("/") && s.str !== "" && s.str !== "." && s.str !== "..", `${where}: name ${JSON.stringify(s.str)}`);
         assert.equal(s.path, join(parent.path, s.str), `${where}: path is not parent + name`);
-        if (s.path === nsDir && phase !== "DRAIN") {
+        if (s.path === nsDir) {
           // Where the holder listens: root's, 0700, a squatter moved aside.
           assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [NS_DIR_MODE, 0, 0, F_ASIDE], `${where}: namespace directory fields`);
           assert.equal(parent.op, "open_trusted");
@@ -377,6 +377,11 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       case "ns_ready":
       case "ns_release": {
         assert.ok(nsDirs.has(s.arg), `${where}: slot ${s.arg} is not the namespace directory`);
+        if (phase === "DRAIN") {
+          // The remover: every holder of a job gone, by its entries' prefix.
+          assert.deepEqual([s.op, s.str, s.path, s.flags, s.slot, s.mode], ["ns_release", "job.", nsDir, F_SWEEP, -1, 0], `${where}: the sweep`);
+          break;
+        }
         assert.deepEqual([s.str, s.path], [nsEntry, `${nsDir}/${nsEntry}`], `${where}: the job's entry`);
         assert.deepEqual([s.slot, s.uid, s.gid], [-1, 0, 0], `${where}: unused fields`);
         if (s.op === "ns_enter") {
@@ -463,7 +468,8 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       break;
     case "DRAIN":
       assert.equal(count("drain_at"), bases.size, "one drain_at per base");
-      assert.equal(count("mkdir_at"), bases.size, "one holding place per base");
+      assert.equal(count("mkdir_at"), bases.size + 1, "one holding place per base, and the namespace directory");
+      assert.equal(count("ns_release"), 1, "one sweep of the job namespaces");
       break;
   }
 }

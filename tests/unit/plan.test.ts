@@ -163,11 +163,15 @@ describe("core: the seed's layout", () => {
     const plan = new Core().plan("DRAIN", [...SEED, "base=/var/tmp/job", "mount=/scratch"], { jobid: 0, restart: 0, uid: 0, gid: 0 });
     assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.mode]), [
       ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0],
-      ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 1, 0, 0o700],
-      ["drain_at", "slurm.", "/tmp/slurm.hold", F_SWEEP, 1, 0, DRAIN_BUDGET_S],
-      ["open_trusted", "/var/tmp", "/var/tmp", 0, 2, -1, 0],
-      ["mkdir_at", "job.hold", "/var/tmp/job.hold", F_ASIDE, 3, 2, 0o700],
-      ["drain_at", "job.", "/var/tmp/job.hold", F_SWEEP, 3, 2, DRAIN_BUDGET_S],
+      // holders of jobs no longer on the node released (one namespace
+      // directory, beside the first base)
+      ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0o700],
+      ["ns_release", "job.", "/tmp/slurm.ns", F_SWEEP, -1, 1, 0],
+      ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 2, 0, 0o700],
+      ["drain_at", "slurm.", "/tmp/slurm.hold", F_SWEEP, 2, 0, DRAIN_BUDGET_S],
+      ["open_trusted", "/var/tmp", "/var/tmp", 0, 3, -1, 0],
+      ["mkdir_at", "job.hold", "/var/tmp/job.hold", F_ASIDE, 4, 3, 0o700],
+      ["drain_at", "job.", "/var/tmp/job.hold", F_SWEEP, 4, 3, DRAIN_BUDGET_S],
     ]);
     // cleanup=no keeps job directories on purpose, those of jobs gone too.
     const kept = new Core().plan("DRAIN", [...SEED, "cleanup=no"], { jobid: 0, restart: 0, uid: 0, gid: 0 });
