@@ -1,6 +1,7 @@
 /* Whether a job runs on this node (running.h), for the orphan sweep. */
 #define _GNU_SOURCE
 #include "running.h"
+#include "nsholder.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -57,6 +58,29 @@ static bool spool_says_running(uint32_t jobid)
 	return found;
 }
 
+/* A job's namespace holder is a fork of a step's slurmstepd and keeps its
+ * command line: it must not keep its own job "running" (nothing would then
+ * release it, or sweep the job's directories). Only root sets a root
+ * process's comm. */
+static bool is_holder(int proc_fd, const char *pid)
+{
+	char path[64], comm[32];
+	ssize_t k;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/comm", pid);
+	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	k = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	if (k <= 0)
+		return false;
+	comm[k] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	return !strcmp(comm, PTD_NS_HOLDER_COMM);
+}
+
 /* slurmstepd names itself "slurmstepd: [<jobid>.<step>]" (a heterogeneous
  * job's component "[<jobid>+<n>.<step>]"). Only root's processes count: a
  * user could name one so, to keep an orphan from being swept. */
@@ -90,7 +114,8 @@ static bool stepd_says_running(uint32_t jobid)
 			continue;
 		buf[k] = '\0';
 		found = !strncmp(buf, want, n) &&
-			(buf[n] == '.' || buf[n] == '+' || buf[n] == ']');
+			(buf[n] == '.' || buf[n] == '+' || buf[n] == ']') &&
+			!is_holder(dirfd(dir), de->d_name);
 	}
 	closedir(dir);
 	return found;
