@@ -10,9 +10,13 @@
 //       on the idle node, alternating, in one run (LOADED=0 skips it).
 // (d) ms from srun's return until slurmd logs "sent epilog complete msg"
 //     (its millisecond timestamp): the node released, as slurmd sees it,
-//     free of the COMPLETED poll's granularity (one scontrol, 10-30 ms).
-// Trees are made by bench/flat_tree.c (a touch per file takes ten times
-// longer: 1,000,000 files in minutes instead of seconds).
+//     free of the COMPLETED poll's granularity (one scontrol, 10-30 ms);
+// (e) ms from slurmd's "task 0 ... exited" line to that one: the job's end
+//     on the node by slurmd's own clock, free of when srun happens to
+//     return (its I/O teardown varies by tens of ms).
+// Trees are made by bench/flat_tree.c spread: N empty files in directories
+// of 1,000 (one flat directory of 1,000,000 took ext4 here over 8 minutes
+// to fill, by touch or by C; spread, seconds).
 // Ratios are taken within one run. Usage, as root, after `npm run build`:
 //   PTD_LAB=/var/spool/ptd-bench-lab CTLD_PORT=7517 SLURMD_PORT=7518 \
 //     REPS=3 node bench/offpath-cleanup.mjs
@@ -50,10 +54,16 @@ function releasedMs(log, id, t0wall) {
   const l = log.split("\n").find((x) => x.includes(`JobId=${id}: sent epilog complete msg`));
   return l ? stamp(l) - t0wall : NaN;
 }
+function exitToReleasedMs(log, id) {
+  const lines = log.split("\n");
+  const ex = lines.find((x) => x.includes(`[${id}.0] task 0 (`) && x.includes(") exited"));
+  const l = lines.find((x) => x.includes(`JobId=${id}: sent epilog complete msg`));
+  return ex && l ? stamp(l) - stamp(ex) : NaN;
+}
 
 function job(n) {
   const mark = logMark();
-  const make = n ? `${BIN}/flat_tree /tmp/big make ${n}` : "true";
+  const make = n ? `${BIN}/flat_tree /tmp/big spread ${n}` : "true";
   const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `echo $SLURM_JOB_ID; ${make}`], { timeoutMs: 900_000 });
   const t0 = now(), t0wall = Date.now();
   if (r.status !== 0) throw new Error(r.stderr);
@@ -65,7 +75,7 @@ function job(n) {
   }
   let log = logSince(mark);
   for (let i = 0; i < 100 && !log.includes(`JobId=${id}: sent epilog complete msg`); i++) { execFileSync("sleep", ["0.02"]); log = logSince(mark); }
-  return { id, t0, completed, epilog: epilogMs(log, id), released: releasedMs(log, id, t0wall) };
+  return { id, t0, completed, epilog: epilogMs(log, id), released: releasedMs(log, id, t0wall), exitRel: exitToReleasedMs(log, id) };
 }
 
 function gone(id, t0) {
@@ -79,7 +89,7 @@ function rmrf(n, idle) {
   const d = "/tmp/ptd-bench-rm";
   fs.rmSync(d, { recursive: true, force: true });
   fs.mkdirSync(`${d}/tmp`, { recursive: true });
-  if (n) execFileSync(`${BIN}/flat_tree`, [`${d}/tmp/big`, "make", String(n)]);
+  if (n) execFileSync(`${BIN}/flat_tree`, [`${d}/tmp/big`, "spread", String(n)]);
   else fs.mkdirSync(`${d}/tmp/big`);
   execFileSync("sync");
   const t0 = now();
@@ -117,8 +127,9 @@ for (let round = 0; round < ROUNDS; round++) for (const { key: cfg, line } of co
       (res[`${cfg}.${n}`] ??= []).push(j.completed);
       (res[`ep${cfg}.${n}`] ??= []).push(j.epilog);
       (res[`rel${cfg}.${n}`] ??= []).push(j.released);
+      (res[`exr${cfg}.${n}`] ??= []).push(j.exitRel);
       if (yes) (res[`gone${cfg}.${n}`] ??= []).push(g);
-      console.error(`${cfg} ${n} files: COMPLETED +${j.completed.toFixed(1)} ms, released +${j.released} ms, epilog ${j.epilog} ms${yes ? `, gone +${g.toFixed(3)} s` : ""}`);
+      console.error(`${cfg} ${n} files: COMPLETED +${j.completed.toFixed(1)} ms, released +${j.released} ms (${j.exitRel} ms after the task's exit), epilog ${j.epilog} ms${yes ? `, gone +${g.toFixed(3)} s` : ""}`);
     }
   }
 }
@@ -143,23 +154,26 @@ if (LOADED) {
   }
 }
 stopCluster();
-// RMRF=0 skips the rm -rf baseline (its columns then read NaN): a
-// 1,000,000-file tree takes minutes to make.
-for (const n of process.env.RMRF === "0" ? [] : SIZES) {
+// RMRF=0 skips the rm -rf baseline (its columns then read NaN), RMRF_MAX
+// skips it above that many files: a 1,000,000-file tree takes minutes to
+// make here (file creation, not the directory's size: ~190 µs each).
+const RMRF_MAX = Number(process.env.RMRF_MAX ?? Infinity);
+for (const n of process.env.RMRF === "0" ? [] : SIZES.filter((x) => x <= RMRF_MAX)) {
   for (let i = 0; i < repsOf(n); i++) {
     (res[`rm.${n}`] ??= []).push(rmrf(n, false));
     (res[`rmidle.${n}`] ??= []).push(rmrf(n, true));
   }
 }
-console.log("| files left | remover settle (ms) | COMPLETED after srun, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog complete sent, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog process, cleanup=no (ms) | cleanup=yes (ms) | ratio | tree gone after srun (s) | rm -rf (s) | rm -rf at idle priority (s) | ratio gone / rm -rf | n |");
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("| files left | remover settle (ms) | COMPLETED after srun, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog complete sent, cleanup=no (ms) | cleanup=yes (ms) | ratio | task exit to epilog complete sent, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog process, cleanup=no (ms) | cleanup=yes (ms) | ratio | tree gone after srun (s) | rm -rf (s) | rm -rf at idle priority (s) | ratio gone / rm -rf | n |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const n of SIZES) {
   for (const { key, settle } of yesCfgs) {
     const no = median(res[`no.${n}`]), yes = median(res[`${key}.${n}`]);
     const g = median(res[`gone${key}.${n}`]), rm = median(res[`rm.${n}`]), rmi = median(res[`rmidle.${n}`]);
     const eno = median(res[`epno.${n}`]), eyes = median(res[`ep${key}.${n}`]);
     const rno = median(res[`relno.${n}`]), ryes = median(res[`rel${key}.${n}`]);
-    console.log(`| ${n.toLocaleString("en")} | ${settle} | ${no.toFixed(1)} | ${yes.toFixed(1)} | ×${(yes / no).toFixed(2)} | ${rno.toFixed(0)} | ${ryes.toFixed(0)} | ×${(ryes / rno).toFixed(2)} | ${eno.toFixed(0)} | ${eyes.toFixed(0)} | ×${(eyes / eno).toFixed(2)} | ${g.toFixed(3)} | ${rm.toFixed(3)} | ${rmi.toFixed(3)} | ×${(g / rm).toFixed(2)} | ${res[`no.${n}`]?.length ?? 0} |`);
+    const xno = median(res[`exrno.${n}`]), xyes = median(res[`exr${key}.${n}`]);
+    console.log(`| ${n.toLocaleString("en")} | ${settle} | ${no.toFixed(1)} | ${yes.toFixed(1)} | ×${(yes / no).toFixed(2)} | ${rno.toFixed(0)} | ${ryes.toFixed(0)} | ×${(ryes / rno).toFixed(2)} | ${xno.toFixed(0)} | ${xyes.toFixed(0)} | ×${(xyes / xno).toFixed(2)} | ${eno.toFixed(0)} | ${eyes.toFixed(0)} | ×${(eyes / eno).toFixed(2)} | ${g.toFixed(3)} | ${rm.toFixed(3)} | ${rmi.toFixed(3)} | ×${(g / rm).toFixed(2)} | ${res[`no.${n}`]?.length ?? 0} |`);
   }
 }
 if (LOADED) {
