@@ -1,8 +1,7 @@
 /* Benchmark driver for bench/stat-cost.sh, on one flat directory:
  *   make N  creates it with N empty files (touch per file is 10x slower);
  *   spread N  creates it with N empty files in subdirectories of 1,000
- *           (for bench/offpath-cleanup.mjs: ext4 here takes minutes to
- *           fill one directory past a few hundred thousand entries);
+ *           (the trees of bench/offpath-cleanup.mjs);
  *   plain   the cheapest removal, a floor for native/remove.c: getdents64
  *           and unlinkat per entry;
  *   stat    the same with one statx per entry first (what remove.c spends

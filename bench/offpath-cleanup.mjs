@@ -15,8 +15,9 @@
 //     on the node by slurmd's own clock, free of when srun happens to
 //     return (its I/O teardown varies by tens of ms).
 // Trees are made by bench/flat_tree.c spread: N empty files in directories
-// of 1,000 (one flat directory of 1,000,000 took ext4 here over 8 minutes
-// to fill, by touch or by C; spread, seconds).
+// of 1,000. Making them is no faster than `seq | xargs touch` here: ext4's
+// inode allocator slows file creation after millions of deletions
+// (docs/benchmarks.md, runs 5 and 6).
 // Ratios are taken within one run. Usage, as root, after `npm run build`:
 //   PTD_LAB=/var/spool/ptd-bench-lab CTLD_PORT=7517 SLURMD_PORT=7518 \
 //     REPS=3 node bench/offpath-cleanup.mjs
@@ -50,16 +51,11 @@ function epilogMs(log, id) {
   for (let i = end; i >= 0; i--) if (lines[i].includes("calling /usr/sbin/slurmstepd spank epilog")) return stamp(lines[end]) - stamp(lines[i]);
   return NaN;
 }
-function releasedMs(log, id, t0wall) {
-  const l = log.split("\n").find((x) => x.includes(`JobId=${id}: sent epilog complete msg`));
-  return l ? stamp(l) - t0wall : NaN;
-}
-function exitToReleasedMs(log, id) {
-  const lines = log.split("\n");
-  const ex = lines.find((x) => x.includes(`[${id}.0] task 0 (`) && x.includes(") exited"));
-  const l = lines.find((x) => x.includes(`JobId=${id}: sent epilog complete msg`));
-  return ex && l ? stamp(l) - stamp(ex) : NaN;
-}
+// The stamp of slurmd's first line that passes test (NaN if none).
+const stampOf = (log, test) => { const l = log.split("\n").find(test); return l ? stamp(l) : NaN; };
+const sent = (id) => `JobId=${id}: sent epilog complete msg`;
+const releasedAt = (log, id) => stampOf(log, (x) => x.includes(sent(id)));
+const taskExitAt = (log, id) => stampOf(log, (x) => x.includes(`[${id}.0] task 0 (`) && x.includes(") exited"));
 
 function job(n) {
   const mark = logMark();
@@ -74,8 +70,9 @@ function job(n) {
     if (/JobState=COMPLETED/.test(s)) { completed = now() - t0; break; }
   }
   let log = logSince(mark);
-  for (let i = 0; i < 100 && !log.includes(`JobId=${id}: sent epilog complete msg`); i++) { execFileSync("sleep", ["0.02"]); log = logSince(mark); }
-  return { id, t0, completed, epilog: epilogMs(log, id), released: releasedMs(log, id, t0wall), exitRel: exitToReleasedMs(log, id) };
+  for (let i = 0; i < 100 && !log.includes(sent(id)); i++) { execFileSync("sleep", ["0.02"]); log = logSince(mark); }
+  const released = releasedAt(log, id);
+  return { id, t0, completed, epilog: epilogMs(log, id), released: released - t0wall, exitRel: released - taskExitAt(log, id) };
 }
 
 function gone(id, t0) {
