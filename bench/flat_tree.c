@@ -1,5 +1,7 @@
 /* Benchmark driver for bench/stat-cost.sh, on one flat directory:
  *   make N  creates it with N empty files (touch per file is 10x slower);
+ *   spread N  creates it with N empty files in subdirectories of 1,000
+ *           (the trees of bench/offpath-cleanup.mjs);
  *   plain   the cheapest removal, a floor for native/remove.c: getdents64
  *           and unlinkat per entry;
  *   stat    the same with one statx per entry first (what remove.c spends
@@ -13,18 +15,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int make(const char *dir, unsigned long n)
+static int make(const char *dir, unsigned long n, unsigned long per_dir)
 {
 	char name[32];
 	unsigned long i;
-	int dfd, fd;
+	int top, dfd = -1, fd;
 
 	if (mkdir(dir, 0755) < 0 ||
-	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	    (top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		perror(dir);
 		return 1;
 	}
+	dfd = per_dir ? -1 : top;
 	for (i = 1; i <= n; i++) {
+		if (per_dir && (i - 1) % per_dir == 0) {
+			snprintf(name, sizeof(name), "d%lu", i / per_dir);
+			if (dfd >= 0)
+				close(dfd);
+			if (mkdirat(top, name, 0755) < 0 ||
+			    (dfd = openat(top, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+				perror(name);
+				return 1;
+			}
+		}
 		snprintf(name, sizeof(name), "f%lu", i);
 		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0) {
@@ -33,7 +46,9 @@ static int make(const char *dir, unsigned long n)
 		}
 		close(fd);
 	}
-	close(dfd);
+	if (dfd >= 0 && dfd != top)
+		close(dfd);
+	close(top);
 	return 0;
 }
 
@@ -46,9 +61,11 @@ int main(int argc, char **argv)
 	ssize_t len, pos;
 
 	if (argc == 4 && !strcmp(argv[2], "make"))
-		return make(argv[1], strtoul(argv[3], NULL, 10));
+		return make(argv[1], strtoul(argv[3], NULL, 10), 0);
+	if (argc == 4 && !strcmp(argv[2], "spread"))
+		return make(argv[1], strtoul(argv[3], NULL, 10), 1000);
 	if (argc != 3 || (strcmp(argv[2], "stat") && strcmp(argv[2], "plain"))) {
-		fprintf(stderr, "usage: %s <dir> make N|stat|plain\n", argv[0]);
+		fprintf(stderr, "usage: %s <dir> make N|spread N|stat|plain\n", argv[0]);
 		return 2;
 	}
 	with_stat = !strcmp(argv[2], "stat");

@@ -8,6 +8,16 @@
 //   (c) ms of `srun -N1 true` (a new job) while the remover empties a
 //       LOADED-file tree (default 1,000,000) on the node, against the same
 //       on the idle node, alternating, in one run (LOADED=0 skips it).
+// (d) ms from srun's return until slurmd logs "sent epilog complete msg"
+//     (its millisecond timestamp): the node released, as slurmd sees it,
+//     free of the COMPLETED poll's granularity (one scontrol, 10-30 ms);
+// (e) ms from slurmd's "task 0 ... exited" line to that one: the job's end
+//     on the node by slurmd's own clock, free of when srun happens to
+//     return (its I/O teardown varies by tens of ms).
+// Trees are made by bench/flat_tree.c spread: N empty files in directories
+// of 1,000. Making them is no faster than `seq | xargs touch` here: ext4's
+// inode allocator slows file creation after millions of deletions
+// (docs/benchmarks.md, runs 5 and 6).
 // Ratios are taken within one run. Usage, as root, after `npm run build`:
 //   PTD_LAB=/var/spool/ptd-bench-lab CTLD_PORT=7517 SLURMD_PORT=7518 \
 //     REPS=3 node bench/offpath-cleanup.mjs
@@ -27,7 +37,10 @@ const repsOf = (n) => (n >= 1_000_000 ? REPS_LARGE : REPS);
 const HOLD = "/tmp/slurm.hold";
 const env = { ...process.env, SLURM_CONF };
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const BIN = "/var/spool/ptd-bench-so";
+fs.mkdirSync(BIN, { recursive: true, mode: 0o755 });
+execFileSync("gcc", ["-std=gnu11", "-O2", "-Wall", "-Werror", "-o", `${BIN}/flat_tree`, new URL("flat_tree.c", import.meta.url).pathname]);
+const median = (a = []) => { const f = a.filter(Number.isFinite); if (!f.length) return NaN; const s = [...f].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 // ms from slurmd's "calling ... spank epilog" to its "completed epilog for
 // jobid <id>" (millisecond timestamps): the epilog process as slurmd sees it.
@@ -38,12 +51,17 @@ function epilogMs(log, id) {
   for (let i = end; i >= 0; i--) if (lines[i].includes("calling /usr/sbin/slurmstepd spank epilog")) return stamp(lines[end]) - stamp(lines[i]);
   return NaN;
 }
+// The stamp of slurmd's first line that passes test (NaN if none).
+const stampOf = (log, test) => { const l = log.split("\n").find(test); return l ? stamp(l) : NaN; };
+const sent = (id) => `JobId=${id}: sent epilog complete msg`;
+const releasedAt = (log, id) => stampOf(log, (x) => x.includes(sent(id)));
+const taskExitAt = (log, id) => stampOf(log, (x) => x.includes(`[${id}.0] task 0 (`) && x.includes(") exited"));
 
 function job(n) {
   const mark = logMark();
-  const make = n ? `mkdir /tmp/big && cd /tmp/big && seq ${n} | xargs touch` : "true";
+  const make = n ? `${BIN}/flat_tree /tmp/big spread ${n}` : "true";
   const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `echo $SLURM_JOB_ID; ${make}`], { timeoutMs: 900_000 });
-  const t0 = now();
+  const t0 = now(), t0wall = Date.now();
   if (r.status !== 0) throw new Error(r.stderr);
   const id = Number(r.stdout.trim());
   let completed;
@@ -51,7 +69,10 @@ function job(n) {
     const s = execFileSync("scontrol", ["-o", "show", "job", String(id)], { env, encoding: "utf8" });
     if (/JobState=COMPLETED/.test(s)) { completed = now() - t0; break; }
   }
-  return { id, t0, completed, epilog: epilogMs(logSince(mark), id) };
+  let log = logSince(mark);
+  for (let i = 0; i < 100 && !log.includes(sent(id)); i++) { execFileSync("sleep", ["0.02"]); log = logSince(mark); }
+  const released = releasedAt(log, id);
+  return { id, t0, completed, epilog: epilogMs(log, id), released: released - t0wall, exitRel: released - taskExitAt(log, id) };
 }
 
 function gone(id, t0) {
@@ -64,8 +85,9 @@ function gone(id, t0) {
 function rmrf(n, idle) {
   const d = "/tmp/ptd-bench-rm";
   fs.rmSync(d, { recursive: true, force: true });
-  fs.mkdirSync(`${d}/tmp/big`, { recursive: true });
-  if (n) execFileSync("bash", ["-c", `cd ${d}/tmp/big && seq ${n} | xargs touch`]);
+  fs.mkdirSync(`${d}/tmp`, { recursive: true });
+  if (n) execFileSync(`${BIN}/flat_tree`, [`${d}/tmp/big`, "spread", String(n)]);
+  else fs.mkdirSync(`${d}/tmp/big`);
   execFileSync("sync");
   const t0 = now();
   execFileSync(idle ? "chrt" : "rm", idle ? ["-i", "0", "nice", "-n", "19", "ionice", "-c3", "rm", "-rf", d] : ["-rf", d]);
@@ -101,8 +123,10 @@ for (let round = 0; round < ROUNDS; round++) for (const { key: cfg, line } of co
       if (!yes) fs.rmSync(`/tmp/slurm.${j.id}.0`, { recursive: true, force: true });
       (res[`${cfg}.${n}`] ??= []).push(j.completed);
       (res[`ep${cfg}.${n}`] ??= []).push(j.epilog);
+      (res[`rel${cfg}.${n}`] ??= []).push(j.released);
+      (res[`exr${cfg}.${n}`] ??= []).push(j.exitRel);
       if (yes) (res[`gone${cfg}.${n}`] ??= []).push(g);
-      console.error(`${cfg} ${n} files: COMPLETED +${j.completed.toFixed(1)} ms, epilog ${j.epilog} ms${yes ? `, gone +${g.toFixed(3)} s` : ""}`);
+      console.error(`${cfg} ${n} files: COMPLETED +${j.completed.toFixed(1)} ms, released +${j.released} ms (${j.exitRel} ms after the task's exit), epilog ${j.epilog} ms${yes ? `, gone +${g.toFixed(3)} s` : ""}`);
     }
   }
 }
@@ -127,20 +151,26 @@ if (LOADED) {
   }
 }
 stopCluster();
-for (const n of SIZES) {
+// RMRF=0 skips the rm -rf baseline (its columns then read NaN), RMRF_MAX
+// skips it above that many files: a 1,000,000-file tree takes minutes to
+// make here (file creation, not the directory's size: ~190 µs each).
+const RMRF_MAX = Number(process.env.RMRF_MAX ?? Infinity);
+for (const n of process.env.RMRF === "0" ? [] : SIZES.filter((x) => x <= RMRF_MAX)) {
   for (let i = 0; i < repsOf(n); i++) {
     (res[`rm.${n}`] ??= []).push(rmrf(n, false));
     (res[`rmidle.${n}`] ??= []).push(rmrf(n, true));
   }
 }
-console.log("| files left | remover settle (ms) | COMPLETED after srun, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog process, cleanup=no (ms) | cleanup=yes (ms) | ratio | tree gone after srun (s) | rm -rf (s) | rm -rf at idle priority (s) | ratio gone / rm -rf | n |");
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("| files left | remover settle (ms) | COMPLETED after srun, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog complete sent, cleanup=no (ms) | cleanup=yes (ms) | ratio | task exit to epilog complete sent, cleanup=no (ms) | cleanup=yes (ms) | ratio | epilog process, cleanup=no (ms) | cleanup=yes (ms) | ratio | tree gone after srun (s) | rm -rf (s) | rm -rf at idle priority (s) | ratio gone / rm -rf | n |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const n of SIZES) {
   for (const { key, settle } of yesCfgs) {
     const no = median(res[`no.${n}`]), yes = median(res[`${key}.${n}`]);
     const g = median(res[`gone${key}.${n}`]), rm = median(res[`rm.${n}`]), rmi = median(res[`rmidle.${n}`]);
     const eno = median(res[`epno.${n}`]), eyes = median(res[`ep${key}.${n}`]);
-    console.log(`| ${n.toLocaleString("en")} | ${settle} | ${no.toFixed(1)} | ${yes.toFixed(1)} | ×${(yes / no).toFixed(2)} | ${eno.toFixed(0)} | ${eyes.toFixed(0)} | ×${(eyes / eno).toFixed(2)} | ${g.toFixed(3)} | ${rm.toFixed(3)} | ${rmi.toFixed(3)} | ×${(g / rm).toFixed(2)} | ${res[`no.${n}`].length} |`);
+    const rno = median(res[`relno.${n}`]), ryes = median(res[`rel${key}.${n}`]);
+    const xno = median(res[`exrno.${n}`]), xyes = median(res[`exr${key}.${n}`]);
+    console.log(`| ${n.toLocaleString("en")} | ${settle} | ${no.toFixed(1)} | ${yes.toFixed(1)} | ×${(yes / no).toFixed(2)} | ${rno.toFixed(0)} | ${ryes.toFixed(0)} | ×${(ryes / rno).toFixed(2)} | ${xno.toFixed(0)} | ${xyes.toFixed(0)} | ×${(xyes / xno).toFixed(2)} | ${eno.toFixed(0)} | ${eyes.toFixed(0)} | ×${(eyes / eno).toFixed(2)} | ${g.toFixed(3)} | ${rm.toFixed(3)} | ${rmi.toFixed(3)} | ×${(g / rm).toFixed(2)} | ${res[`no.${n}`]?.length ?? 0} |`);
   }
 }
 if (LOADED) {

@@ -25,8 +25,8 @@
 
 /* ms the remover of a job's end lets pass after the process that started
  * it (the epilog, the extern step) has exited, before its first unlink:
- * slurmd's report that the job is done and the next job's launch go
- * first (docs/benchmarks.md, "Cleanup off the job's path"). The bench
+ * slurmd's report that the job is done goes first (docs/benchmarks.md,
+ * "Cleanup off the job's path"). The bench
  * builds other values to compare them in one run. */
 #ifndef PTD_REMOVER_SETTLE_MS
 #define PTD_REMOVER_SETTLE_MS 100

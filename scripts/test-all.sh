@@ -36,6 +36,15 @@ for suite in ${PTD_RELEASES-trixie sid}; do
 	summarised "$suite" bash scripts/test-release.sh "$suite"
 done
 
+# CI keeps only the tail of this output: repeat what failed (mocha's
+# "N failing" report, at most 60 lines a suite) just above the counts.
+for f in "$LOGS"/*.out; do
+	grep -q -E '^  [0-9]+ failing$' "$f" || continue
+	echo "=== what failed: $(basename "$f" .out)"
+	sed -n -E '/^  [0-9]+ failing$/,/^[0-9]+ passed, [0-9]+ failed/p' "$f" |
+		grep -v -E '^[0-9]+ passed, [0-9]+ failed' | head -n 60
+done
+
 pass=0 failed=0 skipped=0
 for f in "$LOGS"/*.sum; do
 	read -r p _ q _ k _ <<<"$(tr -d ',' <"$f")"
