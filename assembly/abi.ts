@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 6;
+export const ABI_VERSION: i32 = 7;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -21,6 +21,9 @@ export const enum Phase {
                // namespace: take the directories out of reach (holding place)
   DRAIN = 4,   // the detached remover, root, host namespace: empty the
                // holding places, within a time budget
+  SESSION = 5, // the PAM session module (an ssh session adopted into a job by
+               // pam_slurm_adopt), root, in sshd: join the namespace of the
+               // session user's job on this node, never make one
 }
 
 // One plan record: REC_WORDS little-endian i32 words. Strings are stored in
@@ -126,3 +129,6 @@ export const F_SWEEP: i32 = 64;  // DRAIN_AT: also take in job directories of jo
                                  // NS_RELEASE: every holder of a job no longer on the node
 export const F_NO_JOIN: i32 = 128; // NS_ENTER: the extern step starts the holder but stays in the
                                    // host's namespace (its end removes the directories there)
+export const F_SESSION: i32 = 256; // NS_ENTER: W_STR is the prefix "job."; join the namespace of the
+                                   // one job there of the session's user (W_UID), or fail: never
+                                   // elect, never fall back (an ssh session must not get the host's /tmp)

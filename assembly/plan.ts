@@ -2,7 +2,7 @@
 // their strings. The hosts execute it in order and never re-derive it.
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
   F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE,
 } from "./abi";
 import { OUTPUT } from "./memory";
@@ -322,10 +322,28 @@ function planNsDir(parent: i32, jobid: u32): i32 {
 function planJobNamespace(jobid: u32, uid: u32, flags: i32): void {
   const dir = planNsDir(unchecked(parentSlot[0]), jobid);
   const enter = count;
-  emit(Op.NS_ENTER, flags, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
+  emit(Op.NS_ENTER, flags, -1, dir, 0, uid, 0, nsName, nsNameLen, nsPath, nsPathLen);
   planNamespace(uid);
   const ready = count;
   emit(Op.NS_READY, 0, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
+  if (enter < MAX_RECORDS) store<i32>(OUTPUT + <usize>(enter * REC_SIZE) + (W_MODE << 2), ready);
+}
+
+// An ssh session adopted into a job joins that job's namespace: the session
+// knows its user, not its job, so the host looks for the user's job among
+// the holders in the namespace directory ("job." and a job id). Nothing is
+// made for it but the directory (as a step would: root's 0700, a squatter
+// moved aside); no holder of the user's is an error, never the host's /tmp.
+function planSession(uid: u32): void {
+  const parent = planParent(0, 0);
+  const dir = planNsDir(parent, 0);
+  const pre = cursor;
+  putByte(0x6a); putByte(0x6f); putByte(0x62); putByte(0x2e); // "job."
+  const preLen = finish(pre);
+  const enter = count;
+  emit(Op.NS_ENTER, F_SESSION, -1, dir, 0, uid, 0, pre, preLen, nsDirPath, nsDirPathLen);
+  const ready = count;
+  emit(Op.NS_READY, 0, -1, dir, 0, 0, 0, pre, preLen, nsDirPath, nsDirPathLen);
   if (enter < MAX_RECORDS) store<i32>(OUTPUT + <usize>(enter * REC_SIZE) + (W_MODE << 2), ready);
 }
 
@@ -344,6 +362,8 @@ export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32):
     planRemoval(jobid, restart, uid);
   } else if (phase == Phase.DRAIN) {
     planDrain();
+  } else if (phase == Phase.SESSION) {
+    planSession(uid);
   } else {
     say("unknown phase");
     return fail(Err.BAD_PHASE);

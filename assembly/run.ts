@@ -4,7 +4,7 @@
 import { OUTPUT } from "./memory";
 import {
   REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID, W_STR, W_LEN, W_PATH,
-  W_PATHLEN, Op, Phase, Err,
+  W_PATHLEN, Op, Phase, Err, F_SESSION,
 } from "./abi";
 import { fail, say, sayBytes } from "./errors";
 import * as host from "./host";
@@ -70,7 +70,9 @@ function describe(r: usize): void {
     case Op.MARK_ENDED: say("mark ended \""); break;
     case Op.DRAIN_AT: say("empty holding place \""); break;
     case Op.CONTINUE_AT: say("continue emptying holding place \""); break;
-    case Op.NS_ENTER: say("enter the job's namespace \""); break;
+    case Op.NS_ENTER:
+      if ((word(r, W_FLAGS) & F_SESSION) != 0) { say("enter the namespace of the session user's job in \""); break; }
+      say("enter the job's namespace \""); break;
     case Op.NS_READY: say("serve the job's namespace \""); break;
     case Op.NS_RELEASE: say("release the job's namespace \""); break;
     default: say("unknown operation"); return;
@@ -93,6 +95,14 @@ export function execute(phase: i32, n: i32): i32 {
       if (to > i && to < n && word(OUTPUT + <usize>(to * REC_SIZE), W_OP) == Op.NS_READY) { i = to; continue; }
       failedIndex = i;
       failedErrno = 22;
+      describe(r);
+      break;
+    }
+    // A session's NS_ENTER joins or fails: going on past it would leave an
+    // ssh session with the host's /tmp, whatever the host answered.
+    if (rc == 0 && word(r, W_OP) == Op.NS_ENTER && (word(r, W_FLAGS) & F_SESSION) != 0) {
+      failedIndex = i;
+      failedErrno = 2;
       describe(r);
       break;
     }

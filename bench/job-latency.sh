@@ -10,8 +10,9 @@
 #                   slurmctld reports the job COMPLETED (epilog done), i.e.
 #                   how long the job holds the node
 #   2. steps:       `srun true` inside one salloc allocation
-#   3. mount count: step latency as in 2 with 10 / 1000 / 5000 mounts in
-#                   slurmd's mount namespace (unshare copies them all)
+#   3. mount count: step latency as in 2, and new-job latency as in 1,
+#                   with 10 / 1000 / 5000 mounts in slurmd's mount namespace
+#                   (unshare copies them all), for each of CONFIGS
 #
 # Run as root, from the repository, after `npm run build`. Prints markdown
 # tables on stdout (progress on stderr) and, unless WRITE_DOC=0, replaces the
@@ -26,6 +27,16 @@
 #   MOUNT_COUNTS="10 1000 5000"  total mounts in slurmd's namespace (part 3;
 #                    counts below what the host already has mean "as is")
 #   MOUNT_STEP_REPS=30  steps per configuration and mount count (part 3)
+#   MOUNT_JOB_REPS=20   new jobs per configuration and mount count (part 3)
+#   CONFIGS="none plugin"  what part 3 compares, each against "none":
+#                    none     an empty plugstack
+#                    plugin   the seed's line with PTD_PLUGIN_SO (this tree)
+#                    pluginc  the same with PrologFlags=Contain
+#                    before   the seed's line with BEFORE_SO (another build,
+#                             such as the release before this one)
+#                    jctmpfs  Slurm's job_container/tmpfs (namespace/tmpfs
+#                             from 25.11) with PrologFlags=Contain, BasePath
+#                             under $PTD_LAB, no plugin
 #   ROUNDS=2         alternations of (no plugin, plugin) per part
 #   PARTS="1 2 3"    which parts to run
 #   PTD_LAB=/var/spool/ptd-bench-lab CTLD_PORT=6917 SLURMD_PORT=6918
@@ -55,6 +66,9 @@ TURN_REPS=${TURN_REPS:-20}
 STEP_REPS=${STEP_REPS:-40}
 MOUNT_COUNTS=${MOUNT_COUNTS:-"10 1000 5000"}
 MOUNT_STEP_REPS=${MOUNT_STEP_REPS:-30}
+MOUNT_JOB_REPS=${MOUNT_JOB_REPS:-20}
+CONFIGS=${CONFIGS:-"none plugin"}
+BEFORE_SO=${BEFORE_SO:-}
 ROUNDS=${ROUNDS:-2}
 PARTS=${PARTS:-"1 2 3"}
 FIRST_JOB_ID=${FIRST_JOB_ID:-700000}
@@ -106,18 +120,40 @@ stop_cluster() { # [final]: a final stop leaves munged to a running default-lab 
 	KEEP_MUNGE=$keep bash "$CLUSTER_SH" stop 2>>"$DATA/cluster.log"
 }
 
-# start_cluster none|plugin [ns]: (re)start our cluster with that plugstack;
-# with "ns", inside the benchmark's mount namespace
+# start_cluster CONFIG [ns]: (re)start our cluster in that configuration
+# (CONFIGS above); with "ns", inside the benchmark's mount namespace
 start_cluster() {
 	local cfg=$1 where=${2:-host} ps=$PTD_LAB/etc/plugstack.$1.conf
+	local extra="FirstJobId=$FIRST_JOB_ID"
 	stop_cluster
 	install -d -m 0755 "$PTD_LAB/etc"
-	if [ "$cfg" = plugin ]; then
+	rm -f "$PTD_LAB/etc/job_container.conf"
+	case $cfg in
+	plugin) echo "required $PLUGIN_SO $SEED_ARGS" >"$ps" ;;
+	pluginc)
 		echo "required $PLUGIN_SO $SEED_ARGS" >"$ps"
-	else
+		extra+=$'\nPrologFlags=Contain'
+		;;
+	before)
+		[ -r "$BEFORE_SO" ] || die "CONFIGS has before: set BEFORE_SO to a built private-tmpdir.so"
+		echo "required $BEFORE_SO $SEED_ARGS" >"$ps"
+		;;
+	jctmpfs)
 		: >"$ps"
-	fi
-	local vars=(PLUGSTACK="$ps" SHARED_ROOT=0 KEEP_MUNGE=1 EXTRA_CONF="FirstJobId=$FIRST_JOB_ID")
+		# Debian builds Slurm with MULTIPLE_SLURMD: BasePath/<node>, which
+		# the plugin does not make itself
+		install -d -m 0755 "$PTD_LAB/jc/$(hostname -s)"
+		echo "BasePath=$PTD_LAB/jc" >"$PTD_LAB/etc/job_container.conf"
+		if [ "$(slurmd -V | awk '{split($2, v, "."); print (v[1] * 100 + v[2] >= 2511)}')" = 1 ]; then
+			extra+=$'\nNamespaceType=namespace/tmpfs\nPrologFlags=Contain'
+		else
+			extra+=$'\nJobContainerType=job_container/tmpfs\nPrologFlags=Contain'
+		fi
+		;;
+	none) : >"$ps" ;;
+	*) die "unknown configuration $cfg" ;;
+	esac
+	local vars=(PLUGSTACK="$ps" SHARED_ROOT=0 KEEP_MUNGE=1 EXTRA_CONF="$extra")
 	if [ "$where" = ns ]; then
 		env "${vars[@]}" nsenter --mount="$NSFILE" -- bash "$CLUSTER_SH" start 2>>"$DATA/cluster.log" ||
 			die "cluster start failed (see $DATA/cluster.log)"
@@ -127,10 +163,15 @@ start_cluster() {
 	fi
 	# the plugin must really be loaded (Trap 3): one job, then its log line
 	as_alice srun -N1 true >/dev/null 2>&1 || true
-	if [ "$cfg" = plugin ]; then
+	case $cfg in plugin | pluginc | before)
 		grep -q 'private-tmpdir: loaded' "$PTD_LAB/log/slurmd.log" ||
 			die "plugin not loaded (no 'private-tmpdir: loaded' in slurmd.log)"
-	fi
+		;;
+	jctmpfs)
+		grep -q -E '(job_container|namespace)/tmpfs' "$PTD_LAB/log/slurmd.log" ||
+			die "job_container/tmpfs not loaded (slurmd.log does not name it)"
+		;;
+	esac
 }
 
 as_alice() { # run a command as ptd-alice with a small, fixed environment
@@ -329,8 +370,8 @@ if has_part 3; then
 	unshare --mount="$NSFILE" --propagation private true
 	nsenter --mount="$NSFILE" -- mount -t tmpfs -o size=4m,nr_inodes=20000,mode=0755 ptd-bench "$MOUNTS_DIR"
 	have=0
-	md_mounts="| mounts in slurmd's namespace | no plugin: median (IQR) ms | plugin: median (IQR) ms | n each | plugin − no plugin | plugin / no plugin |
-|---|---|---|---|---|---|"
+	md_mounts="| mounts in slurmd's namespace | configuration | step in an allocation: median (IQR) ms | n | step / none | new job: median (IQR) ms | n | new job / none |
+|---|---|---|---|---|---|---|---|"
 	for want in $MOUNT_COUNTS; do
 		cur=$(nsenter --mount="$NSFILE" -- cat /proc/self/mountinfo | wc -l)
 		if [ "$want" -gt "$cur" ]; then
@@ -342,28 +383,41 @@ if has_part 3; then
 			have=$((have + want - cur))
 		fi
 		for ((r = 1; r <= ROUNDS; r++)); do
-			for cfg in none plugin; do
+			for cfg in $CONFIGS; do
 				say "mounts $want, round $r/$ROUNDS: $cfg"
 				start_cluster "$cfg" ns
 				echo "$(mounts_of_slurmd)" >"$DATA/mcount.$want"
 				steps $(((MOUNT_STEP_REPS + ROUNDS - 1) / ROUNDS)) >>"$DATA/msteps.$want.$cfg"
+				if [ "$MOUNT_JOB_REPS" -gt 0 ]; then
+					new_jobs $(((MOUNT_JOB_REPS + ROUNDS - 1) / ROUNDS)) >>"$DATA/mjobs.$want.$cfg" 2>>"$DATA/mjobs.$want.$cfg.err"
+				else
+					: >>"$DATA/mjobs.$want.$cfg"
+				fi
 			done
 		done
-		m0=$(med "$DATA/msteps.$want.none") m1=$(med "$DATA/msteps.$want.plugin")
-		md_mounts+="
-| $(cat "$DATA/mcount.$want") | $m0 ($(iqr "$DATA/msteps.$want.none")) | $m1 ($(iqr "$DATA/msteps.$want.plugin")) | $(cnt "$DATA/msteps.$want.none") | $(diffms "$m1" "$m0") ms | ×$(ratio "$m1" "$m0") |"
+		m0=$(med "$DATA/msteps.$want.none") j0=$(med "$DATA/mjobs.$want.none")
+		for cfg in $CONFIGS; do
+			m1=$(med "$DATA/msteps.$want.$cfg") j1=$(med "$DATA/mjobs.$want.$cfg")
+			md_mounts+="
+| $(cat "$DATA/mcount.$want") | $cfg | $m1 ($(iqr "$DATA/msteps.$want.$cfg")) | $(cnt "$DATA/msteps.$want.$cfg") | ×$(ratio "$m1" "$m0") | $j1 ($(iqr "$DATA/mjobs.$want.$cfg")) | $(cnt "$DATA/mjobs.$want.$cfg") | ×$(ratio "$j1" "$j0") |"
+		done
 	done
 	stop_cluster
 	say "unmounting the namespace"
 	umount "$NSFILE"
 	umount "$NSDIR"
 	ns_made=0
+	# per configuration: its step ratio at each mount count, against the
+	# target (one namespace per job: within x1.05 of none at every count)
 	ANALYSIS_MOUNTS=$(printf '%s\n' "$md_mounts" | awk -F'|' 'NR > 2 {
-		gsub(/[ ms+]/, "", $6); n++; c[n] = $2; d[n] = $6 + 0
+		gsub(/ /, "", $3); gsub(/[ x×]/, "", $6); gsub(/[ x×]/, "", $9); gsub(/ /, "", $2)
+		if ($3 == "none") next
+		if (!($3 in r)) order[++n] = $3
+		r[$3] = r[$3] sprintf("%s×%.3f (new job ×%.3f) at %s", (r[$3] == "" ? "" : ", "), $6, $9, $2)
+		if ($6 + 0 > 1.05) bad[$3] = 1
 	} END {
-		if (n < 2) exit
-		gsub(/ /, "", c[1]); gsub(/ /, "", c[n])
-		printf "This run: the plugin adds %+.1f ms per step at %s mounts and %+.1f ms at %s — %s.", d[1], c[1], d[n], c[n], (d[n] - d[1] <= 1.0) ? "flat within 1 ms" : "not flat: the cost grows with the mount count"
+		for (i = 1; i <= n; i++)
+			printf "%s: steps %s — %s. ", order[i], r[order[i]], (order[i] in bad) ? "above ×1.05 at some count" : "within ×1.05 at every count"
 	}')
 	printf '\n## Step setup vs host mount count\n\n%s\n\n%s\n' "$md_mounts" "$ANALYSIS_MOUNTS"
 fi
@@ -391,9 +445,9 @@ cat "$new_doc" >"$DOC"
 rm -f "$new_doc"
 sect() { printf '\n## %s\n\n%s\n' "$1" "$2"; }
 READ_NEW='How to read it: the plugin'\''s own work is 1–2 ms per phase. It defines no `slurm_spank_job_prolog` (an earlier version did: its `slurmstepd spank prolog` process cost 13–15 ms before every job), so the step starts as fast as without it and makes the directories itself. It does define `slurm_spank_job_epilog` (cleanup), so slurmd forks and execs `slurmstepd spank epilog` after every job and reaps it with a polling wait whose first poll comes 10 ms after the fork (Slurm'\''s `waitpid_timeout()`), so that process costs at least 10 ms however little it does. The epilog runs after srun returns, but the job stays COMPLETING until it is done, and a job submitted meanwhile may wait for it ("queued and waiting for resources"): back-to-back new jobs pay for the epilog.'
-READ_MOUNTS='How to read it: the machine was shared with other test runs (see the load average), so single figures are noisy; compare the two columns of a row, which alternate. At 5,000 mounts even the no-plugin step slows down a little (slurmstepd walks the mount table too).'
+READ_MOUNTS='How to read it: every ratio compares with "none" (an empty plugstack) at the same mount count, measured in the same rounds. The machine may be shared with other runs (see the load average), so compare within a row group. `plugin` and `pluginc` are this tree: one mount namespace per job on a node, made by its first step (with Contain: the extern step) and joined by every later step with `setns`; `before` is the plugin of the previous release, which unshares in every step (its copy of the mount table grows with the count); `jctmpfs` is Slurm'\''s job_container/tmpfs. At 5,000 mounts even the no-plugin step slows down a little (slurmstepd walks the mount table too).'
 
-REPRO="sudo REPS=$REPS TURN_REPS=$TURN_REPS STEP_REPS=$STEP_REPS ROUNDS=$ROUNDS MOUNT_COUNTS=\"$MOUNT_COUNTS\" MOUNT_STEP_REPS=$MOUNT_STEP_REPS bash bench/job-latency.sh"
+REPRO="sudo REPS=$REPS TURN_REPS=$TURN_REPS STEP_REPS=$STEP_REPS ROUNDS=$ROUNDS MOUNT_COUNTS=\"$MOUNT_COUNTS\" MOUNT_STEP_REPS=$MOUNT_STEP_REPS MOUNT_JOB_REPS=$MOUNT_JOB_REPS CONFIGS=\"$CONFIGS\"${BEFORE_SO:+ BEFORE_SO=<the previous build>} bash bench/job-latency.sh"
 {
 	if has_part 1; then
 		sect "New job latency" "What it measures: the wall time of \`srun -N1 true\` run by an ordinary user (ptd-alice), a new job each time, with no plugin (empty plugstack) and with the seed's line \`required <repo>/dist/native/private-tmpdir.so $SEED_ARGS\` (cleanup on, the default). Slurm runs the plugin's job epilog (\`slurmstepd spank epilog\`) after srun has returned, so \"turnaround\" also times each job from srun's start until slurmctld reports it COMPLETED (epilog done: how long the job holds the node), polling \`scontrol show job\` (a few ms granularity). Configurations alternate in $ROUNDS blocks on the same cluster (restarted per block), one warm-up job per block not counted.
@@ -420,7 +474,7 @@ $md_steps
 Target (design §4): within noise of no plugin. ${ANALYSIS_STEPS:-}"
 	fi
 	if has_part 3; then
-		sect "Step setup vs host mount count" "What it measures: step latency as in \"Steps in one allocation\", with slurmd (and so every slurmstepd) in a mount namespace holding the given number of mounts (extra tmpfs mounts made in a persistent namespace of the benchmark's, so the host is not touched). \`unshare(CLONE_NEWNS)\` copies the whole mount table, so the plugin's per-step cost is expected to grow with it. The first row is the machine as it is (no mounts added).
+		sect "Step setup vs host mount count" "What it measures: step latency as in \"Steps in one allocation\", with slurmd (and so every slurmstepd) in a mount namespace holding the given number of mounts (extra tmpfs mounts made in a persistent namespace of the benchmark's, so the host is not touched). \`unshare(CLONE_NEWNS)\` copies the whole mount table, so a plugin that unshares in every step pays for it on every step; one that keeps a namespace per job pays once per job. New jobs (\`srun -N1 true\`, a job each) are timed at each count too. The first row group is the machine as it is (no mounts added). Configurations: $CONFIGS.
 
 Reproduce: \`$REPRO\` (part 3; \`PARTS=3\` alone).
 
@@ -430,7 +484,7 @@ $md_mounts
 
 $READ_MOUNTS
 
-Target (design §4, \"later\"): a flat per-step cost. Seed anchor: unshare+binds 0.3 / 1.8 / 7.0 ms at 10 / 1,000 / 5,000 host mounts. ${ANALYSIS_MOUNTS:-}"
+Target (issue "One namespace per job"): steps within ×1.05 of none at 10, 1,000 and 5,000 mounts, new jobs no worse than before. Seed anchor: unshare+binds 0.3 / 1.8 / 7.0 ms at 10 / 1,000 / 5,000 host mounts. ${ANALYSIS_MOUNTS:-}"
 	fi
 } >>"$DOC"
 say "wrote $DOC"

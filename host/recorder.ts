@@ -1,6 +1,7 @@
 // Imports that record each call instead of acting: the Node side of the
 // "same plan in C and in Node" check. The line format matches native/ops.c.
 import type { HostImports } from "./core.js";
+import { F_SESSION } from "./abi.js";
 
 const oct = (n: number): string => n.toString(8);
 
@@ -36,9 +37,11 @@ export class Recorder implements HostImports {
     return this.add("mark_ended", parent, name, path, uid);
   }
   // A recording step is always the job's first (0: go on into the
-  // namespace records), as native/ops.c's record mode is.
+  // namespace records) and a recorded session joins (1), as native/ops.c's
+  // record mode has it.
   ns_enter(dir: number, name: string, path: string, flags: number): number {
-    return this.add("ns_enter", dir, name, path, flags);
+    const r = this.add("ns_enter", dir, name, path, flags);
+    return r < 0 ? r : flags & F_SESSION ? 1 : 0;
   }
   ns_ready(): number { return this.add("ns_ready"); }
   ns_release(dir: number, name: string, path: string, flags: number): number {

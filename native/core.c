@@ -96,6 +96,7 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 		return -1;
 	}
 	ptd_ops_init(&c->env.ops, dry_run);
+	c->env.ops.uid = (uid_t) job->uid;
 	if (!runtime_ready) {
 		wasm_rt_init();
 		ptd_w2c_init_module();
@@ -150,6 +151,7 @@ out:
 		 c->env.ops.detail.notice);
 	res->removed = c->env.ops.removed;
 	res->ns_how = (int) c->env.ops.ns_how;
+	res->session_job = c->env.ops.session_job;
 	if (dry_run && rc == 0) {
 		res->trace = c->env.ops.trace;
 		c->env.ops.trace = NULL;

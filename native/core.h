@@ -20,6 +20,7 @@ struct ptd_result {
 	char notice[sizeof(((struct ptd_detail *) 0)->notice)];
 	struct ptd_remove_stats removed;
 	int ns_how;		/* enum ptd_ns_how (ops.h): the step's namespace */
+	uint32_t session_job;	/* SESSION: the job whose namespace it joined */
 	char *trace;		/* dry run only; the caller frees it */
 };
 

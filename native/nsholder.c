@@ -273,6 +273,15 @@ static int listen_socket(struct ptd_ns_holder *c, int *ret_fd, ino_t *ret_ino,
 		ptd_say(d->text, "listen \"%s\"", tmp);
 		goto fail_unlink;
 	}
+	/* The socket's owner says whose job it is (the PAM session module
+	 * finds a user's job by it); its mode lets nobody else connect, and
+	 * the directory lets nobody but root reach it at all. */
+	if (fchmodat(c->dir_fd, tmp, 0600, 0) < 0 ||
+	    fchownat(c->dir_fd, tmp, c->uid, 0, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = -errno;
+		ptd_say(d->text, "chown \"%s\" to uid %u", tmp, (unsigned) c->uid);
+		goto fail_unlink;
+	}
 	/* Its inode: on 'Q' the holder removes the socket only if the name
 	 * still is this one. */
 	if (fstatat(c->dir_fd, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -513,8 +522,9 @@ int ptd_ns_check_dir(int dir_fd, const char *what, struct ptd_detail *d)
 	return 0;
 }
 
-int ptd_ns_elect(int dir_fd, const char *name, const int *keep_fds,
-		 int n_keep, struct ptd_ns_holder *h, struct ptd_detail *d)
+int ptd_ns_elect(int dir_fd, const char *name, uid_t uid,
+		 const int *keep_fds, int n_keep, struct ptd_ns_holder *h,
+		 struct ptd_detail *d)
 {
 	struct ptd_detach_how how = {
 		.idle = false,
@@ -558,6 +568,7 @@ int ptd_ns_elect(int dir_fd, const char *name, const int *keep_fds,
 		h->dir_fd = dir_fd;
 		h->lock_fd = lock;
 		h->report_fd = pipefd[1];
+		h->uid = uid;
 		snprintf(h->name, sizeof(h->name), "%s", name);
 		(void) prctl(PR_SET_NAME, PTD_NS_HOLDER_COMM, 0, 0, 0);
 		(void) umask(077);
@@ -596,7 +607,7 @@ int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
 	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
 	if (r < 0)
 		return r;
-	r = ptd_ns_elect(dir_fd, name, NULL, 0, &h, d);
+	r = ptd_ns_elect(dir_fd, name, 0, NULL, 0, &h, d);
 	if (r == PTD_NS_IN_HOLDER) {
 		/* A copy of the starter's mount table, for the job. */
 		if (unshare(CLONE_NEWNS) < 0) {

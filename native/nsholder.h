@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/un.h>
 
 #include "detail.h"
@@ -62,6 +63,7 @@ struct ptd_ns_holder {
 	int dir_fd;		/* the directory of its socket */
 	int lock_fd;		/* the election lock, until it listens */
 	int report_fd;		/* to its starter, until it listens */
+	uid_t uid;		/* the job's user: its socket's owner */
 	char name[PTD_NS_NAME_MAX + 1];
 };
 
@@ -88,8 +90,9 @@ int ptd_ns_check_dir(int dir_fd, const char *what, struct ptd_detail *d);
  *    holder's -errno, with its reason in d (nothing of it is left then).
  * -errno, reason in d, when no holder can be had.
  */
-int ptd_ns_elect(int dir_fd, const char *name, const int *keep_fds,
-		 int n_keep, struct ptd_ns_holder *h, struct ptd_detail *d);
+int ptd_ns_elect(int dir_fd, const char *name, uid_t uid,
+		 const int *keep_fds, int n_keep, struct ptd_ns_holder *h,
+		 struct ptd_detail *d);
 
 /* In the holder: listens on <name>.sock, tells its starter, releases the
  * lock and serves until 'Q'; exits, never returns. */

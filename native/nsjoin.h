@@ -3,7 +3,9 @@
 #define PTD_NSJOIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "detail.h"
 
@@ -62,5 +64,19 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
  * -errno (the others are still tried). */
 int ptd_ns_sweep(int dir_fd, const char *prefix, bool (*running)(uint32_t),
 		 int timeout_ms, struct ptd_detail *d);
+
+/*
+ * The job an ssh session of uid joins: the one whose holder's socket
+ * "<prefix><id>.sock" in dir_fd is uid's (the holder makes it its job's
+ * user's). Several: the one the cgroup file at cgroup_path (the session's
+ * /proc/self/cgroup) names as "job_<id>", as pam_slurm_adopt adopts into
+ * with proctrack/cgroup; else -ENOTUNIQ, never a guess. None: -ENOENT.
+ * 0 with *ret_job and its holder's name (ret_name, name_size); the reason
+ * in d otherwise.
+ */
+int ptd_ns_find_user_job(int dir_fd, const char *prefix, uid_t uid,
+			 const char *cgroup_path, uint32_t *ret_job,
+			 char *ret_name, size_t name_size,
+			 struct ptd_detail *d);
 
 #endif

@@ -254,6 +254,33 @@ static int op_continue_at(struct ptd_ops *o, int parent, const char *name,
 /* The epilog waits this long for the holder to exit. */
 #define NS_RELEASE_TIMEOUT_MS 5000
 
+/* An ssh session: the user's one job with a holder here, joined, or the
+ * reason it cannot be (no fallback: the session is refused). */
+static int ns_enter_session(struct ptd_ops *o, int dir, const char *prefix,
+			    const char *path)
+{
+	char name[PTD_NS_NAME_MAX + 1];
+	uint32_t job;
+	int r, ns_fd = -1;
+
+	r = ptd_ns_find_user_job(o->fds[dir], prefix, o->uid, "/proc/self/cgroup",
+				 &job, name, sizeof(name), &o->detail);
+	if (r < 0)
+		return r;
+	r = ptd_ns_fetch_at(o->fds[dir], name, NS_JOIN_TIMEOUT_MS, &ns_fd,
+			    &o->detail);
+	if (r < 0)
+		return r;
+	r = ptd_ns_enter(ns_fd, &o->detail);
+	close(ns_fd);
+	if (r < 0)
+		return r;
+	o->session_job = job;
+	o->ns_how = PTD_NS_JOINED;
+	(void) path;
+	return 1;
+}
+
 static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
 		       const char *path, int flags)
 {
@@ -262,12 +289,18 @@ static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
 
 	if (!used_slot(o, dir))
 		return -EBADF;
-	if (o->dry_run)
-		return record(o, "ns_enter\t%d\t%s\t%s\t%d\n", dir, name, path,
-			      flags);
+	/* Recorded, a step is the job's first (0: on into the namespace
+	 * records) and a session joins (1). */
+	if (o->dry_run) {
+		r = record(o, "ns_enter\t%d\t%s\t%s\t%d\n", dir, name, path,
+			   flags);
+		return r < 0 ? r : (flags & PTD_F_SESSION) ? 1 : 0;
+	}
 	r = ptd_ns_check_dir(o->fds[dir], path, &o->detail);
 	if (r < 0)
 		return r;
+	if (flags & PTD_F_SESSION)
+		return ns_enter_session(o, dir, name, path);
 	/* Silent: only tests run a step's plan through the addon. */
 	if (!ptd_ops_holders)
 		return no_join ? 1 : 0;
@@ -276,7 +309,8 @@ static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
 	for (i = 0; i < PTD_MAX_SLOTS; i++)
 		if (o->fds[i] >= 0)
 			keep[n++] = o->fds[i];
-	r = ptd_ns_elect(o->fds[dir], name, keep, n, &o->ns, &o->detail);
+	r = ptd_ns_elect(o->fds[dir], name, o->uid, keep, n, &o->ns,
+			 &o->detail);
 	if (r == PTD_NS_IN_HOLDER)
 		return 0;
 	if (r < 0)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "fsops.h"
@@ -31,6 +32,11 @@ struct ptd_ops {
 	struct ptd_ns_holder ns;
 	/* What ns_enter did, for the step's log line. */
 	enum ptd_ns_how { PTD_NS_NONE, PTD_NS_JOINED, PTD_NS_MADE, PTD_NS_OWN } ns_how;
+	/* The job's user (a holder's socket is theirs; a session joins a
+	 * job of theirs); set by ptd_core_run from its job. */
+	uid_t uid;
+	/* A session's NS_ENTER: the job whose namespace it joined. */
+	uint32_t session_job;
 };
 
 /* False in a host that must never fork a namespace holder: the Node addon

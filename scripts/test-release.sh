@@ -29,6 +29,7 @@ specs=(dist/ts/tests/e2e/*.test.js)
 # The tests run inside the root (its own mount and PID namespaces), with the
 # host's Node.js and this repository bound in at the same paths.
 bash "$RR" enter "$SUITE" env PTD_PLUGIN_SO="$so" PTD_SUITE="$SUITE" \
+	PTD_PAM_SO="$(dirname "$(dirname "$so")")/security/pam_private_tmpdir.so" \
 	${CI:+CI="$CI"} ${PTD_SHARED_ROOT:+PTD_SHARED_ROOT="$PTD_SHARED_ROOT"} \
 	bash -c 'cd "$1" && shift && exec node node_modules/mocha/bin/mocha.js --no-config \
 		--timeout 120000 --slow 5000 --reporter ./tests/summary-reporter.cjs "$@"' \

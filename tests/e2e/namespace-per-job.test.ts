@@ -6,8 +6,8 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import {
-  ALICE, MALLORY, OUT_DIR, hostMountinfo, logMark, logSince, pluginLine, requireRootAndSlurm, runAs, sbatchWait, startCluster,
-  stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
+  ALICE, MALLORY, OUT_DIR, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm, restartSlurmd, runAs, sbatchWait,
+  startCluster, stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
@@ -127,6 +127,40 @@ for (const contain of [false, true]) {
         fs.rmSync(`/tmp/${HOLDER}-shared`, { force: true });
       }
       await waitFor(() => holders().length === 0 && nsEntries(id).length === 0, 15_000, { what: "the job's end to release its namespace" });
+    });
+
+    it("slurmd killed (SIGKILL) and restarted mid-job: its start leaves the running job's holder, later steps join it, the job's end releases it", async () => {
+      const ready = `${OUT_DIR}/ns-restart-${process.pid}-${Date.now()}`;
+      const id = submitBatch(ALICE, [
+        `srun -n1 --overlap bash -c '${PRINT("s1")}; echo kept > /tmp/mine'`,
+        `touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done`,
+        `srun -n1 --overlap bash -c '${PRINT("s2")}; cat /tmp/mine'`,
+      ].join("\n"));
+      try {
+        await waitFor(() => fs.existsSync(ready), 30_000, { what: "the job's first step" });
+        const before = holders();
+        assert.equal(before.length, 1, `one holder while the job runs: ${before.join(" ")}`);
+        const mark = logMark();
+        info = restartSlurmd();
+        // slurmd's start, and the end of another job after it, release the
+        // holders of jobs no longer on the node: this one's job still runs.
+        const other = runAs(MALLORY, ["srun", "-N1", "printenv", "SLURM_JOB_ID"]);
+        assert.equal(other.status, 0, other.stderr);
+        await logWhen(mark, new RegExp(`private-tmpdir: job ${other.stdout.trim()} uid \\d+: removed`), "the other job's epilog");
+        assert.deepStrictEqual(holders(), before, "a sweep released a running job's holder");
+        fs.writeFileSync(`${ready}.go`, "");
+        const r = await waitBatch(id);
+        assert.equal(r.state, "COMPLETED", r.output);
+        const ids = nsIds(r.output);
+        assert.ok(ids.get("s1"), r.output);
+        assert.equal(ids.get("s2"), ids.get("s1"), "the step after the restart is in the job's namespace");
+        assert.match(r.output, /^kept$/m, "the job's own /tmp after the restart");
+        assert.match(logSince(mark), new RegExp(`job ${id}: private directories mounted, in the job's namespace$`, "m"));
+      } finally {
+        fs.writeFileSync(`${ready}.go`, "");
+      }
+      await waitFor(() => holders().length === 0 && nsEntries(id).length === 0, 30_000, { what: "the job's end to release its namespace" });
+      for (const s of ["", ".go"]) fs.rmSync(`${ready}${s}`, { force: true });
     });
 
     it("a user cannot reach the holder's socket or plant one", () => {

@@ -11,7 +11,7 @@ import { entries, expectedAfter, snapshot, type Entry } from "../helpers/prefix.
 import { requireRoot } from "../helpers/root.js";
 
 const job = { jobid: 4711, restart: 3, uid: 1234, gid: 5678 };
-const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG", "DRAIN"];
+const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG", "DRAIN", "SESSION"];
 
 describe("C host and Node host: same plan, same errors", () => {
   for (const f of FIXTURES) {

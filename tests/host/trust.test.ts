@@ -57,8 +57,12 @@ function run(which: Which, phase: PhaseName, args: string[], hooks: Hook[] = [],
     } else {
       a.opsReset();
       const imports = {};
-      for (const op of ["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "remove_at", "mark_ended", "drain_at", "continue_at"])
+      for (const op of ["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "remove_at", "mark_ended", "drain_at", "continue_at", "ns_release"])
         imports[op] = (...v) => { before(op); return a[op](...v); };
+      // Node never joins or holds a job's namespace (the addon has no
+      // ns_enter): the step makes its own, as the C does with holders off.
+      imports.ns_enter = () => { before("ns_enter"); return 0; };
+      imports.ns_ready = () => { before("ns_ready"); return 0; };
       const f = new Core().run(${JSON.stringify(phase)}, ${JSON.stringify(args)}, { jobid: 500, restart: 0, uid: ${VICTIM}, gid: ${VICTIM} }, imports);
       const why = a.opsDetail().text;
       out = f ? { ok: false, message: f.code === "HOST" ? a.failure(f.message, why, f.errno) : f.message } : { ok: true, message: "" };

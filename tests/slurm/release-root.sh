@@ -38,7 +38,8 @@ MIRROR=${PTD_MIRROR:-http://deb.debian.org/debian}
 # harness calls.
 PKGS=(slurmd slurmctld slurm-client munge libslurm-dev wabt gcc make libc6-dev
       libstdc++6 passwd util-linux mount procps hostname findutils tar gzip
-      python3-minimal bsdutils)
+      python3-minimal bsdutils libpam0g-dev openssh-server openssh-client
+      libpam-slurm-adopt)
 STAMP=.private-tmpdir-root
 
 log() { printf '[release-root.sh] %s\n' "$*" >&2; }
@@ -183,6 +184,9 @@ cmd_build() {
 	so=/usr/lib/$(in_chroot "$r" gcc -print-multiarch)/slurm-wlm
 	[ -d "$r$so" ] || die "no plugin directory $so in the $suite root"
 	install -m 0755 "$r$dir/$name/dist/native/private-tmpdir.so" "$r$so/private-tmpdir.so"
+	# The PAM session module where Debian keeps PAM's (beside pam_slurm_adopt).
+	install -D -m 0644 "$r$dir/$name/dist/native/pam_private_tmpdir.so" \
+		"$r$(dirname "$so")/security/pam_private_tmpdir.so"
 	echo "$so/private-tmpdir.so"
 }
 

@@ -20,7 +20,7 @@ import { Core, type Job, type PlanStep } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
 import { Recorder } from "../../host/recorder.js";
 import { loadAddon } from "../../host/addon.js";
-import { DRAIN_BUDGET_S, F_ASIDE, F_CREATE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_SWEEP, F_WIPE_ENDED, HOLD_MODE, MAX_SLOTS, NS_DIR_MODE, Phase, type PhaseName } from "../../host/abi.js";
+import { DRAIN_BUDGET_S, F_ASIDE, F_CREATE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_SESSION, F_SWEEP, F_WIPE_ENDED, HOLD_MODE, MAX_SLOTS, NS_DIR_MODE, Phase, type PhaseName } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
 import { entries, expectedAfter, snapshot, type Entry } from "../helpers/prefix.js";
 
@@ -34,7 +34,7 @@ const PLAN_CODES = new Set([
   "UNKNOWN_OPTION", "EMPTY_VALUE", "NOT_ABSOLUTE", "BAD_PATH", "BAD_CHAR", "TOO_LONG", "TOO_MANY",
   "COLLISION", "DUPLICATE", "NESTED", "NO_MOUNTS", "BAD_VALUE", "BAD_INPUT", "PLAN_TOO_LARGE", "BAD_PHASE",
 ]);
-const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG", "DRAIN"];
+const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG", "DRAIN", "SESSION"];
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
 // MAX_SLOTS: from assembly/abi.ts, like every ABI constant here.
@@ -242,6 +242,8 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
   STEP: new Set(["open_trusted", "mkdir_at", "continue_at", "ns_enter", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "ns_ready"]),
   EPILOG: new Set(["open_trusted", "mkdir_at", "ns_release", "remove_at", "mark_ended"]),
   DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "drain_at"]),
+  // An ssh session only joins: nothing made but the namespace directory.
+  SESSION: new Set(["open_trusted", "mkdir_at", "ns_enter", "ns_ready"]),
 };
 
 function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: PlanStep[]): void {
@@ -382,8 +384,20 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
           assert.deepEqual([s.op, s.str, s.path, s.flags, s.slot, s.mode], ["ns_release", "job.", nsDir, F_SWEEP, -1, 0], `${where}: the sweep`);
           break;
         }
+        if (phase === "SESSION") {
+          // The user's job, found by its holder's prefix; join or fail.
+          assert.deepEqual([s.str, s.path, s.slot, s.gid], ["job.", nsDir, -1, 0], `${where}: the session's entry`);
+          if (s.op === "ns_enter") {
+            assert.deepEqual([s.flags, s.uid], [F_SESSION, job.uid], `${where}: flags, the session's user`);
+            assert.ok(s.mode > i && plan[s.mode]?.op === "ns_ready", `${where}: jumps to ${s.mode}, not an ns_ready after it`);
+          } else {
+            assert.deepEqual([s.mode, s.flags, s.uid], [0, 0, 0], `${where}: unused fields`);
+          }
+          break;
+        }
         assert.deepEqual([s.str, s.path], [nsEntry, `${nsDir}/${nsEntry}`], `${where}: the job's entry`);
-        assert.deepEqual([s.slot, s.uid, s.gid], [-1, 0, 0], `${where}: unused fields`);
+        // ns_enter carries the job's user: its holder's socket is theirs.
+        assert.deepEqual([s.slot, s.uid, s.gid], [-1, s.op === "ns_enter" ? job.uid : 0, 0], `${where}: fields`);
         if (s.op === "ns_enter") {
           assert.equal(s.flags, phase === "EXTERN" ? F_NO_JOIN : 0, `${where}: flags`);
           // "joined" goes on past the plan's ns_ready, never elsewhere.
@@ -465,6 +479,9 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         [...bases].sort(),
         "every base's job directory, each once",
       );
+      break;
+    case "SESSION":
+      assert.deepEqual(ops, ["open_trusted", "mkdir_at", "ns_enter", "ns_ready"], "a session's plan");
       break;
     case "DRAIN":
       assert.equal(count("drain_at"), bases.size, "one drain_at per base");

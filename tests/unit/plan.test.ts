@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { Core, type Job } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
-import { DRAIN_BUDGET_S, F_ASIDE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_SWEEP, F_WIPE_ENDED } from "../../host/abi.js";
+import { DRAIN_BUDGET_S, F_ASIDE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_SESSION, F_SWEEP, F_WIPE_ENDED } from "../../host/abi.js";
 import { Recorder } from "../../host/recorder.js";
 
 const job: Job = { jobid: 100, restart: 0, uid: 1000, gid: 1000 };
@@ -176,6 +176,23 @@ describe("core: the seed's layout", () => {
     // cleanup=no keeps job directories on purpose, those of jobs gone too.
     const kept = new Core().plan("DRAIN", [...SEED, "cleanup=no"], { jobid: 0, restart: 0, uid: 0, gid: 0 });
     assert.deepStrictEqual(kept.filter((s) => s.op === "drain_at").map((s) => s.flags), [0]);
+  });
+
+  it("plans an ssh session: only the namespace directory, then join the session user's job there (never elect, never fall back)", () => {
+    const plan = new Core().plan("SESSION", [...SEED, "base=/var/tmp/job", "mount=/scratch"], { jobid: 0, restart: 0, uid: 1234, gid: 99 });
+    assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.mode, s.uid]), [
+      ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0, 0],
+      ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0o700, 0],
+      // W_MODE: its ns_ready, the only place "joined" may jump past
+      ["ns_enter", "job.", "/tmp/slurm.ns", F_SESSION, -1, 1, 3, 1234],
+      ["ns_ready", "job.", "/tmp/slurm.ns", 0, -1, 1, 0, 0],
+    ]);
+    // A host that answers "go on" (0) instead of joining fails the session.
+    const rec = new Recorder();
+    rec.ns_enter = () => 0;
+    const fail = new Core().run("SESSION", SEED, { jobid: 0, restart: 0, uid: 1234, gid: 99 }, rec);
+    assert.equal(fail?.code, "HOST");
+    assert.match(fail?.message ?? "", /enter the namespace of the session user's job in "\/tmp\/slurm\.ns"/);
   });
 
   it("has every step wipe a directory a previous run of the job marked ended (requeue)", () => {
