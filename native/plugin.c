@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <slurm/slurm_version.h>
@@ -272,6 +275,10 @@ static void remover(void *arg)
 		slurm_error("private-tmpdir: remover: %s", res.message);
 }
 
+/* The process whose exit the remover waits for: this one, or (0) the one
+ * the extern step's removal runs for (remove_in_child). */
+static pid_t remover_starter;
+
 /* settle: at a job's end, not at slurmd's start (slurmd goes on). A
  * kernel without pidfd_open (< 5.3) gets no wait, as before. */
 static void start_remover(int ac, char **av, const char *where, bool settle)
@@ -280,7 +287,8 @@ static void start_remover(int ac, char **av, const char *where, bool settle)
 	int r;
 
 	if (settle)
-		a.starter_fd = (int) syscall(SYS_pidfd_open, getpid(), 0);
+		a.starter_fd = (int) syscall(SYS_pidfd_open, remover_starter ?
+					     remover_starter : getpid(), 0);
 	r = ptd_detach(remover, &a, a.starter_fd);
 	if (a.starter_fd >= 0)
 		close(a.starter_fd);
@@ -405,6 +413,49 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	return 0;
 }
 
+/* The extern step's removal, in a child of its own with root's ids. Other
+ * slurmstepd threads switch the process's effective ids to the job's user
+ * for work of their own, and a set*id call in one thread changes every
+ * thread's (glibc): seen on 24.11 during the extern step's end (egid 1000 in
+ * this callback; opening a root-only file failing with EACCES, the
+ * directories left to the epilog). A child has ids of its own. Its end is
+ * told by a pipe, not waitpid: slurmstepd may reap it first. */
+static void remove_in_child(int ac, char **av, const struct ptd_job *job)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		slurm_error("private-tmpdir: job %u: pipe: %m; the epilog removes the directories",
+			    job->jobid);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+		    setresuid(0, 0, 0) < 0)
+			_exit(1);
+		remover_starter = getppid();
+		remove_job_dirs(ac, av, job, "extern step");
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		slurm_error("private-tmpdir: job %u: fork: %m; the epilog removes the directories",
+			    job->jobid);
+		return;
+	}
+	while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(fds[0]);
+	/* Gone or going (ECHILD when slurmstepd reaped it). */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 /* slurmstepd at the end of a step: the extern step ends with the job, on
  * every node of it. Under PrologFlags=RunInJob (Slurm 24.05+) slurmd runs
  * no SPANK job epilog at all (seen on 24.11 and 26.05), so this is where the
@@ -417,7 +468,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;
-	remove_job_dirs(ac, av, &job, "extern step");
+	remove_in_child(ac, av, &job);
 	return 0;
 }
 

@@ -20,12 +20,13 @@ DIR=$PTD_LAB/ssh
 log() { printf '[sshd.sh] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# Debian's PAM module directory, where pam_slurm_adopt.so is.
-pam_dir() {
-	local d
-	for d in /usr/lib/x86_64-linux-gnu/security /lib/x86_64-linux-gnu/security \
-		"/usr/lib/$(gcc -print-multiarch 2>/dev/null)/security"; do
-		[ -e "$d/pam_slurm_adopt.so" ] && { echo "$d"; return 0; }
+# pam_slurm_adopt.so: Debian keeps it in /lib/security (22.05, 24.11) or a
+# multiarch PAM directory.
+adopt_module() {
+	local f
+	for f in /lib/security /usr/lib/security /lib/x86_64-linux-gnu/security \
+		/usr/lib/x86_64-linux-gnu/security; do
+		[ -e "$f/pam_slurm_adopt.so" ] && { echo "$f/pam_slurm_adopt.so"; return 0; }
 	done
 	return 1
 }
@@ -42,11 +43,11 @@ cmd_stop() {
 }
 
 cmd_start() {
-	local pam u
+	local adopt u
 	[ "$(id -u)" = 0 ] || die "must run as root"
 	[ -x /usr/sbin/sshd ] || die "no /usr/sbin/sshd (openssh-server)"
 	[ -e /etc/pam.d/sshd ] || die "no /etc/pam.d/sshd to stand in for (openssh-server)"
-	pam=$(pam_dir) || die "no pam_slurm_adopt.so (libpam-slurm-adopt)"
+	adopt=$(adopt_module) || die "no pam_slurm_adopt.so (libpam-slurm-adopt)"
 	[ -r "${PAM_SO:?}" ] || die "no PAM module $PAM_SO"
 	[ -r "${SLURM_CONF:?}" ] || die "no $SLURM_CONF"
 	cmd_stop
@@ -75,10 +76,10 @@ cmd_start() {
 	EOF
 	# Public keys only: sshd asks PAM for account and session, never auth.
 	cat >"$DIR/pam.sshd" <<-EOF
-		auth     required $pam/pam_deny.so
-		account  required $pam/pam_slurm_adopt.so log_level=debug
+		auth     required pam_deny.so
+		account  required $adopt log_level=debug
 		session  required $PAM_SO ${PAM_ARGS:-}
-		password required $pam/pam_deny.so
+		password required pam_deny.so
 	EOF
 	: >"$DIR/sshd.log"
 	# shellcheck disable=SC2016
