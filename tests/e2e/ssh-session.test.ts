@@ -7,6 +7,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import {
   ALICE, MALLORY, OUT_DIR, pluginLine, requireRootAndSlurm, startCluster, stopCluster, submitBatch, waitBatch, waitFor,
+  type RunResult,
 } from "../helpers/slurm.js";
 import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd.js";
 
@@ -48,6 +49,15 @@ async function waitingJob(user: string, tag: string): Promise<{ id: number; ns: 
   };
 }
 
+/** sshd ran none of the session's command: our module refused the PAM
+ * session (sshd then exits before the user's shell, 254 in OpenSSH), and
+ * the user was told so. */
+function refusedByUs(s: RunResult): void {
+  assert.doesNotMatch(s.stdout, /^in$/m, `the command ran: ${s.stdout}`);
+  assert.notEqual(s.status, 0, `got in: ${s.stdout}`);
+  assert.match(s.stdout + s.stderr, /Access denied by private-tmpdir: your job's private \/tmp cannot be joined on this node/);
+}
+
 describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our PAM session module; PrologFlags=Contain)", function () {
   let started = false;
   before(function () {
@@ -81,9 +91,11 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
   it("a user without a job on the node is refused, as pam_slurm_adopt does", async () => {
     const job = await waitingJob(ALICE, "ssh-other");
     try {
+      const before = sshdLog().length;
       const s = sshAs(MALLORY, "echo in; readlink /proc/self/ns/mnt");
       assert.notEqual(s.status, 0, `${MALLORY} got in: ${s.stdout}`);
       assert.doesNotMatch(s.stdout, /^in$/m);
+      assert.match(sshdLog().slice(before), new RegExp(`Access denied for user ${MALLORY} by PAM account configuration`));
     } finally {
       await job.go();
     }
@@ -112,14 +124,13 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
     try {
       assert.equal(holders().length, 2, "a holder per job");
       const s = sshAs(ALICE, "echo in; readlink /proc/self/ns/mnt");
-      assert.notEqual(s.status, 0, `got in: ${s.stdout}`);
-      assert.doesNotMatch(s.stdout, /^in$/m);
+      refusedByUs(s);
     } finally {
       await Promise.all([a.go(), b.go()]);
     }
   });
 
-  it("a job whose namespace is gone (its holder killed): the session is refused, naming why; never the host's /tmp", async () => {
+  it("a job whose namespace is gone (its holder killed): the session is refused and the user told so; never the host's /tmp", async () => {
     const job = await waitingJob(ALICE, "ssh-gone");
     try {
       const pids = holders();
@@ -128,8 +139,7 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
       await waitFor(() => holders().length === 0, 10_000, { what: "the holder to die" });
       const logBefore = sshdLog().length;
       const s = sshAs(ALICE, "echo in; readlink /proc/self/ns/mnt");
-      assert.notEqual(s.status, 0, `got in: ${s.stdout}`);
-      assert.doesNotMatch(s.stdout, /^in$/m);
+      refusedByUs(s);
       const log = await waitFor(() => { const l = sshdLog().slice(logBefore); return /pam_open_session|session/i.test(l) ? l : undefined; }, 10_000, { what: "sshd's line" });
       assert.match(log, /PAM: pam_open_session\(\)|open_session/i, log);
     } finally {
