@@ -54,17 +54,12 @@ int ptd_ns_find_user_job(int dir_fd, const char *prefix, uid_t uid,
 	size_t n = 0, i, len, picked = FIND_MAX;
 	struct dirent *de;
 	struct stat st;
-	int fd, r;
+	int r;
 	DIR *dir;
 
-	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		ptd_say(d->text, "listing the namespace directory");
+	dir = ptd_ns_list(dir_fd, &r, d);
+	if (!dir)
 		return r;
-	}
 	while ((de = readdir(dir))) {
 		len = strlen(de->d_name);
 		if (len <= 5 || len - 5 > PTD_NS_NAME_MAX ||

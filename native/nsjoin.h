@@ -3,6 +3,7 @@
 #define PTD_NSJOIN_H
 
 #include <stdbool.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -64,6 +65,10 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
  * -errno (the others are still tried). */
 int ptd_ns_sweep(int dir_fd, const char *prefix, bool (*running)(uint32_t),
 		 int timeout_ms, struct ptd_detail *d);
+
+/* A listing of dir_fd (a descriptor of its own: dir_fd stays open), or
+ * NULL with *ret_err and the reason in d. */
+DIR *ptd_ns_list(int dir_fd, int *ret_err, struct ptd_detail *d);
 
 /*
  * The job an ssh session of uid joins: the one whose holder's socket

@@ -12,6 +12,21 @@
 #include <string.h>
 #include <unistd.h>
 
+DIR *ptd_ns_list(int dir_fd, int *ret_err, struct ptd_detail *d)
+{
+	DIR *dir;
+	int fd;
+
+	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && (dir = fdopendir(fd)))
+		return dir;
+	*ret_err = -errno;
+	if (fd >= 0)
+		close(fd);
+	ptd_say(d->text, "listing the namespace directory");
+	return NULL;
+}
+
 /* One job's entries ("<prefix><id>.sock", ".lock") name it once. */
 static bool seen(const uint32_t *ids, size_t n, uint32_t id)
 {
@@ -31,21 +46,16 @@ int ptd_ns_sweep(int dir_fd, const char *prefix, bool (*running)(uint32_t),
 	uint32_t *ids = NULL, *more, id;
 	size_t n = 0, cap = 0, i, k, len;
 	struct dirent *de;
-	int fd, r = 0, e;
+	int r = 0, e;
 	DIR *dir;
 
 	/* Without a way to tell, every job is taken to run: a wrong "gone"
 	 * would stop a running job's namespace. */
 	if (!running)
 		return 0;
-	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		ptd_say(d->text, "listing the namespace directory");
+	dir = ptd_ns_list(dir_fd, &r, d);
+	if (!dir)
 		return r;
-	}
 	while ((de = readdir(dir))) {
 		for (k = 0; k < sizeof(suffixes) / sizeof(*suffixes); k++) {
 			len = strlen(de->d_name);

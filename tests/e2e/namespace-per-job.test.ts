@@ -9,6 +9,7 @@ import {
   ALICE, MALLORY, OUT_DIR, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm, restartSlurmd, runAs, sbatchWait,
   startCluster, stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
+import { liveProcessesNamed } from "../helpers/procfs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const NS_DIR = "/tmp/slurm.ns";
@@ -27,17 +28,7 @@ function nsIds(output: string): Map<string, string> {
 const nsOf = (pid: number): string => fs.readlinkSync(`/proc/${pid}/ns/mnt`);
 
 /** Pids of live holders (comm; not a zombie: here PID 1 may reap late). */
-function holders(): number[] {
-  return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      return fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === HOLDER && state !== "Z" ? [Number(p)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
+const holders = (): number[] => liveProcessesNamed(HOLDER);
 
 /** The job's entries in the namespace directory (socket, lock). */
 const nsEntries = (id: number): string[] =>

@@ -9,22 +9,13 @@ import {
   ALICE, MALLORY, OUT_DIR, pluginLine, requireRootAndSlurm, startCluster, stopCluster, submitBatch, waitBatch, waitFor,
   type RunResult,
 } from "../helpers/slurm.js";
+import { liveProcessesNamed } from "../helpers/procfs.js";
 import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const HOLDER = "ptd-nsholder";
 
-function holders(): number[] {
-  return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      return fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === HOLDER && state !== "Z" ? [Number(p)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
+const holders = (): number[] => liveProcessesNamed(HOLDER);
 
 /** A batch job of user that prints its namespace, says it runs, and waits
  * for the test's go (then prints what its /tmp holds). */

@@ -243,3 +243,17 @@ export function runtimeViolations(s: ProcSnapshot, limits: Limits = {}): Violati
 export function checksOf(v: readonly Violation[]): Check[] {
 	return [...new Set(v.map((x) => x.check))].sort();
 }
+
+/** Pids of live processes named comm (not zombies: here PID 1 may reap
+ * late), such as the namespace holders (ptd-nsholder). */
+export function liveProcessesNamed(name: string): number[] {
+	return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+		try {
+			const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+			const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+			return readFileSync(`/proc/${p}/comm`, "utf8").trim() === name && state !== "Z" ? [Number(p)] : [];
+		} catch {
+			return [];
+		}
+	});
+}
