@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -215,6 +216,13 @@ int ptd_detach_fork(const struct ptd_detach_how *how)
 	/* Never return into the caller's code from the middle child: _exit
 	 * only. */
 	if (setsid() < 0)
+		_exit(1);
+	/* Root's ids of its own: it may have been forked while another
+	 * slurmstepd thread had switched the process's effective ids to the
+	 * job's user (a set*id call changes every thread's). Needs real uid
+	 * 0, as every caller has; a process that is not root stops here. */
+	if (getuid() == 0 && (setgroups(0, NULL) < 0 ||
+			      setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		_exit(1);
 	pid = fork();
 	if (pid != 0)
