@@ -182,15 +182,20 @@ as_alice() { # run a command as ptd-alice with a small, fixed environment
 # ---------------------------------------------------------- measurements
 # Each prints one sample per line, in microseconds; a failed srun is fatal.
 
-# new_jobs N: N times `srun -N1 true`, each a new job
+# new_jobs N [tolerate]: N times `srun -N1 true`, each a new job; with
+# tolerate, a failed job is said ("srun failed") and not timed
 new_jobs() {
 	as_alice bash -c '
 		for ((i = 0; i < $1; i++)); do
 			t0=${EPOCHREALTIME/./}
-			srun -N1 true || { echo "srun failed" >&2; exit 1; }
+			if ! srun -N1 true; then
+				echo "srun failed" >&2
+				[ -n "$2" ] && continue
+				exit 1
+			fi
 			t1=${EPOCHREALTIME/./}
 			echo $((t1 - t0))
-		done' _ "$1"
+		done' _ "$1" "${2:-}"
 }
 
 # turnaround N: srun, then poll until slurmctld has the job COMPLETED (the
@@ -210,17 +215,24 @@ turnaround() {
 		done' _ "$1"
 }
 
-# steps N: one allocation, one warm-up step (the prolog runs at the first
-# step), then N times `srun true`
+# steps N [tolerate]: one allocation, one warm-up step (the prolog runs at
+# the first step), then N times `srun true`; with tolerate, an allocation
+# whose first step fails is tried again (at most 5 times)
 steps() {
-	as_alice salloc -Q -N1 bash -c '
-		srun true || exit 1
-		for ((i = 0; i < $1; i++)); do
-			t0=${EPOCHREALTIME/./}
-			srun true || { echo "srun failed" >&2; exit 1; }
-			t1=${EPOCHREALTIME/./}
-			echo $((t1 - t0))
-		done' _ "$1"
+	local try
+	for ((try = 0; try < 5; try++)); do
+		as_alice salloc -Q -N1 bash -c '
+			srun true || exit 3
+			for ((i = 0; i < $1; i++)); do
+				t0=${EPOCHREALTIME/./}
+				srun true || { echo "srun failed" >&2; exit 1; }
+				t1=${EPOCHREALTIME/./}
+				echo $((t1 - t0))
+			done' _ "$1" && return 0
+		[ -n "${2:-}" ] || return 1
+		echo "allocation failed" >&2
+	done
+	return 1
 }
 
 # --------------------------------------------------------------- figures
@@ -370,6 +382,7 @@ if has_part 3; then
 	unshare --mount="$NSFILE" --propagation private true
 	nsenter --mount="$NSFILE" -- mount -t tmpfs -o size=4m,nr_inodes=20000,mode=0755 ptd-bench "$MOUNTS_DIR"
 	have=0
+	FAILED_NOTE=""
 	md_mounts="| mounts in slurmd's namespace | configuration | step in an allocation: median (IQR) ms | n | step / none | new job: median (IQR) ms | n | new job / none |
 |---|---|---|---|---|---|---|---|"
 	for want in $MOUNT_COUNTS; do
@@ -387,9 +400,14 @@ if has_part 3; then
 				say "mounts $want, round $r/$ROUNDS: $cfg"
 				start_cluster "$cfg" ns
 				echo "$(mounts_of_slurmd)" >"$DATA/mcount.$want"
-				steps $(((MOUNT_STEP_REPS + ROUNDS - 1) / ROUNDS)) >>"$DATA/msteps.$want.$cfg"
+				# job_container/tmpfs fails about half its jobs when slurmd
+				# runs in a mount namespace of its own, as here (its nsfs
+				# bind: EINVAL): those are counted, not timed
+				tol=""
+				[ "$cfg" = jctmpfs ] && tol=1
+				steps $(((MOUNT_STEP_REPS + ROUNDS - 1) / ROUNDS)) $tol >>"$DATA/msteps.$want.$cfg" 2>>"$DATA/msteps.$want.$cfg.err"
 				if [ "$MOUNT_JOB_REPS" -gt 0 ]; then
-					new_jobs $(((MOUNT_JOB_REPS + ROUNDS - 1) / ROUNDS)) >>"$DATA/mjobs.$want.$cfg" 2>>"$DATA/mjobs.$want.$cfg.err"
+					new_jobs $(((MOUNT_JOB_REPS + ROUNDS - 1) / ROUNDS)) $tol >>"$DATA/mjobs.$want.$cfg" 2>>"$DATA/mjobs.$want.$cfg.err"
 				else
 					: >>"$DATA/mjobs.$want.$cfg"
 				fi
@@ -398,6 +416,8 @@ if has_part 3; then
 		m0=$(med "$DATA/msteps.$want.none") j0=$(med "$DATA/mjobs.$want.none")
 		for cfg in $CONFIGS; do
 			m1=$(med "$DATA/msteps.$want.$cfg") j1=$(med "$DATA/mjobs.$want.$cfg")
+			nf=$(cat "$DATA/mjobs.$want.$cfg.err" "$DATA/msteps.$want.$cfg.err" 2>/dev/null | grep -c -E '^(srun|allocation) failed' || true)
+			[ "$nf" -gt 0 ] && FAILED_NOTE+="$cfg at $(cat "$DATA/mcount.$want") mounts: $nf failed jobs or allocations (not timed). "
 			md_mounts+="
 | $(cat "$DATA/mcount.$want") | $cfg | $m1 ($(iqr "$DATA/msteps.$want.$cfg")) | $(cnt "$DATA/msteps.$want.$cfg") | ×$(ratio "$m1" "$m0") | $j1 ($(iqr "$DATA/mjobs.$want.$cfg")) | $(cnt "$DATA/mjobs.$want.$cfg") | ×$(ratio "$j1" "$j0") |"
 		done
@@ -419,7 +439,7 @@ if has_part 3; then
 		for (i = 1; i <= n; i++)
 			printf "%s: steps %s — %s. ", order[i], r[order[i]], (order[i] in bad) ? "above ×1.05 at some count" : "within ×1.05 at every count"
 	}')
-	printf '\n## Step setup vs host mount count\n\n%s\n\n%s\n' "$md_mounts" "$ANALYSIS_MOUNTS"
+	printf '\n## Step setup vs host mount count\n\n%s\n\n%s\n' "$md_mounts" "$ANALYSIS_MOUNTS $FAILED_NOTE"
 fi
 
 ELAPSED=$(awk -v a="$T_START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
@@ -484,7 +504,7 @@ $md_mounts
 
 $READ_MOUNTS
 
-Target (issue "One namespace per job"): steps within ×1.05 of none at 10, 1,000 and 5,000 mounts, new jobs no worse than before. Seed anchor: unshare+binds 0.3 / 1.8 / 7.0 ms at 10 / 1,000 / 5,000 host mounts. ${ANALYSIS_MOUNTS:-}"
+Target (issue "One namespace per job"): steps within ×1.05 of none at 10, 1,000 and 5,000 mounts, new jobs no worse than before. Seed anchor: unshare+binds 0.3 / 1.8 / 7.0 ms at 10 / 1,000 / 5,000 host mounts. ${ANALYSIS_MOUNTS:-} ${FAILED_NOTE:-}"
 	fi
 } >>"$DOC"
 say "wrote $DOC"
