@@ -364,6 +364,8 @@ static bool accept_error_is_transient(int e)
 __attribute__((noreturn)) static void serve(struct ptd_ns_holder *c, int listen_fd,
 					    ino_t ino, int ns_fd)
 {
+	int quit = -1;
+
 	for (;;) {
 		struct ucred peer;
 		socklen_t len = sizeof(peer);
@@ -391,17 +393,25 @@ __attribute__((noreturn)) static void serve(struct ptd_ns_holder *c, int listen_
 		do
 			n = recv(conn, &cmd, 1, 0);
 		while (n < 0 && errno == EINTR);
+		if (n == 1 && cmd == 'Q') {
+			quit = conn;
+			break;
+		}
 		if (n == 1 && cmd == 'J')
 			send_ns(conn, ns_fd);
 		close(conn);
-		if (n == 1 && cmd == 'Q')
-			break;
 	}
 	/* Stop listening first: a starter that connects from now on is
 	 * refused, takes the socket for stale and replaces it, and the inode
 	 * check below then leaves its successor's socket alone. */
 	close(listen_fd);
 	remove_socket(c, ino, true);
+	/* 'q': the socket is gone, the releaser goes on; tearing the
+	 * namespace down (every mount of it, at this exit) is off its path. */
+	if (quit >= 0) {
+		(void) send(quit, "q", 1, MSG_NOSIGNAL);
+		close(quit);
+	}
 	close(ns_fd);
 	_exit(0);
 }

@@ -9,7 +9,7 @@
  * and means nothing across PID namespaces). Both ends check that the other
  * is root (SO_PEERCRED). Protocol, one byte per connection:
  *   'J'  the holder answers with its /proc/self/ns/mnt by SCM_RIGHTS
- *   'Q'  the holder removes its socket and exits
+ *   'Q'  the holder removes its socket, answers 'q' and exits
  *   EOF  nothing (ptd_ns_start's "is one running?")
  * Joining is nsjoin.h. */
 #ifndef PTD_NSHOLDER_H

@@ -288,6 +288,31 @@ static long long now_ms(void)
 	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The holder's 'q' on conn before deadline (ms, now_ms's clock). */
+static bool acked(int conn, long long deadline)
+{
+	struct pollfd p = { .fd = conn, .events = POLLIN };
+	char c;
+	ssize_t n;
+
+	for (;;) {
+		long long left = deadline - now_ms();
+		int r;
+
+		if (left <= 0)
+			return false;
+		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int) left);
+		if (r > 0)
+			break;
+		if (r < 0 && errno != EINTR)
+			return false;
+	}
+	do
+		n = recv(conn, &c, 1, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n == 1 && c == 'q';
+}
+
 int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 		      struct ptd_detail *d)
 {
@@ -338,8 +363,12 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 		ptd_say(d->text, "asking \"%s.sock\" to stop", name);
 		goto out;
 	}
-	/* Readable once the holder has exited (zombie or reaped); it
-	 * removed its socket before. */
+	/* 'q' once the holder has removed its socket; it exits then, and
+	 * its exit takes the namespace down without us. A holder that says
+	 * nothing (it died): wait for its exit instead, by its pidfd,
+	 * readable once it has exited (zombie or reaped). */
+	if (acked(conn, deadline))
+		goto stopped;
 	for (;;) {
 		long long left = deadline - now_ms();
 		int p;
@@ -359,6 +388,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 			goto out;
 		}
 	}
+stopped:
 	/* The lock file last, under the lock: a starter that raced us
 	 * locks a fresh file (ptd_ns_lock), never the removed one. */
 	r = ptd_ns_lock(dir_fd, name, &lock, d);

@@ -46,9 +46,10 @@ int ptd_ns_join(const char *dir, const char *name, int timeout_ms,
 
 /*
  * Stops the holder of <dir>/<name>.sock ('Q') and waits up to timeout_ms
- * (> 0) until it has exited, by a pidfd of the socket's listener
- * (SO_PEERPIDFD, 6.5+; else pidfd_open of its SO_PEERCRED pid): it has
- * removed its socket by then. 0 also when there is nothing to stop; a
+ * (> 0) for its 'q': it has removed its socket, and exits (its exit takes
+ * the namespace's mounts down, off the caller's path). A holder that dies
+ * instead of answering is waited for by a pidfd of the socket's listener
+ * (SO_PEERPIDFD, 6.5+; else pidfd_open of its SO_PEERCRED pid). 0 also when there is nothing to stop; a
  * stale socket is removed. The namespace lives on while any process of the
  * job is in it, and goes with the last one.
  */
