@@ -9,7 +9,7 @@ import {
   ALICE, MALLORY, OUT_DIR, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm, restartSlurmd, runAs, sbatchWait,
   startCluster, stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
-import { liveProcessesNamed } from "../helpers/procfs.js";
+import { cmdline, liveProcessesNamed } from "../helpers/procfs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const NS_DIR = "/tmp/slurm.ns";
@@ -27,8 +27,11 @@ function nsIds(output: string): Map<string, string> {
 
 const nsOf = (pid: number): string => fs.readlinkSync(`/proc/${pid}/ns/mnt`);
 
-/** Pids of live holders (comm; not a zombie: here PID 1 may reap late). */
-const holders = (): number[] => liveProcessesNamed(HOLDER);
+/** Pids of the live holders of these jobs (comm; not a zombie: here PID 1
+ * may reap late). A holder keeps the command line of the slurmstepd it was
+ * forked from ("slurmstepd: [<job>.<step>]"). */
+const holders = (jobs: readonly number[]): number[] =>
+  liveProcessesNamed(HOLDER).filter((p) => jobs.some((j) => (cmdline(p) ?? "").includes(`[${j}.`)));
 
 /** The job's entries in the namespace directory (socket, lock). */
 const nsEntries = (id: number): string[] =>
@@ -84,7 +87,7 @@ for (const contain of [false, true]) {
         assert.doesNotMatch(log, new RegExp(`job ${id}: .*namespace of its own`), "no fallback");
       }
       // Released with the job: no holder, no socket, no lock, no mount.
-      await waitFor(() => holders().length === 0, 10_000, { what: "the holders to exit" });
+      await waitFor(() => holders([a, b]).length === 0, 10_000, { what: "the holders to exit" });
       for (const id of [a, b]) assert.deepStrictEqual(nsEntries(id), [], `job ${id}'s entries in ${NS_DIR}`);
       const st = fs.statSync(NS_DIR);
       assert.deepStrictEqual([st.uid, st.mode & 0o7777], [0, 0o700], `${NS_DIR} is root's 0700`);
@@ -101,7 +104,7 @@ for (const contain of [false, true]) {
         `srun -n1 --overlap bash -c '${PRINT("s2")}; cat /tmp/mine; test ! -e /tmp/${HOLDER}-shared'`,
       ].join("\n"));
       await waitFor(() => fs.existsSync(ready), 30_000, { what: "the job's first steps" });
-      const pids = holders();
+      const pids = holders([id]);
       assert.equal(pids.length, 1, `one holder while the job runs: ${pids.join(" ")}`);
       fs.writeFileSync(`/tmp/${HOLDER}-shared`, "the host's /tmp");
       try {
@@ -117,7 +120,7 @@ for (const contain of [false, true]) {
       } finally {
         fs.rmSync(`/tmp/${HOLDER}-shared`, { force: true });
       }
-      await waitFor(() => holders().length === 0 && nsEntries(id).length === 0, 15_000, { what: "the job's end to release its namespace" });
+      await waitFor(() => holders([id]).length === 0 && nsEntries(id).length === 0, 15_000, { what: "the job's end to release its namespace" });
     });
 
     it("slurmd killed (SIGKILL) and restarted mid-job: its start leaves the running job's holder, later steps join it, the job's end releases it", async () => {
@@ -129,7 +132,7 @@ for (const contain of [false, true]) {
       ].join("\n"));
       try {
         await waitFor(() => fs.existsSync(ready), 30_000, { what: "the job's first step" });
-        const before = holders();
+        const before = holders([id]);
         assert.equal(before.length, 1, `one holder while the job runs: ${before.join(" ")}`);
         const mark = logMark();
         info = restartSlurmd();
@@ -138,7 +141,7 @@ for (const contain of [false, true]) {
         const other = runAs(MALLORY, ["srun", "-N1", "printenv", "SLURM_JOB_ID"]);
         assert.equal(other.status, 0, other.stderr);
         await logWhen(mark, new RegExp(`private-tmpdir: job ${other.stdout.trim()} uid \\d+: removed`), "the other job's epilog");
-        assert.deepStrictEqual(holders(), before, "a sweep released a running job's holder");
+        assert.deepStrictEqual(holders([id]), before, "a sweep released a running job's holder");
         fs.writeFileSync(`${ready}.go`, "");
         const r = await waitBatch(id);
         assert.equal(r.state, "COMPLETED", r.output);
@@ -150,7 +153,7 @@ for (const contain of [false, true]) {
       } finally {
         fs.writeFileSync(`${ready}.go`, "");
       }
-      await waitFor(() => holders().length === 0 && nsEntries(id).length === 0, 30_000, { what: "the job's end to release its namespace" });
+      await waitFor(() => holders([id]).length === 0 && nsEntries(id).length === 0, 30_000, { what: "the job's end to release its namespace" });
       for (const s of ["", ".go"]) fs.rmSync(`${ready}${s}`, { force: true });
     });
 

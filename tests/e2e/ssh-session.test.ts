@@ -9,13 +9,15 @@ import {
   ALICE, MALLORY, OUT_DIR, pluginLine, requireRootAndSlurm, startCluster, stopCluster, submitBatch, waitBatch, waitFor,
   type RunResult,
 } from "../helpers/slurm.js";
-import { liveProcessesNamed } from "../helpers/procfs.js";
+import { cmdline, liveProcessesNamed } from "../helpers/procfs.js";
 import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const HOLDER = "ptd-nsholder";
 
-const holders = (): number[] => liveProcessesNamed(HOLDER);
+/** The live holders of these jobs (their command line is their slurmstepd's). */
+const holders = (jobs: readonly number[]): number[] =>
+  liveProcessesNamed(HOLDER).filter((p) => jobs.some((j) => (cmdline(p) ?? "").includes(`[${j}.`)));
 
 /** A batch job of user that prints its namespace, says it runs, and waits
  * for the test's go (then prints what its /tmp holds). */
@@ -113,7 +115,7 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
     const a = await waitingJob(ALICE, "ssh-two-a");
     const b = await waitingJob(ALICE, "ssh-two-b");
     try {
-      assert.equal(holders().length, 2, "a holder per job");
+      assert.equal(holders([a.id, b.id]).length, 2, "a holder per job");
       const s = sshAs(ALICE, "echo in; readlink /proc/self/ns/mnt");
       refusedByUs(s);
     } finally {
@@ -124,10 +126,10 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
   it("a job whose namespace is gone (its holder killed): the session is refused and the user told so; never the host's /tmp", async () => {
     const job = await waitingJob(ALICE, "ssh-gone");
     try {
-      const pids = holders();
+      const pids = holders([job.id]);
       assert.equal(pids.length, 1, `one holder: ${pids.join(" ")}`);
       for (const p of pids) process.kill(p, "SIGKILL");
-      await waitFor(() => holders().length === 0, 10_000, { what: "the holder to die" });
+      await waitFor(() => holders([job.id]).length === 0, 10_000, { what: "the holder to die" });
       const logBefore = sshdLog().length;
       const s = sshAs(ALICE, "echo in; readlink /proc/self/ns/mnt");
       refusedByUs(s);
