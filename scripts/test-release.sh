@@ -27,10 +27,13 @@ echo "== $SUITE: plugin $so"
 
 specs=(dist/ts/tests/e2e/*.test.js)
 # The tests run inside the root (its own mount and PID namespaces), with the
-# host's Node.js and this repository bound in at the same paths.
+# host's Node.js and this repository bound in at the same paths. bash stays
+# the PID namespace's init, as systemd is a node's: it reaps the orphans
+# (namespace holders, removers) that exit; Node as PID 1 would not, and
+# their zombies would pile up for the whole run.
 bash "$RR" enter "$SUITE" env PTD_PLUGIN_SO="$so" PTD_SUITE="$SUITE" \
 	PTD_PAM_SO="$(dirname "$(dirname "$so")")/security/pam_private_tmpdir.so" \
 	${CI:+CI="$CI"} ${PTD_SHARED_ROOT:+PTD_SHARED_ROOT="$PTD_SHARED_ROOT"} \
-	bash -c 'cd "$1" && shift && exec node node_modules/mocha/bin/mocha.js --no-config \
-		--timeout 120000 --slow 5000 --reporter ./tests/summary-reporter.cjs "$@"' \
+	bash -c 'cd "$1" && shift && node node_modules/mocha/bin/mocha.js --no-config \
+		--timeout 120000 --slow 5000 --reporter ./tests/summary-reporter.cjs "$@"; rc=$?; exit $rc' \
 	_ "$REPO" "${specs[@]}"
