@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 extern "C" {
@@ -80,28 +81,50 @@ void CallBefore(const char *op) {
   }
 }
 
-// coreRun(phase, args, jobid, restart, uid, gid, dryRun, trapAt, failBind,
-//         before) trapAt: true or 1 traps at the first import call, N at the
+// What SET_ENV set, in order: the Node host has no task to give it to.
+std::vector<std::pair<std::string, std::string>> g_env;
+int CollectEnv(void *ctx, const char *name, const char *value) {
+  (void)ctx;
+  g_env.emplace_back(name, value);
+  return 0;
+}
+
+Napi::Object EnvObject(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  for (auto &kv : g_env) o.Set(kv.first, Napi::String::New(env, kv.second));
+  return o;
+}
+
+// coreRun(phase, args, jobid, restart, uid, gid, memMb, nodeMemMb, dryRun,
+//         trapAt, failBind, before) trapAt: true or 1 traps at the first import call, N at the
 // Nth (the calls before it are carried out), false or 0 never. before(op):
 // called before each import call.
 Napi::Value CoreRun(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   uint32_t phase = U32(info, 0, "phase");
   std::vector<std::string> args = StringArray(info[1]);
-  ptd_job job = {U32(info, 2, "jobid"), U32(info, 3, "restart"), U32(info, 4, "uid"), U32(info, 5, "gid")};
-  bool dry = info.Length() > 6 && info[6].ToBoolean();
+  ptd_job job = {};
+  job.jobid = U32(info, 2, "jobid");
+  job.restart = U32(info, 3, "restart");
+  job.uid = U32(info, 4, "uid");
+  job.gid = U32(info, 5, "gid");
+  job.mem_mb = U32(info, 6, "memMb");
+  job.node_mem_mb = U32(info, 7, "nodeMemMb");
+  job.set_env = CollectEnv;
+  g_env.clear();
+  bool dry = info.Length() > 8 && info[8].ToBoolean();
   unsigned trap_at = 0;
-  if (info.Length() > 7 && info[7].IsNumber())
-    trap_at = info[7].As<Napi::Number>().Uint32Value();
-  else if (info.Length() > 7 && info[7].ToBoolean())
+  if (info.Length() > 9 && info[9].IsNumber())
+    trap_at = info[9].As<Napi::Number>().Uint32Value();
+  else if (info.Length() > 9 && info[9].ToBoolean())
     trap_at = 1;
-  ptd_fsops_test_fail_bind = info.Length() > 8 && info[8].IsNumber() ? info[8].As<Napi::Number>().Int32Value() : 0;
+  ptd_fsops_test_fail_bind = info.Length() > 10 && info[10].IsNumber() ? info[10].As<Napi::Number>().Int32Value() : 0;
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
   ptd_result res;
   Napi::Function before;
-  if (info.Length() > 9 && info[9].IsFunction()) {
-    before = info[9].As<Napi::Function>();
+  if (info.Length() > 11 && info[11].IsFunction()) {
+    before = info[11].As<Napi::Function>();
     g_before_env = &env;
     g_before_fn = &before;
     g_before_threw = false;
@@ -125,6 +148,7 @@ Napi::Value CoreRun(const Napi::CallbackInfo &info) {
   o.Set("notice", Napi::String::New(env, res.notice));
   o.Set("removed", Stats(env, res.removed));
   o.Set("trace", Napi::String::New(env, res.trace ? res.trace : ""));
+  o.Set("env", EnvObject(env));
   free(res.trace);
   return o;
 }
@@ -133,6 +157,8 @@ Napi::Value CoreRun(const Napi::CallbackInfo &info) {
 Napi::Value OpsReset(const Napi::CallbackInfo &info) {
   if (g_ops_ready) ptd_ops_done(&g_ops);
   ptd_ops_init(&g_ops, false);
+  g_ops.set_env = CollectEnv;
+  g_env.clear();
   g_ops_ready = true;
   return info.Env().Undefined();
 }
@@ -148,6 +174,7 @@ Napi::Value OpsDetail(const Napi::CallbackInfo &info) {
   o.Set("text", Napi::String::New(info.Env(), g_ops_ready ? g_ops.failure : ""));
   o.Set("notice", Napi::String::New(info.Env(), g_ops_ready ? g_ops.detail.notice : ""));
   o.Set("removed", Stats(info.Env(), g_ops.removed));
+  o.Set("env", EnvObject(info.Env()));
   return o;
 }
 
@@ -216,6 +243,14 @@ Napi::Value DrainAt(const Napi::CallbackInfo &info) {
 Napi::Value ContinueAt(const Napi::CallbackInfo &info) {
   return NUM(ptd_ops_continue_at(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
                                  Str(info, 2, "path").c_str(), I32(info, 3, "budget")));
+}
+Napi::Value MountTmpfs(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_mount_tmpfs(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str(),
+                                 U32(info, 2, "sizeMb"), U32(info, 3, "mode"), U32(info, 4, "uid"),
+                                 U32(info, 5, "gid"), I32(info, 6, "flags")));
+}
+Napi::Value SetEnv(const Napi::CallbackInfo &info) {
+  return NUM(ptd_ops_set_env(Ops(info.Env()), Str(info, 0, "name").c_str(), Str(info, 1, "value").c_str()));
 }
 // Only the release: the CLI runs the epilog. A join or a holder belongs in
 // slurmstepd, never in a forked Node process.
@@ -328,6 +363,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("open_private", Napi::Function::New(env, OpenPrivate));
   exports.Set("open_target", Napi::Function::New(env, OpenTarget));
   exports.Set("bind", Napi::Function::New(env, Bind));
+  exports.Set("mount_tmpfs", Napi::Function::New(env, MountTmpfs));
+  exports.Set("set_env", Napi::Function::New(env, SetEnv));
   exports.Set("remove_at", Napi::Function::New(env, RemoveAt));
   exports.Set("mark_ended", Napi::Function::New(env, MarkEnded));
   exports.Set("drain_at", Napi::Function::New(env, DrainAt));

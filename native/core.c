@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "imports.h"
 #include "messages.h"
@@ -77,6 +78,17 @@ static void explain(struct ptd_core *c, int32_t rc, struct ptd_result *res)
 		    c->env.ops.failure, e);
 }
 
+uint32_t ptd_node_mem_mb(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	uint64_t mb;
+
+	if (pages <= 0 || size <= 0)
+		return 0;
+	mb = (uint64_t) pages * (uint64_t) size / (1024 * 1024);
+	return mb > UINT32_MAX ? UINT32_MAX : (uint32_t) mb;
+}
+
 int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 		 const struct ptd_job *job, bool dry_run,
 		 struct ptd_result *res)
@@ -97,6 +109,8 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 	}
 	ptd_ops_init(&c->env.ops, dry_run);
 	c->env.ops.uid = (uid_t) job->uid;
+	c->env.ops.set_env = job->set_env;
+	c->env.ops.set_env_ctx = job->set_env_ctx;
 	if (!runtime_ready) {
 		wasm_rt_init();
 		ptd_w2c_init_module();
@@ -135,7 +149,8 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 		goto out;
 	}
 	rc = (int32_t) PTD_EXPORT(run)(&c->inst, (u32) phase, len, job->jobid,
-				   job->restart, job->uid, job->gid);
+				   job->restart, job->uid, job->gid,
+				   job->mem_mb, job->node_mem_mb);
 	if (rc < 0)
 		explain(c, rc, res);
 	else

@@ -12,7 +12,17 @@
 
 struct ptd_job {
 	uint32_t jobid, restart, uid, gid;
+	/* For tmpfs= sizes given as a share: the job's memory on this node
+	 * as Slurm allocated it (0: none allocated), and the node's. */
+	uint32_t mem_mb, node_mem_mb;
+	/* SET_ENV (tmpdir=): sets a variable for the job's tasks or the
+	 * session; NULL where the phase has none. */
+	int (*set_env)(void *ctx, const char *name, const char *value);
+	void *set_env_ctx;
 };
+
+/* This node's memory in MiB (0 if unknown). */
+uint32_t ptd_node_mem_mb(void);
 
 struct ptd_result {
 	char code[32];		/* the core's error name, or TRAP / NO_MEMORY */

@@ -119,6 +119,31 @@ u32 PTD_IMPORT(bind)(struct PTD_W2C_ENV *env, u32 source, u32 target,
 	return ret(ptd_ops_bind(&env->ops, (int) source, (int) target, t, s));
 }
 
+u32 PTD_IMPORT(mount_tmpfs)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
+			    u32 len, u32 size_mb, u32 mode, u32 uid, u32 gid,
+			    u32 flags)
+{
+	const char *p = str_at(env, path, len);
+
+	maybe_trap("mount_tmpfs");
+	if (!p)
+		return ret(-EFAULT);
+	return ret(ptd_ops_mount_tmpfs(&env->ops, (int) slot, p, size_mb,
+				       mode, uid, gid, (int) flags));
+}
+
+u32 PTD_IMPORT(set_env)(struct PTD_W2C_ENV *env, u32 name, u32 name_len,
+			u32 value, u32 value_len)
+{
+	const char *n = str_at(env, name, name_len);
+	const char *v = str_at(env, value, value_len);
+
+	maybe_trap("set_env");
+	if (!n || !v)
+		return ret(-EFAULT);
+	return ret(ptd_ops_set_env(&env->ops, n, v));
+}
+
 u32 PTD_IMPORT(mark_ended)(struct PTD_W2C_ENV *env, u32 parent, u32 name,
 		      u32 name_len, u32 path, u32 path_len, u32 uid)
 {

@@ -4,6 +4,7 @@
 #include "ops.h"
 #include "hold.h"
 #include "nsjoin.h"
+#include "tmpfs.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -169,6 +170,32 @@ static int op_bind(struct ptd_ops *o, int source, int target,
 			      target_path, source_path);
 	return ptd_bind(o->fds[source], o->fds[target], target_path,
 			&o->detail);
+}
+
+static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
+			  uint32_t size_mb, unsigned mode, unsigned uid,
+			  unsigned gid, int flags)
+{
+	if (!used_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "mount_tmpfs\t%d\t%s\t%u\t%o\t%u\t%u\t%d\n",
+			      slot, path, (unsigned) size_mb, mode, uid, gid,
+			      flags);
+	return ptd_mount_tmpfs(o->fds[slot], path, size_mb, mode,
+			       (uid_t) uid, (gid_t) gid,
+			       flags & PTD_F_NOEXEC, &o->detail);
+}
+
+static int op_set_env(struct ptd_ops *o, const char *name, const char *value)
+{
+	if (o->dry_run)
+		return record(o, "set_env\t%s\t%s\n", name, value);
+	if (!o->set_env) {
+		ptd_say(o->detail.text, "this host cannot set a task's environment");
+		return -ENOSYS;
+	}
+	return o->set_env(o->set_env_ctx, name, value);
 }
 
 static int op_mark_ended(struct ptd_ops *o, int parent, const char *name,
@@ -419,6 +446,19 @@ int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 {
 	return done(o, op_bind(begin(o), source, target, target_path,
 			       source_path));
+}
+
+int ptd_ops_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
+			uint32_t size_mb, unsigned mode, unsigned uid,
+			unsigned gid, int flags)
+{
+	return done(o, op_mount_tmpfs(begin(o), slot, path, size_mb, mode,
+				      uid, gid, flags));
+}
+
+int ptd_ops_set_env(struct ptd_ops *o, const char *name, const char *value)
+{
+	return done(o, op_set_env(begin(o), name, value));
 }
 
 int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,

@@ -37,6 +37,10 @@ struct ptd_ops {
 	uid_t uid;
 	/* A session's NS_ENTER: the job whose namespace it joined. */
 	uint32_t session_job;
+	/* SET_ENV: how this host sets a variable for the job's tasks
+	 * (spank_setenv) or the session (pam_putenv); NULL: it cannot. */
+	int (*set_env)(void *ctx, const char *name, const char *value);
+	void *set_env_ctx;
 };
 
 /* False in a host that must never fork a namespace holder: the Node addon
@@ -60,6 +64,11 @@ int ptd_ops_open_private(struct ptd_ops *o, int slot, int expect,
 int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path);
 int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 		 const char *target_path, const char *source_path);
+/* flags: PTD_F_NOEXEC. */
+int ptd_ops_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
+			uint32_t size_mb, unsigned mode, unsigned uid,
+			unsigned gid, int flags);
+int ptd_ops_set_env(struct ptd_ops *o, const char *name, const char *value);
 int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
 		       const char *path, unsigned uid);
 /* flags: PTD_F_EVERY_RESTART (name is "<name>.<jobid>."), PTD_F_DEFER

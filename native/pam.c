@@ -14,6 +14,7 @@
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -27,6 +28,19 @@
 #define MAX_ARGS 64
 
 #pragma GCC visibility push(default)
+/* SET_ENV in a session: into the environment sshd gives the session. */
+static int session_set_env(void *ctx, const char *name, const char *value)
+{
+	char *kv;
+	int r;
+
+	if (asprintf(&kv, "%s=%s", name, value) < 0)
+		return -ENOMEM;
+	r = pam_putenv((pam_handle_t *) ctx, kv);
+	free(kv);
+	return r == PAM_SUCCESS ? 0 : -EINVAL;
+}
+
 int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 			const char **argv);
 int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
@@ -80,6 +94,8 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		return PAM_IGNORE;
 	job.uid = pw.pw_uid;
 	job.gid = pw.pw_gid;
+	job.set_env = session_set_env;
+	job.set_env_ctx = pamh;
 	if (ptd_core_run(PTD_PHASE_SESSION, n, args, &job, false, &res) < 0) {
 		snprintf(why, sizeof(why), "%s: %s", res.code, res.message);
 		return refuse(pamh, flags, user, why);

@@ -128,11 +128,12 @@ static int item_error(uint32_t jobid, const char *what, const char *item,
 
 static int job_facts(spank_t sp, struct ptd_job *job)
 {
+	uint64_t mem = 0;
 	spank_err_t e;
 	uid_t uid;
 	gid_t gid;
 
-	job->jobid = 0;
+	memset(job, 0, sizeof(*job));
 	e = spank_get_item(sp, S_JOB_ID, &job->jobid);
 	if (e != ESPANK_SUCCESS)
 		return item_error(0, "job id", "S_JOB_ID", e);
@@ -150,6 +151,24 @@ static int job_facts(spank_t sp, struct ptd_job *job)
 	if (spank_get_item(sp, S_SLURM_RESTART_COUNT, &job->restart) !=
 	    ESPANK_SUCCESS)
 		job->restart = 0;
+	/* MiB on this node (slurmstepd only; 0: Slurm allocated none). */
+	if (spank_get_item(sp, S_JOB_ALLOC_MEM, &mem) != ESPANK_SUCCESS)
+		mem = 0;
+	job->mem_mb = mem > UINT32_MAX ? UINT32_MAX : (uint32_t) mem;
+	job->node_mem_mb = ptd_node_mem_mb();
+	return 0;
+}
+
+/* SET_ENV in a step: into the environment slurmstepd gives every task. */
+static int step_set_env(void *ctx, const char *name, const char *value)
+{
+	spank_err_t e = spank_setenv((spank_t) ctx, name, value, 1);
+
+	if (e != ESPANK_SUCCESS) {
+		slurm_error("private-tmpdir: spank_setenv(%s): %s", name,
+			    spank_strerror(e));
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -188,7 +207,7 @@ static void start_remover(int ac, char **av, const char *where, bool settle);
  * slurmd itself go on, so the error lands in the slurmd log per job. */
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
-	static const struct ptd_job none = { 0, 0, 0, 0 };
+	static const struct ptd_job none = { .jobid = 0 };
 	spank_context_t ctx = spank_context();
 	struct ptd_result res;
 	char *opts;
@@ -263,7 +282,7 @@ static void settle(int starter_fd)
  * line per job directory when it is gone, one when work stays pending. */
 static void remover(void *arg)
 {
-	static const struct ptd_job none = { 0, 0, 0, 0 };
+	static const struct ptd_job none = { .jobid = 0 };
 	const struct remover_args *a = arg;
 	struct ptd_result res;
 
@@ -402,6 +421,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	if (job_facts(sp, &job) < 0)
 		return -1;
 	ext = is_extern_step(sp);
+	job.set_env = step_set_env;
+	job.set_env_ctx = sp;
 	ptd_continue = continue_removal;
 	if (run_phase(ext ? PTD_PHASE_EXTERN : PTD_PHASE_STEP, ac, av, &job,
 		      &res) < 0)

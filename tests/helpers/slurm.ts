@@ -376,14 +376,14 @@ const FINAL_STATES = new Set([
 export function sbatchWait(
 	user: string,
 	script: string,
-	opts: { args?: readonly string[]; timeoutMs?: number } = {},
+	opts: { args?: readonly string[]; timeoutMs?: number; env?: Record<string, string> } = {},
 ): BatchResult {
 	const timeoutMs = opts.timeoutMs ?? 60_000;
 	const body = script.startsWith("#!") ? script : `#!/bin/bash\n${script}`;
 	const sub = runAs(
 		user,
 		["sbatch", "--parsable", "-o", join(OUT_DIR, "%j.out"), ...(opts.args ?? [])],
-		{ input: body, timeoutMs: 30_000 },
+		{ input: body, timeoutMs: 30_000, ...(opts.env ? { env: opts.env } : {}) },
 	);
 	const m = /^(\d+)/.exec(sub.stdout.trim());
 	if (sub.status !== 0 || !m?.[1]) throw new Error(explain("sbatch", sub));

@@ -1,0 +1,69 @@
+/* A job's own tmpfs on a mount point (tmpfs.h). */
+#define _GNU_SOURCE
+#include "tmpfs.h"
+#include "walk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+/* What mountinfo shows as the source: an admin (and the tests) can tell
+ * our tmpfs from any other. */
+#define PTD_TMPFS_SOURCE "private-tmpdir"
+
+int ptd_mount_tmpfs(int target_fd, const char *target_path,
+		    uint32_t size_mb, unsigned mode, uid_t uid, gid_t gid,
+		    bool noexec, struct ptd_detail *d)
+{
+	char dst[64], opts[128];
+	unsigned long flags = MS_NOSUID | MS_NODEV;
+	struct stat before, st;
+	struct statfs sf;
+	int fd, r;
+
+	if (size_mb == 0 || mode > 07777)
+		return -EINVAL;
+	if (noexec)
+		flags |= MS_NOEXEC;
+	if (fstat(target_fd, &before) < 0)
+		return -errno;
+	/* The size in KiB: "m" would be as exact, but k states the unit the
+	 * kernel reports (df, statfs) back. */
+	snprintf(opts, sizeof(opts), "size=%lluk,mode=%04o,uid=%u,gid=%u",
+		 (unsigned long long) size_mb * 1024ULL, mode,
+		 (unsigned) uid, (unsigned) gid);
+	/* Through /proc/self/fd, as a bind: the very mount point opened
+	 * (without following a symlink) before, whatever is at its path now. */
+	snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target_fd);
+	if (mount(PTD_TMPFS_SOURCE, dst, "tmpfs", flags, opts) < 0) {
+		r = -errno;
+		ptd_say(d->text, "mount -t tmpfs -o %s: %s", opts, strerror(-r));
+		return r;
+	}
+	/* What a task finds at the path from now on must be this tmpfs's
+	 * root (a new device, ours by owner and mode), not a mount someone
+	 * stacked there meanwhile. */
+	r = ptd_walk(target_path, &fd, d);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &sf) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((unsigned long) sf.f_type != TMPFS_MAGIC || st.st_dev == before.st_dev ||
+	    st.st_uid != uid || st.st_gid != gid || (st.st_mode & 07777) != mode) {
+		ptd_say(d->text, "after the mount, it does not show the job's tmpfs");
+		r = -EIO;
+		goto out;
+	}
+	r = 0;
+out:
+	close(fd);
+	return r;
+}

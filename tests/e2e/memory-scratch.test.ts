@@ -1,0 +1,196 @@
+// Memory-backed scratch (#13) on a real slurmd: tmpfs= gives each job a
+// fresh tmpfs of its own on a mount point (here /dev/shm and /var/tmp),
+// shared by all of the job's steps and tasks, sized, gone with the job;
+// tmpdir= sets the tasks' TMPDIR whatever the submit host had.
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import {
+  ALICE, LAUNCH_FAILED, MALLORY, OUT_DIR, REPO_ROOT, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm,
+  runAs, sbatchWait, startCluster, stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
+} from "../helpers/slurm.js";
+import { cmdline, liveProcessesNamed } from "../helpers/procfs.js";
+
+const LINE = [
+  "base=/tmp/slurm", "mount=/tmp",
+  "tmpfs=/dev/shm", "size=64M",
+  "tmpfs=/var/tmp", "size=32M", "mode=0700", "noexec",
+  "tmpdir=/tmp",
+];
+const SHM_TOOL = `${OUT_DIR}/shm-tool`;
+const SOURCE = "private-tmpdir";
+
+/** The mountinfo line of a mount point as a task saw it. */
+const MOUNT_LINE = (tag: string, at: string): string =>
+  `awk -v t=${tag} '$5=="${at}" {print t, $0}' /proc/self/mountinfo`;
+
+/** Fields of a task's mountinfo line: fs type, source, options. */
+function mountOf(output: string, tag: string): { type: string; source: string; opts: string; super: string } | undefined {
+  const l = output.split("\n").find((x) => x.startsWith(`${tag} `));
+  if (!l) return undefined;
+  const f = l.slice(tag.length + 1).split(" ");
+  const dash = f.indexOf("-");
+  return { opts: f[5] ?? "", type: f[dash + 1] ?? "", source: f[dash + 2] ?? "", super: f[dash + 3] ?? "" };
+}
+
+/** Every process on the machine that still sees one of our tmpfs mounts. */
+function processesSeeingOurTmpfs(): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    let mi: string;
+    try {
+      mi = fs.readFileSync(`/proc/${d}/mountinfo`, "utf8");
+    } catch {
+      continue;
+    }
+    if (mi.includes(` - tmpfs ${SOURCE} `)) out.push(Number(d));
+  }
+  return out;
+}
+
+const holders = (jobs: readonly number[]): number[] =>
+  liveProcessesNamed("ptd-nsholder").filter((p) => jobs.some((j) => (cmdline(p) ?? "").includes(`[${j}.`)));
+
+describe("e2e: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", function () {
+  let info: ClusterInfo;
+  before(function () {
+    requireRootAndSlurm(this);
+    const cc = spawnSync("gcc", ["-O1", "-Wall", "-Werror", "-o", SHM_TOOL, `${REPO_ROOT}/tests/native/shm-tool.c`, "-lrt"], { encoding: "utf8" });
+    assert.equal(cc.status, 0, `gcc shm-tool: ${cc.stderr}`);
+    fs.chmodSync(SHM_TOOL, 0o755);
+    info = startCluster({ plugstackLines: [pluginLine(LINE)] });
+  });
+  after(() => stopCluster());
+
+  it("two jobs at once: each its own /dev/shm (files and shm_open objects), shared by its tasks and steps, nothing reaches the host", async () => {
+    const mark = logMark();
+    const hostMounts = hostMountinfo(info.slurmdPid);
+    const tag = `${process.pid}-${Date.now()}`;
+    const ready = (who: string) => `${OUT_DIR}/shm-${tag}-${who}`;
+    const script = (who: string, other: string) => [
+      // Two tasks of one step: task 0 makes the segment, task 1 reads it.
+      `srun -n2 --overlap bash -c 'if [ "$SLURM_PROCID" = 0 ]; then ${SHM_TOOL} create ptd-seg ${who}-secret; echo made; ` +
+        `else i=0; until ${SHM_TOOL} read ptd-seg; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done; fi'`,
+      "echo file-$SLURM_JOB_ID > /dev/shm/ptd-file",
+      // Both jobs hold their segment at once before looking for the other's.
+      `touch ${ready(who)}; i=0; while [ ! -e ${ready(other)} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+      `srun -n1 --overlap bash -c '${SHM_TOOL} read ptd-seg | sed s/^/later-step:/; cat /dev/shm/ptd-file; ` +
+        `echo names $(ls /dev/shm | sort | tr "\\n" " "); echo owner $(stat -c "%a %U" /dev/shm /var/tmp | tr "\\n" " "); ` +
+        `echo size $(df -k --output=size /dev/shm | tail -1) $(df -k --output=size /var/tmp | tail -1); ` +
+        `${MOUNT_LINE("shm", "/dev/shm")}; ${MOUNT_LINE("vartmp", "/var/tmp")}; ${MOUNT_LINE("tmp", "/tmp")}; ` +
+        `cp /bin/true /var/tmp/t && chmod 755 /var/tmp/t && { /var/tmp/t && echo exec-ran || echo exec-refused; }'`,
+    ].join("\n");
+    const a = submitBatch(ALICE, script("a", "b"));
+    const b = submitBatch(MALLORY, script("b", "a"));
+    const [ra, rb] = await Promise.all([waitBatch(a), waitBatch(b)]);
+    for (const [r, who] of [[ra, "a"], [rb, "b"]] as const) {
+      assert.equal(r.state, "COMPLETED", `job ${r.jobId}: ${r.output}`);
+      assert.match(r.output, new RegExp(`^${who}-secret$`, "m"), `task 1 read task 0's segment:\n${r.output}`);
+      assert.match(r.output, new RegExp(`^later-step:${who}-secret$`, "m"), "a later step sees the segment");
+      assert.match(r.output, new RegExp(`^file-${r.jobId}$`, "m"), "a later step sees the batch step's file");
+      // Only its own two entries: the other job's segment and file are not there.
+      assert.match(r.output, /^names ptd-file ptd-seg $/m, r.output);
+      const user = who === "a" ? ALICE : MALLORY;
+      assert.match(r.output, new RegExp(`^owner 1777 ${user} 700 ${user} $`, "m"), r.output);
+      assert.match(r.output, /^size 65536 32768$/m, "size= as configured, in KiB");
+      const shm = mountOf(r.output, "shm"), vt = mountOf(r.output, "vartmp"), tmp = mountOf(r.output, "tmp");
+      assert.ok(shm && vt && tmp, `mountinfo lines:\n${r.output}`);
+      assert.deepStrictEqual([shm.type, shm.source], ["tmpfs", SOURCE], `/dev/shm: ${JSON.stringify(shm)}`);
+      assert.deepStrictEqual([vt.type, vt.source], ["tmpfs", SOURCE]);
+      for (const m of [shm, vt]) for (const o of ["nosuid", "nodev"]) assert.ok(m.opts.split(",").includes(o), `${o} in ${m.opts}`);
+      assert.ok(!shm.opts.split(",").includes("noexec"), "noexec only where asked");
+      assert.ok(vt.opts.split(",").includes("noexec"), `noexec on /var/tmp: ${vt.opts}`);
+      assert.match(r.output, /^exec-refused$/m, "a program copied to the noexec tmpfs does not run");
+      assert.notEqual(tmp.type, "tmpfs", "mount= is still a bind of the job's directory");
+    }
+    assert.notEqual(mountOf(ra.output, "shm")?.super, undefined);
+    // Not the host's /dev/shm: nothing of either job there.
+    for (const n of ["ptd-seg", "ptd-file"]) assert.ok(!fs.existsSync(`/dev/shm/${n}`), `/dev/shm/${n} reached the host`);
+    const log = logSince(mark);
+    for (const id of [a, b]) assert.match(log, new RegExp(`private-tmpdir: job ${id}: private directories mounted`), "the plugin mounted them");
+    // Gone with the job: no holder, and no process anywhere still sees one
+    // of these tmpfs (its memory is freed with its last mount).
+    await waitFor(() => holders([a, b]).length === 0, 10_000, { what: "the holders to exit" });
+    await waitFor(() => processesSeeingOurTmpfs().length === 0 || undefined, 10_000, {
+      what: `no process seeing a ${SOURCE} tmpfs (still: ${processesSeeingOurTmpfs().join(" ")})`,
+    });
+    assert.deepStrictEqual(hostMountinfo(info.slurmdPid), hostMounts, "slurmd's mount table changed");
+  });
+
+  it("a write past size= fails with ENOSPC inside the job; another job's /dev/shm and the host's are unaffected", async () => {
+    const tag = `${process.pid}-${Date.now()}`;
+    const full = `${OUT_DIR}/full-${tag}`;
+    const a = submitBatch(ALICE, [
+      "dd if=/dev/zero of=/dev/shm/fill bs=1M count=100 2>&1 | grep -o 'No space left on device' | head -1",
+      "echo used $(du -sk /dev/shm/fill | cut -f1)",
+      `touch ${full}; i=0; while [ ! -e ${full}.done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+    ].join("\n"));
+    await waitFor(() => fs.existsSync(full), 30_000, { what: "the first job to fill its /dev/shm" });
+    // While it is full: another job writes 48 MiB, the host writes too.
+    const host = `/dev/shm/ptd-host-${tag}`;
+    try {
+      fs.writeFileSync(host, Buffer.alloc(8 << 20));
+      const rb = sbatchWait(MALLORY, "dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 status=none && echo wrote $(du -sk /dev/shm/fill | cut -f1)");
+      assert.equal(rb.state, "COMPLETED", rb.output);
+      assert.match(rb.output, /^wrote 49152$/m, rb.output);
+    } finally {
+      fs.rmSync(host, { force: true });
+      fs.writeFileSync(`${full}.done`, "");
+    }
+    const ra = await waitBatch(a);
+    assert.equal(ra.state, "COMPLETED", ra.output);
+    assert.match(ra.output, /^No space left on device$/m, ra.output);
+    const used = Number(/^used (\d+)$/m.exec(ra.output)?.[1]);
+    assert.ok(used > 60_000 && used <= 65_536, `filled up to size=64M: ${used} KiB`);
+  });
+
+  it("TMPDIR is the configured private path, whatever the submit environment had", () => {
+    const r = sbatchWait(ALICE, "echo batch $TMPDIR\nsrun -n1 bash -c 'echo step $TMPDIR; mktemp | sed s/^/made:/'", {
+      env: { TMPDIR: "/scratch/login-node" },
+    });
+    assert.equal(r.state, "COMPLETED", r.output);
+    const out = r.output;
+    assert.match(out, /^batch \/tmp$/m, out);
+    assert.match(out, /^step \/tmp$/m, out);
+    assert.match(out, /^made:\/tmp\/tmp\.\w+$/m, "mktemp uses it");
+  });
+});
+
+describe("e2e: memory-backed scratch, sizes and refusals", function () {
+  before(function () {
+    requireRootAndSlurm(this);
+  });
+  afterEach(() => stopCluster());
+
+  it("size=N% is a share of the job's memory on the node (--mem), or of the node's when Slurm allocated none", () => {
+    startCluster({ plugstackLines: [pluginLine(["mount=/tmp", "tmpfs=/dev/shm", "size=50%"])] });
+    const withMem = sbatchWait(ALICE, "df -k --output=size /dev/shm | tail -1 | sed 's/ //g; s/^/kib /'", { args: ["--mem=256"] });
+    assert.equal(withMem.state, "COMPLETED", withMem.output);
+    assert.match(withMem.output, /^kib 131072$/m, `50% of --mem=256 (MiB): ${withMem.output}`);
+    const none = sbatchWait(ALICE, "df -k --output=size /dev/shm | tail -1 | sed 's/ //g; s/^/kib /'");
+    assert.equal(none.state, "COMPLETED", none.output);
+    const nodeMb = Math.floor(Number(/^MemTotal:\s+(\d+) kB$/m.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1]) / 1024);
+    const kib = Number(/^kib (\d+)$/m.exec(none.output)?.[1]);
+    assert.equal(kib, Math.floor((nodeMb * 50) / 100) * 1024, `50% of the node's ${nodeMb} MiB: ${none.output}`);
+  });
+
+  it("without tmpdir=, the submitted TMPDIR is left alone (no change for existing sites)", () => {
+    startCluster({ plugstackLines: [pluginLine(["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"])] });
+    const r = sbatchWait(ALICE, "echo batch $TMPDIR", { env: { TMPDIR: "/scratch/login-node" } });
+    assert.equal(r.state, "COMPLETED", r.output);
+    const out = r.output;
+    assert.match(out, /^batch \/scratch\/login-node$/m, out);
+  });
+
+  it("a bad size= fails every step with the option named in slurmd's log, never a shared /dev/shm", async () => {
+    startCluster({ plugstackLines: [pluginLine(["mount=/tmp", "tmpfs=/dev/shm", "size=12Q"])] });
+    const mark = logMark();
+    const r = runAs(ALICE, ["srun", "-n1", "bash", "-c", "echo ran > /dev/shm/ptd-bad; echo ran"], { timeoutMs: 60_000 });
+    assert.notEqual(r.status, 0, `the step ran: ${r.stdout}`);
+    assert.doesNotMatch(r.stdout, /^ran$/m);
+    assert.match(r.stderr, LAUNCH_FAILED, r.stderr);
+    assert.ok(!fs.existsSync("/dev/shm/ptd-bad"), "the task wrote to the host's /dev/shm");
+    await logWhen(mark, /private-tmpdir: bad plugstack\.conf option: size=12Q: /, "the refusal naming size=12Q");
+  });
+});
