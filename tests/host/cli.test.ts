@@ -30,7 +30,7 @@ function write(path: string, lines: string[]): string {
 
 /** The message the plugin logs for these options (its C core, via the addon). */
 function pluginMessage(args: string[]): string {
-  const r = loadAddon().coreRun(Phase.CHECK, args, 0, 0, 0, 0, true);
+  const r = loadAddon().coreRun(Phase.CHECK, args, 0, 0, 0, 0, 0, 0, true);
   assert.equal(r.ok, false, "the plugin accepts these options");
   return r.message;
 }
@@ -388,7 +388,7 @@ describe("cli: cleanup runs the plugin's epilog", function () {
   let conf = "";
 
   function makeDirs(jobid: number): void {
-    const r = loadAddon().coreRun(Phase.EXTERN, ARGS, jobid, 0, UID, UID, false);
+    const r = loadAddon().coreRun(Phase.EXTERN, ARGS, jobid, 0, UID, UID, 0, 0, false);
     assert.equal(r.ok, true, r.message);
     for (const sub of ["tmp", "var_tmp"]) {
       for (let i = 0; i < 5; i++) fs.writeFileSync(`${BASE}.${jobid}.0/${sub}/f${i}`, "x".repeat(100 * i));
@@ -416,7 +416,7 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     const v = cli("cleanup", "--config", conf, "--job", "10", "--uid", String(UID), "--verbose", "--progress");
     assert.equal(v.status, 0, v.stderr);
     assert.equal(v.stderr, `private-tmpdir: removing ${BASE}.10.0 ...\n`);
-    const plugin = loadAddon().coreRun(Phase.EPILOG, ARGS, 11, 0, UID, UID, false);
+    const plugin = loadAddon().coreRun(Phase.EPILOG, ARGS, 11, 0, UID, UID, 0, 0, false);
     assert.equal(plugin.ok, true, plugin.message);
     const s = plugin.removed;
     assert.match(

@@ -605,7 +605,7 @@ describe(`fuzz: C host and Node host agree (seed ${SEED})`, function () {
       } catch (e) {
         node = checkError(e); // BAD_INPUT from the host's own length check
       }
-      const c = addon.coreRun(Phase[phase], args, job.jobid, job.restart, job.uid, job.gid, true);
+      const c = addon.coreRun(Phase[phase], args, job.jobid, job.restart, job.uid, job.gid, job.memMb ?? 0, job.nodeMemMb ?? 0, true);
       if (node) {
         assert.equal(c.ok, false, `${where}\nNode: ${node.code}, C: ok`);
         assert.equal(c.code, node.code, where);
@@ -670,7 +670,7 @@ describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed $
       for (let n = 1; n <= enter + 1; n++) {
         const where = `trap case ${i} at import ${n} of ${plan.length} (PTD_FUZZ_SEED=${SEED}): ${show(args)}`;
         const before = fresh();
-        const c = addon.coreRun(Phase.EXTERN, args, job.jobid, job.restart, job.uid, job.gid, false, n);
+        const c = addon.coreRun(Phase.EXTERN, args, job.jobid, job.restart, job.uid, job.gid, 0, 0, false, n);
         assert.deepStrictEqual([c.ok, c.code], [false, "TRAP"], `${where}: ${c.message}`);
         assert.match(c.message, /^the planning core trapped \(.+\); nothing more was done$/, where);
         assert.deepStrictEqual(entries(snapshot(TOP)), entries(expectedAfter(TOP, before, plan, n - 1)), where);
@@ -680,7 +680,7 @@ describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed $
     assert.ok(bases2 >= 20, `only ${bases2} configurations with two bases`);
     console.log(`      ${runs} trapped runs`);
     // and the next call, without a trap, works again
-    const after = addon.coreRun(Phase.CHECK, ["mount=/tmp"], 0, 0, 0, 0, true);
+    const after = addon.coreRun(Phase.CHECK, ["mount=/tmp"], 0, 0, 0, 0, 0, 0, true);
     assert.equal(after.ok, true, after.message);
   });
 });
