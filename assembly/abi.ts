@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 7;
+export const ABI_VERSION: i32 = 8;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -42,8 +42,11 @@ export const W_STR: i32 = 7;    // the op's argument: a name relative to W_ARG, 
 export const W_LEN: i32 = 8;
 export const W_PATH: i32 = 9;   // the full path the op touches, for messages and checks
 export const W_PATHLEN: i32 = 10;
-export const W_RESERVED: i32 = 11;
-export const MAX_SLOTS: i32 = 128;
+export const W_SIZE_MB: i32 = 11; // MOUNT_TMPFS: the tmpfs size in MiB (unsigned); 0 in every other record
+// Descriptor slots a host keeps for one plan. The most a valid plan uses
+// (a step's: 2 per base, 3 per mount=, 1 per tmpfs=, the namespace
+// directory: 145 at the option limits) must fit; 128 did not.
+export const MAX_SLOTS: i32 = 256;
 
 export const enum Op {
   OPEN_TRUSTED = 1, // walk an admin path without symlinks; last part may be created root 0711
@@ -76,6 +79,12 @@ export const enum Op {
                     // it; none (slurmd restarted, holder killed) is not an error. F_SWEEP
                     // (the remover): W_STR is the prefix "job.", every holder there of a
                     // job no longer on the node
+  MOUNT_TMPFS = 15, // mount a fresh tmpfs of W_SIZE_MB MiB, nosuid,nodev (F_NOEXEC: noexec
+                    // too), on the mount point W_SLOT an OPEN_TARGET opened, its root
+                    // owned by W_UID:W_GID, mode W_MODE; verify it. W_STR = W_PATH: the
+                    // mount point. Memory-backed scratch (#13): nothing on disk to remove
+  SET_ENV = 16,     // set the variable W_STR to W_PATH for every task of the step (or the
+                    // ssh session); after NS_READY, so a step that joined runs it too
 }
 
 // Where a job's namespace holder listens: <first base>.ns beside the
@@ -132,3 +141,4 @@ export const F_NO_JOIN: i32 = 128; // NS_ENTER: the extern step starts the holde
 export const F_SESSION: i32 = 256; // NS_ENTER: W_STR is the prefix "job."; join the namespace of the
                                    // one job there of the session's user (W_UID), or fail: never
                                    // elect, never fall back (an ssh session must not get the host's /tmp)
+export const F_NOEXEC: i32 = 512;  // MOUNT_TMPFS: mount it noexec too

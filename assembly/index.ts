@@ -21,16 +21,20 @@ export function name_ptr(): usize { return NAME; }
 
 // Validates the options in INPUT[0, argLen) (NUL-terminated strings) and
 // writes the plan for a phase; returns the record count or a negative Err.
-export function plan(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32): i32 {
+// jobMemMb: the job's memory on this node in MiB as Slurm allocated it (0:
+// none); nodeMemMb: the node's. A tmpfs's size= percentage is of these.
+export function plan(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
+                     jobMemMb: u32, nodeMemMb: u32): i32 {
   clearMessage();
   const r = parse(argLen);
   if (r < 0) return r;
-  return build(phase, jobid, restart, uid, gid);
+  return build(phase, jobid, restart, uid, gid, jobMemMb, nodeMemMb);
 }
 
 // plan(), then carries it out through the host imports; 0 or a negative Err.
-export function run(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32): i32 {
-  const n = plan(phase, argLen, jobid, restart, uid, gid);
+export function run(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
+                    jobMemMb: u32, nodeMemMb: u32): i32 {
+  const n = plan(phase, argLen, jobid, restart, uid, gid, jobMemMb, nodeMemMb);
   if (n < 0) return n;
   return execute(phase, n);
 }

@@ -8,6 +8,7 @@ import { mountNameEquals, MAX_JOBDIR_SUFFIX } from "./naming";
 
 export const MAX_GROUPS: i32 = 16;
 export const MAX_MOUNTS: i32 = 32;
+export const MAX_TMPFS: i32 = 16;
 export const PATH_MAX: i32 = 4096; // including the NUL
 export const NAME_MAX: i32 = 255;
 
@@ -26,6 +27,36 @@ export const mountGroup = new StaticArray<i32>(MAX_MOUNTS);
 export let groupCount: i32 = 0;
 export let mountCount: i32 = 0;
 export let cleanup: bool = true;
+
+// tmpfs= mount points (#13), each with the size=, mode= and noexec given
+// after it. Not in any group: a tmpfs has no directory on disk.
+export const tmpfsPtr = new StaticArray<usize>(MAX_TMPFS);
+export const tmpfsLen = new StaticArray<i32>(MAX_TMPFS);
+// MiB when tmpfsPercent is 0; else a percentage of the job's memory,
+// known only when a job is planned.
+export const tmpfsSizeMb = new StaticArray<u32>(MAX_TMPFS);
+export const tmpfsPercent = new StaticArray<u32>(MAX_TMPFS);
+export const tmpfsSizeArgPtr = new StaticArray<usize>(MAX_TMPFS); // the size= as given
+export const tmpfsSizeArgLen = new StaticArray<i32>(MAX_TMPFS);   // 0: the default
+export const tmpfsMode = new StaticArray<i32>(MAX_TMPFS);
+export const tmpfsNoexec = new StaticArray<bool>(MAX_TMPFS);
+const tmpfsGiven = new StaticArray<i32>(MAX_TMPFS); // GIVEN_* bits
+export let tmpfsCount: i32 = 0;
+// Half the job's memory is what a tmpfs without size= may take, as
+// mount(8) gives one of the node's; 1777 as /tmp and /dev/shm have it.
+export const DEFAULT_TMPFS_PERCENT: u32 = 50;
+export const DEFAULT_TMPFS_MODE: i32 = 0o1777;
+const GIVEN_SIZE: i32 = 1;
+const GIVEN_MODE: i32 = 2;
+const GIVEN_NOEXEC: i32 = 4;
+// The largest size a record's word holds.
+const MAX_SIZE_MB: u64 = 0xFFFFFFFF;
+
+// tmpdir=: the job's TMPDIR; tmpdirLen 0 when not given.
+export let tmpdirPtr: usize = 0;
+export let tmpdirLen: i32 = 0;
+let tmpdirArgPtr: usize = 0;
+let tmpdirArgLen: i32 = 0;
 
 // Echoes a value as given, cut short so the reason always fits.
 function sayShort(ptr: usize, len: i32): void {
@@ -116,6 +147,153 @@ function addMount(v: usize, n: i32, arg: usize, argLen: i32): i32 {
   return Err.OK;
 }
 
+function addTmpfs(v: usize, n: i32, arg: usize, argLen: i32): i32 {
+  if (tmpfsCount == MAX_TMPFS) {
+    sayArg(arg, argLen); say("too many tmpfs= options (at most "); sayNumber(<u32>MAX_TMPFS); say(")");
+    return fail(Err.TOO_MANY);
+  }
+  const t = tmpfsCount;
+  unchecked(tmpfsPtr[t] = v);
+  unchecked(tmpfsLen[t] = n);
+  unchecked(tmpfsSizeMb[t] = 0);
+  unchecked(tmpfsPercent[t] = DEFAULT_TMPFS_PERCENT);
+  unchecked(tmpfsSizeArgPtr[t] = 0);
+  unchecked(tmpfsSizeArgLen[t] = 0);
+  unchecked(tmpfsMode[t] = DEFAULT_TMPFS_MODE);
+  unchecked(tmpfsNoexec[t] = false);
+  unchecked(tmpfsGiven[t] = 0);
+  tmpfsCount++;
+  return Err.OK;
+}
+
+function sayTmpfs(t: i32): void {
+  say("tmpfs="); sayShort(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t]));
+}
+
+// The tmpfs= that a size=, mode= or noexec qualifies: the latest one, each
+// of those at most once for it (a second one would silently win).
+function qualified(arg: usize, n: i32, given: i32): i32 {
+  if (tmpfsCount == 0) {
+    sayArg(arg, n); say("must follow a tmpfs= option");
+    return fail(Err.BAD_VALUE);
+  }
+  const t = tmpfsCount - 1;
+  if ((unchecked(tmpfsGiven[t]) & given) != 0) {
+    sayArg(arg, n); say("given twice for "); sayTmpfs(t);
+    return fail(Err.DUPLICATE);
+  }
+  unchecked(tmpfsGiven[t] = unchecked(tmpfsGiven[t]) | given);
+  return t;
+}
+
+@inline function isDigit(c: u8): bool { return c >= 0x30 && c <= 0x39; }
+
+function badSize(arg: usize, n: i32): i32 {
+  sayArg(arg, n); say("expected a size such as 8G, 512M or 50%");
+  return fail(Err.BAD_VALUE);
+}
+
+// size=<digits><K|M|G|T> (binary units, any case) or size=<digits>%; an
+// absolute size is kept in MiB, rounded up, so a size is never smaller
+// than asked.
+function parseSize(arg: usize, n: i32, t: i32): i32 {
+  const v = arg + 5;
+  const len = n - 5;
+  let digits = 0;
+  while (digits < len && isDigit(load<u8>(v + <usize>digits))) digits++;
+  if (digits == 0 || digits != len - 1) return badSize(arg, n);
+  const unit = load<u8>(v + <usize>digits);
+  // Stop counting once past any size that fits: no digit string overflows.
+  let value: u64 = 0;
+  for (let i = 0; i < digits && value <= (MAX_SIZE_MB << 10); i++) {
+    value = value * 10 + <u64>(load<u8>(v + <usize>i) - 0x30);
+  }
+  if (unit == 0x25) { // "%"
+    if (value < 1 || value > 100) {
+      sayArg(arg, n); say("a percentage must be from 1 to 100");
+      return fail(Err.BAD_VALUE);
+    }
+    unchecked(tmpfsPercent[t] = <u32>value);
+    unchecked(tmpfsSizeMb[t] = 0);
+  } else {
+    const u = unit | 0x20; // letters only: "%" is handled above
+    let mb: u64;
+    if (u == 0x6b) mb = (value + 1023) >> 10;          // k
+    else if (u == 0x6d) mb = value;                     // m
+    else if (u == 0x67) mb = value << 10;               // g
+    else if (u == 0x74) mb = value << 20;               // t
+    else return badSize(arg, n);
+    if (value == 0) { sayArg(arg, n); say("must be more than 0"); return fail(Err.BAD_VALUE); }
+    if (value > (MAX_SIZE_MB << 10) || mb > MAX_SIZE_MB) {
+      sayArg(arg, n); say("too large (at most 4294967295M)");
+      return fail(Err.BAD_VALUE);
+    }
+    unchecked(tmpfsSizeMb[t] = <u32>mb);
+    unchecked(tmpfsPercent[t] = 0);
+  }
+  unchecked(tmpfsSizeArgPtr[t] = arg);
+  unchecked(tmpfsSizeArgLen[t] = n);
+  return Err.OK;
+}
+
+// mode=: 3 or 4 octal digits, as chmod(1) takes them (never more than 7777).
+function parseMode(arg: usize, n: i32, t: i32): i32 {
+  const v = arg + 5;
+  const len = n - 5;
+  let mode = 0;
+  for (let i = 0; i < len; i++) {
+    const c = load<u8>(v + <usize>i);
+    if (c < 0x30 || c > 0x37) { mode = -1; break; }
+    mode = mode * 8 + (c - 0x30);
+  }
+  if (mode < 0 || len < 3 || len > 4) {
+    sayArg(arg, n); say("expected 3 or 4 octal digits, such as 1777 or 0700");
+    return fail(Err.BAD_VALUE);
+  }
+  unchecked(tmpfsMode[t] = mode);
+  return Err.OK;
+}
+
+function parseTmpdir(arg: usize, n: i32): i32 {
+  const r = checkPath(arg, n, arg + 7, n - 7);
+  if (r < 0) return r;
+  if (tmpdirLen > 0) {
+    sayArg(arg, n); say("tmpdir given twice (first "); sayShort(tmpdirArgPtr, tmpdirArgLen); say(")");
+    return fail(Err.DUPLICATE);
+  }
+  tmpdirPtr = arg + 7;
+  tmpdirLen = n - 7;
+  tmpdirArgPtr = arg;
+  tmpdirArgLen = n;
+  return Err.OK;
+}
+
+// parseTmpfsOption's answer for an argument that is none of its options.
+const NOT_MINE: i32 = 1;
+
+// The options that qualify the latest tmpfs=; NOT_MINE for any other.
+function parseTmpfsOption(arg: usize, n: i32): i32 {
+  if (startsWithAscii(arg, n, "size=")) {
+    const t = qualified(arg, n, GIVEN_SIZE);
+    return t < 0 ? t : parseSize(arg, n, t);
+  }
+  if (startsWithAscii(arg, n, "mode=")) {
+    const t = qualified(arg, n, GIVEN_MODE);
+    return t < 0 ? t : parseMode(arg, n, t);
+  }
+  if (equalsAscii(arg, n, "noexec")) {
+    const t = qualified(arg, n, GIVEN_NOEXEC);
+    if (t < 0) return t;
+    unchecked(tmpfsNoexec[t] = true);
+    return Err.OK;
+  }
+  if (startsWithAscii(arg, n, "noexec=")) {
+    sayArg(arg, n); say("noexec takes no value (a bare word after a tmpfs= option)");
+    return fail(Err.BAD_VALUE);
+  }
+  return NOT_MINE;
+}
+
 function parseOne(arg: usize, n: i32): i32 {
   if (startsWithAscii(arg, n, "base=")) {
     const r = checkPath(arg, n, arg + 5, n - 5);
@@ -127,22 +305,31 @@ function parseOne(arg: usize, n: i32): i32 {
     if (r < 0) return r;
     return addMount(arg + 6, n - 6, arg, n);
   }
+  if (startsWithAscii(arg, n, "tmpfs=")) {
+    const r = checkPath(arg, n, arg + 6, n - 6);
+    if (r < 0) return r;
+    return addTmpfs(arg + 6, n - 6, arg, n);
+  }
+  const q = parseTmpfsOption(arg, n);
+  if (q != NOT_MINE) return q;
+  if (startsWithAscii(arg, n, "tmpdir=")) return parseTmpdir(arg, n);
   if (startsWithAscii(arg, n, "cleanup=")) {
     if (equalsAscii(arg + 8, n - 8, "yes")) { cleanup = true; return Err.OK; }
     if (equalsAscii(arg + 8, n - 8, "no")) { cleanup = false; return Err.OK; }
     sayArg(arg, n); say("expected cleanup=yes or cleanup=no");
     return fail(Err.BAD_VALUE);
   }
-  sayArg(arg, n); say("unknown option (expected base=, mount= or cleanup=)");
+  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, size=, mode=, noexec, tmpdir= or cleanup=)");
   return fail(Err.UNKNOWN_OPTION);
 }
 
-// True when mount a is a proper ancestor of mount b ("/a" and "/a/b").
+// True when path a is a proper ancestor of path b ("/a" and "/a/b", not "/ab").
+function isAncestorPath(a: usize, al: i32, b: usize, bl: i32): bool {
+  return al < bl && load<u8>(b + <usize>al) == 0x2f && memory.compare(a, b, <usize>al) == 0;
+}
+
 function isAncestor(a: i32, b: i32): bool {
-  const al = unchecked(mountLen[a]);
-  const bl = unchecked(mountLen[b]);
-  return al < bl && load<u8>(unchecked(mountPtr[b]) + <usize>al) == 0x2f &&
-    memory.compare(unchecked(mountPtr[a]), unchecked(mountPtr[b]), <usize>al) == 0;
+  return isAncestorPath(unchecked(mountPtr[a]), unchecked(mountLen[a]), unchecked(mountPtr[b]), unchecked(mountLen[b]));
 }
 
 function sayBase(g: i32): void {
@@ -153,10 +340,20 @@ function sayMount(m: i32): void {
   say("mount="); sayShort(unchecked(mountPtr[m]), unchecked(mountLen[m]));
 }
 
-// Rules between options: each mount point bound once, no two private
-// directories with one name, no mount point under another (the inner one
-// would be resolved inside the outer private directory), paths that fit.
+// Rules between options, once all are read (a mount= may come after the
+// tmpdir= it contains).
 function crossCheck(): i32 {
+  const r = crossCheckMounts();
+  if (r < 0) return r;
+  const t = crossCheckTmpfs();
+  if (t < 0) return t;
+  return checkTmpdir();
+}
+
+// Each mount point bound once, no two private directories with one name, no
+// mount point under another (the inner one would be resolved inside the
+// outer private directory), paths that fit.
+function crossCheckMounts(): i32 {
   for (let a = 0; a < mountCount; a++) {
     for (let b = 0; b < mountCount; b++) {
       if (a == b) continue;
@@ -200,9 +397,64 @@ function crossCheck(): i32 {
   return Err.OK;
 }
 
+function nestedTmpfs(inner: i32, outer: i32): i32 {
+  sayTmpfs(inner); say(": lies under "); sayTmpfs(outer); say("; nested mount points are not supported");
+  return fail(Err.NESTED);
+}
+
+// A tmpfs= against every mount= and every other tmpfs=: one mount per
+// mount point, none under another (the inner one would be made in the
+// outer's directory or tmpfs, or hidden by it).
+function crossCheckTmpfs(): i32 {
+  for (let t = 0; t < tmpfsCount; t++) {
+    const pt = unchecked(tmpfsPtr[t]), lt = unchecked(tmpfsLen[t]);
+    for (let m = 0; m < mountCount; m++) {
+      const pm = unchecked(mountPtr[m]), lm = unchecked(mountLen[m]);
+      if (bytesEqual(pt, lt, pm, lm)) {
+        sayTmpfs(t); say(": given both as mount= and tmpfs="); return fail(Err.DUPLICATE);
+      }
+      if (isAncestorPath(pm, lm, pt, lt)) {
+        sayTmpfs(t); say(": lies under "); sayMount(m); say("; nested mount points are not supported");
+        return fail(Err.NESTED);
+      }
+      if (isAncestorPath(pt, lt, pm, lm)) {
+        sayMount(m); say(": lies under "); sayTmpfs(t); say("; nested mount points are not supported");
+        return fail(Err.NESTED);
+      }
+    }
+    for (let u = t + 1; u < tmpfsCount; u++) {
+      const pu = unchecked(tmpfsPtr[u]), lu = unchecked(tmpfsLen[u]);
+      if (bytesEqual(pt, lt, pu, lu)) {
+        sayTmpfs(u); say(": mount point given twice"); return fail(Err.DUPLICATE);
+      }
+      if (isAncestorPath(pt, lt, pu, lu)) return nestedTmpfs(u, t);
+      if (isAncestorPath(pu, lu, pt, lt)) return nestedTmpfs(t, u);
+    }
+  }
+  return Err.OK;
+}
+
+// TMPDIR must name a place the job's own mounts make private: anywhere
+// else it would send the job's files to a shared directory.
+function checkTmpdir(): i32 {
+  if (tmpdirLen == 0) return Err.OK;
+  for (let m = 0; m < mountCount; m++) {
+    const p = unchecked(mountPtr[m]), l = unchecked(mountLen[m]);
+    if (bytesEqual(p, l, tmpdirPtr, tmpdirLen) || isAncestorPath(p, l, tmpdirPtr, tmpdirLen)) return Err.OK;
+  }
+  for (let t = 0; t < tmpfsCount; t++) {
+    const p = unchecked(tmpfsPtr[t]), l = unchecked(tmpfsLen[t]);
+    if (bytesEqual(p, l, tmpdirPtr, tmpdirLen) || isAncestorPath(p, l, tmpdirPtr, tmpdirLen)) return Err.OK;
+  }
+  sayArg(tmpdirArgPtr, tmpdirArgLen); say("not inside any mount= or tmpfs= path");
+  return fail(Err.BAD_VALUE);
+}
+
 export function parse(argLen: i32): i32 {
   groupCount = 0;
   mountCount = 0;
+  tmpfsCount = 0;
+  tmpdirLen = 0;
   cleanup = true;
   if (argLen < 0 || argLen > INPUT_CAP) { say("options too long"); return fail(Err.BAD_INPUT); }
   if (argLen > 0 && load<u8>(INPUT + <usize>(argLen - 1)) != 0) {
@@ -215,6 +467,14 @@ export function parse(argLen: i32): i32 {
     if (r < 0) return r;
     start = i + 1;
   }
-  if (mountCount == 0) { say("no mount= option: nothing to make private"); return fail(Err.NO_MOUNTS); }
+  if (mountCount == 0 && tmpfsCount == 0) {
+    say("no mount= or tmpfs= option: nothing to make private"); return fail(Err.NO_MOUNTS);
+  }
+  // The job's directory and namespace directory live at the first base,
+  // which only tmpfs= options did not give.
+  if (groupCount == 0) {
+    const r = addGroup(DEFAULT_BASE, DEFAULT_BASE_LEN, 0, 0);
+    if (r < 0) return r;
+  }
   return crossCheck();
 }

@@ -2,16 +2,17 @@
 // their strings. The hosts execute it in order and never re-derive it.
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN, W_RESERVED, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
-  F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
+  F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, MAX_SLOTS,
 } from "./abi";
 import { OUTPUT } from "./memory";
-import { fail, say } from "./errors";
+import { fail, say, sayBytes, sayNumber } from "./errors";
 import { lastSlash, writeDecimal, decimalLength } from "./text";
 import { writeMountName } from "./naming";
 import {
   groupCount, mountCount, cleanup, basePtr, baseLen, mountPtr, mountLen, mountGroup,
-  MAX_GROUPS, MAX_MOUNTS,
+  tmpfsCount, tmpfsPtr, tmpfsLen, tmpfsSizeMb, tmpfsPercent, tmpfsSizeArgPtr, tmpfsSizeArgLen,
+  tmpfsMode, tmpfsNoexec, tmpdirPtr, tmpdirLen, DEFAULT_TMPFS_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS,
 } from "./options";
 
 export const MAX_RECORDS: i32 = 256;
@@ -36,6 +37,10 @@ const privSlot = new StaticArray<i32>(MAX_MOUNTS);
 const madeSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetStr = new StaticArray<usize>(MAX_MOUNTS);
+const tmpfsSlot = new StaticArray<i32>(MAX_TMPFS);
+const tmpfsStr = new StaticArray<usize>(MAX_TMPFS);
+// Each tmpfs='s size in MiB for the job being planned.
+const tmpfsMb = new StaticArray<u32>(MAX_TMPFS);
 
 function room(n: i32): bool {
   if (overflow || cursor + <usize>n + 1 > END) { overflow = true; return false; }
@@ -53,6 +58,13 @@ function putByte(c: u8): void {
   store<u8>(cursor++, c);
 }
 
+// A literal of the core's own (ASCII, static data: nothing allocated).
+function putAscii(lit: string): void {
+  const n = lit.length;
+  if (!room(n)) return;
+  for (let i = 0; i < n; i++) store<u8>(cursor++, <u8>lit.charCodeAt(i));
+}
+
 function putDecimal(v: u32): void {
   if (!room(decimalLength(v))) return;
   cursor += <usize>writeDecimal(cursor, v);
@@ -66,7 +78,7 @@ function finish(start: usize): i32 {
 }
 
 function emit(op: Op, flags: i32, slot: i32, arg: i32, mode: i32, uid: u32, gid: u32,
-              str: usize, len: i32, path: usize, pathLen: i32): void {
+              str: usize, len: i32, path: usize, pathLen: i32, sizeMb: u32 = 0): void {
   if (count == MAX_RECORDS) { overflow = true; return; }
   const r = OUTPUT + <usize>(count * REC_SIZE);
   store<i32>(r + (W_OP << 2), <i32>op);
@@ -80,7 +92,7 @@ function emit(op: Op, flags: i32, slot: i32, arg: i32, mode: i32, uid: u32, gid:
   store<i32>(r + (W_LEN << 2), len);
   store<i32>(r + (W_PATH << 2), <i32>path);
   store<i32>(r + (W_PATHLEN << 2), pathLen);
-  store<i32>(r + (W_RESERVED << 2), 0);
+  store<u32>(r + (W_SIZE_MB << 2), sizeMb);
   count++;
 }
 
@@ -146,7 +158,7 @@ function planDirectories(jobid: u32, restart: u32, uid: u32, gid: u32): void {
   }
 }
 
-function planNamespace(uid: u32): void {
+function planNamespace(uid: u32, gid: u32): void {
   emit(Op.UNSHARE_MOUNT_NS, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
   emit(Op.MAKE_SLAVE, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
   // Every source and target is opened in the new namespace before the first
@@ -167,11 +179,67 @@ function planNamespace(uid: u32): void {
     unchecked(targetSlot[m] = t);
     unchecked(targetStr[m] = start);
   }
+  // Each tmpfs's mount point too, with the binds' targets: a mount point
+  // that cannot be opened fails the step before anything is mounted.
+  for (let t = 0; t < tmpfsCount; t++) {
+    const start = cursor;
+    put(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t]));
+    const len = finish(start);
+    const s = slots++;
+    emit(Op.OPEN_TARGET, 0, s, -1, 0, 0, 0, start, len, start, len);
+    unchecked(tmpfsSlot[t] = s);
+    unchecked(tmpfsStr[t] = start);
+  }
   for (let m = 0; m < mountCount; m++) {
     const t = unchecked(targetStr[m]);
     emit(Op.BIND, 0, unchecked(privSlot[m]), unchecked(targetSlot[m]), 0, 0, 0,
          t, unchecked(mountLen[m]), unchecked(privPath[m]), unchecked(privPathLen[m]));
   }
+  for (let t = 0; t < tmpfsCount; t++) {
+    const p = unchecked(tmpfsStr[t]), l = unchecked(tmpfsLen[t]);
+    emit(Op.MOUNT_TMPFS, unchecked(tmpfsNoexec[t]) ? F_NOEXEC : 0, unchecked(tmpfsSlot[t]), -1,
+         unchecked(tmpfsMode[t]), uid, gid, p, l, p, l, unchecked(tmpfsMb[t]));
+  }
+}
+
+// The size of each tmpfs for this job: a percentage is of the memory Slurm
+// gave the job on this node, or of the node's when it gave none (no
+// memory limit: the job may use all of it). Never 0 MiB: to the kernel
+// that is a tmpfs without any limit.
+function planSizes(jobMemMb: u32, nodeMemMb: u32): i32 {
+  const mem: u64 = jobMemMb != 0 ? <u64>jobMemMb : <u64>nodeMemMb;
+  for (let t = 0; t < tmpfsCount; t++) {
+    const p = unchecked(tmpfsPercent[t]);
+    if (p == 0) { unchecked(tmpfsMb[t] = unchecked(tmpfsSizeMb[t])); continue; }
+    if (mem == 0) return unknownMemory(t);
+    const mb = mem * <u64>p / 100;
+    unchecked(tmpfsMb[t] = mb == 0 ? 1 : <u32>mb);
+  }
+  return Err.OK;
+}
+
+function unknownMemory(t: i32): i32 {
+  const given = unchecked(tmpfsSizeArgLen[t]);
+  if (given > 0) sayBytes(unchecked(tmpfsSizeArgPtr[t]), given);
+  else { say("size="); sayNumber(DEFAULT_TMPFS_PERCENT); say("%"); }
+  say(": the job's and the node's memory are unknown (");
+  if (given == 0) say("the default size of ");
+  say("tmpfs="); sayBytes(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t]));
+  say(")");
+  return fail(Err.BAD_INPUT);
+}
+
+// TMPDIR for the step's tasks or the ssh session: after NS_READY, which a
+// step that joined the job's namespace skips to, so every step has it.
+function planEnv(): void {
+  if (tmpdirLen == 0) return;
+  const name = cursor;
+  putAscii("TMPDIR");
+  const nameLen = finish(name);
+  const value = cursor;
+  put(tmpdirPtr, tmpdirLen);
+  const valueLen = finish(value);
+  emit(Op.SET_ENV, 0, -1, -1, 0, 0, 0, name, nameLen, value, valueLen);
 }
 
 // Writes the holding place's path "<base>.hold" (holdPath, holdPathLen) and
@@ -319,11 +387,11 @@ function planNsDir(parent: i32, jobid: u32): i32 {
 // forked holder) or makes (fallback) it: NS_ENTER's "joined" skips the
 // namespace records and their NS_READY, whose index it carries (patched
 // once known: the run loop never jumps anywhere the builder did not put).
-function planJobNamespace(jobid: u32, uid: u32, flags: i32): void {
+function planJobNamespace(jobid: u32, uid: u32, gid: u32, flags: i32): void {
   const dir = planNsDir(unchecked(parentSlot[0]), jobid);
   const enter = count;
   emit(Op.NS_ENTER, flags, -1, dir, 0, uid, 0, nsName, nsNameLen, nsPath, nsPathLen);
-  planNamespace(uid);
+  planNamespace(uid, gid);
   const ready = count;
   emit(Op.NS_READY, 0, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
   if (enter < MAX_RECORDS) store<i32>(OUTPUT + <usize>(enter * REC_SIZE) + (W_MODE << 2), ready);
@@ -348,26 +416,40 @@ function planSession(uid: u32): void {
 }
 
 // Builds the plan for a parsed configuration; returns the record count.
-export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32): i32 {
+// The extern step plans the namespace records too: the holder it starts
+// carries them out, tmpfs mounts included.
+export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
+                      jobMemMb: u32, nodeMemMb: u32): i32 {
   count = 0;
   slots = 0;
   cursor = STRINGS;
   overflow = false;
   if (phase == Phase.CHECK) return 0;
   if (phase == Phase.EXTERN || phase == Phase.STEP) {
+    const r = planSizes(jobMemMb, nodeMemMb);
+    if (r < 0) return r;
     planDirectories(jobid, restart, uid, gid);
     if (cleanup) planContinue();
-    planJobNamespace(jobid, uid, phase == Phase.EXTERN ? F_NO_JOIN : 0);
+    planJobNamespace(jobid, uid, gid, phase == Phase.EXTERN ? F_NO_JOIN : 0);
+    // The extern step runs no task: nothing to give a TMPDIR.
+    if (phase == Phase.STEP) planEnv();
   } else if (phase == Phase.EPILOG) {
     planRemoval(jobid, restart, uid);
   } else if (phase == Phase.DRAIN) {
     planDrain();
   } else if (phase == Phase.SESSION) {
     planSession(uid);
+    planEnv();
   } else {
     say("unknown phase");
     return fail(Err.BAD_PHASE);
   }
   if (overflow) { say("plan does not fit the output buffer"); return fail(Err.PLAN_TOO_LARGE); }
+  // The hosts keep MAX_SLOTS descriptors; the option limits keep a plan
+  // within them, this keeps it so should they ever grow apart.
+  if (slots > MAX_SLOTS) {
+    say("plan needs more than "); sayNumber(<u32>MAX_SLOTS); say(" descriptor slots");
+    return fail(Err.PLAN_TOO_LARGE);
+  }
   return count;
 }

@@ -27,10 +27,13 @@ export interface CoreRunResult {
 
 export interface Addon {
   abiVersion: number;
-  /** trapAt: true or 1 makes the first import call trap, N the Nth (the
+  /** memMb, nodeMemMb: the job's memory on the node and the node's, in MiB
+   * (the core's plan() arguments; a tmpfs= size= percentage is of them).
+   * trapAt: true or 1 makes the first import call trap, N the Nth (the
    * calls before it are carried out); false or 0 never. */
   coreRun(
-    phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number, dryRun: boolean,
+    phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number,
+    memMb: number, nodeMemMb: number, dryRun: boolean,
     trapAt?: boolean | number, failBind?: number, before?: (op: string) => void,
   ): CoreRunResult;
   opsReset(): void;
@@ -51,6 +54,8 @@ export interface Addon {
   drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
   continue_at(parent: number, name: string, path: string, budget: number): number;
   ns_release(dir: number, name: string, path: string, flags: number): number;
+  mount_tmpfs(slot: number, path: string, sizeMb: number, mode: number, uid: number, gid: number, flags: number): number;
+  set_env(name: string, value: string): number;
   /** The holding place's knobs (native/hold.h): defer, as the plugin's epilog
    * does; running, the jobs the sweep must leave alone (null: all); budgetMs,
    * a pass's time budget (-1: the plan's); continueProbe, a step's

@@ -37,6 +37,9 @@ function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports 
     ns_enter: () => -95,
     ns_ready: () => -95,
     ns_release: (dir, name, path, flags) => a.ns_release(dir, name, path, flags),
+    // Nor does it mount or give tasks an environment.
+    mount_tmpfs: () => -95,
+    set_env: () => -95,
   };
 }
 

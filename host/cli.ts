@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { posix } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { byteString, shown, toBytes } from "./bytes.js";
-import { Core, coreSha256, type Job } from "./core.js";
+import { Core, coreSha256, thisNodeMemMb, type Job } from "./core.js";
 import { argsLine, coreLine } from "./core-line.js";
 import { CoreError } from "./errors.js";
 import { EXIT_PIPE, err, out, OutputClosed, OutputFailed } from "./output.js";
@@ -44,12 +44,12 @@ Exit status: 0 ok, 1 configuration, plan, cleanup or output error, 2 usage
 error, 141 stdout closed by its reader (as a writer killed by SIGPIPE).
 See docs/cli.md.
 `,
-  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--config FILE | --args WORDS] [--json]
+  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--mem MB] [--node-mem MB] [--config FILE | --args WORDS] [--json]
 
 Prints, for every plugstack.conf line that loads ${PLUGIN_FILE}, what the
 plugin does for the job: the directories (owner, mode) the extern step
-(PrologFlags=Contain) and every other step make, the step's mounts and the
-epilog's removals, in the order the plugin does them.
+(PrologFlags=Contain) and every other step make, the step's mounts (binds
+and tmpfs) and the epilog's removals, in the order the plugin does them.
 
   --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG}); its
                  include lines are followed
@@ -60,6 +60,11 @@ epilog's removals, in the order the plugin does them.
   --uid U --gid G
                  the job's user and group ids, given together (default 0
                  and 0): the owner the plugin gives the directories
+  --mem MB       the job's memory on the node in MiB, as Slurm allocates it
+                 (default 0: Slurm allocated none); a tmpfs= size= given
+                 in % is of it
+  --node-mem MB  the node's memory in MiB, of which a size= in % is taken
+                 when --mem is 0 (default this machine's)
   --json         machine-readable output (schema in docs/cli.md)
 `,
   check: `Usage: private-tmpdir check [--config FILE] [--plugin-dir DIRS] [--json] [--verbose]
@@ -350,11 +355,19 @@ const JOB_OPTIONS = {
 } as const;
 
 function cmdPlan(argv: string[]): number {
-  const v = parse(argv, { ...JOB_OPTIONS, json: { type: "boolean" } });
+  const v = parse(argv, { ...JOB_OPTIONS, mem: { type: "string" }, "node-mem": { type: "string" }, json: { type: "boolean" } });
   if (v["help"]) return help("plan");
   // One without the other planned owner 1001:0 without a word.
   if ((v["uid"] === undefined) !== (v["gid"] === undefined)) throw new UsageError("--uid and --gid go together");
-  const job: Job = { jobid: u32(v, "job"), restart: u32(v, "restart", 0), uid: u32(v, "uid", 0), gid: u32(v, "gid", 0) };
+  const job: Job = {
+    jobid: u32(v, "job"),
+    restart: u32(v, "restart", 0),
+    uid: u32(v, "uid", 0),
+    gid: u32(v, "gid", 0),
+    // Always in the plan's job: a size= in % depends on them.
+    memMb: u32(v, "mem", 0),
+    nodeMemMb: u32(v, "node-mem", thisNodeMemMb()),
+  };
   const config = typeof v["args"] === "string" ? "--args" : configOf(v);
   const lines = loadForJob(v);
   if (!lines) return EXIT_FAIL;

@@ -2,10 +2,11 @@
 // integer ABI: arguments in as NUL-terminated UTF-8, plan records out.
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
   ABI_VERSION, OP_NAMES, Phase, type PhaseName, REC_WORDS, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB,
 } from "./abi.js";
 import { CoreError } from "./errors.js";
 
@@ -14,6 +15,16 @@ export interface Job {
   restart: number;
   uid: number;
   gid: number;
+  /** The job's memory on the node in MiB, as Slurm allocated it; 0 (the
+   * default): none allocated, a tmpfs= size= percentage is then of nodeMemMb. */
+  memMb?: number;
+  /** The node's memory in MiB; default this machine's. */
+  nodeMemMb?: number;
+}
+
+/** This machine's memory in MiB, the core's default node memory. */
+export function thisNodeMemMb(): number {
+  return Math.min(Math.floor(totalmem() / 1048576), 0xffffffff);
 }
 
 export interface PlanStep {
@@ -26,6 +37,8 @@ export interface PlanStep {
   gid: number;
   str: string;
   path: string;
+  /** mount_tmpfs: the tmpfs size in MiB; 0 otherwise. */
+  sizeMb: number;
 }
 
 /** The imports the core calls; each returns 0 or a negative errno. */
@@ -45,6 +58,8 @@ export interface HostImports {
   ns_enter(dir: number, name: string, path: string, flags: number): number;
   ns_ready(): number;
   ns_release(dir: number, name: string, path: string, flags: number): number;
+  mount_tmpfs(slot: number, path: string, sizeMb: number, mode: number, uid: number, gid: number, flags: number): number;
+  set_env(name: string, value: string): number;
 }
 
 export interface RunFailure {
@@ -66,8 +81,8 @@ interface Exports {
   failed_errno(): number;
   error_name(code: number): number;
   name_ptr(): number;
-  plan(phase: number, argLen: number, jobid: number, restart: number, uid: number, gid: number): number;
-  run(phase: number, argLen: number, jobid: number, restart: number, uid: number, gid: number): number;
+  plan(phase: number, argLen: number, jobid: number, restart: number, uid: number, gid: number, memMb: number, nodeMemMb: number): number;
+  run(phase: number, argLen: number, jobid: number, restart: number, uid: number, gid: number, memMb: number, nodeMemMb: number): number;
 }
 
 export const WASM_PATH = fileURLToPath(new URL("../../core.wasm", import.meta.url));
@@ -83,6 +98,11 @@ function wasmBytes(): Buffer {
 /** sha256 of the core, as the plugin logs it at load. */
 export function coreSha256(): string {
   return createHash("sha256").update(wasmBytes()).digest("hex");
+}
+
+/** The core's memory arguments for a job: its own, and the node's. */
+function memoryOf(job: Job): [number, number] {
+  return [job.memMb ?? 0, job.nodeMemMb ?? thisNodeMemMb()];
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
@@ -123,6 +143,9 @@ export class Core {
       ns_ready: () => use().ns_ready(),
       ns_release: (dir: number, n: number, nl: number, p: number, pl: number, flags: number) =>
         use().ns_release(dir, str(n, nl), str(p, pl), flags),
+      mount_tmpfs: (slot: number, p: number, pl: number, sizeMb: number, mode: number, uid: number, gid: number, flags: number) =>
+        use().mount_tmpfs(slot, str(p, pl), sizeMb >>> 0, mode, uid >>> 0, gid >>> 0, flags),
+      set_env: (n: number, nl: number, v: number, vl: number) => use().set_env(str(n, nl), str(v, vl)),
     };
     const instance = new WebAssembly.Instance(cachedModule, { env });
     this.x = instance.exports as unknown as Exports;
@@ -176,7 +199,7 @@ export class Core {
   /** The plan for a phase, or a CoreError naming the option at fault. */
   plan(phase: PhaseName, args: readonly string[], job: Job): PlanStep[] {
     const len = this.putArgs(args);
-    const n = this.x.plan(Phase[phase], len, job.jobid, job.restart, job.uid, job.gid);
+    const n = this.x.plan(Phase[phase], len, job.jobid, job.restart, job.uid, job.gid, ...memoryOf(job));
     if (n < 0) throw this.errorOf(n);
     const words = new Int32Array(this.x.memory.buffer, this.x.output_ptr(), n * REC_WORDS);
     const steps: PlanStep[] = [];
@@ -192,6 +215,7 @@ export class Core {
         gid: w(W_GID) >>> 0,
         str: this.read(w(W_STR), w(W_LEN)),
         path: this.read(w(W_PATH), w(W_PATHLEN)),
+        sizeMb: w(W_SIZE_MB) >>> 0,
       });
     }
     return steps;
@@ -207,7 +231,7 @@ export class Core {
     const len = this.putArgs(args);
     this.imports = imports;
     try {
-      const rc = this.x.run(Phase[phase], len, job.jobid, job.restart, job.uid, job.gid);
+      const rc = this.x.run(Phase[phase], len, job.jobid, job.restart, job.uid, job.gid, ...memoryOf(job));
       if (rc >= 0) return undefined;
       const e = this.errorOf(rc);
       return { code: e.code, message: e.message, errno: this.x.failed_errno(), failedOp: this.x.failed_op() };

@@ -18,6 +18,12 @@ export interface StepJson {
   uid?: number;
   gid?: number;
   flags?: string[];
+  /** mount_tmpfs: the size in MiB, and in the largest unit that fits */
+  sizeMb?: number;
+  size?: string;
+  /** set_env: the variable and its value */
+  name?: string;
+  value?: string;
 }
 
 export interface LinePlanJson {
@@ -31,6 +37,10 @@ export interface LinePlanJson {
   directories: { path: string; uid: number; gid: number; mode: string }[];
   /** The step's bind mounts, in the order they are made. */
   mounts: { target: string; source: string }[];
+  /** The step's tmpfs mounts (tmpfs=), in the order they are made. */
+  tmpfs: { target: string; sizeMb: number; size: string; mode: string; noexec: boolean }[];
+  /** What the step sets in its tasks' environment (tmpdir=: TMPDIR). */
+  env: { name: string; value: string }[];
 }
 
 export interface PlanJson {
@@ -51,6 +61,21 @@ const PHASES: [keyof LinePlanJson["phases"], PhaseName][] = [
 ];
 
 const octal = (m: number): string => "0" + m.toString(8).padStart(3, "0");
+
+const UNITS = ["MiB", "GiB", "TiB"];
+
+/** A size in MiB for people: "512 MiB", "8 GiB", "1.5 GiB" (binary units,
+ * as size= takes them; one decimal at most, the exact figure is sizeMb). */
+export function humanMiB(mb: number): string {
+  let v = mb;
+  let unit = 0;
+  while (v >= 1024 && unit < UNITS.length - 1) {
+    v /= 1024;
+    unit++;
+  }
+  const text = Number.isInteger(v) ? String(v) : v.toFixed(1).replace(/\.0$/, "");
+  return `${text} ${UNITS[unit] ?? ""}`;
+}
 
 function flagNames(flags: number): string[] {
   return Object.entries(FLAG_NAMES)
@@ -86,6 +111,11 @@ export function stepJson(s: PlanStep): StepJson {
     case "bind":
       // The core's bind record: str is the mount point, path the private source.
       return { op: s.op, source: s.path, target: s.str };
+    case "mount_tmpfs":
+      return { op: s.op, path: s.path, sizeMb: s.sizeMb, size: humanMiB(s.sizeMb), mode: octal(s.mode), uid: s.uid, gid: s.gid, flags: flagNames(s.flags) };
+    case "set_env":
+      // The core's record: str is the variable, path its value.
+      return { op: s.op, name: s.str, value: s.path };
     default:
       return { op: s.op };
   }
@@ -119,6 +149,12 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
     mounts: phases.step
       .filter((s) => s.op === "bind")
       .map((s) => ({ target: s.target ?? "", source: s.source ?? "" })),
+    tmpfs: phases.step
+      .filter((s) => s.op === "mount_tmpfs")
+      .map((s) => ({ target: s.path ?? "", sizeMb: s.sizeMb ?? 0, size: s.size ?? "", mode: s.mode ?? "", noexec: (s.flags ?? []).includes("noexec") })),
+    env: phases.step
+      .filter((s) => s.op === "set_env")
+      .map((s) => ({ name: s.name ?? "", value: s.value ?? "" })),
   };
 }
 
@@ -168,9 +204,22 @@ function describe(s: StepJson): string {
       return `serve   the job's namespace at ${s.path}  (the holder only, until the job ends)`;
     case "ns_release":
       return `release the job's namespace held at ${s.path}  (stop its holder; none running is fine)`;
+    case "mount_tmpfs": {
+      const size = s.size === `${s.sizeMb} MiB` ? `${s.sizeMb} MiB` : `${s.sizeMb} MiB (${s.size})`;
+      return `tmpfs   ${s.path}  size ${size}, mode ${s.mode}, owner ${s.uid}:${s.gid}, nosuid,nodev${f.includes("noexec") ? ",noexec" : ""}  (a fresh one for the job; gone with its namespace)`;
+    }
+    case "set_env":
+      return `setenv  ${s.name}=${s.value}  (for the step's tasks)`;
     default:
       return s.op;
   }
+}
+
+// What a tmpfs= size= percentage was taken of, when the CLI was told.
+function memoryText(job: Job): string {
+  if (job.memMb === undefined && job.nodeMemMb === undefined) return "";
+  const mem = job.memMb ? `${job.memMb} MiB` : "none allocated";
+  return `, memory ${mem}${job.nodeMemMb === undefined ? "" : ` (node ${job.nodeMemMb} MiB)`}`;
 }
 
 /** The human listing: one block per plugstack line, every step in order. */
@@ -178,7 +227,7 @@ export function planText(p: PlanJson): string {
   const out: string[] = [];
   for (const l of p.lines) {
     out.push(`${l.file}:${l.line}: ${[l.kind, l.plugin, ...l.args].join(" ")}`);
-    out.push(`  job ${p.job.jobid} restart ${p.job.restart} uid ${p.job.uid} gid ${p.job.gid}`);
+    out.push(`  job ${p.job.jobid} restart ${p.job.restart} uid ${p.job.uid} gid ${p.job.gid}${memoryText(p.job)}`);
     for (const [key] of PHASES) {
       out.push(`  ${PHASE_TITLES[key]}:`);
       const steps = l.phases[key];

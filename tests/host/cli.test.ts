@@ -6,6 +6,7 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import { totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Phase } from "../../host/abi.js";
 import { loadAddon } from "../../host/addon.js";
@@ -21,6 +22,8 @@ const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 // The .so this tree built: a plugin slurmd could load.
 const SO_DIR = `${REPO}dist/native`;
 const SO = `${SO_DIR}/private-tmpdir.so`;
+// plan's default --node-mem: this machine's memory in MiB.
+const NODE_MEM_MB = Math.floor(totalmem() / 1048576);
 
 function write(path: string, lines: string[]): string {
   fs.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
@@ -30,7 +33,7 @@ function write(path: string, lines: string[]): string {
 
 /** The message the plugin logs for these options (its C core, via the addon). */
 function pluginMessage(args: string[]): string {
-  const r = loadAddon().coreRun(Phase.CHECK, args, 0, 0, 0, 0, true);
+  const r = loadAddon().coreRun(Phase.CHECK, args, 0, 0, 0, 0, 0, 0, true);
   assert.equal(r.ok, false, "the plugin accepts these options");
   return r.message;
 }
@@ -80,6 +83,10 @@ describe("cli: version and help", () => {
     ["--gid without --uid", ["plan", "--job", "1", "--gid", "1001"]],
     ["--args with --config", ["cleanup", "--job", "1", "--uid", "0", "--args", "mount=/tmp", "--config", "/x"]],
     ["--args naming no option", ["plan", "--job", "1", "--args", " "]],
+    ["a --mem with a unit", ["plan", "--job", "1", "--args", "tmpfs=/dev/shm", "--mem", "4G"]],
+    ["a negative --node-mem", ["plan", "--job", "1", "--args", "tmpfs=/dev/shm", "--node-mem=-1"]],
+    ["a --mem over 2^32-1", ["plan", "--job", "1", "--mem", "4294967296"]],
+    ["--mem for cleanup, which sizes no tmpfs", ["cleanup", "--job", "1", "--uid", "0", "--mem", "1"]],
   ];
   for (const [name, args] of usage) {
     it(`exits 2 on ${name}, on stderr only`, () => {
@@ -100,6 +107,13 @@ describe("cli: version and help", () => {
       assert.deepStrictEqual(cli(cmd, "-h"), cli(cmd, "--help"));
     });
   }
+
+  it("plan --help documents --mem and --node-mem", () => {
+    const r = cli("plan", "--help");
+    assert.match(r.stdout, /^Usage: private-tmpdir plan .*\[--mem MB\] \[--node-mem MB\]/);
+    assert.match(r.stdout, /^ {2}--mem MB +the job's memory on the node in MiB/m);
+    assert.match(r.stdout, /^ {2}--node-mem MB +the node's memory in MiB/m);
+  });
 
   it("plan --help speaks of the phases the plugin runs, not of a prolog", () => {
     const r = cli("plan", "--help");
@@ -167,7 +181,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     assert.deepStrictEqual(Object.keys(p), ["schema", "version", "coreSha256", "config", "job", "lines"]);
     assert.equal(p.schema, 2);
     assert.equal(p.coreSha256, coreSha256());
-    assert.deepStrictEqual(p.job, { jobid: 77, restart: 2, uid: 4242, gid: 77 });
+    assert.deepStrictEqual(p.job, { jobid: 77, restart: 2, uid: 4242, gid: 77, memMb: 0, nodeMemMb: NODE_MEM_MB });
     assert.deepStrictEqual(
       p.lines.map((l) => [l.file, l.line, l.kind, l.plugin, l.args]),
       [
@@ -177,7 +191,8 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     );
     const first = p.lines[0];
     assert.ok(first);
-    assert.deepStrictEqual(Object.keys(first), ["file", "line", "kind", "plugin", "args", "phases", "directories", "mounts"]);
+    assert.deepStrictEqual(Object.keys(first), ["file", "line", "kind", "plugin", "args", "phases", "directories", "mounts", "tmpfs", "env"]);
+    assert.deepStrictEqual([first.tmpfs, first.env], [[], []], "the seed's line has neither");
     // Every step is the core's own record, in the core's order.
     const job = { jobid: 77, restart: 2, uid: 4242, gid: 77 };
     const core = new Core();
@@ -235,8 +250,84 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
   it("defaults uid and gid to 0 for plan", () => {
     const conf = write(`${DIR}/defaults/plugstack.conf`, [`required private-tmpdir.so ${SEED.join(" ")}`]);
     const p = JSON.parse(cli("plan", "--config", conf, "--job", "9", "--json").stdout) as PlanJson;
-    assert.deepStrictEqual(p.job, { jobid: 9, restart: 0, uid: 0, gid: 0 });
+    assert.deepStrictEqual(p.job, { jobid: 9, restart: 0, uid: 0, gid: 0, memMb: 0, nodeMemMb: NODE_MEM_MB });
     assert.equal(p.lines[0]?.directories[0]?.uid, 0);
+  });
+
+  it("plan --mem sizes a tmpfs= given in % of the job's memory, and shows it in MiB and for people", () => {
+    const r = cli("plan", "--args", "tmpfs=/dev/shm size=25%", "--job", "8", "--uid", "1001", "--gid", "1002", "--mem", "4096", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    const p = JSON.parse(r.stdout) as PlanJson;
+    assert.deepStrictEqual(p.job, { jobid: 8, restart: 0, uid: 1001, gid: 1002, memMb: 4096, nodeMemMb: NODE_MEM_MB });
+    const l = p.lines[0];
+    assert.ok(l);
+    assert.deepStrictEqual(l.tmpfs, [{ target: "/dev/shm", sizeMb: 1024, size: "1 GiB", mode: "01777", noexec: false }]);
+    assert.deepStrictEqual(l.mounts, [], "no bind");
+    assert.deepStrictEqual(l.env, []);
+    // The records themselves, the extern step's (its holder mounts) and the step's.
+    const mount = { op: "mount_tmpfs", path: "/dev/shm", sizeMb: 1024, size: "1 GiB", mode: "01777", uid: 1001, gid: 1002, flags: [] };
+    for (const phase of [l.phases.extern, l.phases.step]) assert.deepStrictEqual(phase.filter((s) => s.op === "mount_tmpfs"), [mount]);
+    assert.ok(!l.phases.epilog.some((s) => s.op === "mount_tmpfs"));
+    // --node-mem when Slurm allocated the job no memory (--mem 0, the default)
+    const node = JSON.parse(cli("plan", "--args", "tmpfs=/dev/shm size=25%", "--job", "8", "--node-mem", "10000", "--json").stdout) as PlanJson;
+    assert.deepStrictEqual(node.lines[0]?.tmpfs.map((t) => [t.sizeMb, t.size]), [[2500, "2.4 GiB"]]);
+  });
+
+  it("plan shows each tmpfs's size, mode and noexec, and TMPDIR, in the plugin's order", () => {
+    const args = "mount=/tmp tmpfs=/dev/shm size=512M mode=0700 noexec tmpfs=/scratch/mem size=2G tmpdir=/scratch/mem";
+    const r = cli("plan", "--args", args, "--job", "5", "--uid", "1001", "--gid", "1002", "--mem", "8192");
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split("\n");
+    assert.match(lines[1] ?? "", /^ {2}job 5 restart 0 uid 1001 gid 1002, memory 8192 MiB \(node \d+ MiB\)$/);
+    const step = lines.findIndex((l) => /^ {2}step \(slurmstepd/.test(l));
+    const epilog = lines.findIndex((l) => /^ {2}epilog \(/.test(l));
+    const stepLines = lines.slice(step + 1, epilog);
+    assert.deepStrictEqual(stepLines.slice(-5), [
+      "    bind    /tmp/slurm.5.0/tmp on /tmp",
+      "    tmpfs   /dev/shm  size 512 MiB, mode 0700, owner 1001:1002, nosuid,nodev,noexec  (a fresh one for the job; gone with its namespace)",
+      "    tmpfs   /scratch/mem  size 2048 MiB (2 GiB), mode 01777, owner 1001:1002, nosuid,nodev  (a fresh one for the job; gone with its namespace)",
+      "    serve   the job's namespace at /tmp/slurm.ns/job.5  (the holder only, until the job ends)",
+      "    setenv  TMPDIR=/scratch/mem  (for the step's tasks)",
+    ]);
+    const p = JSON.parse(cli("plan", "--args", args, "--job", "5", "--mem", "8192", "--json").stdout) as PlanJson;
+    assert.deepStrictEqual(p.lines[0]?.tmpfs, [
+      { target: "/dev/shm", sizeMb: 512, size: "512 MiB", mode: "0700", noexec: true },
+      { target: "/scratch/mem", sizeMb: 2048, size: "2 GiB", mode: "01777", noexec: false },
+    ]);
+    assert.deepStrictEqual(p.lines[0]?.env, [{ name: "TMPDIR", value: "/scratch/mem" }]);
+    assert.deepStrictEqual(p.lines[0]?.phases.step.at(-1), { op: "set_env", name: "TMPDIR", value: "/scratch/mem" });
+    assert.ok(!p.lines[0]?.phases.extern.some((s) => s.op === "set_env"), "the extern step runs no task");
+  });
+
+  it("plan refuses a tmpfs= size in % when neither memory is known, and a bad size=, naming the option; no plan", () => {
+    const unknown = cli("plan", "--args", "tmpfs=/dev/shm", "--job", "1", "--mem", "0", "--node-mem", "0", "--json");
+    assert.deepStrictEqual(unknown, {
+      status: 1,
+      stdout: "",
+      stderr: "--args: size=50%: the job's and the node's memory are unknown (the default size of tmpfs=/dev/shm)\n",
+    });
+    // An absolute size needs no memory.
+    assert.equal(cli("plan", "--args", "tmpfs=/dev/shm size=1G", "--job", "1", "--mem", "0", "--node-mem", "0").status, 0);
+    const bad = cli("plan", "--args", "tmpfs=/dev/shm size=200%", "--job", "1", "--mem", "4096");
+    assert.deepStrictEqual(bad, { status: 1, stdout: "", stderr: "--args: size=200%: a percentage must be from 1 to 100\n" });
+    const before = cli("plan", "--args", "mount=/tmp size=8G", "--job", "1");
+    assert.deepStrictEqual(before, { status: 1, stdout: "", stderr: "--args: size=8G: must follow a tmpfs= option\n" });
+  });
+
+  it("check validates tmpfs= lines with the core: a valid one is ok, a bad one named with its option", () => {
+    const d = `${DIR}/tmpfs-check`;
+    const conf = write(`${d}/plugstack.conf`, [
+      "required private-tmpdir.so mount=/tmp tmpfs=/dev/shm size=25% noexec tmpdir=/tmp",
+      "include more.conf",
+    ]);
+    const good = JSON.parse(cli("check", "--config", conf, "--json").stdout) as { ok: boolean; errors: unknown[] };
+    assert.deepStrictEqual([good.ok, good.errors], [true, []]);
+    write(`${d}/more.conf`, ["required /lib/private-tmpdir.so tmpfs=/dev/shm size=8G size=1G"]);
+    const r = cli("check", "--config", conf, "--json");
+    assert.equal(r.status, 1);
+    const bad = JSON.parse(r.stdout) as { ok: boolean; errors: { file: string; line: number; code: string; message: string }[] };
+    assert.deepStrictEqual(bad.errors, [{ file: `${d}/more.conf`, line: 1, code: "DUPLICATE", message: "size=1G: given twice for tmpfs=/dev/shm" }]);
   });
 
   it("plans two lines for the plugin in load order and warns that slurmd runs both", () => {
@@ -388,7 +479,7 @@ describe("cli: cleanup runs the plugin's epilog", function () {
   let conf = "";
 
   function makeDirs(jobid: number): void {
-    const r = loadAddon().coreRun(Phase.EXTERN, ARGS, jobid, 0, UID, UID, false);
+    const r = loadAddon().coreRun(Phase.EXTERN, ARGS, jobid, 0, UID, UID, 0, 0, false);
     assert.equal(r.ok, true, r.message);
     for (const sub of ["tmp", "var_tmp"]) {
       for (let i = 0; i < 5; i++) fs.writeFileSync(`${BASE}.${jobid}.0/${sub}/f${i}`, "x".repeat(100 * i));
@@ -416,7 +507,7 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     const v = cli("cleanup", "--config", conf, "--job", "10", "--uid", String(UID), "--verbose", "--progress");
     assert.equal(v.status, 0, v.stderr);
     assert.equal(v.stderr, `private-tmpdir: removing ${BASE}.10.0 ...\n`);
-    const plugin = loadAddon().coreRun(Phase.EPILOG, ARGS, 11, 0, UID, UID, false);
+    const plugin = loadAddon().coreRun(Phase.EPILOG, ARGS, 11, 0, UID, UID, 0, 0, false);
     assert.equal(plugin.ok, true, plugin.message);
     const s = plugin.removed;
     assert.match(

@@ -17,7 +17,7 @@ const BASE = `${SCRATCH}/shared/slurm`;
 const ARGS = [`base=${BASE}`, "mount=/var/tmp", "mount=/tmp"];
 
 function externStep(jobid: number, args = ARGS) {
-  return loadAddon().coreRun(Phase.EXTERN, args, jobid, 0, VICTIM, VICTIM, false);
+  return loadAddon().coreRun(Phase.EXTERN, args, jobid, 0, VICTIM, VICTIM, 0, 0, false);
 }
 
 function owner(p: string): [number, number, string] {
@@ -103,7 +103,7 @@ describe("the extern step through the C host: hostile filesystem states", functi
     fs.writeFileSync(`${BASE}.109.0/tmp/old-run`, "x");
     fs.symlinkSync(`${SCRATCH}/precious`, `${BASE}.109.0/tmp/link`);
     // The previous run's end with cleanup=no, as the plugin does it.
-    const ended = loadAddon().coreRun(Phase.EPILOG, [...ARGS, "cleanup=no"], 109, 0, VICTIM, VICTIM, false);
+    const ended = loadAddon().coreRun(Phase.EPILOG, [...ARGS, "cleanup=no"], 109, 0, VICTIM, VICTIM, 0, 0, false);
     assert.equal(ended.ok, true, ended.message);
     assert.equal(fs.existsSync(`${BASE}.109.0/tmp/old-run`), true);
     const r = externStep(109);

@@ -104,7 +104,7 @@ describe("log text from the C escapes control bytes in names (native/escape.c)",
     const base = `${T}/jobs/slurm`;
     const args = [`base=${base}`, "mount=/var/tmp", "mount=/tmp"];
     fs.mkdirSync(`${T}/jobs`);
-    const made = loadAddon().coreRun(Phase.EXTERN, args, 20, 0, OWNER, OWNER, false);
+    const made = loadAddon().coreRun(Phase.EXTERN, args, 20, 0, OWNER, OWNER, 0, 0, false);
     assert.equal(made.ok, true, made.message);
     fs.mkdirSync(`${base}.20.0/tmp/${EVIL}`);
     fs.writeFileSync(`${base}.20.0/tmp/${EVIL}.file`, "x");

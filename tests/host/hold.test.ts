@@ -26,8 +26,8 @@ function jobDir(name: string, uid = USER, files = 1): string {
 }
 
 const epilog = (jobid: number, restart = 0, uid = USER) =>
-  loadAddon().coreRun(Phase.EPILOG, ARGS, jobid, restart, uid, uid, false);
-const drain = () => loadAddon().coreRun(Phase.DRAIN, ARGS, 0, 0, 0, 0, false);
+  loadAddon().coreRun(Phase.EPILOG, ARGS, jobid, restart, uid, uid, 0, 0, false);
+const drain = () => loadAddon().coreRun(Phase.DRAIN, ARGS, 0, 0, 0, 0, 0, 0, false);
 const held = (): string[] => fs.readdirSync(HOLD);
 // The holding place and the namespace directory (root's, the plugin's own) aside.
 const left = (): string[] => fs.readdirSync(PARENT).filter((n) => n !== "slurm.hold" && n !== "slurm.ns").sort();
@@ -123,7 +123,7 @@ describe("epilog removal: every restart count, the holding place, the remover (C
     assert.ok(loadAddon().holdTest().some((l) => /took in 2 directories of jobs no longer on this node/.test(l)));
     // cleanup=no keeps job directories on purpose: its remover sweeps none.
     jobDir("slurm.904.0");
-    assert.equal(loadAddon().coreRun(Phase.DRAIN, [...ARGS, "cleanup=no"], 0, 0, 0, 0, false).ok, true);
+    assert.equal(loadAddon().coreRun(Phase.DRAIN, [...ARGS, "cleanup=no"], 0, 0, 0, 0, 0, 0, false).ok, true);
     assert.ok(left().includes("slurm.904.0"));
     // Without a way to tell which jobs run, nothing is swept.
     jobDir("slurm.903.0");
@@ -191,7 +191,7 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
   });
 
   it("a step goes on with a holding place a pass left work in, and only then: never makes, moves or trusts one", async () => {
-    const extern = (jobid: number, args = ARGS) => loadAddon().coreRun(Phase.EXTERN, args, jobid, 0, USER, USER, false);
+    const extern = (jobid: number, args = ARGS) => loadAddon().coreRun(Phase.EXTERN, args, jobid, 0, USER, USER, 0, 0, false);
     loadAddon().holdTest({ continueProbe: true });
     const lines = () => loadAddon().holdTest();
     // No holding place: none is made.

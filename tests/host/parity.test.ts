@@ -10,7 +10,9 @@ import { FIXTURES } from "./fixtures.js";
 import { entries, expectedAfter, snapshot, type Entry } from "../helpers/prefix.js";
 import { requireRoot } from "../helpers/root.js";
 
-const job = { jobid: 4711, restart: 3, uid: 1234, gid: 5678 };
+// Memory given explicitly: a tmpfs= size= percentage must be of the same
+// numbers in both hosts.
+const job = { jobid: 4711, restart: 3, uid: 1234, gid: 5678, memMb: 3000, nodeMemMb: 64000 };
 const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG", "DRAIN", "SESSION"];
 
 describe("C host and Node host: same plan, same errors", () => {
@@ -19,7 +21,7 @@ describe("C host and Node host: same plan, same errors", () => {
       it(`${f.name}, ${phase}`, () => {
         const rec = new Recorder();
         const fail = new Core().run(phase, f.args, job, rec);
-        const c = loadAddon().coreRun(Phase[phase], f.args, job.jobid, job.restart, job.uid, job.gid, true);
+        const c = loadAddon().coreRun(Phase[phase], f.args, job.jobid, job.restart, job.uid, job.gid, job.memMb, job.nodeMemMb, true);
         if (fail) {
           assert.equal(c.ok, false);
           assert.equal(c.code, fail.code);
@@ -57,7 +59,7 @@ describe("C host: a trap fails closed, at every import of the plan", function ()
     requireRoot(this);
     const plan = new Core().plan("EXTERN", ARGS, JOB);
     const addon = loadAddon();
-    const dry = addon.coreRun(Phase.EXTERN, ARGS, JOB.jobid, JOB.restart, JOB.uid, JOB.gid, true);
+    const dry = addon.coreRun(Phase.EXTERN, ARGS, JOB.jobid, JOB.restart, JOB.uid, JOB.gid, 0, 0, true);
     assert.equal(dry.trace.split("\n").filter((l) => l !== "").length, plan.length, "one import call per plan record");
     assert.ok(plan.length >= 7, `plan of ${plan.length} records`);
     // The addon never forks a namespace holder (ops.h: ptd_ops_holders), so
@@ -67,7 +69,7 @@ describe("C host: a trap fails closed, at every import of the plan", function ()
     assert.ok(ran > 0);
     for (let n = 1; n <= ran + 1; n++) {
       const before = fresh();
-      const r = addon.coreRun(Phase.EXTERN, ARGS, JOB.jobid, JOB.restart, JOB.uid, JOB.gid, false, n);
+      const r = addon.coreRun(Phase.EXTERN, ARGS, JOB.jobid, JOB.restart, JOB.uid, JOB.gid, 0, 0, false, n);
       if (n <= ran) {
         assert.deepStrictEqual([r.ok, r.code], [false, "TRAP"], `trap at ${n}: ${r.message}`);
         assert.match(r.message, /^the planning core trapped \(.+\); nothing more was done$/);
@@ -79,11 +81,11 @@ describe("C host: a trap fails closed, at every import of the plan", function ()
   });
 
   it("runs normally again after a trap (fresh instance per call)", () => {
-    const t = loadAddon().coreRun(Phase.CHECK, ["mount=/tmp"], 0, 0, 0, 0, true, 1);
+    const t = loadAddon().coreRun(Phase.CHECK, ["mount=/tmp"], 0, 0, 0, 0, 0, 0, true, 1);
     assert.equal(t.ok, true, "CHECK calls no import: nothing to trap");
-    const s = loadAddon().coreRun(Phase.STEP, ["mount=/tmp"], 0, 0, 0, 0, true, 1);
+    const s = loadAddon().coreRun(Phase.STEP, ["mount=/tmp"], 0, 0, 0, 0, 0, 0, true, 1);
     assert.deepStrictEqual([s.ok, s.code], [false, "TRAP"]);
-    const r = loadAddon().coreRun(Phase.STEP, ["mount=/tmp"], 0, 0, 0, 0, true);
+    const r = loadAddon().coreRun(Phase.STEP, ["mount=/tmp"], 0, 0, 0, 0, 0, 0, true);
     assert.equal(r.ok, true, r.message);
   });
 });

@@ -84,7 +84,7 @@ async function race(shared: string, what: What, tries: number): Promise<{ failur
       const args = [`base=${base}`, "mount=/var/tmp", "mount=/tmp"];
       publish(j);
       if (waitForSquatter(top)) contended++;
-      const r = loadAddon().coreRun(Phase.EXTERN, args, j, 0, VICTIM, VICTIM, false);
+      const r = loadAddon().coreRun(Phase.EXTERN, args, j, 0, VICTIM, VICTIM, 0, 0, false);
       if (!r.ok) failures.push(`job ${j}: ${r.message}`);
       else {
         // What the victim got is its own, never the squatter's entry chowned.

@@ -28,7 +28,7 @@ interface ChildView {
 function step(failBind: number, trapAt = 0, args = ARGS): ChildView {
   const script = `import { loadAddon } from ${JSON.stringify(addon)};
     import { readFileSync, writeFileSync, readdirSync, readlinkSync } from "node:fs";
-    const r = loadAddon().coreRun(2, ${JSON.stringify(args)}, 300, 0, ${UID}, ${UID}, false, ${trapAt}, ${failBind});
+    const r = loadAddon().coreRun(2, ${JSON.stringify(args)}, 300, 0, ${UID}, ${UID}, 0, 0, false, ${trapAt}, ${failBind});
     const mounted = readFileSync("/proc/self/mountinfo", "utf8").split("\\n")
       .map((l) => l.split(" ")[4]).filter((m) => m && m.startsWith(${JSON.stringify(TARGETS)}));
     let seen = [];

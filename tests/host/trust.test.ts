@@ -52,12 +52,12 @@ function run(which: Which, phase: PhaseName, args: string[], hooks: Hook[] = [],
     const a = loadAddon();
     let out;
     if (${JSON.stringify(which)} === "C") {
-      const r = a.coreRun(${Phase[phase]}, ${JSON.stringify(args)}, 500, 0, ${VICTIM}, ${VICTIM}, false, 0, 0, before);
+      const r = a.coreRun(${Phase[phase]}, ${JSON.stringify(args)}, 500, 0, ${VICTIM}, ${VICTIM}, 0, 0, false, 0, 0, before);
       out = { ok: r.ok, message: r.message };
     } else {
       a.opsReset();
       const imports = {};
-      for (const op of ["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "remove_at", "mark_ended", "drain_at", "continue_at", "ns_release"])
+      for (const op of ["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "remove_at", "mark_ended", "drain_at", "continue_at", "ns_release", "mount_tmpfs", "set_env"])
         imports[op] = (...v) => { before(op); return a[op](...v); };
       // Node never joins or holds a job's namespace (the addon has no
       // ns_enter): the step makes its own, as the C does with holders off.

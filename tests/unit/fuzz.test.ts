@@ -20,7 +20,7 @@ import { Core, type Job, type PlanStep } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
 import { Recorder } from "../../host/recorder.js";
 import { loadAddon } from "../../host/addon.js";
-import { DRAIN_BUDGET_S, F_ASIDE, F_CREATE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_SESSION, F_SWEEP, F_WIPE_ENDED, HOLD_MODE, MAX_SLOTS, NS_DIR_MODE, Phase, type PhaseName } from "../../host/abi.js";
+import { DRAIN_BUDGET_S, F_ASIDE, F_CREATE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_NOEXEC, F_SESSION, F_SWEEP, F_WIPE_ENDED, HOLD_MODE, MAX_SLOTS, NS_DIR_MODE, Phase, type PhaseName } from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
 import { entries, expectedAfter, snapshot, type Entry } from "../helpers/prefix.js";
 
@@ -83,13 +83,26 @@ class Rng {
 
 /* ------------------------------------------------------------- generator */
 
+/** The job's and the node's memory in MiB: unknown (0) now and then, up to 2^32-1. */
+function memory(r: Rng): { memMb: number; nodeMemMb: number } {
+  if (r.chance(0.1)) return { memMb: 0, nodeMemMb: 0 };
+  return { memMb: r.chance(0.4) ? 0 : r.u32(), nodeMemMb: r.u32() };
+}
+
 const GOOD_COMPONENTS = ["tmp", "var", "scratch", "slurm", "a", "b", "c", "x", "job", "local", "ünï", "日本", "🦀", "a.b", ".hidden", "a-b", "a b"];
 const BAD_COMPONENTS = ["", ".", "..", "_", "a_b", "...", "\x01", "\x7f", "\t", "\n", "\r", "\x1b[31m", " ", "=", "\u00a0", "\ud800", "\udfff"];
 // Mount points and bases chosen from small pools collide, repeat and nest.
 const POOL_MOUNTS = ["/tmp", "/var/tmp", "/var_tmp", "/var", "/var/tmp/x", "/dev/shm", "/dev_shm", "/a", "/a/b", "/a_b", "/a/b/c", "/a_b/c", "/a/b_c", "/scratch/ünï"];
 const POOL_BASES = ["/tmp/slurm", "/var/tmp/x", "/scratch/y", "/tmp/.private-tmpdir/job", "/a", "/tmp", "/x/y/z", "/tmp/slurm.1"];
 const CLEANUP_VALUES = ["yes", "no", "", "YES", "No", "y", "yes ", " no", "no\x00", "yes=no", "1", "true"];
-const UNKNOWN = ["", "=", "==", "base", "mount", "cleanup", "Base=/x", "MOUNT=/x", "mount =/x", " mount=/x", "bogus=1", "base:/x", "mount/x", "-base=/x", "\x00", "mount\x00=/x"];
+const UNKNOWN = ["", "=", "==", "base", "mount", "cleanup", "Base=/x", "MOUNT=/x", "mount =/x", " mount=/x", "bogus=1", "base:/x", "mount/x", "-base=/x", "\x00", "mount\x00=/x",
+  "tmpfs", "size", "mode", "tmpdir", "NOEXEC", "noexec ", " noexec", "noexe", "noexecc", "TMPFS=/x", "Size=1G", "tmpfs =/x", "noexec\x00x"];
+// tmpfs= mount points: many of them nest in or repeat the mount= pool's.
+const POOL_TMPFS = ["/dev/shm", "/tmp", "/var/tmp", "/run/shm", "/scratch/mem", "/a", "/a/b", "/a_b", "/dev", "/ram"];
+const SIZE_VALUES = ["1K", "1k", "1023K", "1025K", "512M", "512m", "8G", "8g", "1T", "4095T", "4096T", "4294967295M", "4294967296M",
+  "4398046510080K", "4398046510081K", "50%", "1%", "100%", "0%", "101%", "25%", "", "%", "G", "8", "8X", "8GB", "8 G", " 8G", "+8G", "-8G",
+  "1.5G", "0x10M", "0M", "0K", "00%", "007M", "50\x05", "99999999999999999999999T", "99999999999999999999%"];
+const MODE_VALUES = ["1777", "0700", "755", "000", "7777", "0777", "", "77", "01777", "17777", "0800", "9", "u+rwx", "-700", " 700", "7a7"];
 
 function randomChar(r: Rng): string {
   switch (r.int(8)) {
@@ -142,12 +155,25 @@ function pathValue(r: Rng, pool: readonly string[]): string {
 }
 
 function option(r: Rng): string {
-  const k = r.int(100);
+  const k = r.int(120);
   if (k < 45) return `mount=${pathValue(r, POOL_MOUNTS)}`;
   if (k < 70) return `base=${pathValue(r, POOL_BASES)}`;
   if (k < 80) return `cleanup=${r.chance(0.8) ? r.pick(CLEANUP_VALUES) : randomString(r, 6)}`;
   if (k < 90) return r.pick(UNKNOWN);
-  return randomString(r, 30);
+  if (k < 100) return randomString(r, 30);
+  return tmpfsOption(r);
+}
+
+/** tmpfs= and the options that qualify it (or, out of place, fail). */
+function tmpfsOption(r: Rng): string {
+  switch (r.int(8)) {
+    case 0:
+    case 1: return `tmpfs=${pathValue(r, POOL_TMPFS)}`;
+    case 2: return `size=${r.chance(0.8) ? r.pick(SIZE_VALUES) : randomString(r, 8)}`;
+    case 3: return `mode=${r.chance(0.8) ? r.pick(MODE_VALUES) : randomString(r, 5)}`;
+    case 4: return r.chance(0.8) ? "noexec" : `noexec=${randomString(r, 4)}`;
+    default: return `tmpdir=${r.chance(0.5) ? `${r.pick([...POOL_TMPFS, ...POOL_MOUNTS])}${r.chance(0.3) ? "/job" : ""}` : pathValue(r, POOL_TMPFS)}`;
+  }
 }
 
 /** A valid configuration: distinct mounts, no collision, no nesting. */
@@ -156,7 +182,9 @@ function validArgs(r: Rng): string[] {
   const used = new Set<string>();
   if (r.chance(0.8)) args.push(`base=${r.pick(["/tmp/slurm", "/var/tmp/ptd", "/tmp/.private-tmpdir/job", "/scratch/y"])}`);
   const mounts = ["/tmp", "/var/tmp", "/dev/shm", "/scratch/ünï", "/local/x"];
-  const n = 1 + r.int(3);
+  // now and then memory-backed scratch only: no mount= at all
+  const tmpfsOnly = r.chance(0.1);
+  const n = tmpfsOnly ? 0 : 1 + r.int(3);
   for (let i = 0; i < n; i++) {
     const m = r.pick(mounts);
     if (used.has(m)) continue;
@@ -164,6 +192,20 @@ function validArgs(r: Rng): string[] {
     args.push(`mount=${m}`);
   }
   if (r.chance(0.3)) args.push(`cleanup=${r.pick(["yes", "no"])}`);
+  // Memory-backed scratch: mount points none of the above nest in or repeat.
+  const points = [...used];
+  for (const t of ["/run/shm", "/ram", "/scratch/mem", "/dev/hugepages"]) {
+    if (!r.chance(0.25) && !(tmpfsOnly && points.length === 0)) continue;
+    args.push(`tmpfs=${t}`);
+    points.push(t);
+    const qualifiers = [
+      ...(r.chance(0.5) ? [`size=${r.pick(["64M", "1G", "2g", "512k", "25%", "100%", "1%", "1T"])}`] : []),
+      ...(r.chance(0.3) ? [`mode=${r.pick(["1777", "0700", "755"])}`] : []),
+      ...(r.chance(0.3) ? ["noexec"] : []),
+    ];
+    while (qualifiers.length > 0) args.push(...qualifiers.splice(r.int(qualifiers.length), 1));
+  }
+  if (r.chance(0.3)) args.push(`tmpdir=${r.pick(points)}${r.chance(0.3) ? "/job" : ""}`);
   return args;
 }
 
@@ -215,44 +257,101 @@ function asCoreSeesThem(args: readonly string[]): string[] {
   return args.flatMap((a) => Buffer.from(a, "utf8").toString("utf8").split("\0"));
 }
 
+interface Tmpfs {
+  path: string;
+  /** size= as given, undefined for the default (50%) */
+  size?: string;
+  mode: number;
+  noexec: boolean;
+}
+
+interface Summary {
+  mounts: string[];
+  bases: Set<string>;
+  cleanup: boolean;
+  tmpfs: Tmpfs[];
+  tmpdir?: string;
+}
+
 /** What the arguments say, for the checks that compare plan and input
  * (only meaningful when the core accepted them). */
-function summary(args: readonly string[]): { mounts: string[]; bases: Set<string>; cleanup: boolean } {
+function summary(args: readonly string[]): Summary {
   const mounts: string[] = [];
   const bases = new Set<string>();
+  const tmpfs: Tmpfs[] = [];
+  let tmpdir: string | undefined;
   let cleanup = true;
   let sawBase = false;
   for (const a of asCoreSeesThem(args)) {
+    const last = tmpfs[tmpfs.length - 1];
     if (a.startsWith("mount=")) {
       mounts.push(a.slice(6));
       if (!sawBase) { bases.add("/tmp/slurm"); sawBase = true; }
     } else if (a.startsWith("base=")) {
       bases.add(a.slice(5));
       sawBase = true;
-    } else if (a.startsWith("cleanup=")) cleanup = a === "cleanup=yes";
+    } else if (a.startsWith("tmpfs=")) tmpfs.push({ path: a.slice(6), mode: 0o1777, noexec: false });
+    else if (a.startsWith("size=") && last) last.size = a.slice(5);
+    else if (a.startsWith("mode=") && last) last.mode = parseInt(a.slice(5), 8);
+    else if (a === "noexec" && last) last.noexec = true;
+    else if (a.startsWith("tmpdir=")) tmpdir = a.slice(7);
+    else if (a.startsWith("cleanup=")) cleanup = a === "cleanup=yes";
   }
-  return { mounts, bases, cleanup };
+  // Only tmpfs= options: the job's directories at the default base.
+  if (bases.size === 0) bases.add("/tmp/slurm");
+  return { mounts, bases, cleanup, tmpfs, ...(tmpdir === undefined ? {} : { tmpdir }) };
 }
+
+const MIB_PER = { k: 1n, m: 1n, g: 1024n, t: 1048576n } as const;
+
+/** A tmpfs's size in MiB for a job, from size= as given (a second reading,
+ * in BigInt, of what the core does in u64). */
+function expectedSizeMb(t: Tmpfs, job: Job): number {
+  const pct = /^(\d+)%$/.exec(t.size ?? "50%");
+  if (pct) {
+    const mem = BigInt(job.memMb || job.nodeMemMb || 0);
+    const mb = (mem * BigInt(pct[1] ?? "0")) / 100n;
+    return Number(mb > 0n ? mb : 1n);
+  }
+  const abs = /^(\d+)([kmgt])$/i.exec(t.size ?? "");
+  assert.ok(abs, `size=${t.size} accepted`);
+  const n = BigInt(abs[1] ?? "0");
+  const unit = (abs[2] ?? "m").toLowerCase() as keyof typeof MIB_PER;
+  return Number(unit === "k" ? (n + 1023n) / 1024n : n * MIB_PER[unit]);
+}
+
+/** a is b or lies under it, component-wise. */
+const within = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`);
 
 const FILLS = new Set(["open_trusted", "mkdir_at", "open_private", "open_target"]);
 const ALLOWED: Record<PhaseName, Set<string>> = {
   CHECK: new Set(),
   // The extern step's namespace records are for the holder it starts.
-  EXTERN: new Set(["open_trusted", "mkdir_at", "continue_at", "ns_enter", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "ns_ready"]),
-  STEP: new Set(["open_trusted", "mkdir_at", "continue_at", "ns_enter", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "ns_ready"]),
+  EXTERN: new Set(["open_trusted", "mkdir_at", "continue_at", "ns_enter", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "mount_tmpfs", "ns_ready"]),
+  STEP: new Set(["open_trusted", "mkdir_at", "continue_at", "ns_enter", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "mount_tmpfs", "ns_ready", "set_env"]),
   EPILOG: new Set(["open_trusted", "mkdir_at", "ns_release", "remove_at", "mark_ended"]),
   DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "drain_at"]),
   // An ssh session only joins: nothing made but the namespace directory.
-  SESSION: new Set(["open_trusted", "mkdir_at", "ns_enter", "ns_ready"]),
+  SESSION: new Set(["open_trusted", "mkdir_at", "ns_enter", "ns_ready", "set_env"]),
 };
 
+// Valid plans with memory-backed scratch, so the run can tell it made some.
+const planned = { mountTmpfs: 0, setEnv: 0 };
+
 function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: PlanStep[]): void {
-  const { mounts, bases, cleanup } = summary(args);
-  assert.ok(mounts.length > 0, "a plan without any mount=");
-  assert.equal(new Set(mounts).size, mounts.length, "a mount= given twice was accepted");
-  for (const a of mounts) {
-    for (const b of mounts) assert.ok(!b.startsWith(`${a}/`), `nested mounts accepted: ${a} and ${b}`);
+  if (plan.some((s) => s.op === "mount_tmpfs")) planned.mountTmpfs++;
+  if (plan.some((s) => s.op === "set_env")) planned.setEnv++;
+  const { mounts, bases, cleanup, tmpfs, tmpdir } = summary(args);
+  const points = [...mounts, ...tmpfs.map((t) => t.path)];
+  assert.ok(points.length > 0, "a plan without any mount= or tmpfs=");
+  assert.equal(new Set(points).size, points.length, "a mount point given twice (as mount= or tmpfs=) was accepted");
+  for (const a of points) {
+    for (const b of points) assert.ok(!b.startsWith(`${a}/`), `nested mount points accepted: ${a} and ${b}`);
   }
+  assert.ok(tmpfs.length <= 16, "more than MAX_TMPFS tmpfs= accepted");
+  if (tmpdir !== undefined) assert.ok(points.some((p) => within(tmpdir, p)), `tmpdir=${tmpdir} outside every mount point`);
+  const tmpfsAt = new Map(tmpfs.map((t) => [t.path, t]));
+  const ready = plan.findIndex((s) => s.op === "ns_ready");
   const slotPath = new Map<number, { op: string; path: string }>();
   const suffix = `.${job.jobid}.${job.restart}`;
   const jobDirs = new Set<number>();
@@ -269,6 +368,11 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       checkPath(s.path, `${where} path`);
       assert.ok(!CONTROL.test(s.str), `${where}: control character in str`);
     }
+    // W_SIZE_MB: a size only on a tmpfs mount, 0 in every other record.
+    if (s.op === "mount_tmpfs") assert.ok(s.sizeMb >= 1, `${where}: size ${s.sizeMb} MiB`);
+    else assert.equal(s.sizeMb, 0, `${where}: W_SIZE_MB`);
+    // The job's namespace is complete when it is served: nothing mounted after.
+    if (s.op === "bind" || s.op === "mount_tmpfs") assert.ok(ready < 0 || i < ready, `${where}: after ns_ready`);
     // references: only slots filled earlier
     const ref = (slot: number, what: string): { op: string; path: string } => {
       const f = slotPath.get(slot);
@@ -330,7 +434,23 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       }
       case "open_target":
         assert.equal(s.str, s.path);
-        assert.ok(mounts.includes(s.path), `${where}: ${s.path} is no mount=`);
+        assert.ok(points.includes(s.path), `${where}: ${s.path} is no mount= or tmpfs=`);
+        break;
+      case "mount_tmpfs": {
+        // On the mount point an earlier open_target opened, as given.
+        const target = ref(s.slot, "mount point");
+        assert.deepEqual([target.op, target.path], ["open_target", s.path], `${where}: mount point slot`);
+        const t = tmpfsAt.get(s.path);
+        assert.ok(t, `${where}: ${s.path} is no tmpfs=`);
+        assert.equal(s.str, s.path);
+        assert.deepEqual([s.arg, s.mode, s.uid, s.gid, s.flags], [-1, t.mode, job.uid, job.gid, t.noexec ? F_NOEXEC : 0], `${where}: fields`);
+        assert.equal(s.sizeMb, expectedSizeMb(t, job), `${where}: size of size=${t.size ?? "(default)"}`);
+        break;
+      }
+      case "set_env":
+        assert.ok(ready >= 0 && i > ready, `${where}: not after ns_ready`);
+        assert.deepEqual([s.str, s.path], ["TMPDIR", tmpdir], `${where}: the variable`);
+        assert.deepEqual([s.slot, s.arg, s.mode, s.uid, s.gid, s.flags], [-1, -1, 0, 0, 0, 0], `${where}: unused fields`);
         break;
       case "bind": {
         const src = ref(s.slot, "source");
@@ -441,14 +561,18 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(count("ns_enter"), 1);
         assert.equal(count("ns_ready"), 1);
         const enter = ops.indexOf("ns_enter");
-        assert.equal(ops.indexOf("ns_ready"), plan.length - 1, "ns_ready is the last record");
+        // Last but for the step's TMPDIR, which a step that joined runs too.
+        const env = phase === "STEP" && tmpdir !== undefined ? 1 : 0;
+        assert.equal(ops.indexOf("ns_ready"), plan.length - 1 - env, "ns_ready is the last record but set_env");
+        assert.equal(count("set_env"), env, "set_env in a step, with tmpdir=");
         assert.equal(ops.indexOf("unshare_mount_ns"), enter + 1, "the namespace records follow ns_enter");
         ops.forEach((op, i) => { if (op === "mkdir_at" || op === "continue_at" || op === "open_trusted") assert.ok(i < enter, `${op} at ${i} after ns_enter`); });
       }
       {
         const unshare = ops.indexOf("unshare_mount_ns");
         const slave = ops.indexOf("make_slave");
-        const firstBind = ops.indexOf("bind");
+        // The first mount, a bind's or a tmpfs's.
+        const firstBind = ops.findIndex((op) => op === "bind" || op === "mount_tmpfs");
         assert.equal(count("unshare_mount_ns"), 1);
         ops.forEach((op, i) => { if (op === "continue_at") assert.ok(i < unshare, `continue_at at ${i} after unshare`); });
         assert.equal(count("make_slave"), 1);
@@ -456,11 +580,15 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(count("bind"), new Set(mounts).size, "one bind per distinct mount=");
         ops.forEach((op, i) => {
           if (op === "open_trusted" || op === "mkdir_at") assert.ok(i < unshare, `${op} at ${i} after unshare`);
-          if (op === "open_private" || op === "open_target") assert.ok(i > slave && i < firstBind, `${op} at ${i} not between make_slave and the first bind`);
+          if (op === "open_private" || op === "open_target") assert.ok(i > slave && i < firstBind, `${op} at ${i} not between make_slave and the first mount`);
           if (op === "bind") assert.ok(i >= firstBind);
+          // every bind before the first tmpfs
+          if (op === "mount_tmpfs") assert.ok(i > ops.lastIndexOf("bind"), `mount_tmpfs at ${i} before a bind`);
         });
         assert.equal(count("open_private"), mounts.length);
-        assert.equal(count("open_target"), mounts.length);
+        assert.equal(count("open_target"), points.length);
+        assert.equal(count("mount_tmpfs"), tmpfs.length, "one mount_tmpfs per tmpfs=");
+        assert.deepEqual(plan.filter((s) => s.op === "mount_tmpfs").map((s) => s.path), tmpfs.map((t) => t.path), "tmpfs mounts in option order");
         assert.deepEqual(new Set(plan.filter((s) => s.op === "bind").map((s) => s.str)), new Set(mounts));
       }
       break;
@@ -481,7 +609,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       );
       break;
     case "SESSION":
-      assert.deepEqual(ops, ["open_trusted", "mkdir_at", "ns_enter", "ns_ready"], "a session's plan");
+      assert.deepEqual(ops, ["open_trusted", "mkdir_at", "ns_enter", "ns_ready", ...(tmpdir === undefined ? [] : ["set_env"])], "a session's plan");
       break;
     case "DRAIN":
       assert.equal(count("drain_at"), bases.size, "one drain_at per base");
@@ -512,7 +640,7 @@ function fuzzCase(core: Core, seed: number, i: number): string {
   const r = caseRng(seed, i);
   const args = vector(r);
   const phase = r.pick(PHASES);
-  const job: Job = { jobid: r.u32(), restart: r.u32(), uid: r.u32(), gid: r.u32() };
+  const job: Job = { jobid: r.u32(), restart: r.u32(), uid: r.u32(), gid: r.u32(), ...memory(r) };
   try {
     let plan: PlanStep[];
     try {
@@ -566,7 +694,7 @@ describe(`fuzz: the wasm core (seed ${SEED}, ${ONLY === undefined ? COUNT : `cas
     }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const list = [...outcomes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ");
-    console.log(`      ${to - from} vectors in ${(ms / 1000).toFixed(2)} s, ${traps} traps: ${list}`);
+    console.log(`      ${to - from} vectors in ${(ms / 1000).toFixed(2)} s, ${traps} traps: ${list}; plans with tmpfs ${planned.mountTmpfs}, with TMPDIR ${planned.setEnv}`);
     assert.equal(core.memoryBytes(), before, "the core's memory grew");
     if (failures.size > 0) {
       const report = [...failures].map(([k, f]) => `--- ${f.n} x ${k}\n${f.first}`).join("\n");
@@ -576,6 +704,7 @@ describe(`fuzz: the wasm core (seed ${SEED}, ${ONLY === undefined ? COUNT : `cas
     if (to - from >= 10_000) {
       assert.ok((outcomes.get("OK") ?? 0) > (to - from) / 20, "too few valid plans");
       assert.ok(outcomes.size >= 12, `too few distinct outcomes: ${list}`);
+      assert.ok(planned.mountTmpfs > (to - from) / 100 && planned.setEnv > (to - from) / 400, `too few plans with tmpfs (${planned.mountTmpfs}) or TMPDIR (${planned.setEnv})`);
     }
   });
 });
@@ -595,7 +724,7 @@ describe(`fuzz: C host and Node host agree (seed ${SEED})`, function () {
       // would see "a\0b" as "a", the Node host as "a" and "b".
       const args = (r.chance(0.4) ? validArgs(r) : vector(r)).map((a) => a.replaceAll("\0", "\x01"));
       const phase = r.pick(PHASES);
-      const job: Job = { jobid: r.u32(), restart: r.u32(), uid: r.u32(), gid: r.u32() };
+      const job = { jobid: r.u32(), restart: r.u32(), uid: r.u32(), gid: r.u32(), ...memory(r) };
       const where = `differential case ${i} (PTD_FUZZ_SEED=${SEED}): phase ${phase}, job ${JSON.stringify(job)}, args ${show(args)}`;
       const rec = new Recorder();
       let node: { code: string; message: string } | undefined;
@@ -605,7 +734,7 @@ describe(`fuzz: C host and Node host agree (seed ${SEED})`, function () {
       } catch (e) {
         node = checkError(e); // BAD_INPUT from the host's own length check
       }
-      const c = addon.coreRun(Phase[phase], args, job.jobid, job.restart, job.uid, job.gid, true);
+      const c = addon.coreRun(Phase[phase], args, job.jobid, job.restart, job.uid, job.gid, job.memMb, job.nodeMemMb, true);
       if (node) {
         assert.equal(c.ok, false, `${where}\nNode: ${node.code}, C: ok`);
         assert.equal(c.code, node.code, where);
@@ -660,7 +789,8 @@ describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed $
         args.splice(args.indexOf(last), 0, `base=${r.pick(BASES.filter((b) => b !== first))}`);
         bases2++;
       }
-      const job = { jobid: r.u32(), restart: r.u32(), uid: r.int(70000), gid: r.int(70000) };
+      // Some memory always: a size= in % of none is refused before any import.
+      const job = { jobid: r.u32(), restart: r.u32(), uid: r.int(70000), gid: r.int(70000), memMb: 1 + r.int(100000), nodeMemMb: 0 };
       const plan = core.plan("EXTERN", args, job);
       // Up to a trap on entering ns_enter, which would otherwise fork a
       // namespace holder out of this Node process: what follows it is the
@@ -670,7 +800,7 @@ describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed $
       for (let n = 1; n <= enter + 1; n++) {
         const where = `trap case ${i} at import ${n} of ${plan.length} (PTD_FUZZ_SEED=${SEED}): ${show(args)}`;
         const before = fresh();
-        const c = addon.coreRun(Phase.EXTERN, args, job.jobid, job.restart, job.uid, job.gid, false, n);
+        const c = addon.coreRun(Phase.EXTERN, args, job.jobid, job.restart, job.uid, job.gid, job.memMb, job.nodeMemMb, false, n);
         assert.deepStrictEqual([c.ok, c.code], [false, "TRAP"], `${where}: ${c.message}`);
         assert.match(c.message, /^the planning core trapped \(.+\); nothing more was done$/, where);
         assert.deepStrictEqual(entries(snapshot(TOP)), entries(expectedAfter(TOP, before, plan, n - 1)), where);
@@ -680,7 +810,7 @@ describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed $
     assert.ok(bases2 >= 20, `only ${bases2} configurations with two bases`);
     console.log(`      ${runs} trapped runs`);
     // and the next call, without a trap, works again
-    const after = addon.coreRun(Phase.CHECK, ["mount=/tmp"], 0, 0, 0, 0, true);
+    const after = addon.coreRun(Phase.CHECK, ["mount=/tmp"], 0, 0, 0, 0, 0, 0, true);
     assert.equal(after.ok, true, after.message);
   });
 });

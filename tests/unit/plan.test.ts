@@ -1,9 +1,9 @@
 // The wasm core alone, in Node: plans for the seed's contract and an error
 // value (never a trap) for every bad input.
 import { strict as assert } from "node:assert";
-import { Core, type Job } from "../../host/core.js";
+import { Core, type Job, type PlanStep } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
-import { DRAIN_BUDGET_S, F_ASIDE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_SESSION, F_SWEEP, F_WIPE_ENDED } from "../../host/abi.js";
+import { DRAIN_BUDGET_S, F_ASIDE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_NOEXEC, F_SESSION, F_SWEEP, F_WIPE_ENDED, MAX_SLOTS } from "../../host/abi.js";
 import { Recorder } from "../../host/recorder.js";
 
 const job: Job = { jobid: 100, restart: 0, uid: 1000, gid: 1000 };
@@ -264,5 +264,272 @@ describe("core: rejected options", () => {
   it("accepts non-ASCII UTF-8 paths byte for byte", () => {
     const plan = new Core().plan("EXTERN", ["mount=/scratch/ünï"], job);
     assert.equal(plan[2]?.path, "/tmp/slurm.100.0/scratch_ünï");
+  });
+});
+
+describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", () => {
+  const memJob: Job = { ...job, memMb: 4096, nodeMemMb: 65536 };
+  const SHM = [...SEED, "tmpfs=/dev/shm", "size=2G", "mode=0700", "noexec", "tmpfs=/scratch/mem"];
+  const sizeOf = (args: string[], j: Job): number[] =>
+    new Core().plan("STEP", args, j).filter((s) => s.op === "mount_tmpfs").map((s) => s.sizeMb);
+
+  it("opens every tmpfs mount point with the binds' targets, then mounts each after the binds, in option order", () => {
+    const plan = new Core().plan("STEP", SHM, memJob);
+    const enter = plan.findIndex((s) => s.op === "ns_enter");
+    assert.deepStrictEqual(
+      plan.slice(enter).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags, s.str, s.path, s.sizeMb]),
+      [
+        // W_MODE: its ns_ready's index, past the tmpfs records too
+        ["ns_enter", -1, 4, 19, job.uid, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
+        ["unshare_mount_ns", -1, -1, 0, 0, 0, 0, "", "", 0],
+        ["make_slave", -1, -1, 0, 0, 0, 0, "", "", 0],
+        ["open_private", 5, 2, 0, job.uid, 0, 0, "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", 0],
+        ["open_target", 6, -1, 0, 0, 0, 0, "/var/tmp", "/var/tmp", 0],
+        ["open_private", 7, 3, 0, job.uid, 0, 0, "/tmp/slurm.100.0/tmp", "/tmp/slurm.100.0/tmp", 0],
+        ["open_target", 8, -1, 0, 0, 0, 0, "/tmp", "/tmp", 0],
+        // the tmpfs mount points, after the binds' sources and targets
+        ["open_target", 9, -1, 0, 0, 0, 0, "/dev/shm", "/dev/shm", 0],
+        ["open_target", 10, -1, 0, 0, 0, 0, "/scratch/mem", "/scratch/mem", 0],
+        ["bind", 5, 6, 0, 0, 0, 0, "/var/tmp", "/tmp/slurm.100.0/var_tmp", 0],
+        ["bind", 7, 8, 0, 0, 0, 0, "/tmp", "/tmp/slurm.100.0/tmp", 0],
+        // W_SLOT: the mount point's slot; W_ARG -1; the root the job's user's
+        ["mount_tmpfs", 9, -1, 0o700, job.uid, job.gid, F_NOEXEC, "/dev/shm", "/dev/shm", 2048],
+        // the defaults: 50% of the job's memory, mode 1777, exec allowed
+        ["mount_tmpfs", 10, -1, 0o1777, job.uid, job.gid, 0, "/scratch/mem", "/scratch/mem", 2048],
+        ["ns_ready", -1, 4, 0, 0, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
+      ],
+    );
+  });
+
+  it("changes nothing before the namespace, nor any bind, and W_SIZE_MB is 0 outside mount_tmpfs", () => {
+    const without = new Core().plan("STEP", SEED, memJob);
+    const plan = new Core().plan("STEP", SHM, memJob);
+    const enter = without.findIndex((s) => s.op === "ns_enter");
+    assert.deepStrictEqual(plan.slice(0, enter), without.slice(0, enter));
+    const binds = (p: PlanStep[]): PlanStep[] => p.filter((s) => s.op === "bind" || s.op === "open_private");
+    assert.deepStrictEqual(binds(plan), binds(without));
+    for (const s of plan) assert.equal(s.sizeMb > 0, s.op === "mount_tmpfs", `${s.op}: sizeMb ${s.sizeMb}`);
+  });
+
+  it("plans the extern step's namespace records with the tmpfs mounts too (its holder makes them), without TMPDIR", () => {
+    const args = [...SHM, "tmpdir=/dev/shm"];
+    const ext = new Core().plan("EXTERN", args, memJob);
+    const step = new Core().plan("STEP", args, memJob);
+    assert.deepStrictEqual(ext, step.filter((s) => s.op !== "set_env").map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)));
+  });
+
+  it("gives a configuration of tmpfs= only the default base, for the job's and the namespace's directories", () => {
+    const plan = new Core().plan("STEP", ["tmpfs=/dev/shm", "size=64M"], memJob);
+    assert.deepStrictEqual(plan.map((s) => [s.op, s.path, s.sizeMb]), [
+      ["open_trusted", "/tmp", 0],
+      ["mkdir_at", "/tmp/slurm.100.0", 0],
+      ["continue_at", "/tmp/slurm.hold", 0],
+      ["mkdir_at", "/tmp/slurm.ns", 0],
+      ["ns_enter", "/tmp/slurm.ns/job.100", 0],
+      ["unshare_mount_ns", "", 0],
+      ["make_slave", "", 0],
+      ["open_target", "/dev/shm", 0],
+      ["mount_tmpfs", "/dev/shm", 64],
+      ["ns_ready", "/tmp/slurm.ns/job.100", 0],
+    ]);
+    // A base given after it is the only base.
+    const based = new Core().plan("EPILOG", ["tmpfs=/dev/shm", "base=/var/tmp/x"], memJob);
+    assert.deepStrictEqual(based.filter((s) => s.op === "open_trusted").map((s) => s.path), ["/var/tmp"]);
+  });
+
+  it("keeps absolute sizes in MiB, rounded up, binary units in either case", () => {
+    const cases: [string, number][] = [
+      ["1K", 1], ["1024K", 1], ["1025K", 2], ["1k", 1], ["512M", 512], ["512m", 512], ["8G", 8192], ["8g", 8192],
+      ["1T", 1048576], ["1t", 1048576], ["007M", 7], ["4294967295M", 4294967295], ["4194303G", 4194303 * 1024],
+      ["4398046510080K", 4294967295], ["4095T", 4095 * 1048576],
+    ];
+    for (const [size, mb] of cases) {
+      // whatever the memory: absolute sizes need none
+      assert.deepStrictEqual(sizeOf(["tmpfs=/a", `size=${size}`], { ...job, memMb: 0, nodeMemMb: 0 }), [mb], size);
+    }
+  });
+
+  it("takes a percentage of the job's memory, of the node's when the job has none, rounded down but at least 1 MiB", () => {
+    const cases: [string[], number, number, number][] = [
+      [["size=25%"], 4096, 65536, 1024],
+      [["size=25%"], 0, 10000, 2500],
+      [[], 4096, 65536, 2048], // the default, 50%
+      [[], 0, 1001, 500],
+      [["size=33%"], 100, 0, 33],
+      [["size=1%"], 150, 0, 1],
+      [["size=1%"], 50, 0, 1], // 0.5 MiB: at least 1
+      [[], 1, 1, 1],
+      [["size=100%"], 4294967295, 0, 4294967295],
+      [["size=99%"], 4294967295, 0, Math.floor((4294967295 * 99) / 100)],
+    ];
+    for (const [size, memMb, nodeMemMb, mb] of cases) {
+      assert.deepStrictEqual(sizeOf(["tmpfs=/a", ...size], { ...job, memMb, nodeMemMb }), [mb], `${size.join()} of ${memMb}/${nodeMemMb}`);
+    }
+  });
+
+  it("refuses a percentage when neither the job's nor the node's memory is known, only in the phases that mount", () => {
+    const unknown: Job = { ...job, memMb: 0, nodeMemMb: 0 };
+    const cases: [string[], RegExp][] = [
+      [["tmpfs=/dev/shm"], /^size=50%: the job's and the node's memory are unknown \(the default size of tmpfs=\/dev\/shm\)$/],
+      [["tmpfs=/a", "size=8G", "tmpfs=/dev/shm", "size=25%"], /^size=25%: the job's and the node's memory are unknown \(tmpfs=\/dev\/shm\)$/],
+    ];
+    for (const [args, msg] of cases) {
+      for (const phase of ["EXTERN", "STEP"] as const) {
+        assert.throws(() => new Core().plan(phase, args, unknown), (e: unknown) => e instanceof CoreError && e.code === "BAD_INPUT" && msg.test(e.message), `${phase} ${args.join(" ")}`);
+        const fail = new Core().run(phase, args, unknown, new Recorder());
+        assert.equal(fail?.code, "BAD_INPUT");
+      }
+      for (const phase of ["CHECK", "EPILOG", "DRAIN", "SESSION"] as const) new Core().plan(phase, args, unknown);
+    }
+  });
+
+  it("sets TMPDIR after ns_ready in a step and an ssh session only", () => {
+    const args = [...SEED, "tmpfs=/dev/shm", "tmpdir=/dev/shm"];
+    const step = new Core().plan("STEP", args, memJob);
+    assert.deepStrictEqual(step.slice(-2).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags, s.str, s.path, s.sizeMb]), [
+      ["ns_ready", -1, 4, 0, 0, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
+      ["set_env", -1, -1, 0, 0, 0, 0, "TMPDIR", "/dev/shm", 0],
+    ]);
+    const session = new Core().plan("SESSION", args, { ...memJob, uid: 1234 });
+    assert.deepStrictEqual(session.map((s) => s.op), ["open_trusted", "mkdir_at", "ns_enter", "ns_ready", "set_env"]);
+    assert.deepStrictEqual([session[4]?.str, session[4]?.path], ["TMPDIR", "/dev/shm"]);
+    for (const phase of ["CHECK", "EXTERN", "EPILOG", "DRAIN"] as const) {
+      assert.ok(!new Core().plan(phase, args, memJob).some((s) => s.op === "set_env"), phase);
+    }
+    // A subdirectory of a bind's mount point, as given.
+    const sub = new Core().plan("STEP", [...SEED, "tmpdir=/tmp/job"], memJob);
+    assert.deepStrictEqual(sub.filter((s) => s.op === "set_env").map((s) => s.path), ["/tmp/job"]);
+  });
+
+  it("runs set_env in a step that joined the job's namespace, and in a session that joined", () => {
+    class Joins extends Recorder {
+      override ns_enter(dir: number, name: string, path: string, flags: number): number {
+        super.ns_enter(dir, name, path, flags);
+        return 1;
+      }
+    }
+    const args = [...SEED, "tmpfs=/dev/shm", "tmpdir=/dev/shm"];
+    for (const phase of ["STEP", "SESSION"] as const) {
+      const rec = new Joins();
+      assert.equal(new Core().run(phase, args, memJob, rec), undefined);
+      assert.ok(!rec.lines.some((l) => l.startsWith("mount_tmpfs")), `${phase}: joined, nothing mounted`);
+      assert.equal(rec.lines[rec.lines.length - 1], "set_env\tTMPDIR\t/dev/shm", phase);
+    }
+    // A step that makes the namespace (no holder to join) mounts, then sets.
+    const rec = new Recorder();
+    assert.equal(new Core().run("STEP", args, memJob, rec), undefined);
+    assert.deepStrictEqual(rec.lines.slice(-3), ["mount_tmpfs\t9\t/dev/shm\t2048\t1777\t1000\t1000\t0", "ns_ready", "set_env\tTMPDIR\t/dev/shm"]);
+  });
+
+  it("names a failed tmpfs mount and a failed TMPDIR, and stops there", () => {
+    const args = [...SEED, "tmpfs=/dev/shm", "tmpdir=/tmp"];
+    const mount = new Recorder();
+    mount.mount_tmpfs = () => -1;
+    const f1 = new Core().run("STEP", args, memJob, mount);
+    assert.deepStrictEqual([f1?.code, f1?.message, f1?.errno], ["HOST", 'mount tmpfs on "/dev/shm"', 1]);
+    assert.equal(new Core().plan("STEP", args, memJob)[f1?.failedOp ?? -1]?.op, "mount_tmpfs");
+    assert.ok(!mount.lines.some((l) => l === "ns_ready"), "nothing after the failed mount");
+    const env = new Recorder();
+    env.set_env = () => -12;
+    const f2 = new Core().run("STEP", args, memJob, env);
+    assert.deepStrictEqual([f2?.code, f2?.message, f2?.errno], ["HOST", 'set TMPDIR="/tmp"', 12]);
+  });
+});
+
+describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () => {
+  const T = ["tmpfs=/dev/shm"];
+  const cases: [string, string[], string, RegExp][] = [
+    ["size= before any tmpfs=", ["mount=/tmp", "size=8G"], "BAD_VALUE", /^size=8G: must follow a tmpfs= option$/],
+    ["mode= before any tmpfs=", ["mode=0700", "tmpfs=/a"], "BAD_VALUE", /^mode=0700: must follow a tmpfs= option$/],
+    ["noexec before any tmpfs=", ["noexec", "tmpfs=/a"], "BAD_VALUE", /^noexec: must follow a tmpfs= option$/],
+    ["size= twice for one tmpfs=", [...T, "size=8G", "size=1G"], "DUPLICATE", /^size=1G: given twice for tmpfs=\/dev\/shm$/],
+    ["mode= twice for one tmpfs=", [...T, "mode=0700", "mode=0700"], "DUPLICATE", /^mode=0700: given twice for tmpfs=\/dev\/shm$/],
+    ["noexec twice for one tmpfs=", [...T, "noexec", "size=1G", "noexec"], "DUPLICATE", /^noexec: given twice for tmpfs=\/dev\/shm$/],
+    ["size= without a unit", [...T, "size=1024"], "BAD_VALUE", /^size=1024: expected a size such as 8G, 512M or 50%$/],
+    ["size= with an unknown unit", [...T, "size=8X"], "BAD_VALUE", /^size=8X: expected a size such as 8G, 512M or 50%$/],
+    ["size= with a two-letter unit", [...T, "size=8GB"], "BAD_VALUE", /^size=8GB: expected/],
+    ["size= with a unit alone", [...T, "size=G"], "BAD_VALUE", /^size=G: expected/],
+    ["empty size=", [...T, "size="], "BAD_VALUE", /^size=: expected a size such as 8G, 512M or 50%$/],
+    ["size= with a sign", [...T, "size=+8G"], "BAD_VALUE", /^size=\+8G: expected/],
+    ["size= negative", [...T, "size=-8G"], "BAD_VALUE", /^size=-8G: expected/],
+    ["size= with a space", [...T, "size=8 G"], "BAD_VALUE", /^size=8 G: expected/],
+    ["size= with a fraction", [...T, "size=1.5G"], "BAD_VALUE", /^size=1\.5G: expected/],
+    ["size= in hex", [...T, "size=0x10M"], "BAD_VALUE", /^size=0x10M: expected/],
+    ["size= with a control byte for %", [...T, "size=50\x05"], "BAD_VALUE", /^size=50\\x05: expected/],
+    ["size=0", [...T, "size=0M"], "BAD_VALUE", /^size=0M: must be more than 0$/],
+    ["size=0K", [...T, "size=0K"], "BAD_VALUE", /^size=0K: must be more than 0$/],
+    ["size= over 4294967295 MiB", [...T, "size=4294967296M"], "BAD_VALUE", /^size=4294967296M: too large \(at most 4294967295M\)$/],
+    ["size= over 4294967295 MiB in K", [...T, "size=4398046510081K"], "BAD_VALUE", /too large/],
+    ["size= over 4294967295 MiB in T", [...T, "size=4096T"], "BAD_VALUE", /^size=4096T: too large/],
+    ["size= of more digits than any integer", [...T, `size=${"9".repeat(400)}G`], "BAD_VALUE", /^size=9+\.\.\.: too large/],
+    ["size=0%", [...T, "size=0%"], "BAD_VALUE", /^size=0%: a percentage must be from 1 to 100$/],
+    ["size=101%", [...T, "size=101%"], "BAD_VALUE", /^size=101%: a percentage must be from 1 to 100$/],
+    ["size= a huge percentage", [...T, `size=${"1".repeat(30)}%`], "BAD_VALUE", /a percentage must be from 1 to 100$/],
+    ["size=%", [...T, "size=%"], "BAD_VALUE", /^size=%: expected/],
+    ["mode= of 2 digits", [...T, "mode=77"], "BAD_VALUE", /^mode=77: expected 3 or 4 octal digits, such as 1777 or 0700$/],
+    ["mode= of 5 digits", [...T, "mode=01777"], "BAD_VALUE", /^mode=01777: expected 3 or 4 octal digits/],
+    ["mode= not octal", [...T, "mode=0800"], "BAD_VALUE", /^mode=0800: expected 3 or 4 octal digits/],
+    ["empty mode=", [...T, "mode="], "BAD_VALUE", /^mode=: expected 3 or 4 octal digits/],
+    ["mode= symbolic", [...T, "mode=u+rwx"], "BAD_VALUE", /^mode=u\+rwx: expected/],
+    ["noexec with a value", [...T, "noexec=yes"], "BAD_VALUE", /^noexec=yes: noexec takes no value/],
+    ["empty tmpfs=", ["tmpfs="], "EMPTY_VALUE", /^tmpfs=: empty value$/],
+    ["relative tmpfs=", ["tmpfs=dev/shm"], "NOT_ABSOLUTE", /^tmpfs=dev\/shm: not an absolute path$/],
+    ["tmpfs=/", ["tmpfs=/"], "BAD_PATH", /^tmpfs=\/: "\/" itself cannot be used$/],
+    ["tmpfs= with a dotdot", ["tmpfs=/dev/../etc"], "BAD_PATH", /^tmpfs=\/dev\/\.\.\/etc: "\." or "\.\." component$/],
+    ["tmpfs= with a control character", ["tmpfs=/dev/sh\tm"], "BAD_CHAR", /^tmpfs=\/dev\/sh\\x09m: control character at byte 7$/],
+    ["tmpfs= too long", ["tmpfs=/" + "a/".repeat(2048) + "a"], "TOO_LONG", /^tmpfs=\/a\/a.*: longer than PATH_MAX$/],
+    ["too many tmpfs=", Array.from({ length: 17 }, (_, i) => `tmpfs=/t${i}`), "TOO_MANY", /^tmpfs=\/t16: too many tmpfs= options \(at most 16\)$/],
+    ["tmpfs= twice", ["tmpfs=/dev/shm", "size=1G", "tmpfs=/dev/shm"], "DUPLICATE", /^tmpfs=\/dev\/shm: mount point given twice$/],
+    ["a path as mount= and tmpfs=", ["mount=/tmp", "tmpfs=/tmp"], "DUPLICATE", /^tmpfs=\/tmp: given both as mount= and tmpfs=$/],
+    ["a path as tmpfs= and mount=", ["tmpfs=/tmp", "mount=/tmp"], "DUPLICATE", /^tmpfs=\/tmp: given both as mount= and tmpfs=$/],
+    ["tmpfs= under mount=", ["mount=/tmp", "tmpfs=/tmp/shm"], "NESTED", /^tmpfs=\/tmp\/shm: lies under mount=\/tmp; nested mount points are not supported$/],
+    ["mount= under tmpfs=", ["tmpfs=/scratch", "mount=/scratch/x"], "NESTED", /^mount=\/scratch\/x: lies under tmpfs=\/scratch;/],
+    ["tmpfs= under tmpfs=", ["tmpfs=/a", "tmpfs=/a/b"], "NESTED", /^tmpfs=\/a\/b: lies under tmpfs=\/a;/],
+    ["tmpfs= over tmpfs=", ["tmpfs=/a/b", "tmpfs=/a"], "NESTED", /^tmpfs=\/a\/b: lies under tmpfs=\/a;/],
+    ["empty tmpdir=", [...T, "tmpdir="], "EMPTY_VALUE", /^tmpdir=: empty value$/],
+    ["relative tmpdir=", [...T, "tmpdir=tmp"], "NOT_ABSOLUTE", /^tmpdir=tmp: not an absolute path$/],
+    ["tmpdir= with a trailing slash", [...T, "tmpdir=/dev/shm/"], "BAD_PATH", /^tmpdir=\/dev\/shm\/: trailing "\/"$/],
+    ["tmpdir= twice", [...T, "tmpdir=/dev/shm", "tmpdir=/dev/shm/x"], "DUPLICATE", /^tmpdir=\/dev\/shm\/x: tmpdir given twice \(first tmpdir=\/dev\/shm\)$/],
+    ["tmpdir= outside every mount", [...T, "mount=/tmp", "tmpdir=/var/tmp"], "BAD_VALUE", /^tmpdir=\/var\/tmp: not inside any mount= or tmpfs= path$/],
+    ["tmpdir= beside a mount, not under it", ["mount=/tmp", "tmpdir=/tmpx"], "BAD_VALUE", /^tmpdir=\/tmpx: not inside any mount= or tmpfs= path$/],
+    ["tmpdir= above a mount", ["tmpfs=/dev/shm", "tmpdir=/dev"], "BAD_VALUE", /^tmpdir=\/dev: not inside/],
+    ["tmpdir= alone", ["tmpdir=/tmp"], "NO_MOUNTS", /^no mount= or tmpfs= option: nothing to make private$/],
+    ["an unknown option, listing them all", ["tmpfs=/a", "tmpfss=/b"], "UNKNOWN_OPTION", /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, size=, mode=, noexec, tmpdir= or cleanup=\)$/],
+    ["NOEXEC", [...T, "NOEXEC"], "UNKNOWN_OPTION", /^NOEXEC: unknown option/],
+    ["a base only", ["base=/tmp/x"], "NO_MOUNTS", /^no mount= or tmpfs= option: nothing to make private$/],
+  ];
+  for (const [name, args, code, msg] of cases) {
+    it(`refuses ${name} with ${code}, naming the option`, () => {
+      assert.throws(() => new Core().check(args), (e: unknown) => {
+        assert.ok(e instanceof CoreError, String(e));
+        assert.equal(e.code, code);
+        assert.match(e.message, msg);
+        return true;
+      });
+    });
+  }
+
+  it("accepts the limits: 16 tmpfs= with sizes, modes and noexec, 32 mount= and 16 bases, every slot within MAX_SLOTS", () => {
+    const args = [
+      ...Array.from({ length: 16 }, (_, i) => [`base=/b${i}/x`, `mount=/m${i}a`, `mount=/m${i}b`]).flat(),
+      ...Array.from({ length: 16 }, (_, i) => [`tmpfs=/t${i}`, `size=${i + 1}G`, "mode=0755", "noexec"]).flat(),
+      "tmpdir=/t3",
+    ];
+    const plan = new Core().plan("STEP", args, { ...job, memMb: 1 });
+    assert.equal(plan.filter((s) => s.op === "mount_tmpfs").length, 16);
+    assert.ok(Math.max(...plan.map((s) => s.slot)) < MAX_SLOTS, "a slot past MAX_SLOTS");
+    assert.deepStrictEqual(plan.filter((s) => s.op === "mount_tmpfs").map((s) => s.sizeMb), Array.from({ length: 16 }, (_, i) => (i + 1) * 1024));
+  });
+
+  it("accepts mode= of 3 and 4 digits up to 7777, and size=/mode=/noexec in any order after their tmpfs=", () => {
+    for (const [mode, want] of [["000", 0], ["755", 0o755], ["0700", 0o700], ["7777", 0o7777], ["1777", 0o1777]] as const) {
+      const plan = new Core().plan("STEP", ["tmpfs=/a", `mode=${mode}`], { ...job, memMb: 10 });
+      assert.equal(plan.find((s) => s.op === "mount_tmpfs")?.mode, want, mode);
+    }
+    const plan = new Core().plan("STEP", ["tmpfs=/a", "noexec", "mode=0750", "size=3M", "tmpfs=/b", "size=5M"], job);
+    assert.deepStrictEqual(plan.filter((s) => s.op === "mount_tmpfs").map((s) => [s.path, s.sizeMb, s.mode, s.flags]), [
+      ["/a", 3, 0o750, F_NOEXEC],
+      ["/b", 5, 0o1777, 0],
+    ]);
   });
 });
