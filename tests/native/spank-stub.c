@@ -1,6 +1,7 @@
 /* A stand-in for slurmstepd/slurmd around the plugin .so itself, for
  * tests/host/plugin-log.test.ts: it defines the few Slurm symbols the .so
- * imports (logging, spank_context, spank_get_item, spank_strerror), dlopens
+ * imports (logging, spank_context, spank_get_item, spank_setenv,
+ * spank_strerror), dlopens
  * the .so and calls one callback. Each log call prints "<level>: <message>"
  * on stdout, so the test sees what slurmd.log would get and at which level.
  *
@@ -58,6 +59,15 @@ const char *spank_strerror(spank_err_t err)
 
 	snprintf(buf, sizeof(buf), "stub spank error %d", (int) err);
 	return buf;
+}
+
+/* tmpdir=: what the task's environment would get. */
+spank_err_t spank_setenv(spank_t sp, const char *var, const char *val,
+			 int overwrite)
+{
+	(void) sp;
+	printf("setenv: %s=%s (overwrite %d)\n", var, val, overwrite);
+	return ESPANK_SUCCESS;
 }
 
 spank_err_t spank_get_item(spank_t sp, spank_item_t item, ...)
