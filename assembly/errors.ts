@@ -50,6 +50,16 @@ export function sayBytes(ptr: usize, len: i32): void {
   }
 }
 
+// Echoes a value as given, cut short so the reason always fits.
+export function sayShort(ptr: usize, len: i32): void {
+  if (len > 160) {
+    sayBytes(ptr, 160);
+    say("...");
+  } else {
+    sayBytes(ptr, len);
+  }
+}
+
 export function sayNumber(v: u32): void {
   if (msgLen + 10 > MSG_CAP) return;
   msgLen += writeDecimal(MSG + <usize>msgLen, v);

@@ -2,7 +2,7 @@
 // here, once, so a bad line is refused at load with the option named.
 import { INPUT_CAP, Err } from "./abi";
 import { INPUT } from "./memory";
-import { fail, say, sayBytes, sayNumber } from "./errors";
+import { fail, say, sayNumber, sayShort } from "./errors";
 import { startsWithAscii, equalsAscii, bytesEqual, lastSlash, utf8Seq } from "./text";
 import { mountNameEquals, MAX_JOBDIR_SUFFIX } from "./naming";
 
@@ -42,8 +42,8 @@ export const tmpfsMode = new StaticArray<i32>(MAX_TMPFS);
 export const tmpfsNoexec = new StaticArray<bool>(MAX_TMPFS);
 const tmpfsGiven = new StaticArray<i32>(MAX_TMPFS); // GIVEN_* bits
 export let tmpfsCount: i32 = 0;
-// Half the job's memory is what a tmpfs without size= may take, as
-// mount(8) gives one of the node's; 1777 as /tmp and /dev/shm have it.
+// Without size=, half the job's memory: what the kernel gives a tmpfs of
+// the node's; mode 1777, as /tmp and /dev/shm have it.
 export const DEFAULT_TMPFS_PERCENT: u32 = 50;
 export const DEFAULT_TMPFS_MODE: i32 = 0o1777;
 const GIVEN_SIZE: i32 = 1;
@@ -57,16 +57,6 @@ export let tmpdirPtr: usize = 0;
 export let tmpdirLen: i32 = 0;
 let tmpdirArgPtr: usize = 0;
 let tmpdirArgLen: i32 = 0;
-
-// Echoes a value as given, cut short so the reason always fits.
-function sayShort(ptr: usize, len: i32): void {
-  if (len > 160) {
-    sayBytes(ptr, 160);
-    say("...");
-  } else {
-    sayBytes(ptr, len);
-  }
-}
 
 function sayArg(ptr: usize, len: i32): void {
   sayShort(ptr, len);
@@ -240,13 +230,12 @@ function parseSize(arg: usize, n: i32, t: i32): i32 {
 function parseMode(arg: usize, n: i32, t: i32): i32 {
   const v = arg + 5;
   const len = n - 5;
-  let mode = 0;
-  for (let i = 0; i < len; i++) {
+  let mode = len < 3 || len > 4 ? -1 : 0;
+  for (let i = 0; i < len && mode >= 0; i++) {
     const c = load<u8>(v + <usize>i);
-    if (c < 0x30 || c > 0x37) { mode = -1; break; }
-    mode = mode * 8 + (c - 0x30);
+    mode = c < 0x30 || c > 0x37 ? -1 : mode * 8 + (c - 0x30);
   }
-  if (mode < 0 || len < 3 || len > 4) {
+  if (mode < 0) {
     sayArg(arg, n); say("expected 3 or 4 octal digits, such as 1777 or 0700");
     return fail(Err.BAD_VALUE);
   }

@@ -6,7 +6,7 @@ import {
   F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, MAX_SLOTS,
 } from "./abi";
 import { OUTPUT } from "./memory";
-import { fail, say, sayBytes, sayNumber } from "./errors";
+import { fail, say, sayNumber, sayShort } from "./errors";
 import { lastSlash, writeDecimal, decimalLength } from "./text";
 import { writeMountName } from "./naming";
 import {
@@ -220,11 +220,11 @@ function planSizes(jobMemMb: u32, nodeMemMb: u32): i32 {
 
 function unknownMemory(t: i32): i32 {
   const given = unchecked(tmpfsSizeArgLen[t]);
-  if (given > 0) sayBytes(unchecked(tmpfsSizeArgPtr[t]), given);
+  if (given > 0) sayShort(unchecked(tmpfsSizeArgPtr[t]), given);
   else { say("size="); sayNumber(DEFAULT_TMPFS_PERCENT); say("%"); }
   say(": the job's and the node's memory are unknown (");
   if (given == 0) say("the default size of ");
-  say("tmpfs="); sayBytes(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t]));
+  say("tmpfs="); sayShort(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t]));
   say(")");
   return fail(Err.BAD_INPUT);
 }
