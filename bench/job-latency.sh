@@ -33,6 +33,9 @@
 #                    none     an empty plugstack
 #                    plugin   the seed's line with PTD_PLUGIN_SO (this tree)
 #                    pluginc  the same with PrologFlags=Contain
+#                    tmpfs    the seed's line plus TMPFS_ARGS (default
+#                             "tmpfs=/dev/shm size=50% tmpdir=/tmp"): a
+#                             tmpfs per job, made by its first step
 #                    before   the seed's line with BEFORE_SO (another build,
 #                             such as the release before this one)
 #                    jctmpfs  Slurm's job_container/tmpfs (namespace/tmpfs
@@ -57,6 +60,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 CLUSTER_SH=$REPO/tests/slurm/cluster.sh
 PLUGIN_SO=${PTD_PLUGIN_SO:-$REPO/dist/native/private-tmpdir.so}
 SEED_ARGS="base=/tmp/slurm mount=/var/tmp mount=/tmp"
+TMPFS_ARGS=${TMPFS_ARGS:-"tmpfs=/dev/shm size=50% tmpdir=/tmp"}
 
 export PTD_LAB=${PTD_LAB:-/var/spool/ptd-bench-lab}
 export CTLD_PORT=${CTLD_PORT:-6917}
@@ -135,6 +139,7 @@ start_cluster() {
 		echo "required $PLUGIN_SO $SEED_ARGS" >"$ps"
 		extra+=$'\nPrologFlags=Contain'
 		;;
+	tmpfs) echo "required $PLUGIN_SO $SEED_ARGS $TMPFS_ARGS" >"$ps" ;;
 	before)
 		[ -r "$BEFORE_SO" ] || die "CONFIGS has before: set BEFORE_SO to a built private-tmpdir.so"
 		echo "required $BEFORE_SO $SEED_ARGS" >"$ps"
@@ -164,7 +169,7 @@ start_cluster() {
 	fi
 	# the plugin must really be loaded (Trap 3): one job, then its log line
 	as_alice srun -N1 true >/dev/null 2>&1 || true
-	case $cfg in plugin | pluginc | before)
+	case $cfg in plugin | pluginc | before | tmpfs)
 		grep -q 'private-tmpdir: loaded' "$PTD_LAB/log/slurmd.log" ||
 			die "plugin not loaded (no 'private-tmpdir: loaded' in slurmd.log)"
 		;;
