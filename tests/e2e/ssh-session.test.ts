@@ -140,3 +140,46 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
     }
   });
 });
+
+describe("e2e: an ssh session adopted into a job has the job's memory-backed scratch and TMPDIR (#13)", function () {
+  const LINE = [...SEED, "tmpfs=/dev/shm", "size=16M", "tmpdir=/var/tmp"];
+  let started = false;
+  before(function () {
+    requireRootAndSlurm(this);
+    const missing = sshMissing();
+    if (missing.length > 0) throw new Error(`cannot run the ssh tests: missing ${missing.join(", ")}`);
+    startCluster({ plugstackLines: [pluginLine(LINE)], extraConf: "PrologFlags=Contain" });
+    started = true;
+    startSshd(LINE);
+  });
+  after(function () {
+    if (!started) return;
+    stopSshd();
+    stopCluster();
+  });
+
+  it("the session sees the job's own /dev/shm (its size, the job's file) and TMPDIR is the configured one", async () => {
+    const tag = `ssh-shm-${process.pid}-${Date.now()}`;
+    const ready = `${OUT_DIR}/${tag}`;
+    const id = submitBatch(ALICE, [
+      "echo job-wrote > /dev/shm/from-job",
+      `touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done`,
+      "cat /dev/shm/from-ssh",
+    ].join("\n"));
+    await waitFor(() => fs.existsSync(ready), 30_000, { what: `job ${id} to run` });
+    let s: RunResult;
+    try {
+      s = sshAs(ALICE, "cat /dev/shm/from-job; echo ssh-wrote > /dev/shm/from-ssh; echo tmpdir=$TMPDIR; df -k --output=size /dev/shm | tail -1 | sed 's/ //g; s/^/kib /'");
+    } finally {
+      fs.writeFileSync(`${ready}.go`, "");
+    }
+    const r = await waitBatch(id);
+    assert.equal(s.status, 0, `ssh: ${s.stderr}\n--- sshd.log ---\n${sshdLog()}`);
+    assert.match(s.stdout, /^job-wrote$/m, s.stdout);
+    assert.match(s.stdout, /^tmpdir=\/var\/tmp$/m, s.stdout);
+    assert.match(s.stdout, /^kib 16384$/m, s.stdout);
+    assert.equal(r.state, "COMPLETED", r.output);
+    assert.match(r.output, /^ssh-wrote$/m, "the job sees what the session wrote to /dev/shm");
+    assert.ok(!fs.existsSync("/dev/shm/from-job") && !fs.existsSync("/dev/shm/from-ssh"), "nothing in the host's /dev/shm");
+  });
+});
