@@ -2,9 +2,11 @@
 # The one test command: installs what is missing, builds, runs every test
 # (unit, host, end-to-end on a real Slurm) on this machine's Slurm (Debian 12:
 # 22.05), then the end-to-end suites on Slurm 24.11 (trixie) and 26.05 (sid)
-# inside release roots (scripts/test-release.sh). Ends with one summary line
+# inside release roots (scripts/test-release.sh), then the .deb of each of
+# bookworm, trixie and sid (scripts/test-packages.sh). Ends with one summary line
 # "N passed, M failed[, K skipped]" over all of them. Run as root; CI runs
-# exactly this. PTD_RELEASES="trixie sid" picks the other releases.
+# exactly this. PTD_RELEASES="trixie sid" picks the other releases,
+# PTD_PACKAGE_RELEASES="bookworm trixie sid" the packages'.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if ! bash scripts/deps.sh; then
@@ -34,6 +36,11 @@ bash tests/slurm/cluster.sh stop >/dev/null 2>&1 || true
 for suite in ${PTD_RELEASES-trixie sid}; do
 	echo "=== $suite"
 	summarised "$suite" bash scripts/test-release.sh "$suite"
+done
+# The .deb of each release: built in its root, installed in a fresh copy.
+for suite in ${PTD_PACKAGE_RELEASES-bookworm trixie sid}; do
+	echo "=== $suite .deb"
+	summarised "deb-$suite" bash scripts/test-packages.sh "$suite"
 done
 
 # CI keeps only the tail of this output: repeat what failed (mocha's

@@ -11,7 +11,9 @@
 #                                   repository and Node.js of the host are bound
 #                                   in at the same paths. It is also its own PID
 #                                   namespace: when CMD ends, every daemon it
-#                                   started ends with it.
+#                                   started ends with it. PTD_FRESH=1: in a
+#                                   throwaway copy of the root (an overlay),
+#                                   without the plugin "build" installed.
 #   release-root.sh build SUITE TARBALL
 #                                   build the plugin inside the root from the
 #                                   source tarball (scripts/dist.sh) as an admin
@@ -40,14 +42,17 @@ PKGS=(slurmd slurmctld slurm-client munge libslurm-dev wabt gcc make libc6-dev
       libstdc++6 passwd util-linux mount procps hostname findutils tar gzip
       python3-minimal bsdutils libpam0g-dev openssh-server openssh-client
       libpam-slurm-adopt)
+# What building the .deb needs (packaging/build-deb.sh): installed by apt
+# after debootstrap, whose --include cannot configure lintian's Perl stack.
+DEB_PKGS=(build-essential debhelper dpkg-dev lintian)
 STAMP=.private-tmpdir-root
 
 log() { printf '[release-root.sh] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 suite_ok() {
-	case "$1" in trixie | sid | forky) return 0 ;; esac
-	die "unknown suite '$1' (trixie, sid)"
+	case "$1" in bookworm | trixie | sid | forky) return 0 ;; esac
+	die "unknown suite '$1' (bookworm, trixie, sid)"
 }
 
 in_chroot() { # root cmd... : package management only (no mounts needed)
@@ -82,6 +87,13 @@ build() { # suite root
 	# Daemons are started by the harness, never by the package scripts.
 	printf '#!/bin/sh\nexit 101\n' >"$new/usr/sbin/policy-rc.d"
 	chmod 0755 "$new/usr/sbin/policy-rc.d"
+	cp /etc/resolv.conf "$new/etc/resolv.conf" 2>/dev/null || true
+	{ in_chroot "$new" apt-get update -qq &&
+		in_chroot "$new" apt-get install -y -qq --no-install-recommends "${DEB_PKGS[@]}"; } \
+		>"$new.log" 2>&1 || {
+		tail -n 30 "$new.log" >&2
+		die "apt-get install ${DEB_PKGS[*]} in $new failed (log: $new.log)"
+	}
 	in_chroot "$new" apt-get clean
 	versions "$new" >"$new/$STAMP"
 	rm -rf "$r"
@@ -99,7 +111,7 @@ refresh() { # root: upgrade in place when the mirror moved on
 		return 0
 	fi
 	in_chroot "$r" apt-get install -y -qq --no-install-recommends \
-		-o Dpkg::Options::=--force-confold "${PKGS[@]}" >/dev/null 2>&1 ||
+		-o Dpkg::Options::=--force-confold "${PKGS[@]}" "${DEB_PKGS[@]}" >/dev/null 2>&1 ||
 		die "apt-get install in $r failed"
 	in_chroot "$r" apt-get clean
 	after=$(versions "$r")
@@ -130,18 +142,33 @@ cmd_ensure() {
 }
 
 cmd_enter() {
-	local suite=$1 r repo node
+	local suite=$1 r repo node fresh rc
 	shift
 	suite_ok "$suite"
 	r=$PTD_ROOTS/$suite
 	[ -s "$r/$STAMP" ] || die "no root for $suite; run: $0 ensure $suite"
 	repo=$(cd "$(dirname "$0")/../.." && pwd -P)
 	node=$(command -v node || true)
+	fresh=
+	if [ "${PTD_FRESH:-0}" = 1 ]; then
+		fresh=$(mktemp -d /var/tmp/ptd-fresh.XXXXXX)
+		mkdir "$fresh/upper" "$fresh/work" "$fresh/root"
+	fi
+	rc=0
 	# shellcheck disable=SC2016
-	exec unshare -m --propagation private --pid --fork --kill-child -- bash -c '
+	unshare -m --propagation private --pid --fork --kill-child -- bash -c '
 		set -e
-		R=$1 REPO=$2 NODE=$3
-		shift 3
+		R=$1 REPO=$2 NODE=$3 FRESH=$4
+		shift 4
+		if [ -n "$FRESH" ]; then
+			# A copy of the root that ends with this command: an
+			# overlay on it, as debootstrap and apt left it (what
+			# "build" installed there is taken out of the copy).
+			mount -t overlay ptd-fresh -o "lowerdir=$R,upperdir=$FRESH/upper,workdir=$FRESH/work" "$FRESH/root"
+			R=$FRESH/root
+			rm -rf "$R/var/lib/private-tmpdir-build"
+			rm -f "$R"/usr/lib/*/slurm-wlm/private-tmpdir.so "$R"/usr/lib/*/security/pam_private_tmpdir.so
+		fi
 		mount --bind "$R" "$R"
 		mount -t proc proc "$R/proc"
 		mount --rbind /sys "$R/sys"
@@ -164,7 +191,9 @@ cmd_enter() {
 		cd /
 		exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			LANG=C.UTF-8 HOME=/root ${CI:+CI=$CI} PTD_RELEASE="$(cat /etc/debian_version)" "$@"
-	' _ "$r" "$repo" "$node" "$@"
+	' _ "$r" "$repo" "$node" "$fresh" "$@" || rc=$?
+	[ -z "$fresh" ] || rm -rf "$fresh"
+	return $rc
 }
 
 cmd_build() {
