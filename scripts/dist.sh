@@ -26,6 +26,10 @@ cp native/*.c native/*.h native/*.sh native/Makefile "$D/native/"
 cp dist/core.wasm "$D/dist/"
 # The one definition of the ABI: native/gen-abi.sh makes the C header of it.
 cp assembly/abi.ts "$D/assembly/"
+# make install's man page and snippet, the licence, the packaging (rpm/).
+cp LICENSE "$D/"
+[ ! -d man ] || cp -R man "$D/"
+cp -R packaging "$D/"
 SHA=$(sha256sum dist/core.wasm | cut -d' ' -f1)
 cat >"$D/README" <<EOF
 private-tmpdir $VERSION: Slurm SPANK plugin giving every job a private /tmp
