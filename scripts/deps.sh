@@ -1,12 +1,12 @@
 #!/bin/bash
 # Installs what building and testing need on a fresh Debian 12 (root):
-# Debian packages (Slurm, munge, wabt, a C toolchain, debootstrap) and the
+# Debian packages (Slurm, munge, wabt, a C toolchain, debootstrap, rpm) and the
 # npm lockfile; then builds everything, the source tarball included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(munge slurmctld slurmd slurm-client libslurm-dev wabt gcc g++ make
       libc6-dev python3 pkg-config util-linux procps debootstrap
-      libpam0g-dev openssh-server openssh-client libpam-slurm-adopt)
+      libpam0g-dev openssh-server openssh-client libpam-slurm-adopt rpm)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -26,11 +26,11 @@ cp native/*.c native/*.h native/*.sh native/Makefile "$D/native/"
 cp dist/core.wasm "$D/dist/"
 # The one definition of the ABI: native/gen-abi.sh makes the C header of it.
 cp assembly/abi.ts "$D/assembly/"
-# Packaging: debian/ for dpkg-buildpackage (packaging/build-deb.sh).
-cp -r debian "$D/"
-cp -r packaging "$D/"
+# make install's man page and snippet, the licence, the packaging: debian/
+# for dpkg-buildpackage (packaging/build-deb.sh), packaging/rpm/ for rpmbuild.
 cp LICENSE "$D/"
-cp -r man "$D/"
+cp -R man "$D/"
+cp -R packaging debian "$D/"
 SHA=$(sha256sum dist/core.wasm | cut -d' ' -f1)
 cat >"$D/README" <<EOF
 private-tmpdir $VERSION: Slurm SPANK plugin giving every job a private /tmp
