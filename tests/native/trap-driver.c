@@ -86,7 +86,7 @@ static void oneline(char *s)
 static int call(const char *what, enum ptd_phase phase, int argc,
 		char *const argv[], bool dry_run)
 {
-	const struct ptd_job job = { 4242, 0, getuid(), getgid() };
+	const struct ptd_job job = { .jobid = 4242, .uid = getuid(), .gid = getgid() };
 	struct ptd_result res;
 	size_t lines = 0;
 	int rc;
