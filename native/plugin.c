@@ -292,6 +292,11 @@ static void remover(void *arg)
 	ptd_job_running = ptd_job_runs_here;
 	if (ptd_core_run(PTD_PHASE_DRAIN, a->ac, a->av, &none, false, &res) < 0)
 		slurm_error("private-tmpdir: remover: %s", res.message);
+	/* What the sweep did besides removing (a holder of a job no longer on
+	 * the node released): an admin should see it. */
+	if (res.notice[0])
+		slurm_info("private-tmpdir: remover (%s): %s", a->where,
+			   res.notice);
 }
 
 /* The process whose exit the remover waits for: this one, or (0) the one

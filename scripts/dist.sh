@@ -31,6 +31,9 @@ cp assembly/abi.ts "$D/assembly/"
 cp LICENSE "$D/"
 cp -R man "$D/"
 cp -R packaging debian "$D/"
+# The docs the packages install (debian/docs, the spec's %doc).
+mkdir -p "$D/docs"
+cp docs/deploying.md "$D/docs/"
 SHA=$(sha256sum dist/core.wasm | cut -d' ' -f1)
 cat >"$D/README" <<EOF
 private-tmpdir $VERSION: Slurm SPANK plugin giving every job a private /tmp

@@ -118,7 +118,7 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
       assert.equal(fs.readFileSync(path.join(work, "SPECS", "private-tmpdir.spec"), "utf8"), fs.readFileSync(SPEC, "utf8"));
     });
 
-    it("holds exactly the plugin, the PAM module, the man page, the snippet and its directory, LICENSE and README", () => {
+    it("holds exactly the plugin, the PAM module, the man page, the snippet and its directory, LICENSE, README and the deploying guide", () => {
       const libdir = rpmEval("%{_libdir}");
       const etc = rpmEval("%{_sysconfdir}");
       // %doc and %license directories: <name>-<version> unless the
@@ -142,6 +142,7 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
           `${libdir}/slurm/private-tmpdir.so`,
           doc,
           `${doc}/README`,
+          `${doc}/deploying.md`,
           lic,
           `${lic}/LICENSE`,
         ].sort(),
