@@ -89,6 +89,24 @@ uint32_t ptd_node_mem_mb(void)
 	return mb > UINT32_MAX ? UINT32_MAX : (uint32_t) mb;
 }
 
+/* FNV-1a over the options, each with its NUL: the same line, the same
+ * tag (never 0, which means "none" in the holders' protocol). */
+static uint64_t options_tag(int argc, char *const argv[])
+{
+	uint64_t h = 14695981039346656037ULL;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const unsigned char *p = (const unsigned char *) argv[i];
+
+		do {
+			h ^= *p;
+			h *= 1099511628211ULL;
+		} while (*p++);
+	}
+	return h ? h : 1;
+}
+
 int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 		 const struct ptd_job *job, bool dry_run,
 		 struct ptd_result *res)
@@ -111,6 +129,7 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 	c->env.ops.uid = (uid_t) job->uid;
 	c->env.ops.set_env = job->set_env;
 	c->env.ops.set_env_ctx = job->set_env_ctx;
+	c->env.ops.config_tag = options_tag(argc, argv);
 	if (!runtime_ready) {
 		wasm_rt_init();
 		ptd_w2c_init_module();

@@ -324,16 +324,16 @@ static void remove_socket(struct ptd_ns_holder *c, ino_t ino, bool take_lock)
 	cleanup_fd(&lock);
 }
 
-/* Sends ns_fd by SCM_RIGHTS, with one byte ('J') so that the client's
- * recvmsg never reads a bare EOF as an answer. */
-static void send_ns(int conn, int ns_fd)
+/* Sends ns_fd by SCM_RIGHTS, with 'J' (so that the client's recvmsg never
+ * reads a bare EOF as an answer) and the tag. */
+static void send_ns(int conn, int ns_fd, uint64_t tag)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	char byte = 'J';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	char answer[1 + sizeof(tag)] = { 'J' };
+	struct iovec iov = { .iov_base = answer, .iov_len = sizeof(answer) };
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -342,6 +342,7 @@ static void send_ns(int conn, int ns_fd)
 	};
 	struct cmsghdr *cm;
 
+	memcpy(answer + 1, &tag, sizeof(tag));
 	memset(&u, 0, sizeof(u));
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
@@ -398,7 +399,7 @@ __attribute__((noreturn)) static void serve(struct ptd_ns_holder *c, int listen_
 			break;
 		}
 		if (n == 1 && cmd == 'J')
-			send_ns(conn, ns_fd);
+			send_ns(conn, ns_fd, c->tag);
 		close(conn);
 	}
 	/* Stop listening first: a starter that connects from now on is

@@ -8,7 +8,10 @@
  * root-only directory: no pid, no pid file (a pid can be reused by a decoy,
  * and means nothing across PID namespaces). Both ends check that the other
  * is root (SO_PEERCRED). Protocol, one byte per connection:
- *   'J'  the holder answers with its /proc/self/ns/mnt by SCM_RIGHTS
+ *   'J'  the holder answers with its /proc/self/ns/mnt by SCM_RIGHTS and
+ *        'J' followed by its tag (8 bytes, host order): what the namespace
+ *        was made from (the plugstack options); a holder of 0.1.0 sends
+ *        'J' alone
  *   'Q'  the holder removes its socket, answers 'q' and exits
  *   EOF  nothing (ptd_ns_start's "is one running?")
  * Joining is nsjoin.h. */
@@ -16,6 +19,7 @@
 #define PTD_NSHOLDER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -64,6 +68,7 @@ struct ptd_ns_holder {
 	int lock_fd;		/* the election lock, until it listens */
 	int report_fd;		/* to its starter, until it listens */
 	uid_t uid;		/* the job's user: its socket's owner */
+	uint64_t tag;		/* sent with the namespace (see 'J') */
 	char name[PTD_NS_NAME_MAX + 1];
 };
 

@@ -71,7 +71,7 @@ static int take_one_fd(struct msghdr *msg, int *ret_fd)
 }
 
 int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
-		    int *ret_fd, struct ptd_detail *d)
+		    int *ret_fd, uint64_t *ret_tag, struct ptd_detail *d)
 {
 	union {
 		/* Room for more than one: extra ones are closed, not lost
@@ -79,8 +79,10 @@ int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
 		char buf[CMSG_SPACE(4 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	char byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	uint64_t tag = 0;
+	/* 'J' and the tag; one byte more, to tell a longer answer. */
+	char answer[1 + sizeof(tag) + 1] = { 0 };
+	struct iovec iov = { .iov_base = answer, .iov_len = sizeof(answer) };
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -116,7 +118,7 @@ int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
 		goto out;
 	}
 	r = take_one_fd(&msg, &ns_fd);
-	if (r < 0 || byte != 'J') {
+	if (r < 0 || answer[0] != 'J' || (n != 1 && n != 1 + (ssize_t) sizeof(tag))) {
 		cleanup_fd(&ns_fd);
 		ptd_say(d->text, "\"%s.sock\" answered with no namespace",
 			name);
@@ -131,6 +133,10 @@ int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
 		ptd_say(d->text, "\"%s.sock\" sent no mount namespace", name);
 		goto out;
 	}
+	if (n == 1 + (ssize_t) sizeof(tag))
+		memcpy(&tag, answer + 1, sizeof(tag));
+	if (ret_tag)
+		*ret_tag = tag;
 	*ret_fd = ns_fd;
 	ns_fd = -1;
 	r = 0;
@@ -148,7 +154,7 @@ int ptd_ns_fetch(const char *dir, const char *name, int timeout_ms,
 	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
 	if (r < 0)
 		return r;
-	r = ptd_ns_fetch_at(dir_fd, name, timeout_ms, ret_fd, d);
+	r = ptd_ns_fetch_at(dir_fd, name, timeout_ms, ret_fd, NULL, d);
 	close(dir_fd);
 	return r;
 }

@@ -21,9 +21,10 @@
 int ptd_ns_fetch(const char *dir, const char *name, int timeout_ms,
 		 int *ret_fd, struct ptd_detail *d);
 
-/* ptd_ns_fetch in a directory already opened (ptd_ns_check_dir). */
+/* ptd_ns_fetch in a directory already opened (ptd_ns_check_dir), with the
+ * holder's tag in *ret_tag if not NULL (0 from a holder that sends none). */
 int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
-		    int *ret_fd, struct ptd_detail *d);
+		    int *ret_fd, uint64_t *ret_tag, struct ptd_detail *d);
 
 /*
  * Moves the calling thread into the mount namespace ns_fd (not closed).

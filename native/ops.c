@@ -294,8 +294,10 @@ static int ns_enter_session(struct ptd_ops *o, int dir, const char *prefix,
 				 &job, name, sizeof(name), &o->detail);
 	if (r < 0)
 		return r;
+	/* Whatever options the job's namespace was made from: the session
+	 * is to see the job's, not what this module would have made. */
 	r = ptd_ns_fetch_at(o->fds[dir], name, NS_JOIN_TIMEOUT_MS, &ns_fd,
-			    &o->detail);
+			    NULL, &o->detail);
 	if (r < 0)
 		return r;
 	r = ptd_ns_enter(ns_fd, &o->detail);
@@ -313,6 +315,7 @@ static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
 {
 	int keep[PTD_MAX_SLOTS], n = 0, i, r, ns_fd = -1;
 	bool no_join = flags & PTD_F_NO_JOIN;
+	uint64_t tag = 0;
 
 	if (!used_slot(o, dir))
 		return -EBADF;
@@ -338,17 +341,29 @@ static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
 			keep[n++] = o->fds[i];
 	r = ptd_ns_elect(o->fds[dir], name, o->uid, keep, n, &o->ns,
 			 &o->detail);
-	if (r == PTD_NS_IN_HOLDER)
+	if (r == PTD_NS_IN_HOLDER) {
+		o->ns.tag = o->config_tag;
 		return 0;
+	}
 	if (r < 0)
 		goto fallback;
 	o->ns_how = r == PTD_NS_STARTED ? PTD_NS_MADE : PTD_NS_JOINED;
 	if (no_join)
 		return 1;
 	r = ptd_ns_fetch_at(o->fds[dir], name, NS_JOIN_TIMEOUT_MS, &ns_fd,
-			    &o->detail);
+			    &tag, &o->detail);
 	if (r < 0)
 		goto fallback;
+	/* The plugstack line changed while the job runs: its namespace lacks
+	 * what the new options make private (a new mount=, a tmpfs=), so
+	 * this step makes its own from them. 0: a holder older than tags. */
+	if (tag != 0 && tag != o->config_tag) {
+		close(ns_fd);
+		ptd_note(&o->detail, "the job's namespace \"%s\" was made from other plugstack.conf options (changed since the job started): this step makes its own from the current ones",
+			 path);
+		o->ns_how = PTD_NS_OWN;
+		return 0;
+	}
 	/* No fallback past here: the thread may already be in the job's
 	 * namespace, so the step fails instead. */
 	r = ptd_ns_enter(ns_fd, &o->detail);

@@ -37,6 +37,10 @@ struct ptd_ops {
 	uid_t uid;
 	/* A session's NS_ENTER: the job whose namespace it joined. */
 	uint32_t session_job;
+	/* What the plan was made from (a hash of the plugstack options, set
+	 * by ptd_core_run): a step joins only a namespace made from the same
+	 * options, or a namespace of an older holder that sends none. */
+	uint64_t config_tag;
 	/* SET_ENV: how this host sets a variable for the job's tasks
 	 * (spank_setenv) or the session (pam_putenv); NULL: it cannot. */
 	int (*set_env)(void *ctx, const char *name, const char *value);

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import {
-  ALICE, MALLORY, OUT_DIR, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm, restartSlurmd, runAs, sbatchWait,
+  ALICE, MALLORY, OUT_DIR, PLUGSTACK_CONF, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm, restartSlurmd, runAs, sbatchWait,
   startCluster, stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { cmdline, liveProcessesNamed } from "../helpers/procfs.js";
@@ -92,6 +92,36 @@ for (const contain of [false, true]) {
       const st = fs.statSync(NS_DIR);
       assert.deepStrictEqual([st.uid, st.mode & 0o7777], [0, 0o700], `${NS_DIR} is root's 0700`);
       assert.deepStrictEqual(hostMountinfo(info.slurmdPid), mountsBefore, "slurmd's mount table changed");
+    });
+
+    it("plugstack.conf changed while a job runs: a later step does not join the namespace made from the old line; it makes its own from the new one", async () => {
+      const mark = logMark();
+      const ready = `${OUT_DIR}/ns-conf-${process.pid}-${Date.now()}`;
+      const id = submitBatch(ALICE, [
+        PRINT("s0"),
+        "echo private > /tmp/mine",
+        `touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done`,
+        `srun -n1 --overlap bash -c '${PRINT("s1")}; cat /tmp/mine; awk '"'"'$5=="/dev/shm" {print "shm", $(NF-1), $NF}'"'"' /proc/self/mountinfo | tail -1'`,
+      ].join("\n"));
+      await waitFor(() => fs.existsSync(ready), 30_000, { what: "the job's first step" });
+      const old = fs.readFileSync(PLUGSTACK_CONF, "utf8");
+      // A tmpfs the old namespace does not have: joining it would leave
+      // the new step with the host's /dev/shm.
+      fs.writeFileSync(PLUGSTACK_CONF, `${pluginLine([...SEED, "tmpfs=/dev/shm", "size=8M"])}\n`);
+      try {
+        fs.writeFileSync(`${ready}.go`, "");
+        const r = await waitBatch(id);
+        assert.equal(r.state, "COMPLETED", r.output);
+        const ids = nsIds(r.output);
+        assert.notEqual(ids.get("s1"), ids.get("s0"), `joined the old line's namespace:\n${r.output}`);
+        assert.match(r.output, /^private$/m, "the job's own /tmp in the new namespace");
+        assert.match(r.output, /^shm private-tmpdir rw,size=8192k/m, `the new line's tmpfs:\n${r.output}`);
+        const log = await logWhen(mark, new RegExp(`job ${id}: the job's namespace .* was made from other plugstack\\.conf options`), "the step's reason");
+        assert.ok(log.length > 0);
+      } finally {
+        fs.writeFileSync(PLUGSTACK_CONF, old);
+      }
+      await waitFor(() => holders([id]).length === 0, 10_000, { what: "the holder to go with the job" });
     });
 
     it("a holder killed mid-job: the next step makes the job a new one, never the shared /tmp", async () => {
