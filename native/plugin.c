@@ -24,7 +24,7 @@
 #include "messages.h"
 #include "running.h"
 
-#define PTD_VERSION "0.1.0"
+#define PTD_VERSION "0.2.0"
 
 /* ms the remover of a job's end lets pass after the process that started
  * it (the epilog, the extern step) has exited, before its first unlink:
