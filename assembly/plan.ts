@@ -158,6 +158,19 @@ function planDirectories(jobid: u32, restart: u32, uid: u32, gid: u32): void {
   }
 }
 
+// Opens a mount point (its path copied into the strings); returns its slot,
+// and its string's offset in targetAt.
+let targetAt: usize = 0;
+function planTarget(p: usize, n: i32): i32 {
+  const start = cursor;
+  put(p, n);
+  const len = finish(start);
+  const slot = slots++;
+  emit(Op.OPEN_TARGET, 0, slot, -1, 0, 0, 0, start, len, start, len);
+  targetAt = start;
+  return slot;
+}
+
 function planNamespace(uid: u32, gid: u32): void {
   emit(Op.UNSHARE_MOUNT_NS, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
   emit(Op.MAKE_SLAVE, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
@@ -171,24 +184,14 @@ function planNamespace(uid: u32, gid: u32): void {
     const s = slots++;
     emit(Op.OPEN_PRIVATE, 0, s, unchecked(madeSlot[m]), 0, uid, 0, p, pl, p, pl);
     unchecked(privSlot[m] = s);
-    const start = cursor;
-    put(unchecked(mountPtr[m]), unchecked(mountLen[m]));
-    const len = finish(start);
-    const t = slots++;
-    emit(Op.OPEN_TARGET, 0, t, -1, 0, 0, 0, start, len, start, len);
-    unchecked(targetSlot[m] = t);
-    unchecked(targetStr[m] = start);
+    unchecked(targetSlot[m] = planTarget(unchecked(mountPtr[m]), unchecked(mountLen[m])));
+    unchecked(targetStr[m] = targetAt);
   }
   // Each tmpfs's mount point too, with the binds' targets: a mount point
   // that cannot be opened fails the step before anything is mounted.
   for (let t = 0; t < tmpfsCount; t++) {
-    const start = cursor;
-    put(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t]));
-    const len = finish(start);
-    const s = slots++;
-    emit(Op.OPEN_TARGET, 0, s, -1, 0, 0, 0, start, len, start, len);
-    unchecked(tmpfsSlot[t] = s);
-    unchecked(tmpfsStr[t] = start);
+    unchecked(tmpfsSlot[t] = planTarget(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t])));
+    unchecked(tmpfsStr[t] = targetAt);
   }
   for (let m = 0; m < mountCount; m++) {
     const t = unchecked(targetStr[m]);
