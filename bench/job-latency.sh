@@ -33,6 +33,9 @@
 #                    none     an empty plugstack
 #                    plugin   the seed's line with PTD_PLUGIN_SO (this tree)
 #                    pluginc  the same with PrologFlags=Contain
+#                    noop     a SPANK plugin that does nothing
+#                             (bench/noop_spank.c): what loading any plugin
+#                             costs, the floor under this one's
 #                    tmpfs    the seed's line plus TMPFS_ARGS (default
 #                             "tmpfs=/dev/shm size=50% tmpdir=/tmp"): a
 #                             tmpfs per job, made by its first step
@@ -140,6 +143,13 @@ start_cluster() {
 		extra+=$'\nPrologFlags=Contain'
 		;;
 	tmpfs) echo "required $PLUGIN_SO $SEED_ARGS $TMPFS_ARGS" >"$ps" ;;
+	noop)
+		local noop=$PTD_LAB/bench/noop_spank.so
+		install -d -m 0755 "$PTD_LAB/bench"
+		gcc -shared -fPIC -O2 -Wall -Werror -o "$noop" "$REPO/bench/noop_spank.c" ||
+			die "cannot build bench/noop_spank.c"
+		echo "required $noop" >"$ps"
+		;;
 	before)
 		[ -r "$BEFORE_SO" ] || die "CONFIGS has before: set BEFORE_SO to a built private-tmpdir.so"
 		echo "required $BEFORE_SO $SEED_ARGS" >"$ps"
