@@ -1,6 +1,7 @@
 /* The job's namespace holder (nsholder.h). */
 #define _GNU_SOURCE
 #include "nsholder.h"
+#include "tmpfs.h"
 #include "detach.h"
 #include "walk.h"
 
@@ -412,6 +413,12 @@ __attribute__((noreturn)) static void serve(struct ptd_ns_holder *c, int listen_
 	if (quit >= 0) {
 		(void) send(quit, "q", 1, MSG_NOSIGNAL);
 		close(quit);
+	}
+	/* The job has ended: what is left in its tmpfs goes now, not when
+	 * the last descriptor on it closes (ptd_tmpfs_empty). */
+	for (int i = 0; i < c->n_scratch; i++) {
+		ptd_tmpfs_empty(c->scratch_fds[i], c->uid);
+		close(c->scratch_fds[i]);
 	}
 	close(ns_fd);
 	_exit(0);

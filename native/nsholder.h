@@ -59,6 +59,9 @@ int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
 /* The election behind ptd_ns_start, for a holder that goes on with its
  * starter's own code (the plugin's plan: docs/namespace-per-job.md). */
 
+/* tmpfs= mounts a holder empties at the job's end (the core allows 16). */
+#define PTD_NS_SCRATCH_MAX 32
+
 /* Descriptors (the plan's slots) a holder may keep from its starter. */
 #define PTD_NS_KEEP_MAX 128
 
@@ -69,6 +72,9 @@ struct ptd_ns_holder {
 	int report_fd;		/* to its starter, until it listens */
 	uid_t uid;		/* the job's user: its socket's owner */
 	uint64_t tag;		/* sent with the namespace (see 'J') */
+	/* The roots of the job's tmpfs mounts (tmpfs=), emptied at 'Q'. */
+	int scratch_fds[PTD_NS_SCRATCH_MAX];
+	int n_scratch;
 	char name[PTD_NS_NAME_MAX + 1];
 };
 

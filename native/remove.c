@@ -417,6 +417,25 @@ static int unlink_in(struct ctx *c, struct level *l, const char *name,
 	return -errno;
 }
 
+bool ptd_remove_truncate;
+
+/* The regular file name in dirfd emptied, if it is still the one lstat saw
+ * (O_NONBLOCK: a FIFO swapped in does not block the open). */
+static void truncate_file(int dirfd, const char *name, const struct info *in)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+			     O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_dev == in->dev && st.st_ino == in->ino)
+		(void) ftruncate(fd, 0);
+	close(fd);
+}
+
 /* in: the entry's lstat, or NULL for a type whose size is 0 anyway. */
 static int remove_nondir(struct ctx *c, const char *name,
 			 const struct info *in)
@@ -424,6 +443,8 @@ static int remove_nondir(struct ctx *c, const char *name,
 	struct info none = { .dev = c->top_dev };
 	int r;
 
+	if (ptd_remove_truncate && in && S_ISREG(in->mode) && in->size > 0)
+		truncate_file(c->lv[c->depth - 1].fd, name, in);
 	r = unlink_in(c, &c->lv[c->depth - 1], name, 0);
 	if (r == 0) {
 		c->st.files++;

@@ -2,6 +2,7 @@
 #ifndef PTD_REMOVE_H
 #define PTD_REMOVE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,6 +36,14 @@ int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 int ptd_remove_tree_until(int parent_fd, const char *name, uid_t expect_uid,
 			  long long deadline, struct ptd_remove_stats *ret_stats,
 			  char *ret_detail, size_t detail_size);
+
+/*
+ * Set only in a process of its own (a job's namespace holder emptying the
+ * job's tmpfs at its end): a regular file is truncated to 0 before its
+ * unlink, so that a descriptor someone outside the job still holds on it
+ * pins none of its memory. Off for the disk removal: one more open per file.
+ */
+extern bool ptd_remove_truncate;
 
 /*
  * Test only: when set, called for every subdirectory entry between its

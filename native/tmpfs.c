@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "tmpfs.h"
 #include "walk.h"
+#include "remove.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -19,7 +21,7 @@
 
 int ptd_mount_tmpfs(int target_fd, const char *target_path,
 		    uint32_t size_mb, unsigned mode, uid_t uid, gid_t gid,
-		    bool noexec, struct ptd_detail *d)
+		    bool noexec, int *ret_root_fd, struct ptd_detail *d)
 {
 	char dst[64], opts[128];
 	unsigned long flags = MS_NOSUID | MS_NODEV;
@@ -63,7 +65,56 @@ int ptd_mount_tmpfs(int target_fd, const char *target_path,
 		goto out;
 	}
 	r = 0;
+	if (ret_root_fd) {
+		*ret_root_fd = fd;
+		return 0;
+	}
 out:
 	close(fd);
 	return r;
+}
+
+void ptd_tmpfs_empty(int root_fd, uid_t uid)
+{
+	struct ptd_remove_stats s;
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd;
+
+	fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	ptd_remove_truncate = true;
+	while ((de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(root_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_uid != uid)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			memset(&s, 0, sizeof(s));
+			(void) ptd_remove_tree(root_fd, de->d_name, uid, &s, NULL, 0);
+			continue;
+		}
+		if (S_ISREG(st.st_mode) && st.st_size > 0) {
+			int f = openat(root_fd, de->d_name, O_WRONLY | O_NOFOLLOW |
+				       O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+			struct stat again;
+
+			if (f >= 0) {
+				if (fstat(f, &again) == 0 && S_ISREG(again.st_mode) &&
+				    again.st_ino == st.st_ino)
+					(void) ftruncate(f, 0);
+				close(f);
+			}
+		}
+		(void) unlinkat(root_fd, de->d_name, 0);
+	}
+	closedir(dir);
 }

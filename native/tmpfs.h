@@ -12,9 +12,17 @@
 
 /* Mounts a tmpfs of size_mb MiB (nosuid, nodev, noexec if asked), its root
  * uid:gid with mode, on the directory target_fd is open on, and checks
- * that target_path now shows it. */
+ * that target_path now shows it; *ret_root_fd (if not NULL): its root,
+ * opened. */
 int ptd_mount_tmpfs(int target_fd, const char *target_path,
 		    uint32_t size_mb, unsigned mode, uid_t uid, gid_t gid,
-		    bool noexec, struct ptd_detail *d);
+		    bool noexec, int *ret_root_fd, struct ptd_detail *d);
+
+/* Empties a job's tmpfs at the job's end (root_fd: its root), in the
+ * namespace holder: every entry the job's user owns, files truncated
+ * first. A descriptor a process outside the job still holds (passed out
+ * over a socket) would otherwise keep the whole tmpfs, every file of it,
+ * in memory after the job; so it keeps at most a file it unlinked itself. */
+void ptd_tmpfs_empty(int root_fd, uid_t uid);
 
 #endif

@@ -155,6 +155,37 @@ describe("e2e: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", f
     assert.ok(used > 60_000 && used <= 65_536, `filled up to size=64M: ${used} KiB`);
   });
 
+  it("a descriptor held on the job's /dev/shm after the job (passed out of it) pins none of its files' memory", async () => {
+    const tag = `${process.pid}-${Date.now()}`;
+    const ready = `${OUT_DIR}/held-${tag}`;
+    const id = submitBatch(ALICE, [
+      "mkdir /dev/shm/d",
+      "dd if=/dev/zero of=/dev/shm/a bs=1M count=16 status=none",
+      "dd if=/dev/zero of=/dev/shm/d/b bs=1M count=16 status=none",
+      `echo $$ > ${ready}.pid; touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+    ].join("\n"));
+    await waitFor(() => fs.existsSync(ready), 30_000, { what: `job ${id} to fill its /dev/shm` });
+    // As a process outside the job would, with a descriptor passed to it.
+    const pid = Number(fs.readFileSync(`${ready}.pid`, "utf8"));
+    const held = fs.openSync(`/proc/${pid}/root/dev/shm/a`, "r");
+    const used = (): number => {
+      const r = spawnSync("stat", ["-f", "-c", "%b %f %S", `/proc/${process.pid}/fd/${held}`], { encoding: "utf8" });
+      const [blocks, free, size] = r.stdout.trim().split(" ").map(Number) as [number, number, number];
+      return ((blocks - free) * size) >> 20;
+    };
+    try {
+      assert.ok(used() >= 32, `the job's 32 MiB in its tmpfs: ${used()} MiB`);
+      fs.writeFileSync(`${ready}.go`, "");
+      const r = await waitBatch(id);
+      assert.equal(r.state, "COMPLETED", r.output);
+      await waitFor(() => holders([id]).length === 0, 10_000, { what: "the holder to go with the job" });
+      // The tmpfs lives on through the descriptor, but empty.
+      assert.equal(used(), 0, "MiB still used in the ended job's tmpfs");
+    } finally {
+      fs.closeSync(held);
+    }
+  });
+
   // The submitted TMPDIR exists on the node (else slurmstepd itself falls
   // back to /tmp, which would prove nothing).
   it("TMPDIR is the configured private path, whatever the submit environment had", () => {
