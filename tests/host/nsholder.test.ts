@@ -13,7 +13,7 @@ import { REPO_ROOT } from "../helpers/slurm.js";
 const SCRATCH = `/var/spool/ptd-ns-a-scratch/nsholder-test.${process.pid}`;
 const DRIVER = `${SCRATCH}/nsholder-driver`;
 const NOBODY = 65534;
-const NATIVE = ["nsholder.c", "nsjoin.c", "detach.c", "walk.c", "detail.c", "escape.c"];
+const NATIVE = ["nsholder.c", "nsjoin.c", "detach.c", "walk.c", "detail.c", "escape.c", "tmpfs.c", "remove.c"];
 
 type Out = Record<string, string[]>;
 
