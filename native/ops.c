@@ -183,20 +183,15 @@ static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 			      slot, path, (unsigned) size_mb, mode, uid, gid,
 			      flags);
 	/* A holder keeps the tmpfs's root, to empty it at the job's end. */
-	if (o->ns.active && o->ns.n_scratch < PTD_NS_SCRATCH_MAX) {
-		int r = ptd_mount_tmpfs(o->fds[slot], path, size_mb, mode,
-					(uid_t) uid, (gid_t) gid,
-					flags & PTD_F_NOEXEC,
-					&o->ns.scratch_fds[o->ns.n_scratch],
-					&o->detail);
+	bool keep = o->ns.active && o->ns.n_scratch < PTD_NS_SCRATCH_MAX;
+	int r = ptd_mount_tmpfs(o->fds[slot], path, size_mb, mode, (uid_t) uid,
+				(gid_t) gid, flags & PTD_F_NOEXEC,
+				keep ? &o->ns.scratch_fds[o->ns.n_scratch] : NULL,
+				&o->detail);
 
-		if (r == 0)
-			o->ns.n_scratch++;
-		return r;
-	}
-	return ptd_mount_tmpfs(o->fds[slot], path, size_mb, mode,
-			       (uid_t) uid, (gid_t) gid,
-			       flags & PTD_F_NOEXEC, NULL, &o->detail);
+	if (r == 0 && keep)
+		o->ns.n_scratch++;
+	return r;
 }
 
 static int op_set_env(struct ptd_ops *o, const char *name, const char *value)

@@ -419,9 +419,7 @@ static int unlink_in(struct ctx *c, struct level *l, const char *name,
 
 bool ptd_remove_truncate;
 
-/* The regular file name in dirfd emptied, if it is still the one lstat saw
- * (O_NONBLOCK: a FIFO swapped in does not block the open). */
-static void truncate_file(int dirfd, const char *name, const struct info *in)
+void ptd_truncate_at(int dirfd, const char *name, dev_t dev, ino_t ino)
 {
 	struct stat st;
 	int fd;
@@ -431,7 +429,7 @@ static void truncate_file(int dirfd, const char *name, const struct info *in)
 	if (fd < 0)
 		return;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_dev == in->dev && st.st_ino == in->ino)
+	    st.st_dev == dev && st.st_ino == ino)
 		(void) ftruncate(fd, 0);
 	close(fd);
 }
@@ -444,7 +442,7 @@ static int remove_nondir(struct ctx *c, const char *name,
 	int r;
 
 	if (ptd_remove_truncate && in && S_ISREG(in->mode) && in->size > 0)
-		truncate_file(c->lv[c->depth - 1].fd, name, in);
+		ptd_truncate_at(c->lv[c->depth - 1].fd, name, in->dev, in->ino);
 	r = unlink_in(c, &c->lv[c->depth - 1], name, 0);
 	if (r == 0) {
 		c->st.files++;

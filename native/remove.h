@@ -45,6 +45,11 @@ int ptd_remove_tree_until(int parent_fd, const char *name, uid_t expect_uid,
  */
 extern bool ptd_remove_truncate;
 
+/* Truncates the regular file dirfd/name to 0 if it is still the file with
+ * that device and inode (never following a symlink, never blocking on a
+ * FIFO swapped in); nothing otherwise. */
+void ptd_truncate_at(int dirfd, const char *name, dev_t dev, ino_t ino);
+
 /*
  * Test only: when set, called for every subdirectory entry between its
  * lstat and its openat (dirfd: the directory holding it), so that a test

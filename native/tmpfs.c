@@ -102,18 +102,8 @@ void ptd_tmpfs_empty(int root_fd, uid_t uid)
 			(void) ptd_remove_tree(root_fd, de->d_name, uid, &s, NULL, 0);
 			continue;
 		}
-		if (S_ISREG(st.st_mode) && st.st_size > 0) {
-			int f = openat(root_fd, de->d_name, O_WRONLY | O_NOFOLLOW |
-				       O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-			struct stat again;
-
-			if (f >= 0) {
-				if (fstat(f, &again) == 0 && S_ISREG(again.st_mode) &&
-				    again.st_ino == st.st_ino)
-					(void) ftruncate(f, 0);
-				close(f);
-			}
-		}
+		if (S_ISREG(st.st_mode) && st.st_size > 0)
+			ptd_truncate_at(root_fd, de->d_name, st.st_dev, st.st_ino);
 		(void) unlinkat(root_fd, de->d_name, 0);
 	}
 	closedir(dir);

@@ -9,7 +9,7 @@ import {
   ALICE, LAUNCH_FAILED, MALLORY, OUT_DIR, REPO_ROOT, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm,
   runAs, sbatchWait, startCluster, stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
-import { cmdline, liveProcessesNamed } from "../helpers/procfs.js";
+import { holdersOf as holders } from "../helpers/procfs.js";
 
 const LINE = [
   "base=/tmp/slurm", "mount=/tmp",
@@ -46,9 +46,6 @@ function processesSeeingOurTmpfs(): number[] {
   }
   return out;
 }
-
-const holders = (jobs: readonly number[]): number[] =>
-  liveProcessesNamed("ptd-nsholder").filter((p) => jobs.some((j) => (cmdline(p) ?? "").includes(`[${j}.`)));
 
 describe("e2e: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", function () {
   let info: ClusterInfo;

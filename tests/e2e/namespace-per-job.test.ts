@@ -9,11 +9,10 @@ import {
   ALICE, MALLORY, OUT_DIR, PLUGSTACK_CONF, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm, restartSlurmd, runAs, sbatchWait,
   startCluster, stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
-import { cmdline, liveProcessesNamed } from "../helpers/procfs.js";
+import { HOLDER_COMM as HOLDER, holdersOf as holders } from "../helpers/procfs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const NS_DIR = "/tmp/slurm.ns";
-const HOLDER = "ptd-nsholder";
 
 /** ns ids ("mnt:[4026532...]") a job printed, one per line "<tag> <id>". */
 function nsIds(output: string): Map<string, string> {
@@ -26,12 +25,6 @@ function nsIds(output: string): Map<string, string> {
 }
 
 const nsOf = (pid: number): string => fs.readlinkSync(`/proc/${pid}/ns/mnt`);
-
-/** Pids of the live holders of these jobs (comm; not a zombie: here PID 1
- * may reap late). A holder keeps the command line of the slurmstepd it was
- * forked from ("slurmstepd: [<job>.<step>]"). */
-const holders = (jobs: readonly number[]): number[] =>
-  liveProcessesNamed(HOLDER).filter((p) => jobs.some((j) => (cmdline(p) ?? "").includes(`[${j}.`)));
 
 /** The job's entries in the namespace directory (socket, lock). */
 const nsEntries = (id: number): string[] =>

@@ -9,15 +9,10 @@ import {
   ALICE, MALLORY, OUT_DIR, pluginLine, requireRootAndSlurm, startCluster, stopCluster, submitBatch, waitBatch, waitFor,
   type RunResult,
 } from "../helpers/slurm.js";
-import { cmdline, liveProcessesNamed } from "../helpers/procfs.js";
+import { HOLDER_COMM as HOLDER, holdersOf as holders } from "../helpers/procfs.js";
 import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
-const HOLDER = "ptd-nsholder";
-
-/** The live holders of these jobs (their command line is their slurmstepd's). */
-const holders = (jobs: readonly number[]): number[] =>
-  liveProcessesNamed(HOLDER).filter((p) => jobs.some((j) => (cmdline(p) ?? "").includes(`[${j}.`)));
 
 /** A batch job of user that prints its namespace, says it runs, and waits
  * for the test's go (then prints what its /tmp holds). */

@@ -257,3 +257,13 @@ export function liveProcessesNamed(name: string): number[] {
 		}
 	});
 }
+
+/** The plugin's namespace holders' process name (native/nsholder.h). */
+export const HOLDER_COMM = "ptd-nsholder";
+
+/** Pids of the live holders of these jobs (not a zombie: PID 1 may reap
+ * late). A holder keeps the command line of the slurmstepd it was forked
+ * from ("slurmstepd: [<job>.<step>]"). */
+export function holdersOf(jobs: readonly number[]): number[] {
+	return liveProcessesNamed(HOLDER_COMM).filter((p) => jobs.some((j) => (cmdline(p) ?? "").includes(`[${j}.`)));
+}
