@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "core.h"
+#include "controller.h"
 #include "hold.h"
 #include "ops.h"
 #include "remove.h"
@@ -265,10 +266,13 @@ std::vector<std::string> g_report;
 std::vector<uint32_t> g_running;
 bool g_running_set = false;
 void CollectReport(const char *line) { g_report.push_back(line); }
-bool JobRunning(uint32_t jobid) {
+// Stands for the plugin's oracle (ended.h): every job not listed as
+// running has ended, whenever its directory was made.
+bool JobEnded(uint32_t jobid, const struct timespec *made) {
+  (void)made;
   for (uint32_t j : g_running)
-    if (j == jobid) return true;
-  return false;
+    if (j == jobid) return false;
+  return true;
 }
 
 // Stands for the plugin's detached remover: says what it was asked.
@@ -300,12 +304,36 @@ Napi::Value HoldTest(const Napi::CallbackInfo &info) {
         Napi::Array a = v.As<Napi::Array>();
         for (uint32_t i = 0; i < a.Length(); i++) g_running.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
       }
-      ptd_job_running = g_running_set ? JobRunning : nullptr;
+      ptd_job_ended = g_running_set ? JobEnded : nullptr;
     }
   }
   Napi::Array out = Napi::Array::New(env, g_report.size());
   for (size_t i = 0; i < g_report.size(); i++) out.Set(i, Napi::String::New(env, g_report[i]));
   g_report.clear();
+  return out;
+}
+
+// ctlJobs(squeue, timeoutMs): the jobs controller.c reads from that
+// program's output, {jobs} or {errno, why}: a fake squeue tests what a
+// real one cannot be made to print.
+Napi::Value CtlJobs(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "ctlJobs(squeue, timeoutMs)");
+  std::string squeue = info[0].As<Napi::String>();
+  ptd_jobset set = {};
+  char why[256];
+  int r = ptd_ctl_jobs(squeue.c_str(), nullptr, info[1].As<Napi::Number>().Int32Value(), &set, why, sizeof(why));
+  Napi::Object out = Napi::Object::New(env);
+  if (r < 0) {
+    out.Set("errno", Napi::Number::New(env, -r));
+    out.Set("why", Napi::String::New(env, why));
+    return out;
+  }
+  Napi::Array jobs = Napi::Array::New(env, set.n);
+  for (size_t i = 0; i < set.n; i++) jobs.Set(i, Napi::Number::New(env, set.ids[i]));
+  out.Set("jobs", jobs);
+  ptd_jobset_free(&set);
   return out;
 }
 
@@ -371,6 +399,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("continue_at", Napi::Function::New(env, ContinueAt));
   exports.Set("ns_release", Napi::Function::New(env, NsRelease));
   exports.Set("holdTest", Napi::Function::New(env, HoldTest));
+  exports.Set("ctlJobs", Napi::Function::New(env, CtlJobs));
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree));
   return exports;
 }

@@ -25,7 +25,7 @@
 
 bool ptd_defer_removal;
 void (*ptd_report)(const char *line);
-bool (*ptd_job_running)(uint32_t jobid);
+bool (*ptd_job_ended)(uint32_t jobid, const struct timespec *made);
 const char *ptd_report_where;
 int (*ptd_continue)(int hold_fd, const char *hold_path, int budget);
 int ptd_drain_budget_ms = -1;
@@ -34,9 +34,9 @@ int ptd_drain_budget_ms = -1;
  * one line counts the whole tree. trusted.*: only root reads or writes it. */
 #define PASSES_XATTR "trusted.private-tmpdir.removed"
 
-/* A directory younger than this is never swept: a job just starting may
- * have made it a moment before its step's socket is visible. A crash's
- * leftovers are older than that by far. Tests lower it. */
+/* A directory younger than this is never asked about: it is its job's,
+ * just made. A crash's leftovers are older than that by far. Tests lower
+ * it. */
 int ptd_sweep_min_age = 10;
 
 /* Rounds of one remover: a directory renamed in just before the lock was
@@ -282,9 +282,13 @@ int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
 	return first ? first : r;
 }
 
-/* Takes in the directories of jobs no longer on this node. */
+/* Takes in the directories of jobs known to have ended. Everything that
+ * costs nothing comes before the question (the name, one fstatat: planted
+ * files, symlinks, FIFOs and root's entries stop there), and the pass
+ * stops at the deadline: thousands of planted names cost a listing and as
+ * many fstatat, never the holding place's budget. */
 static void sweep_in(int hold_fd, int parent_fd, const char *prefix,
-		     uint64_t *ret_taken)
+		     long long deadline, uint64_t *ret_taken)
 {
 	char held[NAME_MAX + 1];
 	struct ptd_detail d;
@@ -292,21 +296,24 @@ static void sweep_in(int hold_fd, int parent_fd, const char *prefix,
 	struct dirent *de;
 	struct stat st;
 	uint32_t jobid;
+	unsigned k = 0;
 	DIR *dir;
 
-	if (!ptd_job_running || clock_gettime(CLOCK_REALTIME, &now) < 0)
+	if (!ptd_job_ended || clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return;
 	dir = list(parent_fd);
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
-		if (!match_job_dir(de->d_name, prefix, &jobid) ||
-		    ptd_job_running(jobid))
+		if (++k % 1024 == 0 && now_nsec() > deadline)
+			break;
+		if (!match_job_dir(de->d_name, prefix, &jobid))
 			continue;
 		/* Root's is no job directory of ours to remove as root. */
 		if (fstatat(parent_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(st.st_mode) || st.st_uid == 0 ||
-		    now.tv_sec - st.st_ctim.tv_sec < ptd_sweep_min_age)
+		    now.tv_sec - st.st_ctim.tv_sec < ptd_sweep_min_age ||
+		    !ptd_job_ended(jobid, &st.st_ctim))
 			continue;
 		if (move_in(parent_fd, de->d_name, hold_fd, st.st_uid, held,
 			    &d) > 0)
@@ -454,7 +461,7 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		pending = 0;
 		why[0] = '\0';
 		if (sweep)
-			sweep_in(hold_fd, parent_fd, prefix, &taken);
+			sweep_in(hold_fd, parent_fd, prefix, deadline, &taken);
 		drain_pass(hold_fd, deadline, stats, &pending, &timed_out, why,
 			   sizeof(why));
 		if (flock(hold_fd, LOCK_UN) < 0 || timed_out ||
@@ -463,7 +470,7 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 			break;
 	}
 	if (taken)
-		report("private-tmpdir: %s: took in %llu directories of jobs no longer on this node",
+		report("private-tmpdir: %s: took in %llu directories of jobs that have ended",
 		       hold_path, (unsigned long long) taken);
 	if (pending) {
 		report("private-tmpdir: %s: %llu entries pending after this pass (%s): %s; continued by a later epilog or slurmd's start",

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "detail.h"
 #include "remove.h"
@@ -20,13 +21,13 @@ extern bool ptd_defer_removal;
 /* Where the remover's lines go (slurm_info in the plugin); NULL: nowhere. */
 extern void (*ptd_report)(const char *line);
 
-/* Whether a job still runs on this node (its steps' sockets in slurmd's
- * spool directory). NULL: the sweep assumes every job does and takes
- * nothing in; a wrong "no" would remove a running job's /tmp. */
-extern bool (*ptd_job_running)(uint32_t jobid);
+/* Whether a job is known to have ended, for a directory or holder of it
+ * last changed at made (ended.h). NULL: the sweep assumes no job has and
+ * takes nothing in; a wrong "yes" would remove a running job's /tmp. */
+extern bool (*ptd_job_ended)(uint32_t jobid, const struct timespec *made);
 
-/* Seconds a job directory must be unchanged before the sweep takes it
- * (10; tests lower it). */
+/* Seconds a job directory must be unchanged before the sweep even asks
+ * about its job (10; tests lower it): one just made is its job's. */
 extern int ptd_sweep_min_age;
 
 /* A pass's time budget in ms instead of the plan's seconds; -1 (the
@@ -51,7 +52,8 @@ int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
  * Empties hold_fd (held under flock: a second remover returns at once),
  * within budget seconds, reporting one line per removed job directory and
  * one when work stays pending. sweep: first takes in the directories
- * "<prefix><jobid>.<n>" of parent_fd whose job no longer runs here.
+ * "<prefix><jobid>.<n>" of parent_fd whose job is known to have ended
+ * (ptd_job_ended), the cheap checks of each name first.
  */
 int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		   const char *hold_path, int budget, bool sweep,

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 
 #include "detail.h"
@@ -61,11 +62,13 @@ int ptd_ns_release(const char *dir, const char *name, int timeout_ms,
 int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 		      struct ptd_detail *d);
 
-/* Releases every holder in dir_fd whose name is prefix + a job id for
- * which running() says no: the remover's sweep at slurmd's start and after
- * each job. running NULL: none (every job may still run). 0 or the first
- * -errno (the others are still tried). */
-int ptd_ns_sweep(int dir_fd, const char *prefix, bool (*running)(uint32_t),
+/* Releases every holder in dir_fd whose name is prefix + a job id that
+ * ended() says has ended (given when the job's newest entry there was
+ * made): the remover's sweep at slurmd's start and after each job. ended
+ * NULL: none (every job may still run). 0 or the first -errno (the others
+ * are still tried). */
+int ptd_ns_sweep(int dir_fd, const char *prefix,
+		 bool (*ended)(uint32_t, const struct timespec *),
 		 int timeout_ms, struct ptd_detail *d);
 
 /* A listing of dir_fd (a descriptor of its own: dir_fd stays open), or

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 DIR *ptd_ns_list(int dir_fd, int *ret_err, struct ptd_detail *d)
@@ -38,7 +39,31 @@ static bool seen(const uint32_t *ids, size_t n, uint32_t id)
 	return false;
 }
 
-int ptd_ns_sweep(int dir_fd, const char *prefix, bool (*running)(uint32_t),
+/* When the job's newest entry was made: a holder started after the
+ * question about its job is not answered by it. -1 if none is there. */
+static int newest_entry(int dir_fd, const char *base, struct timespec *ret)
+{
+	static const char *const suffixes[] = { ".sock", ".lock" };
+	char name[PTD_NS_NAME_MAX + 8];
+	struct stat st;
+	bool any = false;
+	size_t k;
+
+	for (k = 0; k < sizeof(suffixes) / sizeof(*suffixes); k++) {
+		snprintf(name, sizeof(name), "%s%s", base, suffixes[k]);
+		if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!any || st.st_ctim.tv_sec > ret->tv_sec ||
+		    (st.st_ctim.tv_sec == ret->tv_sec &&
+		     st.st_ctim.tv_nsec > ret->tv_nsec))
+			*ret = st.st_ctim;
+		any = true;
+	}
+	return any ? 0 : -1;
+}
+
+int ptd_ns_sweep(int dir_fd, const char *prefix,
+		 bool (*ended)(uint32_t, const struct timespec *),
 		 int timeout_ms, struct ptd_detail *d)
 {
 	static const char *const suffixes[] = { ".sock", ".lock" };
@@ -49,9 +74,9 @@ int ptd_ns_sweep(int dir_fd, const char *prefix, bool (*running)(uint32_t),
 	int r = 0, e;
 	DIR *dir;
 
-	/* Without a way to tell, every job is taken to run: a wrong "gone"
-	 * would stop a running job's namespace. */
-	if (!running)
+	/* Without a way to tell, no job is taken to have ended: a wrong
+	 * "ended" would stop a running job's namespace. */
+	if (!ended)
 		return 0;
 	dir = ptd_ns_list(dir_fd, &r, d);
 	if (!dir)
@@ -83,16 +108,18 @@ int ptd_ns_sweep(int dir_fd, const char *prefix, bool (*running)(uint32_t),
 	}
 	for (i = 0; i < n; i++) {
 		struct ptd_detail one = { { 0 }, { 0 } };
+		struct timespec made;
 
-		if (running(ids[i]))
-			continue;
 		snprintf(base, sizeof(base), "%s%u", prefix, ids[i]);
+		if (newest_entry(dir_fd, base, &made) < 0 ||
+		    !ended(ids[i], &made))
+			continue;
 		e = ptd_ns_release_at(dir_fd, base, timeout_ms, &one);
 		if (e < 0 && r == 0) {
 			r = e;
 			memcpy(d->text, one.text, sizeof(d->text));
 		} else if (e == 0) {
-			ptd_note(d, "released the namespace of job %u (no longer on this node)",
+			ptd_note(d, "released the namespace of job %u (the job has ended)",
 				 ids[i]);
 		}
 	}

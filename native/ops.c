@@ -420,7 +420,7 @@ static int op_ns_release(struct ptd_ops *o, int dir, const char *name,
 	if (r < 0)
 		return r;
 	if (flags & PTD_F_SWEEP)
-		return ptd_ns_sweep(o->fds[dir], name, ptd_job_running,
+		return ptd_ns_sweep(o->fds[dir], name, ptd_job_ended,
 				    NS_RELEASE_TIMEOUT_MS, &o->detail);
 	return ptd_ns_release_at(o->fds[dir], name, NS_RELEASE_TIMEOUT_MS,
 				 &o->detail);

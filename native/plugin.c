@@ -22,7 +22,7 @@
 #include "detach.h"
 #include "hold.h"
 #include "messages.h"
-#include "running.h"
+#include "ended.h"
 
 #define PTD_VERSION "0.2.0"
 
@@ -289,7 +289,7 @@ static void remover(void *arg)
 	settle(a->starter_fd);
 	ptd_report = report_info;
 	ptd_report_where = a->where;
-	ptd_job_running = ptd_job_runs_here;
+	ptd_job_ended = ptd_job_known_ended;
 	if (ptd_core_run(PTD_PHASE_DRAIN, a->ac, a->av, &none, false, &res) < 0)
 		slurm_error("private-tmpdir: remover: %s", res.message);
 	/* What the sweep did besides removing (a holder of a job no longer on

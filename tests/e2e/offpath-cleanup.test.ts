@@ -119,7 +119,7 @@ describe("e2e: cleanup off the job's path (#11)", function () {
       const r = runAs(ALICE, ["srun", "-N1", "true"]); // its epilog starts the remover
       assert.equal(r.status, 0, r.stderr);
       await waitFor(() => orphans.every((o) => !fs.existsSync(`/tmp/${o}`)) && held().length === 0, 60_000, { what: "the orphans to go" });
-      assert.match(logSince(mark), /took in 3 directories of jobs no longer on this node/);
+      assert.match(logSince(mark), /took in 3 directories of jobs that have ended/);
       assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/tmp/mine`), "the running job's directory is untouched");
       fs.writeFileSync(`${tag}.go`, "");
       const done = await running;
@@ -204,7 +204,7 @@ while not os.path.exists("${tag}.stop"):
       restartSlurmd();
       await waitFor(() => !fs.existsSync(`/tmp/slurm.${job.id + 700}.0`) && held().length === 0, 60_000,
         { what: `slurmd's start to sweep the orphan\n${logSince(mark)}` });
-      assert.match(logSince(mark), /took in 1 directories of jobs no longer on this node/);
+      assert.match(logSince(mark), /took in 1 directories of jobs that have ended/);
       assert.equal(fs.readFileSync(`/tmp/slurm.${job.id}.0/tmp/mine`, "utf8"), "kept\n", "the running job's /tmp untouched");
       fs.writeFileSync(`${tag}.go`, "");
       const r = await job.done;
