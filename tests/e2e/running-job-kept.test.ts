@@ -1,0 +1,165 @@
+// A running job never loses its /tmp (#21, 1): the remover's sweep takes in
+// only what is known to have ended (slurmctld holds the job in no state but
+// a final one). Before, it asked whether a step of the job ran on the node,
+// and an allocation between its steps has none without PrologFlags=Contain:
+// any other job's end removed its /tmp and emptied its tmpfs.
+// Each case plants a crash's leftover beside the job, of a job that has
+// really ended, and waits for it to go: the sweep ran, and decided, while
+// the job was idle.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  ALICE, MALLORY, OUT_DIR, SLURM_CONF, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
+  requireRootAndSlurm, restartSlurmd, waitFor, type ClusterInfo,
+} from "../helpers/slurm.js";
+import { removeJobDirs } from "../helpers/lab-tmp.js";
+
+const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+const TMPFS = [...SEED, "tmpfs=/dev/shm", "size=16M"];
+// The sweep never asks about a directory younger than this (native/hold.c).
+const OLD_GRACE_MS = 11_000;
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+function jobState(id: number): string {
+  const out = execFileSync("scontrol", ["-o", "show", "job", String(id)], { env: { ...process.env, SLURM_CONF }, encoding: "utf8" });
+  return /JobState=(\S+)/.exec(out)?.[1] ?? "?";
+}
+
+/** An allocation with no shell and no step: its id. */
+function allocate(user: string, args: readonly string[] = []): number {
+  const r = runAs(user, ["salloc", "--no-shell", "-N1", ...args]);
+  const m = /Granted job allocation (\d+)/.exec(r.stderr);
+  assert.ok(r.status === 0 && m, `salloc: ${r.stderr}`);
+  return Number(m[1]);
+}
+
+/** A job of alice's that has run and ended (COMPLETED, its epilog done and
+ * its own removal logged): its id. */
+async function endedJob(args: readonly string[] = []): Promise<number> {
+  const mark = logMark();
+  const r = runAs(ALICE, ["srun", "-N1", ...args, "bash", "-c", "echo $SLURM_JOB_ID"]);
+  assert.equal(r.status, 0, r.stderr);
+  const id = Number(r.stdout.trim());
+  await waitFor(() => jobState(id) === "COMPLETED" && new RegExp(`private-tmpdir: job ${id} uid \\d+: removed`).test(logSince(mark)), 60_000,
+    { what: `job ${id}'s end and removal` });
+  return id;
+}
+
+/** What a crash leaves: <root>/slurm.<id>.0 of alice's, a file deep in it. */
+function plantLeftover(root: string, id: number): string {
+  const d = `${root}/slurm.${id}.0`;
+  fs.mkdirSync(`${d}/tmp/deep`, { recursive: true });
+  fs.writeFileSync(`${d}/tmp/deep/f`, "x");
+  execFileSync("chown", ["-R", `${ALICE}:`, d]);
+  return d;
+}
+
+const WRITE = "echo a > /tmp/a; echo b > /var/tmp/b; if [ -d /dev/shm ] && [ -n \"$PTD_SHM\" ]; then echo c > /dev/shm/c; fi";
+const READ = "cat /tmp/a /var/tmp/b; if [ -n \"$PTD_SHM\" ]; then cat /dev/shm/c; fi";
+
+describe("e2e: a running job never loses its /tmp between its steps (#21)", function () {
+  this.timeout(600_000);
+  before(function () {
+    requireRootAndSlurm(this);
+  });
+  after(() => {
+    stopCluster();
+    removeJobDirs();
+  });
+
+  for (const contain of [false, true]) {
+    for (const shm of [false, true]) {
+      const what = `${contain ? "with" : "without"} PrologFlags=Contain, ${shm ? "tmpfs= /dev/shm" : "bind /tmp only"}`;
+      it(`salloc --no-shell, ${what}: other users' jobs end, the sweep runs, the next step sees every file`, async () => {
+        startCluster({ plugstackLines: [pluginLine(shm ? TMPFS : SEED)], extraConf: contain ? "PrologFlags=Contain" : "" });
+        const ended = await endedJob();
+        const id = allocate(ALICE);
+        const env = shm ? "PTD_SHM=1; " : "";
+        try {
+          const w = runAs(ALICE, ["srun", `--jobid=${id}`, "-N1", "bash", "-c", `${env}${WRITE}`]);
+          assert.equal(w.status, 0, w.stderr);
+          const leftover = plantLeftover("/tmp", ended);
+          await sleep(OLD_GRACE_MS);
+          const mark = logMark();
+          // Other users' jobs start and end on the node: each epilog starts the remover.
+          for (let i = 0; i < 2; i++) assert.equal(runAs(MALLORY, ["srun", "-N1", "true"]).status, 0);
+          await waitFor(() => !fs.existsSync(leftover) && /took in 1 directories of jobs that have ended/.test(logSince(mark)), 60_000,
+            { what: `the ended job's leftover to be swept\n${logSince(mark)}` });
+          assert.match(jobState(id), /^RUNNING$/);
+          const r = runAs(ALICE, ["srun", `--jobid=${id}`, "-N1", "bash", "-c", `${env}${READ}`]);
+          assert.equal(r.status, 0, r.stderr);
+          assert.equal(r.stdout, shm ? "a\nb\nc\n" : "a\nb\n", "every file of the earlier step");
+        } finally {
+          runAs("root", ["scancel", String(id)]);
+        }
+        await waitFor(() => !fs.existsSync(`/tmp/slurm.${id}.0`), 60_000, { what: "the job's directory to go after its end" });
+      });
+    }
+  }
+
+  it("the second node of a two-node batch job, between its sruns: kept while other jobs end there", async () => {
+    const info: ClusterInfo = startCluster({ plugstackLines: [pluginLine(TMPFS)], nodes: 2 });
+    assert.ok(info.node2 && info.slurmd2Pid, "second node started");
+    const node2Tmp = `/proc/${info.slurmd2Pid}/root/tmp`;
+    const ended = await endedJob([`-w`, info.node2]);
+    const tag = `${OUT_DIR}/ptd-kept2-${process.pid}`;
+    const script = `#!/bin/bash
+srun -N2 --ntasks-per-node=1 bash -c 'PTD_SHM=1; ${WRITE.replace(/'/g, "'\\''")}' || exit 1
+touch ${tag}.written
+for i in $(seq 1200); do [ -e ${tag}.go ] && break; sleep 0.1; done
+srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''")}'
+`;
+    fs.writeFileSync(`${tag}.sh`, script, { mode: 0o755 });
+    const job = spawnAs(ALICE, ["sbatch", "-W", "-N2", "-o", `${tag}.out`, `${tag}.sh`], 300_000);
+    try {
+      await waitFor(() => fs.existsSync(`${tag}.written`), 60_000, { what: "the first srun" });
+      const leftover = plantLeftover(node2Tmp, ended);
+      await sleep(OLD_GRACE_MS);
+      const mark = logMark();
+      // Only one node is the batch job's: the other has no step of it now.
+      for (let i = 0; i < 2; i++) assert.equal(runAs(MALLORY, ["srun", "-N1", "-w", info.node2, "--overlap", "true"]).status, 0);
+      await waitFor(() => !fs.existsSync(leftover), 60_000, { what: `the second node's sweep\n${logSince(mark)}` });
+      fs.writeFileSync(`${tag}.go`, "");
+      const r = await job;
+      assert.equal(r.status, 0, `${r.stderr}\n${fs.existsSync(`${tag}.out`) ? fs.readFileSync(`${tag}.out`, "utf8") : ""}`);
+      const out = fs.readFileSync(`${tag}.out`, "utf8").split("\n").filter(Boolean).sort();
+      assert.deepStrictEqual(out, ["0: a", "0: b", "0: c", "1: a", "1: b", "1: c"], "both nodes kept /tmp, /var/tmp and /dev/shm");
+    } finally {
+      fs.writeFileSync(`${tag}.go`, "");
+      await job;
+      for (const s of [".sh", ".out", ".written", ".go"]) fs.rmSync(`${tag}${s}`, { force: true });
+    }
+  });
+
+  it("a crash's leftover of a job that ended while slurmd was down, older than any grace, is removed at slurmd's start", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const ended = await endedJob();
+    assert.match(jobState(ended), /^COMPLETED$/);
+    const leftover = plantLeftover("/tmp", ended);
+    await sleep(OLD_GRACE_MS);
+    const mark = logMark();
+    restartSlurmd();
+    await waitFor(() => !fs.existsSync(leftover) && /took in 1 directories of jobs that have ended/.test(logSince(mark)), 60_000,
+      { what: `slurmd's start to sweep it\n${logSince(mark)}` });
+  });
+
+  it("a controller that cannot be asked keeps everything, and the remover says so", async () => {
+    const info = startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const ended = await endedJob();
+    const leftover = plantLeftover("/tmp", ended);
+    await sleep(OLD_GRACE_MS);
+    // slurmctld stopped: the epilog still runs (slurmd's), the sweep cannot ask.
+    const mark = logMark();
+    process.kill(info.slurmctldPid, "SIGSTOP");
+    try {
+      restartSlurmd();
+      await waitFor(() => /cannot tell which jobs have ended: .*; directories and namespaces of jobs not known to have ended are kept/.test(logSince(mark)), 90_000,
+        { what: `the remover's word\n${logSince(mark)}` });
+      assert.ok(fs.existsSync(leftover), "kept while nothing says its job ended");
+    } finally {
+      process.kill(info.slurmctldPid, "SIGCONT");
+    }
+  });
+});
