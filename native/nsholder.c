@@ -492,17 +492,34 @@ static int read_report(int fd, struct ptd_detail *d)
 	return 0;
 }
 
-/* Under the lock: 1 if a root holder answers, 0 if none does (a stale
- * socket was removed), or -errno. */
-static int holder_running(int dir_fd, const char *name, struct ptd_detail *d)
+/* Under the lock: 1 if a root holder of uid's job answers, 0 if none does
+ * (a stale socket was removed), or -errno. A holder whose socket is
+ * another user's serves another job that had this id (a MaxJobId wrap, the
+ * controller's state reset, a holder that outlived its job): never joined,
+ * never replaced under it (its job's processes may still be in it); the
+ * step makes its own namespace, and this job's end releases it. */
+static int holder_running(int dir_fd, const char *name, uid_t uid,
+			  struct ptd_detail *d)
 {
 	char final[PTD_NS_NAME_MAX + 16];
+	struct stat st;
 	int conn = -1, r;
 
 	r = ptd_ns_connect(dir_fd, name, 0, &conn, NULL, d);
+	snprintf(final, sizeof(final), "%s.sock", name);
 	if (r == 0) {
 		/* Says nothing: the holder reads EOF and drops it. */
 		close(conn);
+		if (fstatat(dir_fd, final, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			ptd_say(d->text, "fstat \"%s\"", final);
+			return r;
+		}
+		if (st.st_uid != uid) {
+			ptd_say(d->text, "\"%s\" is uid %u's, not this job's user's (uid %u): a holder of another job with this id",
+				final, (unsigned) st.st_uid, (unsigned) uid);
+			return -EPERM;
+		}
 		return 1;
 	}
 	if (r == -ENOENT)
@@ -512,7 +529,6 @@ static int holder_running(int dir_fd, const char *name, struct ptd_detail *d)
 	/* Nobody listens: its holder was killed. Ours to replace, as we
 	 * hold the lock (a starting holder renames its socket in only once
 	 * it listens). */
-	snprintf(final, sizeof(final), "%s.sock", name);
 	if (unlinkat(dir_fd, final, 0) < 0 && errno != ENOENT) {
 		r = -errno;
 		ptd_say(d->text, "unlink stale \"%s\"", final);
@@ -561,7 +577,7 @@ int ptd_ns_elect(int dir_fd, const char *name, uid_t uid,
 	r = ptd_ns_lock(dir_fd, name, &lock, d);
 	if (r < 0)
 		return r;
-	r = holder_running(dir_fd, name, d);
+	r = holder_running(dir_fd, name, uid, d);
 	if (r != 0) {
 		r = r > 0 ? PTD_NS_RUNNING : r;
 		goto out;

@@ -145,6 +145,30 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
       { what: `slurmd's start to sweep it\n${logSince(mark)}` });
   });
 
+  it("a step joins only its own job's holder: a holder of another user's job with the same id (a MaxJobId wrap) is never joined", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const theirs = allocate(MALLORY);
+    try {
+      const w = runAs(MALLORY, ["srun", `--jobid=${theirs}`, "-N1", "bash", "-c", "echo mallory > /tmp/m"]);
+      assert.equal(w.status, 0, w.stderr);
+      // The holder of mallory's job, as if it answered for the next job id:
+      // what a holder that outlived its job meets after a wrap.
+      const next = theirs + 1;
+      for (const sfx of [".sock", ".lock"]) fs.renameSync(`/tmp/slurm.ns/job.${theirs}${sfx}`, `/tmp/slurm.ns/job.${next}${sfx}`);
+      const mark = logMark();
+      const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; ls /tmp; echo alice > /tmp/a; stat -c %U /tmp"]);
+      assert.equal(r.status, 0, r.stderr);
+      const [id, ...rest] = r.stdout.trim().split("\n");
+      assert.equal(Number(id), next, "the job got the id the stale holder answers for");
+      assert.deepStrictEqual(rest, [ALICE], "alice's own empty /tmp, never mallory's");
+      assert.match(logSince(mark), new RegExp(`job\\.${next}\\.sock\\W* is uid \\d+'s, not this job's user's`));
+      const m = runAs(MALLORY, ["srun", `--jobid=${theirs}`, "-N1", "cat", "/tmp/m"]);
+      assert.equal(m.stdout, "mallory\n", "mallory's job is untouched");
+    } finally {
+      runAs("root", ["scancel", String(theirs)]);
+    }
+  });
+
   it("a controller that cannot be asked keeps everything, and the remover says so", async () => {
     const info = startCluster({ plugstackLines: [pluginLine(SEED)] });
     const ended = await endedJob();

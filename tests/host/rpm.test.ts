@@ -156,6 +156,7 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
         [`slurm-slurmd < ${next}`, `slurm-slurmd >= ${mm}`],
         reqs.join("\n"),
       );
+      assert.ok(reqs.includes(`${rpmEval("%{_bindir}")}/squeue`), `squeue, which the remover runs: ${reqs.join(" ")}`);
       assert.match(run("rpm", ["-qp", "--qf", "%{RELEASE}", rpmFile]), new RegExp(`^1\\.slurm${mm.replace(".", "\\.")}(\\.|$)`));
     });
 
@@ -175,7 +176,8 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
       const spec = path.join(work, "SPECS", "private-tmpdir.spec");
       const q = (fmt: string): string[] =>
         lines(run("rpmspec", ["-q", "--define", "slurm_mm 24.11", "--qf", fmt, spec]));
-      assert.deepStrictEqual(q("[%{REQUIRES} %{REQUIREFLAGS:depflags} %{REQUIREVERSION}\n]").sort(), [
+      assert.deepStrictEqual(q("[%{REQUIRES} %{REQUIREFLAGS:depflags} %{REQUIREVERSION}\n]").map((l) => l.trim()).sort(), [
+        `${rpmEval("%{_bindir}")}/squeue`,
         "slurm-slurmd < 24.12",
         "slurm-slurmd >= 24.11",
       ]);

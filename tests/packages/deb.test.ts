@@ -62,6 +62,8 @@ describe("packages: the .deb installed, enabled, upgraded under a running job an
     const deps = sh("dpkg-query", ["-W", "-f=${Depends}", "private-tmpdir"]);
     const [maj, min] = version.split(".").map(Number) as [number, number];
     assert.ok(deps.includes(`slurmd (>= ${version})`) && deps.includes(`slurmd (<< ${maj}.${String(min + 1).padStart(2, "0")}~)`), deps);
+    // The remover asks slurmctld with squeue which jobs have ended (README).
+    assert.match(deps, /(^|, )slurm-client(,|$)/, deps);
     files = sh("dpkg", ["-L", "private-tmpdir"]).split("\n").filter((f) => f && fs.lstatSync(f).isFile());
     const arch = sh("dpkg-architecture", ["-qDEB_HOST_MULTIARCH"]).trim();
     for (const f of [`/usr/lib/${arch}/slurm-wlm/private-tmpdir.so`, `/usr/lib/${arch}/security/pam_private_tmpdir.so`,
