@@ -3,6 +3,7 @@
  * chowning what someone else put there. */
 #define _GNU_SOURCE
 #include "dirs.h"
+#include "made.h"
 #include "remove.h"
 #include "walk.h"
 
@@ -61,6 +62,7 @@ struct want {
 	mode_t mode;
 	bool trusted;	/* an admin's directory: root's, checked, never chmod */
 	bool aside;	/* an entry that is not ours is moved aside */
+	bool mark;	/* a job directory: marked as the plugin's (made.h) */
 };
 
 /* 0 if st (an entry at name) is one we may use as it is: a directory of
@@ -170,6 +172,14 @@ static int prepare(int parent_fd, const char *name, const struct want *w,
 		ptd_say(d->text, "\"%s\" was replaced while it was being made",
 		    p->tmp);
 		r = -EPERM;
+		goto fail;
+	}
+	/* Marked while still root's 0700: the mark names the very directory
+	 * root made, before anyone else can reach it. */
+	r = w->mark ? ptd_mark_made(p->fd, name) : 0;
+	if (r < 0) {
+		ptd_say(d->text, "marking \"%s\" as the plugin's", p->tmp);
+		(void) unlinkat(parent_fd, p->tmp, AT_REMOVEDIR);
 		goto fail;
 	}
 	if (fchown(p->fd, w->uid, w->gid) < 0 || fchmod(p->fd, w->mode) < 0) {
@@ -432,7 +442,7 @@ int ptd_mkdir_at(int parent_fd, const char *name, mode_t mode, uid_t uid,
 {
 	struct want w = {
 		.uid = uid, .gid = gid, .mode = mode, .trusted = false,
-		.aside = aside,
+		.aside = aside, .mark = wipe_ended,
 	};
 	int r;
 

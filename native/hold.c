@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "hold.h"
 #include "escape.h"
+#include "made.h"
 #include "messages.h"
 #include "ptd_abi.h"
 #include "walk.h"
@@ -138,16 +139,18 @@ static bool parse_held(const char *name, uint32_t *ret_jobid,
 }
 
 /*
- * Renames parent_fd/name, a directory owned by uid, into hold_fd under a
- * random name nobody can predict (nobody else can create there anyway).
- * What arrives is checked again: an owner swapping the entry between the
- * check and the rename gets back whatever it swapped in.
+ * Renames parent_fd/name, a directory owned by uid that the plugin made for
+ * that name (made.h), into hold_fd under a random name nobody can predict
+ * (nobody else can create there anyway). What arrives must be the very
+ * directory checked: an owner swapping the entry between the check and the
+ * rename gets back whatever it swapped in.
  */
 static int move_in(int parent_fd, const char *name, int hold_fd, uid_t uid,
 		   char *ret_held, struct ptd_detail *d)
 {
 	unsigned long long rnd;
 	struct stat st, st2;
+	int fd, r;
 
 	if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -161,6 +164,19 @@ static int move_in(int parent_fd, const char *name, int hold_fd, uid_t uid,
 			(unsigned) st.st_uid);
 		return -EPERM;
 	}
+	fd = openat(parent_fd, name, PTD_DIR_FLAGS);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = st.st_uid == uid && S_ISDIR(st.st_mode) ?
+		ptd_made_here(fd, name, uid, d) : -EAGAIN;
+	close(fd);
+	if (r < 0)
+		return r;
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -EIO;
 	if (snprintf(ret_held, NAME_MAX + 1, "%s.%u.%016llx", name,
@@ -171,7 +187,8 @@ static int move_in(int parent_fd, const char *name, int hold_fd, uid_t uid,
 	if (renameat2(parent_fd, name, hold_fd, ret_held, RENAME_NOREPLACE) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (fstatat(hold_fd, ret_held, &st2, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st2.st_mode) && st2.st_uid == uid)
+	    S_ISDIR(st2.st_mode) && st2.st_dev == st.st_dev &&
+	    st2.st_ino == st.st_ino)
 		return 1;
 	/* Swapped meanwhile: a symlink or file is unlinked (never followed),
 	 * anything else goes back where it was. */
@@ -288,16 +305,18 @@ int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
  * stops at the deadline: thousands of planted names cost a listing and as
  * many fstatat, never the holding place's budget. */
 static void sweep_in(int hold_fd, int parent_fd, const char *prefix,
-		     long long deadline, uint64_t *ret_taken)
+		     long long deadline, uint64_t *ret_taken, uint64_t *ret_left,
+		     char *why, size_t why_size)
 {
 	char held[NAME_MAX + 1];
-	struct ptd_detail d;
+	struct ptd_detail d = { { 0 }, { 0 } };
 	struct timespec now;
 	struct dirent *de;
 	struct stat st;
 	uint32_t jobid;
 	unsigned k = 0;
 	DIR *dir;
+	int r;
 
 	if (!ptd_job_ended || clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return;
@@ -315,9 +334,16 @@ static void sweep_in(int hold_fd, int parent_fd, const char *prefix,
 		    now.tv_sec - st.st_ctim.tv_sec < ptd_sweep_min_age ||
 		    !ptd_job_ended(jobid, &st.st_ctim))
 			continue;
-		if (move_in(parent_fd, de->d_name, hold_fd, st.st_uid, held,
-			    &d) > 0)
+		d.text[0] = '\0';
+		r = move_in(parent_fd, de->d_name, hold_fd, st.st_uid, held, &d);
+		if (r > 0) {
 			(*ret_taken)++;
+		} else if (r < 0) {
+			if (!*ret_left)
+				snprintf(why, why_size, "%s", d.text[0] ? d.text :
+					 strerror(-r));
+			(*ret_left)++;
+		}
 	}
 	closedir(dir);
 }
@@ -448,8 +474,8 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 	long long deadline = now_nsec() + (ptd_drain_budget_ms >= 0 ?
 		(long long) ptd_drain_budget_ms * 1000000LL :
 		(long long) budget * 1000000000LL);
-	char why[PTD_DETAIL_MAX] = "";
-	uint64_t pending = 0, taken = 0;
+	char why[PTD_DETAIL_MAX] = "", left_why[PTD_DETAIL_MAX] = "";
+	uint64_t pending = 0, taken = 0, left = 0;
 	bool timed_out = false;
 	int round;
 
@@ -460,8 +486,9 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 	for (round = 0; round < MAX_ROUNDS; round++) {
 		pending = 0;
 		why[0] = '\0';
-		if (sweep)
-			sweep_in(hold_fd, parent_fd, prefix, deadline, &taken);
+		if (sweep && round == 0)
+			sweep_in(hold_fd, parent_fd, prefix, deadline, &taken,
+				 &left, left_why, sizeof(left_why));
 		drain_pass(hold_fd, deadline, stats, &pending, &timed_out, why,
 			   sizeof(why));
 		if (flock(hold_fd, LOCK_UN) < 0 || timed_out ||
@@ -472,6 +499,9 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 	if (taken)
 		report("private-tmpdir: %s: took in %llu directories of jobs that have ended",
 		       hold_path, (unsigned long long) taken);
+	if (left)
+		report("private-tmpdir: %s: left %llu directories of jobs that have ended in place (%s)",
+		       hold_path, (unsigned long long) left, left_why);
 	if (pending) {
 		report("private-tmpdir: %s: %llu entries pending after this pass (%s): %s; continued by a later epilog or slurmd's start",
 		       hold_path, (unsigned long long) pending,

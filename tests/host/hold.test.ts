@@ -232,4 +232,52 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     assert.ok(fs.lstatSync(HOLD).isSymbolicLink(), "the step never moves anything aside");
     assert.deepStrictEqual(fs.readdirSync(`${SCRATCH}/real.hold`), ["slurm.3.0.60001.0123456789abcdef"]);
   });
+
+  it("removes only trees the plugin made for that name: a directory renamed to a job's name with a third user's files stays, in the sweep and in the epilog", () => {
+    const uidOf = (p: string) => fs.statSync(p).uid;
+    // The plugin's own job directory carries the mark, as root made it.
+    const a = loadAddon();
+    a.opsReset();
+    assert.deepStrictEqual([a.open_trusted(0, PARENT, 0o711, 1),
+      a.mkdir_at(0, 1, "slurm.300.0", `${BASE}.300.0`, 0o700, USER, USER, 10)], [0, 0]);
+    const mark = (p: string) => execFileSync("python3", ["-c", "import os, sys; sys.stdout.write(os.getxattr(sys.argv[1], 'trusted.private-tmpdir.made').decode())", p], { encoding: "utf8" });
+    assert.equal(mark(`${BASE}.300.0`), "slurm.300.0");
+    // USER's world-writable directory, OTHER's file in it, renamed by USER
+    // to a job's name: once for a job that has ended, once for USER's own.
+    const victims: string[] = [];
+    for (const name of ["slurm.999999.0", "slurm.300.5"]) {
+      const d = `${PARENT}/${name}`;
+      fs.mkdirSync(`${d}/sub`, { recursive: true });
+      execFileSync("chown", ["-R", `${USER}:${USER}`, d]);
+      fs.chmodSync(d, 0o777);
+      fs.chmodSync(`${d}/sub`, 0o777);
+      fs.writeFileSync(`${d}/sub/theirs`, "other's");
+      fs.chownSync(`${d}/sub/theirs`, OTHER, OTHER);
+      victims.push(`${d}/sub/theirs`);
+    }
+    // A legacy directory (made before the mark, only USER's files): still removed.
+    jobDir("slurm.998.0");
+    loadAddon().holdTest({ running: [300], minAge: 0 });
+    assert.equal(drain().ok, true);
+    const lines = loadAddon().holdTest();
+    assert.ok(lines.some((l) => /left 1 directories of jobs that have ended in place \("slurm\.999999\.0" was not made by the plugin and holds files of uid 60002\)/.test(l)), lines.join("\n"));
+    assert.ok(!fs.existsSync(`${PARENT}/slurm.998.0`), "the legacy directory went");
+    const r = epilog(300, 0);
+    assert.equal(r.ok, false, "the epilog says what it left");
+    assert.match(r.message, /slurm\.300\.5" was not made by the plugin and holds files of uid 60002/);
+    assert.ok(!fs.existsSync(`${BASE}.300.0`), "the job's own directory went");
+    for (const v of victims) assert.equal(fs.readFileSync(v, "utf8"), "other's", `${v} kept`);
+    assert.equal(uidOf(victims[0]!), OTHER);
+    // The mark names the directory it was made as: renamed, it is not the plugin's.
+    a.opsReset();
+    assert.deepStrictEqual([a.open_trusted(0, PARENT, 0o711, 1),
+      a.mkdir_at(0, 1, "slurm.301.0", `${BASE}.301.0`, 0o700, USER, USER, 10)], [0, 0]);
+    fs.writeFileSync(`${BASE}.301.0/f`, "x");
+    fs.chownSync(`${BASE}.301.0/f`, OTHER, OTHER);
+    fs.renameSync(`${BASE}.301.0`, `${BASE}.997.0`);
+    loadAddon().holdTest({ running: [], minAge: 0 });
+    assert.equal(drain().ok, true);
+    assert.ok(loadAddon().holdTest().some((l) => /"slurm\.997\.0" was made as "slurm\.301\.0"/.test(l)));
+    assert.ok(fs.existsSync(`${BASE}.997.0/f`));
+  });
 });

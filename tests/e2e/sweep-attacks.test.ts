@@ -1,0 +1,86 @@
+// What users can do to the remover's sweep (#21, 3 and 7) on a real slurmd:
+// plant names to starve it, or rename a directory holding another user's
+// files to a job directory's name to have root delete them.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  ALICE, MALLORY, SLURM_CONF, logMark, logSince, pluginLine, runAs, startCluster, stopCluster,
+  requireRootAndSlurm, waitFor,
+} from "../helpers/slurm.js";
+import { removeJobDirs } from "../helpers/lab-tmp.js";
+
+const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+// The sweep never asks about a directory younger than this (native/hold.c).
+const OLD_GRACE_MS = 11_000;
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+function jobState(id: number): string {
+  const out = execFileSync("scontrol", ["-o", "show", "job", String(id)], { env: { ...process.env, SLURM_CONF }, encoding: "utf8" });
+  return /JobState=(\S+)/.exec(out)?.[1] ?? "?";
+}
+
+/** A job of user's that ran and ended, its own removal logged: its id. */
+async function endedJob(user: string, script = "true"): Promise<number> {
+  const mark = logMark();
+  const r = runAs(user, ["srun", "-N1", "bash", "-c", `echo $SLURM_JOB_ID; ${script}`]);
+  assert.equal(r.status, 0, r.stderr);
+  const id = Number(r.stdout.trim().split("\n")[0]);
+  await waitFor(() => jobState(id) === "COMPLETED" && new RegExp(`private-tmpdir: job ${id} uid \\d+: removed`).test(logSince(mark)), 60_000,
+    { what: `job ${id}'s end and removal` });
+  return id;
+}
+
+describe("e2e: the sweep against planted and renamed names (#21)", function () {
+  this.timeout(900_000);
+  before(function () {
+    requireRootAndSlurm(this);
+  });
+  after(() => {
+    stopCluster();
+    for (const n of fs.readdirSync("/tmp")) if (/^(slurm\.\d+\.\d+|ptd-share-\d+)$/.test(n)) fs.rmSync(`/tmp/${n}`, { recursive: true, force: true });
+    removeJobDirs();
+  });
+
+  it("a directory with another user's files, renamed to an ended job's directory name, is left in place with them", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const ended = await endedJob(MALLORY);
+    const share = `/tmp/ptd-share-${process.pid}`;
+    assert.equal(runAs(MALLORY, ["bash", "-c", `mkdir -m 777 ${share}`]).status, 0);
+    assert.equal(runAs(ALICE, ["bash", "-c", `echo alice > ${share}/mine`]).status, 0);
+    assert.equal(runAs(MALLORY, ["mv", share, `/tmp/slurm.${ended}.0`]).status, 0);
+    await sleep(OLD_GRACE_MS);
+    const mark = logMark();
+    assert.equal(runAs(MALLORY, ["srun", "-N1", "true"]).status, 0); // its epilog starts the remover
+    const alice = execFileSync("id", ["-u", ALICE], { encoding: "utf8" }).trim();
+    await waitFor(() => new RegExp(`left 1 directories of jobs that have ended in place \\("slurm\\.${ended}\\.0" was not made by the plugin and holds files of uid ${alice}\\)`).test(logSince(mark)), 60_000,
+      { what: `the remover's word\n${logSince(mark)}` });
+    assert.equal(fs.readFileSync(`/tmp/slurm.${ended}.0/mine`, "utf8"), "alice\n", "alice's file kept");
+    fs.rmSync(`/tmp/slurm.${ended}.0`, { recursive: true, force: true });
+  });
+
+  it("10,000 planted names of each kind (files, symlinks, FIFOs, other users' directories) do not keep a job's files from going", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)] });
+    const N = 10_000;
+    // Ids far above the lab's: jobs slurmctld never had (ended, to the sweep).
+    const plant = `for i in $(seq 700000 ${700000 + N - 1}); do : > /tmp/slurm.$i.1; ln -s /etc /tmp/slurm.$i.2; mkfifo /tmp/slurm.$i.3; mkdir /tmp/slurm.$i.0; done`;
+    assert.equal(runAs(MALLORY, ["bash", "-c", plant], { timeoutMs: 600_000 }).status, 0);
+    await sleep(OLD_GRACE_MS);
+    const mark = logMark();
+    const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; mkdir /tmp/d; cd /tmp/d; seq 2000 | xargs touch"], { timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const id = Number(r.stdout.trim());
+    const line = await waitFor(() => new RegExp(`private-tmpdir: job ${id} uid \\d+: removed 0 bytes, 2000 files, 4 directories in ([0-9.]+) s`).exec(logSince(mark)), 60_000,
+      { what: `job ${id}'s removal line\n${logSince(mark).split("\n").filter((l) => /private-tmpdir/.test(l)).join("\n")}` });
+    assert.ok(!fs.existsSync(`/tmp/slurm.${id}.0`));
+    // Within the pass, not left pending behind the planted names.
+    assert.doesNotMatch(logSince(mark), /entries pending after this pass \(time budget spent\)/);
+    assert.ok(Number(line[1]) < 10, `removal took ${line[1]} s`);
+    // Only what passed every check was taken: mallory's own directories
+    // (nothing of anyone else in them); files, symlinks and FIFOs stay.
+    await waitFor(() => /took in 10000 directories of jobs that have ended/.test(logSince(mark)), 60_000, { what: "the sweep's count" });
+    const left = fs.readdirSync("/tmp").filter((n) => /^slurm\.7\d{5}\.\d$/.test(n));
+    assert.equal(left.length, 3 * N, "files, symlinks and FIFOs are never taken in");
+    assert.ok(fs.lstatSync("/etc").isDirectory());
+  });
+});
