@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 8;
+export const ABI_VERSION: i32 = 9;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -29,7 +29,7 @@ export const enum Phase {
 // One plan record: REC_WORDS little-endian i32 words. Strings are stored in
 // the output after the records, each followed by a NUL the hosts may rely on
 // once they have checked (offset, length) against the memory size.
-export const REC_WORDS: i32 = 12;
+export const REC_WORDS: i32 = 13;
 export const REC_SIZE: i32 = REC_WORDS * 4;
 export const W_OP: i32 = 0;
 export const W_FLAGS: i32 = 1;
@@ -43,6 +43,7 @@ export const W_LEN: i32 = 8;
 export const W_PATH: i32 = 9;   // the full path the op touches, for messages and checks
 export const W_PATHLEN: i32 = 10;
 export const W_SIZE_MB: i32 = 11; // MOUNT_TMPFS: the tmpfs size in MiB (unsigned); 0 in every other record
+export const W_INODES: i32 = 12;  // MOUNT_TMPFS: its nr_inodes (unsigned); 0 in every other record
 // Descriptor slots a host keeps for one plan. The most a valid plan uses
 // (a step's: 2 per base, 3 per mount=, 1 per tmpfs=, the namespace
 // directory: 145 at the option limits) must fit; 128 did not.

@@ -53,8 +53,8 @@ export declare function ns_release(dir: i32, name: usize, nameLen: i32,
                                    path: usize, pathLen: i32, flags: i32): i32;
 
 @external("env", "mount_tmpfs")
-export declare function mount_tmpfs(slot: i32, path: usize, pathLen: i32, sizeMb: u32, mode: i32,
-                                    uid: u32, gid: u32, flags: i32): i32;
+export declare function mount_tmpfs(slot: i32, path: usize, pathLen: i32, sizeMb: u32, inodes: u32,
+                                    mode: i32, uid: u32, gid: u32, flags: i32): i32;
 
 @external("env", "set_env")
 export declare function set_env(name: usize, nameLen: i32, value: usize, valueLen: i32): i32;

@@ -28,7 +28,7 @@ export let groupCount: i32 = 0;
 export let mountCount: i32 = 0;
 export let cleanup: bool = true;
 
-// tmpfs= mount points (#13), each with the size=, mode= and noexec given
+// tmpfs= mount points (#13), each with the size=, mode=, nr_inodes= and noexec given
 // after it. Not in any group: a tmpfs has no directory on disk.
 export const tmpfsPtr = new StaticArray<usize>(MAX_TMPFS);
 export const tmpfsLen = new StaticArray<i32>(MAX_TMPFS);
@@ -40,6 +40,8 @@ export const tmpfsSizeArgPtr = new StaticArray<usize>(MAX_TMPFS); // the size= a
 export const tmpfsSizeArgLen = new StaticArray<i32>(MAX_TMPFS);   // 0: the default
 export const tmpfsMode = new StaticArray<i32>(MAX_TMPFS);
 export const tmpfsNoexec = new StaticArray<bool>(MAX_TMPFS);
+// nr_inodes= as given; 0: the default, derived from the size (plan.ts).
+export const tmpfsInodes = new StaticArray<u32>(MAX_TMPFS);
 const tmpfsGiven = new StaticArray<i32>(MAX_TMPFS); // GIVEN_* bits
 export let tmpfsCount: i32 = 0;
 // Without size=, half the job's memory: what the kernel gives a tmpfs of
@@ -49,6 +51,7 @@ export const DEFAULT_TMPFS_MODE: i32 = 0o1777;
 const GIVEN_SIZE: i32 = 1;
 const GIVEN_MODE: i32 = 2;
 const GIVEN_NOEXEC: i32 = 4;
+const GIVEN_INODES: i32 = 8;
 // The largest size a record's word holds.
 const MAX_SIZE_MB: u64 = 0xFFFFFFFF;
 
@@ -151,6 +154,7 @@ function addTmpfs(v: usize, n: i32, arg: usize, argLen: i32): i32 {
   unchecked(tmpfsSizeArgLen[t] = 0);
   unchecked(tmpfsMode[t] = DEFAULT_TMPFS_MODE);
   unchecked(tmpfsNoexec[t] = false);
+  unchecked(tmpfsInodes[t] = 0);
   unchecked(tmpfsGiven[t] = 0);
   tmpfsCount++;
   return Err.OK;
@@ -243,6 +247,33 @@ function parseMode(arg: usize, n: i32, t: i32): i32 {
   return Err.OK;
 }
 
+// nr_inodes=<digits>[k|m|g] (x1024 each, any case), as the kernel's tmpfs
+// option takes it, from 1 to 4294967295: how many files and directories
+// the tmpfs may hold, each costing kernel memory its size does not count.
+function parseInodes(arg: usize, n: i32, t: i32): i32 {
+  const v = arg + 10;
+  const len = n - 10;
+  let digits = 0;
+  while (digits < len && isDigit(load<u8>(v + <usize>digits))) digits++;
+  let shift: u64 = 0;
+  if (digits == len - 1) {
+    const u = load<u8>(v + <usize>digits) | 0x20;
+    if (u == 0x6b) shift = 10; else if (u == 0x6d) shift = 20; else if (u == 0x67) shift = 30; else digits = -1;
+  } else if (digits != len) digits = -1;
+  let value: u64 = 0;
+  for (let i = 0; i < digits && value <= 0xFFFFFFFF; i++) value = value * 10 + <u64>(load<u8>(v + <usize>i) - 0x30);
+  if (digits <= 0) {
+    sayArg(arg, n); say("expected a count such as 100000 or 64k");
+    return fail(Err.BAD_VALUE);
+  }
+  if (value > 0xFFFFFFFF || (value << shift) > 0xFFFFFFFF || value == 0) {
+    sayArg(arg, n); say("must be from 1 to 4294967295");
+    return fail(Err.BAD_VALUE);
+  }
+  unchecked(tmpfsInodes[t] = <u32>(value << shift));
+  return Err.OK;
+}
+
 function parseTmpdir(arg: usize, n: i32): i32 {
   const r = checkPath(arg, n, arg + 7, n - 7);
   if (r < 0) return r;
@@ -269,6 +300,10 @@ function parseTmpfsOption(arg: usize, n: i32): i32 {
   if (startsWithAscii(arg, n, "mode=")) {
     const t = qualified(arg, n, GIVEN_MODE);
     return t < 0 ? t : parseMode(arg, n, t);
+  }
+  if (startsWithAscii(arg, n, "nr_inodes=")) {
+    const t = qualified(arg, n, GIVEN_INODES);
+    return t < 0 ? t : parseInodes(arg, n, t);
   }
   if (equalsAscii(arg, n, "noexec")) {
     const t = qualified(arg, n, GIVEN_NOEXEC);

@@ -2,7 +2,7 @@
 // their strings. The hosts execute it in order and never re-derive it.
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
   F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, MAX_SLOTS,
 } from "./abi";
 import { OUTPUT } from "./memory";
@@ -12,7 +12,7 @@ import { writeMountName } from "./naming";
 import {
   groupCount, mountCount, cleanup, basePtr, baseLen, mountPtr, mountLen, mountGroup,
   tmpfsCount, tmpfsPtr, tmpfsLen, tmpfsSizeMb, tmpfsPercent, tmpfsSizeArgPtr, tmpfsSizeArgLen,
-  tmpfsMode, tmpfsNoexec, tmpdirPtr, tmpdirLen, DEFAULT_TMPFS_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS,
+  tmpfsMode, tmpfsNoexec, tmpfsInodes, tmpdirPtr, tmpdirLen, DEFAULT_TMPFS_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS,
 } from "./options";
 
 export const MAX_RECORDS: i32 = 256;
@@ -78,7 +78,7 @@ function finish(start: usize): i32 {
 }
 
 function emit(op: Op, flags: i32, slot: i32, arg: i32, mode: i32, uid: u32, gid: u32,
-              str: usize, len: i32, path: usize, pathLen: i32, sizeMb: u32 = 0): void {
+              str: usize, len: i32, path: usize, pathLen: i32, sizeMb: u32 = 0, inodes: u32 = 0): void {
   if (count == MAX_RECORDS) { overflow = true; return; }
   const r = OUTPUT + <usize>(count * REC_SIZE);
   store<i32>(r + (W_OP << 2), <i32>op);
@@ -93,6 +93,7 @@ function emit(op: Op, flags: i32, slot: i32, arg: i32, mode: i32, uid: u32, gid:
   store<i32>(r + (W_PATH << 2), <i32>path);
   store<i32>(r + (W_PATHLEN << 2), pathLen);
   store<u32>(r + (W_SIZE_MB << 2), sizeMb);
+  store<u32>(r + (W_INODES << 2), inodes);
   count++;
 }
 
@@ -201,8 +202,21 @@ function planNamespace(uid: u32, gid: u32): void {
   for (let t = 0; t < tmpfsCount; t++) {
     const p = unchecked(tmpfsStr[t]), l = unchecked(tmpfsLen[t]);
     emit(Op.MOUNT_TMPFS, unchecked(tmpfsNoexec[t]) ? F_NOEXEC : 0, unchecked(tmpfsSlot[t]), -1,
-         unchecked(tmpfsMode[t]), uid, gid, p, l, p, l, unchecked(tmpfsMb[t]));
+         unchecked(tmpfsMode[t]), uid, gid, p, l, p, l, unchecked(tmpfsMb[t]), inodesOf(t));
   }
+}
+
+// nr_inodes= as given, or one per 4 KiB of the size (at least 1,024): a
+// full tmpfs of small files is still possible, and what its inodes and
+// directory entries cost the kernel (about 1 KiB each, memory its size does
+// not count) stays within a quarter of that size. The kernel's own default
+// is half the node's RAM pages, whatever the size.
+const MIN_INODES: u64 = 1024;
+function inodesOf(t: i32): u32 {
+  const given = unchecked(tmpfsInodes[t]);
+  if (given != 0) return given;
+  const n = <u64>unchecked(tmpfsMb[t]) * 256;
+  return n < MIN_INODES ? <u32>MIN_INODES : n > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>n;
 }
 
 // The size of each tmpfs for this job: a percentage is of the memory Slurm

@@ -4,7 +4,7 @@
 import { OUTPUT } from "./memory";
 import {
   REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID, W_STR, W_LEN, W_PATH,
-  W_PATHLEN, W_SIZE_MB, Op, Phase, Err, F_SESSION,
+  W_PATHLEN, W_SIZE_MB, W_INODES, Op, Phase, Err, F_SESSION,
 } from "./abi";
 import { fail, say, sayBytes } from "./errors";
 import * as host from "./host";
@@ -49,7 +49,7 @@ function call(r: usize): i32 {
     case Op.NS_RELEASE:
       return host.ns_release(word(r, W_ARG), str, len, path, pathLen, word(r, W_FLAGS));
     case Op.MOUNT_TMPFS:
-      return host.mount_tmpfs(word(r, W_SLOT), str, len, <u32>word(r, W_SIZE_MB), word(r, W_MODE),
+      return host.mount_tmpfs(word(r, W_SLOT), str, len, <u32>word(r, W_SIZE_MB), <u32>word(r, W_INODES), word(r, W_MODE),
                               <u32>word(r, W_UID), <u32>word(r, W_GID), word(r, W_FLAGS));
     case Op.SET_ENV: return host.set_env(str, len, path, pathLen);
   }

@@ -54,7 +54,7 @@ export interface Addon {
   drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
   continue_at(parent: number, name: string, path: string, budget: number): number;
   ns_release(dir: number, name: string, path: string, flags: number): number;
-  mount_tmpfs(slot: number, path: string, sizeMb: number, mode: number, uid: number, gid: number, flags: number): number;
+  mount_tmpfs(slot: number, path: string, sizeMb: number, inodes: number, mode: number, uid: number, gid: number, flags: number): number;
   set_env(name: string, value: string): number;
   /** The holding place's knobs (native/hold.h): defer, as the plugin's epilog
    * does; running, the jobs the sweep must leave alone (null: all); budgetMs,

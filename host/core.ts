@@ -6,7 +6,7 @@ import { totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
   ABI_VERSION, OP_NAMES, Phase, type PhaseName, REC_WORDS, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES,
 } from "./abi.js";
 import { CoreError } from "./errors.js";
 
@@ -39,6 +39,8 @@ export interface PlanStep {
   path: string;
   /** mount_tmpfs: the tmpfs size in MiB; 0 otherwise. */
   sizeMb: number;
+  /** mount_tmpfs: its nr_inodes; 0 otherwise. */
+  inodes: number;
 }
 
 /** The imports the core calls; each returns 0 or a negative errno. */
@@ -58,7 +60,7 @@ export interface HostImports {
   ns_enter(dir: number, name: string, path: string, flags: number): number;
   ns_ready(): number;
   ns_release(dir: number, name: string, path: string, flags: number): number;
-  mount_tmpfs(slot: number, path: string, sizeMb: number, mode: number, uid: number, gid: number, flags: number): number;
+  mount_tmpfs(slot: number, path: string, sizeMb: number, inodes: number, mode: number, uid: number, gid: number, flags: number): number;
   set_env(name: string, value: string): number;
 }
 
@@ -143,8 +145,8 @@ export class Core {
       ns_ready: () => use().ns_ready(),
       ns_release: (dir: number, n: number, nl: number, p: number, pl: number, flags: number) =>
         use().ns_release(dir, str(n, nl), str(p, pl), flags),
-      mount_tmpfs: (slot: number, p: number, pl: number, sizeMb: number, mode: number, uid: number, gid: number, flags: number) =>
-        use().mount_tmpfs(slot, str(p, pl), sizeMb >>> 0, mode, uid >>> 0, gid >>> 0, flags),
+      mount_tmpfs: (slot: number, p: number, pl: number, sizeMb: number, inodes: number, mode: number, uid: number, gid: number, flags: number) =>
+        use().mount_tmpfs(slot, str(p, pl), sizeMb >>> 0, inodes >>> 0, mode, uid >>> 0, gid >>> 0, flags),
       set_env: (n: number, nl: number, v: number, vl: number) => use().set_env(str(n, nl), str(v, vl)),
     };
     const instance = new WebAssembly.Instance(cachedModule, { env });
@@ -216,6 +218,7 @@ export class Core {
         str: this.read(w(W_STR), w(W_LEN)),
         path: this.read(w(W_PATH), w(W_PATHLEN)),
         sizeMb: w(W_SIZE_MB) >>> 0,
+        inodes: w(W_INODES) >>> 0,
       });
     }
     return steps;

@@ -20,6 +20,8 @@ export interface StepJson {
   flags?: string[];
   /** mount_tmpfs: the size in MiB, and in the largest unit that fits */
   sizeMb?: number;
+  /** mount_tmpfs: nr_inodes */
+  inodes?: number;
   size?: string;
   /** set_env: the variable and its value */
   name?: string;
@@ -38,7 +40,7 @@ export interface LinePlanJson {
   /** The step's bind mounts, in the order they are made. */
   mounts: { target: string; source: string }[];
   /** The step's tmpfs mounts (tmpfs=), in the order they are made. */
-  tmpfs: { target: string; sizeMb: number; size: string; mode: string; noexec: boolean }[];
+  tmpfs: { target: string; sizeMb: number; size: string; inodes: number; mode: string; noexec: boolean }[];
   /** What the step sets in its tasks' environment (tmpdir=: TMPDIR). */
   env: { name: string; value: string }[];
 }
@@ -112,7 +114,7 @@ export function stepJson(s: PlanStep): StepJson {
       // The core's bind record: str is the mount point, path the private source.
       return { op: s.op, source: s.path, target: s.str };
     case "mount_tmpfs":
-      return { op: s.op, path: s.path, sizeMb: s.sizeMb, size: humanMiB(s.sizeMb), mode: octal(s.mode), uid: s.uid, gid: s.gid, flags: flagNames(s.flags) };
+      return { op: s.op, path: s.path, sizeMb: s.sizeMb, size: humanMiB(s.sizeMb), inodes: s.inodes, mode: octal(s.mode), uid: s.uid, gid: s.gid, flags: flagNames(s.flags) };
     case "set_env":
       // The core's record: str is the variable, path its value.
       return { op: s.op, name: s.str, value: s.path };
@@ -151,7 +153,7 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
       .map((s) => ({ target: s.target ?? "", source: s.source ?? "" })),
     tmpfs: phases.step
       .filter((s) => s.op === "mount_tmpfs")
-      .map((s) => ({ target: s.path ?? "", sizeMb: s.sizeMb ?? 0, size: s.size ?? "", mode: s.mode ?? "", noexec: (s.flags ?? []).includes("noexec") })),
+      .map((s) => ({ target: s.path ?? "", sizeMb: s.sizeMb ?? 0, size: s.size ?? "", inodes: s.inodes ?? 0, mode: s.mode ?? "", noexec: (s.flags ?? []).includes("noexec") })),
     env: phases.step
       .filter((s) => s.op === "set_env")
       .map((s) => ({ name: s.name ?? "", value: s.value ?? "" })),
@@ -206,7 +208,7 @@ function describe(s: StepJson): string {
       return `release the job's namespace held at ${s.path}  (stop its holder; none running is fine)`;
     case "mount_tmpfs": {
       const size = s.size === `${s.sizeMb} MiB` ? `${s.sizeMb} MiB` : `${s.sizeMb} MiB (${s.size})`;
-      return `tmpfs   ${s.path}  size ${size}, mode ${s.mode}, owner ${s.uid}:${s.gid}, nosuid,nodev${f.includes("noexec") ? ",noexec" : ""}  (a fresh one for the job; gone with its namespace)`;
+      return `tmpfs   ${s.path}  size ${size}, ${s.inodes} inodes, mode ${s.mode}, owner ${s.uid}:${s.gid}, nosuid,nodev${f.includes("noexec") ? ",noexec" : ""}  (a fresh one for the job; gone with its namespace)`;
     }
     case "set_env":
       return `setenv  ${s.name}=${s.value}  (for the step's tasks)`;

@@ -47,8 +47,8 @@ export class Recorder implements HostImports {
   ns_release(dir: number, name: string, path: string, flags: number): number {
     return this.add("ns_release", dir, name, path, flags);
   }
-  mount_tmpfs(slot: number, path: string, sizeMb: number, mode: number, uid: number, gid: number, flags: number): number {
-    return this.add("mount_tmpfs", slot, path, sizeMb, oct(mode), uid, gid, flags);
+  mount_tmpfs(slot: number, path: string, sizeMb: number, inodes: number, mode: number, uid: number, gid: number, flags: number): number {
+    return this.add("mount_tmpfs", slot, path, sizeMb, inodes, oct(mode), uid, gid, flags);
   }
   set_env(name: string, value: string): number {
     return this.add("set_env", name, value);

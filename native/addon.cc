@@ -247,8 +247,8 @@ Napi::Value ContinueAt(const Napi::CallbackInfo &info) {
 }
 Napi::Value MountTmpfs(const Napi::CallbackInfo &info) {
   return NUM(ptd_ops_mount_tmpfs(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str(),
-                                 U32(info, 2, "sizeMb"), U32(info, 3, "mode"), U32(info, 4, "uid"),
-                                 U32(info, 5, "gid"), I32(info, 6, "flags")));
+                                 U32(info, 2, "sizeMb"), U32(info, 3, "inodes"), U32(info, 4, "mode"),
+                                 U32(info, 5, "uid"), U32(info, 6, "gid"), I32(info, 7, "flags")));
 }
 Napi::Value SetEnv(const Napi::CallbackInfo &info) {
   return NUM(ptd_ops_set_env(Ops(info.Env()), Str(info, 0, "name").c_str(), Str(info, 1, "value").c_str()));

@@ -109,6 +109,19 @@ static void idle_priority(void)
 		       IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT);
 }
 
+/* slurmstepd runs at oom_score_adj -1000, which a fork inherits: a holder
+ * or remover that kept it could never be chosen by the OOM killer, however
+ * much it held. 0 is every ordinary process's. Best effort (no /proc). */
+static void ordinary_oom_score(void)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	(void) !write(fd, "0", 1);
+	close(fd);
+}
+
 /* Where cgroup hierarchies are mounted; tests point it elsewhere. */
 const char *ptd_cgroup_root = "/sys/fs/cgroup";
 
@@ -231,6 +244,7 @@ int ptd_detach_fork(const struct ptd_detach_how *how)
 		_exit(1);
 	if (how->idle)
 		idle_priority();
+	ordinary_oom_score();
 	if (how->leave_job_cgroups)
 		leave_job_cgroups();
 	close_inherited(how);

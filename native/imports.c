@@ -120,8 +120,8 @@ u32 PTD_IMPORT(bind)(struct PTD_W2C_ENV *env, u32 source, u32 target,
 }
 
 u32 PTD_IMPORT(mount_tmpfs)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
-			    u32 len, u32 size_mb, u32 mode, u32 uid, u32 gid,
-			    u32 flags)
+			    u32 len, u32 size_mb, u32 inodes, u32 mode, u32 uid,
+			    u32 gid, u32 flags)
 {
 	const char *p = str_at(env, path, len);
 
@@ -129,7 +129,7 @@ u32 PTD_IMPORT(mount_tmpfs)(struct PTD_W2C_ENV *env, u32 slot, u32 path,
 	if (!p)
 		return ret(-EFAULT);
 	return ret(ptd_ops_mount_tmpfs(&env->ops, (int) slot, p, size_mb,
-				       mode, uid, gid, (int) flags));
+				       inodes, mode, uid, gid, (int) flags));
 }
 
 u32 PTD_IMPORT(set_env)(struct PTD_W2C_ENV *env, u32 name, u32 name_len,

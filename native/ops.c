@@ -173,18 +173,19 @@ static int op_bind(struct ptd_ops *o, int source, int target,
 }
 
 static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
-			  uint32_t size_mb, unsigned mode, unsigned uid,
-			  unsigned gid, int flags)
+			  uint32_t size_mb, uint32_t inodes, unsigned mode,
+			  unsigned uid, unsigned gid, int flags)
 {
 	if (!used_slot(o, slot))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "mount_tmpfs\t%d\t%s\t%u\t%o\t%u\t%u\t%d\n",
-			      slot, path, (unsigned) size_mb, mode, uid, gid,
-			      flags);
+		return record(o, "mount_tmpfs\t%d\t%s\t%u\t%u\t%o\t%u\t%u\t%d\n",
+			      slot, path, (unsigned) size_mb, (unsigned) inodes,
+			      mode, uid, gid, flags);
 	/* A holder keeps the tmpfs's root, to empty it at the job's end. */
 	bool keep = o->ns.active && o->ns.n_scratch < PTD_NS_SCRATCH_MAX;
-	int r = ptd_mount_tmpfs(o->fds[slot], path, size_mb, mode, (uid_t) uid,
+	int r = ptd_mount_tmpfs(o->fds[slot], path, size_mb, inodes, mode,
+				(uid_t) uid,
 				(gid_t) gid, flags & PTD_F_NOEXEC,
 				keep ? &o->ns.scratch_fds[o->ns.n_scratch] : NULL,
 				&o->detail);
@@ -471,11 +472,11 @@ int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 }
 
 int ptd_ops_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
-			uint32_t size_mb, unsigned mode, unsigned uid,
-			unsigned gid, int flags)
+			uint32_t size_mb, uint32_t inodes, unsigned mode,
+			unsigned uid, unsigned gid, int flags)
 {
-	return done(o, op_mount_tmpfs(begin(o), slot, path, size_mb, mode,
-				      uid, gid, flags));
+	return done(o, op_mount_tmpfs(begin(o), slot, path, size_mb, inodes,
+				      mode, uid, gid, flags));
 }
 
 int ptd_ops_set_env(struct ptd_ops *o, const char *name, const char *value)

@@ -70,8 +70,8 @@ int ptd_ops_bind(struct ptd_ops *o, int source, int target,
 		 const char *target_path, const char *source_path);
 /* flags: PTD_F_NOEXEC. */
 int ptd_ops_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
-			uint32_t size_mb, unsigned mode, unsigned uid,
-			unsigned gid, int flags);
+			uint32_t size_mb, uint32_t inodes, unsigned mode,
+			unsigned uid, unsigned gid, int flags);
 int ptd_ops_set_env(struct ptd_ops *o, const char *name, const char *value);
 int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
 		       const char *path, unsigned uid);

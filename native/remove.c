@@ -418,6 +418,7 @@ static int unlink_in(struct ctx *c, struct level *l, const char *name,
 }
 
 bool ptd_remove_truncate;
+size_t ptd_remove_max_depth;
 
 void ptd_truncate_at(int dirfd, const char *name, dev_t dev, ino_t ino)
 {
@@ -569,6 +570,11 @@ static int do_entry(struct ctx *c, const char *name, unsigned char type)
 			return leave(c, name, r, NULL);
 		if (is_mount(c, &in))
 			return skip_mount(c, name, &in);
+		if (S_ISDIR(in.mode) && ptd_remove_max_depth &&
+		    c->depth > ptd_remove_max_depth) {
+			c->st.skipped++;
+			return leave(c, name, -E2BIG, "too deep: left in place");
+		}
 		if (S_ISDIR(in.mode))
 			r = descend(c, name, &in);
 		else

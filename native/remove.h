@@ -45,6 +45,11 @@ int ptd_remove_tree_until(int parent_fd, const char *name, uid_t expect_uid,
  */
 extern bool ptd_remove_truncate;
 
+/* Set only in a process of its own (the holder emptying a job's tmpfs):
+ * directories deeper than this below the top are left in place (counted
+ * in skipped); 0, the default: no limit. Each level costs a buffer. */
+extern size_t ptd_remove_max_depth;
+
 /* Truncates the regular file dirfd/name to 0 if it is still the file with
  * that device and inode (never following a symlink, never blocking on a
  * FIFO swapped in); nothing otherwise. */

@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What mountinfo shows as the source: an admin (and the tests) can tell
@@ -20,8 +21,9 @@
 #define PTD_TMPFS_SOURCE "private-tmpdir"
 
 int ptd_mount_tmpfs(int target_fd, const char *target_path,
-		    uint32_t size_mb, unsigned mode, uid_t uid, gid_t gid,
-		    bool noexec, int *ret_root_fd, struct ptd_detail *d)
+		    uint32_t size_mb, uint32_t inodes, unsigned mode, uid_t uid,
+		    gid_t gid, bool noexec, int *ret_root_fd,
+		    struct ptd_detail *d)
 {
 	char dst[64], opts[128];
 	unsigned long flags = MS_NOSUID | MS_NODEV;
@@ -29,7 +31,8 @@ int ptd_mount_tmpfs(int target_fd, const char *target_path,
 	struct statfs sf;
 	int fd, r;
 
-	if (size_mb == 0 || mode > 07777)
+	/* 0 would be no limit at all, for either. */
+	if (size_mb == 0 || inodes == 0 || mode > 07777)
 		return -EINVAL;
 	if (noexec)
 		flags |= MS_NOEXEC;
@@ -37,9 +40,10 @@ int ptd_mount_tmpfs(int target_fd, const char *target_path,
 		return -errno;
 	/* The size in KiB: "m" would be as exact, but k states the unit the
 	 * kernel reports (df, statfs) back. */
-	snprintf(opts, sizeof(opts), "size=%lluk,mode=%04o,uid=%u,gid=%u",
-		 (unsigned long long) size_mb * 1024ULL, mode,
-		 (unsigned) uid, (unsigned) gid);
+	snprintf(opts, sizeof(opts),
+		 "size=%lluk,nr_inodes=%u,mode=%04o,uid=%u,gid=%u",
+		 (unsigned long long) size_mb * 1024ULL, (unsigned) inodes,
+		 mode, (unsigned) uid, (unsigned) gid);
 	/* Through /proc/self/fd, as a bind: the very mount point opened
 	 * (without following a symlink) before, whatever is at its path now. */
 	snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target_fd);
@@ -59,6 +63,7 @@ int ptd_mount_tmpfs(int target_fd, const char *target_path,
 		goto out;
 	}
 	if ((unsigned long) sf.f_type != TMPFS_MAGIC || st.st_dev == before.st_dev ||
+	    (uint64_t) sf.f_files != inodes ||
 	    st.st_uid != uid || st.st_gid != gid || (st.st_mode & 07777) != mode) {
 		ptd_say(d->text, "after the mount, it does not show the job's tmpfs");
 		r = -EIO;
@@ -74,8 +79,25 @@ out:
 	return r;
 }
 
+/* Bounds on the holder's emptying at the job's end: nr_inodes keeps a
+ * job's tree small, these keep a tree that is not from holding the holder
+ * (and the job's end) for long or growing its memory with the depth. What
+ * is left goes when the namespace's last process and descriptor are gone. */
+#define EMPTY_BUDGET_NS (5LL * 1000000000LL)
+#define EMPTY_MAX_DEPTH 64
+
+static long long now_nsec(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 void ptd_tmpfs_empty(int root_fd, uid_t uid)
 {
+	long long deadline = now_nsec() + EMPTY_BUDGET_NS;
 	struct ptd_remove_stats s;
 	struct dirent *de;
 	struct stat st;
@@ -91,7 +113,8 @@ void ptd_tmpfs_empty(int root_fd, uid_t uid)
 		return;
 	}
 	ptd_remove_truncate = true;
-	while ((de = readdir(dir))) {
+	ptd_remove_max_depth = EMPTY_MAX_DEPTH;
+	while ((de = readdir(dir)) && now_nsec() < deadline) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (fstatat(root_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -99,7 +122,8 @@ void ptd_tmpfs_empty(int root_fd, uid_t uid)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			memset(&s, 0, sizeof(s));
-			(void) ptd_remove_tree(root_fd, de->d_name, uid, &s, NULL, 0);
+			(void) ptd_remove_tree_until(root_fd, de->d_name, uid,
+						     deadline, &s, NULL, 0);
 			continue;
 		}
 		if (S_ISREG(st.st_mode) && st.st_size > 0)

@@ -10,13 +10,15 @@
 
 #include "detail.h"
 
-/* Mounts a tmpfs of size_mb MiB (nosuid, nodev, noexec if asked), its root
+/* Mounts a tmpfs of size_mb MiB and at most inodes files and directories
+ * (nosuid, nodev, noexec if asked), its root
  * uid:gid with mode, on the directory target_fd is open on, and checks
  * that target_path now shows it; *ret_root_fd (if not NULL): its root,
  * opened. */
 int ptd_mount_tmpfs(int target_fd, const char *target_path,
-		    uint32_t size_mb, unsigned mode, uid_t uid, gid_t gid,
-		    bool noexec, int *ret_root_fd, struct ptd_detail *d);
+		    uint32_t size_mb, uint32_t inodes, unsigned mode, uid_t uid,
+		    gid_t gid, bool noexec, int *ret_root_fd,
+		    struct ptd_detail *d);
 
 /* Empties a job's tmpfs at the job's end (root_fd: its root), in the
  * namespace holder: every entry the job's user owns, files truncated

@@ -262,11 +262,11 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     assert.deepStrictEqual(p.job, { jobid: 8, restart: 0, uid: 1001, gid: 1002, memMb: 4096, nodeMemMb: NODE_MEM_MB });
     const l = p.lines[0];
     assert.ok(l);
-    assert.deepStrictEqual(l.tmpfs, [{ target: "/dev/shm", sizeMb: 1024, size: "1 GiB", mode: "01777", noexec: false }]);
+    assert.deepStrictEqual(l.tmpfs, [{ target: "/dev/shm", sizeMb: 1024, size: "1 GiB", inodes: 262144, mode: "01777", noexec: false }]);
     assert.deepStrictEqual(l.mounts, [], "no bind");
     assert.deepStrictEqual(l.env, []);
     // The records themselves, the extern step's (its holder mounts) and the step's.
-    const mount = { op: "mount_tmpfs", path: "/dev/shm", sizeMb: 1024, size: "1 GiB", mode: "01777", uid: 1001, gid: 1002, flags: [] };
+    const mount = { op: "mount_tmpfs", path: "/dev/shm", sizeMb: 1024, size: "1 GiB", inodes: 262144, mode: "01777", uid: 1001, gid: 1002, flags: [] };
     for (const phase of [l.phases.extern, l.phases.step]) assert.deepStrictEqual(phase.filter((s) => s.op === "mount_tmpfs"), [mount]);
     assert.ok(!l.phases.epilog.some((s) => s.op === "mount_tmpfs"));
     // --node-mem when Slurm allocated the job no memory (--mem 0, the default)
@@ -285,15 +285,15 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const stepLines = lines.slice(step + 1, epilog);
     assert.deepStrictEqual(stepLines.slice(-5), [
       "    bind    /tmp/slurm.5.0/tmp on /tmp",
-      "    tmpfs   /dev/shm  size 512 MiB, mode 0700, owner 1001:1002, nosuid,nodev,noexec  (a fresh one for the job; gone with its namespace)",
-      "    tmpfs   /scratch/mem  size 2048 MiB (2 GiB), mode 01777, owner 1001:1002, nosuid,nodev  (a fresh one for the job; gone with its namespace)",
+      "    tmpfs   /dev/shm  size 512 MiB, 131072 inodes, mode 0700, owner 1001:1002, nosuid,nodev,noexec  (a fresh one for the job; gone with its namespace)",
+      "    tmpfs   /scratch/mem  size 2048 MiB (2 GiB), 524288 inodes, mode 01777, owner 1001:1002, nosuid,nodev  (a fresh one for the job; gone with its namespace)",
       "    serve   the job's namespace at /tmp/slurm.ns/job.5  (the holder only, until the job ends)",
       "    setenv  TMPDIR=/scratch/mem  (for the step's tasks)",
     ]);
     const p = JSON.parse(cli("plan", "--args", args, "--job", "5", "--mem", "8192", "--json").stdout) as PlanJson;
     assert.deepStrictEqual(p.lines[0]?.tmpfs, [
-      { target: "/dev/shm", sizeMb: 512, size: "512 MiB", mode: "0700", noexec: true },
-      { target: "/scratch/mem", sizeMb: 2048, size: "2 GiB", mode: "01777", noexec: false },
+      { target: "/dev/shm", sizeMb: 512, size: "512 MiB", inodes: 131072, mode: "0700", noexec: true },
+      { target: "/scratch/mem", sizeMb: 2048, size: "2 GiB", inodes: 524288, mode: "01777", noexec: false },
     ]);
     assert.deepStrictEqual(p.lines[0]?.env, [{ name: "TMPDIR", value: "/scratch/mem" }]);
     assert.deepStrictEqual(p.lines[0]?.phases.step.at(-1), { op: "set_env", name: "TMPDIR", value: "/scratch/mem" });

@@ -301,6 +301,26 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     );
   });
 
+  it("limits every tmpfs's inodes: nr_inodes= as given, else one per 4 KiB of its size, at least 1,024; W_INODES is 0 outside mount_tmpfs", () => {
+    const inodesOf = (args: string[], j: Job = memJob): number[] =>
+      new Core().plan("STEP", args, j).filter((s) => s.op === "mount_tmpfs").map((s) => s.inodes);
+    assert.deepStrictEqual(inodesOf(SHM), [524288, 524288], "2 GiB each");
+    assert.deepStrictEqual(inodesOf([...SEED, "tmpfs=/dev/shm", "size=1M"]), [1024], "never fewer than 1,024");
+    assert.deepStrictEqual(inodesOf([...SEED, "tmpfs=/dev/shm", "size=16M"]), [4096]);
+    assert.deepStrictEqual(inodesOf([...SEED, "tmpfs=/dev/shm", "size=16M", "nr_inodes=100", "tmpfs=/a", "nr_inodes=64k", "tmpfs=/b", "nr_inodes=2M"]),
+      [100, 65536, 2097152]);
+    for (const s of new Core().plan("STEP", SHM, memJob)) assert.equal(s.inodes > 0, s.op === "mount_tmpfs", `${s.op}: inodes ${s.inodes}`);
+    for (const [bad, code] of [
+      ["nr_inodes=0", /must be from 1 to 4294967295/], ["nr_inodes=4294967296", /must be from 1 to 4294967295/],
+      ["nr_inodes=4194304k", /must be from 1 to 4294967295/], ["nr_inodes=", /expected a count/], ["nr_inodes=12x", /expected a count/],
+      ["nr_inodes=-1", /expected a count/], ["nr_inodes=k", /expected a count/],
+    ] as const) {
+      assert.throws(() => new Core().plan("STEP", [...SEED, "tmpfs=/dev/shm", bad], memJob), (e: Error) => code.test(e.message) && e.message.includes(bad), bad);
+    }
+    assert.throws(() => new Core().plan("STEP", [...SEED, "nr_inodes=10"], memJob), /must follow a tmpfs= option/);
+    assert.throws(() => new Core().plan("STEP", [...SEED, "tmpfs=/dev/shm", "nr_inodes=10", "nr_inodes=20"], memJob), /given twice/);
+  });
+
   it("changes nothing before the namespace, nor any bind, and W_SIZE_MB is 0 outside mount_tmpfs", () => {
     const without = new Core().plan("STEP", SEED, memJob);
     const plan = new Core().plan("STEP", SHM, memJob);
@@ -418,7 +438,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     // A step that makes the namespace (no holder to join) mounts, then sets.
     const rec = new Recorder();
     assert.equal(new Core().run("STEP", args, memJob, rec), undefined);
-    assert.deepStrictEqual(rec.lines.slice(-3), ["mount_tmpfs\t9\t/dev/shm\t2048\t1777\t1000\t1000\t0", "ns_ready", "set_env\tTMPDIR\t/dev/shm"]);
+    assert.deepStrictEqual(rec.lines.slice(-3), ["mount_tmpfs\t9\t/dev/shm\t2048\t524288\t1777\t1000\t1000\t0", "ns_ready", "set_env\tTMPDIR\t/dev/shm"]);
   });
 
   it("names a failed tmpfs mount and a failed TMPDIR, and stops there", () => {
