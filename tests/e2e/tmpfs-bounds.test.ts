@@ -5,7 +5,6 @@
 // at oom_score_adj 0, not slurmstepd's -1000.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { execFileSync } from "node:child_process";
 import {
   ALICE, OUT_DIR, pluginLine, runAs, spawnAs, startCluster, stopCluster, requireRootAndSlurm, waitFor,
 } from "../helpers/slurm.js";
@@ -44,7 +43,8 @@ describe("e2e: a job's tmpfs and its holder are bounded (#21)", function () {
     fs.mkdirSync("/var/spool/ptd-nr", { recursive: true });
     const tag = `${OUT_DIR}/ptd-bounds-${process.pid}`;
     const job = spawnAs(ALICE, ["srun", "-N1", "bash", "-c",
-      `echo $SLURM_JOB_ID > ${tag}.id; df -i --output=itotal /dev/shm /var/spool/ptd-nr | tail -n 2 | tr -s ' \\n' ' '; echo; ${NEST}; for i in $(seq 600); do [ -e ${tag}.go ] && break; sleep 0.1; done`], 300_000);
+      `echo $SLURM_JOB_ID > ${tag}.id; df --output=itotal /dev/shm /var/spool/ptd-nr | tail -n 2 | tr -s ' \\n' ' '; echo; ${NEST}
+for i in $(seq 600); do [ -e ${tag}.go ] && break; sleep 0.1; done`], 300_000);
     try {
       const id = await waitFor(() => {
         const t = fs.existsSync(`${tag}.id`) ? fs.readFileSync(`${tag}.id`, "utf8").trim() : "";
@@ -52,9 +52,9 @@ describe("e2e: a job's tmpfs and its holder are bounded (#21)", function () {
       }, 60_000, { what: "the job" });
       const holders = await waitFor(() => { const h = holdersOf([id]); return h.length ? h : undefined; }, 30_000, { what: "the job's holder" });
       for (const h of holders) assert.equal(fs.readFileSync(`/proc/${h}/oom_score_adj`, "utf8").trim(), "0", `holder ${h}`);
-      // What it would inherit otherwise: slurmstepd's.
-      const stepd = execFileSync("pgrep", ["-f", `^slurmstepd: \\[${id}\\.0\\]`], { encoding: "utf8" }).trim().split("\n")[0];
-      assert.equal(fs.readFileSync(`/proc/${stepd}/oom_score_adj`, "utf8").trim(), "-1000");
+      // (What it would inherit otherwise, slurmstepd's -1000, is shown by
+      // tests/host/detach.test.ts: here slurmstepd's own setting does not
+      // hold on every machine.)
     } finally {
       fs.writeFileSync(`${tag}.go`, "");
     }

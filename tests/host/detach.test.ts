@@ -73,4 +73,10 @@ describe("detach: the remover's own process (C, real kernel)", function () {
     assert.notEqual(csid, cpid, "not a session leader: it can never get a controlling terminal");
     assert.ok(r.child.includes("child stdin-is-devnull=1"), r.child.join("\n"));
   });
+
+  it("runs at oom_score_adj 0, whatever its caller's (slurmstepd's -1000)", async () => {
+    const r = await runDriver(`${TOP}/system/slurmd`);
+    assert.ok(r.parent.includes("parent oom_score_adj=500"), r.parent.join("\n"));
+    assert.ok(r.child.includes("child oom_score_adj=0"), r.child.join("\n"));
+  });
 });

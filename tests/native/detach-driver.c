@@ -13,11 +13,17 @@
 
 static void dump(FILE *out, const char *who)
 {
-	char line[1024];
-	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[1024], adj[16] = "?";
+	FILE *f = fopen("/proc/self/oom_score_adj", "re");
 
+	if (f && fgets(adj, sizeof(adj), f))
+		adj[strcspn(adj, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	f = fopen("/proc/self/cgroup", "re");
 	fprintf(out, "%s pid=%d sid=%d pgrp=%d\n", who, (int) getpid(),
 		(int) getsid(0), (int) getpgrp());
+	fprintf(out, "%s oom_score_adj=%s\n", who, adj);
 	while (f && fgets(line, sizeof(line), f))
 		fprintf(out, "%s cgroup %s", who, line);
 	if (f)
@@ -59,6 +65,15 @@ int main(int argc, char **argv)
 	fd = open(path, O_WRONLY);
 	if (fd < 0 || write(fd, "0\n", 2) != 2) {
 		perror(path);
+		return 1;
+	}
+	close(fd);
+	/* Not 0, as slurmstepd runs (-1000): its forks would inherit it.
+	 * Raised here, not lowered: lowering needs CAP_SYS_RESOURCE, which
+	 * root lacks in some containers. */
+	fd = open("/proc/self/oom_score_adj", O_WRONLY);
+	if (fd < 0 || write(fd, "500", 3) != 3) {
+		perror("oom_score_adj");
 		return 1;
 	}
 	close(fd);
