@@ -6,6 +6,8 @@
 #include "walk.h"
 
 #include <errno.h>
+#include <time.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -153,9 +155,37 @@ fail:
 	return r;
 }
 
-int ptd_ns_lock(int dir_fd, const char *name, int *ret_fd,
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* flock(LOCK_EX) until deadline: polled, as flock has no timeout and a
+ * signal to interrupt it is not ours to send inside slurmstepd. */
+static int lock_until(int fd, long long deadline)
+{
+	int wait = 1;
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (mono_ms() >= deadline)
+			return -ETIMEDOUT;
+		(void) poll(NULL, 0, wait);
+		if (wait < 50)
+			wait *= 2;
+	}
+}
+
+int ptd_ns_lock(int dir_fd, const char *name, int timeout_ms, int *ret_fd,
 		struct ptd_detail *d)
 {
+	long long deadline = mono_ms() + timeout_ms;
 	char lock[PTD_NS_NAME_MAX + 8];
 	struct stat held, now;
 	int fd, r;
@@ -173,10 +203,15 @@ int ptd_ns_lock(int dir_fd, const char *name, int *ret_fd,
 			ptd_say(d->text, "open \"%s\"", lock);
 			return r;
 		}
-		while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
-			;
+		r = lock_until(fd, deadline);
+		if (r == -ETIMEDOUT) {
+			ptd_say(d->text, "\"%s\" still held after %d ms (a holder stuck in its setup?)",
+				lock, timeout_ms);
+			close(fd);
+			return r;
+		}
 		if (r < 0 || fstat(fd, &held) < 0) {
-			r = -errno;
+			r = r < 0 ? r : -errno;
 			ptd_say(d->text, "flock \"%s\"", lock);
 			close(fd);
 			return r;
@@ -317,7 +352,8 @@ static void remove_socket(struct ptd_ns_holder *c, ino_t ino, bool take_lock)
 	int lock = -1;
 
 	snprintf(final, sizeof(final), "%s.sock", c->name);
-	if (take_lock && ptd_ns_lock(c->dir_fd, c->name, &lock, &d) < 0)
+	if (take_lock && ptd_ns_lock(c->dir_fd, c->name,
+				     PTD_NS_LOCK_TIMEOUT_MS, &lock, &d) < 0)
 		lock = -1;	/* still remove it: a stale one is worse */
 	if (fstatat(c->dir_fd, final, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISSOCK(st.st_mode) && st.st_ino == ino)
@@ -447,6 +483,7 @@ void ptd_ns_serve(struct ptd_ns_holder *c)
 		close(ns_fd);
 		ptd_ns_abandon(c, r, d.text);
 	}
+	(void) alarm(0);
 	report(c, 0, "");
 	/* The socket listens under its name: whoever takes the lock next
 	 * finds this holder running. */
@@ -465,12 +502,35 @@ void ptd_ns_abandon(struct ptd_ns_holder *c, int r, const char *why)
 	_exit(1);
 }
 
-/* Reads the holder's report; EOF without one means it died first. */
+/* Reads the holder's report; EOF without one means it died first. The
+ * holder's own alarm ends it within PTD_NS_SETUP_MAX_MS; this bound is
+ * only for a pipe that never closes (it cannot, but every wait here has
+ * one). */
 static int read_report(int fd, struct ptd_detail *d)
 {
+	long long deadline = mono_ms() + PTD_NS_LOCK_TIMEOUT_MS;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct holder_report rep;
 	ssize_t n;
+	int k;
 
+	for (;;) {
+		long long left = deadline - mono_ms();
+
+		if (left <= 0) {
+			ptd_say(d->text, "no report from the holder within %d ms",
+				PTD_NS_LOCK_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		k = poll(&p, 1, (int) left);
+		if (k > 0)
+			break;
+		if (k < 0 && errno != EINTR) {
+			k = -errno;
+			ptd_say(d->text, "waiting for the holder's report");
+			return k;
+		}
+	}
 	do
 		n = read(fd, &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
@@ -480,7 +540,8 @@ static int read_report(int fd, struct ptd_detail *d)
 		return (int) n;
 	}
 	if (n != (ssize_t) sizeof(rep)) {
-		ptd_say(d->text, "the holder exited before it reported");
+		ptd_say(d->text, "the holder exited before it reported (its setup took over %d ms, or failed)",
+			PTD_NS_SETUP_MAX_MS);
 		return -EPIPE;
 	}
 	if (rep.r < 0) {
@@ -505,7 +566,8 @@ static int holder_running(int dir_fd, const char *name, uid_t uid,
 	struct stat st;
 	int conn = -1, r;
 
-	r = ptd_ns_connect(dir_fd, name, 0, &conn, NULL, d);
+	r = ptd_ns_connect(dir_fd, name, PTD_NS_CONNECT_TIMEOUT_MS, &conn,
+			   NULL, d);
 	snprintf(final, sizeof(final), "%s.sock", name);
 	if (r == 0) {
 		/* Says nothing: the holder reads EOF and drops it. */
@@ -574,7 +636,7 @@ int ptd_ns_elect(int dir_fd, const char *name, uid_t uid,
 	}
 	if (n_keep < 0 || n_keep > PTD_NS_KEEP_MAX)
 		return -E2BIG;
-	r = ptd_ns_lock(dir_fd, name, &lock, d);
+	r = ptd_ns_lock(dir_fd, name, PTD_NS_LOCK_TIMEOUT_MS, &lock, d);
 	if (r < 0)
 		return r;
 	r = holder_running(dir_fd, name, uid, d);
@@ -605,6 +667,11 @@ int ptd_ns_elect(int dir_fd, const char *name, uid_t uid,
 		h->uid = uid;
 		snprintf(h->name, sizeof(h->name), "%s", name);
 		(void) prctl(PR_SET_NAME, PTD_NS_HOLDER_COMM, 0, 0, 0);
+		/* Its setup is bounded wherever it blocks: a fatal signal
+		 * ends even a killable wait on a hung mount. Cancelled once
+		 * it serves (ptd_ns_serve). */
+		(void) signal(SIGALRM, SIG_DFL);
+		(void) alarm((PTD_NS_SETUP_MAX_MS + 999) / 1000);
 		(void) umask(077);
 		/* Not to keep the starter's working directory (a step's,
 		 * maybe on NFS) busy for the job's life. */

@@ -135,11 +135,23 @@ int ptd_ns_sockaddr(int dir_fd, const char *name, const char *suffix,
 int ptd_ns_connect(int dir_fd, const char *name, int timeout_ms,
 		   int *ret_fd, struct ucred *ret_peer, struct ptd_detail *d);
 
-/* Takes the election lock <dir>/<name>.lock (flock, exclusive, waiting):
- * the file is made when missing, and may be removed under the lock
- * (ptd_ns_unlock_remove), so the lock is only taken once the locked file
- * still is the one of that name. */
-int ptd_ns_lock(int dir_fd, const char *name, int *ret_fd,
+/* Every wait on another process is bounded (#21): a holder's setup (its
+ * binds and mounts: a few system calls per mount point) ends within
+ * PTD_NS_SETUP_MAX_MS or the holder is killed by its own alarm, wherever
+ * it is blocked (a hung NFS or FUSE mount under a walk); its starter waits
+ * that long and a little more for its report; the election lock, which a
+ * holder holds during its setup, is waited for at most timeout_ms. */
+#define PTD_NS_SETUP_MAX_MS 10000
+#define PTD_NS_LOCK_TIMEOUT_MS (PTD_NS_SETUP_MAX_MS + 2000)
+/* How long a connect to a socket that answers nothing may take. */
+#define PTD_NS_CONNECT_TIMEOUT_MS 2000
+
+/* Takes the election lock <dir>/<name>.lock (flock, exclusive), waiting
+ * at most timeout_ms (-ETIMEDOUT, the reason in d): the file is made when
+ * missing, and may be removed under the lock (ptd_ns_unlock_remove), so
+ * the lock is only taken once the locked file still is the one of that
+ * name. */
+int ptd_ns_lock(int dir_fd, const char *name, int timeout_ms, int *ret_fd,
 		struct ptd_detail *d);
 
 /* Removes the lock file, then unlocks (closes lock_fd): once the job's

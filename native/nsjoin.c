@@ -294,6 +294,14 @@ static long long now_ms(void)
 	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* What is left of a deadline, at least 1 ms: a lock still free is taken. */
+static int remaining(long long deadline)
+{
+	long long left = deadline - now_ms();
+
+	return left < 1 ? 1 : left > INT_MAX ? INT_MAX : (int) left;
+}
+
 /* The holder's 'q' on conn before deadline (ms, now_ms's clock). */
 static bool acked(int conn, long long deadline)
 {
@@ -334,7 +342,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 		/* No holder (none started, or its setup failed), or it died:
 		 * remove what is left, under the lock and only if it still is
 		 * so (a new holder may have come meanwhile). */
-		r = ptd_ns_lock(dir_fd, name, &lock, d);
+		r = ptd_ns_lock(dir_fd, name, remaining(deadline), &lock, d);
 		if (r < 0)
 			goto out;
 		cleanup_fd(&conn);
@@ -397,7 +405,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 stopped:
 	/* The lock file last, under the lock: a starter that raced us
 	 * locks a fresh file (ptd_ns_lock), never the removed one. */
-	r = ptd_ns_lock(dir_fd, name, &lock, d);
+	r = ptd_ns_lock(dir_fd, name, remaining(deadline), &lock, d);
 	if (r < 0)
 		goto out;
 	r = remove_lock(dir_fd, name, &lock, d);

@@ -181,6 +181,37 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
     assert.equal(one(inNs(["release", j.run, j.name]), "rc"), "0");
   });
 
+  it("every wait is bounded: a holder stalled in its setup (a hung mount) is ended by its own alarm; its starter, a second starter and a release each return within their bound", async () => {
+    const j = job();
+    const t0 = Date.now();
+    const first = spawnInNs(["start", j.run, j.name, "STALL:60000", j.target]);
+    await until("the stalled holder", () => holders().size > preexisting.size);
+    const stalled = [...holders()].filter((p) => !preexisting.has(p));
+    // A release with a 5 s deadline while the holder holds the election
+    // lock: back after 5 s, not after the stall.
+    const r0 = Date.now();
+    const rel = inNs(["release", j.run, j.name]);
+    const relMs = Date.now() - r0;
+    assert.equal(one(rel, "rc"), String(-110), JSON.stringify(rel)); // -ETIMEDOUT
+    assert.match(one(rel, "reason"), /still held after \d+ ms \(a holder stuck in its setup\?\)/);
+    assert.ok(relMs < 8_000, `release took ${relMs} ms`);
+    // A second starter waits for the lock no longer than its bound.
+    const second = spawnInNs(["start", j.run, j.name, j.src, j.target]);
+    const a = await first.done;
+    const firstMs = Date.now() - t0;
+    assert.notEqual(one(a, "rc"), "0", JSON.stringify(a));
+    assert.match(one(a, "reason"), /the holder exited before it reported \(its setup took over 10000 ms, or failed\)/);
+    assert.ok(firstMs < 15_000, `the starter waited ${firstMs} ms`);
+    for (const pid of stalled) await until(`stalled holder ${pid} to end`, () => exited(pid));
+    // The lock is free again: the second starter gets a working holder.
+    const b = await second.done;
+    assert.deepEqual([one(b, "rc"), one(b, "started")], ["0", "1"], JSON.stringify(b));
+    const pid = holderPid(j);
+    const r = inNs(["release", j.run, j.name]);
+    assert.equal(one(r, "rc"), "0", JSON.stringify(r));
+    await until("the holder to exit", () => exited(pid));
+  });
+
   it("a setup that fails is reported with its reason and leaves no holder and no socket", () => {
     const j = job();
     const had = holders();

@@ -3,7 +3,8 @@
  * (unshare -m --propagation private): the holder it starts binds there.
  * Every command prints key=value lines on stdout.
  *   start DIR NAME SRC TARGET [BARRIER]  a holder binding SRC on TARGET
- *                                        (SRC "FAIL": setup fails); waits
+ *                                        (SRC "FAIL": setup fails; "STALL:MS":
+ *                                        setup blocks MS ms); waits
  *                                        for BARRIER to exist first
  *   join DIR NAME CHECK [mt|wait FILE]   join; CHECK is a file only the
  *                                        bind shows; mt: with 3 more
@@ -64,6 +65,11 @@ static int setup_bind(void *arg, struct ptd_detail *d)
 	if (!strcmp(b->src, "FAIL")) {
 		ptd_say(d->text, "test setup refuses on purpose");
 		return -EACCES;
+	}
+	/* A setup stalled as on a hung mount: blocked, not busy. */
+	if (!strncmp(b->src, "STALL:", 6)) {
+		(void) poll(NULL, 0, atoi(b->src + 6));
+		return 0;
 	}
 	fd = open(b->src, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
