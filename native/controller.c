@@ -4,6 +4,7 @@
  * slurmd's own locks and auth state from a forked child. */
 #define _GNU_SOURCE
 #include "controller.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,13 +30,6 @@ static const char *const final_states[] = {
 	"CD", "CA", "F", "TO", "NF", "PR", "OOM", "BF", "DL", NULL,
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool trusted_exe(const char *path)
 {
@@ -117,7 +111,7 @@ static int read_all(int fd, long long deadline, char **ret_buf,
 	int r;
 
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - ptd_now_ms();
 
 		if (left <= 0) {
 			free(buf);
@@ -219,7 +213,7 @@ static int parse(char *buf, size_t len, struct ptd_jobset *ret, char *why,
 int ptd_ctl_jobs(const char *squeue, const char *conf, int timeout_ms,
 		 struct ptd_jobset *ret, char *why, size_t why_size)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = ptd_now_ms() + timeout_ms;
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
 	int fds[2], status = 0, r;
 	size_t len = 0;

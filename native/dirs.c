@@ -3,6 +3,7 @@
  * chowning what someone else put there. */
 #define _GNU_SOURCE
 #include "dirs.h"
+#include "clock.h"
 #include "made.h"
 #include "remove.h"
 #include "walk.h"
@@ -33,14 +34,6 @@ static bool is_shared(int dir_fd)
  * fail, never the step, and no count of rounds is enough against a loop. */
 #define SETTLE_NSEC (2LL * 1000000000LL)
 
-static long long now_nsec(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0;
-	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int random_name(char *buf, const char *name, const char *what)
 {
@@ -259,7 +252,7 @@ static int settle_dir(int parent_fd, const char *name, const struct want *w,
 		      int *ret_fd, struct ptd_detail *d)
 {
 	struct prepared p = { .fd = -1 };
-	long long deadline = now_nsec() + SETTLE_NSEC;
+	long long deadline = ptd_now_ns() + SETTLE_NSEC;
 	struct stat st;
 	int fd, r;
 
@@ -324,7 +317,7 @@ static int settle_dir(int parent_fd, const char *name, const struct want *w,
 		}
 		*ret_fd = p.fd;
 		return 0;
-	} while (now_nsec() < deadline);
+	} while (ptd_now_ns() < deadline);
 	ptd_say(d->text, "\"%s\" was replaced again and again for %lld s",
 	    name, SETTLE_NSEC / 1000000000LL);
 	r = -EEXIST;

@@ -3,6 +3,7 @@
  * pattern: "<name>.<jobid>.<decimal>" and nothing else is a job's. */
 #define _GNU_SOURCE
 #include "hold.h"
+#include "clock.h"
 #include "escape.h"
 #include "made.h"
 #include "messages.h"
@@ -44,14 +45,6 @@ int ptd_sweep_min_age = 10;
  * released is picked up by the next round, not left for the next epilog. */
 #define MAX_ROUNDS 4
 
-static long long now_nsec(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0;
-	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -324,7 +317,7 @@ static void sweep_in(int hold_fd, int parent_fd, const char *prefix,
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
-		if (++k % 1024 == 0 && now_nsec() > deadline)
+		if (++k % 1024 == 0 && ptd_now_ns() > deadline)
 			break;
 		if (!match_job_dir(de->d_name, prefix, &jobid))
 			continue;
@@ -421,12 +414,12 @@ static void drain_pass(int hold_fd, long long deadline,
 		memset(&s, 0, sizeof(s));
 		held_fd = openat(hold_fd, de->d_name, PTD_DIR_FLAGS);
 		earlier_passes(held_fd, &before, &before_ns);
-		t0 = now_nsec();
+		t0 = ptd_now_ns();
 		r = ptd_remove_tree_until(hold_fd, de->d_name, uid, deadline,
 					  &s, detail, sizeof(detail));
 		add_stats(stats, &s);
 		add_stats(&before, &s);
-		before_ns += now_nsec() - t0;
+		before_ns += ptd_now_ns() - t0;
 		if (r == 0) {
 			char line[512];
 
@@ -471,7 +464,7 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		   const char *hold_path, int budget, bool sweep,
 		   struct ptd_remove_stats *stats, struct ptd_detail *d)
 {
-	long long deadline = now_nsec() + (ptd_drain_budget_ms >= 0 ?
+	long long deadline = ptd_now_ns() + (ptd_drain_budget_ms >= 0 ?
 		(long long) ptd_drain_budget_ms * 1000000LL :
 		(long long) budget * 1000000000LL);
 	char why[PTD_DETAIL_MAX] = "", left_why[PTD_DETAIL_MAX] = "";

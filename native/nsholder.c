@@ -1,6 +1,7 @@
 /* The job's namespace holder (nsholder.h). */
 #define _GNU_SOURCE
 #include "nsholder.h"
+#include "clock.h"
 #include "tmpfs.h"
 #include "detach.h"
 #include "walk.h"
@@ -155,13 +156,6 @@ fail:
 	return r;
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* flock(LOCK_EX) until deadline: polled, as flock has no timeout and a
  * signal to interrupt it is not ours to send inside slurmstepd. */
@@ -174,7 +168,7 @@ static int lock_until(int fd, long long deadline)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		if (mono_ms() >= deadline)
+		if (ptd_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		(void) poll(NULL, 0, wait);
 		if (wait < 50)
@@ -185,7 +179,7 @@ static int lock_until(int fd, long long deadline)
 int ptd_ns_lock(int dir_fd, const char *name, int timeout_ms, int *ret_fd,
 		struct ptd_detail *d)
 {
-	long long deadline = mono_ms() + timeout_ms;
+	long long deadline = ptd_now_ms() + timeout_ms;
 	char lock[PTD_NS_NAME_MAX + 8];
 	struct stat held, now;
 	int fd, r;
@@ -508,14 +502,14 @@ void ptd_ns_abandon(struct ptd_ns_holder *c, int r, const char *why)
  * one). */
 static int read_report(int fd, struct ptd_detail *d)
 {
-	long long deadline = mono_ms() + PTD_NS_LOCK_TIMEOUT_MS;
+	long long deadline = ptd_now_ms() + PTD_NS_LOCK_TIMEOUT_MS;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct holder_report rep;
 	ssize_t n;
 	int k;
 
 	for (;;) {
-		long long left = deadline - mono_ms();
+		long long left = deadline - ptd_now_ms();
 
 		if (left <= 0) {
 			ptd_say(d->text, "no report from the holder within %d ms",

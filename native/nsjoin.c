@@ -1,6 +1,7 @@
 /* Joining and releasing a job's kept namespace (nsjoin.h). */
 #define _GNU_SOURCE
 #include "nsjoin.h"
+#include "clock.h"
 #include "nsholder.h"
 
 #include <errno.h>
@@ -286,23 +287,16 @@ static int remove_lock(int dir_fd, const char *name, int *lock,
 	return r;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* What is left of a deadline, at least 1 ms: a lock still free is taken. */
 static int remaining(long long deadline)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - ptd_now_ms();
 
 	return left < 1 ? 1 : left > INT_MAX ? INT_MAX : (int) left;
 }
 
-/* The holder's 'q' on conn before deadline (ms, now_ms's clock). */
+/* The holder's 'q' on conn before deadline (ms, ptd_now_ms's clock). */
 static bool acked(int conn, long long deadline)
 {
 	struct pollfd p = { .fd = conn, .events = POLLIN };
@@ -310,7 +304,7 @@ static bool acked(int conn, long long deadline)
 	ssize_t n;
 
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - ptd_now_ms();
 		int r;
 
 		if (left <= 0)
@@ -334,7 +328,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 	struct ucred peer;
 	int conn = -1, lock = -1, r;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = ptd_now_ms() + timeout_ms;
 	ssize_t n;
 
 	r = ptd_ns_connect(dir_fd, name, timeout_ms, &conn, &peer, d);
@@ -384,7 +378,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 	if (acked(conn, deadline))
 		goto stopped;
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - ptd_now_ms();
 		int p;
 
 		if (left <= 0) {

@@ -1,6 +1,7 @@
 /* A job's own tmpfs on a mount point (tmpfs.h). */
 #define _GNU_SOURCE
 #include "tmpfs.h"
+#include "clock.h"
 #include "walk.h"
 #include "remove.h"
 
@@ -86,18 +87,10 @@ out:
 #define EMPTY_BUDGET_NS (5LL * 1000000000LL)
 #define EMPTY_MAX_DEPTH 64
 
-static long long now_nsec(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0;
-	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void ptd_tmpfs_empty(int root_fd, uid_t uid)
 {
-	long long deadline = now_nsec() + EMPTY_BUDGET_NS;
+	long long deadline = ptd_now_ns() + EMPTY_BUDGET_NS;
 	struct ptd_remove_stats s;
 	struct dirent *de;
 	struct stat st;
@@ -114,7 +107,7 @@ void ptd_tmpfs_empty(int root_fd, uid_t uid)
 	}
 	ptd_remove_truncate = true;
 	ptd_remove_max_depth = EMPTY_MAX_DEPTH;
-	while ((de = readdir(dir)) && now_nsec() < deadline) {
+	while ((de = readdir(dir)) && ptd_now_ns() < deadline) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (fstatat(root_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||

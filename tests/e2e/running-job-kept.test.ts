@@ -10,10 +10,11 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import {
-  ALICE, MALLORY, OUT_DIR, SLURM_CONF, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
+  ALICE, MALLORY, OUT_DIR, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
   requireRootAndSlurm, restartSlurmd, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
+import { endedJob, jobState } from "../helpers/jobs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const TMPFS = [...SEED, "tmpfs=/dev/shm", "size=16M"];
@@ -22,29 +23,12 @@ const OLD_GRACE_MS = 11_000;
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
-function jobState(id: number): string {
-  const out = execFileSync("scontrol", ["-o", "show", "job", String(id)], { env: { ...process.env, SLURM_CONF }, encoding: "utf8" });
-  return /JobState=(\S+)/.exec(out)?.[1] ?? "?";
-}
-
 /** An allocation with no shell and no step: its id. */
 function allocate(user: string, args: readonly string[] = []): number {
   const r = runAs(user, ["salloc", "--no-shell", "-N1", ...args]);
   const m = /Granted job allocation (\d+)/.exec(r.stderr);
   assert.ok(r.status === 0 && m, `salloc: ${r.stderr}`);
   return Number(m[1]);
-}
-
-/** A job of alice's that has run and ended (COMPLETED, its epilog done and
- * its own removal logged): its id. */
-async function endedJob(args: readonly string[] = []): Promise<number> {
-  const mark = logMark();
-  const r = runAs(ALICE, ["srun", "-N1", ...args, "bash", "-c", "echo $SLURM_JOB_ID"]);
-  assert.equal(r.status, 0, r.stderr);
-  const id = Number(r.stdout.trim());
-  await waitFor(() => jobState(id) === "COMPLETED" && new RegExp(`private-tmpdir: job ${id} uid \\d+: removed`).test(logSince(mark)), 60_000,
-    { what: `job ${id}'s end and removal` });
-  return id;
 }
 
 /** What a crash leaves: <root>/slurm.<id>.0 of alice's, a file deep in it. */
@@ -74,7 +58,7 @@ describe("e2e: a running job never loses its /tmp between its steps (#21)", func
       const what = `${contain ? "with" : "without"} PrologFlags=Contain, ${shm ? "tmpfs= /dev/shm" : "bind /tmp only"}`;
       it(`salloc --no-shell, ${what}: other users' jobs end, the sweep runs, the next step sees every file`, async () => {
         startCluster({ plugstackLines: [pluginLine(shm ? TMPFS : SEED)], extraConf: contain ? "PrologFlags=Contain" : "" });
-        const ended = await endedJob();
+        const ended = await endedJob(ALICE);
         const id = allocate(ALICE);
         const env = shm ? "PTD_SHM=1; " : "";
         try {
@@ -103,7 +87,7 @@ describe("e2e: a running job never loses its /tmp between its steps (#21)", func
     const info: ClusterInfo = startCluster({ plugstackLines: [pluginLine(TMPFS)], nodes: 2 });
     assert.ok(info.node2 && info.slurmd2Pid, "second node started");
     const node2Tmp = `/proc/${info.slurmd2Pid}/root/tmp`;
-    const ended = await endedJob([`-w`, info.node2]);
+    const ended = await endedJob(ALICE, ["-w", info.node2]);
     const tag = `${OUT_DIR}/ptd-kept2-${process.pid}`;
     const script = `#!/bin/bash
 srun -N2 --ntasks-per-node=1 bash -c 'PTD_SHM=1; ${WRITE.replace(/'/g, "'\\''")}' || exit 1
@@ -135,7 +119,7 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
 
   it("a crash's leftover of a job that ended while slurmd was down, older than any grace, is removed at slurmd's start", async () => {
     startCluster({ plugstackLines: [pluginLine(SEED)] });
-    const ended = await endedJob();
+    const ended = await endedJob(ALICE);
     assert.match(jobState(ended), /^COMPLETED$/);
     const leftover = plantLeftover("/tmp", ended);
     await sleep(OLD_GRACE_MS);
@@ -171,7 +155,7 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
 
   it("a controller that cannot be asked keeps everything, and the remover says so", async () => {
     const info = startCluster({ plugstackLines: [pluginLine(SEED)] });
-    const ended = await endedJob();
+    const ended = await endedJob(ALICE);
     const leftover = plantLeftover("/tmp", ended);
     await sleep(OLD_GRACE_MS);
     // slurmctld stopped: the epilog still runs (slurmd's), the sweep cannot ask.

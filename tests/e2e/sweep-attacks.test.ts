@@ -5,31 +5,16 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import {
-  ALICE, MALLORY, SLURM_CONF, logMark, logSince, pluginLine, runAs, startCluster, stopCluster,
+  ALICE, MALLORY, logMark, logSince, pluginLine, runAs, startCluster, stopCluster,
   requireRootAndSlurm, waitFor,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
+import { endedJob } from "../helpers/jobs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 // The sweep never asks about a directory younger than this (native/hold.c).
 const OLD_GRACE_MS = 11_000;
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-
-function jobState(id: number): string {
-  const out = execFileSync("scontrol", ["-o", "show", "job", String(id)], { env: { ...process.env, SLURM_CONF }, encoding: "utf8" });
-  return /JobState=(\S+)/.exec(out)?.[1] ?? "?";
-}
-
-/** A job of user's that ran and ended, its own removal logged: its id. */
-async function endedJob(user: string, script = "true"): Promise<number> {
-  const mark = logMark();
-  const r = runAs(user, ["srun", "-N1", "bash", "-c", `echo $SLURM_JOB_ID; ${script}`]);
-  assert.equal(r.status, 0, r.stderr);
-  const id = Number(r.stdout.trim().split("\n")[0]);
-  await waitFor(() => jobState(id) === "COMPLETED" && new RegExp(`private-tmpdir: job ${id} uid \\d+: removed`).test(logSince(mark)), 60_000,
-    { what: `job ${id}'s end and removal` });
-  return id;
-}
 
 describe("e2e: the sweep against planted and renamed names (#21)", function () {
   this.timeout(900_000);
