@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 /* A directory anyone may create entries in: /tmp, /var/tmp. Only there can
@@ -28,6 +29,38 @@ static bool is_shared(int dir_fd)
 	if (fstat(dir_fd, &st) < 0)
 		return false;
 	return (st.st_mode & S_IWOTH) != 0;
+}
+
+/*
+ * A mount on parent_fd/name in this (the host's) mount namespace, in a
+ * directory anyone may write: someone mounted a filesystem (FUSE, bindfs:
+ * root may get EACCES inside it, and EBUSY renaming it) on a name the
+ * plugin needs, to make it fail other users' jobs. Detached (lazily: its
+ * users keep what they hold open) without following anything: statx with
+ * an empty mask asks the filesystem nothing, and the unmount takes the
+ * name relative to the parent's descriptor, never a symlink. 1 if one was
+ * detached, 0 if there is none, or -errno.
+ */
+static int detach_foreign_mount(int parent_fd, const char *name,
+				struct ptd_detail *d)
+{
+	struct statx stx;
+	char path[PATH_MAX];
+
+	if (!is_shared(parent_fd))
+		return 0;
+	if (statx(parent_fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
+		  AT_STATX_DONT_SYNC, 0, &stx) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) ||
+	    !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) ||
+	    S_ISLNK(stx.stx_mode))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", parent_fd, name);
+	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+		return errno == EINVAL || errno == ENOENT ? 0 : -errno;
+	ptd_note(d, "detached a mount someone made on \"%s\"", name);
+	return 1;
 }
 
 /* Each placement loop gives up after this long: a squatter can make a round
@@ -286,6 +319,10 @@ static int settle_dir(int parent_fd, const char *name, const struct want *w,
 			flags = RENAME_EXCHANGE;
 		} else if (errno != ENOENT) {
 			r = ptd_open_failed(d, parent_fd, name, errno);
+			/* EACCES: root refused inside a user's FUSE mount. */
+			if (w->aside && r == -EACCES &&
+			    detach_foreign_mount(parent_fd, name, d) > 0)
+				continue;
 			if (!w->aside || (r != -ELOOP && r != -ENOTDIR))
 				goto out;
 			flags = RENAME_EXCHANGE;
@@ -301,6 +338,10 @@ static int settle_dir(int parent_fd, const char *name, const struct want *w,
 			if (errno == EEXIST || errno == ENOENT)
 				continue;
 			r = -errno;
+			/* EBUSY: a mount point in the way of the exchange. */
+			if (r == -EBUSY && w->aside &&
+			    detach_foreign_mount(parent_fd, name, d) > 0)
+				continue;
 			goto out;
 		}
 		if (flags == RENAME_EXCHANGE) {
@@ -411,8 +452,9 @@ static int wipe_ended_dir(int parent_fd, const char *name, uid_t uid,
 	struct stat st;
 	int r;
 
+	/* EACCES: someone's FUSE mount, which the aside rule detaches. */
 	if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return errno == ENOENT || errno == EACCES ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode) || st.st_uid != uid)
 		return 0; /* not ours: the aside rule deals with it */
 	if (!marked_ended(parent_fd, name))

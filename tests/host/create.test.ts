@@ -56,6 +56,30 @@ describe("the extern step through the C host: hostile filesystem states", functi
     assert.equal(fs.lstatSync(`${SCRATCH}/shared/${aside[0]}`).uid, ATTACKER, "the squatter's entry is not chowned");
   });
 
+  it("detaches a mount someone made on the job directory's name or on the namespace directory's, never failing the victim", () => {
+    const names = [`${BASE}.104.0`, `${BASE}.ns`];
+    for (const n of names) {
+      fs.mkdirSync(n);
+      fs.chownSync(n, ATTACKER, ATTACKER);
+      // What a user's FUSE or bindfs mount is to root here: a mount point
+      // (EBUSY to rename) of someone else's.
+      execFileSync("mount", ["-t", "tmpfs", "-o", `size=1m,uid=${ATTACKER},gid=${ATTACKER},mode=700`, "squatter", n]);
+    }
+    const mounted = () => fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => names.some((n) => l.includes(` ${n} `)));
+    try {
+      assert.equal(mounted().length, 2);
+      const r = externStep(104);
+      assert.equal(r.ok, true, r.message);
+      assert.match(r.notice, /detached a mount someone made on "slurm\.104\.0"/);
+      assert.match(r.notice, /detached a mount someone made on "slurm\.ns"/);
+      assert.deepStrictEqual(mounted(), [], "no mount left on the plugin's names");
+      assert.deepStrictEqual(owner(`${BASE}.104.0`), [VICTIM, VICTIM, "700"]);
+      assert.deepStrictEqual(owner(`${BASE}.ns`), [0, 0, "700"]);
+    } finally {
+      for (const l of mounted()) execFileSync("umount", ["-l", l.split(" ")[4]!]);
+    }
+  });
+
   it("never follows a symlink planted as the job directory", () => {
     fs.symlinkSync(`${SCRATCH}/precious`, `${BASE}.102.0`);
     const r = externStep(102);
