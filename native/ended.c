@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "ended.h"
 #include "controller.h"
+#include "ctlmemo.h"
 #include "hold.h"
 #include "jobset.h"
 #include "nsholder.h"
@@ -23,12 +24,43 @@
 extern slurm_conf_t slurm_conf __attribute__((weak));
 
 static struct {
-	bool asked;		/* the sources below were read */
-	bool known;		/* slurmctld answered */
+	bool looked;		/* the steps on this node were listed */
+	bool here_known;	/* ... completely */
+	struct ptd_jobset here;	/* jobs with a step on this node */
+	bool loaded;		/* the kept answer was looked for */
+	bool memo;		/* ... and is there */
+	struct timespec memo_at;
+	struct ptd_jobset memo_held;
+	bool asked;		/* slurmctld was asked */
+	bool known;		/* ... and answered */
 	struct timespec at;	/* when it was asked */
 	struct ptd_jobset held;	/* jobs slurmctld holds */
-	struct ptd_jobset here;	/* jobs with a step on this node */
 } seen;
+
+/* Which cluster's answer: the configuration slurmd runs with (its path,
+ * and the cluster's name). */
+static const char *cluster_key(void)
+{
+	static char key[PATH_MAX + 64];
+
+	if (!key[0])
+		snprintf(key, sizeof(key), "%s|%s",
+			 &slurm_conf && slurm_conf.slurm_conf ? slurm_conf.slurm_conf : "",
+			 &slurm_conf && slurm_conf.cluster_name ? slurm_conf.cluster_name : "");
+	return key;
+}
+
+static void say_kept(const char *why)
+{
+	char line[512];
+
+	if (!ptd_report)
+		return;
+	snprintf(line, sizeof(line),
+		 "private-tmpdir: remover: cannot tell which jobs have ended: %s; directories and namespaces of jobs not known to have ended are kept",
+		 why);
+	ptd_report(line);
+}
 
 /* A decimal u32 at s, up to a non-digit; false if none or too large. */
 static bool read_id(const char *s, uint32_t *ret)
@@ -148,29 +180,39 @@ static int stepd_jobs(struct ptd_jobset *set)
 	return r;
 }
 
+static void look_here(void)
+{
+	char why[128];
+	int r;
+
+	seen.looked = true;
+	r = spool_jobs(&seen.here);
+	if (r == 0)
+		r = stepd_jobs(&seen.here);
+	seen.here_known = r == 0;
+	if (r < 0) {
+		snprintf(why, sizeof(why), "listing this node's steps: %s",
+			 strerror(-r));
+		say_kept(why);
+	}
+}
+
 static void ask(void)
 {
-	char why[256], squeue[PATH_MAX], line[512];
+	char why[256], squeue[PATH_MAX];
 	const char *conf = &slurm_conf ? slurm_conf.slurm_conf : NULL;
-	int r;
 
 	seen.asked = true;
 	/* Before the question: whatever was made before this moment belongs
 	 * to a job the controller had already allocated. */
 	clock_gettime(CLOCK_REALTIME, &seen.at);
-	r = ptd_ctl_jobs(ptd_ctl_squeue(squeue, sizeof(squeue)), conf,
-			 PTD_CTL_TIMEOUT_MS, &seen.held, why, sizeof(why));
-	if (r == 0 && (spool_jobs(&seen.here) < 0 ||
-		       (r = stepd_jobs(&seen.here)) < 0))
-		snprintf(why, sizeof(why), "listing this node's steps: %s",
-			 strerror(r < 0 ? -r : ENOMEM));
-	seen.known = r == 0 && why[0] == '\0';
-	if (!seen.known && ptd_report) {
-		snprintf(line, sizeof(line),
-			 "private-tmpdir: remover: cannot tell which jobs have ended: %s; directories and namespaces of jobs not known to have ended are kept",
-			 why);
-		ptd_report(line);
-	}
+	seen.known = ptd_ctl_jobs(ptd_ctl_squeue(squeue, sizeof(squeue)), conf,
+				  PTD_CTL_TIMEOUT_MS, &seen.held, why,
+				  sizeof(why)) == 0;
+	if (seen.known)
+		ptd_memo_save(cluster_key(), &seen.held, &seen.at);
+	else
+		say_kept(why);
 }
 
 static bool before(const struct timespec *a, const struct timespec *b)
@@ -181,9 +223,21 @@ static bool before(const struct timespec *a, const struct timespec *b)
 
 bool ptd_job_known_ended(uint32_t jobid, const struct timespec *made)
 {
+	if (!seen.looked)
+		look_here();
+	if (!seen.here_known || ptd_jobset_has(&seen.here, jobid))
+		return false;
+	/* An answer of the last minute decides what existed before it was
+	 * asked: a job it does not hold had ended by then. */
+	if (!seen.loaded) {
+		seen.loaded = true;
+		seen.memo = ptd_memo_load(cluster_key(), &seen.memo_held,
+					   &seen.memo_at) == 0;
+	}
+	if (seen.memo && before(made, &seen.memo_at))
+		return !ptd_jobset_has(&seen.memo_held, jobid);
 	if (!seen.asked)
 		ask();
 	return seen.known && before(made, &seen.at) &&
-	       !ptd_jobset_has(&seen.held, jobid) &&
-	       !ptd_jobset_has(&seen.here, jobid);
+	       !ptd_jobset_has(&seen.held, jobid);
 }

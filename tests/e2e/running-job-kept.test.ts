@@ -72,6 +72,11 @@ describe("e2e: a running job never loses its /tmp between its steps (#21)", func
           await waitFor(() => !fs.existsSync(leftover) && /took in 1 directories of jobs that have ended/.test(logSince(mark)), 60_000,
             { what: `the ended job's leftover to be swept\n${logSince(mark)}` });
           assert.match(jobState(id), /^RUNNING$/);
+          // The answer is kept for a minute where only root creates names.
+          const memo = fs.lstatSync("/run/private-tmpdir");
+          assert.deepStrictEqual([memo.uid, memo.mode & 0o7777, memo.isDirectory()], [0, 0o700, true]);
+          const kept = fs.readdirSync("/run/private-tmpdir").filter((n) => /^held\.[0-9a-f]{16}$/.test(n));
+          assert.equal(kept.length >= 1, true, "slurmctld's answer kept");
           const r = runAs(ALICE, ["srun", `--jobid=${id}`, "-N1", "bash", "-c", `${env}${READ}`]);
           assert.equal(r.status, 0, r.stderr);
           assert.equal(r.stdout, shm ? "a\nb\nc\n" : "a\nb\n", "every file of the earlier step");
