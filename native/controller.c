@@ -106,27 +106,15 @@ static int read_all(int fd, long long deadline, char **ret_buf,
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL, *more;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 	int r;
 
 	for (;;) {
-		long long left = deadline - ptd_now_ms();
-
-		if (left <= 0) {
-			free(buf);
-			return -ETIME;
-		}
-		r = poll(&p, 1, (int) (left > INT_MAX ? INT_MAX : left));
-		if (r < 0 && errno == EINTR)
-			continue;
+		r = ptd_wait_readable(fd, deadline);
 		if (r < 0) {
-			r = -errno;
 			free(buf);
-			return r;
+			return r == -ETIMEDOUT ? -ETIME : r;
 		}
-		if (r == 0)
-			continue;
 		if (cap - len < 65536) {
 			if (cap >= MAX_OUTPUT) {
 				free(buf);

@@ -502,28 +502,19 @@ void ptd_ns_abandon(struct ptd_ns_holder *c, int r, const char *why)
  * one). */
 static int read_report(int fd, struct ptd_detail *d)
 {
-	long long deadline = ptd_now_ms() + PTD_NS_LOCK_TIMEOUT_MS;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct holder_report rep;
 	ssize_t n;
 	int k;
 
-	for (;;) {
-		long long left = deadline - ptd_now_ms();
-
-		if (left <= 0) {
-			ptd_say(d->text, "no report from the holder within %d ms",
-				PTD_NS_LOCK_TIMEOUT_MS);
-			return -ETIMEDOUT;
-		}
-		k = poll(&p, 1, (int) left);
-		if (k > 0)
-			break;
-		if (k < 0 && errno != EINTR) {
-			k = -errno;
-			ptd_say(d->text, "waiting for the holder's report");
-			return k;
-		}
+	k = ptd_wait_readable(fd, ptd_now_ms() + PTD_NS_LOCK_TIMEOUT_MS);
+	if (k == -ETIMEDOUT) {
+		ptd_say(d->text, "no report from the holder within %d ms",
+			PTD_NS_LOCK_TIMEOUT_MS);
+		return k;
+	}
+	if (k < 0) {
+		ptd_say(d->text, "waiting for the holder's report");
+		return k;
 	}
 	do
 		n = read(fd, &rep, sizeof(rep));

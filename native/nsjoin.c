@@ -299,22 +299,11 @@ static int remaining(long long deadline)
 /* The holder's 'q' on conn before deadline (ms, ptd_now_ms's clock). */
 static bool acked(int conn, long long deadline)
 {
-	struct pollfd p = { .fd = conn, .events = POLLIN };
 	char c;
 	ssize_t n;
 
-	for (;;) {
-		long long left = deadline - ptd_now_ms();
-		int r;
-
-		if (left <= 0)
-			return false;
-		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int) left);
-		if (r > 0)
-			break;
-		if (r < 0 && errno != EINTR)
-			return false;
-	}
+	if (ptd_wait_readable(conn, deadline) < 0)
+		return false;
 	do
 		n = recv(conn, &c, 1, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
@@ -325,7 +314,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 		      struct ptd_detail *d)
 {
 	char final[PTD_NS_NAME_MAX + 16];
-	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+	int pidfd = -1;
 	struct ucred peer;
 	int conn = -1, lock = -1, r;
 	long long deadline = ptd_now_ms() + timeout_ms;
@@ -360,7 +349,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 	}
 	if (r < 0)
 		goto out;
-	r = peer_pidfd(conn, &peer, &pfd.fd, d);
+	r = peer_pidfd(conn, &peer, &pidfd, d);
 	if (r < 0)
 		goto out;
 	do
@@ -377,24 +366,15 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 	 * readable once it has exited (zombie or reaped). */
 	if (acked(conn, deadline))
 		goto stopped;
-	for (;;) {
-		long long left = deadline - ptd_now_ms();
-		int p;
-
-		if (left <= 0) {
-			ptd_say(d->text, "holder of \"%s.sock\" still there "
-				"after %d ms", name, timeout_ms);
-			r = -ETIMEDOUT;
-			goto out;
-		}
-		p = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int) left);
-		if (p > 0)
-			break;
-		if (p < 0 && errno != EINTR) {
-			r = -errno;
-			ptd_say(d->text, "poll the holder's pidfd");
-			goto out;
-		}
+	r = ptd_wait_readable(pidfd, deadline);
+	if (r == -ETIMEDOUT) {
+		ptd_say(d->text, "holder of \"%s.sock\" still there "
+			"after %d ms", name, timeout_ms);
+		goto out;
+	}
+	if (r < 0) {
+		ptd_say(d->text, "poll the holder's pidfd");
+		goto out;
 	}
 stopped:
 	/* The lock file last, under the lock: a starter that raced us
@@ -404,7 +384,7 @@ stopped:
 		goto out;
 	r = remove_lock(dir_fd, name, &lock, d);
 out:
-	cleanup_fd(&pfd.fd);
+	cleanup_fd(&pidfd);
 	cleanup_fd(&conn);
 	cleanup_fd(&lock);
 	return r;
