@@ -11,6 +11,7 @@
 #include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -310,10 +311,71 @@ static bool acked(int conn, long long deadline)
 	return n == 1 && c == 'q';
 }
 
+/* What a holder that is gone (killed, or its setup failed) left: its
+ * socket and lock file, removed under the lock and only if still so (a new
+ * holder may have come meanwhile). */
+static int remove_stale(int dir_fd, const char *name, long long deadline,
+			struct ptd_detail *d)
+{
+	char sock[PTD_NS_NAME_MAX + 16];
+	int conn = -1, lock = -1, r;
+
+	r = ptd_ns_lock(dir_fd, name, remaining(deadline), &lock, d);
+	if (r < 0)
+		return r;
+	r = ptd_ns_connect(dir_fd, name, remaining(deadline), &conn, NULL, d);
+	cleanup_fd(&conn);
+	if (r == -ECONNREFUSED) {
+		snprintf(sock, sizeof(sock), "%s.sock", name);
+		r = unlinkat(dir_fd, sock, 0) < 0 && errno != ENOENT
+			? -errno : 0;
+		if (r < 0)
+			ptd_say(d->text, "unlink stale \"%s\"", sock);
+		else
+			r = remove_lock(dir_fd, name, &lock, d);
+	} else if (r == -ENOENT) {
+		r = remove_lock(dir_fd, name, &lock, d);
+	} else if (r == 0) {
+		ptd_say(d->text, "\"%s.sock\" was replaced by a new "
+			"holder meanwhile", name);
+		r = -EBUSY;
+	}
+	cleanup_fd(&lock);
+	return r;
+}
+
+/* A holder that neither answered nor exited by the deadline (stopped,
+ * or blocked where no signal of its own reaches it) is killed through
+ * its pidfd: the job has ended, and a holder left running would keep the
+ * job's mounts, and its name, for ever. */
+#define KILL_WAIT_MS 2000
+
+static int kill_holder(int pidfd, const char *name, int timeout_ms,
+		       struct ptd_detail *d)
+{
+	int r;
+
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 &&
+	    errno != ESRCH) {
+		r = -errno;
+		ptd_say(d->text, "holder of \"%s.sock\" still there after "
+			"%d ms, and it cannot be killed", name, timeout_ms);
+		return r;
+	}
+	r = ptd_wait_readable(pidfd, ptd_now_ms() + KILL_WAIT_MS);
+	if (r < 0) {
+		ptd_say(d->text, "holder of \"%s.sock\" still there %d ms "
+			"after SIGKILL", name, KILL_WAIT_MS);
+		return r;
+	}
+	ptd_note(d, "the holder of \"%s.sock\" did not stop within %d ms: "
+		 "killed", name, timeout_ms);
+	return 0;
+}
+
 int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 		      struct ptd_detail *d)
 {
-	char final[PTD_NS_NAME_MAX + 16];
 	int pidfd = -1;
 	struct ucred peer;
 	int conn = -1, lock = -1, r;
@@ -322,30 +384,9 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 
 	r = ptd_ns_connect(dir_fd, name, timeout_ms, &conn, &peer, d);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
-		/* No holder (none started, or its setup failed), or it died:
-		 * remove what is left, under the lock and only if it still is
-		 * so (a new holder may have come meanwhile). */
-		r = ptd_ns_lock(dir_fd, name, remaining(deadline), &lock, d);
-		if (r < 0)
-			goto out;
+		/* No holder (none started, or its setup failed), or it died. */
 		cleanup_fd(&conn);
-		r = ptd_ns_connect(dir_fd, name, timeout_ms, &conn, NULL, d);
-		if (r == -ECONNREFUSED) {
-			snprintf(final, sizeof(final), "%s.sock", name);
-			r = unlinkat(dir_fd, final, 0) < 0 && errno != ENOENT
-				? -errno : 0;
-			if (r < 0)
-				ptd_say(d->text, "unlink stale \"%s\"", final);
-			else
-				r = remove_lock(dir_fd, name, &lock, d);
-		} else if (r == -ENOENT) {
-			r = remove_lock(dir_fd, name, &lock, d);
-		} else if (r == 0) {
-			ptd_say(d->text, "\"%s.sock\" was replaced by a new "
-				"holder meanwhile", name);
-			r = -EBUSY;
-		}
-		goto out;
+		return remove_stale(dir_fd, name, deadline, d);
 	}
 	if (r < 0)
 		goto out;
@@ -355,7 +396,10 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 	do
 		n = send(conn, "Q", 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n != 1) {
+	/* A holder that cannot take it (its buffer full, gone) is waited
+	 * for, and killed, below. */
+	if (n != 1 && !(n < 0 && (errno == EAGAIN || errno == EPIPE ||
+				  errno == ECONNRESET))) {
 		r = n < 0 ? -errno : -EIO;
 		ptd_say(d->text, "asking \"%s.sock\" to stop", name);
 		goto out;
@@ -364,18 +408,25 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 	 * its exit takes the namespace down without us. A holder that says
 	 * nothing (it died): wait for its exit instead, by its pidfd,
 	 * readable once it has exited (zombie or reaped). */
-	if (acked(conn, deadline))
+	if (n == 1 && acked(conn, deadline))
 		goto stopped;
 	r = ptd_wait_readable(pidfd, deadline);
 	if (r == -ETIMEDOUT) {
-		ptd_say(d->text, "holder of \"%s.sock\" still there "
-			"after %d ms", name, timeout_ms);
+		r = kill_holder(pidfd, name, timeout_ms, d);
+		if (r < 0)
+			goto out;
+		cleanup_fd(&conn);
+		r = remove_stale(dir_fd, name, ptd_now_ms() + KILL_WAIT_MS, d);
 		goto out;
 	}
 	if (r < 0) {
 		ptd_say(d->text, "poll the holder's pidfd");
 		goto out;
 	}
+	/* Exited without its 'q': its socket may be left. */
+	cleanup_fd(&conn);
+	r = remove_stale(dir_fd, name, ptd_now_ms() + KILL_WAIT_MS, d);
+	goto out;
 stopped:
 	/* The lock file last, under the lock: a starter that raced us
 	 * locks a fresh file (ptd_ns_lock), never the removed one. */

@@ -14,7 +14,7 @@ import {
   requireRootAndSlurm, restartSlurmd, waitFor, type ClusterInfo,
 } from "../helpers/slurm.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
-import { endedJob, jobState } from "../helpers/jobs.js";
+import { allocate, endedJob, jobState } from "../helpers/jobs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const TMPFS = [...SEED, "tmpfs=/dev/shm", "size=16M"];
@@ -22,14 +22,6 @@ const TMPFS = [...SEED, "tmpfs=/dev/shm", "size=16M"];
 const OLD_GRACE_MS = 11_000;
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-
-/** An allocation with no shell and no step: its id. */
-function allocate(user: string, args: readonly string[] = []): number {
-  const r = runAs(user, ["salloc", "--no-shell", "-N1", ...args]);
-  const m = /Granted job allocation (\d+)/.exec(r.stderr);
-  assert.ok(r.status === 0 && m, `salloc: ${r.stderr}`);
-  return Number(m[1]);
-}
 
 /** What a crash leaves: <root>/slurm.<id>.0 of alice's, a file deep in it. */
 function plantLeftover(root: string, id: number): string {

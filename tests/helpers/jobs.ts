@@ -20,3 +20,11 @@ export async function endedJob(user: string, srunArgs: readonly string[] = []): 
     { what: `job ${id}'s end and removal` });
   return id;
 }
+
+/** An allocation with no shell and no step (salloc --no-shell): its id. */
+export function allocate(user: string, args: readonly string[] = []): number {
+  const r = runAs(user, ["salloc", "--no-shell", "-N1", ...args]);
+  const m = /Granted job allocation (\d+)/.exec(r.stderr);
+  assert.ok(r.status === 0 && m, `salloc: ${r.stderr}`);
+  return Number(m[1]);
+}
