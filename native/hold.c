@@ -31,6 +31,7 @@ bool (*ptd_job_ended)(uint32_t jobid, const struct timespec *made);
 const char *ptd_report_where;
 int (*ptd_continue)(int hold_fd, const char *hold_path, int budget);
 int ptd_drain_budget_ms = -1;
+void (*ptd_drain_settle)(void);
 
 /* What earlier passes removed of a held directory, kept on it so the job's
  * one line counts the whole tree. trusted.*: only root reads or writes it. */
@@ -41,9 +42,6 @@ int ptd_drain_budget_ms = -1;
  * it. */
 int ptd_sweep_min_age = 10;
 
-/* Rounds of one remover: a directory renamed in just before the lock was
- * released is picked up by the next round, not left for the next epilog. */
-#define MAX_ROUNDS 4
 
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -245,6 +243,18 @@ static int remove_held(int parent_fd, const char *name, int hold_fd,
 	return r;
 }
 
+/* A remover holds the holding place's lock from its start (before its
+ * settle) until it has seen it empty after releasing it (ptd_hold_drain):
+ * what was moved in while it is held is that remover's. */
+static bool remover_at_work(int hold_fd)
+{
+	if (flock(hold_fd, LOCK_EX | LOCK_NB) == 0) {
+		(void) flock(hold_fd, LOCK_UN);
+		return false;
+	}
+	return errno == EWOULDBLOCK;
+}
+
 int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
 		  bool defer, struct ptd_remove_stats *stats,
 		  struct ptd_detail *d)
@@ -252,6 +262,7 @@ int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
 	char held[NAME_MAX + 1], why[PTD_DETAIL_MAX];
 	struct ptd_remove_stats s;
 	struct dirent *de;
+	uint64_t deferred = 0;
 	uint32_t n;
 	int r, first = 0;
 	DIR *dir;
@@ -274,7 +285,7 @@ int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
 				    &scratch);
 			snprintf(why, sizeof(why), "%s", scratch.text);
 			if (r > 0 && ptd_defer_removal) {
-				stats->deferred++;
+				deferred++;
 				r = 0;
 			} else if (r > 0) {
 				r = remove_held(parent_fd, de->d_name, hold_fd, held,
@@ -289,6 +300,11 @@ int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
 	}
 	r = errno ? -errno : 0;
 	closedir(dir);
+	/* Asked after the renames: a remover that held the lock then has not
+	 * yet released it, and lists the place again after it does. */
+	stats->deferred += deferred;
+	if (deferred && remover_at_work(hold_fd))
+		stats->covered += deferred;
 	return first ? first : r;
 }
 
@@ -473,10 +489,19 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 	int round;
 
 	/* At most one remover per holding place; a second one has nothing to
-	 * add (the first takes what arrives meanwhile, see MAX_ROUNDS). */
+	 * add: the first takes what arrives meanwhile (it lists the place
+	 * again after each release of the lock), until its budget ends. */
 	if (flock(hold_fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? 0 : -errno;
-	for (round = 0; round < MAX_ROUNDS; round++) {
+	/* Its wait comes under the lock: an epilog or a step that comes
+	 * meanwhile sees a remover at work and starts none. */
+	if (ptd_drain_settle) {
+		void (*settle)(void) = ptd_drain_settle;
+
+		ptd_drain_settle = NULL;
+		settle();
+	}
+	for (round = 0;; round++) {
 		pending = 0;
 		why[0] = '\0';
 		if (sweep && round == 0)

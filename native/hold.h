@@ -34,6 +34,11 @@ extern int ptd_sweep_min_age;
  * default): the plan's. Tests set it. */
 extern int ptd_drain_budget_ms;
 
+/* Called once by the first ptd_hold_drain of a process, once it holds the
+ * holding place's lock and before it removes anything (the plugin's
+ * remover: let the job's end be reported first); NULL: none. */
+extern void (*ptd_drain_settle)(void);
+
 /* The where of the remover's per-job lines: "epilog", "extern step". */
 extern const char *ptd_report_where;
 
@@ -41,8 +46,10 @@ extern const char *ptd_report_where;
  * Every entry of parent_fd named prefix + a decimal (prefix is
  * "<name>.<jobid>.", the restart count unknown), if a directory owned by
  * uid: with defer, renamed into hold_fd under "<name>.<uid>.<random>" (and
- * removed from there at once unless ptd_defer_removal); without, removed in
- * place. Counts in *stats; keeps going, returns the first error.
+ * removed from there at once unless ptd_defer_removal: then counted in
+ * deferred, and in covered too if a remover is at work on hold_fd already);
+ * without, removed in place. Counts in *stats; keeps going, returns the
+ * first error.
  */
 int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
 		  bool defer, struct ptd_remove_stats *stats,

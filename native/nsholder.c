@@ -254,6 +254,9 @@ static void report(struct ptd_ns_holder *c, int r, const char *text)
 	struct holder_report rep = { .r = r };
 	ssize_t n;
 
+	/* A holder handed a namespace has nobody waiting for its report. */
+	if (c->report_fd < 0)
+		return;
 	snprintf(rep.text, sizeof(rep.text), "%s", text);
 	do
 		n = write(c->report_fd, &rep, sizeof(rep));
@@ -603,7 +606,28 @@ int ptd_ns_check_dir(int dir_fd, const char *what, struct ptd_detail *d)
 	return 0;
 }
 
-int ptd_ns_elect(int dir_fd, const char *name, uid_t uid,
+/* In a new holder, still under the election lock: its name, its bounds,
+ * and nothing of its starter's kept busy. */
+static void become_holder(struct ptd_ns_holder *h, struct ptd_detail *d)
+{
+	h->active = true;
+	h->pending = false;
+	(void) prctl(PR_SET_NAME, PTD_NS_HOLDER_COMM, 0, 0, 0);
+	/* Its setup is bounded wherever it blocks: a fatal signal ends even
+	 * a killable wait on a hung mount. Cancelled once it serves
+	 * (ptd_ns_serve). */
+	(void) signal(SIGALRM, SIG_DFL);
+	(void) alarm((PTD_NS_SETUP_MAX_MS + 999) / 1000);
+	(void) umask(077);
+	/* Not to keep the starter's working directory (a step's, maybe on
+	 * NFS) busy for the job's life. */
+	if (chdir("/") < 0) {
+		ptd_say(d->text, "chdir \"/\"");
+		ptd_ns_abandon(h, -errno, d->text);
+	}
+}
+
+int ptd_ns_elect(int dir_fd, const char *name, uid_t uid, bool hand_off,
 		 const int *keep_fds, int n_keep, struct ptd_ns_holder *h,
 		 struct ptd_detail *d)
 {
@@ -629,6 +653,14 @@ int ptd_ns_elect(int dir_fd, const char *name, uid_t uid,
 		r = r > 0 ? PTD_NS_RUNNING : r;
 		goto out;
 	}
+	h->dir_fd = dir_fd;
+	h->uid = uid;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	if (hand_off) {
+		h->pending = true;
+		h->lock_fd = lock;
+		return PTD_NS_FIRST;
+	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		r = -errno;
 		ptd_say(d->text, "pipe");
@@ -645,25 +677,9 @@ int ptd_ns_elect(int dir_fd, const char *name, uid_t uid,
 	if (r == 1) {
 		/* The holder: it holds the election lock (the same open file
 		 * as its starter's) until its socket listens or it gives up. */
-		h->active = true;
-		h->dir_fd = dir_fd;
 		h->lock_fd = lock;
 		h->report_fd = pipefd[1];
-		h->uid = uid;
-		snprintf(h->name, sizeof(h->name), "%s", name);
-		(void) prctl(PR_SET_NAME, PTD_NS_HOLDER_COMM, 0, 0, 0);
-		/* Its setup is bounded wherever it blocks: a fatal signal
-		 * ends even a killable wait on a hung mount. Cancelled once
-		 * it serves (ptd_ns_serve). */
-		(void) signal(SIGALRM, SIG_DFL);
-		(void) alarm((PTD_NS_SETUP_MAX_MS + 999) / 1000);
-		(void) umask(077);
-		/* Not to keep the starter's working directory (a step's,
-		 * maybe on NFS) busy for the job's life. */
-		if (chdir("/") < 0) {
-			ptd_say(d->text, "chdir \"/\"");
-			ptd_ns_abandon(h, -errno, d->text);
-		}
+		become_holder(h, d);
 		return PTD_NS_IN_HOLDER;
 	}
 	if (r < 0) {
@@ -683,8 +699,76 @@ out:
 	return r;
 }
 
+int ptd_ns_hand_off(struct ptd_ns_holder *h, struct ptd_detail *d)
+{
+	struct ptd_detach_how how = {
+		.idle = false,
+		.leave_job_cgroups = true,
+	};
+	int keep[PTD_NS_SCRATCH_MAX + 2], n = 0, i, r;
+
+	if (!h->pending)
+		return -EINVAL;
+	keep[n++] = h->dir_fd;
+	keep[n++] = h->lock_fd;
+	for (i = 0; i < h->n_scratch; i++)
+		keep[n++] = h->scratch_fds[i];
+	how.keep_fds = keep;
+	how.n_keep_fds = n;
+	r = ptd_detach_fork(&how);
+	if (r == 1) {
+		struct ptd_detail hd = { { 0 }, { 0 } };
+
+		become_holder(h, &hd);
+		ptd_ns_serve(h);
+	}
+	/* The holder has the lock's open file too: it stays locked until
+	 * the holder listens, whatever this process does next. The tmpfs
+	 * roots are the holder's to empty, not this step's to keep open. */
+	ptd_ns_drop(h);
+	if (r < 0) {
+		ptd_say(d->text, "starting the holder");
+		return r;
+	}
+	return 0;
+}
+
+void ptd_ns_drop(struct ptd_ns_holder *h)
+{
+	int i;
+
+	if (!h->pending && !h->active)
+		return;
+	cleanup_fd(&h->lock_fd);
+	for (i = 0; i < h->n_scratch; i++)
+		cleanup_fd(&h->scratch_fds[i]);
+	h->n_scratch = 0;
+	h->pending = false;
+}
+
+/* A copy of the caller's mount table for the job, a recursive slave (as
+ * bind.c's ptd_make_slave: the host's later mounts reach the job, the
+ * job's binds never reach the host), then setup's binds. */
+static int make_ns(ptd_ns_setup_fn setup, void *arg, struct ptd_detail *d)
+{
+	int r;
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		r = -errno;
+		ptd_say(d->text, "unshare(CLONE_NEWNS)");
+		return r;
+	}
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+		r = -errno;
+		ptd_say(d->text, "mount(\"/\", MS_SLAVE|MS_REC)");
+		return r;
+	}
+	return setup(arg, d);
+}
+
 int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
-		 void *arg, bool *ret_started, struct ptd_detail *d)
+		 void *arg, bool hand_off, bool *ret_started,
+		 struct ptd_detail *d)
 {
 	struct ptd_ns_holder h;
 	int dir_fd = -1, r;
@@ -693,21 +777,18 @@ int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
 	r = ptd_ns_open_dir(dir, name, &dir_fd, d);
 	if (r < 0)
 		return r;
-	r = ptd_ns_elect(dir_fd, name, 0, NULL, 0, &h, d);
-	if (r == PTD_NS_IN_HOLDER) {
-		/* A copy of the starter's mount table, for the job. */
-		if (unshare(CLONE_NEWNS) < 0) {
-			ptd_say(d->text, "unshare(CLONE_NEWNS)");
-			ptd_ns_abandon(&h, -errno, d->text);
-		}
-		/* Recursive slave, as bind.c's ptd_make_slave: the host's
-		 * later mounts reach the job, the job's binds never reach the
-		 * host. Before setup's first bind. */
-		if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
-			ptd_say(d->text, "mount(\"/\", MS_SLAVE|MS_REC)");
-			ptd_ns_abandon(&h, -errno, d->text);
-		}
-		r = setup(arg, d);
+	r = ptd_ns_elect(dir_fd, name, 0, hand_off, NULL, 0, &h, d);
+	if (r == PTD_NS_FIRST) {
+		/* As a step does: the namespace made here, then handed off. */
+		r = make_ns(setup, arg, d);
+		if (r < 0)
+			ptd_ns_drop(&h);
+		else
+			r = ptd_ns_hand_off(&h, d);
+		if (r == 0)
+			r = PTD_NS_STARTED;
+	} else if (r == PTD_NS_IN_HOLDER) {
+		r = make_ns(setup, arg, d);
 		if (r < 0)
 			ptd_ns_abandon(&h, r, d->text);
 		ptd_ns_serve(&h);

@@ -38,15 +38,18 @@ typedef int (*ptd_ns_setup_fn)(void *arg, struct ptd_detail *d);
 
 /*
  * Makes sure a holder for name runs: 0 with *ret_started true when this
- * call started it (setup succeeded in it), false when one was running
- * already; or -errno, the reason in d->text (setup's own reason when setup
- * failed; no holder is left then). Concurrent callers agree: the election
- * is an flock on <dir>/<name>.lock, and the socket appears only once it
- * listens. A socket nobody listens on (its holder was killed) is removed
- * and replaced, under the lock.
+ * call started it (setup succeeded), false when one was running already;
+ * or -errno, the reason in d->text (setup's own reason when setup failed;
+ * no holder is left then). Concurrent callers agree: the election is an
+ * flock on <dir>/<name>.lock, and the socket appears only once it listens.
+ * A socket nobody listens on (its holder was killed) is removed and
+ * replaced, under the lock.
+ * hand_off: as a step, the caller's own thread makes the namespace (and
+ * stays in it) and hands it to a holder it does not wait for; else, as the
+ * extern step, a holder makes it and the caller waits for its report.
  * dir: absolute, symlink-free, every directory trusted (root's), the last
  * one root's and mode 0700 (group and others nothing). The socket is bound
- * in the caller's mount namespace, before the holder's unshare.
+ * in the caller's mount namespace, before any unshare.
  * The caller may be multi-threaded; the holder is a double-forked,
  * session-leading grandchild (detach.h) with every inherited descriptor
  * closed, that has left any Slurm job's cgroups: it must outlive the step
@@ -54,7 +57,8 @@ typedef int (*ptd_ns_setup_fn)(void *arg, struct ptd_detail *d);
  * enough for a fork's child of a threaded process (system calls, malloc).
  */
 int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
-		 void *arg, bool *ret_started, struct ptd_detail *d);
+		 void *arg, bool hand_off, bool *ret_started,
+		 struct ptd_detail *d);
 
 /* The election behind ptd_ns_start, for a holder that goes on with its
  * starter's own code (the plugin's plan: docs/namespace-per-job.md). */
@@ -67,6 +71,9 @@ int ptd_ns_start(const char *dir, const char *name, ptd_ns_setup_fn setup,
 
 struct ptd_ns_holder {
 	bool active;		/* this process is the job's holder */
+	/* This process won the election and makes the namespace itself; it
+	 * holds the lock until ptd_ns_hand_off gives both to a holder. */
+	bool pending;
 	int dir_fd;		/* the directory of its socket */
 	int lock_fd;		/* the election lock, until it listens */
 	int report_fd;		/* to its starter, until it listens */
@@ -82,6 +89,8 @@ enum {
 	PTD_NS_RUNNING = 1,	/* a holder answered: join it */
 	PTD_NS_STARTED = 2,	/* this call started one, it listens: join it */
 	PTD_NS_IN_HOLDER = 3,	/* this process is the new holder */
+	PTD_NS_FIRST = 4,	/* no holder: this process makes the namespace
+				 * and hands it off (ptd_ns_hand_off) */
 };
 
 /* dir_fd is root's and mode 0700 (group and others nothing), a directory;
@@ -90,20 +99,38 @@ int ptd_ns_check_dir(int dir_fd, const char *what, struct ptd_detail *d);
 
 /*
  * Under the election lock <name>.lock in dir_fd (checked): PTD_NS_RUNNING
- * when a root holder answers. Else forks the holder (detach.h: its own
- * session, out of a job's cgroups, every descriptor closed but keep_fds,
- * dir_fd and its own two) and returns twice:
- *  - in the holder, PTD_NS_IN_HOLDER with *h active, still under the lock:
- *    it makes the namespace (unshare, slave, binds), then ptd_ns_serve(h),
- *    or ptd_ns_abandon(h, ...) if it cannot; it must never return into its
- *    starter's code;
- *  - in the caller, once the holder listens, PTD_NS_STARTED; or the
- *    holder's -errno, with its reason in d (nothing of it is left then).
+ * when a root holder of uid's job answers. Else:
+ *  - hand_off (a step): PTD_NS_FIRST, *h pending, still under the lock:
+ *    the caller makes the namespace in its own thread (unshare, slave,
+ *    binds) and then gives it, with the lock, to a holder it does not wait
+ *    for (ptd_ns_hand_off); nothing of another process is on its path;
+ *  - else (the extern step, which stays in the host's namespace): forks
+ *    the holder (detach.h: its own session, out of a job's cgroups, every
+ *    descriptor closed but keep_fds, dir_fd and its own two) and returns
+ *    twice: in the holder, PTD_NS_IN_HOLDER with *h active, still under
+ *    the lock: it makes the namespace (unshare, slave, binds), then
+ *    ptd_ns_serve(h), or ptd_ns_abandon(h, ...) if it cannot; it must
+ *    never return into its starter's code; in the caller, once the holder
+ *    listens, PTD_NS_STARTED; or the holder's -errno, with its reason in d
+ *    (nothing of it is left then).
  * -errno, reason in d, when no holder can be had.
  */
-int ptd_ns_elect(int dir_fd, const char *name, uid_t uid,
+int ptd_ns_elect(int dir_fd, const char *name, uid_t uid, bool hand_off,
 		 const int *keep_fds, int n_keep, struct ptd_ns_holder *h,
 		 struct ptd_detail *d);
+
+/* After PTD_NS_FIRST, once the caller's thread is in the namespace it made
+ * (its binds and tmpfs mounts done, their roots in h->scratch_fds): forks
+ * the holder from it (so the holder is in that namespace), which listens,
+ * releases the lock and serves; returns once it is forked, without waiting
+ * for it. Later steps that come before it listens wait on the lock, as for
+ * any holder. h is not pending afterwards, whatever the result; 0 or
+ * -errno (no holder: later steps make one of their own). */
+int ptd_ns_hand_off(struct ptd_ns_holder *h, struct ptd_detail *d);
+
+/* Closes what a pending h holds (the lock: the election is lost, another
+ * step may win it) when the caller cannot make the namespace. */
+void ptd_ns_drop(struct ptd_ns_holder *h);
 
 /* In the holder: listens on <name>.sock, tells its starter, releases the
  * lock and serves until 'Q'; exits, never returns. */

@@ -29,6 +29,9 @@ void ptd_ops_done(struct ptd_ops *o)
 {
 	int i;
 
+	/* A step that failed before it could hand its namespace off: the
+	 * election is lost with the lock. */
+	ptd_ns_drop(&o->ns);
 	for (i = 0; i < PTD_MAX_SLOTS; i++) {
 		if (o->fds[i] >= 0)
 			close(o->fds[i]);
@@ -182,8 +185,10 @@ static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 		return record(o, "mount_tmpfs\t%d\t%s\t%u\t%u\t%o\t%u\t%u\t%d\n",
 			      slot, path, (unsigned) size_mb, (unsigned) inodes,
 			      mode, uid, gid, flags);
-	/* A holder keeps the tmpfs's root, to empty it at the job's end. */
-	bool keep = o->ns.active && o->ns.n_scratch < PTD_NS_SCRATCH_MAX;
+	/* A holder keeps the tmpfs's root, to empty it at the job's end
+	 * (a step that makes the namespace hands it over with it). */
+	bool keep = (o->ns.active || o->ns.pending) &&
+		    o->ns.n_scratch < PTD_NS_SCRATCH_MAX;
 	int r = ptd_mount_tmpfs(o->fds[slot], path, size_mb, inodes, mode,
 				(uid_t) uid,
 				(gid_t) gid, flags & PTD_F_NOEXEC,
@@ -247,6 +252,7 @@ static int op_remove_at(struct ptd_ops *o, int parent, int hold,
 	o->removed.dirs += s.dirs;
 	o->removed.skipped += s.skipped;
 	o->removed.deferred += s.deferred;
+	o->removed.covered += s.covered;
 	return r;
 }
 
@@ -342,15 +348,20 @@ static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
 	/* Silent: only tests run a step's plan through the addon. */
 	if (!ptd_ops_holders)
 		return no_join ? 1 : 0;
-	/* The holder goes on with this plan: the slots it will use (and
-	 * OPEN_PRIVATE's identity checks against them) stay open in it. */
-	for (i = 0; i < PTD_MAX_SLOTS; i++)
-		if (o->fds[i] >= 0)
-			keep[n++] = o->fds[i];
-	r = ptd_ns_elect(o->fds[dir], name, o->uid, keep, n, &o->ns,
-			 &o->detail);
-	if (r == PTD_NS_IN_HOLDER) {
+	/* A step makes the job's namespace itself and hands it to a holder
+	 * it does not wait for (ptd_ns_hand_off at NS_READY). The extern
+	 * step stays in the host's namespace: a holder goes on with this
+	 * plan there, and the slots it will use (and OPEN_PRIVATE's identity
+	 * checks against them) stay open in it. */
+	if (no_join)
+		for (i = 0; i < PTD_MAX_SLOTS; i++)
+			if (o->fds[i] >= 0)
+				keep[n++] = o->fds[i];
+	r = ptd_ns_elect(o->fds[dir], name, o->uid, !no_join, keep, n,
+			 &o->ns, &o->detail);
+	if (r == PTD_NS_FIRST || r == PTD_NS_IN_HOLDER) {
 		o->ns.tag = o->config_tag;
+		o->ns_how = PTD_NS_MADE;
 		return 0;
 	}
 	if (r < 0)
@@ -391,10 +402,21 @@ fallback:
 
 static int op_ns_ready(struct ptd_ops *o)
 {
-	int i;
+	int i, r;
 
 	if (o->dry_run)
 		return record(o, "ns_ready\n");
+	if (o->ns.pending) {
+		/* Never a reason to fail the step: it is in the namespace it
+		 * made, with its binds; only later steps cannot join it. */
+		r = ptd_ns_hand_off(&o->ns, &o->detail);
+		if (r < 0) {
+			ptd_note(&o->detail, "cannot hand the job's namespace to a holder (%s: %s): later steps make their own",
+				 o->detail.text, strerror(-r));
+			o->detail.text[0] = '\0';
+		}
+		return 0;
+	}
 	if (!o->ns.active)
 		return 0;
 	/* The binds are made: nothing of the plan is needed any more but

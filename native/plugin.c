@@ -257,23 +257,29 @@ struct remover_args {
 	int starter_fd;		/* pidfd of the process that started it, or -1 */
 };
 
+/* The pidfd the remover's settle waits on (-1: none). */
+static int settle_fd = -1;
+
 /* Lets the starter exit and slurmd report the job's end before the
- * removal takes the disk and the journal. */
-static void settle(int starter_fd)
+ * removal takes the disk and the journal. Runs under the holding place's
+ * lock (ptd_drain_settle), so epilogs and steps that come meanwhile leave
+ * their directories to this remover instead of starting one. */
+static void settle(void)
 {
-	struct pollfd p = { .fd = starter_fd, .events = POLLIN };
+	struct pollfd p = { .fd = settle_fd, .events = POLLIN };
 	struct timespec ts = {
 		PTD_REMOVER_SETTLE_MS / 1000,
 		(PTD_REMOVER_SETTLE_MS % 1000) * 1000000L,
 	};
 	int r;
 
-	if (starter_fd < 0)
+	if (settle_fd < 0)
 		return;
 	do
 		r = poll(&p, 1, STARTER_EXIT_WAIT_MS);
 	while (r < 0 && errno == EINTR);
-	close(starter_fd);
+	close(settle_fd);
+	settle_fd = -1;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -286,7 +292,8 @@ static void remover(void *arg)
 	const struct remover_args *a = arg;
 	struct ptd_result res;
 
-	settle(a->starter_fd);
+	settle_fd = a->starter_fd;
+	ptd_drain_settle = settle;
 	ptd_report = report_info;
 	ptd_report_where = a->where;
 	ptd_job_ended = ptd_job_known_ended;
@@ -373,10 +380,15 @@ static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (res.removed.deferred) {
 		/* The per-job line comes from the remover, once it is gone. */
-		slurm_debug("private-tmpdir: job %u: %llu directories taken out of reach in %.3f s; removal continues after the %s",
+		slurm_debug("private-tmpdir: job %u: %llu directories taken out of reach in %.3f s; removal continues after the %s%s",
 			    job->jobid, (unsigned long long) res.removed.deferred,
-			    secs, where);
-		start_remover(ac, av, where, true);
+			    secs, where,
+			    res.removed.covered == res.removed.deferred ?
+			    ", by the remover already at work" : "");
+		/* No fork on the job's end while a remover is at work: it
+		 * takes these too. */
+		if (res.removed.covered < res.removed.deferred)
+			start_remover(ac, av, where, true);
 		return;
 	}
 	ptd_summary(line, sizeof(line), job->jobid, job->uid, &res.removed,

@@ -13,6 +13,8 @@ struct ptd_remove_stats {
 	uint64_t skipped;	/* entries left in place (mount points, other filesystems) */
 	uint64_t marked;	/* marked ended instead, cleanup=no (ops.c counts) */
 	uint64_t deferred;	/* moved into a holding place, removed later (hold.c) */
+	uint64_t covered;	/* of those, into a holding place whose
+				 * remover is already at work (no new one) */
 };
 
 /*

@@ -181,10 +181,10 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
     assert.equal(one(inNs(["release", j.run, j.name]), "rc"), "0");
   });
 
-  it("every wait is bounded: a holder stalled in its setup (a hung mount) is ended by its own alarm; its starter, a second starter and a release each return within their bound", async () => {
+  it("every wait is bounded: a holder stalled in its setup (a hung mount; the extern step's holder makes the namespace) is ended by its own alarm; its starter, a second starter and a release each return within their bound", async () => {
     const j = job();
     const t0 = Date.now();
-    const first = spawnInNs(["start", j.run, j.name, "STALL:60000", j.target]);
+    const first = spawnInNs(["start-extern", j.run, j.name, "STALL:60000", j.target]);
     await until("the stalled holder", () => holders().size > preexisting.size);
     const stalled = [...holders()].filter((p) => !preexisting.has(p));
     // A release with a 5 s deadline while the holder holds the election
@@ -210,6 +210,64 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
     const r = inNs(["release", j.run, j.name]);
     assert.equal(one(r, "rc"), "0", JSON.stringify(r));
     await until("the holder to exit", () => exited(pid));
+  });
+
+  it("a step stalled in making the namespace it will hand off (a hung mount) holds only the election lock: a release and a second starter each return within their bound; once the stall ends, its holder serves", async () => {
+    const j = job();
+    const had = holders();
+    const first = spawnInNs(["start", j.run, j.name, "STALL:25000", j.target]);
+    await until("the stalled starter to hold the lock", () => fs.existsSync(`${j.run}/${j.name}.lock`));
+    const r0 = Date.now();
+    const rel = inNs(["release", j.run, j.name]);
+    assert.equal(one(rel, "rc"), String(-110), JSON.stringify(rel)); // -ETIMEDOUT
+    assert.ok(Date.now() - r0 < 8_000, `release took ${Date.now() - r0} ms`);
+    const s0 = Date.now();
+    const second = inNs(["start", j.run, j.name, j.src, j.target]);
+    const secondMs = Date.now() - s0;
+    assert.equal(one(second, "rc"), String(-110), JSON.stringify(second));
+    assert.match(one(second, "reason"), /still held after 12000 ms/);
+    assert.ok(secondMs < 14_000, `the second starter waited ${secondMs} ms`);
+    assert.deepEqual([...holders()].filter((p) => !had.has(p)), [], "no holder while the namespace is being made");
+    const a = await first.done;
+    assert.deepEqual([one(a, "rc"), one(a, "started")], ["0", "1"], JSON.stringify(a));
+    const pid = holderPid(j);
+    // (A stalled setup binds nothing: only the namespace is checked.)
+    const joined = inNs(["join", j.run, j.name, j.marker]);
+    assert.deepEqual([one(joined, "rc"), one(joined, "ns")], ["0", nsOf(pid)]);
+    assert.equal(one(inNs(["release", j.run, j.name]), "rc"), "0");
+    await until("the holder to exit", () => exited(pid));
+  });
+
+  it("a step hands off the namespace it made itself: the holder is in that very namespace (the starter's), and serves joiners while the starter is gone", () => {
+    const j = job();
+    const s = inNs(["start", j.run, j.name, j.src, j.target]);
+    assert.deepEqual([one(s, "rc"), one(s, "started")], ["0", "1"], JSON.stringify(s));
+    const made = /^mnt:\[(\d+)\]$/.exec(one(s, "own_ns"))?.[1];
+    assert.ok(made, JSON.stringify(s));
+    const pid = holderPid(j);
+    assert.equal(nsOf(pid), made, "the holder holds the namespace the starter made");
+    const r = inNs(["join", j.run, j.name, j.marker]);
+    assert.deepEqual([one(r, "rc"), one(r, "seen"), one(r, "ns")], ["0", "1", made]);
+    assert.equal(one(inNs(["release", j.run, j.name]), "rc"), "0");
+  });
+
+  it("a release kills a holder that neither answers nor exits by its deadline (stopped) through its pidfd, and leaves no socket and no lock", async () => {
+    const j = job();
+    assert.equal(one(inNs(["start", j.run, j.name, j.src, j.target]), "rc"), "0");
+    const pid = holderPid(j);
+    process.kill(pid, "SIGSTOP");
+    try {
+      const t0 = Date.now();
+      const r = inNs(["release", j.run, j.name]);
+      const ms = Date.now() - t0;
+      assert.equal(one(r, "rc"), "0", JSON.stringify(r));
+      assert.match(one(r, "notice"), /the holder of "[^"]+\.sock" did not stop within 5000 ms: killed/);
+      assert.ok(ms >= 4_900 && ms < 9_000, `release took ${ms} ms`);
+      await until("the stopped holder to be gone", () => exited(pid));
+      assert.deepEqual(fs.readdirSync(j.run), [], "no socket, no lock left");
+    } finally {
+      if (!exited(pid)) process.kill(pid, "SIGKILL");
+    }
   });
 
   it("a setup that fails is reported with its reason and leaves no holder and no socket", () => {

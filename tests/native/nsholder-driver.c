@@ -2,10 +2,14 @@
  * tests/host/nsholder.test.ts. Run only inside a throwaway mount namespace
  * (unshare -m --propagation private): the holder it starts binds there.
  * Every command prints key=value lines on stdout.
- *   start DIR NAME SRC TARGET [BARRIER]  a holder binding SRC on TARGET
+ *   start DIR NAME SRC TARGET [BARRIER]  as a step: this process makes the
+ *                                        namespace, binding SRC on TARGET
  *                                        (SRC "FAIL": setup fails; "STALL:MS":
- *                                        setup blocks MS ms); waits
- *                                        for BARRIER to exist first
+ *                                        setup blocks MS ms), and hands it
+ *                                        to a holder; waits for BARRIER to
+ *                                        exist first
+ *   start-extern DIR NAME SRC TARGET     as the extern step: a holder makes
+ *                                        it, this process waits for it
  *   join DIR NAME CHECK [mt|wait FILE]   join; CHECK is a file only the
  *                                        bind shows; mt: with 3 more
  *                                        threads, first a bare setns;
@@ -87,10 +91,11 @@ static int setup_bind(void *arg, struct ptd_detail *d)
 
 static void say_result(int r, const struct ptd_detail *d)
 {
-	printf("rc=%d\nreason=%s\n", r, r < 0 ? d->text : "");
+	printf("rc=%d\nreason=%s\nnotice=%s\n", r, r < 0 ? d->text : "",
+	       d->notice);
 }
 
-static int cmd_start(char **argv, int argc)
+static int cmd_start(char **argv, int argc, bool hand_off)
 {
 	struct ptd_detail d = { { 0 }, { 0 } };
 	struct bind_arg b = { argv[4], argv[5] };
@@ -112,9 +117,21 @@ static int cmd_start(char **argv, int argc)
 		while (!exists(argv[6]))
 			(void) poll(NULL, 0, 1);
 	}
-	r = ptd_ns_start(argv[2], argv[3], setup_bind, &b, &started, &d);
+	r = ptd_ns_start(argv[2], argv[3], setup_bind, &b, hand_off, &started,
+			 &d);
 	say_result(r, &d);
 	printf("started=%d\n", started);
+	/* Where this process is now: a step that made the namespace is in
+	 * it. */
+	{
+		char ns[64];
+		ssize_t n = readlink("/proc/self/ns/mnt", ns, sizeof(ns) - 1);
+
+		if (n > 0) {
+			ns[n] = '\0';
+			printf("own_ns=%s\n", ns);
+		}
+	}
 	return r < 0;
 }
 
@@ -389,7 +406,9 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 6 && !strcmp(argv[1], "start"))
-		return cmd_start(argv, argc);
+		return cmd_start(argv, argc, true);
+	if (argc == 6 && !strcmp(argv[1], "start-extern"))
+		return cmd_start(argv, argc, false);
 	if (argc >= 5 && !strcmp(argv[1], "join"))
 		return cmd_join(argv, argc > 5 && !strcmp(argv[5], "mt"),
 				argc > 6 && !strcmp(argv[5], "wait") ?
