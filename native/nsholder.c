@@ -242,29 +242,7 @@ int ptd_ns_unlock_remove(int dir_fd, const char *name, int lock_fd)
 	return r;
 }
 
-/* What the holder tells its starter once, over a pipe (one write, well
- * under PIPE_BUF, so it arrives whole or not at all). */
-struct holder_report {
-	int32_t r;
-	char text[PTD_DETAIL_MAX];
-};
-
-static void report(struct ptd_ns_holder *c, int r, const char *text)
-{
-	struct holder_report rep = { .r = r };
-	ssize_t n;
-
-	/* A holder handed a namespace has nobody waiting for its report. */
-	if (c->report_fd < 0)
-		return;
-	snprintf(rep.text, sizeof(rep.text), "%s", text);
-	do
-		n = write(c->report_fd, &rep, sizeof(rep));
-	while (n < 0 && errno == EINTR);
-	/* Nothing to do if it fails: the starter sees EOF and fails. */
-	close(c->report_fd);
-	c->report_fd = -1;
-}
+void (*ptd_ns_log)(const char *line);
 
 /*
  * Binds and listens on <name>.sock.new, then renames it to <name>.sock:
@@ -481,7 +459,6 @@ void ptd_ns_serve(struct ptd_ns_holder *c)
 		ptd_ns_abandon(c, r, d.text);
 	}
 	(void) alarm(0);
-	report(c, 0, "");
 	/* The socket listens under its name: whoever takes the lock next
 	 * finds this holder running. */
 	cleanup_fd(&c->lock_fd);
@@ -491,54 +468,19 @@ void ptd_ns_serve(struct ptd_ns_holder *c)
 void ptd_ns_abandon(struct ptd_ns_holder *c, int r, const char *why)
 {
 	char tmp[PTD_NS_NAME_MAX + 16];
+	char line[PTD_DETAIL_MAX + PTD_NS_NAME_MAX + 128];
 
 	/* Still under the election lock: a ".new" socket is ours. */
 	snprintf(tmp, sizeof(tmp), "%s.sock.new", c->name);
 	(void) unlinkat(c->dir_fd, tmp, 0);
-	report(c, r < 0 ? r : -EIO, why);
+	/* Nobody waits for a holder: it says why itself. Its exit frees the
+	 * lock, and the job's next step makes the namespace. */
+	if (ptd_ns_log) {
+		snprintf(line, sizeof(line), "private-tmpdir: the holder of \"%s\" gave up: %s: %s; the job's next step makes its namespace",
+			 c->name, why, strerror(r < 0 ? -r : EIO));
+		ptd_ns_log(line);
+	}
 	_exit(1);
-}
-
-/* Reads the holder's report; EOF without one means it died first. The
- * holder's own alarm ends it within PTD_NS_SETUP_MAX_MS; this bound is
- * only for a pipe that never closes (it cannot, but every wait here has
- * one). */
-static int read_report(int fd, struct ptd_detail *d)
-{
-	struct holder_report rep;
-	ssize_t n;
-	int k;
-
-	k = ptd_wait_readable(fd, ptd_now_ms() + PTD_NS_LOCK_TIMEOUT_MS);
-	if (k == -ETIMEDOUT) {
-		ptd_say(d->text, "no report from the holder within %d ms",
-			PTD_NS_LOCK_TIMEOUT_MS);
-		return k;
-	}
-	if (k < 0) {
-		ptd_say(d->text, "waiting for the holder's report");
-		return k;
-	}
-	do
-		n = read(fd, &rep, sizeof(rep));
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		n = -errno;
-		ptd_say(d->text, "reading the holder's report");
-		return (int) n;
-	}
-	if (n != (ssize_t) sizeof(rep)) {
-		ptd_say(d->text, "the holder exited before it reported (its setup took over %d ms, or failed)",
-			PTD_NS_SETUP_MAX_MS);
-		return -EPIPE;
-	}
-	if (rep.r < 0) {
-		rep.text[sizeof(rep.text) - 1] = '\0';
-		/* Already escaped by the holder's ptd_say. */
-		memcpy(d->text, rep.text, sizeof(d->text));
-		return rep.r;
-	}
-	return 0;
 }
 
 /* Under the lock: 1 if a root holder of uid's job answers, 0 if none does
@@ -635,10 +577,10 @@ int ptd_ns_elect(int dir_fd, const char *name, uid_t uid, bool hand_off,
 		.idle = false,
 		.leave_job_cgroups = true,
 	};
-	int keep[PTD_NS_KEEP_MAX + 3], pipefd[2] = { -1, -1 }, lock = -1, i, r;
+	int keep[PTD_NS_KEEP_MAX + 2], lock = -1, i, r;
 
 	memset(h, 0, sizeof(*h));
-	h->dir_fd = h->lock_fd = h->report_fd = -1;
+	h->dir_fd = h->lock_fd = -1;
 	if (!name_ok(name) || strlen(name) > PTD_NS_NAME_MAX) {
 		ptd_say(d->text, "bad holder name \"%s\"", name);
 		return -EINVAL;
@@ -661,24 +603,17 @@ int ptd_ns_elect(int dir_fd, const char *name, uid_t uid, bool hand_off,
 		h->lock_fd = lock;
 		return PTD_NS_FIRST;
 	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		r = -errno;
-		ptd_say(d->text, "pipe");
-		goto out;
-	}
 	for (i = 0; i < n_keep; i++)
 		keep[i] = keep_fds[i];
 	keep[n_keep] = dir_fd;
 	keep[n_keep + 1] = lock;
-	keep[n_keep + 2] = pipefd[1];
 	how.keep_fds = keep;
-	how.n_keep_fds = n_keep + 3;
+	how.n_keep_fds = n_keep + 2;
 	r = ptd_detach_fork(&how);
 	if (r == 1) {
 		/* The holder: it holds the election lock (the same open file
 		 * as its starter's) until its socket listens or it gives up. */
 		h->lock_fd = lock;
-		h->report_fd = pipefd[1];
 		become_holder(h, d);
 		return PTD_NS_IN_HOLDER;
 	}
@@ -686,15 +621,10 @@ int ptd_ns_elect(int dir_fd, const char *name, uid_t uid, bool hand_off,
 		ptd_say(d->text, "starting the holder");
 		goto out;
 	}
-	/* Only the holder may hold the write end now, so EOF means it is
-	 * gone. */
-	cleanup_fd(&pipefd[1]);
-	r = read_report(pipefd[0], d);
-	if (r == 0)
-		r = PTD_NS_STARTED;
+	/* Not waited for: a step that comes before it listens waits on the
+	 * lock, one that comes after it gave up makes the namespace. */
+	r = PTD_NS_STARTED;
 out:
-	cleanup_fd(&pipefd[0]);
-	cleanup_fd(&pipefd[1]);
 	cleanup_fd(&lock);
 	return r;
 }

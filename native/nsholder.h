@@ -46,7 +46,8 @@ typedef int (*ptd_ns_setup_fn)(void *arg, struct ptd_detail *d);
  * replaced, under the lock.
  * hand_off: as a step, the caller's own thread makes the namespace (and
  * stays in it) and hands it to a holder it does not wait for; else, as the
- * extern step, a holder makes it and the caller waits for its report.
+ * extern step, a holder makes it; the caller waits for neither (a holder
+ * that gives up says why through ptd_ns_log).
  * dir: absolute, symlink-free, every directory trusted (root's), the last
  * one root's and mode 0700 (group and others nothing). The socket is bound
  * in the caller's mount namespace, before any unshare.
@@ -76,7 +77,6 @@ struct ptd_ns_holder {
 	bool pending;
 	int dir_fd;		/* the directory of its socket */
 	int lock_fd;		/* the election lock, until it listens */
-	int report_fd;		/* to its starter, until it listens */
 	uid_t uid;		/* the job's user: its socket's owner */
 	uint64_t tag;		/* sent with the namespace (see 'J') */
 	/* The roots of the job's tmpfs mounts (tmpfs=), emptied at 'Q'. */
@@ -106,13 +106,13 @@ int ptd_ns_check_dir(int dir_fd, const char *what, struct ptd_detail *d);
  *    for (ptd_ns_hand_off); nothing of another process is on its path;
  *  - else (the extern step, which stays in the host's namespace): forks
  *    the holder (detach.h: its own session, out of a job's cgroups, every
- *    descriptor closed but keep_fds, dir_fd and its own two) and returns
+ *    descriptor closed but keep_fds, dir_fd and the lock) and returns
  *    twice: in the holder, PTD_NS_IN_HOLDER with *h active, still under
  *    the lock: it makes the namespace (unshare, slave, binds), then
  *    ptd_ns_serve(h), or ptd_ns_abandon(h, ...) if it cannot; it must
- *    never return into its starter's code; in the caller, once the holder
- *    listens, PTD_NS_STARTED; or the holder's -errno, with its reason in d
- *    (nothing of it is left then).
+ *    never return into its starter's code; in the caller, at once,
+ *    PTD_NS_STARTED: nobody waits for a holder (one that gives up says
+ *    why through ptd_ns_log, and frees the lock for the next step).
  * -errno, reason in d, when no holder can be had.
  */
 int ptd_ns_elect(int dir_fd, const char *name, uid_t uid, bool hand_off,
@@ -132,12 +132,16 @@ int ptd_ns_hand_off(struct ptd_ns_holder *h, struct ptd_detail *d);
  * step may win it) when the caller cannot make the namespace. */
 void ptd_ns_drop(struct ptd_ns_holder *h);
 
-/* In the holder: listens on <name>.sock, tells its starter, releases the
+/* Where a holder that gives up says why (nobody waits for it): slurm_error
+ * in the plugin; NULL: nowhere. */
+extern void (*ptd_ns_log)(const char *line);
+
+/* In the holder: listens on <name>.sock, releases the
  * lock and serves until 'Q'; exits, never returns. */
 __attribute__((noreturn)) void ptd_ns_serve(struct ptd_ns_holder *h);
 
-/* In the holder, when it cannot make the namespace: tells its starter
- * (r, why) and exits. */
+/* In the holder, when it cannot make the namespace: says why (r, why;
+ * ptd_ns_log) and exits. */
 __attribute__((noreturn)) void ptd_ns_abandon(struct ptd_ns_holder *h, int r,
 					      const char *why);
 
@@ -165,9 +169,9 @@ int ptd_ns_connect(int dir_fd, const char *name, int timeout_ms,
 /* Every wait on another process is bounded (#21): a holder's setup (its
  * binds and mounts: a few system calls per mount point) ends within
  * PTD_NS_SETUP_MAX_MS or the holder is killed by its own alarm, wherever
- * it is blocked (a hung NFS or FUSE mount under a walk); its starter waits
- * that long and a little more for its report; the election lock, which a
- * holder holds during its setup, is waited for at most timeout_ms. */
+ * it is blocked (a hung NFS or FUSE mount under a walk); the election
+ * lock, which a holder (or a step making the namespace it hands off)
+ * holds during its setup, is waited for at most timeout_ms. */
 #define PTD_NS_SETUP_MAX_MS 10000
 #define PTD_NS_LOCK_TIMEOUT_MS (PTD_NS_SETUP_MAX_MS + 2000)
 /* How long a connect to a socket that answers nothing may take. */

@@ -21,6 +21,7 @@
 #include "core_sha256.h"
 #include "detach.h"
 #include "hold.h"
+#include "nsholder.h"
 #include "messages.h"
 #include "ended.h"
 
@@ -250,6 +251,12 @@ static void report_info(const char *line)
 	slurm_info("%s", line);
 }
 
+/* A namespace holder's, when it gives up (nobody waits for it). */
+static void report_error(const char *line)
+{
+	slurm_error("%s", line);
+}
+
 struct remover_args {
 	int ac;
 	char **av;
@@ -441,6 +448,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	job.set_env = step_set_env;
 	job.set_env_ctx = sp;
 	ptd_continue = continue_removal;
+	ptd_ns_log = report_error;
 	if (run_phase(ext ? PTD_PHASE_EXTERN : PTD_PHASE_STEP, ac, av, &job,
 		      &res) < 0)
 		return -1;

@@ -7,11 +7,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { spawn } from "node:child_process";
 import {
-  ALICE, logMark, logSince, pluginLine, runAs, startCluster, stopCluster, requireRootAndSlurm, waitFor,
+  ALICE, OUT_DIR, logMark, logSince, pluginLine, runAs, startCluster, stopCluster, requireRootAndSlurm, submitBatch,
+  waitBatch, waitFor,
 } from "../helpers/slurm.js";
 import { holdersOf } from "../helpers/procfs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 import { allocate } from "../helpers/jobs.js";
+import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const HOLD = "/tmp/slurm.hold";
@@ -95,4 +97,37 @@ time.sleep(300)
       return ids.every((id) => new RegExp(`job ${id} uid \\d+: removed`).test(l)) && fs.readdirSync(HOLD).length === 0;
     }, 60_000, { what: `the next remover to take every directory\n${logSince(mark)}` });
   });
+
+  it("PrologFlags=Contain (pam_slurm_adopt needs it): the extern step does not wait for the holder it starts; an ssh session of the job's user and the batch step join its namespace", async () => {
+    const missing = sshMissing();
+    if (missing.length > 0) throw new Error(`cannot run the ssh test: missing ${missing.join(", ")}`);
+    startCluster({ plugstackLines: [pluginLine([...SEED, "tmpfs=/dev/shm", "size=16M"])], extraConf: "PrologFlags=Contain" });
+    startSshd(SEED);
+    const tag = `${OUT_DIR}/ptd-handoff-ssh-${process.pid}`;
+    try {
+      const mark = logMark();
+      const id = submitBatch(ALICE, [
+        `readlink /proc/self/ns/mnt > ${tag}.ns; echo batch > /tmp/from-batch`,
+        `touch ${tag}.ready; i=0; while [ ! -e ${tag}.go ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done`,
+        "srun -n1 bash -c 'readlink /proc/self/ns/mnt; cat /tmp/from-ssh'",
+      ].join("\n"));
+      await waitFor(() => fs.existsSync(`${tag}.ready`), 30_000, { what: `job ${id} to run` });
+      const made = fs.readFileSync(`${tag}.ns`, "utf8").trim();
+      const log = logSince(mark);
+      assert.match(log, new RegExp(`job ${id}: private directories made \\(extern step\\), the job's namespace started$`, "m"));
+      assert.match(log, new RegExp(`job ${id}: private directories mounted, in the job's namespace$`, "m"), "the batch step joined it");
+      const s = sshAs(ALICE, "readlink /proc/self/ns/mnt; cat /tmp/from-batch; echo ssh > /tmp/from-ssh");
+      assert.equal(s.status, 0, `ssh: ${s.stderr}\n--- sshd.log ---\n${sshdLog()}`);
+      assert.equal(s.stdout, `${made}\nbatch\n`, "the session is in the namespace the batch step made, and sees its /tmp");
+      fs.writeFileSync(`${tag}.go`, "");
+      const r = await waitBatch(id);
+      assert.equal(r.state, "COMPLETED", r.output);
+      assert.equal(r.output.trim().split("\n").slice(-2).join("\n"), `${made}\nssh`, "a later step joins it too and sees the session's file");
+    } finally {
+      fs.writeFileSync(`${tag}.go`, "");
+      stopSshd();
+      for (const x of [".ns", ".ready", ".go"]) fs.rmSync(`${tag}${x}`, { force: true });
+    }
+  });
+
 });
