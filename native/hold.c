@@ -478,6 +478,17 @@ static uint64_t count_entries(int dir_fd)
 	return n;
 }
 
+static void report_sweep(const char *hold_path, uint64_t taken, uint64_t left,
+			 const char *left_why)
+{
+	if (taken)
+		report("private-tmpdir: %s: took in %llu directories of jobs that have ended",
+		       hold_path, (unsigned long long) taken);
+	if (left)
+		report("private-tmpdir: %s: left %llu directories of jobs that have ended in place (%s)",
+		       hold_path, (unsigned long long) left, left_why);
+}
+
 /* A remover that lingers (ptd_drain_linger_ms), still holding the lock,
  * waits this long after a new entry before it removes it: as the first
  * settle, so that its job's end is reported first. */
@@ -552,9 +563,13 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		why[0] = '\0';
 		/* A job's end that left its directories to a lingering
 		 * remover gets the sweep its own remover would have made. */
-		if (sweep && (round == 0 || lingered))
+		if (sweep && (round == 0 || lingered)) {
+			taken = left = 0;
 			sweep_in(hold_fd, parent_fd, prefix, deadline, &taken,
 				 &left, left_why, sizeof(left_why));
+			/* Said per sweep, not at the end: a remover may stay. */
+			report_sweep(hold_path, taken, left, left_why);
+		}
 		drain_pass(hold_fd, deadline, stats, &pending, &timed_out, why,
 			   sizeof(why));
 		lingered = !timed_out && linger(hold_fd, pending, deadline);
@@ -565,12 +580,6 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		    flock(hold_fd, LOCK_EX | LOCK_NB) < 0)
 			break;
 	}
-	if (taken)
-		report("private-tmpdir: %s: took in %llu directories of jobs that have ended",
-		       hold_path, (unsigned long long) taken);
-	if (left)
-		report("private-tmpdir: %s: left %llu directories of jobs that have ended in place (%s)",
-		       hold_path, (unsigned long long) left, left_why);
 	if (pending) {
 		report("private-tmpdir: %s: %llu entries pending after this pass (%s): %s; continued by a later epilog or slurmd's start",
 		       hold_path, (unsigned long long) pending,

@@ -10,7 +10,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { spawn } from "node:child_process";
 import {
-  ALICE, logMark, logSince, pluginLine, runAs, startCluster, stopCluster, requireRootAndSlurm, waitFor, nodeState,
+  ALICE, logMark, logSince, logWhen, pluginLine, runAs, startCluster, stopCluster, requireRootAndSlurm, waitFor, nodeState,
 } from "../helpers/slurm.js";
 import { holdersOf } from "../helpers/procfs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
@@ -68,7 +68,8 @@ describe("e2e: every wait is bounded inside slurmstepd and the epilog (#21)", fu
     }
     const mark = logMark();
     await waitFor(() => holder !== 0 && gone(holder), 60_000, { what: `the stopped holder ${holder} to be killed by the job's end\n${logSince(mark)}` });
-    assert.match(logSince(mark), new RegExp(`job ${id}: .*the holder of "job\\.${id}\\.sock" did not stop within 5000 ms: killed`));
+    // Logged once the epilog's phase is over, a moment after the kill.
+    await logWhen(mark, new RegExp(`job ${id}: .*the holder of "job\\.${id}\\.sock" did not stop within 5000 ms: killed`), "the epilog to say it killed the holder", 30_000);
     await waitFor(() => !fs.existsSync(`/tmp/slurm.${id}.0`), 60_000, { what: "the job's directory to go" });
     assert.deepStrictEqual(fs.readdirSync(NS_DIR).filter((n) => n.startsWith(`job.${id}.`)), [], "no socket, no lock left");
     assert.deepStrictEqual(hostMountsOf(id), [], "no mount of the job in the host's table");
