@@ -32,13 +32,6 @@
  * slurmd's report that the job is done goes first (docs/benchmarks.md,
  * "Cleanup off the job's path"). The bench
  * builds other values to compare them in one run. */
-/* How long a remover started at a job's end stays for the next job's
- * directories (hold.h): back to back jobs start one between them, not one
- * each (its start costs the node about 7 ms of COMPLETING per job,
- * docs/benchmarks.md). */
-#ifndef PTD_REMOVER_LINGER_MS
-#define PTD_REMOVER_LINGER_MS 2000
-#endif
 #ifndef PTD_REMOVER_SETTLE_MS
 #define PTD_REMOVER_SETTLE_MS 100
 #endif
@@ -308,7 +301,6 @@ static void remover(void *arg)
 
 	settle_fd = a->starter_fd;
 	ptd_drain_settle = settle;
-	ptd_drain_linger_ms = PTD_REMOVER_LINGER_MS;
 	ptd_report = report_info;
 	ptd_report_where = a->where;
 	ptd_job_ended = ptd_job_known_ended;
