@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SIZE 4096
 
 int main(int argc, char **argv)
 {
+	struct stat st;
 	char *p;
 	int fd;
 
@@ -33,11 +35,18 @@ int main(int argc, char **argv)
 		fd = shm_open(argv[2], O_RDONLY, 0);
 		if (fd < 0)
 			return 1;
+		/* Not yet written (found between its creator's shm_open and
+		 * its write; before the ftruncate a read would be SIGBUS): say
+		 * so, the caller retries. */
+		if (fstat(fd, &st) < 0 || st.st_size < SIZE)
+			return 1;
 		p = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED) {
 			perror("mmap");
 			return 1;
 		}
+		if (!p[0])
+			return 1;
 		printf("%.*s\n", SIZE, p);
 		return 0;
 	}
