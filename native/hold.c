@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -32,6 +33,7 @@ const char *ptd_report_where;
 int (*ptd_continue)(int hold_fd, const char *hold_path, int budget);
 int ptd_drain_budget_ms = -1;
 void (*ptd_drain_settle)(void);
+int ptd_drain_linger_ms;
 
 /* What earlier passes removed of a held directory, kept on it so the job's
  * one line counts the whole tree. trusted.*: only root reads or writes it. */
@@ -476,6 +478,61 @@ static uint64_t count_entries(int dir_fd)
 	return n;
 }
 
+static void report_sweep(const char *hold_path, uint64_t taken, uint64_t left,
+			 const char *left_why)
+{
+	if (taken)
+		report("private-tmpdir: %s: took in %llu directories of jobs that have ended",
+		       hold_path, (unsigned long long) taken);
+	if (left)
+		report("private-tmpdir: %s: left %llu directories of jobs that have ended in place (%s)",
+		       hold_path, (unsigned long long) left, left_why);
+}
+
+/* A remover that lingers (ptd_drain_linger_ms), still holding the lock,
+ * waits this long after a new entry before it removes it: as the first
+ * settle, so that its job's end is reported first. */
+#define LINGER_SETTLE_MS 100
+
+/* Under the lock, after a pass that left pending entries: waits up to
+ * ptd_drain_linger_ms (and no later than deadline_ns) for another one,
+ * moved in by an epilog that found this remover at work and started none.
+ * True when there is one (after a settle). */
+static bool linger(int hold_fd, uint64_t pending, long long deadline_ns)
+{
+	struct timespec ts = { 0, LINGER_SETTLE_MS * 1000000L };
+	char path[64], buf[4096];
+	long long until;
+	bool more = false;
+	int in;
+
+	if (ptd_drain_linger_ms <= 0)
+		return false;
+	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", hold_fd);
+	if (inotify_add_watch(in, path, IN_MOVED_TO | IN_CREATE | IN_ONLYDIR) < 0)
+		goto out;
+	until = ptd_now_ms() + ptd_drain_linger_ms;
+	if (until > deadline_ns / 1000000)
+		until = deadline_ns / 1000000;
+	/* Counted after the watch exists: nothing moved in between is
+	 * missed. */
+	while (!(more = count_entries(hold_fd) > pending)) {
+		if (ptd_wait_readable(in, until) < 0)
+			break;
+		while (read(in, buf, sizeof(buf)) > 0)
+			;
+	}
+	if (more)
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+out:
+	close(in);
+	return more;
+}
+
 int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		   const char *hold_path, int budget, bool sweep,
 		   struct ptd_remove_stats *stats, struct ptd_detail *d)
@@ -485,7 +542,7 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		(long long) budget * 1000000000LL);
 	char why[PTD_DETAIL_MAX] = "", left_why[PTD_DETAIL_MAX] = "";
 	uint64_t pending = 0, taken = 0, left = 0;
-	bool timed_out = false;
+	bool timed_out = false, lingered = false;
 	int round;
 
 	/* At most one remover per holding place; a second one has nothing to
@@ -504,22 +561,25 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 	for (round = 0;; round++) {
 		pending = 0;
 		why[0] = '\0';
-		if (sweep && round == 0)
+		/* A job's end that left its directories to a lingering
+		 * remover gets the sweep its own remover would have made. */
+		if (sweep && (round == 0 || lingered)) {
+			taken = left = 0;
 			sweep_in(hold_fd, parent_fd, prefix, deadline, &taken,
 				 &left, left_why, sizeof(left_why));
+			/* Said per sweep, not at the end: a remover may stay. */
+			report_sweep(hold_path, taken, left, left_why);
+		}
 		drain_pass(hold_fd, deadline, stats, &pending, &timed_out, why,
 			   sizeof(why));
+		lingered = !timed_out && linger(hold_fd, pending, deadline);
+		if (lingered)
+			continue;
 		if (flock(hold_fd, LOCK_UN) < 0 || timed_out ||
 		    count_entries(hold_fd) <= pending ||
 		    flock(hold_fd, LOCK_EX | LOCK_NB) < 0)
 			break;
 	}
-	if (taken)
-		report("private-tmpdir: %s: took in %llu directories of jobs that have ended",
-		       hold_path, (unsigned long long) taken);
-	if (left)
-		report("private-tmpdir: %s: left %llu directories of jobs that have ended in place (%s)",
-		       hold_path, (unsigned long long) left, left_why);
 	if (pending) {
 		report("private-tmpdir: %s: %llu entries pending after this pass (%s): %s; continued by a later epilog or slurmd's start",
 		       hold_path, (unsigned long long) pending,

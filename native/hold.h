@@ -39,6 +39,12 @@ extern int ptd_drain_budget_ms;
  * remover: let the job's end be reported first); NULL: none. */
 extern void (*ptd_drain_settle)(void);
 
+/* How long (ms) a remover keeps the holding place's lock after its work,
+ * waiting for more (0, the default: not at all). The plugin's remover
+ * lingers, so that jobs ending one after the other each leave their
+ * directories to it instead of each starting one. */
+extern int ptd_drain_linger_ms;
+
 /* The where of the remover's per-job lines: "epilog", "extern step". */
 extern const char *ptd_report_where;
 

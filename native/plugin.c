@@ -35,6 +35,15 @@
 #ifndef PTD_REMOVER_SETTLE_MS
 #define PTD_REMOVER_SETTLE_MS 100
 #endif
+/* How long a remover started at a job's end stays for the next jobs'
+ * directories (hold.h): back to back jobs start one between them, not one
+ * each (its start costs the node about 7 ms of COMPLETING per job,
+ * docs/benchmarks.md). Only at a job's end: slurmd's start and a step's
+ * continuation have no next job's end to wait for, and their lines would
+ * name the wrong starter. */
+#ifndef PTD_REMOVER_LINGER_MS
+#define PTD_REMOVER_LINGER_MS 2000
+#endif
 /* Bound on waiting for that process: it only has to return to slurmd. */
 #define STARTER_EXIT_WAIT_MS 10000
 
@@ -262,6 +271,7 @@ struct remover_args {
 	char **av;
 	const char *where;
 	int starter_fd;		/* pidfd of the process that started it, or -1 */
+	bool at_job_end;	/* settles first and lingers after */
 };
 
 /* The pidfd the remover's settle waits on (-1: none). */
@@ -301,6 +311,7 @@ static void remover(void *arg)
 
 	settle_fd = a->starter_fd;
 	ptd_drain_settle = settle;
+	ptd_drain_linger_ms = a->at_job_end ? PTD_REMOVER_LINGER_MS : 0;
 	ptd_report = report_info;
 	ptd_report_where = a->where;
 	ptd_job_ended = ptd_job_known_ended;
@@ -321,7 +332,7 @@ static pid_t remover_starter;
  * kernel without pidfd_open (< 5.3) gets no wait, as before. */
 static void start_remover(int ac, char **av, const char *where, bool settle)
 {
-	struct remover_args a = { ac, av, where, -1 };
+	struct remover_args a = { ac, av, where, -1, settle };
 	int r;
 
 	if (settle)

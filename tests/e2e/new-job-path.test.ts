@@ -5,7 +5,7 @@
 // other, and that remover still takes every directory.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   ALICE, OUT_DIR, logMark, logSince, pluginLine, runAs, startCluster, stopCluster, requireRootAndSlurm, submitBatch,
   waitBatch, waitFor,
@@ -50,6 +50,33 @@ describe("e2e: a new job's path (#22)", function () {
       runAs("root", ["scancel", String(id)]);
     }
     await waitFor(() => holdersOf([id]).length === 0 && !fs.existsSync(`/tmp/slurm.${id}.0`), 60_000, { what: "the job's holder and directory to go" });
+  });
+
+  it("back to back jobs: the first job's end starts a remover, which stays for the next jobs' directories: their epilogs start none, and every directory goes", async () => {
+    // Nothing at work to begin with: a remover left by an earlier test has gone.
+    await waitFor(() => {
+      try {
+        execFileSync("flock", ["-n", HOLD, "true"]);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 30_000, { what: "no remover at work" });
+    const mark = logMark();
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; echo x > /tmp/f"]);
+      assert.equal(r.status, 0, r.stderr);
+      ids.push(Number(r.stdout.trim()));
+    }
+    const log = await waitFor(() => {
+      const l = logSince(mark);
+      return ids.every((id) => new RegExp(`job ${id} uid \\d+: removed`).test(l)) ? l : undefined;
+    }, 60_000, { what: `every job's directory to go\n${logSince(mark)}` });
+    const covered = ids.filter((id) => new RegExp(`job ${id}: 1 directories taken out of reach in [0-9.]+ s; removal continues after the epilog, by the remover already at work`).test(log));
+    assert.ok(!covered.includes(ids[0]!), "the first job's end starts the remover");
+    assert.ok(covered.length >= 2, `the next jobs' epilogs leave their directories to it: ${covered.length} of 3\n${log}`);
+    for (const id of ids) assert.ok(!fs.existsSync(`/tmp/slurm.${id}.0`));
   });
 
   it("while a remover is at work (it holds the holding place's lock), epilogs and steps start none: the directories wait in the holding place, and the next remover takes them all", async () => {

@@ -274,9 +274,15 @@ cmd_start() {
 	install -d -o slurm -g slurm -m 0755 "$PTD_LAB/state" "$LOGDIR" "$RUN"
 	install -d -m 1777 "$PTD_LAB/out"
 	chmod 1777 "$PTD_LAB/out"
-	# one generation of old logs; marks (byte offsets) restart at 0
+	# one generation of old logs; marks (byte offsets) restart at 0. Copied
+	# and emptied in place, not renamed: a remover the plugin left behind
+	# (it stays 2 s for the next job's directories) writes on into the
+	# file it was started with, and its lines are about this cluster's jobs.
 	for f in slurmctld.log slurmd.log slurmctld.stdout slurmd.stdout; do
-		[ -e "$LOGDIR/$f" ] && mv -f "$LOGDIR/$f" "$LOGDIR/$f.1"
+		if [ -e "$LOGDIR/$f" ]; then
+			cp -f "$LOGDIR/$f" "$LOGDIR/$f.1"
+			: >"$LOGDIR/$f"
+		fi
 	done
 	rm -f "$RUN/cluster.env" "$RUN/slurmd.pid" "$RUN/slurmctld.pid"
 
