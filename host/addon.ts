@@ -61,7 +61,7 @@ export interface Addon {
    * a pass's time budget (-1: the plan's); continueProbe, a step's
    * continuation reported as "continue <hold> <budget> ino <n>" instead of a
    * remover started. Returns and clears the lines the remover reported. */
-  holdTest(o?: { defer?: boolean; running?: number[] | null; minAge?: number; budgetMs?: number; continueProbe?: boolean }): string[];
+  holdTest(o?: { defer?: boolean; running?: number[] | null; minAge?: number; budgetMs?: number; lingerMs?: number; continueProbe?: boolean }): string[];
   ctlJobs(squeue: string, timeoutMs: number): { jobs: number[] } | { errno: number; why: string };
   removeTree(parent: string, name: string, uid: number, hook?: (name: string) => void): RemoveStats & { errno: number; detail: string };
 }

@@ -284,7 +284,7 @@ int ProbeContinue(int hold_fd, const char *hold_path, int budget) {
 }
 
 // holdTest({defer?, running?: number[] | null, minAge?, budgetMs?,
-// continueProbe?}): returns and clears
+// lingerMs?, continueProbe?}): returns and clears
 // the lines the remover reported since the last call.
 Napi::Value HoldTest(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -295,6 +295,7 @@ Napi::Value HoldTest(const Napi::CallbackInfo &info) {
     if (o.Has("defer")) ptd_defer_removal = o.Get("defer").ToBoolean();
     if (o.Has("minAge")) ptd_sweep_min_age = o.Get("minAge").As<Napi::Number>().Int32Value();
     if (o.Has("budgetMs")) ptd_drain_budget_ms = o.Get("budgetMs").As<Napi::Number>().Int32Value();
+    if (o.Has("lingerMs")) ptd_drain_linger_ms = o.Get("lingerMs").As<Napi::Number>().Int32Value();
     if (o.Has("continueProbe")) ptd_continue = o.Get("continueProbe").ToBoolean() ? ProbeContinue : nullptr;
     if (o.Has("running")) {
       Napi::Value v = o.Get("running");

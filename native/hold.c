@@ -495,10 +495,10 @@ static void report_sweep(const char *hold_path, uint64_t taken, uint64_t left,
 #define LINGER_SETTLE_MS 100
 
 /* Under the lock, after a pass that left pending entries: waits up to
- * ptd_drain_linger_ms (and no later than deadline_ns) for another one,
+ * ptd_drain_linger_ms (and no later than linger_end_ns) for another one,
  * moved in by an epilog that found this remover at work and started none.
  * True when there is one (after a settle). */
-static bool linger(int hold_fd, uint64_t pending, long long deadline_ns)
+static bool linger(int hold_fd, uint64_t pending, long long linger_end_ns)
 {
 	struct timespec ts = { 0, LINGER_SETTLE_MS * 1000000L };
 	char path[64], buf[4096];
@@ -515,8 +515,8 @@ static bool linger(int hold_fd, uint64_t pending, long long deadline_ns)
 	if (inotify_add_watch(in, path, IN_MOVED_TO | IN_CREATE | IN_ONLYDIR) < 0)
 		goto out;
 	until = ptd_now_ms() + ptd_drain_linger_ms;
-	if (until > deadline_ns / 1000000)
-		until = deadline_ns / 1000000;
+	if (until > linger_end_ns / 1000000)
+		until = linger_end_ns / 1000000;
 	/* Counted after the watch exists: nothing moved in between is
 	 * missed. */
 	while (!(more = count_entries(hold_fd) > pending)) {
@@ -537,9 +537,10 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		   const char *hold_path, int budget, bool sweep,
 		   struct ptd_remove_stats *stats, struct ptd_detail *d)
 {
-	long long deadline = ptd_now_ns() + (ptd_drain_budget_ms >= 0 ?
+	long long budget_ns = ptd_drain_budget_ms >= 0 ?
 		(long long) ptd_drain_budget_ms * 1000000LL :
-		(long long) budget * 1000000000LL);
+		(long long) budget * 1000000000LL;
+	long long deadline = ptd_now_ns() + budget_ns;
 	char why[PTD_DETAIL_MAX] = "", left_why[PTD_DETAIL_MAX] = "";
 	uint64_t pending = 0, taken = 0, left = 0;
 	bool timed_out = false, lingered = false;
@@ -572,7 +573,12 @@ int ptd_hold_drain(int hold_fd, int parent_fd, const char *prefix,
 		}
 		drain_pass(hold_fd, deadline, stats, &pending, &timed_out, why,
 			   sizeof(why));
-		lingered = !timed_out && linger(hold_fd, pending, deadline);
+		/* Only in the budget's first half: what comes later finds the
+		 * lock free and starts a remover with a whole budget, instead
+		 * of arriving as this one's budget ends and waiting, pending,
+		 * for the next job's end. */
+		lingered = !timed_out &&
+			   linger(hold_fd, pending, deadline - budget_ns / 2);
 		if (lingered)
 			continue;
 		if (flock(hold_fd, LOCK_UN) < 0 || timed_out ||

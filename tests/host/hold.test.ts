@@ -41,7 +41,7 @@ describe("epilog removal: every restart count, the holding place, the remover (C
     fs.chmodSync(PARENT, 0o1777); // like /tmp
     loadAddon().holdTest({ defer: false, running: null, minAge: 10 });
   });
-  afterEach(() => loadAddon().holdTest({ defer: false, running: null, minAge: 10, budgetMs: -1, continueProbe: false }));
+  afterEach(() => loadAddon().holdTest({ defer: false, running: null, minAge: 10, budgetMs: -1, lingerMs: 0, continueProbe: false }));
   after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 
   it("removes the job's directory of every restart count, matched exactly, whatever restart the epilog is given", () => {
@@ -168,6 +168,44 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     await new Promise((res) => writer.once("exit", res));
     assert.equal(drain().ok, true);
     assert.deepStrictEqual(held(), [], "nothing left once the writer stopped");
+  });
+
+  it("a remover that stays (a job's end) takes a directory moved in while it waits, and only in its budget's first half", () => {
+    loadAddon().holdTest({ defer: true });
+    jobDir("slurm.14.0");
+    jobDir("slurm.15.0");
+    assert.equal(epilog(14).ok, true);
+    loadAddon().holdTest({ defer: false, lingerMs: 3000 });
+    // The next job's epilog, while this remover is at work: a rename into
+    // the holding place by another process (this one is busy in the drain).
+    spawn("sh", ["-c", `sleep 0.5; mv ${PARENT}/slurm.15.0 ${HOLD}/slurm.15.0.60001.00000000000000ff`], { stdio: "inherit" });
+    let t0 = Date.now();
+    assert.equal(drain().ok, true);
+    let ms = Date.now() - t0;
+    assert.deepStrictEqual([held(), left()], [[], []], "both gone: the second by the same remover");
+    const lines = loadAddon().holdTest();
+    assert.ok(lines.some((l) => /job 14 uid 60001: removed/.test(l)) && lines.some((l) => /job 15 uid 60001: removed/.test(l)), lines.join("\n"));
+    // It stayed its 3 s after the last arrival (0.5 s, then a 0.1 s settle), not for ever.
+    assert.ok(ms >= 3400 && ms < 10_000, `returned after ${ms} ms`);
+    // Past the budget's first half it does not stay: a later job's end
+    // finds the lock free and starts a remover with a whole budget.
+    jobDir("slurm.16.0");
+    loadAddon().holdTest({ defer: true });
+    assert.equal(epilog(16).ok, true);
+    loadAddon().holdTest({ defer: false, budgetMs: 1000, lingerMs: 3000 });
+    t0 = Date.now();
+    assert.equal(drain().ok, true);
+    ms = Date.now() - t0;
+    assert.deepStrictEqual(held(), []);
+    assert.ok(ms < 1500, `stayed ${ms} ms with a 1 s budget`);
+    // No lingering at all unless asked (slurmd's start, a step's continuation).
+    jobDir("slurm.17.0");
+    loadAddon().holdTest({ defer: true });
+    assert.equal(epilog(17).ok, true);
+    loadAddon().holdTest({ defer: false, budgetMs: -1, lingerMs: 0 });
+    t0 = Date.now();
+    assert.equal(drain().ok, true);
+    assert.ok(Date.now() - t0 < 1000, `no stay: ${Date.now() - t0} ms`);
   });
 
   it("a pass that spends its time budget leaves the rest held and says so; the next pass finishes it with one line for the whole tree", () => {
