@@ -342,6 +342,9 @@ if has_part 1; then
 	n0=$(med "$DATA/new.none") n1=$(med "$DATA/new.plugin")
 	s0=$(med "$DATA/turn.none" 1) s1=$(med "$DATA/turn.plugin" 1)
 	t0=$(med "$DATA/turn.none" 2) t1=$(med "$DATA/turn.plugin" 2)
+	# per job: COMPLETED less srun's return (the node held after srun)
+	for c in none plugin; do awk '{ print $2 - $1 }' "$DATA/turn.$c" >"$DATA/after.$c"; done
+	a0=$(med "$DATA/after.none") a1=$(med "$DATA/after.plugin")
 	read -r b0_stepd _ _ <<<"$(breakdown "$DATA/slurmd.none.log")"
 	read -r b1_stepd b1_epi b1_work <<<"$(breakdown "$DATA/slurmd.plugin.log")"
 	q0=$(grep -c 'queued and waiting' "$DATA/new.none.err" || true)
@@ -353,6 +356,7 @@ if has_part 1; then
 			| \`srun -N1 true\`, new job | $n0 ($(iqr "$DATA/new.none")) | $n1 ($(iqr "$DATA/new.plugin")) | $(cnt "$DATA/new.none") | ×$(ratio "$n1" "$n0") |
 			| turnaround: srun returns | $s0 ($(iqr "$DATA/turn.none" 1)) | $s1 ($(iqr "$DATA/turn.plugin" 1)) | $(cnt "$DATA/turn.none") | ×$(ratio "$s1" "$s0") |
 			| turnaround: job COMPLETED (epilog done) | $t0 ($(iqr "$DATA/turn.none" 2)) | $t1 ($(iqr "$DATA/turn.plugin" 2)) | $(cnt "$DATA/turn.none") | ×$(ratio "$t1" "$t0") |
+			| turnaround: COMPLETED after srun returns | $a0 ($(iqr "$DATA/after.none")) | $a1 ($(iqr "$DATA/after.plugin")) | $(cnt "$DATA/after.none") | ×$(ratio "$a1" "$a0") |
 
 			Where the time goes (slurmd.log, SlurmdDebug=debug, ms timestamps; medians over all jobs of the run):
 
