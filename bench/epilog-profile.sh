@@ -16,7 +16,9 @@
 # any SPANK plugin with a job epilog costs (it has no "ours" line; its
 # "after" runs from "Running spank/epilog").
 # BUILDS="name=/path/to/private-tmpdir.so ..." (default: this tree's).
-# Run as root after npm run build. Prints a markdown table.
+# Run as root after npm run build; in a release root (tests/slurm/
+# release-root.sh enter) with BUILDS naming that root's plugin. Prints a
+# markdown table.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 export PTD_LAB=${PTD_LAB:-/var/spool/ptd-bench-lab}
@@ -51,7 +53,7 @@ for round in $(seq "$ROUNDS"); do
 		# The last epilog's lines, then the cluster goes (and its log
 		# with the next start's rotation).
 		for _ in $(seq 100); do
-			grep -q "completed epilog for jobid ${ids[-1]}\$" "$PTD_LAB/log/slurmd.log" && break
+			grep -q -E "completed epilog for (jobid ${ids[-1]}\$|JobId=${ids[-1]} )" "$PTD_LAB/log/slurmd.log" && break
 			sleep 0.1
 		done
 		cp "$PTD_LAB/log/slurmd.log" "$OUT/$name.$round.log"
@@ -77,7 +79,8 @@ for name in builds:
         for job in ids:
             call = run = ours = done = None
             for i, l in enumerate(lines):
-                if l.endswith("completed epilog for jobid " + job):
+                # 26.05: "completed epilog for JobId=N SLUID=..."
+                if l.endswith("completed epilog for jobid " + job) or f"completed epilog for JobId={job} " in l:
                     done = i
                     break
             if done is None:
