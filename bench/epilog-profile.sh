@@ -21,9 +21,7 @@
 # markdown table.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-export PTD_LAB=${PTD_LAB:-/var/spool/ptd-bench-lab}
-export CTLD_PORT=${CTLD_PORT:-6917} SLURMD_PORT=${SLURMD_PORT:-6918}
-export SLURM_CONF=$PTD_LAB/etc/slurm.conf
+. "$REPO/bench/bench-lab.sh"
 JOBS=${JOBS:-30}
 ROUNDS=${ROUNDS:-2}
 BUILDS=${BUILDS:-this=$REPO/dist/native/private-tmpdir.so}

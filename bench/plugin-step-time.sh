@@ -11,9 +11,7 @@
 # later steps' median, in ms.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-export PTD_LAB=${PTD_LAB:-/var/spool/ptd-bench-lab}
-export CTLD_PORT=${CTLD_PORT:-6917} SLURMD_PORT=${SLURMD_PORT:-6918}
-export SLURM_CONF=$PTD_LAB/etc/slurm.conf
+. "$REPO/bench/bench-lab.sh"
 STEPS=${STEPS:-20}
 ALLOCS=${ALLOCS:-5}
 SO=${PTD_PLUGIN_SO:-$REPO/dist/native/private-tmpdir.so}

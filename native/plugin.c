@@ -24,8 +24,25 @@
 #include "nsholder.h"
 #include "messages.h"
 #include "ended.h"
+#include "threadids.h"
 
 #define PTD_VERSION "0.2.0"
+
+/* private-tmpdir-contain.so (native/Makefile builds it from this file with
+ * PTD_CONTAIN_ONLY): the same plugin without slurm_spank_job_epilog. That
+ * symbol alone makes slurmd fork and exec `slurmstepd spank epilog` after
+ * every job, whatever the callback does (docs/benchmarks.md, "the floor").
+ * Under PrologFlags=Contain the extern step's end is the job's end on each
+ * node and removes the directories already (slurm_spank_exit), so there the
+ * epilog process is pure cost. Without Contain nothing else knows the job
+ * ended: this build refuses to run a step there (contain_missing). */
+#ifdef PTD_CONTAIN_ONLY
+#define PTD_FLAVOUR "/contain"
+#define PTD_WHO_ELSE_REMOVES "the sweep at the next job's end on the node (or slurmd's start) removes the directories"
+#else
+#define PTD_FLAVOUR ""
+#define PTD_WHO_ELSE_REMOVES "the epilog removes the directories"
+#endif
 
 /* ms the remover of a job's end lets pass after the process that started
  * it (the epilog, the extern step) has exited, before its first unlink:
@@ -94,6 +111,19 @@ static const char *namespace_type(void)
 		return NULL;
 	return t;
 }
+
+#ifdef PTD_CONTAIN_ONLY
+/* Why this build cannot clean up after a job here, or NULL. The extern
+ * step exists with Contain (and with RunInJob, which implies it). */
+static const char *contain_missing(void)
+{
+	if (!&slurm_conf)
+		return "slurm.conf cannot be read from the plugin";
+	if (!(slurm_conf.prolog_flags & PROLOG_FLAG_CONTAIN))
+		return "slurm.conf has no PrologFlags=Contain";
+	return NULL;
+}
+#endif
 
 /* The plugstack arguments, space separated, in a string of their own
  * length: the load line shows every option, however long. NULL when out of
@@ -191,21 +221,28 @@ static bool is_extern_step(spank_t sp)
 	       step == SLURM_EXTERN_CONT;
 }
 
+/* retried: the caller runs it once more elsewhere if it fails (a debug
+ * line, not an error). */
 static int run_phase(enum ptd_phase phase, int ac, char **av,
-		     const struct ptd_job *job, struct ptd_result *res)
+		     const struct ptd_job *job, bool retried,
+		     struct ptd_result *res)
 {
 	int r = ptd_core_run(phase, ac, av, job, false, res);
 
 	if (res->notice[0])
 		slurm_info("private-tmpdir: job %u: %s", job->jobid,
 			   res->notice);
-	if (r < 0)
+	if (r < 0 && !retried)
 		slurm_error("private-tmpdir: job %u: %s", job->jobid,
 			    res->message);
+	if (r < 0 && retried)
+		slurm_debug("private-tmpdir: job %u: %s; once more in a child of its own",
+			    job->jobid, res->message);
 	return r;
 }
 
 static void start_remover(int ac, char **av, const char *where, bool settle);
+static void report_error(const char *line);
 
 #pragma GCC visibility push(default)
 
@@ -227,11 +264,17 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	 * (holding places, job directories of jobs gone) is removed, off
 	 * slurmd's path. */
 	if (ctx == S_CTX_SLURMD) {
+#ifdef PTD_CONTAIN_ONLY
+		if (contain_missing())
+			slurm_error("private-tmpdir: private-tmpdir-contain.so removes a job's directories at its extern step's end, but %s: every step on this node fails until it has (or plugstack.conf names private-tmpdir.so, which has a job epilog)",
+				    contain_missing());
+#endif
 		start_remover(ac, av, "slurmd start", false);
 		return 0;
 	}
 	if (ctx != S_CTX_REMOTE && ctx != S_CTX_JOB_SCRIPT)
 		return 0;
+	ptd_detach_report = report_error;
 	if (ptd_core_run(PTD_PHASE_CHECK, ac, av, &none, false, &res) < 0) {
 		slurm_error("private-tmpdir: bad plugstack.conf option: %s",
 			    res.message);
@@ -241,7 +284,7 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	/* Verbose, not info: it is written for every step of every job. The
 	 * tests prove the plugin ran by it (SlurmdDebug=debug shows it). */
 	slurm_verbose("private-tmpdir: loaded %s core sha256 %s; options: %s",
-		      PTD_VERSION, PTD_CORE_SHA256,
+		      PTD_VERSION PTD_FLAVOUR, PTD_CORE_SHA256,
 		      opts ? opts : "(not shown: out of memory)");
 	free(opts);
 	/* Refused before anything is made: a job that runs at all has its
@@ -251,6 +294,14 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 			    namespace_type());
 		return -1;
 	}
+#ifdef PTD_CONTAIN_ONLY
+	/* Refused before anything is made: nothing would remove it. */
+	if (ctx == S_CTX_REMOTE && contain_missing()) {
+		slurm_error("private-tmpdir: private-tmpdir-contain.so removes a job's directories at its extern step's end, but %s: add it to slurm.conf, or name private-tmpdir.so (which has a job epilog) in plugstack.conf",
+			    contain_missing());
+		return -1;
+	}
+#endif
 	return 0;
 }
 
@@ -338,12 +389,23 @@ static void start_remover(int ac, char **av, const char *where, bool settle)
 	if (settle)
 		a.starter_fd = (int) syscall(SYS_pidfd_open, remover_starter ?
 					     remover_starter : getpid(), 0);
-	r = ptd_detach(remover, &a, a.starter_fd);
+	/* Waited for: slurmd's run_command kills the epilog's process group
+	 * once it exits, which the middle child is in until its setsid. */
+	r = ptd_detach(remover, &a, a.starter_fd, false);
 	if (a.starter_fd >= 0)
 		close(a.starter_fd);
 	if (r < 0)
 		slurm_error("private-tmpdir: cannot start the remover: %s; a later epilog or slurmd's start goes on",
 			    strerror(-r));
+}
+
+static void tell_done(int fd)
+{
+	if (fd < 0)
+		return;
+	while (write(fd, "d", 1) < 0 && errno == EINTR)
+		;
+	close(fd);
 }
 
 struct continue_args {
@@ -374,27 +436,37 @@ static int continue_removal(int hold_fd, const char *hold_path, int budget)
 {
 	struct continue_args a = { hold_fd, hold_path, budget };
 
-	return ptd_detach(continuer, &a, hold_fd);
+	/* slurmstepd reaps the middle child with its tasks. */
+	return ptd_detach(continuer, &a, hold_fd, true);
 }
 
 /* Takes the job's directories (every restart count) out of reach into the
  * holding place at once and leaves their removal to a detached remover:
  * the job is COMPLETED without waiting for it, however large the tree.
  * Marks them ended instead with cleanup=no. Never fails its caller: one
- * user's leftovers must not drain a node. */
-static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
-			    const char *where)
+ * user's leftovers must not drain a node. done_fd (-1: none) is written
+ * and closed once the directories are out of reach, before a remover is
+ * started: whoever waits on it goes on. */
+static int remove_job_dirs(int ac, char **av, const struct ptd_job *job,
+			   const char *where, int done_fd, bool retried)
 {
 	struct ptd_result res;
 	struct timespec t0, t1;
 	char line[512];
 	double secs;
 
+	int r;
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ptd_defer_removal = true;
-	run_phase(PTD_PHASE_EPILOG, ac, av, job, &res);
+	r = run_phase(PTD_PHASE_EPILOG, ac, av, job, retried, &res);
 	ptd_defer_removal = false;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r < 0 && retried) {
+		if (done_fd >= 0)
+			close(done_fd);
+		return r;
+	}
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (res.removed.deferred) {
 		/* The per-job line comes from the remover, once it is gone. */
@@ -403,15 +475,18 @@ static void remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 			    secs, where,
 			    res.removed.covered == res.removed.deferred ?
 			    ", by the remover already at work" : "");
+		tell_done(done_fd);
 		/* No fork on the job's end while a remover is at work: it
 		 * takes these too. */
 		if (res.removed.covered < res.removed.deferred)
 			start_remover(ac, av, where, true);
-		return;
+		return r;
 	}
 	ptd_summary(line, sizeof(line), job->jobid, job->uid, &res.removed,
 		    secs, where);
 	slurm_info("%s", line);
+	tell_done(done_fd);
+	return r;
 }
 
 /* The tests and an admin reading the log tell from this how a step got its
@@ -461,7 +536,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	ptd_continue = continue_removal;
 	ptd_ns_log = report_error;
 	if (run_phase(ext ? PTD_PHASE_EXTERN : PTD_PHASE_STEP, ac, av, &job,
-		      &res) < 0)
+		      false, &res) < 0)
 		return -1;
 	slurm_debug("private-tmpdir: job %u: %s, %s", job.jobid,
 		    ext ? "private directories made (extern step)" :
@@ -470,13 +545,12 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	return 0;
 }
 
-/* The extern step's removal, in a child of its own with root's ids. Other
- * slurmstepd threads switch the process's effective ids to the job's user
- * for work of their own, and a set*id call in one thread changes every
- * thread's (glibc): seen on 24.11 during the extern step's end (egid 1000 in
- * this callback; opening a root-only file failing with EACCES, the
- * directories left to the epilog). A child has ids of its own. Its end is
- * told by a pipe, not waitpid: slurmstepd may reap it first. */
+/* The extern step's removal when this thread could not do it (below), in a
+ * child of its own with root's ids: it has ids of its own, which no other
+ * thread's set*id reaches. The step waits only until the directories are
+ * out of reach (a byte on a pipe, or its end if the child dies), not for
+ * the child's exit nor its start of a remover. The child is not waited
+ * for: slurmstepd exits next, and init reaps it. */
 static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 {
 	int fds[2];
@@ -484,7 +558,7 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 	char c;
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
-		slurm_error("private-tmpdir: job %u: pipe: %m; the epilog removes the directories",
+		slurm_error("private-tmpdir: job %u: pipe: %m; " PTD_WHO_ELSE_REMOVES,
 			    job->jobid);
 		return;
 	}
@@ -495,22 +569,19 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 		    setresuid(0, 0, 0) < 0)
 			_exit(1);
 		remover_starter = getppid();
-		remove_job_dirs(ac, av, job, "extern step");
+		remove_job_dirs(ac, av, job, "extern step", fds[1], false);
 		_exit(0);
 	}
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
-		slurm_error("private-tmpdir: job %u: fork: %m; the epilog removes the directories",
+		slurm_error("private-tmpdir: job %u: fork: %m; " PTD_WHO_ELSE_REMOVES,
 			    job->jobid);
 		return;
 	}
 	while (read(fds[0], &c, 1) < 0 && errno == EINTR)
 		;
 	close(fds[0]);
-	/* Gone or going (ECHILD when slurmstepd reaped it). */
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
 }
 
 /* slurmstepd at the end of a step: the extern step ends with the job, on
@@ -519,16 +590,42 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
  * directories go; otherwise the epilog below finds nothing left. */
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
+	struct ptd_thread_ids saved;
 	struct ptd_job job;
+	int r;
 
 	if (spank_context() != S_CTX_REMOTE || !is_extern_step(sp))
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;
+	/* In this thread, as root: its ids alone (threadids.h). Other
+	 * slurmstepd threads switch the process's effective ids to the job's
+	 * user for work of their own, and glibc's set*id changes every
+	 * thread's: seen on 24.11 during the extern step's end (egid 1000 in
+	 * this callback; opening a root-only file failing with EACCES). Such
+	 * a switch can still land while this runs: then the work is done
+	 * again in a child. Not in a child first: slurmd looks for the job's
+	 * steps to have ended 20 ms after signalling them, then 50 and 100 ms
+	 * later (22.05's _pause_for_job_completion), and a fork of
+	 * slurmstepd with the copy-on-write it costs measured 2 to 9 ms, so a
+	 * millisecond here can keep the node 50 ms longer
+	 * (docs/benchmarks.md). */
+	r = ptd_thread_become_root(&saved);
+	if (r == 0) {
+		remover_starter = 0;
+		r = remove_job_dirs(ac, av, &job, "extern step", -1, true);
+		ptd_thread_restore(&saved);
+		if (r == 0)
+			return 0;
+	} else {
+		slurm_debug("private-tmpdir: job %u: cannot become root in this thread (%s); in a child of its own",
+			    job.jobid, strerror(-r));
+	}
 	remove_in_child(ac, av, &job);
 	return 0;
 }
 
+#ifndef PTD_CONTAIN_ONLY
 /* slurmd's epilog process (root, host namespace). */
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 {
@@ -538,8 +635,9 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;
-	remove_job_dirs(ac, av, &job, "epilog");
+	remove_job_dirs(ac, av, &job, "epilog", -1, false);
 	return 0;
 }
+#endif
 
 #pragma GCC visibility pop

@@ -46,7 +46,8 @@ make WASM2C=/path/to/wasm2c WASM_RT=/path/to/wasm2c-runtime). Tested with
 wabt 1.0.32 (Debian 12), 1.0.36 (Debian 13) and 1.0.42 (sid).
 
 Build:  make -C native
-Result: dist/native/private-tmpdir.so
+Result: dist/native/private-tmpdir.so (and private-tmpdir-contain.so: the
+same without a job epilog, for slurm.conf with PrologFlags=Contain)
 Install it in Slurm's PluginDir and add to plugstack.conf, for example:
     required private-tmpdir.so base=/tmp/slurm mount=/var/tmp mount=/tmp
 

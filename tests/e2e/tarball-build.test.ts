@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join } from "node:path";
 import { coreSha256 } from "../../host/core.js";
 import { requireRoot } from "../helpers/root.js";
-import { PLUGIN_SO, REPO_ROOT } from "../helpers/slurm.js";
+import { CONTAIN_SO, PLUGIN_SO, REPO_ROOT } from "../helpers/slurm.js";
 
 // Neither /usr/local/bin (where a release root binds the host's node) nor
 // anything else that holds Node.js: what a compute node has.
@@ -58,10 +58,16 @@ describe("tarball: the plugin builds from the source tarball on this release, re
   after(() => rmSync(WORK, { recursive: true, force: true }));
 
   it("two builds in two directories give the same .so, byte for byte, as the one under test", () => {
-    const so = (d: string): string => join(d, "dist", "native", "private-tmpdir.so");
+    const so = (d: string, name = "private-tmpdir.so"): string => join(d, "dist", "native", name);
     assert.ok(existsSync(so(a)) && existsSync(so(b)));
     assert.equal(sha256(so(a)), sha256(so(b)));
     assert.equal(sha256(so(a)), sha256(PLUGIN_SO), `${PLUGIN_SO} is not what the tarball builds here`);
+    // The build without a job epilog (PrologFlags=Contain), the same way.
+    const c = "private-tmpdir-contain.so";
+    assert.ok(existsSync(so(a, c)) && existsSync(so(b, c)));
+    assert.equal(sha256(so(a, c)), sha256(so(b, c)));
+    assert.equal(sha256(so(a, c)), sha256(CONTAIN_SO), `${CONTAIN_SO} is not what the tarball builds here`);
+    assert.notEqual(sha256(so(a, c)), sha256(so(a)));
   });
 
   it("embeds the core every release shares: the tarball's core.wasm, and its sha256 in the .so", () => {

@@ -44,6 +44,9 @@ export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
  * there from the source tarball against that release's Slurm. */
 export const PLUGIN_SO =
 	process.env["PTD_PLUGIN_SO"] ?? join(REPO_ROOT, "dist", "native", "private-tmpdir.so");
+/** Its build without a job epilog, for PrologFlags=Contain: installed and
+ * built beside it. */
+export const CONTAIN_SO = join(dirname(PLUGIN_SO), "private-tmpdir-contain.so");
 export const CLUSTER_SH = join(REPO_ROOT, "tests", "slurm", "cluster.sh");
 
 export const LAB = process.env["PTD_LAB"] ?? "/var/spool/private-tmpdir-lab";
@@ -67,8 +70,9 @@ const PATH =
 export function pluginLine(
 	args: readonly string[] = [],
 	kind: "required" | "optional" = "required",
+	so: string = PLUGIN_SO,
 ): string {
-	return [kind, PLUGIN_SO, ...args].join(" ");
+	return [kind, so, ...args].join(" ");
 }
 
 /** What srun prints when a required plugin fails the step: 22.05 and 24.11

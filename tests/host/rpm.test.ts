@@ -140,6 +140,7 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
           `${etc}/slurm/plugstack.conf.d/private-tmpdir.conf`,
           `${libdir}/security/pam_private_tmpdir.so`,
           `${libdir}/slurm/private-tmpdir.so`,
+          `${libdir}/slurm/private-tmpdir-contain.so`,
           doc,
           `${doc}/README`,
           `${doc}/deploying.md`,
@@ -205,6 +206,15 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
       // What slurmstepd compares at load: the headers' SLURM_VERSION_NUMBER.
       const at = syms.get("plugin_version")?.[1] ?? 0;
       assert.equal(image.u32At(at).toString(16), slurmVersionNumber().toString(16), "plugin_version");
+      // The build for PrologFlags=Contain: the same callbacks but the job
+      // epilog, whose mere presence makes slurmd run an epilog process.
+      assert.equal(syms.get("slurm_spank_job_epilog")?.[0], "T", "private-tmpdir.so has a job epilog");
+      const contain = path.join(out, rpmEval("%{_libdir}"), "slurm", "private-tmpdir-contain.so");
+      const cs = new Set(lines(run("nm", ["-D", "--defined-only", contain])).map((l) => l.split(" ")[2]));
+      for (const s of ["slurm_spank_init", "slurm_spank_init_post_opt", "slurm_spank_exit", "spank_plugin_version"]) {
+        assert.ok(cs.has(s), `private-tmpdir-contain.so has ${s}`);
+      }
+      assert.equal(cs.has("slurm_spank_job_epilog"), false, "private-tmpdir-contain.so has no job epilog");
     });
   });
 });

@@ -66,7 +66,8 @@ describe("packages: the .deb installed, enabled, upgraded under a running job an
     assert.match(deps, /(^|, )slurm-client(,|$)/, deps);
     files = sh("dpkg", ["-L", "private-tmpdir"]).split("\n").filter((f) => f && fs.lstatSync(f).isFile());
     const arch = sh("dpkg-architecture", ["-qDEB_HOST_MULTIARCH"]).trim();
-    for (const f of [`/usr/lib/${arch}/slurm-wlm/private-tmpdir.so`, `/usr/lib/${arch}/security/pam_private_tmpdir.so`,
+    for (const f of [`/usr/lib/${arch}/slurm-wlm/private-tmpdir.so`, `/usr/lib/${arch}/slurm-wlm/private-tmpdir-contain.so`,
+      `/usr/lib/${arch}/security/pam_private_tmpdir.so`,
       "/usr/share/man/man8/private-tmpdir.8.gz", SNIPPET, "/usr/share/doc/private-tmpdir/copyright"]) {
       assert.ok(files.includes(f), `${f} in the package: ${files.join(" ")}`);
     }

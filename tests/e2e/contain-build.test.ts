@@ -1,0 +1,91 @@
+// private-tmpdir-contain.so (#22, below the floor), on a real slurmd: the
+// plugin built without slurm_spank_job_epilog, for nodes with
+// PrologFlags=Contain. That symbol alone makes slurmd fork and exec
+// `slurmstepd spank epilog` after every job; with Contain the extern step's
+// end is the job's end and removes the directories, so this build does
+// without it. Without Contain nothing would remove them: it refuses every
+// step, naming the fix, before anything is made.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import {
+  ALICE, CONTAIN_SO, LAUNCH_FAILED, logMark, logSince, logWhen, pluginLine, runAs, slurmdLog, startCluster, stopCluster,
+  requireRootAndSlurm, waitFor,
+} from "../helpers/slurm.js";
+import { allocate, jobState } from "../helpers/jobs.js";
+import { removeJobDirs } from "../helpers/lab-tmp.js";
+import { coreSha256 } from "../../host/core.js";
+
+const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+const CONTAIN = "PrologFlags=Contain";
+const EPILOG_RAN = (id: number): RegExp => new RegExp(`Running spank/epilog for jobid \\[${id}\\]`);
+const EPILOG_DONE = (id: number): RegExp => new RegExp(`completed epilog for (jobid ${id}$|JobId=${id} )`, "m");
+const jobDirs = (): string[] => fs.readdirSync("/tmp").filter((n) => /^slurm\.\d+\.\d+$/.test(n)).sort();
+
+describe("e2e: private-tmpdir-contain.so, the build without a job epilog (#22)", function () {
+  this.timeout(600_000);
+  before(function () {
+    requireRootAndSlurm(this);
+    assert.ok(fs.existsSync(CONTAIN_SO), `${CONTAIN_SO} is built beside the plugin`);
+  });
+  after(() => {
+    stopCluster();
+    removeJobDirs();
+  });
+
+  // What the evidence below is worth: the same job under private-tmpdir.so
+  // does show slurmd running the SPANK epilog.
+  it("control: private-tmpdir.so under Contain makes slurmd run `slurmstepd spank epilog` after each job", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED)], extraConf: CONTAIN });
+    const mark = logMark();
+    const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID"]);
+    assert.equal(r.status, 0, r.stderr);
+    const id = Number(r.stdout.trim());
+    await logWhen(mark, EPILOG_DONE(id), "the job's epilog", 60_000);
+    assert.match(logSince(mark), EPILOG_RAN(id));
+  });
+
+  it("with PrologFlags=Contain: the steps share the job's private /tmp, the extern step's end removes its directories, and slurmd starts no epilog process", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED, "required", CONTAIN_SO)], extraConf: CONTAIN });
+    const mark = logMark();
+    const id = allocate(ALICE);
+    try {
+      const first = runAs(ALICE, ["srun", `--jobid=${id}`, "-N1", "bash", "-c", "readlink /proc/self/ns/mnt; echo a > /tmp/a; echo v > /var/tmp/v"]);
+      assert.equal(first.status, 0, first.stderr);
+      assert.notEqual(first.stdout.trim(), fs.readlinkSync("/proc/self/ns/mnt"), "the step is not in the host's namespace");
+      const dir = `/tmp/slurm.${id}.0`;
+      assert.equal(fs.readFileSync(`${dir}/tmp/a`, "utf8"), "a\n", "the step's /tmp is the job's directory");
+      assert.equal(fs.readFileSync(`${dir}/var_tmp/v`, "utf8"), "v\n", "the step's /var/tmp is the job's directory");
+      assert.equal(fs.statSync(`${dir}/tmp`).uid, fs.statSync(`${dir}/tmp/a`).uid, "owned by the job's user");
+      assert.notEqual(fs.statSync(`${dir}/tmp`).uid, 0);
+      const second = runAs(ALICE, ["srun", `--jobid=${id}`, "-N1", "bash", "-c", "readlink /proc/self/ns/mnt; cat /tmp/a"]);
+      assert.equal(second.status, 0, second.stderr);
+      assert.equal(second.stdout, `${first.stdout.trim()}\na\n`, "the second step joins the first one's namespace");
+      // This build was loaded, in the extern step as in the job's steps.
+      assert.match(logSince(mark), new RegExp(`\\[${id}\\.extern\\] private-tmpdir: loaded \\S+/contain core sha256 ${coreSha256()}; options: ${SEED.join(" ")}`));
+      assert.match(logSince(mark), new RegExp(`\\[${id}\\.0\\] private-tmpdir: loaded \\S+/contain core sha256 `));
+    } finally {
+      runAs("root", ["scancel", String(id)]);
+    }
+    await logWhen(mark, new RegExp(`\\[${id}\\.extern\\] private-tmpdir: job ${id} uid \\d+: removed \\d+ bytes, 2 files, 3 directories in [0-9.]+ s \\(extern step\\)`), "the extern step's removal line", 60_000);
+    assert.equal(fs.existsSync(`/tmp/slurm.${id}.0`), false, "nothing left");
+    await waitFor(() => jobState(id) !== "RUNNING" && jobState(id) !== "COMPLETING", 60_000, { what: `job ${id} to complete` });
+    // slurmd logs its end of the job's epilog stage whether or not it ran
+    // anything in it: after that line, no SPANK epilog can come.
+    await logWhen(mark, EPILOG_DONE(id), "slurmd's end of the job's epilog stage", 60_000);
+    const log = logSince(mark);
+    assert.doesNotMatch(log, EPILOG_RAN(id));
+    assert.doesNotMatch(log, /calling \S+slurmstepd spank epilog/);
+  });
+
+  it("without PrologFlags=Contain: slurmd's start says why it cannot work, and every step fails before anything is made", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED, "required", CONTAIN_SO)] });
+    assert.match(slurmdLog(), /private-tmpdir: private-tmpdir-contain\.so removes a job's directories at its extern step's end, but slurm\.conf has no PrologFlags=Contain: every step on this node fails/);
+    const before = jobDirs();
+    const mark = logMark();
+    const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo ran > /tmp/ran; echo ran"]);
+    assert.ok(r.status !== 0 || LAUNCH_FAILED.test(r.stderr), `the step failed: ${r.status} ${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /ran/, "no task ran");
+    await logWhen(mark, /private-tmpdir: private-tmpdir-contain\.so removes a job's directories at its extern step's end, but slurm\.conf has no PrologFlags=Contain: add it to slurm\.conf, or name private-tmpdir\.so/, "the step's refusal");
+    assert.deepEqual(jobDirs().filter((n) => !before.includes(n)), [], "no job directory made");
+  });
+});
