@@ -2,6 +2,8 @@
  * own objects with our flags (w2c_config.h): bounds checks, no signal
  * handler, no mmap. wabt 1.0.33+ keeps the memory runtime and the unwind
  * target in files of their own. */
+#define _GNU_SOURCE		/* mremap */
+#include "w2c_alloc.h"
 #include "wasm-rt-impl.c"
 #if defined(PTD_W2C_MEM_IMPL)
 #include "wasm-rt-mem-impl.c"

@@ -213,6 +213,8 @@ cmd_build() {
 	so=/usr/lib/$(in_chroot "$r" gcc -print-multiarch)/slurm-wlm
 	[ -d "$r$so" ] || die "no plugin directory $so in the $suite root"
 	install -m 0755 "$r$dir/$name/dist/native/private-tmpdir.so" "$r$so/private-tmpdir.so"
+	# Its build without a job epilog, for PrologFlags=Contain, beside it.
+	install -m 0755 "$r$dir/$name/dist/native/private-tmpdir-contain.so" "$r$so/private-tmpdir-contain.so"
 	# The PAM session module where Debian keeps PAM's (beside pam_slurm_adopt).
 	install -D -m 0644 "$r$dir/$name/dist/native/pam_private_tmpdir.so" \
 		"$r$(dirname "$so")/security/pam_private_tmpdir.so"
