@@ -3,7 +3,10 @@
  * handler, no mmap. wabt 1.0.33+ keeps the memory runtime and the unwind
  * target in files of their own. */
 #define _GNU_SOURCE		/* mremap */
+/* bench/core-run.sh builds the heap's way too, to compare. */
+#ifndef PTD_W2C_ALLOC_HEAP
 #include "w2c_alloc.h"
+#endif
 #include "wasm-rt-impl.c"
 #if defined(PTD_W2C_MEM_IMPL)
 #include "wasm-rt-mem-impl.c"
