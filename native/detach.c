@@ -185,14 +185,13 @@ static void leave_job_cgroups(void)
 	fclose(f);
 }
 
-int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd, bool no_wait)
+int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd)
 {
 	struct ptd_detach_how how = {
 		.keep_fds = &keep_fd,
 		.n_keep_fds = keep_fd >= 0,
 		.idle = true,
 		.leave_job_cgroups = true,
-		.no_wait = no_wait,
 	};
 
 	return ptd_detach_how(fn, arg, &how);
@@ -209,8 +208,6 @@ int ptd_detach_how(void (*fn)(void *arg), void *arg,
 	_exit(0);
 }
 
-void (*ptd_detach_report)(const char *line);
-
 int ptd_detach_fork(const struct ptd_detach_how *how)
 {
 	sigset_t all;
@@ -220,8 +217,6 @@ int ptd_detach_fork(const struct ptd_detach_how *how)
 	pid = fork();
 	if (pid < 0)
 		return -errno;
-	if (pid > 0 && how->no_wait)
-		return 0;
 	if (pid > 0) {
 		/* The middle child exits at once; reap it, or it lingers. */
 		do
@@ -243,14 +238,6 @@ int ptd_detach_fork(const struct ptd_detach_how *how)
 			      setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		_exit(1);
 	pid = fork();
-	if (pid < 0 && how->no_wait && ptd_detach_report) {
-		char line[160];
-
-		snprintf(line, sizeof(line),
-			 "private-tmpdir: cannot start a detached process: fork: %s",
-			 strerror(errno));
-		ptd_detach_report(line);
-	}
 	if (pid != 0)
 		_exit(pid < 0);
 	if (null_stdio() < 0)

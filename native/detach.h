@@ -16,10 +16,9 @@
  * does too, pthread_atfork) and system calls. slurmd runs the epilog
  * with run_command(), which reads the child's stdout until EOF and then
  * kills its process group: anything less and slurmd would wait for the
- * work or kill it. Returns 0 once the grandchild is started (with no_wait:
- * once the middle child is forked; see struct ptd_detach_how), or -errno.
+ * work or kill it. Returns 0 once the grandchild is started, or -errno.
  */
-int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd, bool no_wait);
+int ptd_detach(void (*fn)(void *arg), void *arg, int keep_fd);
 
 /* What ptd_detach_how does besides the double fork, the new session and
  * stdio on /dev/null. */
@@ -28,18 +27,7 @@ struct ptd_detach_how {
 	int n_keep_fds;
 	bool idle;		/* idle CPU and I/O priority (the remover) */
 	bool leave_job_cgroups;	/* out of a Slurm job's cgroups (above) */
-	/* A step goes on at once, without waiting for the middle child: its
-	 * zombie is reaped with the step's tasks (slurmstepd reaps any child,
-	 * ignoring pids that are not its tasks). The middle child then says
-	 * itself, through ptd_detach_report, when it cannot fork the
-	 * grandchild. Never for slurmd (it would keep the zombie for its life)
-	 * nor an epilog: slurmd kills the epilog's process group once it
-	 * exits, and the middle child is in it until its setsid. */
-	bool no_wait;
 };
-
-/* Where a middle child that nobody waits for reports its failure. */
-extern void (*ptd_detach_report)(const char *line);
 
 /* ptd_detach with a choice: a namespace holder (nsholder.h) keeps two
  * descriptors and must not run at idle priority, or every step's join would

@@ -77,8 +77,73 @@ static bool read_id(const char *s, uint32_t *ret)
 	return i > 0;
 }
 
+/* /proc/net/unix, read once: every socket bound in this network namespace,
+ * a line each, ending in its path. NULL: not read, or too large to. */
+static char *bound_sockets(void)
+{
+	static char *text;
+	static bool read_once;
+	size_t len = 0, cap = 1 << 16;
+	ssize_t k;
+	int fd;
+
+	if (read_once)
+		return text;
+	read_once = true;
+	fd = open("/proc/net/unix", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	text = malloc(cap);
+	while (text) {
+		if (len + 1 == cap) {
+			char *more = cap < (16u << 20) ? realloc(text, cap * 2) : NULL;
+
+			if (!more) {
+				free(text);
+				text = NULL;
+				break;
+			}
+			text = more;
+			cap *= 2;
+		}
+		k = read(fd, text + len, cap - 1 - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			free(text);
+			text = NULL;
+			break;
+		}
+		if (k == 0) {
+			text[len] = '\0';
+			break;
+		}
+		len += (size_t) k;
+	}
+	close(fd);
+	return text;
+}
+
+/* Whether a socket is bound at path: a step's socket stays in the spool
+ * directory, bound by nobody, when its slurmstepd was killed (SIGKILL; seen
+ * on 22.05, where slurmd only logs "Connection refused" for it), and must
+ * not keep its job on the node for ever. true when it cannot be told. */
+static bool bound_at(const char *path)
+{
+	const char *text = bound_sockets(), *at;
+	size_t n = strlen(path);
+
+	if (!text)
+		return true;
+	for (at = strstr(text, path); at; at = strstr(at + 1, path))
+		if (at > text && at[-1] == ' ' && (at[n] == '\n' || !at[n]))
+			return true;
+	return false;
+}
+
 /* slurmstepd keeps a socket "<node>_<jobid>.<step>" in SlurmdSpoolDir for
- * each step. Best effort: the controller's answer is what decides. */
+ * each step, while it listens. Best effort: the controller's answer is what
+ * decides. */
 static int spool_jobs(struct ptd_jobset *set)
 {
 	const char *spool = &slurm_conf ? slurm_conf.slurmd_spooldir : NULL;
@@ -109,7 +174,12 @@ static int spool_jobs(struct ptd_jobset *set)
 	while (r == 0 && (de = readdir(dir))) {
 		const char *u = strrchr(de->d_name, '_');
 
-		if (u && read_id(u + 1, &id) && strchr(u, '.'))
+		char sock[PATH_MAX + NAME_MAX + 2];
+
+		if (!u || !read_id(u + 1, &id) || !strchr(u, '.'))
+			continue;
+		if (snprintf(sock, sizeof(sock), "%s/%s", path, de->d_name) >=
+		    (int) sizeof(sock) || bound_at(sock))
 			r = ptd_jobset_add(set, id);
 	}
 	closedir(dir);

@@ -13,8 +13,9 @@
  * remover (controller.h), holds the job in no state but a final one, the
  * answer was asked for after made (a job allocated after the question
  * cannot be in it, but it cannot have made anything before it either), and
- * no step of it is on this node (a socket in slurmd's spool, a root
- * slurmstepd of it). An answer of the last minute (ctlmemo.h) decides what
+ * no step of it is on this node (a socket in slurmd's spool that is bound,
+ * a root slurmstepd of it; a killed slurmstepd's socket file stays, bound
+ * by nobody). An answer of the last minute (ctlmemo.h) decides what
  * was made before it was asked, without asking again. A job allocated to the node but with no step running
  * (an salloc between its sruns, a batch job's other nodes) is held by the
  * controller: kept. A controller that cannot be asked: everything kept, and

@@ -631,12 +631,9 @@ out:
 
 int ptd_ns_hand_off(struct ptd_ns_holder *h, struct ptd_detail *d)
 {
-	/* Only a step hands off (slurmstepd, which reaps the middle child
-	 * with its tasks): its tasks must not wait for the holder's fork. */
 	struct ptd_detach_how how = {
 		.idle = false,
 		.leave_job_cgroups = true,
-		.no_wait = true,
 	};
 	int keep[PTD_NS_SCRATCH_MAX + 2], n = 0, i, r;
 

@@ -113,13 +113,18 @@ static const char *namespace_type(void)
 }
 
 #ifdef PTD_CONTAIN_ONLY
+#ifdef PROLOG_FLAG_RUN_IN_JOB
+#define PTD_EXTERN_FLAGS (PROLOG_FLAG_CONTAIN | PROLOG_FLAG_RUN_IN_JOB)
+#else
+#define PTD_EXTERN_FLAGS PROLOG_FLAG_CONTAIN
+#endif
 /* Why this build cannot clean up after a job here, or NULL. The extern
  * step exists with Contain (and with RunInJob, which implies it). */
 static const char *contain_missing(void)
 {
 	if (!&slurm_conf)
 		return "slurm.conf cannot be read from the plugin";
-	if (!(slurm_conf.prolog_flags & PROLOG_FLAG_CONTAIN))
+	if (!(slurm_conf.prolog_flags & PTD_EXTERN_FLAGS))
 		return "slurm.conf has no PrologFlags=Contain";
 	return NULL;
 }
@@ -242,7 +247,6 @@ static int run_phase(enum ptd_phase phase, int ac, char **av,
 }
 
 static void start_remover(int ac, char **av, const char *where, bool settle);
-static void report_error(const char *line);
 
 #pragma GCC visibility push(default)
 
@@ -274,7 +278,6 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	}
 	if (ctx != S_CTX_REMOTE && ctx != S_CTX_JOB_SCRIPT)
 		return 0;
-	ptd_detach_report = report_error;
 	if (ptd_core_run(PTD_PHASE_CHECK, ac, av, &none, false, &res) < 0) {
 		slurm_error("private-tmpdir: bad plugstack.conf option: %s",
 			    res.message);
@@ -389,23 +392,12 @@ static void start_remover(int ac, char **av, const char *where, bool settle)
 	if (settle)
 		a.starter_fd = (int) syscall(SYS_pidfd_open, remover_starter ?
 					     remover_starter : getpid(), 0);
-	/* Waited for: slurmd's run_command kills the epilog's process group
-	 * once it exits, which the middle child is in until its setsid. */
-	r = ptd_detach(remover, &a, a.starter_fd, false);
+	r = ptd_detach(remover, &a, a.starter_fd);
 	if (a.starter_fd >= 0)
 		close(a.starter_fd);
 	if (r < 0)
 		slurm_error("private-tmpdir: cannot start the remover: %s; a later epilog or slurmd's start goes on",
 			    strerror(-r));
-}
-
-static void tell_done(int fd)
-{
-	if (fd < 0)
-		return;
-	while (write(fd, "d", 1) < 0 && errno == EINTR)
-		;
-	close(fd);
 }
 
 struct continue_args {
@@ -436,19 +428,16 @@ static int continue_removal(int hold_fd, const char *hold_path, int budget)
 {
 	struct continue_args a = { hold_fd, hold_path, budget };
 
-	/* slurmstepd reaps the middle child with its tasks. */
-	return ptd_detach(continuer, &a, hold_fd, true);
+	return ptd_detach(continuer, &a, hold_fd);
 }
 
 /* Takes the job's directories (every restart count) out of reach into the
  * holding place at once and leaves their removal to a detached remover:
  * the job is COMPLETED without waiting for it, however large the tree.
  * Marks them ended instead with cleanup=no. Never fails its caller: one
- * user's leftovers must not drain a node. done_fd (-1: none) is written
- * and closed once the directories are out of reach, before a remover is
- * started: whoever waits on it goes on. */
+ * user's leftovers must not drain a node. */
 static int remove_job_dirs(int ac, char **av, const struct ptd_job *job,
-			   const char *where, int done_fd, bool retried)
+			   const char *where, bool retried)
 {
 	struct ptd_result res;
 	struct timespec t0, t1;
@@ -462,11 +451,8 @@ static int remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 	r = run_phase(PTD_PHASE_EPILOG, ac, av, job, retried, &res);
 	ptd_defer_removal = false;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (r < 0 && retried) {
-		if (done_fd >= 0)
-			close(done_fd);
+	if (r < 0 && retried)
 		return r;
-	}
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (res.removed.deferred) {
 		/* The per-job line comes from the remover, once it is gone. */
@@ -475,7 +461,6 @@ static int remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 			    secs, where,
 			    res.removed.covered == res.removed.deferred ?
 			    ", by the remover already at work" : "");
-		tell_done(done_fd);
 		/* No fork on the job's end while a remover is at work: it
 		 * takes these too. */
 		if (res.removed.covered < res.removed.deferred)
@@ -485,7 +470,6 @@ static int remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 	ptd_summary(line, sizeof(line), job->jobid, job->uid, &res.removed,
 		    secs, where);
 	slurm_info("%s", line);
-	tell_done(done_fd);
 	return r;
 }
 
@@ -547,10 +531,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 
 /* The extern step's removal when this thread could not do it (below), in a
  * child of its own with root's ids: it has ids of its own, which no other
- * thread's set*id reaches. The step waits only until the directories are
- * out of reach (a byte on a pipe, or its end if the child dies), not for
- * the child's exit nor its start of a remover. The child is not waited
- * for: slurmstepd exits next, and init reaps it. */
+ * thread's set*id reaches. Its end is told by a pipe, not waitpid:
+ * slurmstepd may reap it first. */
 static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 {
 	int fds[2];
@@ -569,7 +551,7 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 		    setresuid(0, 0, 0) < 0)
 			_exit(1);
 		remover_starter = getppid();
-		remove_job_dirs(ac, av, job, "extern step", fds[1], false);
+		remove_job_dirs(ac, av, job, "extern step", false);
 		_exit(0);
 	}
 	close(fds[1]);
@@ -582,6 +564,9 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 	while (read(fds[0], &c, 1) < 0 && errno == EINTR)
 		;
 	close(fds[0]);
+	/* Gone or going (ECHILD when slurmstepd reaped it). */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 /* slurmstepd at the end of a step: the extern step ends with the job, on
@@ -613,7 +598,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	r = ptd_thread_become_root(&saved);
 	if (r == 0) {
 		remover_starter = 0;
-		r = remove_job_dirs(ac, av, &job, "extern step", -1, true);
+		r = remove_job_dirs(ac, av, &job, "extern step", true);
 		ptd_thread_restore(&saved);
 		if (r == 0)
 			return 0;
@@ -635,7 +620,7 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;
-	remove_job_dirs(ac, av, &job, "epilog", -1, false);
+	remove_job_dirs(ac, av, &job, "epilog", false);
 	return 0;
 }
 #endif

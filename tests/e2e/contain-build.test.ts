@@ -13,6 +13,7 @@ import {
 } from "../helpers/slurm.js";
 import { allocate, jobState } from "../helpers/jobs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
+import { cmdline, holdersOf, liveProcessesNamed } from "../helpers/procfs.js";
 import { coreSha256 } from "../../host/core.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
@@ -75,6 +76,40 @@ describe("e2e: private-tmpdir-contain.so, the build without a job epilog (#22)",
     const log = logSince(mark);
     assert.doesNotMatch(log, EPILOG_RAN(id));
     assert.doesNotMatch(log, /calling \S+slurmstepd spank epilog/);
+  });
+
+  // What this build gives up against private-tmpdir.so: no epilog runs at
+  // a job's end when its extern step was killed. The next job's end on the
+  // node takes what it left (the remover's sweep), its holder too.
+  it("the extern step's slurmstepd killed (SIGKILL): nothing runs at that job's end; the next job's end on the node removes its directories and releases its holder", async () => {
+    startCluster({ plugstackLines: [pluginLine(SEED, "required", CONTAIN_SO)], extraConf: CONTAIN });
+    const id = allocate(ALICE);
+    const dir = `/tmp/slurm.${id}.0`;
+    try {
+      const step = runAs(ALICE, ["srun", `--jobid=${id}`, "-N1", "bash", "-c", "echo kept > /tmp/f"]);
+      assert.equal(step.status, 0, step.stderr);
+      await waitFor(() => holdersOf([id]).length === 1 || undefined, 10_000, { what: "the job's holder" });
+      const ext = liveProcessesNamed("slurmstepd").filter((p) => (cmdline(p) ?? "").includes(`[${id}.extern]`));
+      assert.equal(ext.length, 1, `one extern slurmstepd of job ${id}: ${ext.join(" ")}`);
+      process.kill(ext[0] as number, "SIGKILL");
+    } finally {
+      runAs("root", ["scancel", String(id)]);
+    }
+    await waitFor(() => !["RUNNING", "COMPLETING"].includes(jobState(id)), 60_000, { what: `job ${id} to end` });
+    assert.equal(fs.readFileSync(`${dir}/tmp/f`, "utf8"), "kept\n", "nothing ran at the job's end: its directory is still there");
+    // Later jobs end on the node, one every 10 s: the remover each starts
+    // sweeps. slurmctld's answers are kept a minute (ctlmemo.h), so one
+    // asked while the job ran keeps it that long.
+    const mark = logMark();
+    const gone = (): boolean => !fs.existsSync(dir) && holdersOf([id]).length === 0;
+    for (let t = 0; t < 15 && !gone(); t++) {
+      const next = runAs(ALICE, ["srun", "-N1", "true"]);
+      assert.equal(next.status, 0, next.stderr);
+      await waitFor(gone, 10_000, { what: "the sweep" }).catch(() => undefined);
+    }
+    assert.ok(gone(), `job ${id}'s directory and holder are gone after later jobs' ends`);
+    // By a later job's end (its extern step's remover), not slurmd's start.
+    assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${id} uid \\d+: removed [^\\n]*\\(extern step\\)`));
   });
 
   it("without PrologFlags=Contain: slurmd's start says why it cannot work, and every step fails before anything is made", async () => {

@@ -1,8 +1,6 @@
 /* Drives native/detach.c for tests/host/detach.test.ts: joins the cgroup
  * directory given, detaches a child, and reports where each one is.
- * Usage: detach-driver <cgroup dir to start in> <report file> [nowait]
- * With nowait it says the middle child's state right after ptd_detach
- * returns, and again once the child has reported. */
+ * Usage: detach-driver <cgroup dir to start in> <report file> */
 #define _GNU_SOURCE
 #include "detach.h"
 
@@ -11,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static void dump(FILE *out, const char *who)
@@ -62,7 +59,7 @@ int main(int argc, char **argv)
 	char path[4096];
 	int fd, r;
 
-	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "nowait")))
+	if (argc != 3)
 		return 2;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", argv[1]);
 	fd = open(path, O_WRONLY);
@@ -81,16 +78,7 @@ int main(int argc, char **argv)
 	}
 	close(fd);
 	dump(stdout, "parent");
-	r = ptd_detach(child, argv[2], -1, argc == 4);
+	r = ptd_detach(child, argv[2], -1);
 	printf("rc=%d\n", r);
-	if (argc == 4 && r == 0) {
-		/* The middle child is ours to reap: still there (running or a
-		 * zombie) when ptd_detach returned; wait reaps it. */
-		int st;
-		pid_t m = wait(&st);
-
-		printf("reaped=%d exited=%d status=%d\n", m > 0,
-		       m > 0 && WIFEXITED(st), m > 0 ? WEXITSTATUS(st) : -1);
-	}
 	return r < 0;
 }
