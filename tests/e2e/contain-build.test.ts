@@ -108,8 +108,9 @@ describe("e2e: private-tmpdir-contain.so, the build without a job epilog (#22)",
       await waitFor(gone, 10_000, { what: "the sweep" }).catch(() => undefined);
     }
     assert.ok(gone(), `job ${id}'s directory and holder are gone after later jobs' ends`);
-    // By a later job's end (its extern step's remover), not slurmd's start.
-    assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${id} uid \\d+: removed [^\\n]*\\(extern step\\)`));
+    // By a later job's end (its extern step's remover), not slurmd's start;
+    // the line comes once the tree is gone from the holding place.
+    await logWhen(mark, new RegExp(`private-tmpdir: job ${id} uid \\d+: removed [^\\n]*\\(extern step\\)`), "the removal line", 30_000);
   });
 
   it("without PrologFlags=Contain: slurmd's start says why it cannot work, and every step fails before anything is made", async () => {
