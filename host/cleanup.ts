@@ -1,6 +1,6 @@
 // `private-tmpdir cleanup`: the plugin's epilog, run by hand. The wasm core
 // plans the EPILOG phase and every operation goes to the addon, i.e. the
-// plugin's own C (ops.c, fsops.c, remove.c): the same checks (owned by the
+// plugin's own C (ops.c, walk.c, dirs.c, remove.c): the same checks (owned by the
 // job's uid, never follow a symlink, never leave the filesystem) as slurmd's.
 import { loadAddon, type Addon, type RemoveStats } from "./addon.js";
 import { Core, type HostImports, type Job } from "./core.js";

@@ -1,5 +1,5 @@
 // Node addon: a thin argument-checking layer over the same C the plugin
-// links (core.c, ops.c, fsops.c, remove.c), so mocha exercises the real C.
+// links (core.c, ops.c, the operations of fsops.h, remove.c), so mocha exercises the real C.
 #include <napi.h>
 
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
-/* Slot bookkeeping around fsops.c, and the dry-run trace the tests compare
- * with the Node host's. */
+/* Slot bookkeeping around the filesystem operations (fsops.h), and the
+ * dry-run trace the tests compare with the Node host's. */
 #define _GNU_SOURCE
 #include "ops.h"
 #include "hold.h"

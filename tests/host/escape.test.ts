@@ -68,7 +68,7 @@ describe("log text from the C escapes control bytes in names (native/escape.c)",
     assert.equal(r.detail.length, 255, "cut at the addon's 256-byte buffer");
   });
 
-  it("a detail (fsops.c say): a symlinked component is named escaped", () => {
+  it("a detail (detail.c ptd_say): a symlinked component is named escaped", () => {
     fs.mkdirSync(`${T}/real`);
     fs.symlinkSync(`${T}/real`, `${T}/${EVIL}`);
     const a = loadAddon();
@@ -83,7 +83,7 @@ describe("log text from the C escapes control bytes in names (native/escape.c)",
     }
   });
 
-  it("a notice (fsops.c note): a squatter moved aside is named escaped", () => {
+  it("a notice (detail.c ptd_note): a squatter moved aside is named escaped", () => {
     fs.chmodSync(T, 0o1777);
     fs.mkdirSync(`${T}/${EVIL}`, { mode: 0o755 });
     fs.chownSync(`${T}/${EVIL}`, OWNER + 1, OWNER + 1);

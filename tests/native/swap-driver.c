@@ -1,4 +1,4 @@
-/* Swap driver for tests/host/create.test.ts: ptd_mkdir_at (native/fsops.c,
+/* Swap driver for tests/host/create.test.ts: ptd_mkdir_at (native/dirs.c,
  * compiled in as is) with mkdirat interposed, so that right after root makes
  * its temporary directory, that directory is renamed away and another one
  * takes its name, as the owner of the parent directory can do.

@@ -1,5 +1,5 @@
 /* Trap driver for tests/e2e/runtime-guarantees.test.ts: linked with the very
- * objects that make the plugin .so under test (core, imports, ops, fsops,
+ * objects that make the plugin .so under test (core, imports, ops, walk, dirs, bind, detail,
  * remove, core_wasm, wasm_runtime; not plugin.o) and compiled with the same
  * -include w2c_config.h.
  *
