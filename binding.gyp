@@ -6,7 +6,7 @@
       "native/walk.c", "native/dirs.c", "native/bind.c", "native/detail.c",
       "native/remove.c", "native/hold.c", "native/escape.c", "native/messages.c",
       "native/nsholder.c", "native/nsjoin.c", "native/nssweep.c", "native/nsfind.c",
-      "native/detach.c", "native/tmpfs.c", "native/controller.c", "native/jobset.c", "native/made.c",
+      "native/detach.c", "native/tmpfs.c", "native/controller.c", "native/readall.c", "native/jobset.c", "native/made.c",
       "dist/gen/core_wasm.c",
       "native/wasm_runtime.c"
     ],

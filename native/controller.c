@@ -4,6 +4,7 @@
  * slurmd's own locks and auth state from a forked child. */
 #define _GNU_SOURCE
 #include "controller.h"
+#include "readall.h"
 #include "clock.h"
 
 #include <errno.h>
@@ -100,54 +101,6 @@ static void run_squeue(const char *squeue, const char *conf, int out_fd)
 	_exit(127);
 }
 
-/* Reads the child's output until EOF or the deadline; -ETIME on expiry. */
-static int read_all(int fd, long long deadline, char **ret_buf,
-		    size_t *ret_len)
-{
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *more;
-	ssize_t n;
-	int r;
-
-	for (;;) {
-		r = ptd_wait_readable(fd, deadline);
-		if (r < 0) {
-			free(buf);
-			return r == -ETIMEDOUT ? -ETIME : r;
-		}
-		if (cap - len < 65536) {
-			if (cap >= MAX_OUTPUT) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap ? cap * 2 : 65536;
-			more = realloc(buf, cap + 1);
-			if (!more) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = more;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			free(buf);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t) n;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[len] = '\0';
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
-}
-
 static bool is_final(const char *state, size_t n)
 {
 	int i;
@@ -232,7 +185,7 @@ int ptd_ctl_jobs(const char *squeue, const char *conf, int timeout_ms,
 		snprintf(why, why_size, "fork: %s", strerror(-r));
 		return r;
 	}
-	r = read_all(fds[0], deadline, &buf, &len);
+	r = ptd_read_all(fds[0], deadline, MAX_OUTPUT, &buf, &len);
 	close(fds[0]);
 	if (r < 0)
 		(void) kill(-pid, SIGKILL);

@@ -4,6 +4,8 @@
 #include "ended.h"
 #include "controller.h"
 #include "ctlmemo.h"
+#include "clock.h"
+#include "readall.h"
 #include "hold.h"
 #include "jobset.h"
 #include "nsholder.h"
@@ -83,8 +85,7 @@ static char *bound_sockets(void)
 {
 	static char *text;
 	static bool read_once;
-	size_t len = 0, cap = 1 << 16;
-	ssize_t k;
+	size_t len;
 	int fd;
 
 	if (read_once)
@@ -93,33 +94,8 @@ static char *bound_sockets(void)
 	fd = open("/proc/net/unix", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	text = malloc(cap);
-	while (text) {
-		if (len + 1 == cap) {
-			char *more = cap < (16u << 20) ? realloc(text, cap * 2) : NULL;
-
-			if (!more) {
-				free(text);
-				text = NULL;
-				break;
-			}
-			text = more;
-			cap *= 2;
-		}
-		k = read(fd, text + len, cap - 1 - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			free(text);
-			text = NULL;
-			break;
-		}
-		if (k == 0) {
-			text[len] = '\0';
-			break;
-		}
-		len += (size_t) k;
-	}
+	if (ptd_read_all(fd, ptd_now_ms() + 5000, 16u << 20, &text, &len) < 0)
+		text = NULL;
 	close(fd);
 	return text;
 }

@@ -597,7 +597,6 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	 * (docs/benchmarks.md). */
 	r = ptd_thread_become_root(&saved);
 	if (r == 0) {
-		remover_starter = 0;
 		r = remove_job_dirs(ac, av, &job, "extern step", true);
 		ptd_thread_restore(&saved);
 		if (r == 0)
