@@ -1,5 +1,5 @@
 // The ABI shared with the C and TypeScript hosts, defined here only:
-// native/gen-abi.sh turns the constants and enums below into the C header
+// native/tools/gen-abi.sh turns the constants and enums below into the C header
 // (dist/gen/ptd_abi.h) and the TypeScript module (host/abi.gen.ts) at build
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
@@ -100,7 +100,7 @@ export const HOLD_MODE: i32 = 0o700;
 export const DRAIN_BUDGET_S: i32 = 60;
 
 // MARK_ENDED leaves a marker file (PTD_ENDED_MARKER, defined once in
-// native/dirs.h, its only user) in a job directory when cleanup=no: a
+// native/fs/dirs.h, its only user) in a job directory when cleanup=no: a
 // requeued run of the job (same directory name) must not see the previous
 // run's files, yet no phase may empty a directory unconditionally: the
 // extern step is not sure to run before the job's other steps (Slurm 24.05+

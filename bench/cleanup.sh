@@ -1,5 +1,5 @@
 #!/bin/bash
-# Times ptd_remove_tree() (native/remove.c, through bench/remove_bench.c)
+# Times ptd_remove_tree() (native/removal/remove.c, through bench/remove_bench.c)
 # against GNU rm -rf on identical trees: (a) 100,000 empty files in 10,000
 # directories, (b) a 10,000-deep directory chain. Run as root; everything
 # lives under /var/tmp/ptd-bench (never /tmp: the product privatises it).
@@ -20,7 +20,7 @@ fi
 
 mkdir -p "$BASE"
 gcc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$DRIVER" \
-	"$SRC/bench/remove_bench.c" "$SRC/native/remove.c" "$SRC/native/escape.c"
+	"$SRC/bench/remove_bench.c" "$SRC/native/removal/remove.c" "$SRC/native/util/escape.c"
 
 rm -rf "$TREES"
 mkdir -p "$TREES"

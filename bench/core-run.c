@@ -6,7 +6,7 @@
  * step's end runs once after it forked the namespace holder. Prints one
  * line per case and phase: the mean, in ms. */
 #define _GNU_SOURCE
-#include "core.h"
+#include "core/core.h"
 
 #include <signal.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/core-run.sh - what one run of the embedded core costs, with its
-# linear memory from mmap (this tree, native/w2c_alloc.h) against from the
+# linear memory from mmap (this tree, native/core/w2c_alloc.h) against from the
 # heap (wasm2c's own calloc), built the same way from this tree's objects,
 # the two alternating ROUNDS times; each run is bench/core-run.c: N runs of
 # each phase, in the process alone and with a forked child alive (as the
@@ -16,13 +16,13 @@ trap 'rm -rf "$OUT"' EXIT
 G=$REPO/dist/gen
 CFLAGS=(-std=gnu11 -O2 -include "$G/w2c_config.h" -I"$REPO/native" -I"$G" -I/usr/src/wasm2c)
 objs=()
-for o in "$REPO"/dist/native/*.o; do
+for o in "$REPO"/dist/native/*.o "$REPO"/dist/native/*/*.o; do
 	case $(basename "$o") in plugin*.o | pam.o | wasm_runtime.o) ;; *) objs+=("$o") ;; esac
 done
 for how in mmap heap; do
 	extra=()
 	[ "$how" = heap ] && extra=(-DPTD_W2C_ALLOC_HEAP)
-	cc "${CFLAGS[@]}" -w "${extra[@]}" -c "$REPO/native/wasm_runtime.c" -o "$OUT/rt-$how.o"
+	cc "${CFLAGS[@]}" -w "${extra[@]}" -c "$REPO/native/core/wasm_runtime.c" -o "$OUT/rt-$how.o"
 	cc "${CFLAGS[@]}" -o "$OUT/core-run-$how" "$REPO/bench/core-run.c" "${objs[@]}" "$OUT/rt-$how.o" -lslurm
 done
 for r in $(seq "$ROUNDS"); do

@@ -2,7 +2,7 @@
  *   make N  creates it with N empty files (touch per file is 10x slower);
  *   spread N  creates it with N empty files in subdirectories of 1,000
  *           (the trees of bench/offpath-cleanup.mjs);
- *   plain   the cheapest removal, a floor for native/remove.c: getdents64
+ *   plain   the cheapest removal, a floor for native/removal/remove.c: getdents64
  *           and unlinkat per entry;
  *   stat    the same with one statx per entry first (what remove.c spends
  *           to count bytes and to tell a mount point). */

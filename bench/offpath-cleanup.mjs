@@ -95,7 +95,7 @@ function rmrf(n, idle) {
 }
 
 // SETTLE: the remover's settle times (ms, PTD_REMOVER_SETTLE_MS in
-// native/plugin.c) to compare in this run; each but the shipped one is a
+// native/entry/plugin.c) to compare in this run; each but the shipped one is a
 // plugin built for the bench outside /tmp. Default: the shipped build only.
 const SETTLES = (process.env.SETTLE ?? "").split(",").filter(Boolean).map(Number);
 const soFor = (ms) => {

@@ -1,7 +1,7 @@
 /* Benchmark driver: removes <parent>/<name> with ptd_remove_tree() and
  * prints what it removed. Built and run by bench/cleanup.sh. */
 #define _GNU_SOURCE
-#include "../native/remove.h"
+#include "../native/removal/remove.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 # What the remover's byte count costs (#11): one flat directory of N empty
 # files (default 100,000) removed by GNU rm -rf, by the floor of
 # bench/flat_tree.c (getdents64 + unlinkat), by the floor with one statx
-# per entry first, and by ptd_remove_tree() (native/remove.c, which stats
+# per entry first, and by ptd_remove_tree() (native/removal/remove.c, which stats
 # every entry: bytes for the log line, mount points, identity). Run as
 # root; trees live under /var/tmp/ptd-bench (never /tmp). REPS (default 3)
 # rounds, the four in rotating order; prints a markdown table of medians.
@@ -17,7 +17,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$BASE"
 gcc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$BASE/flat_tree" "$SRC/bench/flat_tree.c"
 gcc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$BASE/remove_bench" \
-	"$SRC/bench/remove_bench.c" "$SRC/native/remove.c" "$SRC/native/escape.c"
+	"$SRC/bench/remove_bench.c" "$SRC/native/removal/remove.c" "$SRC/native/util/escape.c"
 
 make_tree() {
 	rm -rf "$1"

@@ -1,11 +1,11 @@
 /* Benchmark driver: what a namespace holder's end-of-job emptying costs.
- * Forks a child that runs ptd_tmpfs_empty() (native/tmpfs.c) on the tmpfs
+ * Forks a child that runs ptd_tmpfs_empty() (native/fs/tmpfs.c) on the tmpfs
  * mounted at <mountpoint> for <uid>'s entries, as the holder does after its
  * 'q', and prints the child's peak RSS, its time, and the inodes in use
  * before and after. Built and run by bench/holder-memory.sh, against this
  * tree's tmpfs.c and an older one's. */
 #define _GNU_SOURCE
-#include "tmpfs.h"
+#include "fs/tmpfs.h"
 
 #include <fcntl.h>
 #include <stdio.h>

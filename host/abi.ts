@@ -1,5 +1,5 @@
 // The core's ABI as seen from Node. Every value comes from assembly/abi.ts
-// through host/abi.gen.ts (native/gen-abi.sh, at build time); nothing here
+// through host/abi.gen.ts (native/tools/gen-abi.sh, at build time); nothing here
 // is written twice. The core's abi_version() is checked at load, so a core
 // of another version fails closed.
 import * as G from "./abi.gen.js";

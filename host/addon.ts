@@ -1,4 +1,4 @@
-// Loads the node-addon-api addon: the plugin's own C (core, ops, fsops,
+// Loads the node-addon-api addon: the plugin's own C (core, ops, fs,
 // remove) callable from Node. One error lists every path tried.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -37,9 +37,9 @@ export interface Addon {
     trapAt?: boolean | number, failBind?: number, before?: (op: string) => void,
   ): CoreRunResult;
   opsReset(): void;
-  /** A failed host operation worded as the plugin logs it (native/messages.c). */
+  /** A failed host operation worded as the plugin logs it (native/util/messages.c). */
   failure(what: string, reason: string, errno: number): string;
-  /** The plugin's removal summary line (native/messages.c), without "(where)". */
+  /** The plugin's removal summary line (native/util/messages.c), without "(where)". */
   summary(jobid: number, uid: number, stats: RemoveStats, seconds: number): string;
   opsDetail(): { text: string; notice: string; removed: RemoveStats };
   open_trusted(slot: number, path: string, mode: number, flags: number): number;
@@ -56,7 +56,7 @@ export interface Addon {
   ns_release(dir: number, name: string, path: string, flags: number): number;
   mount_tmpfs(slot: number, path: string, sizeMb: number, inodes: number, mode: number, uid: number, gid: number, flags: number): number;
   set_env(name: string, value: string): number;
-  /** The holding place's knobs (native/hold.h): defer, as the plugin's epilog
+  /** The holding place's knobs (native/removal/hold.h): defer, as the plugin's epilog
    * does; running, the jobs the sweep must leave alone (null: all); budgetMs,
    * a pass's time budget (-1: the plan's); continueProbe, a step's
    * continuation reported as "continue <hold> <budget> ino <n>" instead of a

@@ -64,7 +64,7 @@ export function cleanupLine(l: PluginLine, job: Job, beforeRemove: (path: string
 }
 
 /** The plugin's epilog log line, worded by the plugin's own C
- * (native/messages.c), for --verbose. */
+ * (native/util/messages.c), for --verbose. */
 export function summaryLine(job: Job, r: CleanupResult): string {
   return loadAddon().summary(job.jobid, job.uid, r.removed, r.seconds);
 }

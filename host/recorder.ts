@@ -1,5 +1,5 @@
 // Imports that record each call instead of acting: the Node side of the
-// "same plan in C and in Node" check. The line format matches native/ops.c.
+// "same plan in C and in Node" check. The line format matches native/core/ops.c.
 import type { HostImports } from "./core.js";
 import { F_SESSION } from "./abi.js";
 
@@ -37,7 +37,7 @@ export class Recorder implements HostImports {
     return this.add("mark_ended", parent, name, path, uid);
   }
   // A recording step is always the job's first (0: go on into the
-  // namespace records) and a recorded session joins (1), as native/ops.c's
+  // namespace records) and a recorded session joins (1), as native/core/ops.c's
   // record mode has it.
   ns_enter(dir: number, name: string, path: string, flags: number): number {
     const r = this.add("ns_enter", dir, name, path, flags);
@@ -53,7 +53,7 @@ export class Recorder implements HostImports {
   set_env(name: string, value: string): number {
     return this.add("set_env", name, value);
   }
-  /** As native/ops.c writes it: one line per call, each ending in "\n". */
+  /** As native/core/ops.c writes it: one line per call, each ending in "\n". */
   text(): string {
     return this.lines.map((l) => l + "\n").join("");
   }

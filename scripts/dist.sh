@@ -20,11 +20,12 @@ OUT=$ROOT/dist/$NAME-src.tar.gz
 STAGE=$(mktemp -d "${TMPDIR:-/var/tmp}/ptd-dist.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 D=$STAGE/$NAME
-mkdir -p "$D/native" "$D/dist" "$D/assembly"
-# The addon (addon.cc) is Node's; the plugin needs only the C.
-cp native/*.c native/*.h native/*.sh native/Makefile "$D/native/"
+mkdir -p "$D/dist" "$D/assembly"
+# The addon (entry/addon.cc) is Node's; the plugin needs only the C.
+cp -R native "$D/"
+rm "$D/native/entry/addon.cc"
 cp dist/core.wasm "$D/dist/"
-# The one definition of the ABI: native/gen-abi.sh makes the C header of it.
+# The one definition of the ABI: native/tools/gen-abi.sh makes the C header of it.
 cp assembly/abi.ts "$D/assembly/"
 # make install's man page and snippet, the licence, the packaging: debian/
 # for dpkg-buildpackage (packaging/build-deb.sh), packaging/rpm/ for rpmbuild.

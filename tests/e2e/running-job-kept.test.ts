@@ -18,7 +18,7 @@ import { allocate, endedJob, jobState } from "../helpers/jobs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const TMPFS = [...SEED, "tmpfs=/dev/shm", "size=16M"];
-// The sweep never asks about a directory younger than this (native/hold.c).
+// The sweep never asks about a directory younger than this (native/removal/hold.c).
 const OLD_GRACE_MS = 11_000;
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));

@@ -16,7 +16,7 @@
 // installed as a copy). Either way a test relinks them and compares the
 // result with PLUGIN_SO byte for byte (the build is reproducible).
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
@@ -256,13 +256,13 @@ describe("e2e: the runtime-guarantee detector fails on processes that break the 
 
 /* ------------------------------------------------- the trap path, in C */
 
-// The link of native/Makefile, in its order (plugin.o first): read from
-// its SRCS, so a new source file cannot make the relink differ silently.
+// The link of native/Makefile, in its order (entry/plugin.o first): the
+// plugin's sources as native/sources.txt lists them, so a new source file
+// cannot make the relink differ silently.
 function makefileObjects(): string[] {
-	const mk = readFileSync(join(REPO_ROOT, "native", "Makefile"), "utf8").replaceAll("\\\n", " ");
-	const srcs = /^SRCS\s*=\s*(.+)$/m.exec(mk)?.[1]?.trim().split(/\s+/) ?? [];
-	assert.ok(srcs[0] === "plugin.c", `native/Makefile SRCS must start with plugin.c: ${srcs.join(" ")}`);
-	return [...srcs.map((c) => c.replace(/\.c$/, ".o")), "core_wasm.o", "wasm_runtime.o"];
+	const srcs = execFileSync("sh", [join(REPO_ROOT, "native", "tools", "sources.sh"), "plugin"], { encoding: "utf8" }).trim().split("\n");
+	assert.ok(srcs[0] === "entry/plugin.c", `native/sources.txt must list entry/plugin.c first: ${srcs.join(" ")}`);
+	return [...srcs.map((c) => c.replace(/\.c$/, ".o")), "core_wasm.o"];
 }
 const SO_OBJS = makefileObjects();
 const OBJS = SO_OBJS.slice(1);

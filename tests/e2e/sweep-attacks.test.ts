@@ -12,7 +12,7 @@ import { removeJobDirs } from "../helpers/lab-tmp.js";
 import { endedJob } from "../helpers/jobs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
-// The sweep never asks about a directory younger than this (native/hold.c).
+// The sweep never asks about a directory younger than this (native/removal/hold.c).
 const OLD_GRACE_MS = 11_000;
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 

@@ -258,7 +258,7 @@ export function liveProcessesNamed(name: string): number[] {
 	});
 }
 
-/** The plugin's namespace holders' process name (native/nsholder.h). */
+/** The plugin's namespace holders' process name (native/ns/nsholder.h). */
 export const HOLDER_COMM = "ptd-nsholder";
 
 /** Pids of the live holders of these jobs (not a zombie: PID 1 may reap

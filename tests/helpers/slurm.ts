@@ -528,7 +528,7 @@ export async function waitFor<T>(
 
 /** slurmd's log since `mark`, once it matches `re`. A job's removal line
  * comes from the detached remover, which lets the job's end be reported
- * first (PTD_REMOVER_SETTLE_MS in native/plugin.c): it lands after srun or
+ * first (PTD_REMOVER_SETTLE_MS in native/entry/plugin.c): it lands after srun or
  * sbatch has returned. */
 export async function logWhen(mark: number, re: RegExp, what: string, timeoutMs = 20_000): Promise<string> {
 	return waitFor(() => {

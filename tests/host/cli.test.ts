@@ -536,7 +536,7 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     const r = cli("cleanup", "--config", conf, "--job", "13", "--uid", String(UID + 1));
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");
-    // The plugin's own wording (native/core.c): the reason, then strerror.
+    // The plugin's own wording (native/core/core.c): the reason, then strerror.
     assert.equal(r.stderr, `${conf}:1: job 13: remove "${BASE}.13.0": slurm.13.0: owned by uid ${UID} (Operation not permitted)\n`);
     assert.equal(fs.existsSync(`${BASE}.13.0/tmp/f1`), true);
   });

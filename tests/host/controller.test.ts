@@ -1,4 +1,4 @@
-// What the remover learns from slurmctld (native/controller.c), through the
+// What the remover learns from slurmctld (native/jobs/controller.c), through the
 // plugin's own C: squeue's answer read line by line, and every doubt (a
 // failing, silent, garbled or hanging squeue) an error, never an empty set:
 // an empty set would let the sweep take every job's /tmp.

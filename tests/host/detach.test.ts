@@ -1,4 +1,4 @@
-// native/detach.c against the real kernel: the remover leaves the caller's
+// native/removal/detach.c against the real kernel: the remover leaves the caller's
 // session and process group, and a Slurm job's cgroup it was started in (a
 // step's slurmstepd), so the job's limits do not count it and Slurm's
 // cleanup of the job's cgroup neither kills it nor is blocked by it; any
@@ -39,7 +39,7 @@ describe("detach: the remover's own process (C, real kernel)", function () {
     requireRoot(this);
     fs.mkdirSync(SCRATCH, { recursive: true });
     execFileSync("cc", ["-std=gnu11", "-O2", "-Wall", "-Werror", `-I${REPO_ROOT}/native`, "-o", `${SCRATCH}/detach-driver`,
-      `${REPO_ROOT}/tests/native/detach-driver.c`, `${REPO_ROOT}/native/detach.c`]);
+      `${REPO_ROOT}/tests/native/detach-driver.c`, `${REPO_ROOT}/native/removal/detach.c`]);
     fs.mkdirSync(`${TOP}/uid_1001/job_7/step_0`, { recursive: true });
     fs.mkdirSync(`${TOP}/system/slurmd`, { recursive: true });
   });

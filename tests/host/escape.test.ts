@@ -1,4 +1,4 @@
-// Names the plugin's C puts in a log line (native/escape.c): a job names its
+// Names the plugin's C puts in a log line (native/util/escape.c): a job names its
 // files, and a name holding a newline must not forge a line of slurmd.log.
 // Every way a name reaches a message is tried through the addon (the same C
 // the .so links) and through the CLI's cleanup. Root only (mounts, chowns).
@@ -34,7 +34,7 @@ function umountAll(): void {
   for (const m of mounts) execFileSync("umount", [m.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))]);
 }
 
-describe("log text from the C escapes control bytes in names (native/escape.c)", function () {
+describe("log text from the C escapes control bytes in names (native/util/escape.c)", function () {
   this.timeout(60_000);
   beforeEach(function () {
     requireRoot(this);

@@ -52,9 +52,9 @@ function coreOptions(): string[] {
   return names;
 }
 
-/** The PAM module's own options (native/pam.c compares them whole). */
+/** The PAM module's own options (native/entry/pam.c compares them whole). */
 function pamOptions(): string[] {
-  const src = readFileSync(repo("native/pam.c"), "utf8");
+  const src = readFileSync(repo("native/entry/pam.c"), "utf8");
   const names = [...new Set([...src.matchAll(/strcmp\(argv\[i\], "([a-z_]+)=[^"]*"\)/g)].map((m) => `${m[1]}=`))];
   assert.deepStrictEqual(names, ["ignore_root="]);
   return names;

@@ -1,4 +1,4 @@
-// native/remove.c through the addon: the plugin's own removal code against
+// native/removal/remove.c through the addon: the plugin's own removal code against
 // hostile trees. Root only (it mounts, and chowns to other users).
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -25,7 +25,7 @@ function remove(name = "job", uid = OWNER, hook?: (n: string) => void) {
   return loadAddon().removeTree(T, name, uid, hook);
 }
 
-describe("removal (native/remove.c) against hostile trees", function () {
+describe("removal (native/removal/remove.c) against hostile trees", function () {
   this.timeout(300_000);
   beforeEach(function () {
     requireRoot(this);

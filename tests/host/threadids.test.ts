@@ -1,4 +1,4 @@
-// native/threadids.c against the real kernel, as slurmstepd's extern step
+// native/util/threadids.c against the real kernel, as slurmstepd's extern step
 // end uses it (#22): another thread has switched the process's effective
 // ids to the job's user (glibc applies set*id to every thread); the calling
 // thread alone becomes root for its work, then takes the ids the other
@@ -29,7 +29,7 @@ describe("threadids: one thread of a multi-threaded process becomes root alone (
     requireRoot(this);
     fs.mkdirSync(SCRATCH, { recursive: true });
     execFileSync("cc", ["-std=gnu11", "-O2", "-Wall", "-Werror", "-pthread", `-I${REPO_ROOT}/native`, "-o", DRIVER,
-      `${REPO_ROOT}/tests/native/threadids-driver.c`, `${REPO_ROOT}/native/threadids.c`]);
+      `${REPO_ROOT}/tests/native/threadids-driver.c`, `${REPO_ROOT}/native/util/threadids.c`]);
   });
   after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 

@@ -35,7 +35,7 @@ interface Outcome {
 }
 
 /** Runs one phase for job 500 in a fresh node process; the Node host words
- * a failure with the addon's failure() (native/messages.c), as the CLI does. */
+ * a failure with the addon's failure() (native/util/messages.c), as the CLI does. */
 function run(which: Which, phase: PhaseName, args: string[], hooks: Hook[] = [], under = "/"): Outcome {
   const script = `
     import { execSync } from "node:child_process";
@@ -74,7 +74,7 @@ function run(which: Which, phase: PhaseName, args: string[], hooks: Hook[] = [],
   return JSON.parse(c.stdout) as Outcome;
 }
 
-/** strerror(3)'s text, which native/core.c appends. */
+/** strerror(3)'s text, which native/core/core.c appends. */
 const EPERM = "Operation not permitted";
 const ENOENT = "No such file or directory";
 

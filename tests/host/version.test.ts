@@ -7,9 +7,9 @@ import { fileURLToPath } from "node:url";
 const repo = (p: string): string => fileURLToPath(new URL(`../../../../${p}`, import.meta.url));
 
 describe("version", () => {
-  it("native/plugin.c's PTD_VERSION equals package.json's version", () => {
+  it("native/entry/plugin.c's PTD_VERSION equals package.json's version", () => {
     const pkg = JSON.parse(readFileSync(repo("package.json"), "utf8")) as { version: string };
-    const m = /#define PTD_VERSION "([^"]+)"/.exec(readFileSync(repo("native/plugin.c"), "utf8"));
+    const m = /#define PTD_VERSION "([^"]+)"/.exec(readFileSync(repo("native/entry/plugin.c"), "utf8"));
     assert.equal(m?.[1], pkg.version);
   });
 });

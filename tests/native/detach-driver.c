@@ -1,8 +1,8 @@
-/* Drives native/detach.c for tests/host/detach.test.ts: joins the cgroup
+/* Drives native/removal/detach.c for tests/host/detach.test.ts: joins the cgroup
  * directory given, detaches a child, and reports where each one is.
  * Usage: detach-driver <cgroup dir to start in> <report file> */
 #define _GNU_SOURCE
-#include "detach.h"
+#include "removal/detach.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Drives native/nsholder.c and native/nsjoin.c for
+/* Drives native/ns/nsholder.c and native/ns/nsjoin.c for
  * tests/host/nsholder.test.ts. Run only inside a throwaway mount namespace
  * (unshare -m --propagation private): the holder it starts binds there.
  * Every command prints key=value lines on stdout.
@@ -22,8 +22,8 @@
  *   asuser UID SOCKPATH CMD              as UID: connect, send CMD, what
  *                                        came back */
 #define _GNU_SOURCE
-#include "nsholder.h"
-#include "nsjoin.h"
+#include "ns/nsholder.h"
+#include "ns/nsjoin.h"
 
 #include <dirent.h>
 #include <errno.h>

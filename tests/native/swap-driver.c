@@ -1,4 +1,4 @@
-/* Swap driver for tests/host/create.test.ts: ptd_mkdir_at (native/dirs.c,
+/* Swap driver for tests/host/create.test.ts: ptd_mkdir_at (native/fs/dirs.c,
  * compiled in as is) with mkdirat interposed, so that right after root makes
  * its temporary directory, that directory is renamed away and another one
  * takes its name, as the owner of the parent directory can do.
@@ -15,7 +15,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fsops.h"
+#include "fs/bind.h"
+#include "fs/detail.h"
+#include "fs/dirs.h"
+#include "fs/walk.h"
 
 static const char *foreign;
 

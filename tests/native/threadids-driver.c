@@ -1,4 +1,4 @@
-/* Drives native/threadids.c for tests/host/threadids.test.ts, as slurmstepd
+/* Drives native/util/threadids.c for tests/host/threadids.test.ts, as slurmstepd
  * would: a second thread switches the process's effective ids to a user
  * with glibc (every thread's), the main thread becomes root alone, works,
  * and gives its ids back. Prints each thread's ids at each point.
@@ -6,7 +6,7 @@
  * With switch-back the other thread sets the process's ids back to root
  * while the main thread is root, and the main thread keeps what it has. */
 #define _GNU_SOURCE
-#include "threadids.h"
+#include "util/threadids.h"
 
 #include <fcntl.h>
 #include <pthread.h>

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/core.h"
 
 static const char *disposition(int sig)
 {

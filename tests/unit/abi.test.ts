@@ -1,5 +1,5 @@
 // The ABI is defined once, in assembly/abi.ts: the C header and the
-// TypeScript module are generated from it (native/gen-abi.sh), no host
+// TypeScript module are generated from it (native/tools/gen-abi.sh), no host
 // writes a value of it by hand, and the compiled core and the C agree.
 import { strict as assert } from "node:assert";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -11,7 +11,7 @@ import { Core } from "../../host/core.js";
 
 const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
 const gen = (lang: string, src = `${REPO}assembly/abi.ts`): string =>
-  execFileSync("sh", [`${REPO}native/gen-abi.sh`, lang, src], { encoding: "utf8" });
+  execFileSync("sh", [`${REPO}native/tools/gen-abi.sh`, lang, src], { encoding: "utf8" });
 
 /** Every NAME the generator emits, for C (PTD_NAME) and TS (NAME). */
 function generatedNames(): string[] {
@@ -54,7 +54,7 @@ describe("ABI: one definition (assembly/abi.ts), generated for C and TypeScript"
     try {
       const bad = `${dir}/abi.ts`;
       fs.writeFileSync(bad, "export const ABI_VERSION: i32 = 3;\nexport const enum Phase {\n  CHECK = 0,\n}\nexport const X: i32 = f();\n");
-      const r = spawnSync("sh", [`${REPO}native/gen-abi.sh`, "c", bad], { encoding: "utf8" });
+      const r = spawnSync("sh", [`${REPO}native/tools/gen-abi.sh`, "c", bad], { encoding: "utf8" });
       assert.equal(r.status, 1);
       assert.equal(r.stdout, "");
       assert.match(r.stderr, new RegExp(`^gen-abi.sh: ${bad}:5: cannot evaluate "f\\(\\)"\\n$`));

@@ -38,7 +38,7 @@ const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG", "DRAIN", "SESS
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
 // MAX_SLOTS: from assembly/abi.ts, like every ABI constant here.
-const C_MESSAGE_MAX = 1024; // native/core.h PTD_MESSAGE_MAX
+const C_MESSAGE_MAX = 1024; // native/core/core.h PTD_MESSAGE_MAX
 
 function envInt(name: string, dflt: number): number {
   const v = process.env[name];

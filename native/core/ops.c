@@ -1,0 +1,552 @@
+/* Slot bookkeeping around the filesystem operations (native/fs/), and the
+ * dry-run trace the tests compare with the Node host's. */
+#define _GNU_SOURCE
+#include "core/ops.h"
+#include "removal/hold.h"
+#include "ns/nsjoin.h"
+#include "fs/tmpfs.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool ptd_ops_holders = true;
+
+void ptd_ops_init(struct ptd_ops *o, bool dry_run)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < PTD_MAX_SLOTS; i++)
+		o->fds[i] = -1;
+	o->dry_run = dry_run;
+}
+
+void ptd_ops_done(struct ptd_ops *o)
+{
+	int i;
+
+	/* A step that failed before it could hand its namespace off: the
+	 * election is lost with the lock. */
+	ptd_ns_drop(&o->ns);
+	for (i = 0; i < PTD_MAX_SLOTS; i++) {
+		if (o->fds[i] >= 0)
+			close(o->fds[i]);
+		o->fds[i] = -1;
+	}
+	free(o->trace);
+	o->trace = NULL;
+	o->trace_len = o->trace_cap = 0;
+}
+
+static int record(struct ptd_ops *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int record(struct ptd_ops *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if (o->trace_len + n + 1 > o->trace_cap) {
+		size_t cap = (o->trace_cap ? o->trace_cap * 2 : 4096) + n + 1;
+		char *t = realloc(o->trace, cap);
+
+		if (!t)
+			return -ENOMEM;
+		o->trace = t;
+		o->trace_cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(o->trace + o->trace_len, o->trace_cap - o->trace_len, fmt,
+		  ap);
+	va_end(ap);
+	o->trace_len += n;
+	return 0;
+}
+
+/* Every op starts with no reason, so none can carry an earlier op's. */
+static struct ptd_ops *begin(struct ptd_ops *o)
+{
+	o->detail.text[0] = '\0';
+	return o;
+}
+
+/* The first failure owns the reason reported with it. */
+static int done(struct ptd_ops *o, int r)
+{
+	if (r < 0 && !o->failed) {
+		o->failed = true;
+		snprintf(o->failure, sizeof(o->failure), "%s", o->detail.text);
+	}
+	return r;
+}
+
+/* A slot the op is about to fill: in range and still empty. */
+static bool new_slot(const struct ptd_ops *o, int slot)
+{
+	return slot >= 0 && slot < PTD_MAX_SLOTS && o->fds[slot] < 0;
+}
+
+/* A slot an earlier op filled (any valid slot in a dry run). */
+static bool used_slot(const struct ptd_ops *o, int slot)
+{
+	return slot >= 0 && slot < PTD_MAX_SLOTS &&
+	       (o->dry_run || o->fds[slot] >= 0);
+}
+
+static int op_open_trusted(struct ptd_ops *o, int slot, const char *path,
+			   unsigned mode, int flags)
+{
+	if (!new_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "open_trusted\t%d\t%s\t%o\t%d\n", slot, path,
+			      mode, flags);
+	return ptd_open_trusted(path, mode, flags & PTD_F_CREATE,
+				&o->fds[slot], &o->detail);
+}
+
+static int op_mkdir_at(struct ptd_ops *o, int parent, int slot,
+		       const char *name, const char *path, unsigned mode,
+		       unsigned uid, unsigned gid, int flags)
+{
+	if (!used_slot(o, parent) || !new_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "mkdir_at\t%d\t%d\t%s\t%s\t%o\t%u\t%u\t%d\n",
+			      parent, slot, name, path, mode, uid, gid, flags);
+	return ptd_mkdir_at(o->fds[parent], name, mode, uid, gid,
+			    flags & PTD_F_ASIDE, flags & PTD_F_WIPE_ENDED,
+			    &o->fds[slot], &o->detail);
+}
+
+static int op_unshare_mount_ns(struct ptd_ops *o)
+{
+	if (o->dry_run)
+		return record(o, "unshare_mount_ns\n");
+	return ptd_unshare_mount_ns(&o->detail);
+}
+
+static int op_make_slave(struct ptd_ops *o)
+{
+	if (o->dry_run)
+		return record(o, "make_slave\n");
+	return ptd_make_slave(&o->detail);
+}
+
+static int op_open_private(struct ptd_ops *o, int slot, int expect,
+			   const char *path, unsigned uid)
+{
+	if (!new_slot(o, slot) || !used_slot(o, expect))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "open_private\t%d\t%d\t%s\t%u\n", slot,
+			      expect, path, uid);
+	return ptd_open_private(path, uid, o->fds[expect], &o->fds[slot],
+				&o->detail);
+}
+
+static int op_open_target(struct ptd_ops *o, int slot, const char *path)
+{
+	if (!new_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "open_target\t%d\t%s\n", slot, path);
+	return ptd_open_target(path, &o->fds[slot], &o->detail);
+}
+
+static int op_bind(struct ptd_ops *o, int source, int target,
+		   const char *target_path, const char *source_path)
+{
+	if (!used_slot(o, source) || !used_slot(o, target))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "bind\t%d\t%d\t%s\t%s\n", source, target,
+			      target_path, source_path);
+	return ptd_bind(o->fds[source], o->fds[target], target_path,
+			&o->detail);
+}
+
+static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
+			  uint32_t size_mb, uint32_t inodes, unsigned mode,
+			  unsigned uid, unsigned gid, int flags)
+{
+	if (!used_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "mount_tmpfs\t%d\t%s\t%u\t%u\t%o\t%u\t%u\t%d\n",
+			      slot, path, (unsigned) size_mb, (unsigned) inodes,
+			      mode, uid, gid, flags);
+	/* A holder keeps the tmpfs's root, to empty it at the job's end
+	 * (a step that makes the namespace hands it over with it). */
+	bool keep = (o->ns.active || o->ns.pending) &&
+		    o->ns.n_scratch < PTD_NS_SCRATCH_MAX;
+	int r = ptd_mount_tmpfs(o->fds[slot], path, size_mb, inodes, mode,
+				(uid_t) uid,
+				(gid_t) gid, flags & PTD_F_NOEXEC,
+				keep ? &o->ns.scratch_fds[o->ns.n_scratch] : NULL,
+				&o->detail);
+
+	if (r == 0 && keep)
+		o->ns.n_scratch++;
+	return r;
+}
+
+static int op_set_env(struct ptd_ops *o, const char *name, const char *value)
+{
+	if (o->dry_run)
+		return record(o, "set_env\t%s\t%s\n", name, value);
+	if (!o->set_env) {
+		ptd_say(o->detail.text, "this host cannot set a task's environment");
+		return -ENOSYS;
+	}
+	return o->set_env(o->set_env_ctx, name, value);
+}
+
+static int op_mark_ended(struct ptd_ops *o, int parent, const char *name,
+			 const char *path, unsigned uid)
+{
+	int r;
+
+	if (!used_slot(o, parent))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "mark_ended\t%d\t%s\t%s\t%u\n", parent, name,
+			      path, uid);
+	r = ptd_mark_ended(o->fds[parent], name, uid, &o->detail);
+	if (r == 0)
+		o->removed.marked++;
+	return r;
+}
+
+static int op_remove_at(struct ptd_ops *o, int parent, int hold,
+			const char *name, const char *path, unsigned uid,
+			int flags)
+{
+	bool every = flags & PTD_F_EVERY_RESTART, defer = flags & PTD_F_DEFER;
+	struct ptd_remove_stats s = { 0 };
+	int r;
+
+	if (!used_slot(o, parent) || (defer && !used_slot(o, hold)) ||
+	    (defer && !every))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "remove_at\t%d\t%d\t%s\t%s\t%u\t%d\n", parent,
+			      hold, name, path, uid, flags);
+	if (every)
+		r = ptd_hold_take(o->fds[parent], defer ? o->fds[hold] : -1,
+				  name, uid, defer, &s, &o->detail);
+	else
+		r = ptd_remove_tree(o->fds[parent], name, uid, &s,
+				    o->detail.text, sizeof(o->detail.text));
+	o->removed.bytes += s.bytes;
+	o->removed.files += s.files;
+	o->removed.dirs += s.dirs;
+	o->removed.skipped += s.skipped;
+	o->removed.deferred += s.deferred;
+	o->removed.covered += s.covered;
+	return r;
+}
+
+static int op_drain_at(struct ptd_ops *o, int hold, int parent,
+		       const char *prefix, const char *path, int budget,
+		       int flags)
+{
+	struct ptd_remove_stats s = { 0 };
+	int r;
+
+	if (!used_slot(o, hold) || !used_slot(o, parent) || budget <= 0)
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "drain_at\t%d\t%d\t%s\t%s\t%d\t%d\n", hold,
+			      parent, prefix, path, budget, flags);
+	r = ptd_hold_drain(o->fds[hold], o->fds[parent], prefix, path, budget,
+			   flags & PTD_F_SWEEP, &s, &o->detail);
+	o->removed.bytes += s.bytes;
+	o->removed.files += s.files;
+	o->removed.dirs += s.dirs;
+	o->removed.skipped += s.skipped;
+	return r;
+}
+
+static int op_continue_at(struct ptd_ops *o, int parent, const char *name,
+			  const char *path, int budget)
+{
+	if (!used_slot(o, parent) || budget <= 0)
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "continue_at\t%d\t%s\t%s\t%d\n", parent, name,
+			      path, budget);
+	ptd_hold_continue(o->fds[parent], name, path, budget);
+	return 0;
+}
+
+/* A holder still setting the namespace up makes joiners wait; its setup
+ * is a few system calls per mount point, far below this. */
+#define NS_JOIN_TIMEOUT_MS 10000
+/* The epilog waits this long for the holder to exit. */
+#define NS_RELEASE_TIMEOUT_MS 5000
+
+/* An ssh session: the user's one job with a holder here, joined, or the
+ * reason it cannot be (no fallback: the session is refused). */
+static int ns_enter_session(struct ptd_ops *o, int dir, const char *prefix,
+			    const char *path)
+{
+	char name[PTD_NS_NAME_MAX + 1];
+	uint32_t job;
+	int r, ns_fd = -1;
+
+	r = ptd_ns_find_user_job(o->fds[dir], prefix, o->uid, "/proc/self/cgroup",
+				 &job, name, sizeof(name), &o->detail);
+	if (r < 0)
+		return r;
+	/* Whatever options the job's namespace was made from: the session
+	 * is to see the job's, not what this module would have made. */
+	r = ptd_ns_fetch_at(o->fds[dir], name, NS_JOIN_TIMEOUT_MS, &ns_fd,
+			    NULL, &o->detail);
+	if (r < 0)
+		return r;
+	r = ptd_ns_enter(ns_fd, &o->detail);
+	close(ns_fd);
+	if (r < 0)
+		return r;
+	o->session_job = job;
+	o->ns_how = PTD_NS_JOINED;
+	(void) path;
+	return 1;
+}
+
+static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
+		       const char *path, int flags)
+{
+	int keep[PTD_MAX_SLOTS], n = 0, i, r, ns_fd = -1;
+	bool no_join = flags & PTD_F_NO_JOIN;
+	uint64_t tag = 0;
+
+	if (!used_slot(o, dir))
+		return -EBADF;
+	/* Recorded, a step is the job's first (0: on into the namespace
+	 * records) and a session joins (1). */
+	if (o->dry_run) {
+		r = record(o, "ns_enter\t%d\t%s\t%s\t%d\n", dir, name, path,
+			   flags);
+		return r < 0 ? r : (flags & PTD_F_SESSION) ? 1 : 0;
+	}
+	r = ptd_ns_check_dir(o->fds[dir], path, &o->detail);
+	if (r < 0)
+		return r;
+	if (flags & PTD_F_SESSION)
+		return ns_enter_session(o, dir, name, path);
+	/* Silent: only tests run a step's plan through the addon. */
+	if (!ptd_ops_holders)
+		return no_join ? 1 : 0;
+	/* A step makes the job's namespace itself and hands it to a holder
+	 * it does not wait for (ptd_ns_hand_off at NS_READY). The extern
+	 * step stays in the host's namespace: a holder goes on with this
+	 * plan there, and the slots it will use (and OPEN_PRIVATE's identity
+	 * checks against them) stay open in it. */
+	if (no_join)
+		for (i = 0; i < PTD_MAX_SLOTS; i++)
+			if (o->fds[i] >= 0)
+				keep[n++] = o->fds[i];
+	r = ptd_ns_elect(o->fds[dir], name, o->uid, !no_join, keep, n,
+			 &o->ns, &o->detail);
+	if (r == PTD_NS_FIRST || r == PTD_NS_IN_HOLDER) {
+		o->ns.tag = o->config_tag;
+		o->ns_how = PTD_NS_MADE;
+		return 0;
+	}
+	if (r < 0)
+		goto fallback;
+	o->ns_how = r == PTD_NS_STARTED ? PTD_NS_MADE : PTD_NS_JOINED;
+	if (no_join)
+		return 1;
+	r = ptd_ns_fetch_at(o->fds[dir], name, NS_JOIN_TIMEOUT_MS, &ns_fd,
+			    &tag, &o->detail);
+	if (r < 0)
+		goto fallback;
+	/* The plugstack line changed while the job runs: its namespace lacks
+	 * what the new options make private (a new mount=, a tmpfs=), so
+	 * this step makes its own from them. 0: a holder older than tags. */
+	if (tag != 0 && tag != o->config_tag) {
+		close(ns_fd);
+		ptd_note(&o->detail, "the job's namespace \"%s\" was made from other plugstack.conf options (changed since the job started): this step makes its own from the current ones",
+			 path);
+		o->ns_how = PTD_NS_OWN;
+		return 0;
+	}
+	/* No fallback past here: the thread may already be in the job's
+	 * namespace, so the step fails instead. */
+	r = ptd_ns_enter(ns_fd, &o->detail);
+	close(ns_fd);
+	return r < 0 ? r : 1;
+fallback:
+	/* Never the shared /tmp: the step still gets its own namespace and
+	 * binds, as every step did before namespaces were kept. */
+	ptd_note(&o->detail, "cannot keep the job's namespace \"%s\" (%s%s%s): %s",
+		 path, o->detail.text, o->detail.text[0] ? ": " : "",
+		 strerror(-r), no_join ? "its steps make their own" :
+		 "this step makes its own");
+	o->detail.text[0] = '\0';
+	o->ns_how = PTD_NS_OWN;
+	return no_join ? 1 : 0;
+}
+
+static int op_ns_ready(struct ptd_ops *o)
+{
+	int i, r;
+
+	if (o->dry_run)
+		return record(o, "ns_ready\n");
+	if (o->ns.pending) {
+		/* Never a reason to fail the step: it is in the namespace it
+		 * made, with its binds; only later steps cannot join it. */
+		r = ptd_ns_hand_off(&o->ns, &o->detail);
+		if (r < 0) {
+			ptd_note(&o->detail, "cannot hand the job's namespace to a holder (%s: %s): later steps make their own",
+				 o->detail.text, strerror(-r));
+			o->detail.text[0] = '\0';
+		}
+		return 0;
+	}
+	if (!o->ns.active)
+		return 0;
+	/* The binds are made: nothing of the plan is needed any more but
+	 * the directory the socket is in. */
+	for (i = 0; i < PTD_MAX_SLOTS; i++) {
+		if (o->fds[i] >= 0 && o->fds[i] != o->ns.dir_fd)
+			close(o->fds[i]);
+		o->fds[i] = -1;
+	}
+	ptd_ns_serve(&o->ns);
+}
+
+static int op_ns_release(struct ptd_ops *o, int dir, const char *name,
+			 const char *path, int flags)
+{
+	int r;
+
+	if (!used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return record(o, "ns_release\t%d\t%s\t%s\t%d\n", dir, name,
+			      path, flags);
+	r = ptd_ns_check_dir(o->fds[dir], path, &o->detail);
+	if (r < 0)
+		return r;
+	if (flags & PTD_F_SWEEP)
+		return ptd_ns_sweep(o->fds[dir], name, ptd_job_ended,
+				    NS_RELEASE_TIMEOUT_MS, &o->detail);
+	return ptd_ns_release_at(o->fds[dir], name, NS_RELEASE_TIMEOUT_MS,
+				 &o->detail);
+}
+
+/* The ops as the hosts call them: each with its own reason (begin), the
+ * first failure's kept (done). */
+int ptd_ops_open_trusted(struct ptd_ops *o, int slot, const char *path,
+			 unsigned mode, int flags)
+{
+	return done(o, op_open_trusted(begin(o), slot, path, mode, flags));
+}
+
+int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
+		     const char *name, const char *path, unsigned mode,
+		     unsigned uid, unsigned gid, int flags)
+{
+	return done(o, op_mkdir_at(begin(o), parent, slot, name, path, mode,
+				   uid, gid, flags));
+}
+
+int ptd_ops_unshare_mount_ns(struct ptd_ops *o)
+{
+	return done(o, op_unshare_mount_ns(begin(o)));
+}
+
+int ptd_ops_make_slave(struct ptd_ops *o)
+{
+	return done(o, op_make_slave(begin(o)));
+}
+
+int ptd_ops_open_private(struct ptd_ops *o, int slot, int expect,
+			 const char *path, unsigned uid)
+{
+	return done(o, op_open_private(begin(o), slot, expect, path, uid));
+}
+
+int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path)
+{
+	return done(o, op_open_target(begin(o), slot, path));
+}
+
+int ptd_ops_bind(struct ptd_ops *o, int source, int target,
+		 const char *target_path, const char *source_path)
+{
+	return done(o, op_bind(begin(o), source, target, target_path,
+			       source_path));
+}
+
+int ptd_ops_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
+			uint32_t size_mb, uint32_t inodes, unsigned mode,
+			unsigned uid, unsigned gid, int flags)
+{
+	return done(o, op_mount_tmpfs(begin(o), slot, path, size_mb, inodes,
+				      mode, uid, gid, flags));
+}
+
+int ptd_ops_set_env(struct ptd_ops *o, const char *name, const char *value)
+{
+	return done(o, op_set_env(begin(o), name, value));
+}
+
+int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
+		       const char *path, unsigned uid)
+{
+	return done(o, op_mark_ended(begin(o), parent, name, path, uid));
+}
+
+int ptd_ops_remove_at(struct ptd_ops *o, int parent, int hold,
+		      const char *name, const char *path, unsigned uid,
+		      int flags)
+{
+	return done(o, op_remove_at(begin(o), parent, hold, name, path, uid,
+				    flags));
+}
+
+int ptd_ops_drain_at(struct ptd_ops *o, int hold, int parent,
+		     const char *prefix, const char *path, int budget,
+		     int flags)
+{
+	return done(o, op_drain_at(begin(o), hold, parent, prefix, path,
+				   budget, flags));
+}
+
+int ptd_ops_continue_at(struct ptd_ops *o, int parent, const char *name,
+			const char *path, int budget)
+{
+	return done(o, op_continue_at(begin(o), parent, name, path, budget));
+}
+
+int ptd_ops_ns_enter(struct ptd_ops *o, int dir, const char *name,
+		     const char *path, int flags)
+{
+	return done(o, op_ns_enter(begin(o), dir, name, path, flags));
+}
+
+int ptd_ops_ns_ready(struct ptd_ops *o)
+{
+	return done(o, op_ns_ready(begin(o)));
+}
+
+int ptd_ops_ns_release(struct ptd_ops *o, int dir, const char *name,
+		       const char *path, int flags)
+{
+	return done(o, op_ns_release(begin(o), dir, name, path, flags));
+}
