@@ -7,7 +7,7 @@ import {
   W_PATHLEN, W_SIZE_MB, W_INODES, Op, Phase, Err, F_SESSION,
 } from "./abi";
 import { fail, say, sayBytes } from "./errors";
-import * as host from "./host";
+import * as host from "./host.gen";
 
 let failedIndex: i32 = -1;
 let failedErrno: i32 = 0;

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { ABI_VERSION } from "./abi.js";
+import type { NodeImports } from "./imports.gen.js";
 
 export interface RemoveStats {
   bytes: number;
@@ -25,7 +26,8 @@ export interface CoreRunResult {
   trace: string;
 }
 
-export interface Addon {
+/** The addon: the imports marked node in assembly/imports.tbl, and its own. */
+export interface Addon extends NodeImports {
   abiVersion: number;
   /** memMb, nodeMemMb: the job's memory on the node and the node's, in MiB
    * (the core's plan() arguments; a tmpfs= size= percentage is of them).
@@ -42,20 +44,6 @@ export interface Addon {
   /** The plugin's removal summary line (native/util/messages.c), without "(where)". */
   summary(jobid: number, uid: number, stats: RemoveStats, seconds: number): string;
   opsDetail(): { text: string; notice: string; removed: RemoveStats };
-  open_trusted(slot: number, path: string, mode: number, flags: number): number;
-  mkdir_at(parent: number, slot: number, name: string, path: string, mode: number, uid: number, gid: number, flags: number): number;
-  unshare_mount_ns(): number;
-  make_slave(): number;
-  open_private(slot: number, expect: number, path: string, uid: number): number;
-  open_target(slot: number, path: string): number;
-  bind(source: number, target: number, targetPath: string, sourcePath: string): number;
-  remove_at(parent: number, hold: number, name: string, path: string, uid: number, flags: number): number;
-  mark_ended(parent: number, name: string, path: string, uid: number): number;
-  drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
-  continue_at(parent: number, name: string, path: string, budget: number): number;
-  ns_release(dir: number, name: string, path: string, flags: number): number;
-  mount_tmpfs(slot: number, path: string, sizeMb: number, inodes: number, mode: number, uid: number, gid: number, flags: number): number;
-  set_env(name: string, value: string): number;
   /** The holding place's knobs (native/removal/hold.h): defer, as the plugin's epilog
    * does; running, the jobs the sweep must leave alone (null: all); budgetMs,
    * a pass's time budget (-1: the plan's); continueProbe, a step's

@@ -3,7 +3,8 @@
 // plugin's own C (ops.c, walk.c, dirs.c, remove.c): the same checks (owned by the
 // job's uid, never follow a symlink, never leave the filesystem) as slurmd's.
 import { loadAddon, type Addon, type RemoveStats } from "./addon.js";
-import { Core, type HostImports, type Job } from "./core.js";
+import { Core, type Job } from "./core.js";
+import { type HostImports, NODE_IMPORTS, type NodeImports } from "./imports.gen.js";
 import type { PluginLine } from "./plugstack.js";
 
 export interface CleanupResult {
@@ -17,26 +18,17 @@ export interface CleanupResult {
 /** The addon's ops as the core's imports, with a hook before each removal
  * (the only step that can take long: a job may leave millions of files). */
 function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports {
+  const own = Object.fromEntries(NODE_IMPORTS.map((name) => [name, a[name]])) as NodeImports;
   return {
-    open_trusted: (slot, path, mode, flags) => a.open_trusted(slot, path, mode, flags),
-    mkdir_at: (parent, slot, name, path, mode, uid, gid, flags) => a.mkdir_at(parent, slot, name, path, mode, uid, gid, flags),
-    unshare_mount_ns: () => a.unshare_mount_ns(),
-    make_slave: () => a.make_slave(),
-    open_private: (slot, expect, path, uid) => a.open_private(slot, expect, path, uid),
-    open_target: (slot, path) => a.open_target(slot, path),
-    bind: (s, t, tp, sp) => a.bind(s, t, tp, sp),
+    ...own,
     remove_at: (parent, hold, name, path, uid, flags) => {
       beforeRemove(path);
       return a.remove_at(parent, hold, name, path, uid, flags);
     },
-    mark_ended: (parent, name, path, uid) => a.mark_ended(parent, name, path, uid),
-    drain_at: (hold, parent, prefix, path, budget, flags) => a.drain_at(hold, parent, prefix, path, budget, flags),
-    continue_at: (parent, name, path, budget) => a.continue_at(parent, name, path, budget),
     // The epilog's plan has neither: a step's join and its holder belong in
     // slurmstepd, never in this process. EOPNOTSUPP, should a plan ask.
     ns_enter: () => -95,
     ns_ready: () => -95,
-    ns_release: (dir, name, path, flags) => a.ns_release(dir, name, path, flags),
     // Nor does it mount or give tasks an environment.
     mount_tmpfs: () => -95,
     set_env: () => -95,

@@ -9,6 +9,7 @@ import {
   W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES,
 } from "./abi.js";
 import { CoreError } from "./errors.js";
+import { type HostImports, wasmEnv } from "./imports.gen.js";
 
 export interface Job {
   jobid: number;
@@ -41,27 +42,6 @@ export interface PlanStep {
   sizeMb: number;
   /** mount_tmpfs: its nr_inodes; 0 otherwise. */
   inodes: number;
-}
-
-/** The imports the core calls; each returns 0 or a negative errno. */
-export interface HostImports {
-  open_trusted(slot: number, path: string, mode: number, flags: number): number;
-  mkdir_at(parent: number, slot: number, name: string, path: string, mode: number, uid: number, gid: number, flags: number): number;
-  unshare_mount_ns(): number;
-  make_slave(): number;
-  open_private(slot: number, expect: number, path: string, uid: number): number;
-  open_target(slot: number, path: string): number;
-  bind(source: number, target: number, targetPath: string, sourcePath: string): number;
-  remove_at(parent: number, hold: number, name: string, path: string, uid: number, flags: number): number;
-  mark_ended(parent: number, name: string, path: string, uid: number): number;
-  drain_at(hold: number, parent: number, prefix: string, path: string, budget: number, flags: number): number;
-  continue_at(parent: number, name: string, path: string, budget: number): number;
-  /** 1: joined (skip the namespace records), 0: go on, or a negative errno. */
-  ns_enter(dir: number, name: string, path: string, flags: number): number;
-  ns_ready(): number;
-  ns_release(dir: number, name: string, path: string, flags: number): number;
-  mount_tmpfs(slot: number, path: string, sizeMb: number, inodes: number, mode: number, uid: number, gid: number, flags: number): number;
-  set_env(name: string, value: string): number;
 }
 
 export interface RunFailure {
@@ -121,34 +101,7 @@ export class Core {
       if (!this.imports) throw new Error("core called an import outside run()");
       return this.imports;
     };
-    const env = {
-      open_trusted: (slot: number, p: number, l: number, mode: number, flags: number) =>
-        use().open_trusted(slot, str(p, l), mode, flags),
-      mkdir_at: (parent: number, slot: number, n: number, nl: number, p: number, pl: number, mode: number, uid: number, gid: number, flags: number) =>
-        use().mkdir_at(parent, slot, str(n, nl), str(p, pl), mode, uid >>> 0, gid >>> 0, flags),
-      unshare_mount_ns: () => use().unshare_mount_ns(),
-      make_slave: () => use().make_slave(),
-      open_private: (slot: number, expect: number, p: number, l: number, uid: number) => use().open_private(slot, expect, str(p, l), uid >>> 0),
-      open_target: (slot: number, p: number, l: number) => use().open_target(slot, str(p, l)),
-      bind: (s: number, t: number, tp: number, tl: number, sp: number, sl: number) =>
-        use().bind(s, t, str(tp, tl), str(sp, sl)),
-      remove_at: (parent: number, hold: number, n: number, nl: number, p: number, pl: number, uid: number, flags: number) =>
-        use().remove_at(parent, hold, str(n, nl), str(p, pl), uid >>> 0, flags),
-      drain_at: (hold: number, parent: number, n: number, nl: number, p: number, pl: number, budget: number, flags: number) =>
-        use().drain_at(hold, parent, str(n, nl), str(p, pl), budget, flags),
-      continue_at: (parent: number, n: number, nl: number, p: number, pl: number, budget: number) =>
-        use().continue_at(parent, str(n, nl), str(p, pl), budget),
-      mark_ended: (parent: number, n: number, nl: number, p: number, pl: number, uid: number) =>
-        use().mark_ended(parent, str(n, nl), str(p, pl), uid >>> 0),
-      ns_enter: (dir: number, n: number, nl: number, p: number, pl: number, flags: number) =>
-        use().ns_enter(dir, str(n, nl), str(p, pl), flags),
-      ns_ready: () => use().ns_ready(),
-      ns_release: (dir: number, n: number, nl: number, p: number, pl: number, flags: number) =>
-        use().ns_release(dir, str(n, nl), str(p, pl), flags),
-      mount_tmpfs: (slot: number, p: number, pl: number, sizeMb: number, inodes: number, mode: number, uid: number, gid: number, flags: number) =>
-        use().mount_tmpfs(slot, str(p, pl), sizeMb >>> 0, inodes >>> 0, mode, uid >>> 0, gid >>> 0, flags),
-      set_env: (n: number, nl: number, v: number, vl: number) => use().set_env(str(n, nl), str(v, vl)),
-    };
+    const env = wasmEnv(use, str);
     const instance = new WebAssembly.Instance(cachedModule, { env });
     this.x = instance.exports as unknown as Exports;
     const v = this.x.abi_version();

@@ -25,8 +25,9 @@ mkdir -p "$D/dist" "$D/assembly"
 cp -R native "$D/"
 rm "$D/native/entry/addon.cc"
 cp dist/core.wasm "$D/dist/"
-# The one definition of the ABI: native/tools/gen-abi.sh makes the C header of it.
-cp assembly/abi.ts "$D/assembly/"
+# The one definition of the ABI and of the imports: native/tools/gen-abi.sh
+# and gen-imports.sh make the C of them.
+cp assembly/abi.ts assembly/imports.tbl "$D/assembly/"
 # make install's man page and snippet, the licence, the packaging: debian/
 # for dpkg-buildpackage (packaging/build-deb.sh), packaging/rpm/ for rpmbuild.
 cp LICENSE "$D/"

@@ -72,6 +72,8 @@ static int record(struct ptd_ops *o, const char *fmt, ...)
 	return 0;
 }
 
+#include "ptd_ops_trace.inc"
+
 /* Every op starts with no reason, so none can carry an earlier op's. */
 static struct ptd_ops *begin(struct ptd_ops *o)
 {
@@ -108,8 +110,7 @@ static int op_open_trusted(struct ptd_ops *o, int slot, const char *path,
 	if (!new_slot(o, slot))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "open_trusted\t%d\t%s\t%o\t%d\n", slot, path,
-			      mode, flags);
+		return trace_open_trusted(o, slot, path, mode, flags);
 	return ptd_open_trusted(path, mode, flags & PTD_F_CREATE,
 				&o->fds[slot], &o->detail);
 }
@@ -121,8 +122,7 @@ static int op_mkdir_at(struct ptd_ops *o, int parent, int slot,
 	if (!used_slot(o, parent) || !new_slot(o, slot))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "mkdir_at\t%d\t%d\t%s\t%s\t%o\t%u\t%u\t%d\n",
-			      parent, slot, name, path, mode, uid, gid, flags);
+		return trace_mkdir_at(o, parent, slot, name, path, mode, uid, gid, flags);
 	return ptd_mkdir_at(o->fds[parent], name, mode, uid, gid,
 			    flags & PTD_F_ASIDE, flags & PTD_F_WIPE_ENDED,
 			    &o->fds[slot], &o->detail);
@@ -131,14 +131,14 @@ static int op_mkdir_at(struct ptd_ops *o, int parent, int slot,
 static int op_unshare_mount_ns(struct ptd_ops *o)
 {
 	if (o->dry_run)
-		return record(o, "unshare_mount_ns\n");
+		return trace_unshare_mount_ns(o);
 	return ptd_unshare_mount_ns(&o->detail);
 }
 
 static int op_make_slave(struct ptd_ops *o)
 {
 	if (o->dry_run)
-		return record(o, "make_slave\n");
+		return trace_make_slave(o);
 	return ptd_make_slave(&o->detail);
 }
 
@@ -148,8 +148,7 @@ static int op_open_private(struct ptd_ops *o, int slot, int expect,
 	if (!new_slot(o, slot) || !used_slot(o, expect))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "open_private\t%d\t%d\t%s\t%u\n", slot,
-			      expect, path, uid);
+		return trace_open_private(o, slot, expect, path, uid);
 	return ptd_open_private(path, uid, o->fds[expect], &o->fds[slot],
 				&o->detail);
 }
@@ -159,7 +158,7 @@ static int op_open_target(struct ptd_ops *o, int slot, const char *path)
 	if (!new_slot(o, slot))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "open_target\t%d\t%s\n", slot, path);
+		return trace_open_target(o, slot, path);
 	return ptd_open_target(path, &o->fds[slot], &o->detail);
 }
 
@@ -169,8 +168,7 @@ static int op_bind(struct ptd_ops *o, int source, int target,
 	if (!used_slot(o, source) || !used_slot(o, target))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "bind\t%d\t%d\t%s\t%s\n", source, target,
-			      target_path, source_path);
+		return trace_bind(o, source, target, target_path, source_path);
 	return ptd_bind(o->fds[source], o->fds[target], target_path,
 			&o->detail);
 }
@@ -182,9 +180,7 @@ static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 	if (!used_slot(o, slot))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "mount_tmpfs\t%d\t%s\t%u\t%u\t%o\t%u\t%u\t%d\n",
-			      slot, path, (unsigned) size_mb, (unsigned) inodes,
-			      mode, uid, gid, flags);
+		return trace_mount_tmpfs(o, slot, path, size_mb, inodes, mode, uid, gid, flags);
 	/* A holder keeps the tmpfs's root, to empty it at the job's end
 	 * (a step that makes the namespace hands it over with it). */
 	bool keep = (o->ns.active || o->ns.pending) &&
@@ -203,7 +199,7 @@ static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 static int op_set_env(struct ptd_ops *o, const char *name, const char *value)
 {
 	if (o->dry_run)
-		return record(o, "set_env\t%s\t%s\n", name, value);
+		return trace_set_env(o, name, value);
 	if (!o->set_env) {
 		ptd_say(o->detail.text, "this host cannot set a task's environment");
 		return -ENOSYS;
@@ -219,8 +215,7 @@ static int op_mark_ended(struct ptd_ops *o, int parent, const char *name,
 	if (!used_slot(o, parent))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "mark_ended\t%d\t%s\t%s\t%u\n", parent, name,
-			      path, uid);
+		return trace_mark_ended(o, parent, name, path, uid);
 	r = ptd_mark_ended(o->fds[parent], name, uid, &o->detail);
 	if (r == 0)
 		o->removed.marked++;
@@ -239,8 +234,7 @@ static int op_remove_at(struct ptd_ops *o, int parent, int hold,
 	    (defer && !every))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "remove_at\t%d\t%d\t%s\t%s\t%u\t%d\n", parent,
-			      hold, name, path, uid, flags);
+		return trace_remove_at(o, parent, hold, name, path, uid, flags);
 	if (every)
 		r = ptd_hold_take(o->fds[parent], defer ? o->fds[hold] : -1,
 				  name, uid, defer, &s, &o->detail);
@@ -266,8 +260,7 @@ static int op_drain_at(struct ptd_ops *o, int hold, int parent,
 	if (!used_slot(o, hold) || !used_slot(o, parent) || budget <= 0)
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "drain_at\t%d\t%d\t%s\t%s\t%d\t%d\n", hold,
-			      parent, prefix, path, budget, flags);
+		return trace_drain_at(o, hold, parent, prefix, path, budget, flags);
 	r = ptd_hold_drain(o->fds[hold], o->fds[parent], prefix, path, budget,
 			   flags & PTD_F_SWEEP, &s, &o->detail);
 	o->removed.bytes += s.bytes;
@@ -283,8 +276,7 @@ static int op_continue_at(struct ptd_ops *o, int parent, const char *name,
 	if (!used_slot(o, parent) || budget <= 0)
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "continue_at\t%d\t%s\t%s\t%d\n", parent, name,
-			      path, budget);
+		return trace_continue_at(o, parent, name, path, budget);
 	ptd_hold_continue(o->fds[parent], name, path, budget);
 	return 0;
 }
@@ -336,8 +328,7 @@ static int op_ns_enter(struct ptd_ops *o, int dir, const char *name,
 	/* Recorded, a step is the job's first (0: on into the namespace
 	 * records) and a session joins (1). */
 	if (o->dry_run) {
-		r = record(o, "ns_enter\t%d\t%s\t%s\t%d\n", dir, name, path,
-			   flags);
+		r = trace_ns_enter(o, dir, name, path, flags);
 		return r < 0 ? r : (flags & PTD_F_SESSION) ? 1 : 0;
 	}
 	r = ptd_ns_check_dir(o->fds[dir], path, &o->detail);
@@ -405,7 +396,7 @@ static int op_ns_ready(struct ptd_ops *o)
 	int i, r;
 
 	if (o->dry_run)
-		return record(o, "ns_ready\n");
+		return trace_ns_ready(o);
 	if (o->ns.pending) {
 		/* Never a reason to fail the step: it is in the namespace it
 		 * made, with its binds; only later steps cannot join it. */
@@ -437,8 +428,7 @@ static int op_ns_release(struct ptd_ops *o, int dir, const char *name,
 	if (!used_slot(o, dir))
 		return -EBADF;
 	if (o->dry_run)
-		return record(o, "ns_release\t%d\t%s\t%s\t%d\n", dir, name,
-			      path, flags);
+		return trace_ns_release(o, dir, name, path, flags);
 	r = ptd_ns_check_dir(o->fds[dir], path, &o->detail);
 	if (r < 0)
 		return r;
@@ -449,104 +439,4 @@ static int op_ns_release(struct ptd_ops *o, int dir, const char *name,
 				 &o->detail);
 }
 
-/* The ops as the hosts call them: each with its own reason (begin), the
- * first failure's kept (done). */
-int ptd_ops_open_trusted(struct ptd_ops *o, int slot, const char *path,
-			 unsigned mode, int flags)
-{
-	return done(o, op_open_trusted(begin(o), slot, path, mode, flags));
-}
-
-int ptd_ops_mkdir_at(struct ptd_ops *o, int parent, int slot,
-		     const char *name, const char *path, unsigned mode,
-		     unsigned uid, unsigned gid, int flags)
-{
-	return done(o, op_mkdir_at(begin(o), parent, slot, name, path, mode,
-				   uid, gid, flags));
-}
-
-int ptd_ops_unshare_mount_ns(struct ptd_ops *o)
-{
-	return done(o, op_unshare_mount_ns(begin(o)));
-}
-
-int ptd_ops_make_slave(struct ptd_ops *o)
-{
-	return done(o, op_make_slave(begin(o)));
-}
-
-int ptd_ops_open_private(struct ptd_ops *o, int slot, int expect,
-			 const char *path, unsigned uid)
-{
-	return done(o, op_open_private(begin(o), slot, expect, path, uid));
-}
-
-int ptd_ops_open_target(struct ptd_ops *o, int slot, const char *path)
-{
-	return done(o, op_open_target(begin(o), slot, path));
-}
-
-int ptd_ops_bind(struct ptd_ops *o, int source, int target,
-		 const char *target_path, const char *source_path)
-{
-	return done(o, op_bind(begin(o), source, target, target_path,
-			       source_path));
-}
-
-int ptd_ops_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
-			uint32_t size_mb, uint32_t inodes, unsigned mode,
-			unsigned uid, unsigned gid, int flags)
-{
-	return done(o, op_mount_tmpfs(begin(o), slot, path, size_mb, inodes,
-				      mode, uid, gid, flags));
-}
-
-int ptd_ops_set_env(struct ptd_ops *o, const char *name, const char *value)
-{
-	return done(o, op_set_env(begin(o), name, value));
-}
-
-int ptd_ops_mark_ended(struct ptd_ops *o, int parent, const char *name,
-		       const char *path, unsigned uid)
-{
-	return done(o, op_mark_ended(begin(o), parent, name, path, uid));
-}
-
-int ptd_ops_remove_at(struct ptd_ops *o, int parent, int hold,
-		      const char *name, const char *path, unsigned uid,
-		      int flags)
-{
-	return done(o, op_remove_at(begin(o), parent, hold, name, path, uid,
-				    flags));
-}
-
-int ptd_ops_drain_at(struct ptd_ops *o, int hold, int parent,
-		     const char *prefix, const char *path, int budget,
-		     int flags)
-{
-	return done(o, op_drain_at(begin(o), hold, parent, prefix, path,
-				   budget, flags));
-}
-
-int ptd_ops_continue_at(struct ptd_ops *o, int parent, const char *name,
-			const char *path, int budget)
-{
-	return done(o, op_continue_at(begin(o), parent, name, path, budget));
-}
-
-int ptd_ops_ns_enter(struct ptd_ops *o, int dir, const char *name,
-		     const char *path, int flags)
-{
-	return done(o, op_ns_enter(begin(o), dir, name, path, flags));
-}
-
-int ptd_ops_ns_ready(struct ptd_ops *o)
-{
-	return done(o, op_ns_ready(begin(o)));
-}
-
-int ptd_ops_ns_release(struct ptd_ops *o, int dir, const char *name,
-		       const char *path, int flags)
-{
-	return done(o, op_ns_release(begin(o), dir, name, path, flags));
-}
+#include "ptd_ops_calls.inc"

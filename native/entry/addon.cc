@@ -203,62 +203,7 @@ Napi::Value Failure(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), line);
 }
 
-#define NUM(x) Napi::Number::New(info.Env(), (x))
-
-Napi::Value OpenTrusted(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_open_trusted(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str(),
-                                  U32(info, 2, "mode"), I32(info, 3, "flags")));
-}
-Napi::Value MkdirAt(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_mkdir_at(Ops(info.Env()), I32(info, 0, "parent"), I32(info, 1, "slot"),
-                              Str(info, 2, "name").c_str(), Str(info, 3, "path").c_str(), U32(info, 4, "mode"),
-                              U32(info, 5, "uid"), U32(info, 6, "gid"), I32(info, 7, "flags")));
-}
-Napi::Value Unshare(const Napi::CallbackInfo &info) { return NUM(ptd_ops_unshare_mount_ns(Ops(info.Env()))); }
-Napi::Value MakeSlave(const Napi::CallbackInfo &info) { return NUM(ptd_ops_make_slave(Ops(info.Env()))); }
-Napi::Value OpenPrivate(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_open_private(Ops(info.Env()), I32(info, 0, "slot"), I32(info, 1, "expect"),
-                                  Str(info, 2, "path").c_str(), U32(info, 3, "uid")));
-}
-Napi::Value OpenTarget(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_open_target(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str()));
-}
-Napi::Value Bind(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_bind(Ops(info.Env()), I32(info, 0, "source"), I32(info, 1, "target"),
-                          Str(info, 2, "targetPath").c_str(), Str(info, 3, "sourcePath").c_str()));
-}
-Napi::Value MarkEnded(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_mark_ended(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
-                                Str(info, 2, "path").c_str(), U32(info, 3, "uid")));
-}
-Napi::Value RemoveAt(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_remove_at(Ops(info.Env()), I32(info, 0, "parent"), I32(info, 1, "hold"),
-                               Str(info, 2, "name").c_str(), Str(info, 3, "path").c_str(), U32(info, 4, "uid"),
-                               I32(info, 5, "flags")));
-}
-Napi::Value DrainAt(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_drain_at(Ops(info.Env()), I32(info, 0, "hold"), I32(info, 1, "parent"),
-                              Str(info, 2, "prefix").c_str(), Str(info, 3, "path").c_str(), I32(info, 4, "budget"),
-                              I32(info, 5, "flags")));
-}
-Napi::Value ContinueAt(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_continue_at(Ops(info.Env()), I32(info, 0, "parent"), Str(info, 1, "name").c_str(),
-                                 Str(info, 2, "path").c_str(), I32(info, 3, "budget")));
-}
-Napi::Value MountTmpfs(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_mount_tmpfs(Ops(info.Env()), I32(info, 0, "slot"), Str(info, 1, "path").c_str(),
-                                 U32(info, 2, "sizeMb"), U32(info, 3, "inodes"), U32(info, 4, "mode"),
-                                 U32(info, 5, "uid"), U32(info, 6, "gid"), I32(info, 7, "flags")));
-}
-Napi::Value SetEnv(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_set_env(Ops(info.Env()), Str(info, 0, "name").c_str(), Str(info, 1, "value").c_str()));
-}
-// Only the release: the CLI runs the epilog. A join or a holder belongs in
-// slurmstepd, never in a forked Node process.
-Napi::Value NsRelease(const Napi::CallbackInfo &info) {
-  return NUM(ptd_ops_ns_release(Ops(info.Env()), I32(info, 0, "dir"), Str(info, 1, "name").c_str(),
-                                Str(info, 2, "path").c_str(), I32(info, 3, "flags")));
-}
+#include "ptd_addon_imports.inc"
 
 // The holding place's test knobs (hold.h): what the plugin sets in the
 // epilog and in the remover, here set by a test.
@@ -385,20 +330,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("failure", Napi::Function::New(env, Failure));
   exports.Set("summary", Napi::Function::New(env, Summary));
   exports.Set("opsDetail", Napi::Function::New(env, OpsDetail));
-  exports.Set("open_trusted", Napi::Function::New(env, OpenTrusted));
-  exports.Set("mkdir_at", Napi::Function::New(env, MkdirAt));
-  exports.Set("unshare_mount_ns", Napi::Function::New(env, Unshare));
-  exports.Set("make_slave", Napi::Function::New(env, MakeSlave));
-  exports.Set("open_private", Napi::Function::New(env, OpenPrivate));
-  exports.Set("open_target", Napi::Function::New(env, OpenTarget));
-  exports.Set("bind", Napi::Function::New(env, Bind));
-  exports.Set("mount_tmpfs", Napi::Function::New(env, MountTmpfs));
-  exports.Set("set_env", Napi::Function::New(env, SetEnv));
-  exports.Set("remove_at", Napi::Function::New(env, RemoveAt));
-  exports.Set("mark_ended", Napi::Function::New(env, MarkEnded));
-  exports.Set("drain_at", Napi::Function::New(env, DrainAt));
-  exports.Set("continue_at", Napi::Function::New(env, ContinueAt));
-  exports.Set("ns_release", Napi::Function::New(env, NsRelease));
+  SetImports(env, exports);
   exports.Set("holdTest", Napi::Function::New(env, HoldTest));
   exports.Set("ctlJobs", Napi::Function::New(env, CtlJobs));
   exports.Set("removeTree", Napi::Function::New(env, RemoveTree));

@@ -18,8 +18,11 @@ function generatedNames(): string[] {
   return [...gen("ts").matchAll(/^export const (\w+) =/gm)].map((m) => m[1] ?? "");
 }
 
+/** The files under dir (in every folder below it) whose name matches ext. */
 function filesIn(dir: string, ext: RegExp): string[] {
-  return fs.readdirSync(`${REPO}${dir}`).filter((f) => ext.test(f)).map((f) => `${REPO}${dir}/${f}`);
+  const files = fs.readdirSync(`${REPO}${dir}`, { recursive: true, encoding: "utf8" }).filter((f) => ext.test(f)).map((f) => `${REPO}${dir}/${f}`);
+  assert.ok(files.length > 0, `no ${ext} under ${dir}`);
+  return files;
 }
 
 describe("ABI: one definition (assembly/abi.ts), generated for C and TypeScript", () => {
@@ -58,6 +61,71 @@ describe("ABI: one definition (assembly/abi.ts), generated for C and TypeScript"
       assert.equal(r.status, 1);
       assert.equal(r.stdout, "");
       assert.match(r.stderr, new RegExp(`^gen-abi.sh: ${bad}:5: cannot evaluate "f\\(\\)"\\n$`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const genImports = (out: string, table = `${REPO}assembly/imports.tbl`, abiTs = `${REPO}assembly/abi.ts`) =>
+  spawnSync("sh", [`${REPO}native/tools/gen-imports.sh`, out, table, abiTs], { encoding: "utf8" });
+
+/** The import names assembly/imports.tbl declares, in its order. */
+function tableImports(): string[] {
+  return [...fs.readFileSync(`${REPO}assembly/imports.tbl`, "utf8").matchAll(/^([a-z_]+)\(/gm)].map((m) => m[1] ?? "");
+}
+
+describe("imports: one definition (assembly/imports.tbl), generated for the core, C, the addon and TypeScript", () => {
+  it("every generated file is exactly what the table gives now", () => {
+    const built: [string, string][] = [
+      ["as", "assembly/host.gen.ts"], ["ts", "host/imports.gen.ts"], ["h", "dist/gen/ptd_imports.h"],
+      ["trace", "dist/gen/ptd_ops_trace.inc"], ["calls", "dist/gen/ptd_ops_calls.inc"],
+      ["wasm", "dist/gen/ptd_wasm_imports.inc"], ["addon", "dist/gen/ptd_addon_imports.inc"],
+    ];
+    for (const [out, file] of built) {
+      const r = genImports(out);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(fs.readFileSync(`${REPO}${file}`, "utf8"), r.stdout, `${file} is stale: rebuild`);
+    }
+  });
+
+  it("the compiled core imports exactly the table's functions, and the addon has exactly those marked node", () => {
+    const names = tableImports();
+    assert.equal(names.length, Object.keys(abi.OP_NAMES).length, names.join(" "));
+    const wasm = new WebAssembly.Module(fs.readFileSync(`${REPO}dist/core.wasm`));
+    const imports = WebAssembly.Module.imports(wasm).filter((i) => i.kind === "function").map((i) => i.name);
+    assert.deepStrictEqual([...imports].sort(), [...names].sort());
+    const node = [...fs.readFileSync(`${REPO}assembly/imports.tbl`, "utf8").matchAll(/^([a-z_]+)\(.*\) node$/gm)].map((m) => m[1]);
+    const addon = loadAddon() as unknown as Record<string, unknown>;
+    for (const name of names) assert.equal(typeof addon[name] === "function", node.includes(name), name);
+  });
+
+  it("no source writes an import's signature or glue by hand", () => {
+    const names = tableImports();
+    const c = new RegExp(`PTD_IMPORT\\((${names.join("|")})\\)|\\bint ptd_ops_(${names.join("|")})\\(struct ptd_ops`);
+    for (const f of filesIn("native", /\.(c|h|cc)$/)) assert.doesNotMatch(fs.readFileSync(f, "utf8"), c, f);
+    const ts = new RegExp(`^\\s+(${names.join("|")})\\(\\w+: (number|string)`, "m");
+    for (const f of filesIn("host", /\.ts$/).filter((f) => !f.endsWith(".gen.ts"))) assert.doesNotMatch(fs.readFileSync(f, "utf8"), ts, f);
+    assert.doesNotMatch(fs.readFileSync(`${REPO}assembly/run.ts`, "utf8"), /@external/);
+  });
+
+  it("the generator refuses a table and an Op enum that disagree, and a line it cannot read", () => {
+    const dir = fs.mkdtempSync("/var/tmp/ptd-imports-");
+    try {
+      const table = fs.readFileSync(`${REPO}assembly/imports.tbl`, "utf8");
+      const write = (name: string, text: string): string => (fs.writeFileSync(`${dir}/${name}`, text), `${dir}/${name}`);
+      const missing = write("missing.tbl", table.replace(/^set_env\(.*\n(\t.*\n)*/m, ""));
+      let r = genImports("h", missing);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, "gen-imports.sh: Op SET_ENV in abi.ts has no import in imports.tbl\n");
+      const extra = write("extra.tbl", `${table}fsync_at(slot slot) node\n\tFlush.\n`);
+      r = genImports("ts", extra);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, "gen-imports.sh: import fsync_at has no Op in abi.ts\n");
+      const badType = write("type.tbl", `${table}sync(fd float)\n`);
+      r = genImports("wasm", badType);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(`^gen-imports.sh: ${badType}:\\d+: no type "float"\\n$`));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
