@@ -2,9 +2,14 @@
 import { ABI_VERSION, INPUT_CAP } from "./abi";
 import { INPUT, OUTPUT, MSG, NAME } from "./memory";
 import { clearMessage, messageLength, writeName } from "./errors";
+import { Config } from "./config";
 import { parse } from "./options";
 import { build } from "./plan";
 import { execute, failedOp, failedHostErrno } from "./run";
+
+// The one configuration: each call's parse() refills it, so a call
+// allocates nothing and memory never grows.
+const config = new Config();
 
 export function abi_version(): i32 { return ABI_VERSION; }
 export function input_ptr(): usize { return INPUT; }
@@ -26,9 +31,9 @@ export function name_ptr(): usize { return NAME; }
 export function plan(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
                      jobMemMb: u32, nodeMemMb: u32): i32 {
   clearMessage();
-  const r = parse(argLen);
+  const r = parse(argLen, config);
   if (r < 0) return r;
-  return build(phase, jobid, restart, uid, gid, jobMemMb, nodeMemMb);
+  return build(config, phase, jobid, restart, uid, gid, jobMemMb, nodeMemMb);
 }
 
 // plan(), then carries it out through the host imports; 0 or a negative Err.

@@ -1,14 +1,12 @@
-// Plugstack arguments -> validated configuration. Every argument is checked
-// here, once, so a bad line is refused at load with the option named.
+// Plugstack arguments -> validated configuration (config.ts). Every argument
+// is checked here, once, so a bad line is refused at load with the option named.
 import { INPUT_CAP, Err } from "./abi";
 import { INPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
 import { startsWithAscii, equalsAscii, bytesEqual, lastSlash, utf8Seq } from "./text";
 import { mountNameEquals, MAX_JOBDIR_SUFFIX } from "./naming";
+import { Config, Base, Mount, TmpfsOption, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS } from "./config";
 
-export const MAX_GROUPS: i32 = 16;
-export const MAX_MOUNTS: i32 = 32;
-export const MAX_TMPFS: i32 = 16;
 export const PATH_MAX: i32 = 4096; // including the NUL
 export const NAME_MAX: i32 = 255;
 
@@ -16,50 +14,13 @@ export const NAME_MAX: i32 = 255;
 const DEFAULT_BASE: usize = memory.data<u8>([0x2f, 0x74, 0x6d, 0x70, 0x2f, 0x73, 0x6c, 0x75, 0x72, 0x6d]);
 const DEFAULT_BASE_LEN: i32 = 10;
 
-// Groups: a base and the mounts after it. Values point into INPUT (or DEFAULT_BASE).
-export const basePtr = new StaticArray<usize>(MAX_GROUPS);
-export const baseLen = new StaticArray<i32>(MAX_GROUPS);
-export const baseArgPtr = new StaticArray<usize>(MAX_GROUPS); // the option as given, 0 for the default
-export const baseArgLen = new StaticArray<i32>(MAX_GROUPS);
-export const mountPtr = new StaticArray<usize>(MAX_MOUNTS);
-export const mountLen = new StaticArray<i32>(MAX_MOUNTS);
-export const mountGroup = new StaticArray<i32>(MAX_MOUNTS);
-export let groupCount: i32 = 0;
-export let mountCount: i32 = 0;
-export let cleanup: bool = true;
-
-// tmpfs= mount points (#13), each with the size=, mode=, nr_inodes= and noexec given
-// after it. Not in any group: a tmpfs has no directory on disk.
-export const tmpfsPtr = new StaticArray<usize>(MAX_TMPFS);
-export const tmpfsLen = new StaticArray<i32>(MAX_TMPFS);
-// MiB when tmpfsPercent is 0; else a percentage of the job's memory,
-// known only when a job is planned.
-export const tmpfsSizeMb = new StaticArray<u32>(MAX_TMPFS);
-export const tmpfsPercent = new StaticArray<u32>(MAX_TMPFS);
-export const tmpfsSizeArgPtr = new StaticArray<usize>(MAX_TMPFS); // the size= as given
-export const tmpfsSizeArgLen = new StaticArray<i32>(MAX_TMPFS);   // 0: the default
-export const tmpfsMode = new StaticArray<i32>(MAX_TMPFS);
-export const tmpfsNoexec = new StaticArray<bool>(MAX_TMPFS);
-// nr_inodes= as given; 0: the default, derived from the size (plan.ts).
-export const tmpfsInodes = new StaticArray<u32>(MAX_TMPFS);
-const tmpfsGiven = new StaticArray<i32>(MAX_TMPFS); // GIVEN_* bits
-export let tmpfsCount: i32 = 0;
-// Without size=, half the job's memory: what the kernel gives a tmpfs of
-// the node's; mode 1777, as /tmp and /dev/shm have it.
-export const DEFAULT_TMPFS_PERCENT: u32 = 50;
-export const DEFAULT_TMPFS_MODE: i32 = 0o1777;
+// TmpfsOption.given: the qualifiers of a tmpfs= already read.
 const GIVEN_SIZE: i32 = 1;
 const GIVEN_MODE: i32 = 2;
 const GIVEN_NOEXEC: i32 = 4;
 const GIVEN_INODES: i32 = 8;
 // The largest size a record's word holds.
 const MAX_SIZE_MB: u64 = 0xFFFFFFFF;
-
-// tmpdir=: the job's TMPDIR; tmpdirLen 0 when not given.
-export let tmpdirPtr: usize = 0;
-export let tmpdirLen: i32 = 0;
-let tmpdirArgPtr: usize = 0;
-let tmpdirArgLen: i32 = 0;
 
 function sayArg(ptr: usize, len: i32): void {
   sayShort(ptr, len);
@@ -104,79 +65,70 @@ function checkPath(arg: usize, argLen: i32, v: usize, n: i32): i32 {
   return Err.OK;
 }
 
-function addGroup(v: usize, n: i32, arg: usize, argLen: i32): i32 {
-  if (groupCount == MAX_GROUPS) {
+function addBase(config: Config, v: usize, n: i32, arg: usize, argLen: i32): i32 {
+  if (config.baseCount == MAX_GROUPS) {
     sayArg(arg, argLen); say("too many base= options (at most "); sayNumber(<u32>MAX_GROUPS); say(")");
     return fail(Err.TOO_MANY);
   }
-  for (let g = 0; g < groupCount; g++) {
-    if (bytesEqual(unchecked(basePtr[g]), unchecked(baseLen[g]), v, n)) {
+  for (let g = 0; g < config.baseCount; g++) {
+    const base = config.bases[g];
+    if (bytesEqual(base.ptr, base.len, v, n)) {
       sayArg(arg, argLen); say("base given twice");
-      if (unchecked(baseArgPtr[g]) == 0) say(" (a mount= before any base= uses base=/tmp/slurm)");
+      if (base.argPtr == 0) say(" (a mount= before any base= uses base=/tmp/slurm)");
       return fail(Err.DUPLICATE);
     }
   }
-  unchecked(basePtr[groupCount] = v);
-  unchecked(baseLen[groupCount] = n);
-  unchecked(baseArgPtr[groupCount] = arg);
-  unchecked(baseArgLen[groupCount] = argLen);
-  groupCount++;
+  const base = config.bases[config.baseCount++];
+  base.ptr = v;
+  base.len = n;
+  base.argPtr = arg;
   return Err.OK;
 }
 
-function addMount(v: usize, n: i32, arg: usize, argLen: i32): i32 {
-  if (mountCount == MAX_MOUNTS) {
+function addMount(config: Config, v: usize, n: i32, arg: usize, argLen: i32): i32 {
+  if (config.mountCount == MAX_MOUNTS) {
     sayArg(arg, argLen); say("too many mount= options (at most "); sayNumber(<u32>MAX_MOUNTS); say(")");
     return fail(Err.TOO_MANY);
   }
-  if (groupCount == 0) {
-    const r = addGroup(DEFAULT_BASE, DEFAULT_BASE_LEN, 0, 0);
+  if (config.baseCount == 0) {
+    const r = addBase(config, DEFAULT_BASE, DEFAULT_BASE_LEN, 0, 0);
     if (r < 0) return r;
   }
-  unchecked(mountPtr[mountCount] = v);
-  unchecked(mountLen[mountCount] = n);
-  unchecked(mountGroup[mountCount] = groupCount - 1);
-  mountCount++;
+  const mount = config.mounts[config.mountCount++];
+  mount.ptr = v;
+  mount.len = n;
+  mount.base = config.baseCount - 1;
   return Err.OK;
 }
 
-function addTmpfs(v: usize, n: i32, arg: usize, argLen: i32): i32 {
-  if (tmpfsCount == MAX_TMPFS) {
+function addTmpfs(config: Config, v: usize, n: i32, arg: usize, argLen: i32): i32 {
+  if (config.tmpfsCount == MAX_TMPFS) {
     sayArg(arg, argLen); say("too many tmpfs= options (at most "); sayNumber(<u32>MAX_TMPFS); say(")");
     return fail(Err.TOO_MANY);
   }
-  const t = tmpfsCount;
-  unchecked(tmpfsPtr[t] = v);
-  unchecked(tmpfsLen[t] = n);
-  unchecked(tmpfsSizeMb[t] = 0);
-  unchecked(tmpfsPercent[t] = DEFAULT_TMPFS_PERCENT);
-  unchecked(tmpfsSizeArgPtr[t] = 0);
-  unchecked(tmpfsSizeArgLen[t] = 0);
-  unchecked(tmpfsMode[t] = DEFAULT_TMPFS_MODE);
-  unchecked(tmpfsNoexec[t] = false);
-  unchecked(tmpfsInodes[t] = 0);
-  unchecked(tmpfsGiven[t] = 0);
-  tmpfsCount++;
+  config.tmpfs[config.tmpfsCount++].reset(v, n);
   return Err.OK;
 }
 
-function sayTmpfs(t: i32): void {
-  say("tmpfs="); sayShort(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t]));
+function sayTmpfs(tmpfs: TmpfsOption): void {
+  say("tmpfs="); sayShort(tmpfs.ptr, tmpfs.len);
 }
 
 // The tmpfs= that a size=, mode= or noexec qualifies: the latest one, each
-// of those at most once for it (a second one would silently win).
-function qualified(arg: usize, n: i32, given: i32): i32 {
-  if (tmpfsCount == 0) {
+// of those at most once for it (a second one would silently win). Returns
+// its index.
+function qualified(config: Config, arg: usize, n: i32, given: i32): i32 {
+  if (config.tmpfsCount == 0) {
     sayArg(arg, n); say("must follow a tmpfs= option");
     return fail(Err.BAD_VALUE);
   }
-  const t = tmpfsCount - 1;
-  if ((unchecked(tmpfsGiven[t]) & given) != 0) {
-    sayArg(arg, n); say("given twice for "); sayTmpfs(t);
+  const t = config.tmpfsCount - 1;
+  const tmpfs = config.tmpfs[t];
+  if ((tmpfs.given & given) != 0) {
+    sayArg(arg, n); say("given twice for "); sayTmpfs(tmpfs);
     return fail(Err.DUPLICATE);
   }
-  unchecked(tmpfsGiven[t] = unchecked(tmpfsGiven[t]) | given);
+  tmpfs.given |= given;
   return t;
 }
 
@@ -190,7 +142,7 @@ function badSize(arg: usize, n: i32): i32 {
 // size=<digits><K|M|G|T> (binary units, any case) or size=<digits>%; an
 // absolute size is kept in MiB, rounded up, so a size is never smaller
 // than asked.
-function parseSize(arg: usize, n: i32, t: i32): i32 {
+function parseSize(arg: usize, n: i32, tmpfs: TmpfsOption): i32 {
   const v = arg + 5;
   const len = n - 5;
   let digits = 0;
@@ -207,31 +159,31 @@ function parseSize(arg: usize, n: i32, t: i32): i32 {
       sayArg(arg, n); say("a percentage must be from 1 to 100");
       return fail(Err.BAD_VALUE);
     }
-    unchecked(tmpfsPercent[t] = <u32>value);
-    unchecked(tmpfsSizeMb[t] = 0);
+    tmpfs.sizePercent = <u32>value;
+    tmpfs.sizeMb = 0;
   } else {
     const u = unit | 0x20; // letters only: "%" is handled above
-    let mb: u64;
-    if (u == 0x6b) mb = (value + 1023) >> 10;          // k
-    else if (u == 0x6d) mb = value;                     // m
-    else if (u == 0x67) mb = value << 10;               // g
-    else if (u == 0x74) mb = value << 20;               // t
+    let sizeMb: u64;
+    if (u == 0x6b) sizeMb = (value + 1023) >> 10;      // k
+    else if (u == 0x6d) sizeMb = value;                 // m
+    else if (u == 0x67) sizeMb = value << 10;           // g
+    else if (u == 0x74) sizeMb = value << 20;           // t
     else return badSize(arg, n);
     if (value == 0) { sayArg(arg, n); say("must be more than 0"); return fail(Err.BAD_VALUE); }
-    if (value > (MAX_SIZE_MB << 10) || mb > MAX_SIZE_MB) {
+    if (value > (MAX_SIZE_MB << 10) || sizeMb > MAX_SIZE_MB) {
       sayArg(arg, n); say("too large (at most 4294967295M)");
       return fail(Err.BAD_VALUE);
     }
-    unchecked(tmpfsSizeMb[t] = <u32>mb);
-    unchecked(tmpfsPercent[t] = 0);
+    tmpfs.sizeMb = <u32>sizeMb;
+    tmpfs.sizePercent = 0;
   }
-  unchecked(tmpfsSizeArgPtr[t] = arg);
-  unchecked(tmpfsSizeArgLen[t] = n);
+  tmpfs.sizeArgPtr = arg;
+  tmpfs.sizeArgLen = n;
   return Err.OK;
 }
 
 // mode=: 3 or 4 octal digits, as chmod(1) takes them (never more than 7777).
-function parseMode(arg: usize, n: i32, t: i32): i32 {
+function parseMode(arg: usize, n: i32, tmpfs: TmpfsOption): i32 {
   const v = arg + 5;
   const len = n - 5;
   let mode = len < 3 || len > 4 ? -1 : 0;
@@ -243,14 +195,14 @@ function parseMode(arg: usize, n: i32, t: i32): i32 {
     sayArg(arg, n); say("expected 3 or 4 octal digits, such as 1777 or 0700");
     return fail(Err.BAD_VALUE);
   }
-  unchecked(tmpfsMode[t] = mode);
+  tmpfs.mode = mode;
   return Err.OK;
 }
 
 // nr_inodes=<digits>[k|m|g] (x1024 each, any case), as the kernel's tmpfs
 // option takes it, from 1 to 4294967295: how many files and directories
 // the tmpfs may hold, each costing kernel memory its size does not count.
-function parseInodes(arg: usize, n: i32, t: i32): i32 {
+function parseInodes(arg: usize, n: i32, tmpfs: TmpfsOption): i32 {
   const v = arg + 10;
   const len = n - 10;
   let digits = 0;
@@ -270,21 +222,21 @@ function parseInodes(arg: usize, n: i32, t: i32): i32 {
     sayArg(arg, n); say("must be from 1 to 4294967295");
     return fail(Err.BAD_VALUE);
   }
-  unchecked(tmpfsInodes[t] = <u32>(value << shift));
+  tmpfs.inodes = <u32>(value << shift);
   return Err.OK;
 }
 
-function parseTmpdir(arg: usize, n: i32): i32 {
+function parseTmpdir(config: Config, arg: usize, n: i32): i32 {
   const r = checkPath(arg, n, arg + 7, n - 7);
   if (r < 0) return r;
-  if (tmpdirLen > 0) {
-    sayArg(arg, n); say("tmpdir given twice (first "); sayShort(tmpdirArgPtr, tmpdirArgLen); say(")");
+  if (config.tmpdirLen > 0) {
+    sayArg(arg, n); say("tmpdir given twice (first "); sayShort(config.tmpdirArgPtr, config.tmpdirArgLen); say(")");
     return fail(Err.DUPLICATE);
   }
-  tmpdirPtr = arg + 7;
-  tmpdirLen = n - 7;
-  tmpdirArgPtr = arg;
-  tmpdirArgLen = n;
+  config.tmpdirPtr = arg + 7;
+  config.tmpdirLen = n - 7;
+  config.tmpdirArgPtr = arg;
+  config.tmpdirArgLen = n;
   return Err.OK;
 }
 
@@ -292,23 +244,23 @@ function parseTmpdir(arg: usize, n: i32): i32 {
 const NOT_MINE: i32 = 1;
 
 // The options that qualify the latest tmpfs=; NOT_MINE for any other.
-function parseTmpfsOption(arg: usize, n: i32): i32 {
+function parseTmpfsOption(config: Config, arg: usize, n: i32): i32 {
   if (startsWithAscii(arg, n, "size=")) {
-    const t = qualified(arg, n, GIVEN_SIZE);
-    return t < 0 ? t : parseSize(arg, n, t);
+    const t = qualified(config, arg, n, GIVEN_SIZE);
+    return t < 0 ? t : parseSize(arg, n, config.tmpfs[t]);
   }
   if (startsWithAscii(arg, n, "mode=")) {
-    const t = qualified(arg, n, GIVEN_MODE);
-    return t < 0 ? t : parseMode(arg, n, t);
+    const t = qualified(config, arg, n, GIVEN_MODE);
+    return t < 0 ? t : parseMode(arg, n, config.tmpfs[t]);
   }
   if (startsWithAscii(arg, n, "nr_inodes=")) {
-    const t = qualified(arg, n, GIVEN_INODES);
-    return t < 0 ? t : parseInodes(arg, n, t);
+    const t = qualified(config, arg, n, GIVEN_INODES);
+    return t < 0 ? t : parseInodes(arg, n, config.tmpfs[t]);
   }
   if (equalsAscii(arg, n, "noexec")) {
-    const t = qualified(arg, n, GIVEN_NOEXEC);
+    const t = qualified(config, arg, n, GIVEN_NOEXEC);
     if (t < 0) return t;
-    unchecked(tmpfsNoexec[t] = true);
+    config.tmpfs[t].noexec = true;
     return Err.OK;
   }
   if (startsWithAscii(arg, n, "noexec=")) {
@@ -318,28 +270,28 @@ function parseTmpfsOption(arg: usize, n: i32): i32 {
   return NOT_MINE;
 }
 
-function parseOne(arg: usize, n: i32): i32 {
+function parseOne(config: Config, arg: usize, n: i32): i32 {
   if (startsWithAscii(arg, n, "base=")) {
     const r = checkPath(arg, n, arg + 5, n - 5);
     if (r < 0) return r;
-    return addGroup(arg + 5, n - 5, arg, n);
+    return addBase(config, arg + 5, n - 5, arg, n);
   }
   if (startsWithAscii(arg, n, "mount=")) {
     const r = checkPath(arg, n, arg + 6, n - 6);
     if (r < 0) return r;
-    return addMount(arg + 6, n - 6, arg, n);
+    return addMount(config, arg + 6, n - 6, arg, n);
   }
   if (startsWithAscii(arg, n, "tmpfs=")) {
     const r = checkPath(arg, n, arg + 6, n - 6);
     if (r < 0) return r;
-    return addTmpfs(arg + 6, n - 6, arg, n);
+    return addTmpfs(config, arg + 6, n - 6, arg, n);
   }
-  const q = parseTmpfsOption(arg, n);
+  const q = parseTmpfsOption(config, arg, n);
   if (q != NOT_MINE) return q;
-  if (startsWithAscii(arg, n, "tmpdir=")) return parseTmpdir(arg, n);
+  if (startsWithAscii(arg, n, "tmpdir=")) return parseTmpdir(config, arg, n);
   if (startsWithAscii(arg, n, "cleanup=")) {
-    if (equalsAscii(arg + 8, n - 8, "yes")) { cleanup = true; return Err.OK; }
-    if (equalsAscii(arg + 8, n - 8, "no")) { cleanup = false; return Err.OK; }
+    if (equalsAscii(arg + 8, n - 8, "yes")) { config.cleanup = true; return Err.OK; }
+    if (equalsAscii(arg + 8, n - 8, "no")) { config.cleanup = false; return Err.OK; }
     sayArg(arg, n); say("expected cleanup=yes or cleanup=no");
     return fail(Err.BAD_VALUE);
   }
@@ -352,76 +304,73 @@ function isAncestorPath(a: usize, al: i32, b: usize, bl: i32): bool {
   return al < bl && load<u8>(b + <usize>al) == 0x2f && memory.compare(a, b, <usize>al) == 0;
 }
 
-function isAncestor(a: i32, b: i32): bool {
-  return isAncestorPath(unchecked(mountPtr[a]), unchecked(mountLen[a]), unchecked(mountPtr[b]), unchecked(mountLen[b]));
+function sayBase(base: Base): void {
+  say("base="); sayShort(base.ptr, base.len);
 }
 
-function sayBase(g: i32): void {
-  say("base="); sayShort(unchecked(basePtr[g]), unchecked(baseLen[g]));
-}
-
-function sayMount(m: i32): void {
-  say("mount="); sayShort(unchecked(mountPtr[m]), unchecked(mountLen[m]));
+function sayMount(mount: Mount): void {
+  say("mount="); sayShort(mount.ptr, mount.len);
 }
 
 // Rules between options, once all are read (a mount= may come after the
 // tmpdir= it contains).
-function crossCheck(): i32 {
-  const r = crossCheckMounts();
+function crossCheck(config: Config): i32 {
+  const r = crossCheckMounts(config);
   if (r < 0) return r;
-  const t = crossCheckTmpfs();
+  const t = crossCheckTmpfs(config);
   if (t < 0) return t;
-  return checkTmpdir();
+  return checkTmpdir(config);
 }
 
 // Each mount point bound once, no two private directories with one name, no
 // mount point under another (the inner one would be resolved inside the
 // outer private directory), paths that fit.
-function crossCheckMounts(): i32 {
-  for (let a = 0; a < mountCount; a++) {
-    for (let b = 0; b < mountCount; b++) {
+function crossCheckMounts(config: Config): i32 {
+  for (let a = 0; a < config.mountCount; a++) {
+    const ma = config.mounts[a];
+    for (let b = 0; b < config.mountCount; b++) {
       if (a == b) continue;
-      const pa = unchecked(mountPtr[a]), la = unchecked(mountLen[a]);
-      const pb = unchecked(mountPtr[b]), lb = unchecked(mountLen[b]);
-      if (a < b && bytesEqual(pa, la, pb, lb)) {
-        sayMount(b); say(": mount point given twice"); return fail(Err.DUPLICATE);
+      const mb = config.mounts[b];
+      if (a < b && bytesEqual(ma.ptr, ma.len, mb.ptr, mb.len)) {
+        sayMount(mb); say(": mount point given twice"); return fail(Err.DUPLICATE);
       }
-      if (a < b && unchecked(mountGroup[a]) == unchecked(mountGroup[b]) && mountNameEquals(pa, la, pb, lb)) {
-        sayMount(a); say(" and "); sayMount(b);
+      if (a < b && ma.base == mb.base && mountNameEquals(ma.ptr, ma.len, mb.ptr, mb.len)) {
+        sayMount(ma); say(" and "); sayMount(mb);
         say(": both map to the same private directory (\"/\" becomes \"_\")");
         return fail(Err.COLLISION);
       }
-      if (isAncestor(a, b)) {
-        sayMount(b); say(": lies under "); sayMount(a); say("; nested mount points are not supported");
+      if (isAncestorPath(ma.ptr, ma.len, mb.ptr, mb.len)) {
+        sayMount(mb); say(": lies under "); sayMount(ma); say("; nested mount points are not supported");
         return fail(Err.NESTED);
       }
     }
   }
-  for (let g = 0; g < groupCount; g++) {
-    const b = unchecked(basePtr[g]), n = unchecked(baseLen[g]);
+  for (let g = 0; g < config.baseCount; g++) {
+    const base = config.bases[g];
+    const n = base.len;
     // "<last component>.<jobid>.<restart>" is one directory name.
-    if (n - 1 - lastSlash(b, n) + MAX_JOBDIR_SUFFIX - 1 > NAME_MAX || n + MAX_JOBDIR_SUFFIX - 1 >= PATH_MAX) {
-      sayBase(g); say(": job directory name would exceed NAME_MAX or PATH_MAX");
+    if (n - 1 - lastSlash(base.ptr, n) + MAX_JOBDIR_SUFFIX - 1 > NAME_MAX || n + MAX_JOBDIR_SUFFIX - 1 >= PATH_MAX) {
+      sayBase(base); say(": job directory name would exceed NAME_MAX or PATH_MAX");
       return fail(Err.TOO_LONG);
     }
   }
-  for (let m = 0; m < mountCount; m++) {
-    const g = unchecked(mountGroup[m]);
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
     // The whole mount path, "/" mapped to "_", is one directory name.
-    if (unchecked(mountLen[m]) - 1 > NAME_MAX) {
-      sayMount(m); say(": private directory name would exceed NAME_MAX");
+    if (mount.len - 1 > NAME_MAX) {
+      sayMount(mount); say(": private directory name would exceed NAME_MAX");
       return fail(Err.TOO_LONG);
     }
     // base + ".<jobid>.<restart>" + "/" + name, name = mount without its leading "/"
-    if (unchecked(baseLen[g]) + MAX_JOBDIR_SUFFIX + unchecked(mountLen[m]) >= PATH_MAX) {
-      sayMount(m); say(": private directory path would exceed PATH_MAX");
+    if (config.bases[mount.base].len + MAX_JOBDIR_SUFFIX + mount.len >= PATH_MAX) {
+      sayMount(mount); say(": private directory path would exceed PATH_MAX");
       return fail(Err.TOO_LONG);
     }
   }
   return Err.OK;
 }
 
-function nestedTmpfs(inner: i32, outer: i32): i32 {
+function nestedTmpfs(inner: TmpfsOption, outer: TmpfsOption): i32 {
   sayTmpfs(inner); say(": lies under "); sayTmpfs(outer); say("; nested mount points are not supported");
   return fail(Err.NESTED);
 }
@@ -429,30 +378,33 @@ function nestedTmpfs(inner: i32, outer: i32): i32 {
 // A tmpfs= against every mount= and every other tmpfs=: one mount per
 // mount point, none under another (the inner one would be made in the
 // outer's directory or tmpfs, or hidden by it).
-function crossCheckTmpfs(): i32 {
-  for (let t = 0; t < tmpfsCount; t++) {
-    const pt = unchecked(tmpfsPtr[t]), lt = unchecked(tmpfsLen[t]);
-    for (let m = 0; m < mountCount; m++) {
-      const pm = unchecked(mountPtr[m]), lm = unchecked(mountLen[m]);
+function crossCheckTmpfs(config: Config): i32 {
+  for (let t = 0; t < config.tmpfsCount; t++) {
+    const tmpfs = config.tmpfs[t];
+    const pt = tmpfs.ptr, lt = tmpfs.len;
+    for (let m = 0; m < config.mountCount; m++) {
+      const mount = config.mounts[m];
+      const pm = mount.ptr, lm = mount.len;
       if (bytesEqual(pt, lt, pm, lm)) {
-        sayTmpfs(t); say(": given both as mount= and tmpfs="); return fail(Err.DUPLICATE);
+        sayTmpfs(tmpfs); say(": given both as mount= and tmpfs="); return fail(Err.DUPLICATE);
       }
       if (isAncestorPath(pm, lm, pt, lt)) {
-        sayTmpfs(t); say(": lies under "); sayMount(m); say("; nested mount points are not supported");
+        sayTmpfs(tmpfs); say(": lies under "); sayMount(mount); say("; nested mount points are not supported");
         return fail(Err.NESTED);
       }
       if (isAncestorPath(pt, lt, pm, lm)) {
-        sayMount(m); say(": lies under "); sayTmpfs(t); say("; nested mount points are not supported");
+        sayMount(mount); say(": lies under "); sayTmpfs(tmpfs); say("; nested mount points are not supported");
         return fail(Err.NESTED);
       }
     }
-    for (let u = t + 1; u < tmpfsCount; u++) {
-      const pu = unchecked(tmpfsPtr[u]), lu = unchecked(tmpfsLen[u]);
+    for (let u = t + 1; u < config.tmpfsCount; u++) {
+      const other = config.tmpfs[u];
+      const pu = other.ptr, lu = other.len;
       if (bytesEqual(pt, lt, pu, lu)) {
-        sayTmpfs(u); say(": mount point given twice"); return fail(Err.DUPLICATE);
+        sayTmpfs(other); say(": mount point given twice"); return fail(Err.DUPLICATE);
       }
-      if (isAncestorPath(pt, lt, pu, lu)) return nestedTmpfs(u, t);
-      if (isAncestorPath(pu, lu, pt, lt)) return nestedTmpfs(t, u);
+      if (isAncestorPath(pt, lt, pu, lu)) return nestedTmpfs(other, tmpfs);
+      if (isAncestorPath(pu, lu, pt, lt)) return nestedTmpfs(tmpfs, other);
     }
   }
   return Err.OK;
@@ -460,26 +412,25 @@ function crossCheckTmpfs(): i32 {
 
 // TMPDIR must name a place the job's own mounts make private: anywhere
 // else it would send the job's files to a shared directory.
-function checkTmpdir(): i32 {
-  if (tmpdirLen == 0) return Err.OK;
-  for (let m = 0; m < mountCount; m++) {
-    const p = unchecked(mountPtr[m]), l = unchecked(mountLen[m]);
-    if (bytesEqual(p, l, tmpdirPtr, tmpdirLen) || isAncestorPath(p, l, tmpdirPtr, tmpdirLen)) return Err.OK;
+function checkTmpdir(config: Config): i32 {
+  const dir = config.tmpdirPtr, len = config.tmpdirLen;
+  if (len == 0) return Err.OK;
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
+    if (bytesEqual(mount.ptr, mount.len, dir, len) || isAncestorPath(mount.ptr, mount.len, dir, len)) return Err.OK;
   }
-  for (let t = 0; t < tmpfsCount; t++) {
-    const p = unchecked(tmpfsPtr[t]), l = unchecked(tmpfsLen[t]);
-    if (bytesEqual(p, l, tmpdirPtr, tmpdirLen) || isAncestorPath(p, l, tmpdirPtr, tmpdirLen)) return Err.OK;
+  for (let t = 0; t < config.tmpfsCount; t++) {
+    const tmpfs = config.tmpfs[t];
+    if (bytesEqual(tmpfs.ptr, tmpfs.len, dir, len) || isAncestorPath(tmpfs.ptr, tmpfs.len, dir, len)) return Err.OK;
   }
-  sayArg(tmpdirArgPtr, tmpdirArgLen); say("not inside any mount= or tmpfs= path");
+  sayArg(config.tmpdirArgPtr, config.tmpdirArgLen); say("not inside any mount= or tmpfs= path");
   return fail(Err.BAD_VALUE);
 }
 
-export function parse(argLen: i32): i32 {
-  groupCount = 0;
-  mountCount = 0;
-  tmpfsCount = 0;
-  tmpdirLen = 0;
-  cleanup = true;
+// Reads the arguments in INPUT[0, argLen) into config (emptied first);
+// returns Err.OK or a negative Err, its message said.
+export function parse(argLen: i32, config: Config): i32 {
+  config.reset();
   if (argLen < 0 || argLen > INPUT_CAP) { say("options too long"); return fail(Err.BAD_INPUT); }
   if (argLen > 0 && load<u8>(INPUT + <usize>(argLen - 1)) != 0) {
     say("options not NUL-terminated"); return fail(Err.BAD_INPUT);
@@ -487,18 +438,18 @@ export function parse(argLen: i32): i32 {
   let start = 0;
   for (let i = 0; i < argLen; i++) {
     if (load<u8>(INPUT + <usize>i) != 0) continue;
-    const r = parseOne(INPUT + <usize>start, i - start);
+    const r = parseOne(config, INPUT + <usize>start, i - start);
     if (r < 0) return r;
     start = i + 1;
   }
-  if (mountCount == 0 && tmpfsCount == 0) {
+  if (config.mountCount == 0 && config.tmpfsCount == 0) {
     say("no mount= or tmpfs= option: nothing to make private"); return fail(Err.NO_MOUNTS);
   }
   // The job's directory and namespace directory live at the first base,
   // which only tmpfs= options did not give.
-  if (groupCount == 0) {
-    const r = addGroup(DEFAULT_BASE, DEFAULT_BASE_LEN, 0, 0);
+  if (config.baseCount == 0) {
+    const r = addBase(config, DEFAULT_BASE, DEFAULT_BASE_LEN, 0, 0);
     if (r < 0) return r;
   }
-  return crossCheck();
+  return crossCheck(config);
 }

@@ -9,11 +9,7 @@ import { OUTPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
 import { lastSlash, writeDecimal, decimalLength } from "./text";
 import { writeMountName } from "./naming";
-import {
-  groupCount, mountCount, cleanup, basePtr, baseLen, mountPtr, mountLen, mountGroup,
-  tmpfsCount, tmpfsPtr, tmpfsLen, tmpfsSizeMb, tmpfsPercent, tmpfsSizeArgPtr, tmpfsSizeArgLen,
-  tmpfsMode, tmpfsNoexec, tmpfsInodes, tmpdirPtr, tmpdirLen, DEFAULT_TMPFS_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS,
-} from "./options";
+import { Config, Base, TmpfsOption, DEFAULT_TMPFS_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS } from "./config";
 
 export const MAX_RECORDS: i32 = 256;
 const STRINGS: usize = OUTPUT + <usize>(MAX_RECORDS * REC_SIZE);
@@ -26,7 +22,8 @@ let slots: i32 = 0;
 let cursor: usize = 0;
 let overflow: bool = false;
 
-// Per-group and per-mount results of the directory part of the plan.
+// Per-group, per-mount and per-tmpfs results of earlier records, for later
+// ones; indexed like the Config's arrays, of the same lengths.
 const parentSlot = new StaticArray<i32>(MAX_GROUPS);
 const jobSlot = new StaticArray<i32>(MAX_GROUPS);
 const jobPath = new StaticArray<usize>(MAX_GROUPS);
@@ -39,8 +36,6 @@ const targetSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetStr = new StaticArray<usize>(MAX_MOUNTS);
 const tmpfsSlot = new StaticArray<i32>(MAX_TMPFS);
 const tmpfsStr = new StaticArray<usize>(MAX_TMPFS);
-// Each tmpfs='s size in MiB for the job being planned.
-const tmpfsMb = new StaticArray<u32>(MAX_TMPFS);
 
 function room(n: i32): bool {
   if (overflow || cursor + <usize>n + 1 > END) { overflow = true; return false; }
@@ -99,11 +94,10 @@ function emit(op: Op, flags: i32, slot: i32, arg: i32, mode: i32, uid: u32, gid:
 
 // Opens (creating it root 0711 when asked) the directory that holds a base's
 // job directories; returns its slot.
-function planParent(g: i32, flags: i32): i32 {
-  const b = unchecked(basePtr[g]);
-  const cut = lastSlash(b, unchecked(baseLen[g]));
+function planParent(base: Base, flags: i32): i32 {
+  const cut = lastSlash(base.ptr, base.len);
   const start = cursor;
-  if (cut == 0) putByte(0x2f); else put(b, cut);
+  if (cut == 0) putByte(0x2f); else put(base.ptr, cut);
   const len = finish(start);
   const slot = slots++;
   // Root is the owner it must have; the mode is for a parent it creates.
@@ -114,48 +108,48 @@ function planParent(g: i32, flags: i32): i32 {
 // Writes "<base>.<jobid>.<restart>"; returns (via globals) its path and the
 // offset of the name within it.
 let nameAt: usize = 0;
-function putJobPath(g: i32, jobid: u32, restart: u32): usize {
-  const b = unchecked(basePtr[g]);
-  const n = unchecked(baseLen[g]);
+function putJobPath(base: Base, jobid: u32, restart: u32): usize {
   const start = cursor;
-  put(b, n);
+  put(base.ptr, base.len);
   putByte(0x2e); putDecimal(jobid);
   putByte(0x2e); putDecimal(restart);
-  nameAt = start + <usize>(lastSlash(b, n) + 1);
+  nameAt = start + <usize>(lastSlash(base.ptr, base.len) + 1);
   return start;
 }
 
 // The same records for the extern step and every other step: whichever comes
 // first makes the directories, the others verify them; none empties one a
 // step may be using (only one a previous run marked ended).
-function planDirectories(jobid: u32, restart: u32, uid: u32, gid: u32): void {
+function planDirectories(config: Config, jobid: u32, restart: u32, uid: u32, gid: u32): void {
   const jobFlags = F_ASIDE | F_WIPE_ENDED;
-  for (let g = 0; g < groupCount; g++) {
-    const parent = planParent(g, F_CREATE);
-    unchecked(parentSlot[g] = parent);
-    const path = putJobPath(g, jobid, restart);
+  for (let g = 0; g < config.baseCount; g++) {
+    const base = config.bases[g];
+    const parent = planParent(base, F_CREATE);
+    parentSlot[g] = parent;
+    const path = putJobPath(base, jobid, restart);
     const pathLen = finish(path);
     const slot = slots++;
     emit(Op.MKDIR_AT, jobFlags, slot, parent, PRIVATE_MODE, uid, gid,
          nameAt, <i32>(path + <usize>pathLen - nameAt), path, pathLen);
-    unchecked(jobSlot[g] = slot);
-    unchecked(jobPath[g] = path);
-    unchecked(jobPathLen[g] = pathLen);
+    jobSlot[g] = slot;
+    jobPath[g] = path;
+    jobPathLen[g] = pathLen;
   }
-  for (let m = 0; m < mountCount; m++) {
-    const g = unchecked(mountGroup[m]);
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
+    const g = mount.base;
     const start = cursor;
-    put(unchecked(jobPath[g]), unchecked(jobPathLen[g]));
+    put(jobPath[g], jobPathLen[g]);
     putByte(0x2f);
     const name = cursor;
-    if (room(unchecked(mountLen[m]))) cursor += <usize>writeMountName(cursor, unchecked(mountPtr[m]), unchecked(mountLen[m]));
+    if (room(mount.len)) cursor += <usize>writeMountName(cursor, mount.ptr, mount.len);
     const len = finish(start);
     const made = slots++;
-    emit(Op.MKDIR_AT, 0, made, unchecked(jobSlot[g]), PRIVATE_MODE, uid, gid,
+    emit(Op.MKDIR_AT, 0, made, jobSlot[g], PRIVATE_MODE, uid, gid,
          name, <i32>(start + <usize>len - name), start, len);
-    unchecked(madeSlot[m] = made);
-    unchecked(privPath[m] = start);
-    unchecked(privPathLen[m] = len);
+    madeSlot[m] = made;
+    privPath[m] = start;
+    privPathLen[m] = len;
   }
 }
 
@@ -172,7 +166,7 @@ function planTarget(p: usize, n: i32): i32 {
   return slot;
 }
 
-function planNamespace(uid: u32, gid: u32): void {
+function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
   emit(Op.UNSHARE_MOUNT_NS, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
   emit(Op.MAKE_SLAVE, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
   // Every source and target is opened in the new namespace before the first
@@ -180,29 +174,32 @@ function planNamespace(uid: u32, gid: u32): void {
   // A source is found again by path (a descriptor from before unshare is on
   // a mount of the host's namespace, which mount(2) refuses to bind), so the
   // host checks it is the very directory made above (its slot in W_ARG).
-  for (let m = 0; m < mountCount; m++) {
-    const p = unchecked(privPath[m]), pl = unchecked(privPathLen[m]);
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
+    const p = privPath[m], pl = privPathLen[m];
     const s = slots++;
-    emit(Op.OPEN_PRIVATE, 0, s, unchecked(madeSlot[m]), 0, uid, 0, p, pl, p, pl);
-    unchecked(privSlot[m] = s);
-    unchecked(targetSlot[m] = planTarget(unchecked(mountPtr[m]), unchecked(mountLen[m])));
-    unchecked(targetStr[m] = targetAt);
+    emit(Op.OPEN_PRIVATE, 0, s, madeSlot[m], 0, uid, 0, p, pl, p, pl);
+    privSlot[m] = s;
+    targetSlot[m] = planTarget(mount.ptr, mount.len);
+    targetStr[m] = targetAt;
   }
   // Each tmpfs's mount point too, with the binds' targets: a mount point
   // that cannot be opened fails the step before anything is mounted.
-  for (let t = 0; t < tmpfsCount; t++) {
-    unchecked(tmpfsSlot[t] = planTarget(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t])));
-    unchecked(tmpfsStr[t] = targetAt);
+  for (let t = 0; t < config.tmpfsCount; t++) {
+    const tmpfs = config.tmpfs[t];
+    tmpfsSlot[t] = planTarget(tmpfs.ptr, tmpfs.len);
+    tmpfsStr[t] = targetAt;
   }
-  for (let m = 0; m < mountCount; m++) {
-    const t = unchecked(targetStr[m]);
-    emit(Op.BIND, 0, unchecked(privSlot[m]), unchecked(targetSlot[m]), 0, 0, 0,
-         t, unchecked(mountLen[m]), unchecked(privPath[m]), unchecked(privPathLen[m]));
+  for (let m = 0; m < config.mountCount; m++) {
+    emit(Op.BIND, 0, privSlot[m], targetSlot[m], 0, 0, 0,
+         targetStr[m], config.mounts[m].len, privPath[m], privPathLen[m]);
   }
-  for (let t = 0; t < tmpfsCount; t++) {
-    const p = unchecked(tmpfsStr[t]), l = unchecked(tmpfsLen[t]);
-    emit(Op.MOUNT_TMPFS, unchecked(tmpfsNoexec[t]) ? F_NOEXEC : 0, unchecked(tmpfsSlot[t]), -1,
-         unchecked(tmpfsMode[t]), uid, gid, p, l, p, l, unchecked(tmpfsMb[t]), inodesOf(t));
+  for (let t = 0; t < config.tmpfsCount; t++) {
+    const tmpfs = config.tmpfs[t];
+    const p = tmpfsStr[t], l = tmpfs.len;
+    const sizeMb = sizeMbFor(tmpfs, memMb);
+    emit(Op.MOUNT_TMPFS, tmpfs.noexec ? F_NOEXEC : 0, tmpfsSlot[t], -1,
+         tmpfs.mode, uid, gid, p, l, p, l, sizeMb, inodesFor(tmpfs, sizeMb));
   }
 }
 
@@ -212,49 +209,57 @@ function planNamespace(uid: u32, gid: u32): void {
 // not count) stays within a quarter of that size. The kernel's own default
 // is half the node's RAM pages, whatever the size.
 const MIN_INODES: u64 = 1024;
-function inodesOf(t: i32): u32 {
-  const given = unchecked(tmpfsInodes[t]);
-  if (given != 0) return given;
-  const n = <u64>unchecked(tmpfsMb[t]) * 256;
+function inodesFor(tmpfs: TmpfsOption, sizeMb: u32): u32 {
+  if (tmpfs.inodes != 0) return tmpfs.inodes;
+  const n = <u64>sizeMb * 256;
   return n < MIN_INODES ? <u32>MIN_INODES : n > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>n;
 }
 
-// The size of each tmpfs for this job: a percentage is of the memory Slurm
-// gave the job on this node, or of the node's when it gave none (no
-// memory limit: the job may use all of it). Never 0 MiB: to the kernel
-// that is a tmpfs without any limit.
-function planSizes(jobMemMb: u32, nodeMemMb: u32): i32 {
-  const mem: u64 = jobMemMb != 0 ? <u64>jobMemMb : <u64>nodeMemMb;
-  for (let t = 0; t < tmpfsCount; t++) {
-    const p = unchecked(tmpfsPercent[t]);
-    if (p == 0) { unchecked(tmpfsMb[t] = unchecked(tmpfsSizeMb[t])); continue; }
-    if (mem == 0) return unknownMemory(t);
-    const mb = mem * <u64>p / 100;
-    unchecked(tmpfsMb[t] = mb == 0 ? 1 : <u32>mb);
+// The memory a tmpfs's percentage is of: what Slurm gave the job on this
+// node, or the node's when it gave none (no memory limit: the job may use
+// all of it). 0: neither is known.
+function jobMemory(jobMemMb: u32, nodeMemMb: u32): u64 {
+  return jobMemMb != 0 ? <u64>jobMemMb : <u64>nodeMemMb;
+}
+
+// A percentage of unknown memory is refused before any record is written.
+function checkSizes(config: Config, memMb: u64): i32 {
+  for (let t = 0; t < config.tmpfsCount; t++) {
+    const tmpfs = config.tmpfs[t];
+    if (tmpfs.sizePercent != 0 && memMb == 0) return unknownMemory(tmpfs);
   }
   return Err.OK;
 }
 
-function unknownMemory(t: i32): i32 {
-  const given = unchecked(tmpfsSizeArgLen[t]);
-  if (given > 0) sayShort(unchecked(tmpfsSizeArgPtr[t]), given);
+// A tmpfs's size in MiB for this job (memMb known when it has a
+// percentage: checkSizes). Never 0 MiB: to the kernel that is a tmpfs
+// without any limit.
+function sizeMbFor(tmpfs: TmpfsOption, memMb: u64): u32 {
+  if (tmpfs.sizePercent == 0) return tmpfs.sizeMb;
+  const sizeMb = memMb * <u64>tmpfs.sizePercent / 100;
+  return sizeMb == 0 ? 1 : <u32>sizeMb;
+}
+
+function unknownMemory(tmpfs: TmpfsOption): i32 {
+  const given = tmpfs.sizeArgLen;
+  if (given > 0) sayShort(tmpfs.sizeArgPtr, given);
   else { say("size="); sayNumber(DEFAULT_TMPFS_PERCENT); say("%"); }
   say(": the job's and the node's memory are unknown (");
   if (given == 0) say("the default size of ");
-  say("tmpfs="); sayShort(unchecked(tmpfsPtr[t]), unchecked(tmpfsLen[t]));
+  say("tmpfs="); sayShort(tmpfs.ptr, tmpfs.len);
   say(")");
   return fail(Err.BAD_INPUT);
 }
 
 // TMPDIR for the step's tasks or the ssh session: after NS_READY, which a
 // step that joined the job's namespace skips to, so every step has it.
-function planEnv(): void {
-  if (tmpdirLen == 0) return;
+function planEnv(config: Config): void {
+  if (config.tmpdirLen == 0) return;
   const name = cursor;
   putAscii("TMPDIR");
   const nameLen = finish(name);
   const value = cursor;
-  put(tmpdirPtr, tmpdirLen);
+  put(config.tmpdirPtr, config.tmpdirLen);
   const valueLen = finish(value);
   emit(Op.SET_ENV, 0, -1, -1, 0, 0, 0, name, nameLen, value, valueLen);
 }
@@ -263,21 +268,19 @@ function planEnv(): void {
 // returns the offset of its name within it.
 let holdPath: usize = 0;
 let holdPathLen: i32 = 0;
-function putHoldPath(g: i32): usize {
-  const b = unchecked(basePtr[g]);
-  const n = unchecked(baseLen[g]);
+function putHoldPath(base: Base): usize {
   const start = cursor;
-  put(b, n);
+  put(base.ptr, base.len);
   putByte(0x2e); putByte(0x68); putByte(0x6f); putByte(0x6c); putByte(0x64); // ".hold"
   holdPathLen = finish(start);
   holdPath = start;
-  return start + <usize>(lastSlash(b, n) + 1);
+  return start + <usize>(lastSlash(base.ptr, base.len) + 1);
 }
 
 // Opens (making or verifying it, a squatter exchanged and moved aside) the
 // holding place "<base>.hold" in the parent slot; returns its slot.
-function planHold(g: i32, parent: i32): i32 {
-  const name = putHoldPath(g);
+function planHold(base: Base, parent: i32): i32 {
+  const name = putHoldPath(base);
   const start = holdPath, len = holdPathLen;
   const slot = slots++;
   emit(Op.MKDIR_AT, F_ASIDE, slot, parent, HOLD_MODE, 0, 0,
@@ -290,32 +293,31 @@ function planHold(g: i32, parent: i32): i32 {
 // user's reach by one rename into the holding place; the remover (DRAIN)
 // empties it later. cleanup=no leaves them to the site's own epilog but
 // marks them ended, so a requeued run starts empty.
-function planRemoval(jobid: u32, restart: u32, uid: u32): void {
-  for (let g = 0; g < groupCount; g++) {
-    const parent = planParent(g, 0);
+function planRemoval(config: Config, jobid: u32, restart: u32, uid: u32): void {
+  for (let g = 0; g < config.baseCount; g++) {
+    const base = config.bases[g];
+    const parent = planParent(base, 0);
     // The holder goes first: its namespace keeps the binds of the job's
     // directories alive while any process of the job is left in it.
     if (g == 0) {
-      const dir = planNsDir(parent, jobid);
+      const dir = planNsDir(base, parent, jobid);
       emit(Op.NS_RELEASE, 0, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
     }
-    if (!cleanup) {
-      const path = putJobPath(g, jobid, restart);
+    if (!config.cleanup) {
+      const path = putJobPath(base, jobid, restart);
       const pathLen = finish(path);
       emit(Op.MARK_ENDED, 0, -1, parent, 0, uid, 0,
            nameAt, <i32>(path + <usize>pathLen - nameAt), path, pathLen);
       continue;
     }
-    const hold = planHold(g, parent);
-    const b = unchecked(basePtr[g]);
-    const n = unchecked(baseLen[g]);
+    const hold = planHold(base, parent);
     const pre = cursor;
-    put(b, n);
+    put(base.ptr, base.len);
     putByte(0x2e); putDecimal(jobid); putByte(0x2e);
     const preLen = finish(pre);
-    const name = pre + <usize>(lastSlash(b, n) + 1);
+    const name = pre + <usize>(lastSlash(base.ptr, base.len) + 1);
     // W_PATH: this run's directory, as messages have always named it.
-    const path = putJobPath(g, jobid, restart);
+    const path = putJobPath(base, jobid, restart);
     const pathLen = finish(path);
     emit(Op.REMOVE_AT, F_EVERY_RESTART | F_DEFER, hold, parent, 0, uid, 0,
          name, <i32>(pre + <usize>preLen - name), path, pathLen);
@@ -326,27 +328,26 @@ function planRemoval(jobid: u32, restart: u32, uid: u32): void {
 // longer on the node taken in first (F_SWEEP). Not with cleanup=no: the
 // site keeps job directories on purpose (its own epilog, inspection), and
 // one left by a job that is gone is exactly what it asked to keep.
-function planDrain(): void {
-  for (let g = 0; g < groupCount; g++) {
-    const parent = planParent(g, 0);
+function planDrain(config: Config): void {
+  for (let g = 0; g < config.baseCount; g++) {
+    const base = config.bases[g];
+    const parent = planParent(base, 0);
     // Holders of jobs no longer on the node (slurmd was down at their end,
     // or the epilog never ran) are released; never one of a running job.
     if (g == 0) {
-      const dir = planNsDir(parent, 0);
+      const dir = planNsDir(base, parent, 0);
       const pre = cursor;
       putByte(0x6a); putByte(0x6f); putByte(0x62); putByte(0x2e); // "job."
       const preLen = finish(pre);
       emit(Op.NS_RELEASE, F_SWEEP, -1, dir, 0, 0, 0, pre, preLen, nsDirPath, nsDirPathLen);
     }
-    const hold = planHold(g, parent);
-    const b = unchecked(basePtr[g]);
-    const n = unchecked(baseLen[g]);
+    const hold = planHold(base, parent);
     const start = cursor;
-    put(b, n);
+    put(base.ptr, base.len);
     putByte(0x2e);
     const len = finish(start);
-    const name = start + <usize>(lastSlash(b, n) + 1);
-    emit(Op.DRAIN_AT, cleanup ? F_SWEEP : 0, hold, parent, DRAIN_BUDGET_S, 0, 0,
+    const name = start + <usize>(lastSlash(base.ptr, base.len) + 1);
+    emit(Op.DRAIN_AT, config.cleanup ? F_SWEEP : 0, hold, parent, DRAIN_BUDGET_S, 0, 0,
          name, <i32>(start + <usize>len - name), holdPath, holdPathLen);
   }
 }
@@ -355,10 +356,10 @@ function planDrain(): void {
 // next step on the node too, not only by the next epilog: an idle node's
 // leftovers must not wait for a job's end. In the host's namespace, before
 // the step's own; the holding place is only looked at, never made here.
-function planContinue(): void {
-  for (let g = 0; g < groupCount; g++) {
-    const name = putHoldPath(g);
-    emit(Op.CONTINUE_AT, 0, -1, unchecked(parentSlot[g]), DRAIN_BUDGET_S, 0, 0,
+function planContinue(config: Config): void {
+  for (let g = 0; g < config.baseCount; g++) {
+    const name = putHoldPath(config.bases[g]);
+    emit(Op.CONTINUE_AT, 0, -1, parentSlot[g], DRAIN_BUDGET_S, 0, 0,
          name, <i32>(holdPath + <usize>holdPathLen - name), holdPath, holdPathLen);
   }
 }
@@ -376,14 +377,12 @@ let nsPath: usize = 0;
 let nsPathLen: i32 = 0;
 let nsDirPath: usize = 0;
 let nsDirPathLen: i32 = 0;
-function planNsDir(parent: i32, jobid: u32): i32 {
-  const b = unchecked(basePtr[0]);
-  const n = unchecked(baseLen[0]);
+function planNsDir(first: Base, parent: i32, jobid: u32): i32 {
   const start = cursor;
-  put(b, n);
+  put(first.ptr, first.len);
   putByte(0x2e); putByte(0x6e); putByte(0x73); // ".ns"
   const len = finish(start);
-  const name = start + <usize>(lastSlash(b, n) + 1);
+  const name = start + <usize>(lastSlash(first.ptr, first.len) + 1);
   const slot = slots++;
   emit(Op.MKDIR_AT, F_ASIDE, slot, parent, NS_DIR_MODE, 0, 0,
        name, <i32>(start + <usize>len - name), start, len);
@@ -404,11 +403,11 @@ function planNsDir(parent: i32, jobid: u32): i32 {
 // forked holder) or makes (fallback) it: NS_ENTER's "joined" skips the
 // namespace records and their NS_READY, whose index it carries (patched
 // once known: the run loop never jumps anywhere the builder did not put).
-function planJobNamespace(jobid: u32, uid: u32, gid: u32, flags: i32): void {
-  const dir = planNsDir(unchecked(parentSlot[0]), jobid);
+function planJobNamespace(config: Config, jobid: u32, uid: u32, gid: u32, memMb: u64, flags: i32): void {
+  const dir = planNsDir(config.bases[0], parentSlot[0], jobid);
   const enter = count;
   emit(Op.NS_ENTER, flags, -1, dir, 0, uid, 0, nsName, nsNameLen, nsPath, nsPathLen);
-  planNamespace(uid, gid);
+  planNamespace(config, uid, gid, memMb);
   const ready = count;
   emit(Op.NS_READY, 0, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
   if (enter < MAX_RECORDS) store<i32>(OUTPUT + <usize>(enter * REC_SIZE) + (W_MODE << 2), ready);
@@ -419,9 +418,10 @@ function planJobNamespace(jobid: u32, uid: u32, gid: u32, flags: i32): void {
 // the holders in the namespace directory ("job." and a job id). Nothing is
 // made for it but the directory (as a step would: root's 0700, a squatter
 // moved aside); no holder of the user's is an error, never the host's /tmp.
-function planSession(uid: u32): void {
-  const parent = planParent(0, 0);
-  const dir = planNsDir(parent, 0);
+function planSession(config: Config, uid: u32): void {
+  const first = config.bases[0];
+  const parent = planParent(first, 0);
+  const dir = planNsDir(first, parent, 0);
   const pre = cursor;
   putByte(0x6a); putByte(0x6f); putByte(0x62); putByte(0x2e); // "job."
   const preLen = finish(pre);
@@ -435,7 +435,7 @@ function planSession(uid: u32): void {
 // Builds the plan for a parsed configuration; returns the record count.
 // The extern step plans the namespace records too: the holder it starts
 // carries them out, tmpfs mounts included.
-export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
+export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
                       jobMemMb: u32, nodeMemMb: u32): i32 {
   count = 0;
   slots = 0;
@@ -443,20 +443,21 @@ export function build(phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
   overflow = false;
   if (phase == Phase.CHECK) return 0;
   if (phase == Phase.EXTERN || phase == Phase.STEP) {
-    const r = planSizes(jobMemMb, nodeMemMb);
+    const memMb = jobMemory(jobMemMb, nodeMemMb);
+    const r = checkSizes(config, memMb);
     if (r < 0) return r;
-    planDirectories(jobid, restart, uid, gid);
-    if (cleanup) planContinue();
-    planJobNamespace(jobid, uid, gid, phase == Phase.EXTERN ? F_NO_JOIN : 0);
+    planDirectories(config, jobid, restart, uid, gid);
+    if (config.cleanup) planContinue(config);
+    planJobNamespace(config, jobid, uid, gid, memMb, phase == Phase.EXTERN ? F_NO_JOIN : 0);
     // The extern step runs no task: nothing to give a TMPDIR.
-    if (phase == Phase.STEP) planEnv();
+    if (phase == Phase.STEP) planEnv(config);
   } else if (phase == Phase.EPILOG) {
-    planRemoval(jobid, restart, uid);
+    planRemoval(config, jobid, restart, uid);
   } else if (phase == Phase.DRAIN) {
-    planDrain();
+    planDrain(config);
   } else if (phase == Phase.SESSION) {
-    planSession(uid);
-    planEnv();
+    planSession(config, uid);
+    planEnv(config);
   } else {
     say("unknown phase");
     return fail(Err.BAD_PHASE);

@@ -1,0 +1,102 @@
+// The job's configuration: what the plugstack arguments say, once parse()
+// has checked them (options.ts), and all that build() plans from (plan.ts).
+// Paths point into INPUT (or static data): nothing is copied.
+//
+// One Config is allocated at instantiation and filled afresh by each call,
+// so a call allocates nothing and memory never grows. Each count stays
+// within its array's length (parse refuses one option too many), so an
+// index below a count is always in range.
+
+export const MAX_GROUPS: i32 = 16;
+export const MAX_MOUNTS: i32 = 32;
+export const MAX_TMPFS: i32 = 16;
+
+// Without size=, half the job's memory: what the kernel gives a tmpfs of
+// the node's; mode 1777, as /tmp and /dev/shm have it.
+export const DEFAULT_TMPFS_PERCENT: u32 = 50;
+export const DEFAULT_TMPFS_MODE: i32 = 0o1777;
+
+// A base= and the mounts after it: their private directories are made in
+// its job directory.
+export class Base {
+  ptr: usize = 0;
+  len: i32 = 0;
+  // The option as given, 0 for the default base of a mount= before any base=.
+  argPtr: usize = 0;
+}
+
+// A mount=: a private directory bound on it.
+export class Mount {
+  ptr: usize = 0;
+  len: i32 = 0;
+  base: i32 = 0; // the index in Config.bases of the base= it follows
+}
+
+// A tmpfs= (#13) and the size=, mode=, nr_inodes= and noexec given after it.
+// Not in any group: a tmpfs has no directory on disk.
+export class TmpfsOption {
+  ptr: usize;
+  len: i32;
+  // MiB when sizePercent is 0; else a percentage of the job's memory,
+  // known only when a job is planned.
+  sizeMb: u32;
+  sizePercent: u32;
+  sizeArgPtr: usize; // the size= as given
+  sizeArgLen: i32;   // 0: the default
+  mode: i32;
+  noexec: bool;
+  // nr_inodes= as given; 0: the default, derived from the size (plan.ts).
+  inodes: u32;
+  // Which qualifiers were given (options.ts GIVEN_*): each at most once.
+  given: i32;
+
+  constructor() {
+    this.reset(0, 0);
+  }
+
+  // A tmpfs= just read: every qualifier at its default.
+  reset(ptr: usize, len: i32): void {
+    this.ptr = ptr;
+    this.len = len;
+    this.sizeMb = 0;
+    this.sizePercent = DEFAULT_TMPFS_PERCENT;
+    this.sizeArgPtr = 0;
+    this.sizeArgLen = 0;
+    this.mode = DEFAULT_TMPFS_MODE;
+    this.noexec = false;
+    this.inodes = 0;
+    this.given = 0;
+  }
+}
+
+export class Config {
+  // Groups in the order given; the first holds the job's namespace directory.
+  readonly bases: StaticArray<Base> = new StaticArray<Base>(MAX_GROUPS);
+  baseCount: i32;
+  readonly mounts: StaticArray<Mount> = new StaticArray<Mount>(MAX_MOUNTS);
+  mountCount: i32;
+  readonly tmpfs: StaticArray<TmpfsOption> = new StaticArray<TmpfsOption>(MAX_TMPFS);
+  tmpfsCount: i32;
+  // tmpdir=: the job's TMPDIR; tmpdirLen 0 when not given.
+  tmpdirPtr: usize;
+  tmpdirLen: i32;
+  tmpdirArgPtr: usize; // the option as given
+  tmpdirArgLen: i32;
+  cleanup: bool;
+
+  constructor() {
+    for (let i = 0; i < MAX_GROUPS; i++) this.bases[i] = new Base();
+    for (let i = 0; i < MAX_MOUNTS; i++) this.mounts[i] = new Mount();
+    for (let i = 0; i < MAX_TMPFS; i++) this.tmpfs[i] = new TmpfsOption();
+    this.reset();
+  }
+
+  // No options: what parse() starts each call from.
+  reset(): void {
+    this.baseCount = 0;
+    this.mountCount = 0;
+    this.tmpfsCount = 0;
+    this.tmpdirLen = 0;
+    this.cleanup = true;
+  }
+}
