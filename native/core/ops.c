@@ -122,7 +122,8 @@ static int op_mkdir_at(struct ptd_ops *o, int parent, int slot,
 	if (!used_slot(o, parent) || !new_slot(o, slot))
 		return -EBADF;
 	if (o->dry_run)
-		return trace_mkdir_at(o, parent, slot, name, path, mode, uid, gid, flags);
+		return trace_mkdir_at(o, parent, slot, name, path, mode, uid,
+				      gid, flags);
 	return ptd_mkdir_at(o->fds[parent], name, mode, uid, gid,
 			    flags & PTD_F_ASIDE, flags & PTD_F_WIPE_ENDED,
 			    &o->fds[slot], &o->detail);
@@ -180,7 +181,8 @@ static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 	if (!used_slot(o, slot))
 		return -EBADF;
 	if (o->dry_run)
-		return trace_mount_tmpfs(o, slot, path, size_mb, inodes, mode, uid, gid, flags);
+		return trace_mount_tmpfs(o, slot, path, size_mb, inodes, mode,
+					 uid, gid, flags);
 	/* A holder keeps the tmpfs's root, to empty it at the job's end
 	 * (a step that makes the namespace hands it over with it). */
 	bool keep = (o->ns.active || o->ns.pending) &&
@@ -260,7 +262,8 @@ static int op_drain_at(struct ptd_ops *o, int hold, int parent,
 	if (!used_slot(o, hold) || !used_slot(o, parent) || budget <= 0)
 		return -EBADF;
 	if (o->dry_run)
-		return trace_drain_at(o, hold, parent, prefix, path, budget, flags);
+		return trace_drain_at(o, hold, parent, prefix, path, budget,
+				      flags);
 	r = ptd_hold_drain(o->fds[hold], o->fds[parent], prefix, path, budget,
 			   flags & PTD_F_SWEEP, &s, &o->detail);
 	o->removed.bytes += s.bytes;
