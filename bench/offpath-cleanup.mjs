@@ -24,9 +24,11 @@
 // Prints a markdown table (docs/benchmarks.md) on stdout, progress on stderr.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import {
-  ALICE, SLURM_CONF, logMark, logSince, pluginLine, runAs, startCluster, stopCluster,
-} from "../dist/ts/tests/helpers/slurm.js";
+import { pluginLine } from "../dist/ts/tests/helpers/plugin.js";
+import { ALICE, SLURM_CONF } from "../dist/ts/tests/helpers/lab.js";
+import { runAs } from "../dist/ts/tests/helpers/clients.js";
+import { startCluster, stopCluster } from "../dist/ts/tests/helpers/cluster.js";
+import { logMark, logSince } from "../dist/ts/tests/helpers/daemon-logs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const SIZES = (process.env.SIZES ?? "0,100000,1000000").split(",").map(Number);

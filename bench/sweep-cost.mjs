@@ -77,7 +77,10 @@ console.log("|---|---|---|");
 for (const c of counts) console.log(`| ${c.toLocaleString("en")} | ${median(per.get(c)).toFixed(1)} | x${(median(per.get(c)) / m0).toFixed(2)} |`);
 
 if (process.env.BENCH_CTL === "1") {
-  const { ALICE, SLURM_CONF, pluginLine, runAs, startCluster, stopCluster } = await import("../dist/ts/tests/helpers/slurm.js");
+  const { pluginLine } = await import("../dist/ts/tests/helpers/plugin.js");
+  const { ALICE, SLURM_CONF } = await import("../dist/ts/tests/helpers/lab.js");
+  const { runAs } = await import("../dist/ts/tests/helpers/clients.js");
+  const { startCluster, stopCluster } = await import("../dist/ts/tests/helpers/cluster.js");
   startCluster({ plugstackLines: [pluginLine(["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"])] });
   const JOBS = Number(process.env.JOBS ?? 200);
   for (let i = 0; i < JOBS; i++) runAs(ALICE, ["sbatch", "-o", "/dev/null", "--wrap", "true"]);

@@ -5,10 +5,14 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
-import {
-  ALICE, LAUNCH_FAILED, MALLORY, OUT_DIR, logMark, logSince, mountPoints, nodeState, pluginLine, runAs, submitBatch, waitBatch,
-  startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
-} from "../helpers/slurm.js";
+import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
+import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
+import { runAs } from "../helpers/clients.js";
+import { type ClusterInfo, nodeState, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { submitBatch, waitBatch } from "../helpers/jobs.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
+import { mountPoints } from "../helpers/procfs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];

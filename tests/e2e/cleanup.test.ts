@@ -4,11 +4,13 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
-import {
-  ALICE, OUT_DIR, clusterInfo, logMark, logSince, pluginLine, runAs, sbatchWait, spawnAs, startCluster, stopCluster,
-  requireRootAndSlurm, waitFor,
-  logWhen,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, OUT_DIR } from "../helpers/lab.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
+import { clusterInfo, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { sbatchWait } from "../helpers/jobs.js";
+import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];

@@ -8,10 +8,12 @@ import * as fs from "node:fs";
 import { posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PlanJson } from "../../host/plan-view.js";
-import {
-  ALICE, OUT_DIR, PLUGSTACK_CONF, logMark, logSince, pluginLine, requireRootAndSlurm, runAs, spawnAs,
-  startCluster, stopCluster, waitFor,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, OUT_DIR, PLUGSTACK_CONF } from "../helpers/lab.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
+import { requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 
 const CLI = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];

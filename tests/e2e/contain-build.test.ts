@@ -7,10 +7,12 @@
 // step, naming the fix, before anything is made.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import {
-  ALICE, CONTAIN_SO, LAUNCH_FAILED, logMark, logSince, logWhen, pluginLine, runAs, slurmdLog, startCluster, stopCluster,
-  requireRootAndSlurm, waitFor,
-} from "../helpers/slurm.js";
+import { CONTAIN_SO, LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
+import { ALICE } from "../helpers/lab.js";
+import { runAs } from "../helpers/clients.js";
+import { requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { logMark, logSince, logWhen, slurmdLog } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 import { allocate, jobState } from "../helpers/jobs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 import { cmdline, holdersOf, liveProcessesNamed } from "../helpers/procfs.js";

@@ -8,9 +8,11 @@
 // own /tmp, nothing is left mounted, the node stays in service.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import {
-  ALICE, MALLORY, logMark, logSince, nodeState, pluginLine, runAs, startCluster, stopCluster, requireRootAndSlurm,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, MALLORY } from "../helpers/lab.js";
+import { runAs } from "../helpers/clients.js";
+import { nodeState, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];

@@ -3,11 +3,17 @@
 // leak into slurmd's namespace when "/" is shared, as on systemd hosts.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, OUT_DIR } from "../helpers/lab.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
 import {
-  ALICE, OUT_DIR, hostMountinfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
-  requireRootAndSlurm, slurmAtLeast, slurmRelease, submitBatch, waitBatch, waitFor, logWhen, sbatchWait, type ClusterInfo,
-  type StartOptions,
-} from "../helpers/slurm.js";
+  type ClusterInfo, requireRootAndSlurm, startCluster, type StartOptions, stopCluster,
+} from "../helpers/cluster.js";
+import { slurmAtLeast, slurmRelease } from "../helpers/slurm-release.js";
+import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
+import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
+import { hostMountinfo } from "../helpers/procfs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];

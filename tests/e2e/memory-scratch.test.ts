@@ -5,11 +5,15 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import {
-  ALICE, LAUNCH_FAILED, MALLORY, OUT_DIR, REPO_ROOT, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm,
-  runAs, sbatchWait, startCluster, stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
-} from "../helpers/slurm.js";
-import { holdersOf as holders } from "../helpers/procfs.js";
+import { REPO_ROOT } from "../helpers/repo.js";
+import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
+import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
+import { runAs } from "../helpers/clients.js";
+import { type ClusterInfo, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
+import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
+import { holdersOf as holders, hostMountinfo } from "../helpers/procfs.js";
 
 const LINE = [
   "base=/tmp/slurm", "mount=/tmp",

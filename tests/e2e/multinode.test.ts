@@ -3,10 +3,12 @@
 // and /var/tmp, as a separate machine would have.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import {
-  ALICE, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
-  requireRootAndSlurm, waitFor, type ClusterInfo,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE } from "../helpers/lab.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
+import { type ClusterInfo, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 

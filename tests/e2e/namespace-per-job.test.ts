@@ -5,11 +5,14 @@
 // were, so slurmstepd's would say nothing).
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import {
-  ALICE, MALLORY, OUT_DIR, PLUGSTACK_CONF, hostMountinfo, logMark, logSince, logWhen, pluginLine, requireRootAndSlurm, restartSlurmd, runAs, sbatchWait,
-  startCluster, stopCluster, submitBatch, waitBatch, waitFor, type ClusterInfo,
-} from "../helpers/slurm.js";
-import { HOLDER_COMM as HOLDER, holdersOf as holders } from "../helpers/procfs.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, MALLORY, OUT_DIR, PLUGSTACK_CONF } from "../helpers/lab.js";
+import { runAs } from "../helpers/clients.js";
+import { type ClusterInfo, requireRootAndSlurm, restartSlurmd, startCluster, stopCluster } from "../helpers/cluster.js";
+import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
+import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
+import { HOLDER_COMM as HOLDER, holdersOf as holders, hostMountinfo } from "../helpers/procfs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const NS_DIR = "/tmp/slurm.ns";

@@ -17,12 +17,17 @@ import * as fs from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { coreSha256 } from "../../host/core.js";
+import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
+import { ALICE, LAB } from "../helpers/lab.js";
+import { runAs } from "../helpers/clients.js";
 import {
-  ALICE, LAB, LAUNCH_FAILED, hostMountinfo, logMark, logSince, nodeState, pluginLine, requireRootAndSlurm, runAs,
-  resumeNode, sbatchWait, slurmAtLeast, startCluster, stopCluster, waitFor,
-  type ClusterInfo,
-  logWhen,
-} from "../helpers/slurm.js";
+  type ClusterInfo, nodeState, requireRootAndSlurm, resumeNode, startCluster, stopCluster,
+} from "../helpers/cluster.js";
+import { slurmAtLeast } from "../helpers/slurm-release.js";
+import { sbatchWait } from "../helpers/jobs.js";
+import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
+import { hostMountinfo } from "../helpers/procfs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const ETC = join(LAB, "etc");
@@ -52,8 +57,9 @@ const PLUGINS: NsPlugin[] = NEW_NAMES
     ]
   : [{ type: "job_container/tmpfs", file: "job_container.conf", text: `BasePath=${BASE}\n` }];
 
-/** Every daemon pinned to one CPU (see firstCpu() in the helper), slurmd in
- * a mount namespace of its own with a shared "/", so a leak would show. */
+/** Every daemon pinned to one CPU (see firstCpu() in tests/helpers/cluster.ts),
+ * slurmd in a mount namespace of its own with a shared "/", so a leak would
+ * show. */
 function startPinned(plugstackLines: readonly string[], extraConf: string): ClusterInfo {
   return startCluster({ plugstackLines, extraConf, sharedRoot: true, pinCpu: true });
 }

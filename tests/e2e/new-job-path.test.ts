@@ -6,13 +6,15 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
-import {
-  ALICE, OUT_DIR, logMark, logSince, pluginLine, runAs, startCluster, stopCluster, requireRootAndSlurm, submitBatch,
-  waitBatch, waitFor,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, OUT_DIR } from "../helpers/lab.js";
+import { runAs } from "../helpers/clients.js";
+import { requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { allocate, submitBatch, waitBatch } from "../helpers/jobs.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 import { holdersOf } from "../helpers/procfs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
-import { allocate } from "../helpers/jobs.js";
 import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];

@@ -7,11 +7,12 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
-import {
-  ALICE, MALLORY, OUT_DIR, SLURM_CONF, clusterInfo, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
-  requireRootAndSlurm, restartSlurmd, waitFor,
-  logWhen,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, MALLORY, OUT_DIR, SLURM_CONF } from "../helpers/lab.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
+import { clusterInfo, requireRootAndSlurm, restartSlurmd, startCluster, stopCluster } from "../helpers/cluster.js";
+import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];

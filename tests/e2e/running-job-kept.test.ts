@@ -9,10 +9,12 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
-import {
-  ALICE, MALLORY, OUT_DIR, logMark, logSince, pluginLine, runAs, spawnAs, startCluster, stopCluster,
-  requireRootAndSlurm, restartSlurmd, waitFor, type ClusterInfo,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
+import { type ClusterInfo, requireRootAndSlurm, restartSlurmd, startCluster, stopCluster } from "../helpers/cluster.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 import { allocate, endedJob, jobState } from "../helpers/jobs.js";
 

@@ -19,10 +19,13 @@ import { strict as assert } from "node:assert";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import {
-	ALICE, LAB, OUT_DIR, PLUGIN_SO, REPO_ROOT, logMark, logSince, pluginLine, requireRootAndSlurm, runAs, spawnAs,
-	startCluster, stopCluster, waitFor, type RunResult,
-} from "../helpers/slurm.js";
+import { REPO_ROOT } from "../helpers/repo.js";
+import { PLUGIN_SO, pluginLine } from "../helpers/plugin.js";
+import { ALICE, LAB, OUT_DIR } from "../helpers/lab.js";
+import { runAs, type RunResult, spawnAs } from "../helpers/clients.js";
+import { requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 import {
 	GiB, KiB, MiB, checksOf, comm, findProcesses, largestMapping, parentPid, runtimeViolations, snapshot, summary,
 	vmSizeLessArenasKiB, type ProcSnapshot,

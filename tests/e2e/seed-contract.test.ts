@@ -4,10 +4,15 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { coreSha256 } from "../../host/core.js";
-import {
-  ALICE, LAUNCH_FAILED, MALLORY, OUT_DIR, nodeState, logMark, logSince, mountPoints, pluginLine, runAs, sbatchWait, spawnAs,
-  slurmAtLeast, slurmRelease, startCluster, stopCluster, requireRootAndSlurm, waitFor, type ClusterInfo,
-} from "../helpers/slurm.js";
+import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
+import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
+import { type ClusterInfo, nodeState, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { slurmAtLeast, slurmRelease } from "../helpers/slurm-release.js";
+import { sbatchWait } from "../helpers/jobs.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
+import { mountPoints } from "../helpers/procfs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];

@@ -6,9 +6,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
-import {
-  ALICE, LAB, MALLORY, logMark, logSince, nodeState, pluginLine, runAs, spawnAs, startCluster, requireRootAndSlurm,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, LAB, MALLORY } from "../helpers/lab.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
+import { nodeState, requireRootAndSlurm, startCluster } from "../helpers/cluster.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
 
 const SQUAT = `${LAB}/squat`;
 const EXT4 = `${SQUAT}/ext4`;

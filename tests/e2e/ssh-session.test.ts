@@ -5,10 +5,12 @@
 // step). Namespace ids are the processes' own /proc/self/ns/mnt.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import {
-  ALICE, MALLORY, OUT_DIR, pluginLine, requireRootAndSlurm, startCluster, stopCluster, submitBatch, waitBatch, waitFor,
-  type RunResult,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
+import { type RunResult } from "../helpers/clients.js";
+import { requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { submitBatch, waitBatch } from "../helpers/jobs.js";
+import { waitFor } from "../helpers/wait.js";
 import { HOLDER_COMM as HOLDER, holdersOf as holders } from "../helpers/procfs.js";
 import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd.js";
 

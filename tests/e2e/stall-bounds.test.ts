@@ -9,9 +9,12 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { spawn } from "node:child_process";
-import {
-  ALICE, logMark, logSince, logWhen, pluginLine, runAs, startCluster, stopCluster, requireRootAndSlurm, waitFor, nodeState,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE } from "../helpers/lab.js";
+import { runAs } from "../helpers/clients.js";
+import { nodeState, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 import { holdersOf } from "../helpers/procfs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 import { allocate } from "../helpers/jobs.js";

@@ -4,10 +4,12 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
-import {
-  ALICE, MALLORY, logMark, logSince, pluginLine, runAs, startCluster, stopCluster,
-  requireRootAndSlurm, waitFor,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, MALLORY } from "../helpers/lab.js";
+import { runAs } from "../helpers/clients.js";
+import { requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 import { endedJob } from "../helpers/jobs.js";
 

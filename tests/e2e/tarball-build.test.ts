@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join } from "node:path";
 import { coreSha256 } from "../../host/core.js";
 import { requireRoot } from "../helpers/root.js";
-import { CONTAIN_SO, PLUGIN_SO, REPO_ROOT } from "../helpers/slurm.js";
+import { REPO_ROOT } from "../helpers/repo.js";
+import { CONTAIN_SO, PLUGIN_SO } from "../helpers/plugin.js";
 
 // Neither /usr/local/bin (where a release root binds the host's node) nor
 // anything else that holds Node.js: what a compute node has.

@@ -5,9 +5,11 @@
 // at oom_score_adj 0, not slurmstepd's -1000.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import {
-  ALICE, OUT_DIR, pluginLine, runAs, spawnAs, startCluster, stopCluster, requireRootAndSlurm, waitFor,
-} from "../helpers/slurm.js";
+import { pluginLine } from "../helpers/plugin.js";
+import { ALICE, OUT_DIR } from "../helpers/lab.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
+import { requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { waitFor } from "../helpers/wait.js";
 import { holdersOf } from "../helpers/procfs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 

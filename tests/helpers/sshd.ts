@@ -4,7 +4,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { LAB, PLUGIN_SO, REPO_ROOT, SLURM_CONF, runAs, type RunResult } from "./slurm.js";
+import { REPO_ROOT } from "./repo.js";
+import { PLUGIN_SO } from "./plugin.js";
+import { LAB, SLURM_CONF } from "./lab.js";
+import { runAs, type RunResult } from "./clients.js";
 
 const SSHD_SH = join(REPO_ROOT, "tests", "slurm", "sshd.sh");
 export const SSHD_PORT = Number(process.env["PTD_SSHD_PORT"] ?? 6822);

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import { requireRoot } from "../helpers/root.js";
-import { REPO_ROOT } from "../helpers/slurm.js";
+import { REPO_ROOT } from "../helpers/repo.js";
 
 const SCRATCH = `/var/tmp/ptd-detach-test.${process.pid}`;
 // Hybrid hosts (this one) have v1's freezer, which proctrack/cgroup uses;

@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { coreSha256 } from "../../host/core.js";
-import { PLUGIN_SO, REPO_ROOT } from "../helpers/slurm.js";
+import { REPO_ROOT } from "../helpers/repo.js";
+import { PLUGIN_SO } from "../helpers/plugin.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const VERSION = (JSON.parse(fs.readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;

@@ -6,10 +6,11 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import {
-  ALICE, OUT_DIR, logMark, logSince, requireRootAndSlurm, sbatchWait, startCluster, stopCluster, submitBatch, waitBatch,
-  waitFor,
-} from "../helpers/slurm.js";
+import { ALICE, OUT_DIR } from "../helpers/lab.js";
+import { requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
 
 const DEB_1 = process.env["PTD_DEB_1"] ?? "";
 const DEB_2 = process.env["PTD_DEB_2"] ?? "";

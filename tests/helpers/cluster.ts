@@ -1,0 +1,188 @@
+// The lab's Slurm cluster, driven through tests/slurm/cluster.sh: whether it
+// can run here, (re)starting it with a plugstack.conf, restarting slurmd,
+// stopping it, what it recorded of itself, and its node's state.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join } from "node:path";
+import { PATH, explain, run, type RunResult } from "./clients.js";
+import { CLUSTER_ENV, LAB, PLUGSTACK_CONF } from "./lab.js";
+import { REPO_ROOT } from "./repo.js";
+import { skipOrFail } from "./root.js";
+
+export const CLUSTER_SH = join(REPO_ROOT, "tests", "slurm", "cluster.sh");
+
+export interface ClusterInfo {
+  node: string;
+  slurmdPid: number;
+  slurmctldPid: number;
+  /** slurmd.log (the plugin's slurm_debug lines land here: SlurmdDebug=debug) */
+  logPath: string;
+  slurmConf: string;
+  plugstack: string;
+  sharedRoot: boolean;
+  /** With nodes: 2: the second node and its slurmd (own /tmp, /var/tmp). */
+  node2?: string;
+  slurmd2Pid?: number;
+}
+
+/** The running cluster as cluster.sh recorded it; throws when none runs. */
+export function clusterInfo(): ClusterInfo {
+  if (!existsSync(CLUSTER_ENV))
+    throw new Error(`no cluster running (${CLUSTER_ENV} missing)`);
+  const kv = new Map<string, string>();
+  for (const line of readFileSync(CLUSTER_ENV, "utf8").split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) kv.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  const get = (k: string): string => {
+    const v = kv.get(k);
+    if (v === undefined) throw new Error(`${CLUSTER_ENV}: no ${k}`);
+    return v;
+  };
+  return {
+    node: get("NODE"),
+    slurmdPid: Number(get("SLURMD_PID")),
+    slurmctldPid: Number(get("SLURMCTLD_PID")),
+    logPath: get("SLURMD_LOG"),
+    slurmConf: get("SLURM_CONF"),
+    plugstack: get("PLUGSTACK"),
+    sharedRoot: get("SHARED_ROOT") === "1",
+    ...(kv.get("NODE2") ? { node2: get("NODE2"), slurmd2Pid: Number(get("SLURMD2_PID")) } : {}),
+  };
+}
+
+function clusterSh(
+  verb: string,
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+  prefix: readonly string[] = [],
+): RunResult {
+  // CTLD_PORT/SLURMD_PORT (cluster.sh) let a second lab run beside this one.
+  const ports = Object.fromEntries(
+    ["CTLD_PORT", "SLURMD_PORT"].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])),
+  );
+  const argv = [...prefix, "bash", CLUSTER_SH, verb];
+  return run(argv[0] as string, argv.slice(1), {
+    env: { PTD_LAB: LAB, ...ports, ...env },
+    timeoutMs,
+  });
+}
+
+export interface StartOptions {
+  /** Lines of $PTD_LAB/etc/plugstack.conf, e.g. [pluginLine(["base=/tmp"])] */
+  plugstackLines: readonly string[];
+  /** slurmd in its own mount namespace with a SHARED "/" (systemd-like). */
+  sharedRoot?: boolean;
+  /** Extra slurm.conf lines (newline separated). */
+  extraConf?: string;
+  /** 2: a second node with its own /tmp (see cluster.sh NODES). */
+  nodes?: 1 | 2;
+  /** Every daemon on one CPU (see firstCpu()). */
+  pinCpu?: boolean;
+}
+
+/** The first CPU this process may run on (Cpus_allowed_list: "0-1", "2,5").
+ *
+ * Why tests pin daemons to it: Slurm's namespace plugins keep a job's
+ * namespace alive by bind-mounting /proc/<pid>/ns/mnt, which the kernel
+ * refuses (EINVAL) unless the new namespace's id is above the caller's.
+ * Linux 6.18 hands out those ids in per-CPU batches, so when slurmd runs in a
+ * non-initial namespace, as in a release root, such binds fail at random
+ * (seen: 20 of 20 from one CPU, 0 of 20 from the other). On a real node
+ * slurmd is in the initial namespace, whose id is below every other. */
+export function firstCpu(): string {
+  const m = /^Cpus_allowed_list:\s*(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"));
+  return m?.[1] ?? "0";
+}
+
+/** (Re)start the cluster with this plugstack: stop, then start. Throws with
+ * cluster.sh's output (it prints log tails on failure). */
+export function startCluster(opts: StartOptions): ClusterInfo {
+  const stop = clusterSh("stop", { KEEP_MUNGE: "1" });
+  if (stop.status !== 0) throw new Error(explain("cluster.sh stop", stop));
+
+  mkdirSync(dirname(PLUGSTACK_CONF), { recursive: true, mode: 0o755 });
+  writeFileSync(
+    PLUGSTACK_CONF,
+    opts.plugstackLines.map((l) => `${l}\n`).join(""),
+    { mode: 0o644 },
+  );
+  // Generous: on a fresh CI machine this includes apt-get install.
+  const start = clusterSh(
+    "start",
+    {
+      PLUGSTACK: PLUGSTACK_CONF,
+      // PTD_SHARED_ROOT=1 runs every suite against a systemd-like shared "/".
+      SHARED_ROOT: opts.sharedRoot || process.env["PTD_SHARED_ROOT"] === "1" ? "1" : "0",
+      EXTRA_CONF: opts.extraConf ?? "",
+      NODES: String(opts.nodes ?? 1),
+    },
+    600_000,
+    opts.pinCpu ? ["taskset", "-c", firstCpu()] : [],
+  );
+  if (start.status !== 0)
+    throw new Error(
+      `${explain("cluster.sh start", start)}\nplugstack.conf:\n${opts.plugstackLines.join("\n")}`,
+    );
+  return clusterInfo();
+}
+
+/** slurmd killed as in a crash (SIGKILL: its jobs' slurmstepd go on) and
+ * started again; returns once it has started. One node only. */
+export function restartSlurmd(): ClusterInfo {
+  const r = clusterSh("restart-slurmd");
+  if (r.status !== 0) throw new Error(explain("cluster.sh restart-slurmd", r));
+  return clusterInfo();
+}
+
+/** Stop our daemons (munged too). */
+export function stopCluster(): void {
+  const r = clusterSh("stop");
+  if (r.status !== 0) throw new Error(explain("cluster.sh stop", r));
+}
+
+function nodeName(): string {
+  try {
+    return clusterInfo().node;
+  } catch {
+    return hostname().split(".")[0] ?? hostname();
+  }
+}
+
+/** sinfo's state of our node: "idle", "drained", "down*", ... */
+export function nodeState(): string {
+  const r = run("sinfo", ["-h", "-n", nodeName(), "-o", "%T"], { timeoutMs: 15_000 });
+  if (r.status !== 0) throw new Error(explain("sinfo", r));
+  return r.stdout.trim();
+}
+
+/** Resume a drained node (a failing batch job or `required` plugin drains
+ * it); waits until it is idle. */
+export function resumeNode(): void {
+  const r = clusterSh("resume", {}, 60_000);
+  if (r.status !== 0) throw new Error(explain("cluster.sh resume", r));
+}
+
+function haveCommand(name: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${name}`], { env: { PATH } }).status === 0;
+}
+
+/** Call first (e.g. in `before`) in suites that need root and a real Slurm.
+ * When they are missing: under CI (process.env.CI set) throw, so the suite
+ * fails loudly; elsewhere skip the suite and say why. */
+export function requireRootAndSlurm(ctx: Mocha.Context): void {
+  const reasons: string[] = [];
+  if (process.getuid?.() !== 0) reasons.push("not running as root");
+  const missing = ["slurmctld", "slurmd", "srun", "sbatch", "scontrol", "sinfo", "munged", "runuser", "unshare"].filter(
+    (c) => !haveCommand(c),
+  );
+  if (missing.length > 0)
+    reasons.push(`missing ${missing.join(", ")} (run: sudo ${CLUSTER_SH} install)`);
+  const labNorm = `${LAB.replace(/\/+$/, "")}/`;
+  if (labNorm.startsWith("/tmp/") || labNorm.startsWith("/var/tmp/"))
+    throw new Error(`PTD_LAB=${LAB} is under /tmp; jobs would not see it`);
+  if (reasons.length === 0) return;
+  const msg = `real-Slurm tests cannot run: ${reasons.join("; ")}`;
+  skipOrFail(ctx, msg);
+}
