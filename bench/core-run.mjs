@@ -10,7 +10,11 @@ const require = createRequire(import.meta.url);
 const addon = require(fileURLToPath(new URL("../build/Release/ptd_addon.node", import.meta.url)));
 const ARGS = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const N = Number(process.env["N"] ?? 2000);
-for (const [name, phase, dry] of [["CHECK", 0, false], ["STEP (dry run)", 2, true], ["EPILOG (dry run)", 3, true]]) {
+for (const [name, phase, dry] of [
+  ["CHECK", 0, false],
+  ["STEP (dry run)", 2, true],
+  ["EPILOG (dry run)", 3, true],
+]) {
   const once = () => addon.coreRun(phase, ARGS, 100, 0, 1000, 1000, 0, 4096, dry);
   for (let i = 0; i < 50; i++) once();
   const t0 = process.hrtime.bigint();

@@ -22,7 +22,8 @@ const FILES = Number(process.env.FILES ?? 2000);
 const SCRATCH = `/var/tmp/ptd-sweep-bench.${process.pid}`;
 const PARENT = `${SCRATCH}/shared`;
 const ARGS = [`base=${PARENT}/slurm`, "mount=/var/tmp", "mount=/tmp"];
-const USER = 60001, OTHER = 60002;
+const USER = 60001,
+  OTHER = 60002;
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
@@ -74,7 +75,10 @@ fs.rmSync(SCRATCH, { recursive: true, force: true });
 const m0 = median(per.get(0));
 console.log(`| planted names of each kind (x4 kinds) | pass, ms (median of ${REPS}) | x 0 planted |`);
 console.log("|---|---|---|");
-for (const c of counts) console.log(`| ${c.toLocaleString("en")} | ${median(per.get(c)).toFixed(1)} | x${(median(per.get(c)) / m0).toFixed(2)} |`);
+for (const c of counts)
+  console.log(
+    `| ${c.toLocaleString("en")} | ${median(per.get(c)).toFixed(1)} | x${(median(per.get(c)) / m0).toFixed(2)} |`,
+  );
 
 if (process.env.BENCH_CTL === "1") {
   const { pluginLine } = await import("../dist/ts/tests/helpers/plugin.js");
@@ -85,7 +89,8 @@ if (process.env.BENCH_CTL === "1") {
   const JOBS = Number(process.env.JOBS ?? 200);
   for (let i = 0; i < JOBS; i++) runAs(ALICE, ["sbatch", "-o", "/dev/null", "--wrap", "true"]);
   const env = { PATH: "/usr/bin:/bin", SLURM_CONF, LC_ALL: "C" };
-  const sq = [], tr = [];
+  const sq = [],
+    tr = [];
   for (let i = 0; i < REPS * 4; i++) {
     let t0 = now();
     execFileSync("/usr/bin/squeue", ["--noheader", "--all", "--local", "--states=all", "--format=%A %t"], { env });
@@ -97,6 +102,8 @@ if (process.env.BENCH_CTL === "1") {
   stopCluster();
   console.log(`\n| question to slurmctld (${JOBS} jobs held) | ms (median of ${REPS * 4}) | x fork+exec of true |`);
   console.log("|---|---|---|");
-  console.log(`| squeue --all --local --states=all | ${median(sq).toFixed(1)} | x${(median(sq) / median(tr)).toFixed(1)} |`);
+  console.log(
+    `| squeue --all --local --states=all | ${median(sq).toFixed(1)} | x${(median(sq) / median(tr)).toFixed(1)} |`,
+  );
   console.log(`| true | ${median(tr).toFixed(1)} | x1.0 |`);
 }

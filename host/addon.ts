@@ -34,9 +34,18 @@ export interface Addon extends NodeImports {
    * trapAt: true or 1 makes the first import call trap, N the Nth (the
    * calls before it are carried out); false or 0 never. */
   coreRun(
-    phase: number, args: string[], jobid: number, restart: number, uid: number, gid: number,
-    memMb: number, nodeMemMb: number, dryRun: boolean,
-    trapAt?: boolean | number, failBind?: number, before?: (op: string) => void,
+    phase: number,
+    args: string[],
+    jobid: number,
+    restart: number,
+    uid: number,
+    gid: number,
+    memMb: number,
+    nodeMemMb: number,
+    dryRun: boolean,
+    trapAt?: boolean | number,
+    failBind?: number,
+    before?: (op: string) => void,
   ): CoreRunResult;
   opsReset(): void;
   /** A failed host operation worded as the plugin logs it (native/util/messages.c). */
@@ -49,9 +58,21 @@ export interface Addon extends NodeImports {
    * a pass's time budget (-1: the plan's); continueProbe, a step's
    * continuation reported as "continue <hold> <budget> ino <n>" instead of a
    * remover started. Returns and clears the lines the remover reported. */
-  holdTest(o?: { defer?: boolean; running?: number[] | null; minAge?: number; budgetMs?: number; lingerMs?: number; continueProbe?: boolean }): string[];
+  holdTest(o?: {
+    defer?: boolean;
+    running?: number[] | null;
+    minAge?: number;
+    budgetMs?: number;
+    lingerMs?: number;
+    continueProbe?: boolean;
+  }): string[];
   ctlJobs(squeue: string, timeoutMs: number): { jobs: number[] } | { errno: number; why: string };
-  removeTree(parent: string, name: string, uid: number, hook?: (name: string) => void): RemoveStats & { errno: number; detail: string };
+  removeTree(
+    parent: string,
+    name: string,
+    uid: number,
+    hook?: (name: string) => void,
+  ): RemoveStats & { errno: number; detail: string };
 }
 
 const CANDIDATES = ["../../../build/Release/ptd_addon.node", "../../../build/Debug/ptd_addon.node"];
@@ -67,7 +88,8 @@ export function loadAddon(): Addon {
     tried.push(path);
     if (!existsSync(path)) continue;
     const a = require(path) as Addon;
-    if (a.abiVersion !== ABI_VERSION) throw new Error(`addon ${path}: ABI ${a.abiVersion}, host expects ${ABI_VERSION}`);
+    if (a.abiVersion !== ABI_VERSION)
+      throw new Error(`addon ${path}: ABI ${a.abiVersion}, host expects ${ABI_VERSION}`);
     loaded = a;
     return a;
   }

@@ -6,7 +6,8 @@
 // two distinct paths compared equal.
 
 /** A byte string of a file's or a name's bytes. */
-export const fromBytes = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+export const fromBytes = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 
 /** The bytes a byte string stands for (for fs calls and output). */
 export const toBytes = (s: string): Buffer => Buffer.from(s, "latin1");
@@ -39,7 +40,7 @@ export function shown(s: string): string {
   if (text !== undefined && !CONTROL.test(text)) return text;
   const b = toBytes(s);
   let out = "";
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const n = utf8SeqLen(b, i);
     if (n === 0) {
       out += `\\x${(b[i] ?? 0).toString(16).padStart(2, "0")}`;

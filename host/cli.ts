@@ -109,7 +109,12 @@ type Values = Record<string, string | boolean | undefined>;
 
 function parse(argv: string[], options: ParseArgsConfig["options"]): Values {
   try {
-    const { values } = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    });
     return values as Values;
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -128,7 +133,9 @@ function u32(v: Values, name: string, dflt?: number): number {
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+    version?: string;
+  };
   return pkg.version ?? "unknown";
 }
 
@@ -151,7 +158,12 @@ interface Finding {
 
 /** Everything wrong with the configuration as far as this plugin is concerned.
  * `lines` are this plugin's lines, already made fit for the core. */
-function audit(config: string, ps: Plugstack, lines: PluginLine[], refused: Finding[]): { errors: Finding[]; warnings: Finding[] } {
+function audit(
+  config: string,
+  ps: Plugstack,
+  lines: PluginLine[],
+  refused: Finding[],
+): { errors: Finding[]; warnings: Finding[] } {
   const errors: Finding[] = [];
   const warnings: Finding[] = [];
   for (const p of ps.problems) {
@@ -260,18 +272,29 @@ function deployWarnings(lines: PluginLine[], pluginDirs: readonly string[]): Fin
       });
     const path = pluginPath(l.plugin, pluginDirs);
     if (path === undefined) {
-      out.push({ file: l.file, line: l.line, code: "PLUGIN_NOT_FOUND", message: `${l.plugin}: not found in PluginDir ${pluginDirs.join(":")}` });
+      out.push({
+        file: l.file,
+        line: l.line,
+        code: "PLUGIN_NOT_FOUND",
+        message: `${l.plugin}: not found in PluginDir ${pluginDirs.join(":")}`,
+      });
       continue;
     }
     const why = soProblem(path);
     if (why !== undefined)
-      out.push({ file: l.file, line: l.line, code: why === "no such file" ? "PLUGIN_NOT_FOUND" : "PLUGIN_NOT_LOADABLE", message: `${path}: slurmd cannot load it: ${why}` });
+      out.push({
+        file: l.file,
+        line: l.line,
+        code: why === "no such file" ? "PLUGIN_NOT_FOUND" : "PLUGIN_NOT_LOADABLE",
+        message: `${path}: slurmd cannot load it: ${why}`,
+      });
   }
   return out;
 }
 
 function printFindings(fs: Finding[], prefix = ""): void {
-  for (const f of fs) err(`${prefix}${where(f)}: ${f.message}${f.slurmLine !== undefined ? ` (Slurm's line ${f.slurmLine})` : ""}\n`);
+  for (const f of fs)
+    err(`${prefix}${where(f)}: ${f.message}${f.slurmLine !== undefined ? ` (Slurm's line ${f.slurmLine})` : ""}\n`);
 }
 
 /** --config, refusing an empty name (it resolved to the current directory). */
@@ -282,7 +305,12 @@ function configOf(v: Values): string {
 }
 
 function cmdCheck(argv: string[]): number {
-  const v = parse(argv, { config: { type: "string" }, "plugin-dir": { type: "string" }, json: { type: "boolean" }, verbose: { type: "boolean" } });
+  const v = parse(argv, {
+    config: { type: "string" },
+    "plugin-dir": { type: "string" },
+    json: { type: "boolean" },
+    verbose: { type: "boolean" },
+  });
   if (v["help"]) return help("check");
   const config = configOf(v);
   const pluginDirs = ((v["plugin-dir"] as string | undefined) ?? DEFAULT_PLUGIN_DIR).split(":").filter((d) => d !== "");
@@ -299,7 +327,15 @@ function cmdCheck(argv: string[]): number {
       config,
       ok: errors.length === 0,
       files: ps.files.map(shown),
-      lines: ourLines(ps).map((l) => ({ file: shown(l.file), line: l.line, slurmLine: l.slurmLine, kind: l.kind, plugin: shown(l.plugin), args: l.args.map(shown), cut: l.cut })),
+      lines: ourLines(ps).map((l) => ({
+        file: shown(l.file),
+        line: l.line,
+        slurmLine: l.slurmLine,
+        kind: l.kind,
+        plugin: shown(l.plugin),
+        args: l.args.map(shown),
+        cut: l.cut,
+      })),
       errors,
       warnings,
     };
@@ -308,7 +344,9 @@ function cmdCheck(argv: string[]): number {
     printFindings(errors);
     printFindings(warnings, "warning: ");
     if (errors.length === 0 && v["verbose"])
-      out(`${config}: ok: ${lines.length} line${lines.length === 1 ? "" : "s"} load ${PLUGIN_FILE} (${ps.files.length} file${ps.files.length === 1 ? "" : "s"} read)\n`);
+      out(
+        `${config}: ok: ${lines.length} line${lines.length === 1 ? "" : "s"} load ${PLUGIN_FILE} (${ps.files.length} file${ps.files.length === 1 ? "" : "s"} read)\n`,
+      );
   }
   return errors.length === 0 ? EXIT_OK : EXIT_FAIL;
 }
@@ -355,7 +393,12 @@ const JOB_OPTIONS = {
 } as const;
 
 function cmdPlan(argv: string[]): number {
-  const v = parse(argv, { ...JOB_OPTIONS, mem: { type: "string" }, "node-mem": { type: "string" }, json: { type: "boolean" } });
+  const v = parse(argv, {
+    ...JOB_OPTIONS,
+    mem: { type: "string" },
+    "node-mem": { type: "string" },
+    json: { type: "boolean" },
+  });
   if (v["help"]) return help("plan");
   // One without the other planned owner 1001:0 without a word.
   if ((v["uid"] === undefined) !== (v["gid"] === undefined)) throw new UsageError("--uid and --gid go together");

@@ -15,7 +15,10 @@ export function coreLine(l: PluginLine): PluginLine {
   for (const a of l.args) {
     const text = utf8Of(a);
     if (text === undefined)
-      throw new CoreError("NOT_UTF8", `${shown(a)}: not UTF-8: the plugin refuses this line too (every job fails), so there is nothing to plan or clean up`);
+      throw new CoreError(
+        "NOT_UTF8",
+        `${shown(a)}: not UTF-8: the plugin refuses this line too (every job fails), so there is nothing to plan or clean up`,
+      );
     args.push(text);
   }
   return { ...l, file: shown(l.file), plugin: shown(l.plugin), args };
@@ -24,6 +27,9 @@ export function coreLine(l: PluginLine): PluginLine {
 /** The line `--args WORDS` stands for, split on blanks as Slurm splits a
  * plugstack line (for cleanup after the line has left plugstack.conf). */
 export function argsLine(words: string): PluginLine {
-  const args = words.split(/[ \t\n]+/).filter((w) => w !== "").map(byteString);
+  const args = words
+    .split(/[ \t\n]+/)
+    .filter((w) => w !== "")
+    .map(byteString);
   return { file: "--args", line: 0, slurmLine: 0, kind: "required", plugin: "private-tmpdir.so", args, cut: false };
 }

@@ -5,8 +5,24 @@ import { createHash } from "node:crypto";
 import { totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
-  ABI_VERSION, OP_NAMES, Phase, type PhaseName, REC_WORDS, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES,
+  ABI_VERSION,
+  OP_NAMES,
+  Phase,
+  type PhaseName,
+  REC_WORDS,
+  W_OP,
+  W_FLAGS,
+  W_SLOT,
+  W_ARG,
+  W_MODE,
+  W_UID,
+  W_GID,
+  W_STR,
+  W_LEN,
+  W_PATH,
+  W_PATHLEN,
+  W_SIZE_MB,
+  W_INODES,
 } from "./abi.js";
 import { CoreError } from "./errors.js";
 import { type HostImports, wasmEnv } from "./imports.gen.js";
@@ -63,8 +79,26 @@ interface Exports {
   failed_errno(): number;
   error_name(code: number): number;
   name_ptr(): number;
-  plan(phase: number, argLen: number, jobid: number, restart: number, uid: number, gid: number, memMb: number, nodeMemMb: number): number;
-  run(phase: number, argLen: number, jobid: number, restart: number, uid: number, gid: number, memMb: number, nodeMemMb: number): number;
+  plan(
+    phase: number,
+    argLen: number,
+    jobid: number,
+    restart: number,
+    uid: number,
+    gid: number,
+    memMb: number,
+    nodeMemMb: number,
+  ): number;
+  run(
+    phase: number,
+    argLen: number,
+    jobid: number,
+    restart: number,
+    uid: number,
+    gid: number,
+    memMb: number,
+    nodeMemMb: number,
+  ): number;
 }
 
 export const WASM_PATH = fileURLToPath(new URL("../../core.wasm", import.meta.url));

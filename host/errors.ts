@@ -7,4 +7,3 @@ export class CoreError extends Error {
     this.code = code;
   }
 }
-

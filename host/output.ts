@@ -37,7 +37,9 @@ export function out(s: string | Buffer): void {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === "EPIPE") throw new OutputClosed("stdout closed");
-    throw new OutputFailed(`cannot write the output: ${err.code ?? ""}${err.code ? ": " : ""}${err.message.replace(/^\w+: /, "").replace(/, write$/, "")}`);
+    throw new OutputFailed(
+      `cannot write the output: ${err.code ?? ""}${err.code ? ": " : ""}${err.message.replace(/^\w+: /, "").replace(/, write$/, "")}`,
+    );
   }
 }
 

@@ -91,7 +91,9 @@ export function stepJson(s: PlanStep): StepJson {
     case "open_trusted": {
       // Root is the only owner the C accepts; the mode is for creating it.
       const flags = flagNames(s.flags);
-      return flags.includes("create") ? { op: s.op, path: s.path, mode: octal(s.mode), flags } : { op: s.op, path: s.path, flags };
+      return flags.includes("create")
+        ? { op: s.op, path: s.path, mode: octal(s.mode), flags }
+        : { op: s.op, path: s.path, flags };
     }
     case "mkdir_at":
       return { op: s.op, path: s.path, mode: octal(s.mode), uid: s.uid, gid: s.gid, flags: flagNames(s.flags) };
@@ -99,7 +101,9 @@ export function stepJson(s: PlanStep): StepJson {
     case "mark_ended":
       return { op: s.op, path: s.path, uid: s.uid };
     case "remove_at":
-      return s.flags ? { op: s.op, path: s.path, uid: s.uid, flags: flagNames(s.flags) } : { op: s.op, path: s.path, uid: s.uid };
+      return s.flags
+        ? { op: s.op, path: s.path, uid: s.uid, flags: flagNames(s.flags) }
+        : { op: s.op, path: s.path, uid: s.uid };
     case "drain_at":
       return { op: s.op, path: s.path, flags: flagNames(s.flags) };
     case "continue_at":
@@ -114,7 +118,17 @@ export function stepJson(s: PlanStep): StepJson {
       // The core's bind record: str is the mount point, path the private source.
       return { op: s.op, source: s.path, target: s.str };
     case "mount_tmpfs":
-      return { op: s.op, path: s.path, sizeMb: s.sizeMb, size: humanMiB(s.sizeMb), inodes: s.inodes, mode: octal(s.mode), uid: s.uid, gid: s.gid, flags: flagNames(s.flags) };
+      return {
+        op: s.op,
+        path: s.path,
+        sizeMb: s.sizeMb,
+        size: humanMiB(s.sizeMb),
+        inodes: s.inodes,
+        mode: octal(s.mode),
+        uid: s.uid,
+        gid: s.gid,
+        flags: flagNames(s.flags),
+      };
     case "set_env":
       // The core's record: str is the variable, path its value.
       return { op: s.op, name: s.str, value: s.path };
@@ -148,15 +162,18 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
       .filter((s) => s.op === "mkdir_at" && !nsDirs.has(s.slot))
       .map(stepJson)
       .map((s) => ({ path: s.path ?? "", uid: s.uid ?? 0, gid: s.gid ?? 0, mode: s.mode ?? "" })),
-    mounts: phases.step
-      .filter((s) => s.op === "bind")
-      .map((s) => ({ target: s.target ?? "", source: s.source ?? "" })),
+    mounts: phases.step.filter((s) => s.op === "bind").map((s) => ({ target: s.target ?? "", source: s.source ?? "" })),
     tmpfs: phases.step
       .filter((s) => s.op === "mount_tmpfs")
-      .map((s) => ({ target: s.path ?? "", sizeMb: s.sizeMb ?? 0, size: s.size ?? "", inodes: s.inodes ?? 0, mode: s.mode ?? "", noexec: (s.flags ?? []).includes("noexec") })),
-    env: phases.step
-      .filter((s) => s.op === "set_env")
-      .map((s) => ({ name: s.name ?? "", value: s.value ?? "" })),
+      .map((s) => ({
+        target: s.path ?? "",
+        sizeMb: s.sizeMb ?? 0,
+        size: s.size ?? "",
+        inodes: s.inodes ?? 0,
+        mode: s.mode ?? "",
+        noexec: (s.flags ?? []).includes("noexec"),
+      })),
+    env: phases.step.filter((s) => s.op === "set_env").map((s) => ({ name: s.name ?? "", value: s.value ?? "" })),
   };
 }
 

@@ -118,8 +118,12 @@ export function readPlugstackBytes(top: string): Plugstack {
     // Slurm reads a missing plugstack.conf as empty (no plugin at all); an
     // admin who names a file wants to hear that it is not there.
     const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
-    fatal(r, { file: top, line: 0, slurmLine: 0 }, "UNREADABLE",
-      `cannot read: ${errText(e)} (${missing ? "Slurm reads a missing plugstack.conf as empty: no plugin is loaded" : slurmOn(e)})`);
+    fatal(
+      r,
+      { file: top, line: 0, slurmLine: 0 },
+      "UNREADABLE",
+      `cannot read: ${errText(e)} (${missing ? "Slurm reads a missing plugstack.conf as empty: no plugin is loaded" : slurmOn(e)})`,
+    );
     return r.out;
   }
   load(r, top, f);
@@ -194,12 +198,22 @@ function load(r: Reading, file: string, f: Opened): void {
       const bytes = lineEnd - pos;
       const pieces = Math.ceil((bytes + (nl >= 0 ? 1 : 0)) / SLURM_LINE_BYTES);
       if (bytes > SLURM_LINE_BYTES)
-        problem(r, at, "cut", "LINE_CUT",
-          `line of ${bytes} bytes is cut: Slurm reads at most ${SLURM_LINE_BYTES} bytes of a line at a time and parses each piece as a line of its own (its lines ${slurmLine}-${slurmLine + pieces - 1}); the lines after it are numbered ${pieces - 1} higher in Slurm's messages`);
+        problem(
+          r,
+          at,
+          "cut",
+          "LINE_CUT",
+          `line of ${bytes} bytes is cut: Slurm reads at most ${SLURM_LINE_BYTES} bytes of a line at a time and parses each piece as a line of its own (its lines ${slurmLine}-${slurmLine + pieces - 1}); the lines after it are numbered ${pieces - 1} higher in Slurm's messages`,
+        );
       else
         // Nothing is lost, but Slurm's messages no longer name the file's lines.
-        problem(r, at, "warning", "LINE_RENUMBERED",
-          `line of ${bytes} bytes fills Slurm's ${SLURM_LINE_BYTES}-byte read: Slurm reads its newline as a line of its own, so the lines after it are numbered 1 higher in Slurm's messages`);
+        problem(
+          r,
+          at,
+          "warning",
+          "LINE_RENUMBERED",
+          `line of ${bytes} bytes fills Slurm's ${SLURM_LINE_BYTES}-byte read: Slurm reads its newline as a line of its own, so the lines after it are numbered 1 higher in Slurm's messages`,
+        );
     }
     const piece = d.subarray(pos, end);
     // More of this line follows (not only its newline): Slurm parses it apart.
@@ -212,8 +226,13 @@ function load(r: Reading, file: string, f: Opened): void {
   }
   if (crLines.length > 0 && !r.out.fatal) {
     const first = crLines[0] ?? 0;
-    problem(r, { file, line: first, slurmLine: first }, "warning", "CR_LF",
-      `carriage return in a word${crLines.length > 1 ? ` (and on ${crLines.length - 1} more line${crLines.length > 2 ? "s" : ""})` : ""}, a CR LF line ending?: Slurm splits words only on space, tab and newline, so the CR is part of the word it ends`);
+    problem(
+      r,
+      { file, line: first, slurmLine: first },
+      "warning",
+      "CR_LF",
+      `carriage return in a word${crLines.length > 1 ? ` (and on ${crLines.length - 1} more line${crLines.length > 2 ? "s" : ""})` : ""}, a CR LF line ending?: Slurm splits words only on space, tab and newline, so the CR is part of the word it ends`,
+    );
   }
   r.stack.pop();
 }
@@ -232,11 +251,23 @@ function parsePiece(r: Reading, at: At, piece: Buffer, cut: boolean): boolean {
   const cr = words.some((w) => w.includes("\r"));
   const piecePart = cut ? " (a piece of a cut line)" : "";
   if (word !== "required" && word !== "optional" && word !== "include") {
-    problem(r, at, "ignored", "INVALID_LINE", `invalid line, Slurm ignores it: "${brief(word)}" is not required, optional or include${piecePart}`);
+    problem(
+      r,
+      at,
+      "ignored",
+      "INVALID_LINE",
+      `invalid line, Slurm ignores it: "${brief(word)}" is not required, optional or include${piecePart}`,
+    );
     return cr;
   }
   if (target === undefined) {
-    problem(r, at, "ignored", "INVALID_LINE", `invalid line, Slurm ignores it: "${word}" names no ${word === "include" ? "file" : "plugin"}${piecePart}`);
+    problem(
+      r,
+      at,
+      "ignored",
+      "INVALID_LINE",
+      `invalid line, Slurm ignores it: "${word}" names no ${word === "include" ? "file" : "plugin"}${piecePart}`,
+    );
     return cr;
   }
   if (word === "include") include(r, at, target);
@@ -252,8 +283,12 @@ function include(r: Reading, at: At, target: string): void {
   for (const f of glob(pattern)) {
     if (r.out.fatal) return;
     if (++r.reads > MAX_FILE_READS) {
-      fatal(r, at, "TOO_MANY_READS",
-        `include ${shown(target)}: more than ${MAX_FILE_READS} files read in all (includes that multiply): the CLI stops here; Slurm would read every one, taking time exponential in their depth`);
+      fatal(
+        r,
+        at,
+        "TOO_MANY_READS",
+        `include ${shown(target)}: more than ${MAX_FILE_READS} files read in all (includes that multiply): the CLI stops here; Slurm would read every one, taking time exponential in their depth`,
+      );
       return;
     }
     let opened: Opened;
@@ -261,15 +296,23 @@ function include(r: Reading, at: At, target: string): void {
       opened = open(f);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // Slurm: empty
-      fatal(r, at, "INCLUDE_UNREADABLE",
-        `include ${shown(target)}: cannot open ${shown(f)}: ${errText(e)} (${slurmOn(e)})`);
+      fatal(
+        r,
+        at,
+        "INCLUDE_UNREADABLE",
+        `include ${shown(target)}: cannot open ${shown(f)}: ${errText(e)} (${slurmOn(e)})`,
+      );
       return;
     }
     const seen = r.stack.findIndex((s) => s.id === opened.id);
     if (seen >= 0) {
       const chain = [...r.stack.slice(seen).map((s) => s.file), f].map(shown).join(" -> ");
-      fatal(r, at, "INCLUDE_LOOP",
-        `include ${shown(target)}: include loop ${chain}: Slurm includes the file again and again until it crashes (22.05, 24.11 and 26.05 segfault): the plugin stack fails`);
+      fatal(
+        r,
+        at,
+        "INCLUDE_LOOP",
+        `include ${shown(target)}: include loop ${chain}: Slurm includes the file again and again until it crashes (22.05, 24.11 and 26.05 segfault): the plugin stack fails`,
+      );
       return;
     }
     load(r, f, opened);

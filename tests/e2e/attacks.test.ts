@@ -55,7 +55,10 @@ for (const sharedRoot of [false, true]) {
     });
 
     const plants: [string, (dir: string) => string][] = [
-      ["a directory of the attacker's with tmp -> /etc inside", (d) => `mkdir ${d} && ln -s /etc ${d}/tmp && ln -s ${PRECIOUS} ${d}/var_tmp && chmod 777 ${d}`],
+      [
+        "a directory of the attacker's with tmp -> /etc inside",
+        (d) => `mkdir ${d} && ln -s /etc ${d}/tmp && ln -s ${PRECIOUS} ${d}/var_tmp && chmod 777 ${d}`,
+      ],
       ["a symlink to a root-owned directory", (d) => `ln -s ${PRECIOUS} ${d}`],
       ["a symlink to /etc", (d) => `ln -s /etc ${d}`],
       ["a file", (d) => `echo x > ${d}`],
@@ -68,7 +71,13 @@ for (const sharedRoot of [false, true]) {
         as(MALLORY, plant(dir));
         const etc = ownerMode("/etc");
         const mark = logMark();
-        const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; stat -c '%U %a' /tmp /var/tmp; ls -A /tmp /var/tmp; touch /tmp/mine"]);
+        const r = runAs(ALICE, [
+          "srun",
+          "-N1",
+          "bash",
+          "-c",
+          "echo $SLURM_JOB_ID; stat -c '%U %a' /tmp /var/tmp; ls -A /tmp /var/tmp; touch /tmp/mine",
+        ]);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout, `${next}\nptd-alice 700\nptd-alice 700\n/tmp:\n\n/var/tmp:\n`);
         assert.equal(ownerMode("/etc"), etc, "/etc untouched");
@@ -76,14 +85,22 @@ for (const sharedRoot of [false, true]) {
         assert.deepStrictEqual(fs.readdirSync(PRECIOUS), ["file"]);
         assert.ok(fs.existsSync(`${dir}/tmp/mine`), "the job's file is in its real private directory");
         assert.equal(fs.lstatSync(dir).isDirectory(), true);
-        assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${next}: "slurm\\.${next}\\.0" \\(owner uid \\d+, mode \\d+\\) was not ours: moved aside`));
+        assert.match(
+          logSince(mark),
+          new RegExp(
+            `private-tmpdir: job ${next}: "slurm\\.${next}\\.0" \\(owner uid \\d+, mode \\d+\\) was not ours: moved aside`,
+          ),
+        );
       });
     }
 
     it("a job's own user swapping a mount directory for a symlink between steps fails the next step, naming the path", async () => {
       const go = `${OUT_DIR}/go-${Date.now()}`;
       const ready = `${go}.ready`;
-      const id = submitBatch(ALICE, `srun true && touch ${ready}\nwhile [ ! -e ${go} ]; do sleep 0.1; done\nsrun bash -c 'echo SECOND STEP RAN'\necho rc=$?\n`);
+      const id = submitBatch(
+        ALICE,
+        `srun true && touch ${ready}\nwhile [ ! -e ${go} ]; do sleep 0.1; done\nsrun bash -c 'echo SECOND STEP RAN'\necho rc=$?\n`,
+      );
       await waitFor(() => fs.existsSync(ready), 30_000, { what: "the first step" });
       const dir = `/tmp/slurm.${id}.0`;
       as(ALICE, `rmdir ${dir}/var_tmp && ln -s /etc ${dir}/var_tmp`);
@@ -95,8 +112,14 @@ for (const sharedRoot of [false, true]) {
       // Slurm's srun may exit 0 after a failed launch; its message is the proof.
       assert.match(r.output, LAUNCH_FAILED);
       assert.equal(ownerMode("/etc"), etc);
-      assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${id}: make directory "${dir}/var_tmp": "var_tmp" is a symlink`));
-      assert.deepStrictEqual(mountPoints(info.slurmdPid).filter((m) => m.startsWith("/tmp/slurm")), []);
+      assert.match(
+        logSince(mark),
+        new RegExp(`private-tmpdir: job ${id}: make directory "${dir}/var_tmp": "var_tmp" is a symlink`),
+      );
+      assert.deepStrictEqual(
+        mountPoints(info.slurmdPid).filter((m) => m.startsWith("/tmp/slurm")),
+        [],
+      );
     });
   });
 }
@@ -105,7 +128,9 @@ describe("e2e attacks: a root-owned per-site parent stops squatting altogether",
   before(function () {
     requireRootAndSlurm(this);
     fs.rmSync("/tmp/.ptd-site", { recursive: true, force: true });
-    startCluster({ plugstackLines: [pluginLine(["base=/tmp/.ptd-site/job", "mount=/var/tmp", "mount=/tmp", "cleanup=no"])] });
+    startCluster({
+      plugstackLines: [pluginLine(["base=/tmp/.ptd-site/job", "mount=/var/tmp", "mount=/tmp", "cleanup=no"])],
+    });
   });
   // The last job's epilog may still be marking its directory ended.
   after(() => fs.rmSync("/tmp/.ptd-site", { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }));
@@ -141,7 +166,9 @@ describe("e2e: mount points that do not exist, are files, or are symlinks", func
   ];
   for (const [what, mp, re] of cases) {
     it(`fails the step when the last mount point is ${what}, with nothing mounted anywhere`, () => {
-      const info = startCluster({ plugstackLines: [pluginLine(["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp", `mount=${mp}`])] });
+      const info = startCluster({
+        plugstackLines: [pluginLine(["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp", `mount=${mp}`])],
+      });
       const before = mountPoints(info.slurmdPid);
       const mark = logMark();
       const tag = `ptd-mp-${Date.now()}`;
@@ -151,7 +178,10 @@ describe("e2e: mount points that do not exist, are files, or are symlinks", func
       assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the task ran");
       assert.match(logSince(mark), re);
       assert.deepStrictEqual(mountPoints(info.slurmdPid), before);
-      assert.deepStrictEqual(mountPoints().filter((m) => m.startsWith("/var/spool/ptd-mp")), []);
+      assert.deepStrictEqual(
+        mountPoints().filter((m) => m.startsWith("/var/spool/ptd-mp")),
+        [],
+      );
     });
   }
 });
@@ -173,7 +203,9 @@ describe("e2e attacks: a base below a directory a user controls is refused, for 
   });
 
   it("fails the victim's job naming the directory, never with the shared /tmp; nothing made; the node stays in service", () => {
-    const info = startCluster({ plugstackLines: [pluginLine([`base=${TOP}/u/r/slurm`, "mount=/var/tmp", "mount=/tmp"])] });
+    const info = startCluster({
+      plugstackLines: [pluginLine([`base=${TOP}/u/r/slurm`, "mount=/var/tmp", "mount=/tmp"])],
+    });
     const before = mountPoints(info.slurmdPid);
     const mark = logMark();
     const tag = `ptd-anc-${Date.now()}`;
@@ -181,7 +213,12 @@ describe("e2e attacks: a base below a directory a user controls is refused, for 
     assert.ok(r.status !== 0 || LAUNCH_FAILED.test(r.stderr), r.stderr);
     assert.doesNotMatch(r.stdout, /RAN/);
     assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the task ran with the shared /tmp");
-    assert.match(logSince(mark), new RegExp(`private-tmpdir: job \\d+: open directory "${TOP}/u/r": "u" is owned by uid ${uidOf(MALLORY)}, not root \\(Operation not permitted\\)`));
+    assert.match(
+      logSince(mark),
+      new RegExp(
+        `private-tmpdir: job \\d+: open directory "${TOP}/u/r": "u" is owned by uid ${uidOf(MALLORY)}, not root \\(Operation not permitted\\)`,
+      ),
+    );
     assert.deepStrictEqual(fs.readdirSync(`${TOP}/u/r`), []);
     assert.deepStrictEqual(mountPoints(info.slurmdPid), before);
     assert.match(nodeState(), /^(idle|completing)$/);

@@ -18,7 +18,8 @@ import { waitFor } from "../helpers/wait.js";
 const CLI = fileURLToPath(new URL("../../host/cli.js", import.meta.url));
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 
-const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescape = (s: string): string =>
+  s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** [root within its filesystem, mount point] of each /proc/<pid>/mountinfo line. */
 function parseMountinfo(text: string): [string, string][] {
@@ -60,18 +61,45 @@ describe("e2e: private-tmpdir plan --json is what the plugin does", function () 
     const mark = logMark();
     // The job reports its id, then holds its directories until the host has
     // looked at them, then prints the mount table it runs in.
-    const job = spawnAs(ALICE, [
-      "srun", "-N1", "bash", "-c",
-      `echo $SLURM_JOB_ID > ${ready}; for i in $(seq 300); do [ -e ${go} ] && break; sleep 0.1; done; cat /proc/self/mountinfo`,
-    ], 90_000);
-    const jobId = await waitFor(() => {
-      const s = fs.existsSync(ready) ? fs.readFileSync(ready, "utf8").trim() : "";
-      return /^\d+$/.test(s) ? Number(s) : undefined;
-    }, 60_000, { what: "the job to start" });
+    const job = spawnAs(
+      ALICE,
+      [
+        "srun",
+        "-N1",
+        "bash",
+        "-c",
+        `echo $SLURM_JOB_ID > ${ready}; for i in $(seq 300); do [ -e ${go} ] && break; sleep 0.1; done; cat /proc/self/mountinfo`,
+      ],
+      90_000,
+    );
+    const jobId = await waitFor(
+      () => {
+        const s = fs.existsSync(ready) ? fs.readFileSync(ready, "utf8").trim() : "";
+        return /^\d+$/.test(s) ? Number(s) : undefined;
+      },
+      60_000,
+      { what: "the job to start" },
+    );
 
-    const uid = idOf("-u", ALICE), gid = idOf("-g", ALICE);
-    const r = spawnSync(process.execPath, [CLI, "plan", "--config", PLUGSTACK_CONF, "--job", String(jobId),
-      "--uid", String(uid), "--gid", String(gid), "--json"], { encoding: "utf8" });
+    const uid = idOf("-u", ALICE),
+      gid = idOf("-g", ALICE);
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        "plan",
+        "--config",
+        PLUGSTACK_CONF,
+        "--job",
+        String(jobId),
+        "--uid",
+        String(uid),
+        "--gid",
+        String(gid),
+        "--json",
+      ],
+      { encoding: "utf8" },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, "");
     const plan = JSON.parse(r.stdout) as PlanJson;
@@ -105,18 +133,26 @@ describe("e2e: private-tmpdir plan --json is what the plugin does", function () 
       assert.equal(table[idx]?.[0], expectedRoots[i], `${m.target} is not bound from ${m.source}`);
       at.push(idx);
     });
-    assert.deepStrictEqual([...at].sort((a, b) => a - b), at, "mounts made in the plan's order");
+    assert.deepStrictEqual(
+      [...at].sort((a, b) => a - b),
+      at,
+      "mounts made in the plan's order",
+    );
     const ofJob = table.filter(([root]) => root === jobRoot || root.startsWith(jobRoot + "/"));
     assert.equal(ofJob.length, line.mounts.length, `unexpected mounts of the job's directories:\n${res.stdout}`);
 
     // Epilog: what the plan removes is gone once slurmd's epilog has run.
     const removed = line.phases.epilog.filter((s) => s.op === "remove_at").map((s) => s.path ?? "");
     assert.deepStrictEqual(removed, [jobDir]);
-    await waitFor(() => removed.every((p) => !fs.existsSync(p)), 30_000, { what: "the epilog to remove the job's directory" });
+    await waitFor(() => removed.every((p) => !fs.existsSync(p)), 30_000, {
+      what: "the epilog to remove the job's directory",
+    });
 
     // The core: the sha256 the plugin logged at load is the CLI's.
     await waitFor(() => logSince(mark).includes("private-tmpdir: loaded"), 10_000, { what: "the plugin's load line" });
-    const logged = [...logSince(mark).matchAll(/private-tmpdir: loaded \S+ core sha256 ([0-9a-f]{64})/g)].map((m) => m[1]);
+    const logged = [...logSince(mark).matchAll(/private-tmpdir: loaded \S+ core sha256 ([0-9a-f]{64})/g)].map(
+      (m) => m[1],
+    );
     assert.ok(logged.length > 0);
     for (const sha of logged) assert.equal(sha, plan.coreSha256);
     const version = spawnSync(process.execPath, [CLI, "--version"], { encoding: "utf8" }).stdout;

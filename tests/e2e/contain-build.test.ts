@@ -22,7 +22,11 @@ const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const CONTAIN = "PrologFlags=Contain";
 const EPILOG_RAN = (id: number): RegExp => new RegExp(`Running spank/epilog for jobid \\[${id}\\]`);
 const EPILOG_DONE = (id: number): RegExp => new RegExp(`completed epilog for (jobid ${id}$|JobId=${id} )`, "m");
-const jobDirs = (): string[] => fs.readdirSync("/tmp").filter((n) => /^slurm\.\d+\.\d+$/.test(n)).sort();
+const jobDirs = (): string[] =>
+  fs
+    .readdirSync("/tmp")
+    .filter((n) => /^slurm\.\d+\.\d+$/.test(n))
+    .sort();
 
 describe("e2e: private-tmpdir-contain.so, the build without a job epilog (#22)", function () {
   this.timeout(600_000);
@@ -52,19 +56,42 @@ describe("e2e: private-tmpdir-contain.so, the build without a job epilog (#22)",
     const mark = logMark();
     const id = allocate(ALICE);
     try {
-      const first = runAs(ALICE, ["srun", `--jobid=${id}`, "-N1", "bash", "-c", "readlink /proc/self/ns/mnt; echo a > /tmp/a; echo v > /var/tmp/v"]);
+      const first = runAs(ALICE, [
+        "srun",
+        `--jobid=${id}`,
+        "-N1",
+        "bash",
+        "-c",
+        "readlink /proc/self/ns/mnt; echo a > /tmp/a; echo v > /var/tmp/v",
+      ]);
       assert.equal(first.status, 0, first.stderr);
-      assert.notEqual(first.stdout.trim(), fs.readlinkSync("/proc/self/ns/mnt"), "the step is not in the host's namespace");
+      assert.notEqual(
+        first.stdout.trim(),
+        fs.readlinkSync("/proc/self/ns/mnt"),
+        "the step is not in the host's namespace",
+      );
       const dir = `/tmp/slurm.${id}.0`;
       assert.equal(fs.readFileSync(`${dir}/tmp/a`, "utf8"), "a\n", "the step's /tmp is the job's directory");
       assert.equal(fs.readFileSync(`${dir}/var_tmp/v`, "utf8"), "v\n", "the step's /var/tmp is the job's directory");
       assert.equal(fs.statSync(`${dir}/tmp`).uid, fs.statSync(`${dir}/tmp/a`).uid, "owned by the job's user");
       assert.notEqual(fs.statSync(`${dir}/tmp`).uid, 0);
-      const second = runAs(ALICE, ["srun", `--jobid=${id}`, "-N1", "bash", "-c", "readlink /proc/self/ns/mnt; cat /tmp/a"]);
+      const second = runAs(ALICE, [
+        "srun",
+        `--jobid=${id}`,
+        "-N1",
+        "bash",
+        "-c",
+        "readlink /proc/self/ns/mnt; cat /tmp/a",
+      ]);
       assert.equal(second.status, 0, second.stderr);
       assert.equal(second.stdout, `${first.stdout.trim()}\na\n`, "the second step joins the first one's namespace");
       // This build was loaded, in the extern step as in the job's steps.
-      assert.match(logSince(mark), new RegExp(`\\[${id}\\.extern\\] private-tmpdir: loaded \\S+/contain core sha256 ${coreSha256()}; options: ${SEED.join(" ")}`));
+      assert.match(
+        logSince(mark),
+        new RegExp(
+          `\\[${id}\\.extern\\] private-tmpdir: loaded \\S+/contain core sha256 ${coreSha256()}; options: ${SEED.join(" ")}`,
+        ),
+      );
       assert.match(logSince(mark), new RegExp(`\\[${id}\\.0\\] private-tmpdir: loaded \\S+/contain core sha256 `));
     } finally {
       runAs("root", ["scancel", String(id)]);
@@ -72,9 +99,16 @@ describe("e2e: private-tmpdir-contain.so, the build without a job epilog (#22)",
     // The line of whichever remover took the directories: the one this
     // extern step started, or one still at work from an earlier job's end
     // (it logs under its own starter's step).
-    await logWhen(mark, new RegExp(`private-tmpdir: job ${id} uid \\d+: removed \\d+ bytes, 2 files, 3 directories in [0-9.]+ s \\(`), "the job's removal line", 60_000);
+    await logWhen(
+      mark,
+      new RegExp(`private-tmpdir: job ${id} uid \\d+: removed \\d+ bytes, 2 files, 3 directories in [0-9.]+ s \\(`),
+      "the job's removal line",
+      60_000,
+    );
     assert.equal(fs.existsSync(`/tmp/slurm.${id}.0`), false, "nothing left");
-    await waitFor(() => jobState(id) !== "RUNNING" && jobState(id) !== "COMPLETING", 60_000, { what: `job ${id} to complete` });
+    await waitFor(() => jobState(id) !== "RUNNING" && jobState(id) !== "COMPLETING", 60_000, {
+      what: `job ${id} to complete`,
+    });
     // slurmd logs its end of the job's epilog stage whether or not it ran
     // anything in it: after that line, no SPANK epilog can come.
     await logWhen(mark, EPILOG_DONE(id), "slurmd's end of the job's epilog stage", 60_000);
@@ -101,7 +135,11 @@ describe("e2e: private-tmpdir-contain.so, the build without a job epilog (#22)",
       runAs("root", ["scancel", String(id)]);
     }
     await waitFor(() => !["RUNNING", "COMPLETING"].includes(jobState(id)), 60_000, { what: `job ${id} to end` });
-    assert.equal(fs.readFileSync(`${dir}/tmp/f`, "utf8"), "kept\n", "nothing ran at the job's end: its directory is still there");
+    assert.equal(
+      fs.readFileSync(`${dir}/tmp/f`, "utf8"),
+      "kept\n",
+      "nothing ran at the job's end: its directory is still there",
+    );
     // Later jobs end on the node, one every 10 s: the remover each starts
     // sweeps. slurmctld's answers are kept a minute (ctlmemo.h), so one
     // asked while the job ran keeps it that long.
@@ -115,18 +153,34 @@ describe("e2e: private-tmpdir-contain.so, the build without a job epilog (#22)",
     assert.ok(gone(), `job ${id}'s directory and holder are gone after later jobs' ends`);
     // By a later job's end (its extern step's remover), not slurmd's start;
     // the line comes once the tree is gone from the holding place.
-    await logWhen(mark, new RegExp(`private-tmpdir: job ${id} uid \\d+: removed [^\\n]*\\(extern step\\)`), "the removal line", 30_000);
+    await logWhen(
+      mark,
+      new RegExp(`private-tmpdir: job ${id} uid \\d+: removed [^\\n]*\\(extern step\\)`),
+      "the removal line",
+      30_000,
+    );
   });
 
   it("without PrologFlags=Contain: slurmd's start says why it cannot work, and every step fails before anything is made", async () => {
     startCluster({ plugstackLines: [pluginLine(SEED, "required", CONTAIN_SO)] });
-    assert.match(slurmdLog(), /private-tmpdir: private-tmpdir-contain\.so removes a job's directories at its extern step's end, but slurm\.conf has no PrologFlags=Contain: every step on this node fails/);
+    assert.match(
+      slurmdLog(),
+      /private-tmpdir: private-tmpdir-contain\.so removes a job's directories at its extern step's end, but slurm\.conf has no PrologFlags=Contain: every step on this node fails/,
+    );
     const before = jobDirs();
     const mark = logMark();
     const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo ran > /tmp/ran; echo ran"]);
     assert.ok(r.status !== 0 || LAUNCH_FAILED.test(r.stderr), `the step failed: ${r.status} ${r.stderr}`);
     assert.doesNotMatch(r.stdout, /ran/, "no task ran");
-    await logWhen(mark, /private-tmpdir: private-tmpdir-contain\.so removes a job's directories at its extern step's end, but slurm\.conf has no PrologFlags=Contain: add it to slurm\.conf, or name private-tmpdir\.so/, "the step's refusal");
-    assert.deepEqual(jobDirs().filter((n) => !before.includes(n)), [], "no job directory made");
+    await logWhen(
+      mark,
+      /private-tmpdir: private-tmpdir-contain\.so removes a job's directories at its extern step's end, but slurm\.conf has no PrologFlags=Contain: add it to slurm\.conf, or name private-tmpdir\.so/,
+      "the step's refusal",
+    );
+    assert.deepEqual(
+      jobDirs().filter((n) => !before.includes(n)),
+      [],
+      "no job directory made",
+    );
   });
 });

@@ -19,7 +19,10 @@ const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const MALLORYS = "/var/spool/ptd-fuse-src";
 
 function fuseMounts(): string[] {
-  return fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => / - fuse/.test(l) && / \/tmp\//.test(l));
+  return fs
+    .readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .filter((l) => / - fuse/.test(l) && / \/tmp\//.test(l));
 }
 
 describe("e2e: a user's FUSE mount on the plugin's names (#21)", function () {
@@ -28,7 +31,10 @@ describe("e2e: a user's FUSE mount on the plugin's names (#21)", function () {
   before(function () {
     requireRootAndSlurm(this);
     if (!fs.existsSync("/usr/bin/bindfs") || !fs.existsSync("/dev/fuse")) {
-      if (process.env["CI"]) assert.fail("bindfs (Debian's bindfs) and /dev/fuse are needed: scripts/deps.sh and release-root.sh install them");
+      if (process.env["CI"])
+        assert.fail(
+          "bindfs (Debian's bindfs) and /dev/fuse are needed: scripts/deps.sh and release-root.sh install them",
+        );
       this.skip();
     }
     fuseMode = fs.statSync("/dev/fuse").mode & 0o777;
@@ -41,7 +47,8 @@ describe("e2e: a user's FUSE mount on the plugin's names (#21)", function () {
     if (fuseMode >= 0) fs.chmodSync("/dev/fuse", fuseMode);
     fs.rmSync(MALLORYS, { recursive: true, force: true });
     stopCluster();
-    for (const n of fs.readdirSync("/tmp")) if (/^slurm\.(\d+\.\d+|ns|hold)\.aside\./.test(n)) fs.rmSync(`/tmp/${n}`, { recursive: true, force: true });
+    for (const n of fs.readdirSync("/tmp"))
+      if (/^slurm\.(\d+\.\d+|ns|hold)\.aside\./.test(n)) fs.rmSync(`/tmp/${n}`, { recursive: true, force: true });
     removeJobDirs();
   });
 

@@ -7,7 +7,11 @@ import { pluginLine } from "../helpers/plugin.js";
 import { ALICE, OUT_DIR } from "../helpers/lab.js";
 import { runAs, spawnAs } from "../helpers/clients.js";
 import {
-  type ClusterInfo, requireRootAndSlurm, startCluster, type StartOptions, stopCluster,
+  type ClusterInfo,
+  requireRootAndSlurm,
+  startCluster,
+  type StartOptions,
+  stopCluster,
 } from "../helpers/cluster.js";
 import { slurmAtLeast, slurmRelease } from "../helpers/slurm-release.js";
 import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
@@ -56,16 +60,33 @@ describe("e2e: slurmd with a shared / (systemd-like): nothing a job mounts reach
     // filesystem's root path: /tmp may itself be a tmpfs, as on Debian 13.
     const top = (t: string): string => `awk '$5 == "${t}" { r = $4 } END { print r }' /proc/self/mountinfo`;
     const { ready, go } = barrier("leak");
-    const job = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", `${top("/tmp")}; ${top("/var/tmp")}; echo $SLURM_JOB_ID > ${ready}.part && mv ${ready}.part ${ready}; ${waitGo(go)}`]);
-    const id = Number(await waitFor(() => fs.existsSync(ready) && fs.readFileSync(ready, "utf8").trim(), 30_000, { what: "the job to start" }));
+    const job = spawnAs(ALICE, [
+      "srun",
+      "-N1",
+      "bash",
+      "-c",
+      `${top("/tmp")}; ${top("/var/tmp")}; echo $SLURM_JOB_ID > ${ready}.part && mv ${ready}.part ${ready}; ${waitGo(go)}`,
+    ]);
+    const id = Number(
+      await waitFor(() => fs.existsSync(ready) && fs.readFileSync(ready, "utf8").trim(), 30_000, {
+        what: "the job to start",
+      }),
+    );
     // The job is running (it waits for go), its binds in place.
     assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/tmp`), `job ${id}'s directory on the host`);
     const during = hostMountinfo(info.slurmdPid);
     fs.writeFileSync(go, "");
     const r = await job;
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^(\/tmp)?\/slurm\.\d+\.0\/tmp\n(\/tmp)?\/slurm\.\d+\.0\/var_tmp\n$/, "the job itself sees its binds");
-    assert.deepStrictEqual(during.filter((l) => /slurm\.\d+\.0/.test(l)), []);
+    assert.match(
+      r.stdout,
+      /^(\/tmp)?\/slurm\.\d+\.0\/tmp\n(\/tmp)?\/slurm\.\d+\.0\/var_tmp\n$/,
+      "the job itself sees its binds",
+    );
+    assert.deepStrictEqual(
+      during.filter((l) => /slurm\.\d+\.0/.test(l)),
+      [],
+    );
     assert.equal(during.length, before);
   });
 });
@@ -95,7 +116,13 @@ describe("e2e: step kinds and job life", function () {
 
   it("salloc: every srun step of the allocation shares the job's /tmp", () => {
     cluster(seed);
-    const r = runAs(ALICE, ["salloc", "-N1", "bash", "-c", "srun bash -c 'echo one > /tmp/s'; srun cat /tmp/s; srun bash -c 'stat -c %U /tmp'"]);
+    const r = runAs(ALICE, [
+      "salloc",
+      "-N1",
+      "bash",
+      "-c",
+      "srun bash -c 'echo one > /tmp/s'; srun cat /tmp/s; srun bash -c 'stat -c %U /tmp'",
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "one\nptd-alice\n");
   });
@@ -103,7 +130,11 @@ describe("e2e: step kinds and job life", function () {
   it("srun --pty (an interactive step on a terminal) gets the private /tmp too", () => {
     cluster(seed);
     // script(1) gives srun the terminal --pty needs.
-    const r = runAs(ALICE, ["script", "-qec", "srun --pty bash -c 'findmnt -n -o SOURCE --target /tmp; test -t 0 && echo TTY'", "/dev/null"], { timeoutMs: 30_000 });
+    const r = runAs(
+      ALICE,
+      ["script", "-qec", "srun --pty bash -c 'findmnt -n -o SOURCE --target /tmp; test -t 0 && echo TTY'", "/dev/null"],
+      { timeoutMs: 30_000 },
+    );
     assert.equal(r.status, 0, r.stderr);
     // SOURCE is device[path in that filesystem]: /tmp/slurm... on "/", or
     // /slurm... when /tmp is a filesystem of its own.
@@ -113,11 +144,17 @@ describe("e2e: step kinds and job life", function () {
 
   it("job arrays: each task has its own /tmp", () => {
     cluster(seed);
-    const id = submitBatch(ALICE, "echo $SLURM_ARRAY_TASK_ID > /tmp/t; sleep 1; echo seen $(cat /tmp/*)\n", ["--array=1-3", "-o", `${OUT_DIR}/arr-%A_%a.out`]);
+    const id = submitBatch(ALICE, "echo $SLURM_ARRAY_TASK_ID > /tmp/t; sleep 1; echo seen $(cat /tmp/*)\n", [
+      "--array=1-3",
+      "-o",
+      `${OUT_DIR}/arr-%A_%a.out`,
+    ]);
     return (async () => {
       for (const t of [1, 2, 3]) {
         const f = `${OUT_DIR}/arr-${id}_${t}.out`;
-        await waitFor(() => fs.existsSync(f) && /seen/.test(fs.readFileSync(f, "utf8")), 60_000, { what: `array task ${t}` });
+        await waitFor(() => fs.existsSync(f) && /seen/.test(fs.readFileSync(f, "utf8")), 60_000, {
+          what: `array task ${t}`,
+        });
         assert.equal(fs.readFileSync(f, "utf8"), `seen ${t}\n`);
       }
     })();
@@ -132,10 +169,28 @@ describe("e2e: step kinds and job life", function () {
     const log = logSince(mark);
     // The extern step makes the directories in the host's namespace (it runs
     // no task) and removes them at its end; the epilog then finds nothing.
-    assert.match(log, new RegExp(`\\[${r.jobId}\\.extern\\] .*private-tmpdir: job ${r.jobId}: private directories made \\(extern step\\)`));
-    assert.match(log, new RegExp(`\\[${r.jobId}\\.batch\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`));
-    await logWhen(mark, new RegExp(`\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`), "the extern step's removal line");
-    assert.equal(fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${r.jobId}.`)), false, "nothing left");
+    assert.match(
+      log,
+      new RegExp(
+        `\\[${r.jobId}\\.extern\\] .*private-tmpdir: job ${r.jobId}: private directories made \\(extern step\\)`,
+      ),
+    );
+    assert.match(
+      log,
+      new RegExp(`\\[${r.jobId}\\.batch\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`),
+    );
+    await logWhen(
+      mark,
+      new RegExp(
+        `\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`,
+      ),
+      "the extern step's removal line",
+    );
+    assert.equal(
+      fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${r.jobId}.`)),
+      false,
+      "nothing left",
+    );
   });
 
   it("PrologFlags=Contain,RunInJob (Slurm 24.05+: the extern step runs init_post_opt first): the extern step and the job's steps share one /tmp", async function () {
@@ -149,32 +204,63 @@ describe("e2e: step kinds and job life", function () {
     assert.equal(r.status, 0, r.output);
     assert.equal(r.output, "b\nptd-alice\n");
     const log = logSince(mark);
-    assert.match(log, new RegExp(`\\[${r.jobId}\\.extern\\] .*private-tmpdir: job ${r.jobId}: private directories made \\(extern step\\)`));
+    assert.match(
+      log,
+      new RegExp(
+        `\\[${r.jobId}\\.extern\\] .*private-tmpdir: job ${r.jobId}: private directories made \\(extern step\\)`,
+      ),
+    );
     for (const step of ["batch", "0"])
-      assert.match(log, new RegExp(`\\[${r.jobId}\\.${step}\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`), step);
+      assert.match(
+        log,
+        new RegExp(`\\[${r.jobId}\\.${step}\\] .*private-tmpdir: job ${r.jobId}: private directories mounted`),
+        step,
+      );
     // Slurm runs no SPANK job epilog under RunInJob (seen on 24.11 and
     // 26.05): the extern step's end is the only cleanup there is.
-    await logWhen(mark, new RegExp(`\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`), "the extern step's removal line");
-    assert.equal(fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${r.jobId}.`)), false, "nothing left");
+    await logWhen(
+      mark,
+      new RegExp(
+        `\\[${r.jobId}\\.extern\\] private-tmpdir: job ${r.jobId} uid \\d+: removed \\d+ bytes, 1 files, 3 directories in [0-9.]+ s \\(extern step\\)`,
+      ),
+      "the extern step's removal line",
+    );
+    assert.equal(
+      fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${r.jobId}.`)),
+      false,
+      "nothing left",
+    );
   });
 
   it("requeue with cleanup=yes: nothing of the first run is left, and the new run starts empty, in the seed's layout", async () => {
     cluster({ plugstackLines: [pluginLine(SEED)], extraConf: "AuthInfo=cred_expire=5" });
     const ready = `${OUT_DIR}/rqy-${process.pid}-${Date.now()}`;
     const go = `${ready}.go`;
-    const id = submitBatch(ALICE, `if [ -e /tmp/marker ]; then echo STALE; fi\necho run$SLURM_RESTART_COUNT > /tmp/marker\ntouch ${ready}.$SLURM_RESTART_COUNT\nwhile [ ! -e ${go} ]; do sleep 0.1; done\n`, ["--open-mode=append"]);
+    const id = submitBatch(
+      ALICE,
+      `if [ -e /tmp/marker ]; then echo STALE; fi\necho run$SLURM_RESTART_COUNT > /tmp/marker\ntouch ${ready}.$SLURM_RESTART_COUNT\nwhile [ ! -e ${go} ]; do sleep 0.1; done\n`,
+      ["--open-mode=append"],
+    );
     await waitFor(() => fs.existsSync(`${ready}.`) || fs.existsSync(`${ready}.0`), 60_000, { what: "the first run" });
     assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/tmp/marker`));
     scontrol("requeue", String(id));
     // The first run's directory is removed by its epilog before the new run.
-    await waitFor(() => !fs.existsSync(`/tmp/slurm.${id}.0/tmp/marker`) || fs.existsSync(`${ready}.1`), 60_000, { what: "the first run's epilog" });
+    await waitFor(() => !fs.existsSync(`/tmp/slurm.${id}.0/tmp/marker`) || fs.existsSync(`${ready}.1`), 60_000, {
+      what: "the first run's epilog",
+    });
     await waitFor(() => fs.existsSync(`${ready}.1`), 90_000, { what: "the second run" });
-    assert.equal(fs.readFileSync(`/tmp/slurm.${id}.0/tmp/marker`, "utf8"), "run1\n", "the new run's own file, in base.jobid.0");
+    assert.equal(
+      fs.readFileSync(`/tmp/slurm.${id}.0/tmp/marker`, "utf8"),
+      "run1\n",
+      "the new run's own file, in base.jobid.0",
+    );
     fs.writeFileSync(go, "");
     const r = await waitBatch(id, 60_000);
     assert.equal(r.state, "COMPLETED", r.output);
     assert.doesNotMatch(r.output, /STALE/);
-    await waitFor(() => !fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${id}.`)), 20_000, { what: "the last epilog" });
+    await waitFor(() => !fs.readdirSync("/tmp").some((n) => n.startsWith(`slurm.${id}.`)), 20_000, {
+      what: "the last epilog",
+    });
   });
 
   it("requeue: the new run starts with an empty /tmp even with cleanup=no, in the seed's layout", async () => {
@@ -186,7 +272,11 @@ describe("e2e: step kinds and job life", function () {
     const go = `${ready}.go`;
     // Each run waits for go: the first is requeued while it runs (not after
     // it ended), and the second is let go once the test has seen it start.
-    const id = submitBatch(ALICE, `if [ -e /tmp/marker ]; then echo STALE; fi\necho run > /tmp/marker\necho RESTART=$SLURM_RESTART_COUNT\ntouch ${ready}.$SLURM_RESTART_COUNT\n${waitGo(go)}\n`, ["--open-mode=append"]);
+    const id = submitBatch(
+      ALICE,
+      `if [ -e /tmp/marker ]; then echo STALE; fi\necho run > /tmp/marker\necho RESTART=$SLURM_RESTART_COUNT\ntouch ${ready}.$SLURM_RESTART_COUNT\n${waitGo(go)}\n`,
+      ["--open-mode=append"],
+    );
     await waitFor(() => fs.existsSync(`${ready}.`) || fs.existsSync(`${ready}.0`), 60_000, { what: "the first run" });
     assert.ok(fs.existsSync(`/tmp/slurm.${id}.0/tmp/marker`));
     scontrol("requeue", String(id));

@@ -16,9 +16,14 @@ import { waitFor } from "../helpers/wait.js";
 import { holdersOf as holders, hostMountinfo } from "../helpers/procfs.js";
 
 const LINE = [
-  "base=/tmp/slurm", "mount=/tmp",
-  "tmpfs=/dev/shm", "size=64M",
-  "tmpfs=/var/tmp", "size=32M", "mode=0700", "noexec",
+  "base=/tmp/slurm",
+  "mount=/tmp",
+  "tmpfs=/dev/shm",
+  "size=64M",
+  "tmpfs=/var/tmp",
+  "size=32M",
+  "mode=0700",
+  "noexec",
   "tmpdir=/tmp",
 ];
 const SHM_TOOL = `${OUT_DIR}/shm-tool`;
@@ -27,12 +32,24 @@ const SOURCE = "private-tmpdir";
 /** The mountinfo line of a mount point as a task saw it. */
 /** Fields of the mount a task saw on top at a mount point (the last
  * mountinfo line for it): fs type, source, options. */
-function mountOf(output: string, tag: string): { root: string; type: string; source: string; opts: string; super: string } | undefined {
-  const l = output.split("\n").filter((x) => x.startsWith(`${tag} `)).pop();
+function mountOf(
+  output: string,
+  tag: string,
+): { root: string; type: string; source: string; opts: string; super: string } | undefined {
+  const l = output
+    .split("\n")
+    .filter((x) => x.startsWith(`${tag} `))
+    .pop();
   if (!l) return undefined;
   const f = l.slice(tag.length + 1).split(" ");
   const dash = f.indexOf("-");
-  return { root: f[3] ?? "", opts: f[5] ?? "", type: f[dash + 1] ?? "", source: f[dash + 2] ?? "", super: f[dash + 3] ?? "" };
+  return {
+    root: f[3] ?? "",
+    opts: f[5] ?? "",
+    type: f[dash + 1] ?? "",
+    source: f[dash + 2] ?? "",
+    super: f[dash + 3] ?? "",
+  };
 }
 
 /** Every process on the machine that still sees one of our tmpfs mounts. */
@@ -56,7 +73,11 @@ describe("e2e: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", f
   before(function () {
     requireRootAndSlurm(this);
     info = startCluster({ plugstackLines: [pluginLine(LINE)] });
-    const cc = spawnSync("gcc", ["-O1", "-Wall", "-Werror", "-o", SHM_TOOL, `${REPO_ROOT}/tests/native/shm-tool.c`, "-lrt"], { encoding: "utf8" });
+    const cc = spawnSync(
+      "gcc",
+      ["-O1", "-Wall", "-Werror", "-o", SHM_TOOL, `${REPO_ROOT}/tests/native/shm-tool.c`, "-lrt"],
+      { encoding: "utf8" },
+    );
     assert.equal(cc.status, 0, `gcc shm-tool: ${cc.stderr}`);
     fs.chmodSync(SHM_TOOL, 0o755);
   });
@@ -70,30 +91,42 @@ describe("e2e: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", f
     // What a later step looks at, as a script of its own (no quoting
     // inside srun's bash -c).
     const probe = `${OUT_DIR}/shm-probe-${tag}.sh`;
-    fs.writeFileSync(probe, [
-      "#!/bin/bash",
-      `${SHM_TOOL} read ptd-seg | sed s/^/later-step:/`,
-      "cat /dev/shm/ptd-file",
-      "echo names $(ls /dev/shm | sort | tr '\\n' ' ')",
-      "echo owner $(stat -c '%a %U' /dev/shm /var/tmp | tr '\\n' ' ')",
-      "echo size $(df -k --output=size /dev/shm | tail -1) $(df -k --output=size /var/tmp | tail -1)",
-      ...[["shm", "/dev/shm"], ["vartmp", "/var/tmp"], ["tmp", "/tmp"]].map(([t, at]) => `awk -v t=${t} '$5=="${at}" {print t, $0}' /proc/self/mountinfo`),
-      "cp /bin/true /var/tmp/t && chmod 755 /var/tmp/t && { /var/tmp/t && echo exec-ran || echo exec-refused; }",
-    ].join("\n") + "\n", { mode: 0o755 });
-    const script = (who: string, other: string) => [
-      // Two tasks of one step: task 0 makes the segment, task 1 reads it.
-      `srun -n2 -O --overlap bash -c 'if [ "$SLURM_PROCID" = 0 ]; then ${SHM_TOOL} create ptd-seg ${who}-secret; echo made; ` +
-        `else i=0; until ${SHM_TOOL} read ptd-seg; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done; fi'`,
-      "echo file-$SLURM_JOB_ID > /dev/shm/ptd-file",
-      // Both jobs hold their segment at once before looking for the other's.
-      `touch ${ready(who)}; i=0; while [ ! -e ${ready(other)} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
-      `srun -n1 --overlap ${probe}`,
-    ].join("\n");
+    fs.writeFileSync(
+      probe,
+      [
+        "#!/bin/bash",
+        `${SHM_TOOL} read ptd-seg | sed s/^/later-step:/`,
+        "cat /dev/shm/ptd-file",
+        "echo names $(ls /dev/shm | sort | tr '\\n' ' ')",
+        "echo owner $(stat -c '%a %U' /dev/shm /var/tmp | tr '\\n' ' ')",
+        "echo size $(df -k --output=size /dev/shm | tail -1) $(df -k --output=size /var/tmp | tail -1)",
+        ...[
+          ["shm", "/dev/shm"],
+          ["vartmp", "/var/tmp"],
+          ["tmp", "/tmp"],
+        ].map(([t, at]) => `awk -v t=${t} '$5=="${at}" {print t, $0}' /proc/self/mountinfo`),
+        "cp /bin/true /var/tmp/t && chmod 755 /var/tmp/t && { /var/tmp/t && echo exec-ran || echo exec-refused; }",
+      ].join("\n") + "\n",
+      { mode: 0o755 },
+    );
+    const script = (who: string, other: string) =>
+      [
+        // Two tasks of one step: task 0 makes the segment, task 1 reads it.
+        `srun -n2 -O --overlap bash -c 'if [ "$SLURM_PROCID" = 0 ]; then ${SHM_TOOL} create ptd-seg ${who}-secret; echo made; ` +
+          `else i=0; until ${SHM_TOOL} read ptd-seg; do i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done; fi'`,
+        "echo file-$SLURM_JOB_ID > /dev/shm/ptd-file",
+        // Both jobs hold their segment at once before looking for the other's.
+        `touch ${ready(who)}; i=0; while [ ! -e ${ready(other)} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+        `srun -n1 --overlap ${probe}`,
+      ].join("\n");
     // Two tasks on one CPU each (-O): both jobs fit the node at once.
     const a = submitBatch(ALICE, script("a", "b"), ["-n2", "-O"]);
     const b = submitBatch(MALLORY, script("b", "a"), ["-n2", "-O"]);
     const [ra, rb] = await Promise.all([waitBatch(a), waitBatch(b)]);
-    for (const [r, who] of [[ra, "a"], [rb, "b"]] as const) {
+    for (const [r, who] of [
+      [ra, "a"],
+      [rb, "b"],
+    ] as const) {
       assert.equal(r.state, "COMPLETED", `job ${r.jobId}: ${r.output}`);
       assert.match(r.output, new RegExp(`^${who}-secret$`, "m"), `task 1 read task 0's segment:\n${r.output}`);
       assert.match(r.output, new RegExp(`^later-step:${who}-secret$`, "m"), "a later step sees the segment");
@@ -103,11 +136,14 @@ describe("e2e: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", f
       const user = who === "a" ? ALICE : MALLORY;
       assert.match(r.output, new RegExp(`^owner 1777 ${user} 700 ${user}$`, "m"), r.output);
       assert.match(r.output, /^size 65536 32768$/m, "size= as configured, in KiB");
-      const shm = mountOf(r.output, "shm"), vt = mountOf(r.output, "vartmp"), tmp = mountOf(r.output, "tmp");
+      const shm = mountOf(r.output, "shm"),
+        vt = mountOf(r.output, "vartmp"),
+        tmp = mountOf(r.output, "tmp");
       assert.ok(shm && vt && tmp, `mountinfo lines:\n${r.output}`);
       assert.deepStrictEqual([shm.type, shm.source], ["tmpfs", SOURCE], `/dev/shm: ${JSON.stringify(shm)}`);
       assert.deepStrictEqual([vt.type, vt.source], ["tmpfs", SOURCE]);
-      for (const m of [shm, vt]) for (const o of ["nosuid", "nodev"]) assert.ok(m.opts.split(",").includes(o), `${o} in ${m.opts}`);
+      for (const m of [shm, vt])
+        for (const o of ["nosuid", "nodev"]) assert.ok(m.opts.split(",").includes(o), `${o} in ${m.opts}`);
       assert.ok(!shm.opts.split(",").includes("noexec"), "noexec only where asked");
       assert.ok(vt.opts.split(",").includes("noexec"), `noexec on /var/tmp: ${vt.opts}`);
       assert.match(r.output, /^exec-refused$/m, "a program copied to the noexec tmpfs does not run");
@@ -117,9 +153,15 @@ describe("e2e: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", f
     }
     assert.notEqual(mountOf(ra.output, "shm")?.super, undefined);
     // Not the host's /dev/shm: nothing of either job there.
-    for (const n of ["ptd-seg", "ptd-file"]) assert.ok(!fs.existsSync(`/dev/shm/${n}`), `/dev/shm/${n} reached the host`);
+    for (const n of ["ptd-seg", "ptd-file"])
+      assert.ok(!fs.existsSync(`/dev/shm/${n}`), `/dev/shm/${n} reached the host`);
     const log = logSince(mark);
-    for (const id of [a, b]) assert.match(log, new RegExp(`private-tmpdir: job ${id}: private directories mounted`), "the plugin mounted them");
+    for (const id of [a, b])
+      assert.match(
+        log,
+        new RegExp(`private-tmpdir: job ${id}: private directories mounted`),
+        "the plugin mounted them",
+      );
     // Gone with the job: no holder, and no process anywhere still sees one
     // of these tmpfs (its memory is freed with its last mount).
     await waitFor(() => holders([a, b]).length === 0, 10_000, { what: "the holders to exit" });
@@ -132,17 +174,23 @@ describe("e2e: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", f
   it("a write past size= fails with ENOSPC inside the job; another job's /dev/shm and the host's are unaffected", async () => {
     const tag = `${process.pid}-${Date.now()}`;
     const full = `${OUT_DIR}/full-${tag}`;
-    const a = submitBatch(ALICE, [
-      "dd if=/dev/zero of=/dev/shm/fill bs=1M count=100 2>&1 | grep -o 'No space left on device' | head -1",
-      "echo used $(du -sk /dev/shm/fill | cut -f1)",
-      `touch ${full}; i=0; while [ ! -e ${full}.done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
-    ].join("\n"));
+    const a = submitBatch(
+      ALICE,
+      [
+        "dd if=/dev/zero of=/dev/shm/fill bs=1M count=100 2>&1 | grep -o 'No space left on device' | head -1",
+        "echo used $(du -sk /dev/shm/fill | cut -f1)",
+        `touch ${full}; i=0; while [ ! -e ${full}.done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+      ].join("\n"),
+    );
     await waitFor(() => fs.existsSync(full), 30_000, { what: "the first job to fill its /dev/shm" });
     // While it is full: another job writes 48 MiB, the host writes too.
     const host = `/dev/shm/ptd-host-${tag}`;
     try {
       fs.writeFileSync(host, Buffer.alloc(8 << 20));
-      const rb = sbatchWait(MALLORY, "dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 status=none && echo wrote $(du -sk /dev/shm/fill | cut -f1)");
+      const rb = sbatchWait(
+        MALLORY,
+        "dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 status=none && echo wrote $(du -sk /dev/shm/fill | cut -f1)",
+      );
       assert.equal(rb.state, "COMPLETED", rb.output);
       assert.match(rb.output, /^wrote 49152$/m, rb.output);
     } finally {
@@ -159,12 +207,15 @@ describe("e2e: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", f
   it("a descriptor held on the job's /dev/shm after the job (passed out of it) pins none of its files' memory", async () => {
     const tag = `${process.pid}-${Date.now()}`;
     const ready = `${OUT_DIR}/held-${tag}`;
-    const id = submitBatch(ALICE, [
-      "mkdir /dev/shm/d",
-      "dd if=/dev/zero of=/dev/shm/a bs=1M count=16 status=none",
-      "dd if=/dev/zero of=/dev/shm/d/b bs=1M count=16 status=none",
-      `echo $$ > ${ready}.pid; touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
-    ].join("\n"));
+    const id = submitBatch(
+      ALICE,
+      [
+        "mkdir /dev/shm/d",
+        "dd if=/dev/zero of=/dev/shm/a bs=1M count=16 status=none",
+        "dd if=/dev/zero of=/dev/shm/d/b bs=1M count=16 status=none",
+        `echo $$ > ${ready}.pid; touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+      ].join("\n"),
+    );
     await waitFor(() => fs.existsSync(ready), 30_000, { what: `job ${id} to fill its /dev/shm` });
     // As a process outside the job would, with a descriptor passed to it.
     const pid = Number(fs.readFileSync(`${ready}.pid`, "utf8"));
@@ -214,7 +265,9 @@ describe("e2e: memory-backed scratch, sizes and refusals", function () {
     startCluster({ plugstackLines: LINE });
     const none = sbatchWait(ALICE, SHOW, { args: ["--mem=256"] });
     assert.equal(none.state, "COMPLETED", none.output);
-    const nodeMb = Math.floor(Number(/^MemTotal:\s+(\d+) kB$/m.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1]) / 1024);
+    const nodeMb = Math.floor(
+      Number(/^MemTotal:\s+(\d+) kB$/m.exec(fs.readFileSync("/proc/meminfo", "utf8"))?.[1]) / 1024,
+    );
     const kib = Number(/^kib (\d+)$/m.exec(none.output)?.[1]);
     assert.equal(kib, Math.floor((nodeMb * 50) / 100) * 1024, `50% of the node's ${nodeMb} MiB: ${none.output}`);
     stopCluster();
@@ -237,7 +290,9 @@ describe("e2e: memory-backed scratch, sizes and refusals", function () {
   it("a bad size= fails every step with the option named in slurmd's log, never a shared /dev/shm", async () => {
     startCluster({ plugstackLines: [pluginLine(["mount=/tmp", "tmpfs=/dev/shm", "size=12Q"])] });
     const mark = logMark();
-    const r = runAs(ALICE, ["srun", "-n1", "bash", "-c", "echo ran > /dev/shm/ptd-bad; echo ran"], { timeoutMs: 60_000 });
+    const r = runAs(ALICE, ["srun", "-n1", "bash", "-c", "echo ran > /dev/shm/ptd-bad; echo ran"], {
+      timeoutMs: 60_000,
+    });
     // srun may exit 0 after a failed launch; its message is the proof.
     assert.doesNotMatch(r.stdout, /^ran$/m, "the step ran");
     assert.match(r.stderr, LAUNCH_FAILED, r.stderr);

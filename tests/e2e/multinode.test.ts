@@ -26,12 +26,29 @@ describe("e2e: a two-node job", function () {
     // The second node's /tmp as its slurmd (and the job's steps there) see it.
     const node2Tmp = `/proc/${info.slurmd2Pid}/root/tmp`;
     const mark = logMark();
-    const job = spawnAs(ALICE, ["srun", "-N2", "bash", "-c", "echo $SLURM_JOB_ID; touch /tmp/f-$SLURMD_NODENAME /var/tmp/v-$SLURMD_NODENAME; sleep 2"]);
-    const id = await waitFor(() => fs.readdirSync("/tmp").map((n) => /^slurm\.(\d+)\.0$/.exec(n)?.[1]).find((j) => j && fs.existsSync(`/tmp/slurm.${j}.0/tmp/f-${info.node}`)), 20_000, { what: "the job on the first node" });
+    const job = spawnAs(ALICE, [
+      "srun",
+      "-N2",
+      "bash",
+      "-c",
+      "echo $SLURM_JOB_ID; touch /tmp/f-$SLURMD_NODENAME /var/tmp/v-$SLURMD_NODENAME; sleep 2",
+    ]);
+    const id = await waitFor(
+      () =>
+        fs
+          .readdirSync("/tmp")
+          .map((n) => /^slurm\.(\d+)\.0$/.exec(n)?.[1])
+          .find((j) => j && fs.existsSync(`/tmp/slurm.${j}.0/tmp/f-${info.node}`)),
+      20_000,
+      { what: "the job on the first node" },
+    );
     const here = `/tmp/slurm.${id}.0`;
     const there = `${node2Tmp}/slurm.${id}.0`;
     await waitFor(() => fs.existsSync(`${there}/tmp/f-${info.node2}`), 20_000, { what: "the job on the second node" });
-    for (const [dir, node] of [[here, info.node], [there, info.node2]] as const) {
+    for (const [dir, node] of [
+      [here, info.node],
+      [there, info.node2],
+    ] as const) {
       for (const p of [dir, `${dir}/tmp`, `${dir}/var_tmp`]) {
         const st = fs.statSync(p);
         assert.deepStrictEqual([st.uid, st.mode & 0o7777], [alice, 0o700], p);
@@ -41,7 +58,16 @@ describe("e2e: a two-node job", function () {
     }
     const r = await job;
     assert.equal(r.status, 0, r.stderr);
-    await waitFor(() => (logSince(mark).match(new RegExp(`private-tmpdir: job ${id} uid \\d+: removed 0 bytes, 2 files, 3 directories`, "g")) ?? []).length === 2, 20_000, { what: "both nodes' epilog lines" });
+    await waitFor(
+      () =>
+        (
+          logSince(mark).match(
+            new RegExp(`private-tmpdir: job ${id} uid \\d+: removed 0 bytes, 2 files, 3 directories`, "g"),
+          ) ?? []
+        ).length === 2,
+      20_000,
+      { what: "both nodes' epilog lines" },
+    );
     assert.equal(fs.existsSync(here), false);
     assert.equal(fs.existsSync(there), false);
   });

@@ -21,7 +21,12 @@ import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
 import { ALICE, LAB } from "../helpers/lab.js";
 import { runAs } from "../helpers/clients.js";
 import {
-  type ClusterInfo, nodeState, requireRootAndSlurm, resumeNode, startCluster, stopCluster,
+  type ClusterInfo,
+  nodeState,
+  requireRootAndSlurm,
+  resumeNode,
+  startCluster,
+  stopCluster,
 } from "../helpers/cluster.js";
 import { slurmAtLeast } from "../helpers/slurm-release.js";
 import { sbatchWait } from "../helpers/jobs.js";
@@ -45,7 +50,13 @@ interface NsPlugin {
 // renamed JobContainerType=job_container/tmpfs to NamespaceType=namespace/tmpfs
 // and added namespace/linux. Read at load (the cases depend on it); without a
 // slurmd here the suite's before() fails or skips, as every e2e suite does.
-const NEW_NAMES = ((): boolean => { try { return slurmAtLeast(25, 11); } catch { return true; } })();
+const NEW_NAMES = ((): boolean => {
+  try {
+    return slurmAtLeast(25, 11);
+  } catch {
+    return true;
+  }
+})();
 const KEY = NEW_NAMES ? "NamespaceType" : "JobContainerType";
 
 // Minimal configurations: BasePath only (Dirs default to /tmp,/dev/shm). The
@@ -81,7 +92,14 @@ function jobMounts(info: ClusterInfo, jobId: number): string[] {
 
 /** The node, once the job left it (the epilog and the namespace teardown done). */
 async function settledNode(): Promise<string> {
-  return waitFor(() => { const s = nodeState(); return /completing|allocated|mixed/.test(s) ? "" : s; }, 30_000, { what: "the job to leave the node" });
+  return waitFor(
+    () => {
+      const s = nodeState();
+      return /completing|allocated|mixed/.test(s) ? "" : s;
+    },
+    30_000,
+    { what: "the job to leave the node" },
+  );
 }
 
 describe(`e2e: Slurm's own namespace plugins (${KEY}=${PLUGINS.map((p) => p.type).join(", ")}): the plugin refuses at load, naming the conflict`, function () {
@@ -116,7 +134,11 @@ describe(`e2e: Slurm's own namespace plugins (${KEY}=${PLUGINS.map((p) => p.type
 
       it("without private-tmpdir, works here on its own: the job's /tmp is its directory under BasePath, removed at the end", async () => {
         info = startPinned([], conf);
-        const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo JOB=$SLURM_JOB_ID; findmnt -n -o SOURCE --target /tmp; touch /tmp/ctl"], { timeoutMs: 30_000 });
+        const r = runAs(
+          ALICE,
+          ["srun", "-N1", "bash", "-c", "echo JOB=$SLURM_JOB_ID; findmnt -n -o SOURCE --target /tmp; touch /tmp/ctl"],
+          { timeoutMs: 30_000 },
+        );
         assert.equal(r.status, 0, r.stderr);
         const id = Number(/JOB=(\d+)/.exec(r.stdout)?.[1]);
         // SOURCE is device[path in that filesystem]: BasePath/<node>/<job>/.<job>
@@ -132,18 +154,31 @@ describe(`e2e: Slurm's own namespace plugins (${KEY}=${PLUGINS.map((p) => p.type
         const before = hostMountinfo(info.slurmdPid).length;
         const mark = logMark();
         const tag = `ptd-ns-${Date.now()}`;
-        const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `touch /tmp/${tag} /var/tmp/${tag} /dev/shm/${tag}; echo RAN`], { timeoutMs: 30_000 });
+        const r = runAs(
+          ALICE,
+          ["srun", "-N1", "bash", "-c", `touch /tmp/${tag} /var/tmp/${tag} /dev/shm/${tag}; echo RAN`],
+          { timeoutMs: 30_000 },
+        );
         assert.ok(r.status !== 0 || LAUNCH_FAILED.test(r.stderr), `srun must fail: ${r.stdout}${r.stderr}`);
         assert.doesNotMatch(r.stdout, /RAN/);
         assert.match(await settledNode(), /^idle$/, "a conflicting NamespaceType must fail jobs, never drain the node");
 
         const log = logSince(mark);
-        const loaded = new RegExp(`\\[(\\d+)\\.extern\\] private-tmpdir: loaded \\S+ core sha256 ${coreSha256()}; options: ${SEED.join(" ")}`).exec(log);
+        const loaded = new RegExp(
+          `\\[(\\d+)\\.extern\\] private-tmpdir: loaded \\S+ core sha256 ${coreSha256()}; options: ${SEED.join(" ")}`,
+        ).exec(log);
         assert.ok(loaded, `no load line of this build in slurmd.log:\n${log}`);
         const id = Number(loaded[1]);
-        assert.match(log, new RegExp(`\\[${id}\\.extern\\] error: private-tmpdir: refusing to run with ${KEY}=${p.type}: `));
+        assert.match(
+          log,
+          new RegExp(`\\[${id}\\.extern\\] error: private-tmpdir: refusing to run with ${KEY}=${p.type}: `),
+        );
         assert.doesNotMatch(log, new RegExp(`job ${id}: private directories mounted`), "init_post_opt must never run");
-        await logWhen(mark, new RegExp(`private-tmpdir: job ${id} uid \\d+: removed 0 bytes, 0 files, 0 directories`), "the epilog finds nothing (its line may follow the node going idle)");
+        await logWhen(
+          mark,
+          new RegExp(`private-tmpdir: job ${id} uid \\d+: removed 0 bytes, 0 files, 0 directories`),
+          "the epilog finds nothing (its line may follow the node going idle)",
+        );
 
         // Nothing made or left, on the host or under BasePath; no mount of the job in slurmd.
         assert.equal(fs.existsSync(`/tmp/slurm.${id}.0`), false);
@@ -163,7 +198,10 @@ describe(`e2e: Slurm's own namespace plugins (${KEY}=${PLUGINS.map((p) => p.type
         // CANCELLED (24.11); what matters is that its script never ran.
         if (slurmAtLeast(25, 5)) assert.equal(r.state, "FAILED", r.output);
         assert.doesNotMatch(r.output, /RAN/);
-        assert.match(logSince(mark), new RegExp(`\\[${r.jobId}\\.extern\\] error: private-tmpdir: refusing to run with ${KEY}=${p.type}: `));
+        assert.match(
+          logSince(mark),
+          new RegExp(`\\[${r.jobId}\\.extern\\] error: private-tmpdir: refusing to run with ${KEY}=${p.type}: `),
+        );
         if (slurmAtLeast(25, 5)) {
           assert.match(await settledNode(), /^idle$/);
         } else {

@@ -48,7 +48,11 @@ const SPLIT = `${P} ${"p".repeat(pad)}${P} second`;
 const latin1 = (s: string): Buffer => Buffer.from(s, "latin1");
 
 const CASES: Case[] = [
-  { name: "plain line", files: { "plugstack.conf": `${P} a b\n` }, slurm: { args: [["a", "b"]], ignored: [], fatal: false } },
+  {
+    name: "plain line",
+    files: { "plugstack.conf": `${P} a b\n` },
+    slurm: { args: [["a", "b"]], ignored: [], fatal: false },
+  },
   {
     name: "CR LF: the CR stays in the last word",
     files: { "plugstack.conf": `# dos\r\n${P} a b\r\n\r\n` },
@@ -61,8 +65,14 @@ const CASES: Case[] = [
   },
   {
     name: "invalid lines are ignored, the rest is read",
-    files: { "plugstack.conf": `bogus ${PROBE} x\nrequired\noptional # nothing\ninclude\nRequired ${PROBE} y\n${P} ok\n` },
-    slurm: { args: [["ok"]], ignored: ["plugstack.conf:1", "plugstack.conf:2", "plugstack.conf:3", "plugstack.conf:4", "plugstack.conf:5"], fatal: false },
+    files: {
+      "plugstack.conf": `bogus ${PROBE} x\nrequired\noptional # nothing\ninclude\nRequired ${PROBE} y\n${P} ok\n`,
+    },
+    slurm: {
+      args: [["ok"]],
+      ignored: ["plugstack.conf:1", "plugstack.conf:2", "plugstack.conf:3", "plugstack.conf:4", "plugstack.conf:5"],
+      fatal: false,
+    },
   },
   {
     name: "a line over 4095 bytes is cut, its rest is a line of its own, later lines renumbered",
@@ -117,9 +127,15 @@ const CASES: Case[] = [
   {
     name: "include brackets: negation, a first ], an escaped *, an unknown class",
     files: {
-      "plugstack.conf": "include inc/[!a]*.conf\ninclude inc/[]x]\ninclude inc/\\*\ninclude inc/[[:nope:]]*\ninclude inc/[a\ninclude inc/[[:upper:]]?[--0]*\n",
-      "inc/a.conf": `${P} a\n`, "inc/b.conf": `${P} b\n`, "inc/]": `${P} bracket\n`, "inc/*": `${P} star\n`,
-      "inc/[a": `${P} open\n`, "inc/Q.conf": `${P} upper\n`, "inc/Qx-": `${P} range\n`,
+      "plugstack.conf":
+        "include inc/[!a]*.conf\ninclude inc/[]x]\ninclude inc/\\*\ninclude inc/[[:nope:]]*\ninclude inc/[a\ninclude inc/[[:upper:]]?[--0]*\n",
+      "inc/a.conf": `${P} a\n`,
+      "inc/b.conf": `${P} b\n`,
+      "inc/]": `${P} bracket\n`,
+      "inc/*": `${P} star\n`,
+      "inc/[a": `${P} open\n`,
+      "inc/Q.conf": `${P} upper\n`,
+      "inc/Qx-": `${P} range\n`,
     },
     slurm: { args: [["upper"], ["b"], ["bracket"], ["star"], ["open"], ["range"]], ignored: [], fatal: false },
   },
@@ -127,7 +143,9 @@ const CASES: Case[] = [
     name: "include in the C locale: a byte over 0x7f is no letter, but is in a byte range; a trailing - is literal",
     files: {
       "plugstack.conf": latin1("include inc/[[:alpha:]]*\ninclude inc/[\x80-\xff]*\ninclude inc/[a-]*\n"),
-      "inc/\xe9.conf": `${P} e-acute\n`, "inc/-.conf": `${P} dash\n`, "inc/b.conf": `${P} b\n`,
+      "inc/\xe9.conf": `${P} e-acute\n`,
+      "inc/-.conf": `${P} dash\n`,
+      "inc/b.conf": `${P} b\n`,
     },
     slurm: { args: [["b"], ["e-acute"], ["dash"]], ignored: [], fatal: false },
   },
@@ -140,7 +158,8 @@ const CASES: Case[] = [
     name: "include of nothing, of a directory, of a dangling symlink: empty",
     files: {
       "plugstack.conf": `include none/*.conf\ninclude inc\ninclude inc/*\n${P} after\n`,
-      inc: { dir: true }, "inc/gone.conf": { symlink: "nowhere.conf" },
+      inc: { dir: true },
+      "inc/gone.conf": { symlink: "nowhere.conf" },
     },
     slurm: { args: [["after"]], ignored: [], fatal: false },
   },
@@ -148,7 +167,8 @@ const CASES: Case[] = [
     name: "include that cannot be opened (ELOOP) fails the stack",
     files: {
       "plugstack.conf": `${P} before\ninclude inc/*.conf\n${P} after\n`,
-      "inc/a.conf": { symlink: "b.conf" }, "inc/b.conf": { symlink: "a.conf" },
+      "inc/a.conf": { symlink: "b.conf" },
+      "inc/b.conf": { symlink: "a.conf" },
     },
     slurm: { args: [], ignored: [], fatal: true },
   },
@@ -204,9 +224,21 @@ function slurmReading(): Reading & { log: string } {
   });
   const log = `sbatch --version: status ${r.status} signal ${r.signal}\n${r.stdout}${r.stderr}`;
   const fatal = r.status !== 0 || !/^slurm/m.test(r.stdout);
-  const records = fs.existsSync(out) ? fs.readFileSync(out, "latin1").split("\n").filter((l) => l !== "") : [];
-  const args = records.map((l) => l.split(" ").slice(1).map((h) => Buffer.from(h, "hex").toString("latin1")));
-  const ignored = [...r.stderr.matchAll(/spank: (\S+):(\d+): Invalid line\. Ignoring\./g)].map((m) => rel(m[1] ?? "", Number(m[2])));
+  const records = fs.existsSync(out)
+    ? fs
+        .readFileSync(out, "latin1")
+        .split("\n")
+        .filter((l) => l !== "")
+    : [];
+  const args = records.map((l) =>
+    l
+      .split(" ")
+      .slice(1)
+      .map((h) => Buffer.from(h, "hex").toString("latin1")),
+  );
+  const ignored = [...r.stderr.matchAll(/spank: (\S+):(\d+): Invalid line\. Ignoring\./g)].map((m) =>
+    rel(m[1] ?? "", Number(m[2])),
+  );
   return { args: fatal ? [] : args, ignored: fatal ? [] : ignored, fatal, log };
 }
 
@@ -224,10 +256,17 @@ describe("plugstack.conf: the CLI reads it as this release's Slurm does", functi
     }
     fs.rmSync(DIR, { recursive: true, force: true });
     fs.mkdirSync(DIR, { recursive: true });
-    const cc = spawnSync("gcc", ["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", PROBE, `${REPO}tests/native/plugstack-probe.c`], { encoding: "utf8" });
+    const cc = spawnSync(
+      "gcc",
+      ["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o", PROBE, `${REPO}tests/native/plugstack-probe.c`],
+      { encoding: "utf8" },
+    );
     assert.equal(cc.status, 0, `gcc: ${cc.stderr}`);
     fs.writeFileSync(`${DIR}/slurm.conf`, `ClusterName=ptdprobe\nSlurmctldHost=localhost\nPlugStackConfig=${CONF}\n`);
-    version = spawnSync("sbatch", ["--version"], { encoding: "utf8", env: { ...process.env, SLURM_CONF: `${DIR}/slurm.conf` } }).stdout.trim();
+    version = spawnSync("sbatch", ["--version"], {
+      encoding: "utf8",
+      env: { ...process.env, SLURM_CONF: `${DIR}/slurm.conf` },
+    }).stdout.trim();
   });
   after(() => fs.rmSync(DIR, { recursive: true, force: true }));
 

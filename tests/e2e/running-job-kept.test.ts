@@ -34,8 +34,9 @@ function plantLeftover(root: string, id: number): string {
   return d;
 }
 
-const WRITE = "echo a > /tmp/a; echo b > /var/tmp/b; if [ -d /dev/shm ] && [ -n \"$PTD_SHM\" ]; then echo c > /dev/shm/c; fi";
-const READ = "cat /tmp/a /var/tmp/b; if [ -n \"$PTD_SHM\" ]; then cat /dev/shm/c; fi";
+const WRITE =
+  'echo a > /tmp/a; echo b > /var/tmp/b; if [ -d /dev/shm ] && [ -n "$PTD_SHM" ]; then echo c > /dev/shm/c; fi';
+const READ = 'cat /tmp/a /var/tmp/b; if [ -n "$PTD_SHM" ]; then cat /dev/shm/c; fi';
 
 describe("e2e: a running job never loses its /tmp between its steps (#21)", function () {
   this.timeout(600_000);
@@ -51,7 +52,10 @@ describe("e2e: a running job never loses its /tmp between its steps (#21)", func
     for (const shm of [false, true]) {
       const what = `${contain ? "with" : "without"} PrologFlags=Contain, ${shm ? "tmpfs= /dev/shm" : "bind /tmp only"}`;
       it(`salloc --no-shell, ${what}: other users' jobs end, the sweep runs, the next step sees every file`, async () => {
-        startCluster({ plugstackLines: [pluginLine(shm ? TMPFS : SEED)], extraConf: contain ? "PrologFlags=Contain" : "" });
+        startCluster({
+          plugstackLines: [pluginLine(shm ? TMPFS : SEED)],
+          extraConf: contain ? "PrologFlags=Contain" : "",
+        });
         const ended = await endedJob(ALICE);
         const id = allocate(ALICE);
         const env = shm ? "PTD_SHM=1; " : "";
@@ -63,8 +67,11 @@ describe("e2e: a running job never loses its /tmp between its steps (#21)", func
           const mark = logMark();
           // Other users' jobs start and end on the node: each epilog starts the remover.
           for (let i = 0; i < 2; i++) assert.equal(runAs(MALLORY, ["srun", "-N1", "true"]).status, 0);
-          await waitFor(() => !fs.existsSync(leftover) && /took in 1 directories of jobs that have ended/.test(logSince(mark)), 60_000,
-            { what: `the ended job's leftover to be swept\n${logSince(mark)}` });
+          await waitFor(
+            () => !fs.existsSync(leftover) && /took in 1 directories of jobs that have ended/.test(logSince(mark)),
+            60_000,
+            { what: `the ended job's leftover to be swept\n${logSince(mark)}` },
+          );
           assert.match(jobState(id), /^RUNNING$/);
           // The answer is kept for a minute where only root creates names.
           const memo = fs.lstatSync("/run/private-tmpdir");
@@ -77,7 +84,9 @@ describe("e2e: a running job never loses its /tmp between its steps (#21)", func
         } finally {
           runAs("root", ["scancel", String(id)]);
         }
-        await waitFor(() => !fs.existsSync(`/tmp/slurm.${id}.0`), 60_000, { what: "the job's directory to go after its end" });
+        await waitFor(() => !fs.existsSync(`/tmp/slurm.${id}.0`), 60_000, {
+          what: "the job's directory to go after its end",
+        });
       });
     }
   }
@@ -102,13 +111,22 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
       await sleep(OLD_GRACE_MS);
       const mark = logMark();
       // Only one node is the batch job's: the other has no step of it now.
-      for (let i = 0; i < 2; i++) assert.equal(runAs(MALLORY, ["srun", "-N1", "-w", info.node2, "--overlap", "true"]).status, 0);
+      for (let i = 0; i < 2; i++)
+        assert.equal(runAs(MALLORY, ["srun", "-N1", "-w", info.node2, "--overlap", "true"]).status, 0);
       await waitFor(() => !fs.existsSync(leftover), 60_000, { what: `the second node's sweep\n${logSince(mark)}` });
       fs.writeFileSync(`${tag}.go`, "");
       const r = await job;
-      assert.equal(r.status, 0, `${r.stderr}\n${fs.existsSync(`${tag}.out`) ? fs.readFileSync(`${tag}.out`, "utf8") : ""}`);
+      assert.equal(
+        r.status,
+        0,
+        `${r.stderr}\n${fs.existsSync(`${tag}.out`) ? fs.readFileSync(`${tag}.out`, "utf8") : ""}`,
+      );
       const out = fs.readFileSync(`${tag}.out`, "utf8").split("\n").filter(Boolean).sort();
-      assert.deepStrictEqual(out, ["0: a", "0: b", "0: c", "1: a", "1: b", "1: c"], "both nodes kept /tmp, /var/tmp and /dev/shm");
+      assert.deepStrictEqual(
+        out,
+        ["0: a", "0: b", "0: c", "1: a", "1: b", "1: c"],
+        "both nodes kept /tmp, /var/tmp and /dev/shm",
+      );
     } finally {
       fs.writeFileSync(`${tag}.go`, "");
       await job;
@@ -124,8 +142,11 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
     await sleep(OLD_GRACE_MS);
     const mark = logMark();
     restartSlurmd();
-    await waitFor(() => !fs.existsSync(leftover) && /took in 1 directories of jobs that have ended/.test(logSince(mark)), 60_000,
-      { what: `slurmd's start to sweep it\n${logSince(mark)}` });
+    await waitFor(
+      () => !fs.existsSync(leftover) && /took in 1 directories of jobs that have ended/.test(logSince(mark)),
+      60_000,
+      { what: `slurmd's start to sweep it\n${logSince(mark)}` },
+    );
   });
 
   it("a step joins only its own job's holder: a holder of another user's job with the same id (a MaxJobId wrap) is never joined", async () => {
@@ -137,9 +158,16 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
       // The holder of mallory's job, as if it answered for the next job id:
       // what a holder that outlived its job meets after a wrap.
       const next = theirs + 1;
-      for (const sfx of [".sock", ".lock"]) fs.renameSync(`/tmp/slurm.ns/job.${theirs}${sfx}`, `/tmp/slurm.ns/job.${next}${sfx}`);
+      for (const sfx of [".sock", ".lock"])
+        fs.renameSync(`/tmp/slurm.ns/job.${theirs}${sfx}`, `/tmp/slurm.ns/job.${next}${sfx}`);
       const mark = logMark();
-      const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; ls /tmp; echo alice > /tmp/a; stat -c %U /tmp"]);
+      const r = runAs(ALICE, [
+        "srun",
+        "-N1",
+        "bash",
+        "-c",
+        "echo $SLURM_JOB_ID; ls /tmp; echo alice > /tmp/a; stat -c %U /tmp",
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const [id, ...rest] = r.stdout.trim().split("\n");
       assert.equal(Number(id), next, "the job got the id the stale holder answers for");
@@ -162,8 +190,14 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
     process.kill(info.slurmctldPid, "SIGSTOP");
     try {
       restartSlurmd();
-      await waitFor(() => /cannot tell which jobs have ended: .*; directories and namespaces of jobs not known to have ended are kept/.test(logSince(mark)), 90_000,
-        { what: `the remover's word\n${logSince(mark)}` });
+      await waitFor(
+        () =>
+          /cannot tell which jobs have ended: .*; directories and namespaces of jobs not known to have ended are kept/.test(
+            logSince(mark),
+          ),
+        90_000,
+        { what: `the remover's word\n${logSince(mark)}` },
+      );
       assert.ok(fs.existsSync(leftover), "kept while nothing says its job ended");
     } finally {
       process.kill(info.slurmctldPid, "SIGCONT");

@@ -43,12 +43,20 @@ for (const sharedRoot of [false, true]) {
       const mark = logMark();
       const { jobId } = srunOk(ALICE, "true");
       const log = logSince(mark);
-      assert.match(log, new RegExp(`\\[${jobId}\\.0\\] private-tmpdir: loaded \\S+ core sha256 ${coreSha256()}; options: base=/tmp/slurm mount=/var/tmp mount=/tmp cleanup=no`));
+      assert.match(
+        log,
+        new RegExp(
+          `\\[${jobId}\\.0\\] private-tmpdir: loaded \\S+ core sha256 ${coreSha256()}; options: base=/tmp/slurm mount=/var/tmp mount=/tmp cleanup=no`,
+        ),
+      );
     });
 
     it("puts a job's /tmp and /var/tmp files in /tmp/slurm.<jobid>.0/{tmp,var_tmp} on the host, not in the host's /tmp", () => {
       const tag = `ptd-${process.pid}-${Date.now()}`;
-      const { jobId, out } = srunOk(ALICE, `echo t > /tmp/${tag}; echo v > /var/tmp/${tag}; stat -c '%U %a' /tmp /var/tmp`);
+      const { jobId, out } = srunOk(
+        ALICE,
+        `echo t > /tmp/${tag}; echo v > /var/tmp/${tag}; stat -c '%U %a' /tmp /var/tmp`,
+      );
       assert.match(out, /ptd-alice 700\nptd-alice 700/);
       const dir = `/tmp/slurm.${jobId}.0`;
       assert.equal(fs.readFileSync(`${dir}/tmp/${tag}`, "utf8"), "t\n");
@@ -68,8 +76,18 @@ for (const sharedRoot of [false, true]) {
       // run, so the two always overlap.
       const ready = `${OUT_DIR}/overlap-${process.pid}-${Date.now()}.ready`;
       const go = `${ready}.go`;
-      const a = spawnAs(ALICE, ["srun", "-N1", "bash", "-c", `echo secret > /tmp/alice-secret; echo $SLURM_JOB_ID > ${ready}.part && mv ${ready}.part ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; test -e ${go} && ls -A /tmp`]);
-      const aliceJob = Number(await waitFor(() => fs.existsSync(ready) && fs.readFileSync(ready, "utf8").trim(), 30_000, { what: "alice's job to write its secret" }));
+      const a = spawnAs(ALICE, [
+        "srun",
+        "-N1",
+        "bash",
+        "-c",
+        `echo secret > /tmp/alice-secret; echo $SLURM_JOB_ID > ${ready}.part && mv ${ready}.part ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; test -e ${go} && ls -A /tmp`,
+      ]);
+      const aliceJob = Number(
+        await waitFor(() => fs.existsSync(ready) && fs.readFileSync(ready, "utf8").trim(), 30_000, {
+          what: "alice's job to write its secret",
+        }),
+      );
       assert.equal(fs.readFileSync(`/tmp/slurm.${aliceJob}.0/tmp/alice-secret`, "utf8"), "secret\n");
       const m = srunOk(MALLORY, "echo LS: $(ls -A /tmp); cat /tmp/slurm.*/tmp/alice-secret 2>/dev/null; true");
       fs.writeFileSync(go, "");
@@ -83,7 +101,10 @@ for (const sharedRoot of [false, true]) {
     // -Q: srun's own notices ("step creation temporarily disabled,
     // retrying" while the previous step ends) are not the job's output.
     it("shares one /tmp between the batch step and every srun step of a job", () => {
-      const r = sbatchWait(ALICE, "echo batch > /tmp/f\nsrun -Q bash -c 'cat /tmp/f; echo step1 >> /tmp/f'\nsrun -Q cat /tmp/f\n");
+      const r = sbatchWait(
+        ALICE,
+        "echo batch > /tmp/f\nsrun -Q bash -c 'cat /tmp/f; echo step1 >> /tmp/f'\nsrun -Q cat /tmp/f\n",
+      );
       assert.equal(r.status, 0, r.output);
       assert.equal(r.output, "batch\nbatch\nstep1\n");
     });
@@ -98,7 +119,14 @@ for (const sharedRoot of [false, true]) {
     });
 
     it("puts a task whose --chdir lies in /tmp in the private /tmp", () => {
-      const r = runAs(ALICE, ["srun", "-N1", "--chdir=/tmp", "bash", "-c", 'test "$(stat -c %d:%i .)" = "$(stat -c %d:%i /tmp)" && echo SAME; touch ./here; ls -A /tmp']);
+      const r = runAs(ALICE, [
+        "srun",
+        "-N1",
+        "--chdir=/tmp",
+        "bash",
+        "-c",
+        'test "$(stat -c %d:%i .)" = "$(stat -c %d:%i /tmp)" && echo SAME; touch ./here; ls -A /tmp',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^SAME\nhere$/m);
     });
@@ -115,7 +143,11 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
 
   const cases: [string, string[], RegExp][] = [
     ["relative mount", ["base=/tmp/slurm", "mount=var/tmp"], /private-tmpdir: .*mount=var\/tmp: not an absolute path/],
-    ["unknown option", ["base=/tmp/slurm", "mount=/tmp", "colour=blue"], /private-tmpdir: .*colour=blue: unknown option/],
+    [
+      "unknown option",
+      ["base=/tmp/slurm", "mount=/tmp", "colour=blue"],
+      /private-tmpdir: .*colour=blue: unknown option/,
+    ],
     ["empty base", ["base=", "mount=/tmp"], /private-tmpdir: .*base=: empty value/],
     ["collision", ["mount=/var/tmp", "mount=/var_tmp"], /private-tmpdir: .*both map to the same private directory/],
   ];
@@ -130,7 +162,14 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
       assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the job ran with the shared /tmp");
       assert.match(logSince(mark), re);
       // Bad configuration fails jobs, never takes the node out of service.
-      const state = await waitFor(() => { const s = nodeState(); return /completing|allocated/.test(s) ? "" : s; }, 20_000, { what: "the job to leave the node" });
+      const state = await waitFor(
+        () => {
+          const s = nodeState();
+          return /completing|allocated/.test(s) ? "" : s;
+        },
+        20_000,
+        { what: "the job to leave the node" },
+      );
       assert.match(state, /^(idle|mixed)$/, `node state ${state}`);
     });
   }
@@ -139,7 +178,9 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
     // Before 25.05 Slurm drains a node whose required plugin fails a batch
     // step's init: there is no failure mode to ask for (README, "Slurm releases").
     if (!slurmAtLeast(25, 5)) {
-      console.warn(`    PENDING: Slurm ${slurmRelease()} has no slurm_spank_init_failure_mode (25.05 added it): a failing batch step drains the node`);
+      console.warn(
+        `    PENDING: Slurm ${slurmRelease()} has no slurm_spank_init_failure_mode (25.05 added it): a failing batch step drains the node`,
+      );
       this.skip();
     }
     startCluster({ plugstackLines: [pluginLine(["base=/tmp/slurm", "mount=var/tmp"])] });
@@ -149,8 +190,20 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
     assert.equal(r.state, "FAILED", r.output);
     assert.doesNotMatch(r.output, /RAN/);
     assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the job ran with the shared /tmp");
-    assert.match(logSince(mark), new RegExp(`\\[${r.jobId}\\.batch\\] error: private-tmpdir: bad plugstack.conf option: mount=var/tmp: not an absolute path`));
-    const state = await waitFor(() => { const s = nodeState(); return /completing|allocated/.test(s) ? "" : s; }, 20_000, { what: "the job to leave the node" });
+    assert.match(
+      logSince(mark),
+      new RegExp(
+        `\\[${r.jobId}\\.batch\\] error: private-tmpdir: bad plugstack.conf option: mount=var/tmp: not an absolute path`,
+      ),
+    );
+    const state = await waitFor(
+      () => {
+        const s = nodeState();
+        return /completing|allocated/.test(s) ? "" : s;
+      },
+      20_000,
+      { what: "the job to leave the node" },
+    );
     assert.match(state, /^(idle|mixed)$/, `node state ${state}`);
     // And the next job still gets a node.
     const again = runAs(ALICE, ["srun", "-N1", "true"], { timeoutMs: 30_000 });

@@ -65,7 +65,9 @@ describe("e2e: a squatter spinning on the victim's next job ids (ext4 and tmpfs 
     fs.chmodSync(EXT4, 0o1777); // like /tmp
     fs.chmodSync(LAB, fs.statSync(LAB).mode | 0o001); // others may traverse to the bases
     startCluster({
-      plugstackLines: [pluginLine([`base=${EXT4}/slurm`, "mount=/tmp", `base=${TMPFS}/slurm`, "mount=/var/tmp", "cleanup=no"])],
+      plugstackLines: [
+        pluginLine([`base=${EXT4}/slurm`, "mount=/tmp", `base=${TMPFS}/slurm`, "mount=/var/tmp", "cleanup=no"]),
+      ],
     });
   });
   after(() => {
@@ -88,7 +90,11 @@ describe("e2e: a squatter spinning on the victim's next job ids (ext4 and tmpfs 
     const step = "echo job=$SLURM_JOB_ID $(stat -c %U:%a /tmp /var/tmp)";
     const loop = `for i in $(seq ${JOBS / LOOPS}); do srun -N1 -n1 bash -c '${step}' 2>&1 || echo FAILED; done`;
     const runs = await Promise.all(Array.from({ length: LOOPS }, () => spawnAs(ALICE, ["bash", "-c", loop], 600_000)));
-    assert.deepStrictEqual(runs.map((r) => r.timedOut), runs.map(() => false), "a victim loop did not finish in time");
+    assert.deepStrictEqual(
+      runs.map((r) => r.timedOut),
+      runs.map(() => false),
+      "a victim loop did not finish in time",
+    );
     fs.writeFileSync(`${SQUAT}/stop`, "");
     const planted = Number((await spin).stdout.trim());
     const lines = runs.flatMap((r) => r.stdout.split("\n").filter((l) => l !== "" && !QUEUED.test(l)));
@@ -104,7 +110,11 @@ describe("e2e: a squatter spinning on the victim's next job ids (ext4 and tmpfs 
     for (const j of ids) {
       for (const base of [EXT4, TMPFS]) {
         const st = fs.lstatSync(`${base}/slurm.${j}.0`);
-        assert.ok(st.isDirectory() && st.uid !== 0 && st.uid === fs.statSync(`${base}/slurm.${j}.0/${base === EXT4 ? "tmp" : "var_tmp"}`).uid);
+        assert.ok(
+          st.isDirectory() &&
+            st.uid !== 0 &&
+            st.uid === fs.statSync(`${base}/slurm.${j}.0/${base === EXT4 ? "tmp" : "var_tmp"}`).uid,
+        );
       }
     }
     // In service: not drained, down or failing. Any other state is one a

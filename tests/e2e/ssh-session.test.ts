@@ -18,13 +18,19 @@ const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 
 /** A batch job of user that prints its namespace, says it runs, and waits
  * for the test's go (then prints what its /tmp holds). */
-async function waitingJob(user: string, tag: string): Promise<{ id: number; ns: () => string; go: () => Promise<string> }> {
+async function waitingJob(
+  user: string,
+  tag: string,
+): Promise<{ id: number; ns: () => string; go: () => Promise<string> }> {
   const ready = `${OUT_DIR}/${tag}-${process.pid}-${Date.now()}`;
-  const id = submitBatch(user, [
-    `readlink /proc/self/ns/mnt > ${ready}.ns`,
-    `touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done`,
-    "echo tmp: $(ls /tmp | tr '\\n' ' ')",
-  ].join("\n"));
+  const id = submitBatch(
+    user,
+    [
+      `readlink /proc/self/ns/mnt > ${ready}.ns`,
+      `touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done`,
+      "echo tmp: $(ls /tmp | tr '\\n' ' ')",
+    ].join("\n"),
+  );
   await waitFor(() => fs.existsSync(ready), 30_000, { what: `job ${id} to run` });
   return {
     id,
@@ -45,7 +51,10 @@ async function waitingJob(user: string, tag: string): Promise<{ id: number; ns: 
 function refusedByUs(s: RunResult): void {
   assert.doesNotMatch(s.stdout, /^in$/m, `the command ran: ${s.stdout}`);
   assert.notEqual(s.status, 0, `got in: ${s.stdout}`);
-  assert.match(s.stdout + s.stderr, /Access denied by private-tmpdir: your job's private \/tmp cannot be joined on this node/);
+  assert.match(
+    s.stdout + s.stderr,
+    /Access denied by private-tmpdir: your job's private \/tmp cannot be joined on this node/,
+  );
 }
 
 describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our PAM session module; PrologFlags=Contain)", function () {
@@ -66,16 +75,25 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
 
   it("the job's user sshes in and is in the job's namespace: what the session writes to /tmp is the job's, and goes with it", async () => {
     const job = await waitingJob(ALICE, "ssh-in");
-    const s = sshAs(ALICE, "readlink /proc/self/ns/mnt; echo from-ssh > /tmp/from-ssh; ls -d /tmp/slurm.* 2>/dev/null | wc -l");
+    const s = sshAs(
+      ALICE,
+      "readlink /proc/self/ns/mnt; echo from-ssh > /tmp/from-ssh; ls -d /tmp/slurm.* 2>/dev/null | wc -l",
+    );
     assert.equal(s.status, 0, `ssh: ${s.stderr}\n--- sshd.log ---\n${sshdLog()}`);
     const [ns, hostDirs] = s.stdout.trim().split("\n");
     assert.equal(ns, job.ns(), "the session is in the job's namespace");
     assert.notEqual(ns, fs.readlinkSync("/proc/self/ns/mnt"), "not the host's");
     assert.equal(hostDirs, "0", "the session sees the job's /tmp, not the host's (with its slurm.* directories)");
-    assert.equal(fs.readFileSync(`/tmp/slurm.${job.id}.0/tmp/from-ssh`, "utf8"), "from-ssh\n", "written into the job's private directory");
+    assert.equal(
+      fs.readFileSync(`/tmp/slurm.${job.id}.0/tmp/from-ssh`, "utf8"),
+      "from-ssh\n",
+      "written into the job's private directory",
+    );
     assert.ok(!fs.existsSync("/tmp/from-ssh"), "nothing in the host's /tmp");
     assert.match(await job.go(), /^tmp: .*from-ssh/m, "the job sees the session's file");
-    await waitFor(() => !fs.existsSync(`/tmp/slurm.${job.id}.0`), 30_000, { what: "the job's directory to be removed" });
+    await waitFor(() => !fs.existsSync(`/tmp/slurm.${job.id}.0`), 30_000, {
+      what: "the job's directory to be removed",
+    });
   });
 
   it("a user without a job on the node is refused, as pam_slurm_adopt does", async () => {
@@ -85,7 +103,10 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
       const s = sshAs(MALLORY, "echo in; readlink /proc/self/ns/mnt");
       assert.notEqual(s.status, 0, `${MALLORY} got in: ${s.stdout}`);
       assert.doesNotMatch(s.stdout, /^in$/m);
-      assert.match(sshdLog().slice(before), new RegExp(`Access denied for user ${MALLORY} by PAM account configuration`));
+      assert.match(
+        sshdLog().slice(before),
+        new RegExp(`Access denied for user ${MALLORY} by PAM account configuration`),
+      );
     } finally {
       await job.go();
     }
@@ -94,12 +115,15 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
   it("the session cannot leave the job's namespace (no setns, no other process's root)", async () => {
     const job = await waitingJob(ALICE, "ssh-leave");
     try {
-      const s = sshAs(ALICE, [
-        "nsenter -t 1 -m true 2>/dev/null && echo left-by-nsenter",
-        "ls /proc/1/root/ >/dev/null 2>&1 && echo left-by-proc-root",
-        `for p in $(pgrep -x ${HOLDER}; pgrep -x slurmd); do cat /proc/$p/root/etc/hostname >/dev/null 2>&1 && echo reached-$p; done`,
-        "readlink /proc/self/ns/mnt",
-      ].join("; "));
+      const s = sshAs(
+        ALICE,
+        [
+          "nsenter -t 1 -m true 2>/dev/null && echo left-by-nsenter",
+          "ls /proc/1/root/ >/dev/null 2>&1 && echo left-by-proc-root",
+          `for p in $(pgrep -x ${HOLDER}; pgrep -x slurmd); do cat /proc/$p/root/etc/hostname >/dev/null 2>&1 && echo reached-$p; done`,
+          "readlink /proc/self/ns/mnt",
+        ].join("; "),
+      );
       assert.equal(s.status, 0, `ssh: ${s.stderr}\n${sshdLog()}`);
       assert.doesNotMatch(s.stdout, /left-by|reached-/, s.stdout);
       assert.equal(s.stdout.trim().split("\n").pop(), job.ns());
@@ -130,7 +154,14 @@ describe("e2e: ssh sessions join the job's namespace (pam_slurm_adopt, then our 
       const logBefore = sshdLog().length;
       const s = sshAs(ALICE, "echo in; readlink /proc/self/ns/mnt");
       refusedByUs(s);
-      const log = await waitFor(() => { const l = sshdLog().slice(logBefore); return /pam_open_session|session/i.test(l) ? l : undefined; }, 10_000, { what: "sshd's line" });
+      const log = await waitFor(
+        () => {
+          const l = sshdLog().slice(logBefore);
+          return /pam_open_session|session/i.test(l) ? l : undefined;
+        },
+        10_000,
+        { what: "sshd's line" },
+      );
       assert.match(log, /PAM: pam_open_session\(\)|open_session/i, log);
     } finally {
       await job.go();
@@ -158,15 +189,21 @@ describe("e2e: an ssh session adopted into a job has the job's memory-backed scr
   it("the session sees the job's own /dev/shm (its size, the job's file) and TMPDIR is the configured one", async () => {
     const tag = `ssh-shm-${process.pid}-${Date.now()}`;
     const ready = `${OUT_DIR}/${tag}`;
-    const id = submitBatch(ALICE, [
-      "echo job-wrote > /dev/shm/from-job",
-      `touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done`,
-      "cat /dev/shm/from-ssh",
-    ].join("\n"));
+    const id = submitBatch(
+      ALICE,
+      [
+        "echo job-wrote > /dev/shm/from-job",
+        `touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done`,
+        "cat /dev/shm/from-ssh",
+      ].join("\n"),
+    );
     await waitFor(() => fs.existsSync(ready), 30_000, { what: `job ${id} to run` });
     let s: RunResult;
     try {
-      s = sshAs(ALICE, "cat /dev/shm/from-job; echo ssh-wrote > /dev/shm/from-ssh; echo tmpdir=$TMPDIR; df -k --output=size /dev/shm | tail -1 | sed 's/ //g; s/^/kib /'");
+      s = sshAs(
+        ALICE,
+        "cat /dev/shm/from-job; echo ssh-wrote > /dev/shm/from-ssh; echo tmpdir=$TMPDIR; df -k --output=size /dev/shm | tail -1 | sed 's/ //g; s/^/kib /'",
+      );
     } finally {
       fs.writeFileSync(`${ready}.go`, "");
     }
@@ -177,6 +214,9 @@ describe("e2e: an ssh session adopted into a job has the job's memory-backed scr
     assert.match(s.stdout, /^kib 16384$/m, s.stdout);
     assert.equal(r.state, "COMPLETED", r.output);
     assert.match(r.output, /^ssh-wrote$/m, "the job sees what the session wrote to /dev/shm");
-    assert.ok(!fs.existsSync("/dev/shm/from-job") && !fs.existsSync("/dev/shm/from-ssh"), "nothing in the host's /dev/shm");
+    assert.ok(
+      !fs.existsSync("/dev/shm/from-job") && !fs.existsSync("/dev/shm/from-ssh"),
+      "nothing in the host's /dev/shm",
+    );
   });
 });

@@ -25,7 +25,8 @@ describe("e2e: the sweep against planted and renamed names (#21)", function () {
   });
   after(() => {
     stopCluster();
-    for (const n of fs.readdirSync("/tmp")) if (/^(slurm\.\d+\.\d+|ptd-share-\d+)$/.test(n)) fs.rmSync(`/tmp/${n}`, { recursive: true, force: true });
+    for (const n of fs.readdirSync("/tmp"))
+      if (/^(slurm\.\d+\.\d+|ptd-share-\d+)$/.test(n)) fs.rmSync(`/tmp/${n}`, { recursive: true, force: true });
     removeJobDirs();
   });
 
@@ -40,8 +41,14 @@ describe("e2e: the sweep against planted and renamed names (#21)", function () {
     const mark = logMark();
     assert.equal(runAs(MALLORY, ["srun", "-N1", "true"]).status, 0); // its epilog starts the remover
     const alice = execFileSync("id", ["-u", ALICE], { encoding: "utf8" }).trim();
-    await waitFor(() => new RegExp(`left 1 directories of jobs that have ended in place \\("slurm\\.${ended}\\.0" was not made by the plugin and holds files of uid ${alice}\\)`).test(logSince(mark)), 60_000,
-      { what: `the remover's word\n${logSince(mark)}` });
+    await waitFor(
+      () =>
+        new RegExp(
+          `left 1 directories of jobs that have ended in place \\("slurm\\.${ended}\\.0" was not made by the plugin and holds files of uid ${alice}\\)`,
+        ).test(logSince(mark)),
+      60_000,
+      { what: `the remover's word\n${logSince(mark)}` },
+    );
     assert.equal(fs.readFileSync(`/tmp/slurm.${ended}.0/mine`, "utf8"), "alice\n", "alice's file kept");
     fs.rmSync(`/tmp/slurm.${ended}.0`, { recursive: true, force: true });
   });
@@ -61,18 +68,35 @@ for i in range(700000, ${700000 + N}):
     assert.equal(runAs(MALLORY, ["python3", "-c", plant], { timeoutMs: 600_000 }).status, 0);
     await sleep(OLD_GRACE_MS);
     const mark = logMark();
-    const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; mkdir /tmp/d; cd /tmp/d; seq 2000 | xargs touch"], { timeoutMs: 120_000 });
+    const r = runAs(
+      ALICE,
+      ["srun", "-N1", "bash", "-c", "echo $SLURM_JOB_ID; mkdir /tmp/d; cd /tmp/d; seq 2000 | xargs touch"],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(r.status, 0, r.stderr);
     const id = Number(r.stdout.trim());
-    const line = await waitFor(() => new RegExp(`private-tmpdir: job ${id} uid \\d+: removed 0 bytes, 2000 files, 4 directories in ([0-9.]+) s`).exec(logSince(mark)), 60_000,
-      { what: `job ${id}'s removal line\n${logSince(mark).split("\n").filter((l) => /private-tmpdir/.test(l)).join("\n")}` });
+    const line = await waitFor(
+      () =>
+        new RegExp(
+          `private-tmpdir: job ${id} uid \\d+: removed 0 bytes, 2000 files, 4 directories in ([0-9.]+) s`,
+        ).exec(logSince(mark)),
+      60_000,
+      {
+        what: `job ${id}'s removal line\n${logSince(mark)
+          .split("\n")
+          .filter((l) => /private-tmpdir/.test(l))
+          .join("\n")}`,
+      },
+    );
     assert.ok(!fs.existsSync(`/tmp/slurm.${id}.0`));
     // Within the pass, not left pending behind the planted names.
     assert.doesNotMatch(logSince(mark), /entries pending after this pass \(time budget spent\)/);
     assert.ok(Number(line[1]) < 10, `removal took ${line[1]} s`);
     // Only what passed every check was taken: mallory's own directories
     // (nothing of anyone else in them); files, symlinks and FIFOs stay.
-    await waitFor(() => /took in 10000 directories of jobs that have ended/.test(logSince(mark)), 60_000, { what: "the sweep's count" });
+    await waitFor(() => /took in 10000 directories of jobs that have ended/.test(logSince(mark)), 60_000, {
+      what: "the sweep's count",
+    });
     const left = fs.readdirSync("/tmp").filter((n) => /^slurm\.7\d{5}\.\d$/.test(n));
     assert.equal(left.length, 3 * N, "files, symlinks and FIFOs are never taken in");
     assert.ok(fs.lstatSync("/etc").isDirectory());

@@ -48,11 +48,17 @@ function buildIn(dir: string): string {
 
 describe("tarball: the plugin builds from the source tarball on this release, reproducibly, with the shared core", function () {
   this.timeout(600_000);
-  let a = "", b = "";
+  let a = "",
+    b = "";
   before(function () {
     requireRoot(this); // same uid as the build the other suites load; /var/spool
-    if (spawnSync("sh", ["-c", "command -v node"], { env: { PATH: NODE_FREE_PATH } }).status === 0 && process.env["PTD_SUITE"])
-      throw new Error(`node is on ${NODE_FREE_PATH} inside the ${process.env["PTD_SUITE"]} root: the build would not show that it needs no Node.js`);
+    if (
+      spawnSync("sh", ["-c", "command -v node"], { env: { PATH: NODE_FREE_PATH } }).status === 0 &&
+      process.env["PTD_SUITE"]
+    )
+      throw new Error(
+        `node is on ${NODE_FREE_PATH} inside the ${process.env["PTD_SUITE"]} root: the build would not show that it needs no Node.js`,
+      );
     a = buildIn(join(WORK, "a"));
     b = buildIn(join(WORK, "elsewhere", "b"));
   });
@@ -74,7 +80,10 @@ describe("tarball: the plugin builds from the source tarball on this release, re
   it("embeds the core every release shares: the tarball's core.wasm, and its sha256 in the .so", () => {
     assert.equal(sha256(join(a, "dist", "core.wasm")), coreSha256());
     assert.match(readFileSync(join(a, "dist", "gen", "core_sha256.h"), "utf8"), new RegExp(`"${coreSha256()}"`));
-    assert.ok(readFileSync(join(a, "dist", "native", "private-tmpdir.so")).includes(Buffer.from(coreSha256())), "the sha256 the plugin logs at load");
+    assert.ok(
+      readFileSync(join(a, "dist", "native", "private-tmpdir.so")).includes(Buffer.from(coreSha256())),
+      "the sha256 the plugin logs at load",
+    );
   });
 
   it("configures wasm2c's runtime for what this release's wabt ships: bounds checks, no signal handler, no mmap", () => {

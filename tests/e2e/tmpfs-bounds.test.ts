@@ -41,19 +41,44 @@ describe("e2e: a job's tmpfs and its holder are bounded (#21)", function () {
   });
 
   it("a 16 MiB tmpfs holds at most 4,096 inodes by default, nr_inodes= sets another count; the holder is at oom_score_adj 0", async () => {
-    startCluster({ plugstackLines: [pluginLine([...SEED, "tmpfs=/dev/shm", "size=16M", "tmpfs=/var/spool/ptd-nr", "size=16M", "nr_inodes=300"])] });
+    startCluster({
+      plugstackLines: [
+        pluginLine([...SEED, "tmpfs=/dev/shm", "size=16M", "tmpfs=/var/spool/ptd-nr", "size=16M", "nr_inodes=300"]),
+      ],
+    });
     fs.mkdirSync("/var/spool/ptd-nr", { recursive: true });
     const tag = `${OUT_DIR}/ptd-bounds-${process.pid}`;
-    const job = spawnAs(ALICE, ["srun", "-N1", "bash", "-c",
-      `echo $SLURM_JOB_ID > ${tag}.id; df --output=itotal /dev/shm /var/spool/ptd-nr | tail -n 2 | tr -s ' \\n' ' '; echo; ${NEST}
-for i in $(seq 600); do [ -e ${tag}.go ] && break; sleep 0.1; done`], 300_000);
+    const job = spawnAs(
+      ALICE,
+      [
+        "srun",
+        "-N1",
+        "bash",
+        "-c",
+        `echo $SLURM_JOB_ID > ${tag}.id; df --output=itotal /dev/shm /var/spool/ptd-nr | tail -n 2 | tr -s ' \\n' ' '; echo; ${NEST}
+for i in $(seq 600); do [ -e ${tag}.go ] && break; sleep 0.1; done`,
+      ],
+      300_000,
+    );
     try {
-      const id = await waitFor(() => {
-        const t = fs.existsSync(`${tag}.id`) ? fs.readFileSync(`${tag}.id`, "utf8").trim() : "";
-        return /^\d+$/.test(t) ? Number(t) : undefined;
-      }, 60_000, { what: "the job" });
-      const holders = await waitFor(() => { const h = holdersOf([id]); return h.length ? h : undefined; }, 30_000, { what: "the job's holder" });
-      for (const h of holders) assert.equal(fs.readFileSync(`/proc/${h}/oom_score_adj`, "utf8").trim(), "0", `holder ${h}`);
+      const id = await waitFor(
+        () => {
+          const t = fs.existsSync(`${tag}.id`) ? fs.readFileSync(`${tag}.id`, "utf8").trim() : "";
+          return /^\d+$/.test(t) ? Number(t) : undefined;
+        },
+        60_000,
+        { what: "the job" },
+      );
+      const holders = await waitFor(
+        () => {
+          const h = holdersOf([id]);
+          return h.length ? h : undefined;
+        },
+        30_000,
+        { what: "the job's holder" },
+      );
+      for (const h of holders)
+        assert.equal(fs.readFileSync(`/proc/${h}/oom_score_adj`, "utf8").trim(), "0", `holder ${h}`);
       // (What it would inherit otherwise, slurmstepd's -1000, is shown by
       // tests/host/detach.test.ts: here slurmstepd's own setting does not
       // hold on every machine.)
@@ -76,7 +101,10 @@ for i in $(seq 600); do [ -e ${tag}.go ] && break; sleep 0.1; done`], 300_000);
     assert.equal(r.status, 0, r.stderr);
     const id = Number(r.stdout.trim().split("\n")[0]);
     await waitFor(() => holdersOf([id]).length === 0, 30_000, { what: "the holder to exit" });
-    const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => / private-tmpdir /.test(l) && l.includes(" tmpfs "));
+    const mounts = fs
+      .readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .filter((l) => / private-tmpdir /.test(l) && l.includes(" tmpfs "));
     assert.deepStrictEqual(mounts, [], "no job tmpfs left in the host's mount table");
   });
 });

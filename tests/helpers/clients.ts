@@ -5,9 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { OUT_DIR, SLURM_CONF } from "./lab.js";
 
 /** Where commands are looked up: this process's PATH, or the usual one. */
-export const PATH =
-  process.env["PATH"] ??
-  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+export const PATH = process.env["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export interface RunResult {
   /** Exit status; null when killed by a signal (see `signal`). */
@@ -44,10 +42,8 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     killSignal: "SIGTERM",
     maxBuffer: 64 * 1024 * 1024,
   });
-  const timedOut =
-    (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
-  if (r.error && !timedOut)
-    throw new Error(`cannot run ${cmd}: ${r.error.message}`);
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
+  if (r.error && !timedOut) throw new Error(`cannot run ${cmd}: ${r.error.message}`);
   return {
     status: r.status,
     signal: r.signal,
@@ -59,11 +55,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 
 /** How a command ended and what it printed, for error messages. */
 export function explain(what: string, r: RunResult): string {
-  const how = r.timedOut
-    ? "timed out"
-    : r.signal
-      ? `killed by ${r.signal}`
-      : `exited ${r.status}`;
+  const how = r.timedOut ? "timed out" : r.signal ? `killed by ${r.signal}` : `exited ${r.status}`;
   return `${what} ${how}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
 }
 
@@ -78,21 +70,26 @@ export function runAs(
 }
 
 /** Like runAs, but returns at once: for jobs that must overlap. */
-export function spawnAs(
-  user: string,
-  args: readonly string[],
-  timeoutMs = 60_000,
-): Promise<RunResult> {
+export function spawnAs(user: string, args: readonly string[], timeoutMs = 60_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("runuser", ["-u", user, "--", ...args], {
       cwd: OUT_DIR,
       env: clientEnv(),
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "", stderr = "", timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill("SIGTERM"); }, timeoutMs);
-    child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
+    let stdout = "",
+      stderr = "",
+      timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGTERM");
+    }, timeoutMs);
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
     child.on("error", reject);
     child.on("close", (status, signal) => {
       clearTimeout(timer);

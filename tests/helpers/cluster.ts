@@ -28,8 +28,7 @@ export interface ClusterInfo {
 
 /** The running cluster as cluster.sh recorded it; throws when none runs. */
 export function clusterInfo(): ClusterInfo {
-  if (!existsSync(CLUSTER_ENV))
-    throw new Error(`no cluster running (${CLUSTER_ENV} missing)`);
+  if (!existsSync(CLUSTER_ENV)) throw new Error(`no cluster running (${CLUSTER_ENV} missing)`);
   const kv = new Map<string, string>();
   for (const line of readFileSync(CLUSTER_ENV, "utf8").split("\n")) {
     const eq = line.indexOf("=");
@@ -103,11 +102,7 @@ export function startCluster(opts: StartOptions): ClusterInfo {
   if (stop.status !== 0) throw new Error(explain("cluster.sh stop", stop));
 
   mkdirSync(dirname(PLUGSTACK_CONF), { recursive: true, mode: 0o755 });
-  writeFileSync(
-    PLUGSTACK_CONF,
-    opts.plugstackLines.map((l) => `${l}\n`).join(""),
-    { mode: 0o644 },
-  );
+  writeFileSync(PLUGSTACK_CONF, opts.plugstackLines.map((l) => `${l}\n`).join(""), { mode: 0o644 });
   // Generous: on a fresh CI machine this includes apt-get install.
   const start = clusterSh(
     "start",
@@ -122,9 +117,7 @@ export function startCluster(opts: StartOptions): ClusterInfo {
     opts.pinCpu ? ["taskset", "-c", firstCpu()] : [],
   );
   if (start.status !== 0)
-    throw new Error(
-      `${explain("cluster.sh start", start)}\nplugstack.conf:\n${opts.plugstackLines.join("\n")}`,
-    );
+    throw new Error(`${explain("cluster.sh start", start)}\nplugstack.conf:\n${opts.plugstackLines.join("\n")}`);
   return clusterInfo();
 }
 
@@ -177,8 +170,7 @@ export function requireRootAndSlurm(ctx: Mocha.Context): void {
   const missing = ["slurmctld", "slurmd", "srun", "sbatch", "scontrol", "sinfo", "munged", "runuser", "unshare"].filter(
     (c) => !haveCommand(c),
   );
-  if (missing.length > 0)
-    reasons.push(`missing ${missing.join(", ")} (run: sudo ${CLUSTER_SH} install)`);
+  if (missing.length > 0) reasons.push(`missing ${missing.join(", ")} (run: sudo ${CLUSTER_SH} install)`);
   const labNorm = `${LAB.replace(/\/+$/, "")}/`;
   if (labNorm.startsWith("/tmp/") || labNorm.startsWith("/var/tmp/"))
     throw new Error(`PTD_LAB=${LAB} is under /tmp; jobs would not see it`);

@@ -57,8 +57,12 @@ export function logTails(lines = 30): string {
  * first (PTD_REMOVER_SETTLE_MS in native/entry/plugin.c): it lands after srun or
  * sbatch has returned. */
 export async function logWhen(mark: number, re: RegExp, what: string, timeoutMs = 20_000): Promise<string> {
-  return waitFor(() => {
-    const log = logSince(mark);
-    return re.test(log) && log;
-  }, timeoutMs, { what: `${what}: ${re.source}` });
+  return waitFor(
+    () => {
+      const log = logSince(mark);
+      return re.test(log) && log;
+    },
+    timeoutMs,
+    { what: `${what}: ${re.source}` },
+  );
 }

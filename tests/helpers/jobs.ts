@@ -86,11 +86,15 @@ export function submitBatch(
 
 /** Wait (without blocking the event loop) until a batch job is finished. */
 export async function waitBatch(jobId: number, timeoutMs = 60_000): Promise<BatchResult> {
-  const show = await waitFor(() => {
-    const r = run("scontrol", ["-o", "show", "job", String(jobId)], { timeoutMs: 15_000 });
-    const st = /\bJobState=(\S+)/.exec(r.stdout)?.[1];
-    return st !== undefined && FINAL_STATES.has(st) ? r.stdout : undefined;
-  }, timeoutMs, { what: `batch job ${jobId}`, intervalMs: 50 });
+  const show = await waitFor(
+    () => {
+      const r = run("scontrol", ["-o", "show", "job", String(jobId)], { timeoutMs: 15_000 });
+      const st = /\bJobState=(\S+)/.exec(r.stdout)?.[1];
+      return st !== undefined && FINAL_STATES.has(st) ? r.stdout : undefined;
+    },
+    timeoutMs,
+    { what: `batch job ${jobId}`, intervalMs: 50 },
+  );
   return batchResult(jobId, show);
 }
 
@@ -111,7 +115,10 @@ function batchResult(jobId: number, show: string): BatchResult {
 
 /** slurmctld's state of a job ("RUNNING", "COMPLETED", ...). */
 export function jobState(id: number): string {
-  const out = execFileSync("scontrol", ["-o", "show", "job", String(id)], { env: { ...process.env, SLURM_CONF }, encoding: "utf8" });
+  const out = execFileSync("scontrol", ["-o", "show", "job", String(id)], {
+    env: { ...process.env, SLURM_CONF },
+    encoding: "utf8",
+  });
   return /JobState=(\S+)/.exec(out)?.[1] ?? "?";
 }
 
@@ -122,8 +129,12 @@ export async function endedJob(user: string, srunArgs: readonly string[] = []): 
   const r = runAs(user, ["srun", "-N1", ...srunArgs, "bash", "-c", "echo $SLURM_JOB_ID"]);
   assert.equal(r.status, 0, r.stderr);
   const id = Number(r.stdout.trim());
-  await waitFor(() => jobState(id) === "COMPLETED" && new RegExp(`private-tmpdir: job ${id} uid \\d+: removed`).test(logSince(mark)), 60_000,
-    { what: `job ${id}'s end and removal` });
+  await waitFor(
+    () =>
+      jobState(id) === "COMPLETED" && new RegExp(`private-tmpdir: job ${id} uid \\d+: removed`).test(logSince(mark)),
+    60_000,
+    { what: `job ${id}'s end and removal` },
+  );
   return id;
 }
 

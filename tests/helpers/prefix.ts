@@ -37,7 +37,12 @@ export function snapshot(top: string): Map<string, Entry> {
 
 /** The state under top once the first `done` steps of plan have run on a
  * tree that was `before`. */
-export function expectedAfter(top: string, before: Map<string, Entry>, plan: readonly PlanStep[], done: number): Map<string, Entry> {
+export function expectedAfter(
+  top: string,
+  before: Map<string, Entry>,
+  plan: readonly PlanStep[],
+  done: number,
+): Map<string, Entry> {
   const out = new Map(before);
   for (const s of plan.slice(0, done)) {
     const makes = s.op === "mkdir_at" || (s.op === "open_trusted" && (s.flags & CREATE) !== 0);
@@ -51,7 +56,10 @@ export function expectedAfter(top: string, before: Map<string, Entry>, plan: rea
 
 /** The bind targets of the first `done` steps, in order. */
 export function bindsAfter(plan: readonly PlanStep[], done: number): string[] {
-  return plan.slice(0, done).filter((s) => s.op === "bind").map((s) => s.str);
+  return plan
+    .slice(0, done)
+    .filter((s) => s.op === "bind")
+    .map((s) => s.str);
 }
 
 export function entries(m: Map<string, Entry>): [string, Entry][] {

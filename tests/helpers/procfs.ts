@@ -214,7 +214,10 @@ export interface Limits {
 export function runtimeViolations(s: ProcSnapshot, limits: Limits = {}): Violation[] {
   const out: Violation[] = [];
   const cgt = s.sigCgt.toString(16).padStart(16, "0");
-  for (const [check, sig] of [["sigsegv", constants.signals.SIGSEGV], ["sigbus", constants.signals.SIGBUS]] as const)
+  for (const [check, sig] of [
+    ["sigsegv", constants.signals.SIGSEGV],
+    ["sigbus", constants.signals.SIGBUS],
+  ] as const)
     if (maskHas(s.sigCgt, sig))
       out.push({ check, detail: `${check.toUpperCase()} (${sig}) is caught: bit ${sig - 1} of SigCgt=${cgt} is set` });
   const maxMap = BigInt(limits.maxMappingBytes ?? GiB);
@@ -227,13 +230,17 @@ export function runtimeViolations(s: ProcSnapshot, limits: Limits = {}): Violati
     if (dSize >= maxSize)
       out.push({
         check: "vmsize-delta",
-        detail: `VmSize ${s.vmSizeKiB} kB (${s.arenas} malloc arenas) - baseline ${b.vmSizeKiB} kB (${b.arenas} arenas) = ` +
+        detail:
+          `VmSize ${s.vmSizeKiB} kB (${s.arenas} malloc arenas) - baseline ${b.vmSizeKiB} kB (${b.arenas} arenas) = ` +
           `${dSize} kB without the arenas (≥ ${maxSize} kB)`,
       });
     const dPeak = s.vmPeakKiB - b.vmPeakKiB;
     const maxPeak = limits.maxVmPeakDeltaKiB ?? (512 * MiB) / KiB;
     if (dPeak >= maxPeak)
-      out.push({ check: "vmpeak-delta", detail: `VmPeak ${s.vmPeakKiB} kB - baseline ${b.vmPeakKiB} kB = ${dPeak} kB (≥ ${maxPeak} kB)` });
+      out.push({
+        check: "vmpeak-delta",
+        detail: `VmPeak ${s.vmPeakKiB} kB - baseline ${b.vmPeakKiB} kB = ${dPeak} kB (≥ ${maxPeak} kB)`,
+      });
   } else if (limits.maxVmPeakKiB !== undefined && s.vmPeakKiB >= limits.maxVmPeakKiB) {
     out.push({ check: "vmpeak", detail: `VmPeak ${s.vmPeakKiB} kB (≥ ${limits.maxVmPeakKiB} kB)` });
   }
@@ -248,15 +255,17 @@ export function checksOf(v: readonly Violation[]): Check[] {
 /** Pids of live processes named comm (not zombies: here PID 1 may reap
  * late), such as the namespace holders (ptd-nsholder). */
 export function liveProcessesNamed(name: string): number[] {
-  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      return readFileSync(`/proc/${p}/comm`, "utf8").trim() === name && state !== "Z" ? [Number(p)] : [];
-    } catch {
-      return [];
-    }
-  });
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+        const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+        return readFileSync(`/proc/${p}/comm`, "utf8").trim() === name && state !== "Z" ? [Number(p)] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** The plugin's namespace holders' process name (native/ns/nsholder.h). */
@@ -279,8 +288,6 @@ export function hostMountinfo(pid?: number): string[] {
 /** Mount points (field 5 of mountinfo, octal escapes such as \040 decoded). */
 export function mountPoints(pid?: number): string[] {
   return hostMountinfo(pid).map((l) =>
-    (l.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) =>
-      String.fromCharCode(parseInt(o, 8)),
-    ),
+    (l.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
   );
 }

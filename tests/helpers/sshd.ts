@@ -20,7 +20,9 @@ export const PAM_SO = process.env["PTD_PAM_SO"] ?? join(dirname(PLUGIN_SO), "pam
 /** What the tests need that sshd.sh does not check itself. */
 export function sshMissing(): string[] {
   const need: Array<[string, string]> = [
-    ["/usr/sbin/sshd", "openssh-server"], ["/usr/bin/ssh", "openssh-client"], [PAM_SO, "our PAM module (make -C native)"],
+    ["/usr/sbin/sshd", "openssh-server"],
+    ["/usr/bin/ssh", "openssh-client"],
+    [PAM_SO, "our PAM module (make -C native)"],
   ];
   return need.filter(([p]) => !existsSync(p)).map(([p, what]) => `${p} (${what})`);
 }
@@ -28,7 +30,14 @@ export function sshMissing(): string[] {
 export function startSshd(pamArgs: readonly string[]): void {
   const r = spawnSync("bash", [SSHD_SH, "start"], {
     encoding: "utf8",
-    env: { ...process.env, PTD_LAB: LAB, SSHD_PORT: String(SSHD_PORT), PAM_SO, PAM_ARGS: pamArgs.join(" "), SLURM_CONF },
+    env: {
+      ...process.env,
+      PTD_LAB: LAB,
+      SSHD_PORT: String(SSHD_PORT),
+      PAM_SO,
+      PAM_ARGS: pamArgs.join(" "),
+      SLURM_CONF,
+    },
     timeout: 60_000,
   });
   if (r.status !== 0) throw new Error(`sshd.sh start failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
@@ -46,9 +55,27 @@ export function sshdLog(): string {
 
 /** `ssh user@127.0.0.1 command` as user, with the user's lab key. */
 export function sshAs(user: string, command: string): RunResult {
-  return runAs(user, [
-    "ssh", "-i", join(SSH_DIR, "users", user, "id"), "-p", String(SSHD_PORT),
-    "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20", `${user}@127.0.0.1`, command,
-  ], { timeoutMs: 60_000 });
+  return runAs(
+    user,
+    [
+      "ssh",
+      "-i",
+      join(SSH_DIR, "users", user, "id"),
+      "-p",
+      String(SSHD_PORT),
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "LogLevel=ERROR",
+      "-o",
+      "ConnectTimeout=20",
+      `${user}@127.0.0.1`,
+      command,
+    ],
+    { timeoutMs: 60_000 },
+  );
 }

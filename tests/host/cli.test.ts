@@ -54,7 +54,10 @@ describe("cli: version and help", () => {
 
   for (const cmd of ["plan", "check", "cleanup"]) {
     it(`${cmd} --help prints its usage on stdout and exits 0`, () => {
-      for (const args of [[cmd, "--help"], ["help", cmd]]) {
+      for (const args of [
+        [cmd, "--help"],
+        ["help", cmd],
+      ]) {
         const r = cli(...args);
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, new RegExp(`^Usage: private-tmpdir ${cmd} `));
@@ -135,7 +138,12 @@ describe("cli: output that cannot be written", () => {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
-  for (const args of [["plan", "--config", conf, "--job", "1", "--json"], ["plan", "--config", conf, "--job", "1"], ["check", "--config", conf, "--json"], ["--help"]]) {
+  for (const args of [
+    ["plan", "--config", conf, "--job", "1", "--json"],
+    ["plan", "--config", conf, "--job", "1"],
+    ["check", "--config", conf, "--json"],
+    ["--help"],
+  ]) {
     it(`${args.join(" ")} into a closed pipe exits 141 quietly`, () => {
       assert.deepStrictEqual(toClosedPipe(...args), { status: 141, stdout: "", stderr: "" });
     });
@@ -144,7 +152,10 @@ describe("cli: output that cannot be written", () => {
   it("plan into a full disk is one line on stderr and exit 1", () => {
     const fd = fs.openSync("/dev/full", "w");
     try {
-      const r = spawnSync(process.execPath, [CLI, "plan", "--config", conf, "--job", "1", "--json"], { encoding: "utf8", stdio: ["ignore", fd, "pipe"] });
+      const r = spawnSync(process.execPath, [CLI, "plan", "--config", conf, "--job", "1", "--json"], {
+        encoding: "utf8",
+        stdio: ["ignore", fd, "pipe"],
+      });
       assert.equal(r.status, 1);
       assert.equal(r.stderr, "private-tmpdir: cannot write the output: ENOSPC: no space left on device\n");
     } finally {
@@ -191,7 +202,18 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     );
     const first = p.lines[0];
     assert.ok(first);
-    assert.deepStrictEqual(Object.keys(first), ["file", "line", "kind", "plugin", "args", "phases", "directories", "mounts", "tmpfs", "env"]);
+    assert.deepStrictEqual(Object.keys(first), [
+      "file",
+      "line",
+      "kind",
+      "plugin",
+      "args",
+      "phases",
+      "directories",
+      "mounts",
+      "tmpfs",
+      "env",
+    ]);
     assert.deepStrictEqual([first.tmpfs, first.env], [[], []], "the seed's line has neither");
     // Every step is the core's own record, in the core's order.
     const job = { jobid: 77, restart: 2, uid: 4242, gid: 77 };
@@ -236,14 +258,53 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     assert.equal(lines.filter((l) => /\bprolog\b/i.test(l)).length, 0, "the plugin runs no prolog");
     const extLines = lines.slice(ext + 1, step);
     const stepLines = lines.slice(step + 1, step + 1 + extLines.length);
-    const enter = extLines.findIndex((l) => /^ {4}start +the job's namespace holder at \/tmp\/slurm\.ns\/job\.5 +\(if none runs; this step stays in the host's namespace\)$/.test(l));
+    const enter = extLines.findIndex((l) =>
+      /^ {4}start +the job's namespace holder at \/tmp\/slurm\.ns\/job\.5 +\(if none runs; this step stays in the host's namespace\)$/.test(
+        l,
+      ),
+    );
     assert.ok(enter > 0, r.stdout);
-    assert.match(stepLines[enter] ?? "", /^ {4}join +the job's namespace held at \/tmp\/slurm\.ns\/job\.5, skipping to after "serve"/);
-    assert.deepStrictEqual(extLines.filter((_, i) => i !== enter), stepLines.filter((_, i) => i !== enter));
-    assert.deepStrictEqual(extLines.map((l) => l.trim().split(/ +/)[0]), ["open", "mkdir", "mkdir", "mkdir", "continue", "mkdir", "start", "unshare", "make", "open", "open", "open", "open", "bind", "bind", "serve"]);
-    assert.match(extLines[5] ?? "", /^ {4}mkdir +\/tmp\/slurm\.ns +owner 0:0 mode 0700 +\(anything else in the way is moved aside\)$/);
-    assert.match(extLines[4] ?? "", /^ {4}continue \/tmp\/slurm\.hold +\(if a remover's pass left work there: a new remover, not waited for\)$/);
-    assert.match(extLines[1] ?? "", /\(emptied first if a previous run of the job marked it ended; anything else in the way is moved aside\)$/);
+    assert.match(
+      stepLines[enter] ?? "",
+      /^ {4}join +the job's namespace held at \/tmp\/slurm\.ns\/job\.5, skipping to after "serve"/,
+    );
+    assert.deepStrictEqual(
+      extLines.filter((_, i) => i !== enter),
+      stepLines.filter((_, i) => i !== enter),
+    );
+    assert.deepStrictEqual(
+      extLines.map((l) => l.trim().split(/ +/)[0]),
+      [
+        "open",
+        "mkdir",
+        "mkdir",
+        "mkdir",
+        "continue",
+        "mkdir",
+        "start",
+        "unshare",
+        "make",
+        "open",
+        "open",
+        "open",
+        "open",
+        "bind",
+        "bind",
+        "serve",
+      ],
+    );
+    assert.match(
+      extLines[5] ?? "",
+      /^ {4}mkdir +\/tmp\/slurm\.ns +owner 0:0 mode 0700 +\(anything else in the way is moved aside\)$/,
+    );
+    assert.match(
+      extLines[4] ?? "",
+      /^ {4}continue \/tmp\/slurm\.hold +\(if a remover's pass left work there: a new remover, not waited for\)$/,
+    );
+    assert.match(
+      extLines[1] ?? "",
+      /\(emptied first if a previous run of the job marked it ended; anything else in the way is moved aside\)$/,
+    );
     assert.match(lines[0] ?? "", new RegExp(`^${conf}:1: required /usr/lib/private-tmpdir.so base=/tmp/slurm`));
   });
 
@@ -255,23 +316,57 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
   });
 
   it("plan --mem sizes a tmpfs= given in % of the job's memory, and shows it in MiB and for people", () => {
-    const r = cli("plan", "--args", "tmpfs=/dev/shm size=25%", "--job", "8", "--uid", "1001", "--gid", "1002", "--mem", "4096", "--json");
+    const r = cli(
+      "plan",
+      "--args",
+      "tmpfs=/dev/shm size=25%",
+      "--job",
+      "8",
+      "--uid",
+      "1001",
+      "--gid",
+      "1002",
+      "--mem",
+      "4096",
+      "--json",
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, "");
     const p = JSON.parse(r.stdout) as PlanJson;
     assert.deepStrictEqual(p.job, { jobid: 8, restart: 0, uid: 1001, gid: 1002, memMb: 4096, nodeMemMb: NODE_MEM_MB });
     const l = p.lines[0];
     assert.ok(l);
-    assert.deepStrictEqual(l.tmpfs, [{ target: "/dev/shm", sizeMb: 1024, size: "1 GiB", inodes: 262144, mode: "01777", noexec: false }]);
+    assert.deepStrictEqual(l.tmpfs, [
+      { target: "/dev/shm", sizeMb: 1024, size: "1 GiB", inodes: 262144, mode: "01777", noexec: false },
+    ]);
     assert.deepStrictEqual(l.mounts, [], "no bind");
     assert.deepStrictEqual(l.env, []);
     // The records themselves, the extern step's (its holder mounts) and the step's.
-    const mount = { op: "mount_tmpfs", path: "/dev/shm", sizeMb: 1024, size: "1 GiB", inodes: 262144, mode: "01777", uid: 1001, gid: 1002, flags: [] };
-    for (const phase of [l.phases.extern, l.phases.step]) assert.deepStrictEqual(phase.filter((s) => s.op === "mount_tmpfs"), [mount]);
+    const mount = {
+      op: "mount_tmpfs",
+      path: "/dev/shm",
+      sizeMb: 1024,
+      size: "1 GiB",
+      inodes: 262144,
+      mode: "01777",
+      uid: 1001,
+      gid: 1002,
+      flags: [],
+    };
+    for (const phase of [l.phases.extern, l.phases.step])
+      assert.deepStrictEqual(
+        phase.filter((s) => s.op === "mount_tmpfs"),
+        [mount],
+      );
     assert.ok(!l.phases.epilog.some((s) => s.op === "mount_tmpfs"));
     // --node-mem when Slurm allocated the job no memory (--mem 0, the default)
-    const node = JSON.parse(cli("plan", "--args", "tmpfs=/dev/shm size=25%", "--job", "8", "--node-mem", "10000", "--json").stdout) as PlanJson;
-    assert.deepStrictEqual(node.lines[0]?.tmpfs.map((t) => [t.sizeMb, t.size]), [[2500, "2.4 GiB"]]);
+    const node = JSON.parse(
+      cli("plan", "--args", "tmpfs=/dev/shm size=25%", "--job", "8", "--node-mem", "10000", "--json").stdout,
+    ) as PlanJson;
+    assert.deepStrictEqual(
+      node.lines[0]?.tmpfs.map((t) => [t.sizeMb, t.size]),
+      [[2500, "2.4 GiB"]],
+    );
   });
 
   it("plan shows each tmpfs's size, mode and noexec, and TMPDIR, in the plugin's order", () => {
@@ -308,9 +403,16 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       stderr: "--args: size=50%: the job's and the node's memory are unknown (the default size of tmpfs=/dev/shm)\n",
     });
     // An absolute size needs no memory.
-    assert.equal(cli("plan", "--args", "tmpfs=/dev/shm size=1G", "--job", "1", "--mem", "0", "--node-mem", "0").status, 0);
+    assert.equal(
+      cli("plan", "--args", "tmpfs=/dev/shm size=1G", "--job", "1", "--mem", "0", "--node-mem", "0").status,
+      0,
+    );
     const bad = cli("plan", "--args", "tmpfs=/dev/shm size=200%", "--job", "1", "--mem", "4096");
-    assert.deepStrictEqual(bad, { status: 1, stdout: "", stderr: "--args: size=200%: a percentage must be from 1 to 100\n" });
+    assert.deepStrictEqual(bad, {
+      status: 1,
+      stdout: "",
+      stderr: "--args: size=200%: a percentage must be from 1 to 100\n",
+    });
     const before = cli("plan", "--args", "mount=/tmp size=8G", "--job", "1");
     assert.deepStrictEqual(before, { status: 1, stdout: "", stderr: "--args: size=8G: must follow a tmpfs= option\n" });
   });
@@ -326,8 +428,13 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     write(`${d}/more.conf`, ["required /lib/private-tmpdir.so tmpfs=/dev/shm size=8G size=1G"]);
     const r = cli("check", "--config", conf, "--json");
     assert.equal(r.status, 1);
-    const bad = JSON.parse(r.stdout) as { ok: boolean; errors: { file: string; line: number; code: string; message: string }[] };
-    assert.deepStrictEqual(bad.errors, [{ file: `${d}/more.conf`, line: 1, code: "DUPLICATE", message: "size=1G: given twice for tmpfs=/dev/shm" }]);
+    const bad = JSON.parse(r.stdout) as {
+      ok: boolean;
+      errors: { file: string; line: number; code: string; message: string }[];
+    };
+    assert.deepStrictEqual(bad.errors, [
+      { file: `${d}/more.conf`, line: 1, code: "DUPLICATE", message: "size=1G: given twice for tmpfs=/dev/shm" },
+    ]);
   });
 
   it("plans two lines for the plugin in load order and warns that slurmd runs both", () => {
@@ -338,16 +445,22 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const r = cli("plan", "--config", main, "--job", "3", "--json");
     assert.equal(r.status, 0, r.stderr);
     const p = JSON.parse(r.stdout) as PlanJson;
-    assert.deepStrictEqual(p.lines.map((l) => [l.file, l.kind, l.mounts.map((m) => m.target)]), [
-      [main, "required", ["/var/tmp", "/tmp"]],
-      [`${d}/conf.d/a.conf`, "optional", ["/data"]],
-      [`${d}/conf.d/b.conf`, "required", ["/scratch"]],
-    ]);
+    assert.deepStrictEqual(
+      p.lines.map((l) => [l.file, l.kind, l.mounts.map((m) => m.target)]),
+      [
+        [main, "required", ["/var/tmp", "/tmp"]],
+        [`${d}/conf.d/a.conf`, "optional", ["/data"]],
+        [`${d}/conf.d/b.conf`, "required", ["/scratch"]],
+      ],
+    );
     assert.equal((r.stderr.match(/^warning: .* is loaded again/gm) ?? []).length, 2, r.stderr);
     const c = cli("check", "--config", main);
     assert.equal(c.status, 0, c.stderr);
     assert.equal(c.stdout, "");
-    assert.match(c.stderr, new RegExp(`^warning: ${d}/conf.d/a.conf:1: private-tmpdir.so is loaded again \\(first at ${main}:1\\)`, "m"));
+    assert.match(
+      c.stderr,
+      new RegExp(`^warning: ${d}/conf.d/a.conf:1: private-tmpdir.so is loaded again \\(first at ${main}:1\\)`, "m"),
+    );
   });
 
   it("check prints nothing and exits 0 for a valid configuration; --verbose says ok", () => {
@@ -388,9 +501,20 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
 
     const j = cli("check", "--config", main, "--plugin-dir", SO_DIR, "--json");
     assert.equal(j.status, 1);
-    const body = JSON.parse(j.stdout) as { ok: boolean; errors: { file: string; line: number; code: string; message: string }[] };
+    const body = JSON.parse(j.stdout) as {
+      ok: boolean;
+      errors: { file: string; line: number; code: string; message: string }[];
+    };
     assert.equal(body.ok, false);
-    assert.deepStrictEqual(body.errors.map((e) => [e.line, e.code]), [[3, "INVALID_LINE"], [5, "INVALID_LINE"], [2, "UNKNOWN_OPTION"], [3, "COLLISION"]]);
+    assert.deepStrictEqual(
+      body.errors.map((e) => [e.line, e.code]),
+      [
+        [3, "INVALID_LINE"],
+        [5, "INVALID_LINE"],
+        [2, "UNKNOWN_OPTION"],
+        [3, "COLLISION"],
+      ],
+    );
   });
 
   it("check warns about an optional line and about a .so slurmd cannot load, and still exits 0", () => {
@@ -412,12 +536,20 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     ]);
     const r = cli("check", "--config", conf, "--plugin-dir", `${d}/none:${d}/other`, "--json");
     assert.equal(r.status, 0, r.stderr);
-    const body = JSON.parse(r.stdout) as { ok: boolean; errors: unknown[]; warnings: { line: number; code: string; message: string }[] };
+    const body = JSON.parse(r.stdout) as {
+      ok: boolean;
+      errors: unknown[];
+      warnings: { line: number; code: string; message: string }[];
+    };
     assert.deepStrictEqual(body.errors, []);
     assert.deepStrictEqual(
       body.warnings.filter((w) => w.code !== "LOADED_AGAIN").map((w) => [w.line, w.code, w.message]),
       [
-        [1, "OPTIONAL_LINE", "optional line: if private-tmpdir.so fails to load or refuses its options, Slurm ignores it and runs every job with the shared /tmp; use required"],
+        [
+          1,
+          "OPTIONAL_LINE",
+          "optional line: if private-tmpdir.so fails to load or refuses its options, Slurm ignores it and runs every job with the shared /tmp; use required",
+        ],
         [2, "PLUGIN_NOT_FOUND", "/nonexistent/private-tmpdir.so: slurmd cannot load it: no such file"],
         [3, "PLUGIN_NOT_LOADABLE", `${d}/lib/private-tmpdir.so: slurmd cannot load it: not a regular file`],
         [4, "PLUGIN_NOT_LOADABLE", `${d}/text/private-tmpdir.so: slurmd cannot load it: not an ELF file`],
@@ -426,8 +558,18 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       ],
     );
     // A bare name is looked for in each PluginDir in turn, as slurmd does.
-    const found = cli("check", "--config", write(`${d}/bare.conf`, [`required private-tmpdir.so ${SEED.join(" ")}`]), "--plugin-dir", `${d}/none:${d}/text:${SO_DIR}`);
-    assert.deepStrictEqual(found, { status: 0, stdout: "", stderr: `warning: ${d}/bare.conf:1: ${d}/text/private-tmpdir.so: slurmd cannot load it: not an ELF file\n` });
+    const found = cli(
+      "check",
+      "--config",
+      write(`${d}/bare.conf`, [`required private-tmpdir.so ${SEED.join(" ")}`]),
+      "--plugin-dir",
+      `${d}/none:${d}/text:${SO_DIR}`,
+    );
+    assert.deepStrictEqual(found, {
+      status: 0,
+      stdout: "",
+      stderr: `warning: ${d}/bare.conf:1: ${d}/text/private-tmpdir.so: slurmd cannot load it: not an ELF file\n`,
+    });
     const text = cli("check", "--config", conf, "--plugin-dir", SO_DIR);
     assert.match(text.stderr, new RegExp(`^warning: ${conf}:1: optional line: `, "m"));
   });
@@ -464,7 +606,10 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const n = cli("plan", "--config", none, "--job", "1");
     assert.equal(n.status, 1);
     assert.equal(n.stderr, `${none}: no line loads private-tmpdir.so\n`);
-    const loop = write(`${DIR}/loop/plugstack.conf`, ["include plugstack.conf", `required private-tmpdir.so ${SEED.join(" ")}`]);
+    const loop = write(`${DIR}/loop/plugstack.conf`, [
+      "include plugstack.conf",
+      `required private-tmpdir.so ${SEED.join(" ")}`,
+    ]);
     const l = cli("check", "--config", loop);
     assert.equal(l.status, 1);
     assert.match(l.stderr, /: include loop /);
@@ -512,7 +657,9 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     const s = plugin.removed;
     assert.match(
       v.stdout,
-      new RegExp(`^private-tmpdir: job 10 uid ${UID}: removed ${s.bytes} bytes, ${s.files} files, ${s.dirs} directories in \\d+\\.\\d{3} s\\n$`),
+      new RegExp(
+        `^private-tmpdir: job 10 uid ${UID}: removed ${s.bytes} bytes, ${s.files} files, ${s.dirs} directories in \\d+\\.\\d{3} s\\n$`,
+      ),
     );
     assert.equal(s.files, 10);
   });
@@ -522,7 +669,12 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     const keep = write(`${ROOT}/keep.conf`, [`required private-tmpdir.so ${ARGS.join(" ")} cleanup=no`]);
     const v = cli("cleanup", "--config", keep, "--job", "14", "--uid", String(UID), "--verbose");
     assert.equal(v.status, 0, v.stderr);
-    assert.match(v.stdout, new RegExp(`^private-tmpdir: job 14 uid ${UID}: kept its directories \\(cleanup=no\\), marked them ended in \\d+\\.\\d{3} s\n$`));
+    assert.match(
+      v.stdout,
+      new RegExp(
+        `^private-tmpdir: job 14 uid ${UID}: kept its directories \\(cleanup=no\\), marked them ended in \\d+\\.\\d{3} s\n$`,
+      ),
+    );
     assert.ok(fs.existsSync(`${BASE}.14.0/.private-tmpdir-ended`) && fs.existsSync(`${BASE}.14.0/tmp/f4`));
   });
 
@@ -537,7 +689,10 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");
     // The plugin's own wording (native/core/core.c): the reason, then strerror.
-    assert.equal(r.stderr, `${conf}:1: job 13: remove "${BASE}.13.0": slurm.13.0: owned by uid ${UID} (Operation not permitted)\n`);
+    assert.equal(
+      r.stderr,
+      `${conf}:1: job 13: remove "${BASE}.13.0": slurm.13.0: owned by uid ${UID} (Operation not permitted)\n`,
+    );
     assert.equal(fs.existsSync(`${BASE}.13.0/tmp/f1`), true);
   });
 
@@ -553,7 +708,10 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     assert.equal(fs.existsSync(`${BASE}.14.0`), false);
     const p = cli("plan", "--args", ARGS.join(" "), "--job", "14", "--json");
     assert.equal(p.status, 0, p.stderr);
-    assert.deepStrictEqual((JSON.parse(p.stdout) as PlanJson).lines.map((l) => [l.file, l.line, l.args]), [["--args", 0, ARGS]]);
+    assert.deepStrictEqual(
+      (JSON.parse(p.stdout) as PlanJson).lines.map((l) => [l.file, l.line, l.args]),
+      [["--args", 0, ARGS]],
+    );
     const bad = cli("cleanup", "--args", `base=${BASE} mount=relative`, "--job", "14", "--uid", "0");
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^--args: mount=relative: not an absolute path/);
@@ -564,7 +722,10 @@ describe("cli: cleanup runs the plugin's epilog", function () {
     const dir = Buffer.concat([base, Buffer.from(".15.0")]);
     fs.mkdirSync(dir);
     fs.chownSync(dir, UID, UID);
-    fs.writeFileSync(conf, Buffer.concat([Buffer.from("required private-tmpdir.so base="), base, Buffer.from(" mount=/tmp\n")]));
+    fs.writeFileSync(
+      conf,
+      Buffer.concat([Buffer.from("required private-tmpdir.so base="), base, Buffer.from(" mount=/tmp\n")]),
+    );
     const r = cli("cleanup", "--config", conf, "--job", "15", "--uid", String(UID));
     assert.equal(r.status, 1, "it reported success and left the directory");
     assert.match(r.stderr, /^.*plugstack\.conf:1: base=.*\/jobs\/s\\xe9: not UTF-8: the plugin refuses this line too/);

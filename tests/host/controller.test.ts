@@ -21,11 +21,17 @@ describe("asking slurmctld which jobs it holds (squeue, C host)", function () {
 
   it("keeps every job in a state that is not final, and asks with a format of its own", () => {
     const args = `${DIR}/args`;
-    const sq = fake("ok", `printf '%s\\n' "$@" > ${args}; env > ${args}.env
-printf '101 R\\n102 PD\\n103 CG\\n104 CD\\n105 CA\\n106 F\\n107 TO\\n108 NF\\n109 S\\n110 OOM\\n111 RQ\\n112 ZZ\\n'`);
+    const sq = fake(
+      "ok",
+      `printf '%s\\n' "$@" > ${args}; env > ${args}.env
+printf '101 R\\n102 PD\\n103 CG\\n104 CD\\n105 CA\\n106 F\\n107 TO\\n108 NF\\n109 S\\n110 OOM\\n111 RQ\\n112 ZZ\\n'`,
+    );
     const r = loadAddon().ctlJobs(sq, 5000);
     assert.ok("jobs" in r, JSON.stringify(r));
-    assert.deepStrictEqual([...r.jobs].sort((a, b) => a - b), [101, 102, 103, 109, 111, 112]);
+    assert.deepStrictEqual(
+      [...r.jobs].sort((a, b) => a - b),
+      [101, 102, 103, 109, 111, 112],
+    );
     const argv = fs.readFileSync(args, "utf8").trim().split("\n");
     assert.deepStrictEqual(argv, ["--noheader", "--all", "--local", "--states=all", "--format=%A %t"]);
     // The caller's SQUEUE_FORMAT and the like never reach it.
@@ -59,7 +65,11 @@ printf '101 R\\n102 PD\\n103 CG\\n104 CD\\n105 CA\\n106 F\\n107 TO\\n108 NF\\n10
     assert.ok("errno" in r && /no answer within 1 s/.test(r.why), JSON.stringify(r));
     assert.ok(took < 5000, `took ${took} ms`);
     const pid = Number(fs.readFileSync(pidFile, "utf8"));
-    assert.equal(fs.existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8")), false, "squeue killed");
+    assert.equal(
+      fs.existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8")),
+      false,
+      "squeue killed",
+    );
   });
 
   it("no squeue is a doubt", () => {

@@ -65,7 +65,11 @@ describe("the extern step through the C host: hostile filesystem states", functi
       // (EBUSY to rename) of someone else's.
       execFileSync("mount", ["-t", "tmpfs", "-o", `size=1m,uid=${ATTACKER},gid=${ATTACKER},mode=700`, "squatter", n]);
     }
-    const mounted = () => fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => names.some((n) => l.includes(` ${n} `)));
+    const mounted = () =>
+      fs
+        .readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
+        .filter((l) => names.some((n) => l.includes(` ${n} `)));
     try {
       assert.equal(mounted().length, 2);
       const r = externStep(104);
@@ -102,7 +106,11 @@ describe("the extern step through the C host: hostile filesystem states", functi
     const moved = `${SCRATCH}/shared/${aside[0]}`;
     assert.equal(fs.readFileSync(moved, "utf8"), "x", "the file is kept, not emptied");
     const st = fs.lstatSync(moved);
-    assert.deepStrictEqual([st.ino, st.uid, st.gid, st.mode], [planted.ino, planted.uid, planted.gid, planted.mode], "the very file, not chowned");
+    assert.deepStrictEqual(
+      [st.ino, st.uid, st.gid, st.mode],
+      [planted.ino, planted.uid, planted.gid, planted.mode],
+      "the very file, not chowned",
+    );
     assert.match(r.notice, /moved aside/);
     assert.ok(r.notice.includes(`"${aside[0]}"`), `the notice names where it went: ${r.notice}`);
   });
@@ -194,12 +202,29 @@ describe("the extern step through the C host: hostile filesystem states", functi
     fs.writeFileSync(`${SCRATCH}/foreign/secret`, "x");
     fs.chownSync(`${SCRATCH}/foreign`, ATTACKER, ATTACKER);
     const driver = `${SCRATCH}/swap-driver`;
-    execFileSync("cc", ["-std=gnu11", "-O2", "-Wall", "-Werror", "-include", `${REPO}dist/gen/w2c_config.h`, `-I${REPO}native`,
-      "-o", driver, `${REPO}tests/native/swap-driver.c`, ...["fs/walk.c", "fs/dirs.c", "removal/made.c", "fs/detail.c", "removal/remove.c", "util/escape.c"].map((c) => `${REPO}native/${c}`)]);
+    execFileSync("cc", [
+      "-std=gnu11",
+      "-O2",
+      "-Wall",
+      "-Werror",
+      "-include",
+      `${REPO}dist/gen/w2c_config.h`,
+      `-I${REPO}native`,
+      "-o",
+      driver,
+      `${REPO}tests/native/swap-driver.c`,
+      ...["fs/walk.c", "fs/dirs.c", "removal/made.c", "fs/detail.c", "removal/remove.c", "util/escape.c"].map(
+        (c) => `${REPO}native/${c}`,
+      ),
+    ]);
     const out = execFileSync(driver, [job, "tmp", `${VICTIM}`, `${SCRATCH}/foreign`], { encoding: "utf8" });
     const swapped = fs.readdirSync(job).find((n) => n.startsWith(".tmp.new."));
     assert.ok(swapped, `the driver swapped the directory in: ${out}`);
-    assert.deepStrictEqual(owner(`${job}/${swapped}`), [ATTACKER, ATTACKER, "755"], "the swapped-in directory is not chowned");
+    assert.deepStrictEqual(
+      owner(`${job}/${swapped}`),
+      [ATTACKER, ATTACKER, "755"],
+      "the swapped-in directory is not chowned",
+    );
     assert.match(out, /^rc=-1\ndetail=".tmp.new.[0-9a-f]+" was replaced while it was being made\n$/);
     assert.equal(fs.existsSync(`${job}/tmp`), false, "nothing put in place");
   });
@@ -225,20 +250,29 @@ describe("the extern step through the C host: hostile filesystem states", functi
       }
       console.log(JSON.stringify(out));`;
     let ready = 0;
-    const runs = Array.from({ length: 6 }, () => new Promise<string>((resolve, reject) => {
-      const c = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-      let out = "";
-      c.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (out.startsWith("ready\n") && !out.includes("ready\n", 1) && ++ready === 6) fs.writeFileSync(go, "");
-      });
-      c.on("error", reject);
-      c.on("close", () => resolve(out.slice("ready\n".length)));
-    }));
+    const runs = Array.from(
+      { length: 6 },
+      () =>
+        new Promise<string>((resolve, reject) => {
+          const c = spawn(process.execPath, ["--input-type=module", "-e", script], {
+            stdio: ["ignore", "pipe", "inherit"],
+          });
+          let out = "";
+          c.stdout.on("data", (d: Buffer) => {
+            out += d.toString();
+            if (out.startsWith("ready\n") && !out.includes("ready\n", 1) && ++ready === 6) fs.writeFileSync(go, "");
+          });
+          c.on("error", reject);
+          c.on("close", () => resolve(out.slice("ready\n".length)));
+        }),
+    );
     const expected = jobs.map(() => ({ rc: [0, 0, 0], notice: "" }));
     for (const out of await Promise.all(runs)) assert.deepStrictEqual(JSON.parse(out), expected);
     for (const j of jobs) {
-      assert.deepStrictEqual(fs.readdirSync(`${SCRATCH}/shared`).filter((n) => n.startsWith(`slurm.${j}.`)), [`slurm.${j}.0`]);
+      assert.deepStrictEqual(
+        fs.readdirSync(`${SCRATCH}/shared`).filter((n) => n.startsWith(`slurm.${j}.`)),
+        [`slurm.${j}.0`],
+      );
       assert.deepStrictEqual(owner(`${BASE}.${j}.0/tmp`), [VICTIM, VICTIM, "700"]);
     }
   });

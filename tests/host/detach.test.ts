@@ -38,14 +38,34 @@ describe("detach: the remover's own process (C, real kernel)", function () {
   before(function () {
     requireRoot(this);
     fs.mkdirSync(SCRATCH, { recursive: true });
-    execFileSync("cc", ["-std=gnu11", "-O2", "-Wall", "-Werror", `-I${REPO_ROOT}/native`, "-o", `${SCRATCH}/detach-driver`,
-      `${REPO_ROOT}/tests/native/detach-driver.c`, `${REPO_ROOT}/native/removal/detach.c`]);
+    execFileSync("cc", [
+      "-std=gnu11",
+      "-O2",
+      "-Wall",
+      "-Werror",
+      `-I${REPO_ROOT}/native`,
+      "-o",
+      `${SCRATCH}/detach-driver`,
+      `${REPO_ROOT}/tests/native/detach-driver.c`,
+      `${REPO_ROOT}/native/removal/detach.c`,
+    ]);
     fs.mkdirSync(`${TOP}/uid_1001/job_7/step_0`, { recursive: true });
     fs.mkdirSync(`${TOP}/system/slurmd`, { recursive: true });
   });
   after(() => {
-    for (const d of [`${TOP}/uid_1001/job_7/step_0`, `${TOP}/uid_1001/job_7`, `${TOP}/uid_1001`, `${TOP}/system/slurmd`, `${TOP}/system`, TOP]) {
-      try { fs.rmdirSync(d); } catch { /* still populated: the kernel frees it once its processes exit */ }
+    for (const d of [
+      `${TOP}/uid_1001/job_7/step_0`,
+      `${TOP}/uid_1001/job_7`,
+      `${TOP}/uid_1001`,
+      `${TOP}/system/slurmd`,
+      `${TOP}/system`,
+      TOP,
+    ]) {
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        /* still populated: the kernel frees it once its processes exit */
+      }
     }
     fs.rmSync(SCRATCH, { recursive: true, force: true });
   });
@@ -64,7 +84,10 @@ describe("detach: the remover's own process (C, real kernel)", function () {
 
   it("has left the caller's session and process group, with stdio on /dev/null", async () => {
     const r = await runDriver(`${TOP}/system/slurmd`);
-    const ids = (lines: string[], who: string) => (/pid=(\d+) sid=(\d+) pgrp=(\d+)/.exec(lines.find((l) => l.startsWith(`${who} pid=`)) ?? "") ?? []).slice(1).map(Number);
+    const ids = (lines: string[], who: string) =>
+      (/pid=(\d+) sid=(\d+) pgrp=(\d+)/.exec(lines.find((l) => l.startsWith(`${who} pid=`)) ?? "") ?? [])
+        .slice(1)
+        .map(Number);
     const [ppid, psid, ppgrp] = ids(r.parent, "parent");
     const [cpid, csid, cpgrp] = ids(r.child, "child");
     assert.ok(ppid && cpid, `${r.parent.join("\n")}\n${r.child.join("\n")}`);

@@ -26,12 +26,15 @@ function assertLogSafe(text: string): void {
 }
 
 function umountAll(): void {
-  const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")
+  const mounts = fs
+    .readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
     .map((l) => l.split(" ")[4] ?? "")
     .filter((m) => m.startsWith(T))
     .sort((a, b) => b.length - a.length);
   // mountinfo writes a newline in a mount point as \012; umount wants it raw.
-  for (const m of mounts) execFileSync("umount", [m.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))]);
+  for (const m of mounts)
+    execFileSync("umount", [m.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))]);
 }
 
 describe("log text from the C escapes control bytes in names (native/util/escape.c)", function () {
@@ -93,7 +96,12 @@ describe("log text from the C escapes control bytes in names (native/util/escape
       assert.equal(a.open_trusted(0, T, 0o1777, 0), 0, a.opsDetail().text);
       assert.equal(a.mkdir_at(0, 1, EVIL, `${T}/${EVIL}`, 0o700, OWNER, OWNER, F_ASIDE), 0, a.opsDetail().text);
       const n = a.opsDetail().notice;
-      assert.match(n, new RegExp(`^"${EVIL_ESCAPED.replace(/[\\[\]]/g, "\\$&")}" \\(owner uid ${OWNER + 1}, mode 0755\\) was not ours: moved aside to "x\\\\x0a`));
+      assert.match(
+        n,
+        new RegExp(
+          `^"${EVIL_ESCAPED.replace(/[\\[\]]/g, "\\$&")}" \\(owner uid ${OWNER + 1}, mode 0755\\) was not ours: moved aside to "x\\\\x0a`,
+        ),
+      );
       assertLogSafe(n);
     } finally {
       a.opsReset();
@@ -111,7 +119,9 @@ describe("log text from the C escapes control bytes in names (native/util/escape
     execFileSync("mount", ["-t", "tmpfs", "ptd-escape-test", `${base}.20.0/tmp/${EVIL}`]);
     const conf = `${T}/plugstack.conf`;
     fs.writeFileSync(conf, `required private-tmpdir.so ${args.join(" ")}\n`);
-    const r = spawnSync(process.execPath, [CLI, "cleanup", "--config", conf, "--job", "20", "--uid", String(OWNER)], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [CLI, "cleanup", "--config", conf, "--job", "20", "--uid", String(OWNER)], {
+      encoding: "utf8",
+    });
     assert.equal(r.status, 1, r.stderr);
     const lines = r.stderr.split("\n");
     assert.deepStrictEqual(lines.slice(1), [""], "one line");

@@ -30,7 +30,11 @@ const epilog = (jobid: number, restart = 0, uid = USER) =>
 const drain = () => loadAddon().coreRun(Phase.DRAIN, ARGS, 0, 0, 0, 0, 0, 0, false);
 const held = (): string[] => fs.readdirSync(HOLD);
 // The holding place and the namespace directory (root's, the plugin's own) aside.
-const left = (): string[] => fs.readdirSync(PARENT).filter((n) => n !== "slurm.hold" && n !== "slurm.ns").sort();
+const left = (): string[] =>
+  fs
+    .readdirSync(PARENT)
+    .filter((n) => n !== "slurm.hold" && n !== "slurm.ns")
+    .sort();
 
 describe("epilog removal: every restart count, the holding place, the remover (C host)", function () {
   this.timeout(120_000);
@@ -41,7 +45,9 @@ describe("epilog removal: every restart count, the holding place, the remover (C
     fs.chmodSync(PARENT, 0o1777); // like /tmp
     loadAddon().holdTest({ defer: false, running: null, minAge: 10 });
   });
-  afterEach(() => loadAddon().holdTest({ defer: false, running: null, minAge: 10, budgetMs: -1, lingerMs: 0, continueProbe: false }));
+  afterEach(() =>
+    loadAddon().holdTest({ defer: false, running: null, minAge: 10, budgetMs: -1, lingerMs: 0, continueProbe: false }),
+  );
   after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 
   it("removes the job's directory of every restart count, matched exactly, whatever restart the epilog is given", () => {
@@ -89,7 +95,10 @@ describe("epilog removal: every restart count, the holding place, the remover (C
     assert.deepStrictEqual(held(), []);
     const lines = loadAddon().holdTest().sort();
     assert.equal(lines.length, 2, lines.join("\n"));
-    assert.match(lines[0] ?? "", /^private-tmpdir: job 8 uid 60001: removed \d+ bytes, (5|2) files, 2 directories in [0-9.]+ s \(test\)$/);
+    assert.match(
+      lines[0] ?? "",
+      /^private-tmpdir: job 8 uid 60001: removed \d+ bytes, (5|2) files, 2 directories in [0-9.]+ s \(test\)$/,
+    );
   });
 
   it("runs one remover per holding place: while another holds the lock, nothing is touched", async () => {
@@ -97,7 +106,9 @@ describe("epilog removal: every restart count, the holding place, the remover (C
     jobDir("slurm.10.0");
     assert.equal(epilog(10).ok, true);
     loadAddon().holdTest({ defer: false });
-    const locker = spawn("flock", ["--exclusive", HOLD, "sh", "-c", "echo locked; read x"], { stdio: ["pipe", "pipe", "inherit"] });
+    const locker = spawn("flock", ["--exclusive", HOLD, "sh", "-c", "echo locked; read x"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     await new Promise<void>((res) => locker.stdout.once("data", () => res()));
     try {
       assert.equal(drain().ok, true);
@@ -120,7 +131,11 @@ describe("epilog removal: every restart count, the holding place, the remover (C
     assert.equal(drain().ok, true);
     assert.deepStrictEqual(left(), ["slurm.901.0", "slurm.902.0", "slurm.x.0"]);
     assert.deepStrictEqual(held(), []);
-    assert.ok(loadAddon().holdTest().some((l) => /took in 2 directories of jobs that have ended/.test(l)));
+    assert.ok(
+      loadAddon()
+        .holdTest()
+        .some((l) => /took in 2 directories of jobs that have ended/.test(l)),
+    );
     // cleanup=no keeps job directories on purpose: its remover sweeps none.
     jobDir("slurm.904.0");
     assert.equal(loadAddon().coreRun(Phase.DRAIN, [...ARGS, "cleanup=no"], 0, 0, 0, 0, 0, 0, false).ok, true);
@@ -161,8 +176,18 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     // Whichever wins this pass, the tree is never back within a user's
     // reach and never lost: removed, or held and said to be pending.
     const lines = loadAddon().holdTest();
-    if (held().length) assert.ok(lines.some((l) => /1 entries pending after this pass \(could not be removed yet\): slurm\.11\.0\.60001\.[0-9a-f]{16}/.test(l)), lines.join("\n"));
-    else assert.ok(lines.some((l) => /job 11 uid 60001: removed/.test(l)), lines.join("\n"));
+    if (held().length)
+      assert.ok(
+        lines.some((l) =>
+          /1 entries pending after this pass \(could not be removed yet\): slurm\.11\.0\.60001\.[0-9a-f]{16}/.test(l),
+        ),
+        lines.join("\n"),
+      );
+    else
+      assert.ok(
+        lines.some((l) => /job 11 uid 60001: removed/.test(l)),
+        lines.join("\n"),
+      );
     assert.deepStrictEqual(left(), []);
     fs.writeFileSync(`${SCRATCH}/stop`, "");
     await new Promise((res) => writer.once("exit", res));
@@ -178,13 +203,18 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     loadAddon().holdTest({ defer: false, lingerMs: 3000 });
     // The next job's epilog, while this remover is at work: a rename into
     // the holding place by another process (this one is busy in the drain).
-    spawn("sh", ["-c", `sleep 0.5; mv ${PARENT}/slurm.15.0 ${HOLD}/slurm.15.0.60001.00000000000000ff`], { stdio: "inherit" });
+    spawn("sh", ["-c", `sleep 0.5; mv ${PARENT}/slurm.15.0 ${HOLD}/slurm.15.0.60001.00000000000000ff`], {
+      stdio: "inherit",
+    });
     let t0 = Date.now();
     assert.equal(drain().ok, true);
     let ms = Date.now() - t0;
     assert.deepStrictEqual([held(), left()], [[], []], "both gone: the second by the same remover");
     const lines = loadAddon().holdTest();
-    assert.ok(lines.some((l) => /job 14 uid 60001: removed/.test(l)) && lines.some((l) => /job 15 uid 60001: removed/.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => /job 14 uid 60001: removed/.test(l)) && lines.some((l) => /job 15 uid 60001: removed/.test(l)),
+      lines.join("\n"),
+    );
     // It stayed its 3 s after the last arrival (0.5 s, then a 0.1 s settle), not for ever.
     assert.ok(ms >= 3400 && ms < 10_000, `returned after ${ms} ms`);
     // Past the budget's first half it does not stay: a later job's end
@@ -216,7 +246,10 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     assert.equal(drain().ok, true);
     const first = loadAddon().holdTest();
     assert.equal(held().length, 1, "still held");
-    assert.ok(first.some((l) => /slurm\.hold: 1 entries pending after this pass \(time budget spent\)/.test(l)), first.join("\n"));
+    assert.ok(
+      first.some((l) => /slurm\.hold: 1 entries pending after this pass \(time budget spent\)/.test(l)),
+      first.join("\n"),
+    );
     assert.ok(!first.some((l) => /job 12 uid/.test(l)), "no job line before it is gone");
     const some = fs.readdirSync(`${HOLD}/${held()[0]}/tmp`).length;
     assert.ok(some > 0 && some < 3000, `the pass removed part of it (${some} of 3000 left)`);
@@ -224,12 +257,16 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     assert.equal(drain().ok, true);
     assert.deepStrictEqual(held(), []);
     const lines = loadAddon().holdTest();
-    assert.deepStrictEqual(lines.filter((l) => /job 12 uid/.test(l)).map((l) => l.replace(/in [0-9.]+ s/, "in T s")),
-      ["private-tmpdir: job 12 uid 60001: removed 3000 bytes, 3000 files, 2 directories in T s (test)"], lines.join("\n"));
+    assert.deepStrictEqual(
+      lines.filter((l) => /job 12 uid/.test(l)).map((l) => l.replace(/in [0-9.]+ s/, "in T s")),
+      ["private-tmpdir: job 12 uid 60001: removed 3000 bytes, 3000 files, 2 directories in T s (test)"],
+      lines.join("\n"),
+    );
   });
 
   it("a step goes on with a holding place a pass left work in, and only then: never makes, moves or trusts one", async () => {
-    const extern = (jobid: number, args = ARGS) => loadAddon().coreRun(Phase.EXTERN, args, jobid, 0, USER, USER, 0, 0, false);
+    const extern = (jobid: number, args = ARGS) =>
+      loadAddon().coreRun(Phase.EXTERN, args, jobid, 0, USER, USER, 0, 0, false);
     loadAddon().holdTest({ continueProbe: true });
     const lines = () => loadAddon().holdTest();
     // No holding place: none is made.
@@ -247,7 +284,9 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     assert.equal(extern(23, [...ARGS, "cleanup=no"]).ok, true);
     assert.deepStrictEqual(lines(), []);
     // A remover holds the lock: no second one forked on the step's path.
-    const locker = spawn("flock", ["--exclusive", HOLD, "sh", "-c", "echo locked; read x"], { stdio: ["pipe", "pipe", "inherit"] });
+    const locker = spawn("flock", ["--exclusive", HOLD, "sh", "-c", "echo locked; read x"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     await new Promise<void>((res) => locker.stdout.once("data", () => res()));
     try {
       assert.equal(extern(24).ok, true);
@@ -276,9 +315,16 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     // The plugin's own job directory carries the mark, as root made it.
     const a = loadAddon();
     a.opsReset();
-    assert.deepStrictEqual([a.open_trusted(0, PARENT, 0o711, 1),
-      a.mkdir_at(0, 1, "slurm.300.0", `${BASE}.300.0`, 0o700, USER, USER, 10)], [0, 0]);
-    const mark = (p: string) => execFileSync("python3", ["-c", "import os, sys; sys.stdout.write(os.getxattr(sys.argv[1], 'trusted.private-tmpdir.made').decode())", p], { encoding: "utf8" });
+    assert.deepStrictEqual(
+      [a.open_trusted(0, PARENT, 0o711, 1), a.mkdir_at(0, 1, "slurm.300.0", `${BASE}.300.0`, 0o700, USER, USER, 10)],
+      [0, 0],
+    );
+    const mark = (p: string) =>
+      execFileSync(
+        "python3",
+        ["-c", "import os, sys; sys.stdout.write(os.getxattr(sys.argv[1], 'trusted.private-tmpdir.made').decode())", p],
+        { encoding: "utf8" },
+      );
     assert.equal(mark(`${BASE}.300.0`), "slurm.300.0");
     // USER's world-writable directory, OTHER's file in it, renamed by USER
     // to a job's name: once for a job that has ended, once for USER's own.
@@ -298,7 +344,14 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     loadAddon().holdTest({ running: [300], minAge: 0 });
     assert.equal(drain().ok, true);
     const lines = loadAddon().holdTest();
-    assert.ok(lines.some((l) => /left 1 directories of jobs that have ended in place \("slurm\.999999\.0" was not made by the plugin and holds files of uid 60002\)/.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) =>
+        /left 1 directories of jobs that have ended in place \("slurm\.999999\.0" was not made by the plugin and holds files of uid 60002\)/.test(
+          l,
+        ),
+      ),
+      lines.join("\n"),
+    );
     assert.ok(!fs.existsSync(`${PARENT}/slurm.998.0`), "the legacy directory went");
     const r = epilog(300, 0);
     assert.equal(r.ok, false, "the epilog says what it left");
@@ -308,14 +361,20 @@ while not os.path.exists(${JSON.stringify(`${SCRATCH}/stop`)}):
     assert.equal(uidOf(victims[0]!), OTHER);
     // The mark names the directory it was made as: renamed, it is not the plugin's.
     a.opsReset();
-    assert.deepStrictEqual([a.open_trusted(0, PARENT, 0o711, 1),
-      a.mkdir_at(0, 1, "slurm.301.0", `${BASE}.301.0`, 0o700, USER, USER, 10)], [0, 0]);
+    assert.deepStrictEqual(
+      [a.open_trusted(0, PARENT, 0o711, 1), a.mkdir_at(0, 1, "slurm.301.0", `${BASE}.301.0`, 0o700, USER, USER, 10)],
+      [0, 0],
+    );
     fs.writeFileSync(`${BASE}.301.0/f`, "x");
     fs.chownSync(`${BASE}.301.0/f`, OTHER, OTHER);
     fs.renameSync(`${BASE}.301.0`, `${BASE}.997.0`);
     loadAddon().holdTest({ running: [], minAge: 0 });
     assert.equal(drain().ok, true);
-    assert.ok(loadAddon().holdTest().some((l) => /"slurm\.997\.0" was made as "slurm\.301\.0"/.test(l)));
+    assert.ok(
+      loadAddon()
+        .holdTest()
+        .some((l) => /"slurm\.997\.0" was made as "slurm\.301\.0"/.test(l)),
+    );
     assert.ok(fs.existsSync(`${BASE}.997.0/f`));
   });
 });

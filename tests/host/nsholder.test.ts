@@ -13,7 +13,16 @@ import { REPO_ROOT } from "../helpers/repo.js";
 const SCRATCH = `/var/spool/ptd-ns-a-scratch/nsholder-test.${process.pid}`;
 const DRIVER = `${SCRATCH}/nsholder-driver`;
 const NOBODY = 65534;
-const NATIVE = ["ns/nsholder.c", "ns/nsjoin.c", "removal/detach.c", "fs/walk.c", "fs/detail.c", "util/escape.c", "fs/tmpfs.c", "removal/remove.c"];
+const NATIVE = [
+  "ns/nsholder.c",
+  "ns/nsjoin.c",
+  "removal/detach.c",
+  "fs/walk.c",
+  "fs/detail.c",
+  "util/escape.c",
+  "fs/tmpfs.c",
+  "removal/remove.c",
+];
 
 type Out = Record<string, string[]>;
 
@@ -38,8 +47,13 @@ function one(out: Out, key: string): string {
  * its exit status (the output says what happened). */
 function inNs(args: string[], cwd = SCRATCH): Out {
   try {
-    return parse(execFileSync("unshare", ["-m", "--propagation", "private", DRIVER, ...args],
-      { encoding: "utf8", cwd, timeout: 30_000 }));
+    return parse(
+      execFileSync("unshare", ["-m", "--propagation", "private", DRIVER, ...args], {
+        encoding: "utf8",
+        cwd,
+        timeout: 30_000,
+      }),
+    );
   } catch (e) {
     const err = e as { stdout?: string; status?: number };
     if (typeof err.stdout !== "string" || err.status === undefined) throw e;
@@ -49,10 +63,14 @@ function inNs(args: string[], cwd = SCRATCH): Out {
 
 /** A driver's child of its own, not awaited here. */
 function spawnInNs(args: string[]): { done: Promise<Out> } {
-  const p = spawn("unshare", ["-m", "--propagation", "private", DRIVER, ...args],
-    { cwd: SCRATCH, stdio: ["ignore", "pipe", "inherit"] });
+  const p = spawn("unshare", ["-m", "--propagation", "private", DRIVER, ...args], {
+    cwd: SCRATCH,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let text = "";
-  p.stdout.setEncoding("utf8").on("data", (s: string) => { text += s; });
+  p.stdout.setEncoding("utf8").on("data", (s: string) => {
+    text += s;
+  });
   return { done: new Promise((resolve) => p.on("close", () => resolve(parse(text)))) };
 }
 
@@ -76,8 +94,11 @@ function holders(): Set<number> {
   for (const d of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (fs.readFileSync(`/proc/${d}/comm`, "utf8").trim() === "ptd-nsholder" && !exited(Number(d))) found.add(Number(d));
-    } catch { /* exited meanwhile */ }
+      if (fs.readFileSync(`/proc/${d}/comm`, "utf8").trim() === "ptd-nsholder" && !exited(Number(d)))
+        found.add(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return found;
 }
@@ -98,7 +119,13 @@ function job(): { run: string; src: string; target: string; marker: string; name
   for (const d of ["run", "src", "target"]) fs.mkdirSync(`${base}/${d}`, { recursive: true });
   fs.chmodSync(`${base}/run`, 0o700);
   fs.writeFileSync(`${base}/src/MARKER-job`, "");
-  return { run: `${base}/run`, src: `${base}/src`, target: `${base}/target`, marker: `${base}/target/MARKER-job`, name: `${1000 + seq}.0` };
+  return {
+    run: `${base}/run`,
+    src: `${base}/src`,
+    target: `${base}/target`,
+    marker: `${base}/target/MARKER-job`,
+    name: `${1000 + seq}.0`,
+  };
 }
 
 function holderPid(j: ReturnType<typeof job>): number {
@@ -115,17 +142,38 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
   before(function () {
     requireRoot(this);
     fs.mkdirSync(SCRATCH, { recursive: true });
-    execFileSync("cc", ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", `-I${REPO_ROOT}/native`,
-      "-o", DRIVER, `${REPO_ROOT}/tests/native/nsholder-driver.c`, ...NATIVE.map((f) => `${REPO_ROOT}/native/${f}`)]);
+    execFileSync("cc", [
+      "-std=gnu11",
+      "-O2",
+      "-Wall",
+      "-Wextra",
+      "-Werror",
+      "-pthread",
+      `-I${REPO_ROOT}/native`,
+      "-o",
+      DRIVER,
+      `${REPO_ROOT}/tests/native/nsholder-driver.c`,
+      ...NATIVE.map((f) => `${REPO_ROOT}/native/${f}`),
+    ]);
     preexisting = holders();
   });
-  beforeEach(() => { mountinfo = fs.readFileSync("/proc/1/mountinfo", "utf8"); });
+  beforeEach(() => {
+    mountinfo = fs.readFileSync("/proc/1/mountinfo", "utf8");
+  });
   afterEach(() => {
     // Any holder a failed test left: ours, stopped by its pid.
-    for (const pid of holders()) if (!preexisting.has(pid)) try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+    for (const pid of holders())
+      if (!preexisting.has(pid))
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
     assert.equal(fs.readFileSync("/proc/1/mountinfo", "utf8"), mountinfo, "the host's mount table changed");
   });
-  after(() => { if (fs.existsSync(SCRATCH)) fs.rmSync(SCRATCH, { recursive: true, force: true }); });
+  after(() => {
+    if (fs.existsSync(SCRATCH)) fs.rmSync(SCRATCH, { recursive: true, force: true });
+  });
 
   it("keeps the job's namespace with its bind: a later, unrelated process joins it and sees the bind", () => {
     const j = job();
@@ -134,7 +182,10 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
     // The starter and its namespace are gone; the holder keeps the bind.
     const pid = holderPid(j);
     assert.ok(!fs.existsSync(j.marker), "the bind must not be seen outside the job's namespace");
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8").slice(fs.readFileSync(`/proc/${pid}/stat`, "utf8").lastIndexOf(")") + 2).split(" ");
+    const stat = fs
+      .readFileSync(`/proc/${pid}/stat`, "utf8")
+      .slice(fs.readFileSync(`/proc/${pid}/stat`, "utf8").lastIndexOf(")") + 2)
+      .split(" ");
     assert.notEqual(stat[3], String(pid), "not a session leader (double fork after setsid)");
     // Joined from another throwaway namespace, in a working directory the
     // join returns to.
@@ -154,12 +205,24 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
     assert.equal(one(inNs(["start", j.run, j.name, j.src, j.target]), "rc"), "0");
     const pid = holderPid(j);
     const r = inNs(["join", j.run, j.name, j.marker, "mt"]);
-    assert.equal(one(r, "bare_setns"), "EINVAL", "without unshare(CLONE_FS) the kernel refuses a thread sharing its fs");
+    assert.equal(
+      one(r, "bare_setns"),
+      "EINVAL",
+      "without unshare(CLONE_FS) the kernel refuses a thread sharing its fs",
+    );
     assert.equal(one(r, "rc"), "0", JSON.stringify(r));
     assert.equal(one(r, "ns"), nsOf(pid));
     assert.equal(one(r, "seen"), "1");
-    assert.deepEqual(r["other_thread_ns"], [one(r, "ns_before"), one(r, "ns_before"), one(r, "ns_before")], "the other threads stay");
-    assert.deepEqual([one(r, "child_ns"), one(r, "child_seen")], [nsOf(pid), "1"], "a child forked after the join is in the job's namespace");
+    assert.deepEqual(
+      r["other_thread_ns"],
+      [one(r, "ns_before"), one(r, "ns_before"), one(r, "ns_before")],
+      "the other threads stay",
+    );
+    assert.deepEqual(
+      [one(r, "child_ns"), one(r, "child_seen")],
+      [nsOf(pid), "1"],
+      "a child forked after the join is in the job's namespace",
+    );
     assert.equal(one(r, "same_cwd"), "1");
     assert.equal(one(inNs(["release", j.run, j.name]), "rc"), "0");
   });
@@ -169,15 +232,31 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
     const barrier = `${SCRATCH}/barrier${seq}`;
     const had = holders();
     const starters = Array.from({ length: 10 }, () => spawnInNs(["start", j.run, j.name, j.src, j.target, barrier]));
-    await until("10 starters at the barrier", () => fs.readdirSync(SCRATCH).filter((f) => f.startsWith(`barrier${seq}.ready.`)).length === 10);
+    await until(
+      "10 starters at the barrier",
+      () => fs.readdirSync(SCRATCH).filter((f) => f.startsWith(`barrier${seq}.ready.`)).length === 10,
+    );
     fs.writeFileSync(barrier, "");
     const outs = await Promise.all(starters.map((s) => s.done));
-    assert.deepEqual(outs.map((o) => one(o, "rc")), Array(10).fill("0"), JSON.stringify(outs));
-    assert.equal(outs.filter((o) => one(o, "started") === "1").length, 1, "one starter started it, the others found it");
+    assert.deepEqual(
+      outs.map((o) => one(o, "rc")),
+      Array(10).fill("0"),
+      JSON.stringify(outs),
+    );
+    assert.equal(
+      outs.filter((o) => one(o, "started") === "1").length,
+      1,
+      "one starter started it, the others found it",
+    );
     const fresh = [...holders()].filter((p) => !had.has(p));
     assert.deepEqual(fresh, [holderPid(j)], "exactly one holder process");
-    const joins = await Promise.all(Array.from({ length: 10 }, () => spawnInNs(["join", j.run, j.name, j.marker]).done));
-    assert.deepEqual(joins.map((o) => [one(o, "rc"), one(o, "ns"), one(o, "seen")]), Array(10).fill(["0", nsOf(fresh[0] as number), "1"]));
+    const joins = await Promise.all(
+      Array.from({ length: 10 }, () => spawnInNs(["join", j.run, j.name, j.marker]).done),
+    );
+    assert.deepEqual(
+      joins.map((o) => [one(o, "rc"), one(o, "ns"), one(o, "seen")]),
+      Array(10).fill(["0", nsOf(fresh[0] as number), "1"]),
+    );
     assert.equal(one(inNs(["release", j.run, j.name]), "rc"), "0");
   });
 
@@ -224,7 +303,11 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
     assert.equal(one(second, "rc"), String(-110), JSON.stringify(second));
     assert.match(one(second, "reason"), /still held after 12000 ms/);
     assert.ok(secondMs < 14_000, `the second starter waited ${secondMs} ms`);
-    assert.deepEqual([...holders()].filter((p) => !had.has(p)), [], "no holder while the namespace is being made");
+    assert.deepEqual(
+      [...holders()].filter((p) => !had.has(p)),
+      [],
+      "no holder while the namespace is being made",
+    );
     const a = await first.done;
     assert.deepEqual([one(a, "rc"), one(a, "started")], ["0", "1"], JSON.stringify(a));
     const pid = holderPid(j);
@@ -271,8 +354,14 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
     const j = job();
     const had = holders();
     const s = inNs(["start", j.run, j.name, "FAIL", j.target]);
-    assert.deepEqual([one(s, "rc"), one(s, "reason"), one(s, "started")], [String(-13), "test setup refuses on purpose", "0"]);
-    assert.deepEqual([...holders()].filter((p) => !had.has(p)), []);
+    assert.deepEqual(
+      [one(s, "rc"), one(s, "reason"), one(s, "started")],
+      [String(-13), "test setup refuses on purpose", "0"],
+    );
+    assert.deepEqual(
+      [...holders()].filter((p) => !had.has(p)),
+      [],
+    );
     assert.ok(!fs.existsSync(`${j.run}/${j.name}.sock`));
     assert.equal(one(inNs(["release", j.run, j.name]), "rc"), "0");
     assert.deepEqual(fs.readdirSync(j.run), [], "release leaves nothing of the job behind");
@@ -362,7 +451,10 @@ describe("nsholder: one mount namespace per job, kept by a holder (C, real kerne
     // A task of the job, still running when the job's epilog releases.
     const gate = `${SCRATCH}/member${seq}`;
     const member = spawnInNs(["join", j.run, j.name, j.marker, "wait", gate]);
-    await until("the member to join", () => fs.existsSync(`${gate}.joined`) && fs.readFileSync(`${gate}.joined`, "utf8").endsWith("\n"));
+    await until(
+      "the member to join",
+      () => fs.existsSync(`${gate}.joined`) && fs.readFileSync(`${gate}.joined`, "utf8").endsWith("\n"),
+    );
     const mpid = Number(fs.readFileSync(`${gate}.joined`, "utf8"));
     const rel = inNs(["release", j.run, j.name]);
     assert.equal(one(rel, "rc"), "0", JSON.stringify(rel));

@@ -21,7 +21,17 @@ describe("C host and Node host: same plan, same errors", () => {
       it(`${f.name}, ${phase}`, () => {
         const rec = new Recorder();
         const fail = new Core().run(phase, f.args, job, rec);
-        const c = loadAddon().coreRun(Phase[phase], f.args, job.jobid, job.restart, job.uid, job.gid, job.memMb, job.nodeMemMb, true);
+        const c = loadAddon().coreRun(
+          Phase[phase],
+          f.args,
+          job.jobid,
+          job.restart,
+          job.uid,
+          job.gid,
+          job.memMb,
+          job.nodeMemMb,
+          true,
+        );
         if (fail) {
           assert.equal(c.ok, false);
           assert.equal(c.code, fail.code);
@@ -32,7 +42,12 @@ describe("C host and Node host: same plan, same errors", () => {
           if (phase === "STEP") assert.match(c.trace, /^unshare_mount_ns$/m);
           // The extern step starts the job's namespace holder, which runs
           // the namespace records; it never joins (F_NO_JOIN = 128).
-          if (phase === "EXTERN") assert.match(c.trace, /^ns_enter\t\d+\tjob\.4711\t[^\t]+\t128\nunshare_mount_ns$/m, "the extern step never joins");
+          if (phase === "EXTERN")
+            assert.match(
+              c.trace,
+              /^ns_enter\t\d+\tjob\.4711\t[^\t]+\t128\nunshare_mount_ns$/m,
+              "the extern step never joins",
+            );
         }
       });
     }
@@ -76,7 +91,11 @@ describe("C host: a trap fails closed, at every import of the plan", function ()
       } else {
         assert.equal(r.ok, true, `no trap (n = ${n}): ${r.message}`);
       }
-      assert.deepStrictEqual(entries(snapshot(TOP)), entries(expectedAfter(TOP, before, plan, n - 1)), `trap at import ${n}`);
+      assert.deepStrictEqual(
+        entries(snapshot(TOP)),
+        entries(expectedAfter(TOP, before, plan, n - 1)),
+        `trap at import ${n}`,
+      );
     }
   });
 

@@ -27,8 +27,22 @@ describe("plugin .so log lines (a stub Slurm host around the real .so)", functio
   before(function () {
     dir = fs.mkdtempSync(join(tmpdir(), "ptd-spank-stub-"));
     stub = join(dir, "spank-stub");
-    const cc = spawnSync("cc", ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-rdynamic", "-o", stub,
-      join(REPO_ROOT, "tests", "native", "spank-stub.c"), "-ldl"], { encoding: "utf8" });
+    const cc = spawnSync(
+      "cc",
+      [
+        "-std=gnu11",
+        "-O2",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-rdynamic",
+        "-o",
+        stub,
+        join(REPO_ROOT, "tests", "native", "spank-stub.c"),
+        "-ldl",
+      ],
+      { encoding: "utf8" },
+    );
     assert.equal(cc.status, 0, `cc: ${cc.stderr}`);
   });
   after(() => {
@@ -44,18 +58,31 @@ describe("plugin .so log lines (a stub Slurm host around the real .so)", functio
 
   it("logs the load line at verbose level, not info, in the form the e2e tests grep", () => {
     const out = run("init", ...SEED).stdout;
-    assert.equal(out, `verbose: private-tmpdir: loaded ${VERSION} core sha256 ${coreSha256()}; options: ${SEED.join(" ")}\nrc=0\n`);
+    assert.equal(
+      out,
+      `verbose: private-tmpdir: loaded ${VERSION} core sha256 ${coreSha256()}; options: ${SEED.join(" ")}\nrc=0\n`,
+    );
   });
 
   it("refuses a path that is not UTF-8, naming the option with the byte escaped (the line stays valid UTF-8)", () => {
     // Node cannot put a lone 0xe9 in argv; printf in a shell can.
-    const r = spawnSync("sh", ["-c", `exec "$0" "$1" init "$(printf 'mount=/scratch/caf\\351')" mount=/tmp/ünï`, stub, PLUGIN_SO], { encoding: "utf8" });
+    const r = spawnSync(
+      "sh",
+      ["-c", `exec "$0" "$1" init "$(printf 'mount=/scratch/caf\\351')" mount=/tmp/ünï`, stub, PLUGIN_SO],
+      { encoding: "utf8" },
+    );
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, "error: private-tmpdir: bad plugstack.conf option: mount=/scratch/caf\\xe9: not UTF-8 at byte 12\nrc=-1\n");
+    assert.equal(
+      r.stdout,
+      "error: private-tmpdir: bad plugstack.conf option: mount=/scratch/caf\\xe9: not UTF-8 at byte 12\nrc=-1\n",
+    );
   });
 
   it("puts every option in the load line, however long (no cut at 511 bytes)", () => {
-    const mounts = Array.from({ length: 24 }, (_, i) => `mount=/var/tmp/ptd-a-rather-long-mount-point-name-${String(i).padStart(2, "0")}`);
+    const mounts = Array.from(
+      { length: 24 },
+      (_, i) => `mount=/var/tmp/ptd-a-rather-long-mount-point-name-${String(i).padStart(2, "0")}`,
+    );
     const args = ["base=/tmp/slurm", ...mounts, "cleanup=no"];
     assert.ok(args.join(" ").length > 1024, "options long enough to pass the old 512-byte buffer twice");
     const out = run("init", ...args).stdout;
@@ -64,12 +91,21 @@ describe("plugin .so log lines (a stub Slurm host around the real .so)", functio
     assert.equal(opts, args.join(" "));
   });
 
-  for (const [item, what] of [["S_JOB_ID", "job id"], ["S_JOB_UID", "job's uid"], ["S_JOB_GID", "job's gid"]] as const) {
+  for (const [item, what] of [
+    ["S_JOB_ID", "job id"],
+    ["S_JOB_UID", "job's uid"],
+    ["S_JOB_GID", "job's gid"],
+  ] as const) {
     it(`says which job item it could not get, and Slurm's reason: ${item}`, () => {
       const out = run("epilog", item).stdout;
       // spank-stub's spank_strerror: "stub spank error <n>" (ESPANK_NOT_AVAIL).
       const job = item === "S_JOB_ID" ? "" : "job 4242: ";
-      assert.match(out, new RegExp(`^error: private-tmpdir: ${job}cannot get the ${what} \\(${item}\\): stub spank error \\d+\\nrc=0\\n$`));
+      assert.match(
+        out,
+        new RegExp(
+          `^error: private-tmpdir: ${job}cannot get the ${what} \\(${item}\\): stub spank error \\d+\\nrc=0\\n$`,
+        ),
+      );
     });
   }
 });

@@ -46,9 +46,15 @@ describe("plugstack.conf read as Slurm reads it", () => {
     const conf = put(`${DIR}/crlf.conf`, "# dos\r\nrequired private-tmpdir.so base=/tmp/slurm mount=/tmp\r\n");
     const c = check(conf);
     assert.equal(c.status, 1);
-    assert.deepStrictEqual(c.lines.map((l) => l.args), [["base=/tmp/slurm", "mount=/tmp\\r"]]);
+    assert.deepStrictEqual(
+      c.lines.map((l) => l.args),
+      [["base=/tmp/slurm", "mount=/tmp\\r"]],
+    );
     assert.deepStrictEqual(codes(c.errors), [[2, "BAD_CHAR"]]);
-    assert.ok(c.warnings.some((w) => w.code === "CR_LF" && w.line === 2), JSON.stringify(c.warnings));
+    assert.ok(
+      c.warnings.some((w) => w.code === "CR_LF" && w.line === 2),
+      JSON.stringify(c.warnings),
+    );
     const p = cli("plan", "--config", conf, "--job", "1");
     assert.equal(p.status, 1);
     assert.equal(p.stdout, "");
@@ -66,12 +72,19 @@ describe("plugstack.conf read as Slurm reads it", () => {
     assert.notEqual(first[19], mounts[19]);
     const c = check(conf);
     assert.equal(c.status, 1);
-    assert.deepStrictEqual(codes(c.errors), [[1, "LINE_CUT"], [1, "INVALID_LINE"], [2, "INVALID_LINE"]]);
+    assert.deepStrictEqual(codes(c.errors), [
+      [1, "LINE_CUT"],
+      [1, "INVALID_LINE"],
+      [2, "INVALID_LINE"],
+    ]);
     assert.match(c.errors[2]?.message ?? "", /"bogus"/);
     const p = cli("plan", "--config", conf, "--job", "1", "--json");
     assert.equal(p.status, 0, p.stderr);
     const plan = JSON.parse(p.stdout) as PlanJson;
-    assert.deepStrictEqual(plan.lines.map((l) => l.args), [first]);
+    assert.deepStrictEqual(
+      plan.lines.map((l) => l.args),
+      [first],
+    );
     assert.match(p.stderr, new RegExp(`^warning: .*long\\.conf:1: line of ${line.length} bytes is cut`, "m"));
     assert.match(p.stderr, /^warning: .*long\.conf:2: invalid line, Slurm ignores it: "bogus" .*\(Slurm's line 3\)$/m);
   });
@@ -80,10 +93,16 @@ describe("plugstack.conf read as Slurm reads it", () => {
     const head = "required other.so x=";
     const line = head + "v".repeat(4095 - head.length);
     const c = check(put(`${DIR}/4095.conf`, `${line}\nbogus\nrequired private-tmpdir.so mount=/tmp\n`));
-    assert.deepStrictEqual(c.lines.map((l) => [l.line, l.slurmLine, l.args]), [[3, 4, ["mount=/tmp"]]]);
+    assert.deepStrictEqual(
+      c.lines.map((l) => [l.line, l.slurmLine, l.args]),
+      [[3, 4, ["mount=/tmp"]]],
+    );
     assert.deepStrictEqual(codes(c.errors), [[2, "INVALID_LINE"]]);
     assert.match(c.errors[0]?.message ?? "", /"bogus"/);
-    assert.ok(c.warnings.some((w) => w.code === "LINE_RENUMBERED" && w.line === 1), JSON.stringify(c.warnings));
+    assert.ok(
+      c.warnings.some((w) => w.code === "LINE_RENUMBERED" && w.line === 1),
+      JSON.stringify(c.warnings),
+    );
   });
 
   it("unreadable_include_is_fatal: plan exits 1, check names it as the stack's failure", () => {
@@ -94,7 +113,10 @@ describe("plugstack.conf read as Slurm reads it", () => {
     const c = check(conf);
     assert.equal(c.status, 1);
     assert.deepStrictEqual(codes(c.errors), [[1, "INCLUDE_UNREADABLE"]]);
-    assert.match(c.errors[0]?.message ?? "", /cannot open .*loop-a\.conf: ELOOP: .*Slurm fails to initialise the plugin stack/);
+    assert.match(
+      c.errors[0]?.message ?? "",
+      /cannot open .*loop-a\.conf: ELOOP: .*Slurm fails to initialise the plugin stack/,
+    );
     assert.deepStrictEqual(c.lines, [], "Slurm reads nothing after the failure");
     const p = cli("plan", "--config", conf, "--job", "1");
     assert.equal(p.status, 1);
@@ -108,7 +130,11 @@ describe("plugstack.conf read as Slurm reads it", () => {
     fs.chmodSync(DIR, 0o755);
     const conf = put(`${DIR}/user.conf`, "include secret/x.conf\n");
     fs.chmodSync(conf, 0o644);
-    const r = spawnSync("runuser", ["-u", "nobody", "--", process.execPath, CLI, "plan", "--config", conf, "--job", "1"], { encoding: "utf8" });
+    const r = spawnSync(
+      "runuser",
+      ["-u", "nobody", "--", process.execPath, CLI, "plan", "--config", conf, "--job", "1"],
+      { encoding: "utf8" },
+    );
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /^\/.*user\.conf:1: include secret\/x\.conf: cannot open .*x\.conf: EACCES/);
   });
@@ -119,7 +145,8 @@ describe("plugstack.conf read as Slurm reads it", () => {
     assert.equal(p.status, 1);
     assert.equal(p.stdout, "", "no plan, let alone 17");
     assert.match(p.stderr, /^.*self\.conf:1: include self\.conf: include loop .*self\.conf -> .*self\.conf: /);
-    for (const f of ["a", "b", "c"]) put(`${DIR}/tri/${f}.conf`, "include *.conf\nrequired private-tmpdir.so mount=/tmp\n");
+    for (const f of ["a", "b", "c"])
+      put(`${DIR}/tri/${f}.conf`, "include *.conf\nrequired private-tmpdir.so mount=/tmp\n");
     const t0 = Date.now();
     const c = check(`${DIR}/tri/a.conf`);
     assert.ok(Date.now() - t0 < 10_000, `check took ${Date.now() - t0} ms`);
@@ -133,7 +160,10 @@ describe("plugstack.conf read as Slurm reads it", () => {
     const t0 = Date.now();
     const c = check(`${DIR}/m/f0.conf`);
     assert.ok(Date.now() - t0 < 10_000, `check took ${Date.now() - t0} ms`);
-    assert.deepStrictEqual(c.errors.map((e) => e.code), ["TOO_MANY_READS"]);
+    assert.deepStrictEqual(
+      c.errors.map((e) => e.code),
+      ["TOO_MANY_READS"],
+    );
   });
 
   it("endless_file_is_refused: include /dev/zero ends in one error, not a hang", () => {
@@ -147,23 +177,39 @@ describe("plugstack.conf read as Slurm reads it", () => {
   it("nul_byte_ends_what_slurm_parses", () => {
     const conf = put(`${DIR}/nul.conf`, Buffer.from("required private-tmpdir.so mount=/tmp\0 mount=/var/tmp\n"));
     const c = check(conf);
-    assert.deepStrictEqual(c.lines.map((l) => l.args), [["mount=/tmp"]]);
+    assert.deepStrictEqual(
+      c.lines.map((l) => l.args),
+      [["mount=/tmp"]],
+    );
     assert.deepStrictEqual(codes(c.errors), [[1, "NUL_BYTE"]]);
   });
 
   it("non_utf8_bytes_stay_distinct: no false 'given twice', and the CLI says it cannot pass them", () => {
-    const conf = put(`${DIR}/bytes.conf`, Buffer.concat([
-      Buffer.from("required private-tmpdir.so mount=/d"), Buffer.from([0xe9]), Buffer.from(" mount=/d"), Buffer.from([0xe8]), Buffer.from("\n"),
-    ]));
+    const conf = put(
+      `${DIR}/bytes.conf`,
+      Buffer.concat([
+        Buffer.from("required private-tmpdir.so mount=/d"),
+        Buffer.from([0xe9]),
+        Buffer.from(" mount=/d"),
+        Buffer.from([0xe8]),
+        Buffer.from("\n"),
+      ]),
+    );
     const c = check(conf);
     assert.equal(c.status, 1);
-    assert.deepStrictEqual(c.lines.map((l) => l.args), [["mount=/d\\xe9", "mount=/d\\xe8"]]);
+    assert.deepStrictEqual(
+      c.lines.map((l) => l.args),
+      [["mount=/d\\xe9", "mount=/d\\xe8"]],
+    );
     assert.deepStrictEqual(codes(c.errors), [[1, "NOT_UTF8"]]);
     // Valid UTF-8 goes through unchanged.
     const utf8 = put(`${DIR}/utf8.conf`, "required private-tmpdir.so mount=/données\n");
     const p = cli("plan", "--config", utf8, "--job", "1", "--json");
     assert.equal(p.status, 0, p.stderr);
-    assert.deepStrictEqual((JSON.parse(p.stdout) as PlanJson).lines[0]?.mounts.map((m) => m.target), ["/données"]);
+    assert.deepStrictEqual(
+      (JSON.parse(p.stdout) as PlanJson).lines[0]?.mounts.map((m) => m.target),
+      ["/données"],
+    );
   });
 
   it("non_utf8_file_names are read by their bytes", () => {
@@ -172,7 +218,10 @@ describe("plugstack.conf read as Slurm reads it", () => {
     const conf = put(`${DIR}/p.conf`, "include inc-*.conf\n");
     const c = check(conf);
     assert.deepStrictEqual(c.files, [conf, `${DIR}/inc-\\xff.conf`]);
-    assert.deepStrictEqual(c.lines.map((l) => l.args), [["mount=/tmp"]]);
+    assert.deepStrictEqual(
+      c.lines.map((l) => l.args),
+      [["mount=/tmp"]],
+    );
   });
 
   describe("include globs as glob(3) in the C locale", () => {
@@ -196,7 +245,8 @@ describe("plugstack.conf read as Slurm reads it", () => {
     for (const [pattern, names] of cases) {
       it(`include ${pattern} reads ${names.length ? names.join(" ") : "nothing"}`, () => {
         const d = `${DIR}/g`;
-        for (const n of ["1.conf", "2x.conf", "a.conf", "b].conf", "*.conf", ".h.conf", "d/in.conf"]) put(`${d}/${n}`, "\n");
+        for (const n of ["1.conf", "2x.conf", "a.conf", "b].conf", "*.conf", ".h.conf", "d/in.conf"])
+          put(`${d}/${n}`, "\n");
         const conf = put(`${DIR}/glob.conf`, `include g/${pattern}\nrequired private-tmpdir.so mount=/tmp\n`);
         const c = check(conf);
         assert.deepStrictEqual(c.files, [conf, ...names.map((n) => `${d}/${n}`)]);

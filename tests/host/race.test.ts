@@ -57,7 +57,11 @@ function waitForSquatter(name: string): boolean {
   return false;
 }
 
-async function race(shared: string, what: What, tries: number): Promise<{ failures: string[]; contended: number; leaked: string[] }> {
+async function race(
+  shared: string,
+  what: What,
+  tries: number,
+): Promise<{ failures: string[]; contended: number; leaked: string[] }> {
   const first = 1000;
   const last = first + tries - 1;
   const cur = `${shared}/../cur`; // not in the shared directory: only root writes it

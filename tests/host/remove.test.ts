@@ -34,7 +34,11 @@ describe("removal (native/removal/remove.c) against hostile trees", function () 
     fs.writeFileSync(`${T}/precious/sub/file`, "keep");
   });
   afterEach(() => {
-    try { execFileSync("umount", ["-R", `${T}/job/mnt`], { stdio: "ignore" }); } catch { /* not mounted */ }
+    try {
+      execFileSync("umount", ["-R", `${T}/job/mnt`], { stdio: "ignore" });
+    } catch {
+      /* not mounted */
+    }
     rmrf();
   });
 
@@ -44,7 +48,10 @@ describe("removal (native/removal/remove.c) against hostile trees", function () 
     fs.writeFileSync(`${top}/new\nline name`, "xy");
     fs.writeFileSync(`${top}/${"n".repeat(255)}`, "");
     execFileSync("mkfifo", [`${top}/fifo`]);
-    execFileSync("python3", ["-c", `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(`${top}/sock`)})`]);
+    execFileSync("python3", [
+      "-c",
+      `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(`${top}/sock`)})`,
+    ]);
     fs.mkdirSync(`${top}/ro/inner`, { recursive: true });
     fs.writeFileSync(`${top}/ro/inner/f`, "z");
     fs.chmodSync(`${top}/ro/inner`, 0o500);
@@ -104,7 +111,16 @@ describe("removal (native/removal/remove.c) against hostile trees", function () 
     // The symlink found in d's place is unlinked (a file of symlink size),
     // the rest removed, and what was moved away never reached.
     const link = Buffer.byteLength(`${T}/precious`);
-    assert.deepStrictEqual(r, { bytes: link, files: 1, dirs: 1, skipped: 0, marked: 0, deferred: 0, errno: 0, detail: "" });
+    assert.deepStrictEqual(r, {
+      bytes: link,
+      files: 1,
+      dirs: 1,
+      skipped: 0,
+      marked: 0,
+      deferred: 0,
+      errno: 0,
+      detail: "",
+    });
     assert.equal(fs.existsSync(top), false);
     assert.equal(fs.readFileSync(`${T}/d.moved/e/f`, "utf8"), "x");
   });
@@ -146,7 +162,10 @@ describe("removal (native/removal/remove.c) against hostile trees", function () 
   it("removes a 10,000-deep chain without exhausting the stack or descriptors", () => {
     const top = tree();
     // Built relative to a moving cwd: the full path is far beyond PATH_MAX.
-    execFileSync("python3", ["-c", `import os\nos.chdir(${JSON.stringify(top)})\nfor i in range(10000):\n    os.mkdir("d"); os.chdir("d")\nopen("leaf", "w").close()`]);
+    execFileSync("python3", [
+      "-c",
+      `import os\nos.chdir(${JSON.stringify(top)})\nfor i in range(10000):\n    os.mkdir("d"); os.chdir("d")\nopen("leaf", "w").close()`,
+    ]);
     const r = remove();
     assert.equal(r.errno, 0, r.detail);
     assert.deepStrictEqual([r.dirs, r.files], [10001, 1]);
@@ -183,8 +202,12 @@ describe("removal (native/removal/remove.c) against hostile trees", function () 
       }
     };
     time(2000); // warm the page cache and the allocator
-    const small = time(20_000), large = time(100_000);
+    const small = time(20_000),
+      large = time(100_000);
     console.log(`leftovers: 20k ${small.toFixed(3)} s, 100k ${large.toFixed(3)} s`);
-    assert.ok(large / small < 10, `100k leftovers took ${(large / small).toFixed(1)}x the time of 20k (${small.toFixed(3)} s, ${large.toFixed(3)} s): not linear`);
+    assert.ok(
+      large / small < 10,
+      `100k leftovers took ${(large / small).toFixed(1)}x the time of 20k (${small.toFixed(3)} s, ${large.toFixed(3)} s): not linear`,
+    );
   });
 });

@@ -29,7 +29,8 @@ describe("reproducible builds", function () {
     const rows = new Map<string, [string, string, string]>();
     for (const line of r.stdout.split("\n")) {
       const m = /^(\S+) ([0-9a-f]{64}|missing) ([0-9a-f]{64}|missing) (same|DIFFERENT)$/.exec(line);
-      if (m?.[1] && m[2] && m[3] && m[4]) rows.set(m[1].replace(/-\d+\.\d+\.\d+(\S*)-src/, "-VERSION-src"), [m[2], m[3], m[4]]);
+      if (m?.[1] && m[2] && m[3] && m[4])
+        rows.set(m[1].replace(/-\d+\.\d+\.\d+(\S*)-src/, "-VERSION-src"), [m[2], m[3], m[4]]);
     }
     const why = `exit ${r.status}\n${r.stdout}\n${r.stderr}`;
     assert.deepStrictEqual([...rows.keys()].sort(), [...ARTIFACTS].sort(), why);

@@ -86,7 +86,10 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
       }
       assert.ok(fs.existsSync(SLURM_VERSION_H), `${SLURM_VERSION_H} is missing (Debian package libslurm-dev)`);
       // make install (and so %install) installs it; dist.sh ships man/.
-      assert.ok(fs.existsSync(repo("man/private-tmpdir.8")), "man/private-tmpdir.8 is missing: the package's %files needs it");
+      assert.ok(
+        fs.existsSync(repo("man/private-tmpdir.8")),
+        "man/private-tmpdir.8 is missing: the package's %files needs it",
+      );
       const n = slurmVersionNumber();
       mm = `${(n >> 16) & 0xff}.${pad2((n >> 8) & 0xff)}`;
       next = `${(n >> 16) & 0xff}.${pad2(((n >> 8) & 0xff) + 1)}`;
@@ -97,8 +100,14 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
       for (const d of ["SOURCES", "SPECS", "extracted"]) fs.mkdirSync(path.join(work, d));
       fs.copyFileSync(tarball, path.join(work, "SOURCES", path.basename(tarball)));
       // The spec the tarball carries, not the work tree's.
-      run("tar", ["-xzf", tarball, "-C", path.join(work, "SPECS"), "--strip-components=3",
-        `private-tmpdir-${VERSION}/packaging/rpm/private-tmpdir.spec`]);
+      run("tar", [
+        "-xzf",
+        tarball,
+        "-C",
+        path.join(work, "SPECS"),
+        "--strip-components=3",
+        `private-tmpdir-${VERSION}/packaging/rpm/private-tmpdir.spec`,
+      ]);
       const spec = path.join(work, "SPECS", "private-tmpdir.spec");
       // rpmbuild's own scripts go to %_tmppath: under the work directory too.
       fs.mkdirSync(path.join(work, "tmp"));
@@ -115,7 +124,10 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
     });
 
     it("the tarball carries the spec, identical to packaging/rpm's", () => {
-      assert.equal(fs.readFileSync(path.join(work, "SPECS", "private-tmpdir.spec"), "utf8"), fs.readFileSync(SPEC, "utf8"));
+      assert.equal(
+        fs.readFileSync(path.join(work, "SPECS", "private-tmpdir.spec"), "utf8"),
+        fs.readFileSync(SPEC, "utf8"),
+      );
     });
 
     it("holds exactly the plugin, the PAM module, the man page, the snippet and its directory, LICENSE, README and the deploying guide", () => {
@@ -158,7 +170,10 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
         reqs.join("\n"),
       );
       assert.ok(reqs.includes(`${rpmEval("%{_bindir}")}/squeue`), `squeue, which the remover runs: ${reqs.join(" ")}`);
-      assert.match(run("rpm", ["-qp", "--qf", "%{RELEASE}", rpmFile]), new RegExp(`^1\\.slurm${mm.replace(".", "\\.")}(\\.|$)`));
+      assert.match(
+        run("rpm", ["-qp", "--qf", "%{RELEASE}", rpmFile]),
+        new RegExp(`^1\\.slurm${mm.replace(".", "\\.")}(\\.|$)`),
+      );
     });
 
     it("has package.json's version and the project's licence", () => {
@@ -177,11 +192,12 @@ describe("RPM package (packaging/rpm/private-tmpdir.spec)", function () {
       const spec = path.join(work, "SPECS", "private-tmpdir.spec");
       const q = (fmt: string): string[] =>
         lines(run("rpmspec", ["-q", "--define", "slurm_mm 24.11", "--qf", fmt, spec]));
-      assert.deepStrictEqual(q("[%{REQUIRES} %{REQUIREFLAGS:depflags} %{REQUIREVERSION}\n]").map((l) => l.trim()).sort(), [
-        `${rpmEval("%{_bindir}")}/squeue`,
-        "slurm-slurmd < 24.12",
-        "slurm-slurmd >= 24.11",
-      ]);
+      assert.deepStrictEqual(
+        q("[%{REQUIRES} %{REQUIREFLAGS:depflags} %{REQUIREVERSION}\n]")
+          .map((l) => l.trim())
+          .sort(),
+        [`${rpmEval("%{_bindir}")}/squeue`, "slurm-slurmd < 24.12", "slurm-slurmd >= 24.11"],
+      );
       assert.match(q("%{RELEASE}\n")[0] ?? "", /^1\.slurm24\.11(\.|$)/);
     });
 

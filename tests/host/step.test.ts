@@ -41,7 +41,11 @@ function step(failBind: number, trapAt = 0, args = ARGS): ChildView {
 }
 
 function hostMounts(): string[] {
-  return fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4] ?? "").filter((m) => m.startsWith(TARGETS));
+  return fs
+    .readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((m) => m.startsWith(TARGETS));
 }
 
 describe("step phase through the C host, in a child's own mount namespace", function () {
@@ -68,10 +72,19 @@ describe("step phase through the C host, in a child's own mount namespace", func
 
   it("a trap at every import in turn: TRAP, the child's binds and the directories a prefix of the plan, nothing in the host", () => {
     // Two bases, the second's parent missing: directories, namespace, binds.
-    const args = [`base=${SCRATCH}/shared/slurm`, `mount=${TARGETS}/a`, `base=${SCRATCH}/shared/made/job`, `mount=${TARGETS}/b`, `mount=${TARGETS}/c`];
+    const args = [
+      `base=${SCRATCH}/shared/slurm`,
+      `mount=${TARGETS}/a`,
+      `base=${SCRATCH}/shared/made/job`,
+      `mount=${TARGETS}/b`,
+      `mount=${TARGETS}/c`,
+    ];
     const plan = new Core().plan("STEP", args, { jobid: 300, restart: 0, uid: UID, gid: UID });
     const unshare = plan.findIndex((p) => p.op === "unshare_mount_ns");
-    assert.ok(unshare > 0 && plan.filter((p) => p.op === "bind").length === 3, "a plan with a namespace and three binds");
+    assert.ok(
+      unshare > 0 && plan.filter((p) => p.op === "bind").length === 3,
+      "a plan with a namespace and three binds",
+    );
     const hostNs = fs.readlinkSync("/proc/self/ns/mnt");
     for (let n = 1; n <= plan.length + 1; n++) {
       const where = `trap at import ${n} of ${plan.length} (${plan[n - 1]?.op ?? "none"})`;
@@ -89,8 +102,13 @@ describe("step phase through the C host, in a child's own mount namespace", func
       assert.equal(v.mntns !== hostNs, n - 1 > unshare, `${where}: the child's own namespace exactly once unshare ran`);
       assert.deepStrictEqual(v.mounted, bindsAfter(plan, n - 1), `${where}: the child's binds`);
       assert.deepStrictEqual(hostMounts(), [], `${where}: a mount in the host`);
-      assert.deepStrictEqual(entries(snapshot(SCRATCH)), entries(expectedAfter(SCRATCH, before, plan, n - 1)), `${where}: on disk`);
-      for (const t of ["a", "b", "c"]) assert.deepStrictEqual(fs.readdirSync(`${TARGETS}/${t}`), [], `${where}: the host's ${t}`);
+      assert.deepStrictEqual(
+        entries(snapshot(SCRATCH)),
+        entries(expectedAfter(SCRATCH, before, plan, n - 1)),
+        `${where}: on disk`,
+      );
+      for (const t of ["a", "b", "c"])
+        assert.deepStrictEqual(fs.readdirSync(`${TARGETS}/${t}`), [], `${where}: the host's ${t}`);
     }
   });
 
@@ -98,8 +116,15 @@ describe("step phase through the C host, in a child's own mount namespace", func
     const v = step(3);
     assert.equal(v.result.ok, false);
     assert.equal(v.result.code, "HOST");
-    assert.match(v.result.message, new RegExp(`^bind ".*_c" on "${TARGETS}/c": injected failure \\(test\\) \\(Input/output error\\)$`));
-    assert.deepStrictEqual(v.mounted, [`${TARGETS}/a`, `${TARGETS}/b`], "it failed half-way, inside the child's namespace");
+    assert.match(
+      v.result.message,
+      new RegExp(`^bind ".*_c" on "${TARGETS}/c": injected failure \\(test\\) \\(Input/output error\\)$`),
+    );
+    assert.deepStrictEqual(
+      v.mounted,
+      [`${TARGETS}/a`, `${TARGETS}/b`],
+      "it failed half-way, inside the child's namespace",
+    );
     assert.deepStrictEqual(hostMounts(), []);
   });
 });

@@ -17,7 +17,7 @@ function run(...args: string[]): Map<string, string> {
   const m = new Map<string, string>();
   for (const l of out.trim().split("\n")) {
     const i = l.indexOf(" ");
-    const [k, v] = l.includes("=") && i < 0 ? l.split("=") as [string, string] : [l.slice(0, i), l.slice(i + 1)];
+    const [k, v] = l.includes("=") && i < 0 ? (l.split("=") as [string, string]) : [l.slice(0, i), l.slice(i + 1)];
     m.set(k, v);
   }
   return m;
@@ -28,14 +28,28 @@ describe("threadids: one thread of a multi-threaded process becomes root alone (
   before(function () {
     requireRoot(this);
     fs.mkdirSync(SCRATCH, { recursive: true });
-    execFileSync("cc", ["-std=gnu11", "-O2", "-Wall", "-Werror", "-pthread", `-I${REPO_ROOT}/native`, "-o", DRIVER,
-      `${REPO_ROOT}/tests/native/threadids-driver.c`, `${REPO_ROOT}/native/util/threadids.c`]);
+    execFileSync("cc", [
+      "-std=gnu11",
+      "-O2",
+      "-Wall",
+      "-Werror",
+      "-pthread",
+      `-I${REPO_ROOT}/native`,
+      "-o",
+      DRIVER,
+      `${REPO_ROOT}/tests/native/threadids-driver.c`,
+      `${REPO_ROOT}/native/util/threadids.c`,
+    ]);
   });
   after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 
   it("becomes root while the other thread stays the user, then has the user's ids back", () => {
     const m = run();
-    assert.equal(m.get("main-before"), "euid=1001 egid=1001 groups=0", "glibc's seteuid in the other thread reached this one");
+    assert.equal(
+      m.get("main-before"),
+      "euid=1001 egid=1001 groups=0",
+      "glibc's seteuid in the other thread reached this one",
+    );
     assert.equal(m.get("become_root"), "0");
     assert.equal(m.get("open-before"), "0", "as the user, a root-only directory does not open");
     assert.equal(m.get("open-root"), "1", "as root it does");

@@ -102,7 +102,10 @@ for (const which of ["C", "Node"] as Which[]) {
       fs.mkdirSync(`${scratch}/u/r`, { recursive: true, mode: 0o755 });
       fs.chownSync(`${scratch}/u`, ATTACKER, ATTACKER);
       const r = run(which, "EXTERN", [`base=${scratch}/u/r/slurm`, `mount=${targets}/a`]);
-      assert.deepStrictEqual([r.ok, r.message], [false, `open directory "${scratch}/u/r": "u" is owned by uid ${ATTACKER}, not root (${EPERM})`]);
+      assert.deepStrictEqual(
+        [r.ok, r.message],
+        [false, `open directory "${scratch}/u/r": "u" is owned by uid ${ATTACKER}, not root (${EPERM})`],
+      );
       assert.deepStrictEqual(fs.readdirSync(`${scratch}/u/r`), []);
     });
 
@@ -110,7 +113,10 @@ for (const which of ["C", "Node"] as Which[]) {
       fs.mkdirSync(`${scratch}/open/r/s`, { recursive: true, mode: 0o755 });
       fs.chmodSync(`${scratch}/open`, 0o777);
       const r = run(which, "EXTERN", [`base=${scratch}/open/r/s/slurm`, `mount=${targets}/a`]);
-      assert.deepStrictEqual([r.ok, r.message], [false, `open directory "${scratch}/open/r/s": "open" is writable by others and not sticky (${EPERM})`]);
+      assert.deepStrictEqual(
+        [r.ok, r.message],
+        [false, `open directory "${scratch}/open/r/s": "open" is writable by others and not sticky (${EPERM})`],
+      );
       assert.deepStrictEqual(fs.readdirSync(`${scratch}/open/r/s`), []);
     });
 
@@ -119,7 +125,10 @@ for (const which of ["C", "Node"] as Which[]) {
       fs.chownSync(`${scratch}/u/r/slurm.500.0`, VICTIM, VICTIM);
       fs.chownSync(`${scratch}/u`, ATTACKER, ATTACKER);
       const r = run(which, "EPILOG", [`base=${scratch}/u/r/slurm`, `mount=${targets}/a`]);
-      assert.deepStrictEqual([r.ok, r.message], [false, `open directory "${scratch}/u/r": "u" is owned by uid ${ATTACKER}, not root (${EPERM})`]);
+      assert.deepStrictEqual(
+        [r.ok, r.message],
+        [false, `open directory "${scratch}/u/r": "u" is owned by uid ${ATTACKER}, not root (${EPERM})`],
+      );
       assert.ok(fs.existsSync(`${scratch}/u/r/slurm.500.0`));
     });
 
@@ -130,7 +139,13 @@ for (const which of ["C", "Node"] as Which[]) {
       // job's user (who owns the job directory) renames another of its
       // own directories, holding a planted file, over a mount directory.
       const swap = `mkdir -p ${base}.500.0/other && touch ${base}.500.0/other/planted && chown -R ${VICTIM}:${VICTIM} ${base}.500.0/other && rm -rf ${priv} && mv ${base}.500.0/other ${priv}`;
-      const r = run(which, "STEP", [`base=${base}`, `mount=${targets}/a`, `mount=${targets}/b`], [{ op: "open_private", nth: 1, sh: swap }], targets);
+      const r = run(
+        which,
+        "STEP",
+        [`base=${base}`, `mount=${targets}/a`, `mount=${targets}/b`],
+        [{ op: "open_private", nth: 1, sh: swap }],
+        targets,
+      );
       assert.deepStrictEqual(
         [r.ok, r.message],
         [false, `open private directory "${priv}": not the directory made for this step (replaced since) (${EPERM})`],
@@ -152,11 +167,21 @@ for (const which of ["C", "Node"] as Which[]) {
       fs.chownSync(`${scratch}/shared/one.500.0`, ATTACKER, ATTACKER);
       fs.mkdirSync(`${scratch}/two`, { mode: 0o755 });
       fs.symlinkSync("/etc", `${scratch}/two/job.500.0`);
-      const r = run(which, "EPILOG", [`base=${scratch}/shared/one`, `mount=${targets}/a`, `base=${scratch}/two/job`, `mount=${targets}/b`]);
+      const r = run(which, "EPILOG", [
+        `base=${scratch}/shared/one`,
+        `mount=${targets}/a`,
+        `base=${scratch}/two/job`,
+        `mount=${targets}/b`,
+      ]);
       assert.equal(r.ok, false);
-      assert.match(r.message, new RegExp(`^remove "${scratch}/shared/one\\.500\\.0": .*uid ${ATTACKER}.*\\(${EPERM}\\)$`));
+      assert.match(
+        r.message,
+        new RegExp(`^remove "${scratch}/shared/one\\.500\\.0": .*uid ${ATTACKER}.*\\(${EPERM}\\)$`),
+      );
       assert.doesNotMatch(r.message, /symlink/);
-      assert.ok(fs.existsSync(`${scratch}/shared/one.500.0`) && fs.lstatSync(`${scratch}/two/job.500.0`).isSymbolicLink());
+      assert.ok(
+        fs.existsSync(`${scratch}/shared/one.500.0`) && fs.lstatSync(`${scratch}/two/job.500.0`).isSymbolicLink(),
+      );
     });
   });
 }

@@ -20,21 +20,30 @@ function generatedNames(): string[] {
 
 /** The files under dir (in every folder below it) whose name matches ext. */
 function filesIn(dir: string, ext: RegExp): string[] {
-  const files = fs.readdirSync(`${REPO}${dir}`, { recursive: true, encoding: "utf8" }).filter((f) => ext.test(f)).map((f) => `${REPO}${dir}/${f}`);
+  const files = fs
+    .readdirSync(`${REPO}${dir}`, { recursive: true, encoding: "utf8" })
+    .filter((f) => ext.test(f))
+    .map((f) => `${REPO}${dir}/${f}`);
   assert.ok(files.length > 0, `no ${ext} under ${dir}`);
   return files;
 }
 
 describe("ABI: one definition (assembly/abi.ts), generated for C and TypeScript", () => {
   it("the built C header and TypeScript module are exactly what assembly/abi.ts gives now", () => {
-    assert.equal(fs.readFileSync(`${REPO}dist/gen/ptd_abi.h`, "utf8"), gen("c"), "dist/gen/ptd_abi.h is stale: rebuild");
+    assert.equal(
+      fs.readFileSync(`${REPO}dist/gen/ptd_abi.h`, "utf8"),
+      gen("c"),
+      "dist/gen/ptd_abi.h is stale: rebuild",
+    );
     assert.equal(fs.readFileSync(`${REPO}host/abi.gen.ts`, "utf8"), gen("ts"), "host/abi.gen.ts is stale: rebuild");
   });
 
   it("no host source defines an ABI value by hand", () => {
     const names = generatedNames();
     assert.ok(names.includes("ABI_VERSION") && names.includes("Op") && names.includes("F_WIPE_ENDED"), names.join(" "));
-    const c = new RegExp(`#define\\s+PTD_(${names.join("|")})\\b|enum\\s+ptd_(${names.map((n) => n.toLowerCase()).join("|")})\\s*\\{`);
+    const c = new RegExp(
+      `#define\\s+PTD_(${names.join("|")})\\b|enum\\s+ptd_(${names.map((n) => n.toLowerCase()).join("|")})\\s*\\{`,
+    );
     for (const f of filesIn("native", /\.(c|h|cc)$/)) assert.doesNotMatch(fs.readFileSync(f, "utf8"), c, f);
     const ts = new RegExp(`export const (${names.join("|")})\\b`);
     for (const f of filesIn("host", /\.ts$/).filter((f) => !f.endsWith("abi.gen.ts")))
@@ -48,7 +57,10 @@ describe("ABI: one definition (assembly/abi.ts), generated for C and TypeScript"
     for (const [name, code] of Object.entries(abi.Err)) assert.equal(core.errorName(code), name, `error ${code}`);
     // Each op's import is named after it, and the core calls exactly those.
     const wasm = new WebAssembly.Module(fs.readFileSync(`${REPO}dist/core.wasm`));
-    const imports = WebAssembly.Module.imports(wasm).filter((i) => i.kind === "function").map((i) => i.name).sort();
+    const imports = WebAssembly.Module.imports(wasm)
+      .filter((i) => i.kind === "function")
+      .map((i) => i.name)
+      .sort();
     assert.deepStrictEqual(imports, Object.values(abi.OP_NAMES).sort());
   });
 
@@ -56,7 +68,10 @@ describe("ABI: one definition (assembly/abi.ts), generated for C and TypeScript"
     const dir = fs.mkdtempSync("/var/tmp/ptd-abi-");
     try {
       const bad = `${dir}/abi.ts`;
-      fs.writeFileSync(bad, "export const ABI_VERSION: i32 = 3;\nexport const enum Phase {\n  CHECK = 0,\n}\nexport const X: i32 = f();\n");
+      fs.writeFileSync(
+        bad,
+        "export const ABI_VERSION: i32 = 3;\nexport const enum Phase {\n  CHECK = 0,\n}\nexport const X: i32 = f();\n",
+      );
       const r = spawnSync("sh", [`${REPO}native/tools/gen-abi.sh`, "c", bad], { encoding: "utf8" });
       assert.equal(r.status, 1);
       assert.equal(r.stdout, "");
@@ -78,9 +93,13 @@ function tableImports(): string[] {
 describe("imports: one definition (assembly/imports.tbl), generated for the core, C, the addon and TypeScript", () => {
   it("every generated file is exactly what the table gives now", () => {
     const built: [string, string][] = [
-      ["as", "assembly/host.gen.ts"], ["ts", "host/imports.gen.ts"], ["h", "dist/gen/ptd_imports.h"],
-      ["trace", "dist/gen/ptd_ops_trace.inc"], ["calls", "dist/gen/ptd_ops_calls.inc"],
-      ["wasm", "dist/gen/ptd_wasm_imports.inc"], ["addon", "dist/gen/ptd_addon_imports.inc"],
+      ["as", "assembly/host.gen.ts"],
+      ["ts", "host/imports.gen.ts"],
+      ["h", "dist/gen/ptd_imports.h"],
+      ["trace", "dist/gen/ptd_ops_trace.inc"],
+      ["calls", "dist/gen/ptd_ops_calls.inc"],
+      ["wasm", "dist/gen/ptd_wasm_imports.inc"],
+      ["addon", "dist/gen/ptd_addon_imports.inc"],
     ];
     for (const [out, file] of built) {
       const r = genImports(out);
@@ -93,9 +112,13 @@ describe("imports: one definition (assembly/imports.tbl), generated for the core
     const names = tableImports();
     assert.equal(names.length, Object.keys(abi.OP_NAMES).length, names.join(" "));
     const wasm = new WebAssembly.Module(fs.readFileSync(`${REPO}dist/core.wasm`));
-    const imports = WebAssembly.Module.imports(wasm).filter((i) => i.kind === "function").map((i) => i.name);
+    const imports = WebAssembly.Module.imports(wasm)
+      .filter((i) => i.kind === "function")
+      .map((i) => i.name);
     assert.deepStrictEqual([...imports].sort(), [...names].sort());
-    const node = [...fs.readFileSync(`${REPO}assembly/imports.tbl`, "utf8").matchAll(/^([a-z_]+)\(.*\) node$/gm)].map((m) => m[1]);
+    const node = [...fs.readFileSync(`${REPO}assembly/imports.tbl`, "utf8").matchAll(/^([a-z_]+)\(.*\) node$/gm)].map(
+      (m) => m[1],
+    );
     const addon = loadAddon() as unknown as Record<string, unknown>;
     for (const name of names) assert.equal(typeof addon[name] === "function", node.includes(name), name);
   });
@@ -105,7 +128,8 @@ describe("imports: one definition (assembly/imports.tbl), generated for the core
     const c = new RegExp(`PTD_IMPORT\\((${names.join("|")})\\)|\\bint ptd_ops_(${names.join("|")})\\(struct ptd_ops`);
     for (const f of filesIn("native", /\.(c|h|cc)$/)) assert.doesNotMatch(fs.readFileSync(f, "utf8"), c, f);
     const ts = new RegExp(`^\\s+(${names.join("|")})\\(\\w+: (number|string)`, "m");
-    for (const f of filesIn("host", /\.ts$/).filter((f) => !f.endsWith(".gen.ts"))) assert.doesNotMatch(fs.readFileSync(f, "utf8"), ts, f);
+    for (const f of filesIn("host", /\.ts$/).filter((f) => !f.endsWith(".gen.ts")))
+      assert.doesNotMatch(fs.readFileSync(f, "utf8"), ts, f);
     assert.doesNotMatch(fs.readFileSync(`${REPO}assembly/run.ts`, "utf8"), /@external/);
   });
 
@@ -113,7 +137,10 @@ describe("imports: one definition (assembly/imports.tbl), generated for the core
     const dir = fs.mkdtempSync("/var/tmp/ptd-imports-");
     try {
       const table = fs.readFileSync(`${REPO}assembly/imports.tbl`, "utf8");
-      const write = (name: string, text: string): string => (fs.writeFileSync(`${dir}/${name}`, text), `${dir}/${name}`);
+      const write = (name: string, text: string): string => (
+        fs.writeFileSync(`${dir}/${name}`, text),
+        `${dir}/${name}`
+      );
       const missing = write("missing.tbl", table.replace(/^set_env\(.*\n(\t.*\n)*/m, ""));
       let r = genImports("h", missing);
       assert.equal(r.status, 1);

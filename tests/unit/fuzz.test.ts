@@ -20,7 +20,23 @@ import { Core, type Job, type PlanStep } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
 import { Recorder } from "../../host/recorder.js";
 import { loadAddon } from "../../host/addon.js";
-import { DRAIN_BUDGET_S, F_ASIDE, F_CREATE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_NOEXEC, F_SESSION, F_SWEEP, F_WIPE_ENDED, HOLD_MODE, MAX_SLOTS, NS_DIR_MODE, Phase, type PhaseName } from "../../host/abi.js";
+import {
+  DRAIN_BUDGET_S,
+  F_ASIDE,
+  F_CREATE,
+  F_DEFER,
+  F_EVERY_RESTART,
+  F_NO_JOIN,
+  F_NOEXEC,
+  F_SESSION,
+  F_SWEEP,
+  F_WIPE_ENDED,
+  HOLD_MODE,
+  MAX_SLOTS,
+  NS_DIR_MODE,
+  Phase,
+  type PhaseName,
+} from "../../host/abi.js";
 import { requireRoot } from "../helpers/root.js";
 import { entries, expectedAfter, snapshot, type Entry } from "../helpers/prefix.js";
 
@@ -31,8 +47,21 @@ const KEEP_GOING = process.env["PTD_FUZZ_KEEP_GOING"] === "1";
 
 // assembly/errors.ts NAMES, without "OK"; HOST only comes from run().
 const PLAN_CODES = new Set([
-  "UNKNOWN_OPTION", "EMPTY_VALUE", "NOT_ABSOLUTE", "BAD_PATH", "BAD_CHAR", "TOO_LONG", "TOO_MANY",
-  "COLLISION", "DUPLICATE", "NESTED", "NO_MOUNTS", "BAD_VALUE", "BAD_INPUT", "PLAN_TOO_LARGE", "BAD_PHASE",
+  "UNKNOWN_OPTION",
+  "EMPTY_VALUE",
+  "NOT_ABSOLUTE",
+  "BAD_PATH",
+  "BAD_CHAR",
+  "TOO_LONG",
+  "TOO_MANY",
+  "COLLISION",
+  "DUPLICATE",
+  "NESTED",
+  "NO_MOUNTS",
+  "BAD_VALUE",
+  "BAD_INPUT",
+  "PLAN_TOO_LARGE",
+  "BAD_PHASE",
 ]);
 const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG", "DRAIN", "SESSION"];
 const PATH_MAX = 4096;
@@ -69,9 +98,15 @@ function caseRng(seed: number, i: number): Rng {
 
 class Rng {
   constructor(readonly next: () => number) {}
-  int(n: number): number { return Math.floor(this.next() * n); }
-  chance(p: number): boolean { return this.next() < p; }
-  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)] as T; }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)] as T;
+  }
   u32(): number {
     const r = this.int(8);
     if (r === 0) return 0;
@@ -89,30 +124,182 @@ function memory(r: Rng): { memMb: number; nodeMemMb: number } {
   return { memMb: r.chance(0.4) ? 0 : r.u32(), nodeMemMb: r.u32() };
 }
 
-const GOOD_COMPONENTS = ["tmp", "var", "scratch", "slurm", "a", "b", "c", "x", "job", "local", "ünï", "日本", "🦀", "a.b", ".hidden", "a-b", "a b"];
-const BAD_COMPONENTS = ["", ".", "..", "_", "a_b", "...", "\x01", "\x7f", "\t", "\n", "\r", "\x1b[31m", " ", "=", "\u00a0", "\ud800", "\udfff"];
+const GOOD_COMPONENTS = [
+  "tmp",
+  "var",
+  "scratch",
+  "slurm",
+  "a",
+  "b",
+  "c",
+  "x",
+  "job",
+  "local",
+  "ünï",
+  "日本",
+  "🦀",
+  "a.b",
+  ".hidden",
+  "a-b",
+  "a b",
+];
+const BAD_COMPONENTS = [
+  "",
+  ".",
+  "..",
+  "_",
+  "a_b",
+  "...",
+  "\x01",
+  "\x7f",
+  "\t",
+  "\n",
+  "\r",
+  "\x1b[31m",
+  " ",
+  "=",
+  "\u00a0",
+  "\ud800",
+  "\udfff",
+];
 // Mount points and bases chosen from small pools collide, repeat and nest.
-const POOL_MOUNTS = ["/tmp", "/var/tmp", "/var_tmp", "/var", "/var/tmp/x", "/dev/shm", "/dev_shm", "/a", "/a/b", "/a_b", "/a/b/c", "/a_b/c", "/a/b_c", "/scratch/ünï"];
-const POOL_BASES = ["/tmp/slurm", "/var/tmp/x", "/scratch/y", "/tmp/.private-tmpdir/job", "/a", "/tmp", "/x/y/z", "/tmp/slurm.1"];
+const POOL_MOUNTS = [
+  "/tmp",
+  "/var/tmp",
+  "/var_tmp",
+  "/var",
+  "/var/tmp/x",
+  "/dev/shm",
+  "/dev_shm",
+  "/a",
+  "/a/b",
+  "/a_b",
+  "/a/b/c",
+  "/a_b/c",
+  "/a/b_c",
+  "/scratch/ünï",
+];
+const POOL_BASES = [
+  "/tmp/slurm",
+  "/var/tmp/x",
+  "/scratch/y",
+  "/tmp/.private-tmpdir/job",
+  "/a",
+  "/tmp",
+  "/x/y/z",
+  "/tmp/slurm.1",
+];
 const CLEANUP_VALUES = ["yes", "no", "", "YES", "No", "y", "yes ", " no", "no\x00", "yes=no", "1", "true"];
-const UNKNOWN = ["", "=", "==", "base", "mount", "cleanup", "Base=/x", "MOUNT=/x", "mount =/x", " mount=/x", "bogus=1", "base:/x", "mount/x", "-base=/x", "\x00", "mount\x00=/x",
-  "tmpfs", "size", "mode", "tmpdir", "NOEXEC", "noexec ", " noexec", "noexe", "noexecc", "TMPFS=/x", "Size=1G", "tmpfs =/x", "noexec\x00x"];
+const UNKNOWN = [
+  "",
+  "=",
+  "==",
+  "base",
+  "mount",
+  "cleanup",
+  "Base=/x",
+  "MOUNT=/x",
+  "mount =/x",
+  " mount=/x",
+  "bogus=1",
+  "base:/x",
+  "mount/x",
+  "-base=/x",
+  "\x00",
+  "mount\x00=/x",
+  "tmpfs",
+  "size",
+  "mode",
+  "tmpdir",
+  "NOEXEC",
+  "noexec ",
+  " noexec",
+  "noexe",
+  "noexecc",
+  "TMPFS=/x",
+  "Size=1G",
+  "tmpfs =/x",
+  "noexec\x00x",
+];
 // tmpfs= mount points: many of them nest in or repeat the mount= pool's.
 const POOL_TMPFS = ["/dev/shm", "/tmp", "/var/tmp", "/run/shm", "/scratch/mem", "/a", "/a/b", "/a_b", "/dev", "/ram"];
-const SIZE_VALUES = ["1K", "1k", "1023K", "1025K", "512M", "512m", "8G", "8g", "1T", "4095T", "4096T", "4294967295M", "4294967296M",
-  "4398046510080K", "4398046510081K", "50%", "1%", "100%", "0%", "101%", "25%", "", "%", "G", "8", "8X", "8GB", "8 G", " 8G", "+8G", "-8G",
-  "1.5G", "0x10M", "0M", "0K", "00%", "007M", "50\x05", "99999999999999999999999T", "99999999999999999999%"];
-const MODE_VALUES = ["1777", "0700", "755", "000", "7777", "0777", "", "77", "01777", "17777", "0800", "9", "u+rwx", "-700", " 700", "7a7"];
+const SIZE_VALUES = [
+  "1K",
+  "1k",
+  "1023K",
+  "1025K",
+  "512M",
+  "512m",
+  "8G",
+  "8g",
+  "1T",
+  "4095T",
+  "4096T",
+  "4294967295M",
+  "4294967296M",
+  "4398046510080K",
+  "4398046510081K",
+  "50%",
+  "1%",
+  "100%",
+  "0%",
+  "101%",
+  "25%",
+  "",
+  "%",
+  "G",
+  "8",
+  "8X",
+  "8GB",
+  "8 G",
+  " 8G",
+  "+8G",
+  "-8G",
+  "1.5G",
+  "0x10M",
+  "0M",
+  "0K",
+  "00%",
+  "007M",
+  "50\x05",
+  "99999999999999999999999T",
+  "99999999999999999999%",
+];
+const MODE_VALUES = [
+  "1777",
+  "0700",
+  "755",
+  "000",
+  "7777",
+  "0777",
+  "",
+  "77",
+  "01777",
+  "17777",
+  "0800",
+  "9",
+  "u+rwx",
+  "-700",
+  " 700",
+  "7a7",
+];
 
 function randomChar(r: Rng): string {
   switch (r.int(8)) {
-    case 0: return String.fromCharCode(r.int(0x20));
-    case 1: return "\x7f";
-    case 2: return r.pick(["/", "/", ".", "_", "=", "\\", " "]);
-    case 3: return String.fromCodePoint(0x80 + r.int(0x780)); // 2-byte UTF-8
-    case 4: return String.fromCodePoint(0x800 + r.int(0xd000)); // 3-byte (lone surrogates too)
-    case 5: return String.fromCodePoint(0x10000 + r.int(0xfffff)); // 4-byte
-    default: return String.fromCharCode(0x21 + r.int(0x5e)); // printable ASCII
+    case 0:
+      return String.fromCharCode(r.int(0x20));
+    case 1:
+      return "\x7f";
+    case 2:
+      return r.pick(["/", "/", ".", "_", "=", "\\", " "]);
+    case 3:
+      return String.fromCodePoint(0x80 + r.int(0x780)); // 2-byte UTF-8
+    case 4:
+      return String.fromCodePoint(0x800 + r.int(0xd000)); // 3-byte (lone surrogates too)
+    case 5:
+      return String.fromCodePoint(0x10000 + r.int(0xfffff)); // 4-byte
+    default:
+      return String.fromCharCode(0x21 + r.int(0x5e)); // printable ASCII
   }
 }
 
@@ -134,9 +321,29 @@ function component(r: Rng): string {
 function pathValue(r: Rng, pool: readonly string[]): string {
   const k = r.int(100);
   if (k < 30) return r.pick(pool);
-  if (k < 35) return r.pick(["", "/", "//", "/.", "/..", "./tmp", "tmp", "/tmp/", "//tmp", "/tmp//x", "/tmp/./x", "/tmp/../x", "/tmp/.", "/tmp/.."]);
-  if (k < 38) { // very long: around PATH_MAX, or far beyond it (up to 70k)
-    const target = r.pick([PATH_MAX - 40, PATH_MAX - 20, PATH_MAX - 1, PATH_MAX, PATH_MAX + 1, 8000, 30_000, 70_000]) + r.int(40) - 20;
+  if (k < 35)
+    return r.pick([
+      "",
+      "/",
+      "//",
+      "/.",
+      "/..",
+      "./tmp",
+      "tmp",
+      "/tmp/",
+      "//tmp",
+      "/tmp//x",
+      "/tmp/./x",
+      "/tmp/../x",
+      "/tmp/.",
+      "/tmp/..",
+    ]);
+  if (k < 38) {
+    // very long: around PATH_MAX, or far beyond it (up to 70k)
+    const target =
+      r.pick([PATH_MAX - 40, PATH_MAX - 20, PATH_MAX - 1, PATH_MAX, PATH_MAX + 1, 8000, 30_000, 70_000]) +
+      r.int(40) -
+      20;
     const part = r.pick(["a", "ab", "日本", "x".repeat(200), "ünï"]);
     return `/${part}`.repeat(Math.ceil(target / (part.length + 1))).slice(0, Math.max(1, target));
   }
@@ -147,7 +354,8 @@ function pathValue(r: Rng, pool: readonly string[]): string {
   if (r.chance(0.05)) s += "/";
   if (r.chance(0.05)) s = s.slice(1);
   if (r.chance(0.05)) s = s.replace("/", "//");
-  if (r.chance(0.03) && s.length > 1) { // one random byte somewhere
+  if (r.chance(0.03) && s.length > 1) {
+    // one random byte somewhere
     const at = r.int(s.length);
     s = s.slice(0, at) + randomChar(r) + s.slice(at + 1);
   }
@@ -168,11 +376,16 @@ function option(r: Rng): string {
 function tmpfsOption(r: Rng): string {
   switch (r.int(8)) {
     case 0:
-    case 1: return `tmpfs=${pathValue(r, POOL_TMPFS)}`;
-    case 2: return `size=${r.chance(0.8) ? r.pick(SIZE_VALUES) : randomString(r, 8)}`;
-    case 3: return `mode=${r.chance(0.8) ? r.pick(MODE_VALUES) : randomString(r, 5)}`;
-    case 4: return r.chance(0.8) ? "noexec" : `noexec=${randomString(r, 4)}`;
-    default: return `tmpdir=${r.chance(0.5) ? `${r.pick([...POOL_TMPFS, ...POOL_MOUNTS])}${r.chance(0.3) ? "/job" : ""}` : pathValue(r, POOL_TMPFS)}`;
+    case 1:
+      return `tmpfs=${pathValue(r, POOL_TMPFS)}`;
+    case 2:
+      return `size=${r.chance(0.8) ? r.pick(SIZE_VALUES) : randomString(r, 8)}`;
+    case 3:
+      return `mode=${r.chance(0.8) ? r.pick(MODE_VALUES) : randomString(r, 5)}`;
+    case 4:
+      return r.chance(0.8) ? "noexec" : `noexec=${randomString(r, 4)}`;
+    default:
+      return `tmpdir=${r.chance(0.5) ? `${r.pick([...POOL_TMPFS, ...POOL_MOUNTS])}${r.chance(0.3) ? "/job" : ""}` : pathValue(r, POOL_TMPFS)}`;
   }
 }
 
@@ -180,7 +393,8 @@ function tmpfsOption(r: Rng): string {
 function validArgs(r: Rng): string[] {
   const args: string[] = [];
   const used = new Set<string>();
-  if (r.chance(0.8)) args.push(`base=${r.pick(["/tmp/slurm", "/var/tmp/ptd", "/tmp/.private-tmpdir/job", "/scratch/y"])}`);
+  if (r.chance(0.8))
+    args.push(`base=${r.pick(["/tmp/slurm", "/var/tmp/ptd", "/tmp/.private-tmpdir/job", "/scratch/y"])}`);
   const mounts = ["/tmp", "/var/tmp", "/dev/shm", "/scratch/ünï", "/local/x"];
   // now and then memory-backed scratch only: no mount= at all
   const tmpfsOnly = r.chance(0.1);
@@ -212,14 +426,16 @@ function validArgs(r: Rng): string[] {
 function vector(r: Rng): string[] {
   const k = r.int(100);
   if (k < 15) return validArgs(r);
-  if (k < 25) { // valid with one option changed
+  if (k < 25) {
+    // valid with one option changed
     const v = validArgs(r);
     v[r.int(v.length)] = option(r);
     return v;
   }
   let n: number;
   if (k < 96) n = r.int(8);
-  else if (k < 99) n = 8 + r.int(60); // past MAX_GROUPS (16) and MAX_MOUNTS (32)
+  else if (k < 99)
+    n = 8 + r.int(60); // past MAX_GROUPS (16) and MAX_MOUNTS (32)
   else n = 100 + r.int(3000); // thousands (the input buffer is 64 KiB)
   const args: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -286,7 +502,10 @@ function summary(args: readonly string[]): Summary {
     const last = tmpfs[tmpfs.length - 1];
     if (a.startsWith("mount=")) {
       mounts.push(a.slice(6));
-      if (!sawBase) { bases.add("/tmp/slurm"); sawBase = true; }
+      if (!sawBase) {
+        bases.add("/tmp/slurm");
+        sawBase = true;
+      }
     } else if (a.startsWith("base=")) {
       bases.add(a.slice(5));
       sawBase = true;
@@ -327,8 +546,33 @@ const FILLS = new Set(["open_trusted", "mkdir_at", "open_private", "open_target"
 const ALLOWED: Record<PhaseName, Set<string>> = {
   CHECK: new Set(),
   // The extern step's namespace records are for the holder it starts.
-  EXTERN: new Set(["open_trusted", "mkdir_at", "continue_at", "ns_enter", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "mount_tmpfs", "ns_ready"]),
-  STEP: new Set(["open_trusted", "mkdir_at", "continue_at", "ns_enter", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "mount_tmpfs", "ns_ready", "set_env"]),
+  EXTERN: new Set([
+    "open_trusted",
+    "mkdir_at",
+    "continue_at",
+    "ns_enter",
+    "unshare_mount_ns",
+    "make_slave",
+    "open_private",
+    "open_target",
+    "bind",
+    "mount_tmpfs",
+    "ns_ready",
+  ]),
+  STEP: new Set([
+    "open_trusted",
+    "mkdir_at",
+    "continue_at",
+    "ns_enter",
+    "unshare_mount_ns",
+    "make_slave",
+    "open_private",
+    "open_target",
+    "bind",
+    "mount_tmpfs",
+    "ns_ready",
+    "set_env",
+  ]),
   EPILOG: new Set(["open_trusted", "mkdir_at", "ns_release", "remove_at", "mark_ended"]),
   DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "drain_at"]),
   // An ssh session only joins: nothing made but the namespace directory.
@@ -349,7 +593,11 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
     for (const b of points) assert.ok(!b.startsWith(`${a}/`), `nested mount points accepted: ${a} and ${b}`);
   }
   assert.ok(tmpfs.length <= 16, "more than MAX_TMPFS tmpfs= accepted");
-  if (tmpdir !== undefined) assert.ok(points.some((p) => within(tmpdir, p)), `tmpdir=${tmpdir} outside every mount point`);
+  if (tmpdir !== undefined)
+    assert.ok(
+      points.some((p) => within(tmpdir, p)),
+      `tmpdir=${tmpdir} outside every mount point`,
+    );
   const tmpfsAt = new Map(tmpfs.map((t) => [t.path, t]));
   const ready = plan.findIndex((s) => s.op === "ns_ready");
   const slotPath = new Map<number, { op: string; path: string }>();
@@ -388,11 +636,18 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         break;
       case "mkdir_at": {
         const parent = ref(s.arg, "parent");
-        assert.ok(!s.str.includes("/") && s.str !== "" && s.str !== "." && s.str !== "..", `${where}: name ${JSON.stringify(s.str)}`);
+        assert.ok(
+          !s.str.includes("/") && s.str !== "" && s.str !== "." && s.str !== "..",
+          `${where}: name ${JSON.stringify(s.str)}`,
+        );
         assert.equal(s.path, join(parent.path, s.str), `${where}: path is not parent + name`);
         if (s.path === nsDir) {
           // Where the holder listens: root's, 0700, a squatter moved aside.
-          assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [NS_DIR_MODE, 0, 0, F_ASIDE], `${where}: namespace directory fields`);
+          assert.deepEqual(
+            [s.mode, s.uid, s.gid, s.flags],
+            [NS_DIR_MODE, 0, 0, F_ASIDE],
+            `${where}: namespace directory fields`,
+          );
           assert.equal(parent.op, "open_trusted");
           nsDirs.add(s.slot);
           break;
@@ -400,8 +655,15 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         if (phase === "EPILOG" || phase === "DRAIN") {
           // The holding place: root's, 0700, a squatter moved aside; never a
           // job directory's name (no decimal restart count at its end).
-          assert.ok(s.path.endsWith(".hold") && bases.has(s.path.slice(0, -5)), `${where}: ${s.path} is no base's holding place`);
-          assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [HOLD_MODE, 0, 0, F_ASIDE], `${where}: holding place fields`);
+          assert.ok(
+            s.path.endsWith(".hold") && bases.has(s.path.slice(0, -5)),
+            `${where}: ${s.path} is no base's holding place`,
+          );
+          assert.deepEqual(
+            [s.mode, s.uid, s.gid, s.flags],
+            [HOLD_MODE, 0, 0, F_ASIDE],
+            `${where}: holding place fields`,
+          );
           assert.equal(parent.op, "open_trusted");
           holds.set(s.slot, s.path.slice(0, -5));
           break;
@@ -443,14 +705,22 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         const t = tmpfsAt.get(s.path);
         assert.ok(t, `${where}: ${s.path} is no tmpfs=`);
         assert.equal(s.str, s.path);
-        assert.deepEqual([s.arg, s.mode, s.uid, s.gid, s.flags], [-1, t.mode, job.uid, job.gid, t.noexec ? F_NOEXEC : 0], `${where}: fields`);
+        assert.deepEqual(
+          [s.arg, s.mode, s.uid, s.gid, s.flags],
+          [-1, t.mode, job.uid, job.gid, t.noexec ? F_NOEXEC : 0],
+          `${where}: fields`,
+        );
         assert.equal(s.sizeMb, expectedSizeMb(t, job), `${where}: size of size=${t.size ?? "(default)"}`);
         break;
       }
       case "set_env":
         assert.ok(ready >= 0 && i > ready, `${where}: not after ns_ready`);
         assert.deepEqual([s.str, s.path], ["TMPDIR", tmpdir], `${where}: the variable`);
-        assert.deepEqual([s.slot, s.arg, s.mode, s.uid, s.gid, s.flags], [-1, -1, 0, 0, 0, 0], `${where}: unused fields`);
+        assert.deepEqual(
+          [s.slot, s.arg, s.mode, s.uid, s.gid, s.flags],
+          [-1, -1, 0, 0, 0, 0],
+          `${where}: unused fields`,
+        );
         break;
       case "bind": {
         const src = ref(s.slot, "source");
@@ -470,9 +740,20 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.ok(s.str.endsWith(jobPrefix) && !s.str.includes("/"), `${where}: removes ${s.str}`);
         const prefixPath = join(parent.path, s.str);
         assert.equal(s.path, `${prefixPath}${job.restart}`, `${where}: path names this run's directory`);
-        assert.ok(bases.has(prefixPath.slice(0, -jobPrefix.length)), `${where}: ${prefixPath} is no base's job directory prefix`);
-        assert.equal(holds.get(s.slot), prefixPath.slice(0, -jobPrefix.length), `${where}: not its base's holding place`);
-        assert.deepEqual([s.uid, s.gid, s.mode, s.flags], [job.uid, 0, 0, F_EVERY_RESTART | F_DEFER], `${where}: fields`);
+        assert.ok(
+          bases.has(prefixPath.slice(0, -jobPrefix.length)),
+          `${where}: ${prefixPath} is no base's job directory prefix`,
+        );
+        assert.equal(
+          holds.get(s.slot),
+          prefixPath.slice(0, -jobPrefix.length),
+          `${where}: not its base's holding place`,
+        );
+        assert.deepEqual(
+          [s.uid, s.gid, s.mode, s.flags],
+          [job.uid, 0, 0, F_EVERY_RESTART | F_DEFER],
+          `${where}: fields`,
+        );
         break;
       }
       case "drain_at": {
@@ -482,7 +763,11 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.ok(base !== undefined, `${where}: slot ${s.slot} is no holding place`);
         assert.equal(s.path, `${base}.hold`);
         assert.equal(join(parent.path, s.str), `${base}.`, `${where}: sweep prefix`);
-        assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [DRAIN_BUDGET_S, 0, 0, cleanup ? F_SWEEP : 0], `${where}: fields (no sweep with cleanup=no)`);
+        assert.deepEqual(
+          [s.mode, s.uid, s.gid, s.flags],
+          [DRAIN_BUDGET_S, 0, 0, cleanup ? F_SWEEP : 0],
+          `${where}: fields (no sweep with cleanup=no)`,
+        );
         break;
       }
       case "continue_at": {
@@ -490,7 +775,10 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         const parent = ref(s.arg, "parent");
         assert.equal(parent.op, "open_trusted");
         assert.equal(s.path, join(parent.path, s.str), `${where}: path is not parent + name`);
-        assert.ok(s.path.endsWith(".hold") && bases.has(s.path.slice(0, -5)), `${where}: ${s.path} is no base's holding place`);
+        assert.ok(
+          s.path.endsWith(".hold") && bases.has(s.path.slice(0, -5)),
+          `${where}: ${s.path} is no base's holding place`,
+        );
         assert.deepEqual([s.slot, s.mode, s.uid, s.gid, s.flags], [-1, DRAIN_BUDGET_S, 0, 0, 0], `${where}: fields`);
         assert.ok(cleanup, `${where}: continued with cleanup=no`);
         break;
@@ -501,7 +789,11 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.ok(nsDirs.has(s.arg), `${where}: slot ${s.arg} is not the namespace directory`);
         if (phase === "DRAIN") {
           // The remover: every holder of a job gone, by its entries' prefix.
-          assert.deepEqual([s.op, s.str, s.path, s.flags, s.slot, s.mode], ["ns_release", "job.", nsDir, F_SWEEP, -1, 0], `${where}: the sweep`);
+          assert.deepEqual(
+            [s.op, s.str, s.path, s.flags, s.slot, s.mode],
+            ["ns_release", "job.", nsDir, F_SWEEP, -1, 0],
+            `${where}: the sweep`,
+          );
           break;
         }
         if (phase === "SESSION") {
@@ -509,7 +801,10 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
           assert.deepEqual([s.str, s.path, s.slot, s.gid], ["job.", nsDir, -1, 0], `${where}: the session's entry`);
           if (s.op === "ns_enter") {
             assert.deepEqual([s.flags, s.uid], [F_SESSION, job.uid], `${where}: flags, the session's user`);
-            assert.ok(s.mode > i && plan[s.mode]?.op === "ns_ready", `${where}: jumps to ${s.mode}, not an ns_ready after it`);
+            assert.ok(
+              s.mode > i && plan[s.mode]?.op === "ns_ready",
+              `${where}: jumps to ${s.mode}, not an ns_ready after it`,
+            );
           } else {
             assert.deepEqual([s.mode, s.flags, s.uid], [0, 0, 0], `${where}: unused fields`);
           }
@@ -521,7 +816,10 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         if (s.op === "ns_enter") {
           assert.equal(s.flags, phase === "EXTERN" ? F_NO_JOIN : 0, `${where}: flags`);
           // "joined" goes on past the plan's ns_ready, never elsewhere.
-          assert.ok(s.mode > i && plan[s.mode]?.op === "ns_ready", `${where}: jumps to ${s.mode}, not an ns_ready after it`);
+          assert.ok(
+            s.mode > i && plan[s.mode]?.op === "ns_ready",
+            `${where}: jumps to ${s.mode}, not an ns_ready after it`,
+          );
         } else {
           assert.deepEqual([s.mode, s.flags], [0, 0], `${where}: unused fields`);
         }
@@ -566,7 +864,10 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(ops.indexOf("ns_ready"), plan.length - 1 - env, "ns_ready is the last record but set_env");
         assert.equal(count("set_env"), env, "set_env in a step, with tmpdir=");
         assert.equal(ops.indexOf("unshare_mount_ns"), enter + 1, "the namespace records follow ns_enter");
-        ops.forEach((op, i) => { if (op === "mkdir_at" || op === "continue_at" || op === "open_trusted") assert.ok(i < enter, `${op} at ${i} after ns_enter`); });
+        ops.forEach((op, i) => {
+          if (op === "mkdir_at" || op === "continue_at" || op === "open_trusted")
+            assert.ok(i < enter, `${op} at ${i} after ns_enter`);
+        });
       }
       {
         const unshare = ops.indexOf("unshare_mount_ns");
@@ -574,13 +875,16 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         // The first mount, a bind's or a tmpfs's.
         const firstBind = ops.findIndex((op) => op === "bind" || op === "mount_tmpfs");
         assert.equal(count("unshare_mount_ns"), 1);
-        ops.forEach((op, i) => { if (op === "continue_at") assert.ok(i < unshare, `continue_at at ${i} after unshare`); });
+        ops.forEach((op, i) => {
+          if (op === "continue_at") assert.ok(i < unshare, `continue_at at ${i} after unshare`);
+        });
         assert.equal(count("make_slave"), 1);
         assert.ok(unshare >= 0 && slave === unshare + 1, "make_slave right after unshare");
         assert.equal(count("bind"), new Set(mounts).size, "one bind per distinct mount=");
         ops.forEach((op, i) => {
           if (op === "open_trusted" || op === "mkdir_at") assert.ok(i < unshare, `${op} at ${i} after unshare`);
-          if (op === "open_private" || op === "open_target") assert.ok(i > slave && i < firstBind, `${op} at ${i} not between make_slave and the first mount`);
+          if (op === "open_private" || op === "open_target")
+            assert.ok(i > slave && i < firstBind, `${op} at ${i} not between make_slave and the first mount`);
           if (op === "bind") assert.ok(i >= firstBind);
           // every bind before the first tmpfs
           if (op === "mount_tmpfs") assert.ok(i > ops.lastIndexOf("bind"), `mount_tmpfs at ${i} before a bind`);
@@ -588,28 +892,53 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(count("open_private"), mounts.length);
         assert.equal(count("open_target"), points.length);
         assert.equal(count("mount_tmpfs"), tmpfs.length, "one mount_tmpfs per tmpfs=");
-        assert.deepEqual(plan.filter((s) => s.op === "mount_tmpfs").map((s) => s.path), tmpfs.map((t) => t.path), "tmpfs mounts in option order");
+        assert.deepEqual(
+          plan.filter((s) => s.op === "mount_tmpfs").map((s) => s.path),
+          tmpfs.map((t) => t.path),
+          "tmpfs mounts in option order",
+        );
         assert.deepEqual(new Set(plan.filter((s) => s.op === "bind").map((s) => s.str)), new Set(mounts));
       }
       break;
     case "EPILOG":
       // cleanup=yes removes each job directory; cleanup=no only marks it
       // ended: exactly one of the two per base, for every base
-      assert.equal(count("remove_at"), cleanup ? bases.size : 0, "one remove_at per base with cleanup on, none with it off");
-      assert.equal(count("mark_ended"), cleanup ? 0 : bases.size, "one mark_ended per base with cleanup off, none with it on");
+      assert.equal(
+        count("remove_at"),
+        cleanup ? bases.size : 0,
+        "one remove_at per base with cleanup on, none with it off",
+      );
+      assert.equal(
+        count("mark_ended"),
+        cleanup ? 0 : bases.size,
+        "one mark_ended per base with cleanup off, none with it on",
+      );
       assert.equal(count("open_trusted"), bases.size, "one open_trusted per base");
-      assert.equal(count("mkdir_at"), (cleanup ? bases.size : 0) + 1, "one holding place per base with cleanup on, and the namespace directory");
+      assert.equal(
+        count("mkdir_at"),
+        (cleanup ? bases.size : 0) + 1,
+        "one holding place per base with cleanup on, and the namespace directory",
+      );
       assert.equal(count("ns_release"), 1, "the job's namespace released");
-      ops.forEach((op, i) => { if (op === "remove_at" || op === "mark_ended") assert.ok(i > ops.indexOf("ns_release"), `${op} at ${i} before ns_release`); });
+      ops.forEach((op, i) => {
+        if (op === "remove_at" || op === "mark_ended")
+          assert.ok(i > ops.indexOf("ns_release"), `${op} at ${i} before ns_release`);
+      });
       assert.deepEqual(
-        plan.filter((s) => s.op === "remove_at" || s.op === "mark_ended")
-          .map((s) => s.path.slice(0, -suffix.length)).sort(),
+        plan
+          .filter((s) => s.op === "remove_at" || s.op === "mark_ended")
+          .map((s) => s.path.slice(0, -suffix.length))
+          .sort(),
         [...bases].sort(),
         "every base's job directory, each once",
       );
       break;
     case "SESSION":
-      assert.deepEqual(ops, ["open_trusted", "mkdir_at", "ns_enter", "ns_ready", ...(tmpdir === undefined ? [] : ["set_env"])], "a session's plan");
+      assert.deepEqual(
+        ops,
+        ["open_trusted", "mkdir_at", "ns_enter", "ns_ready", ...(tmpdir === undefined ? [] : ["set_env"])],
+        "a session's plan",
+      );
       break;
     case "DRAIN":
       assert.equal(count("drain_at"), bases.size, "one drain_at per base");
@@ -622,7 +951,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
 function checkError(e: unknown): CoreError {
   if (!(e instanceof CoreError)) {
     const kind = e instanceof WebAssembly.RuntimeError ? "TRAP (WebAssembly.RuntimeError)" : "not a CoreError";
-    throw new Error(`${kind}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    throw new Error(`${kind}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   }
   assert.ok(PLAN_CODES.has(e.code), `unknown error code ${e.code}`);
   assert.ok(e.message.length > 0, `${e.code} without a message`);
@@ -684,7 +1013,9 @@ describe(`fuzz: the wasm core (seed ${SEED}, ${ONLY === undefined ? COUNT : `cas
         if (msg.includes("TRAP (WebAssembly.RuntimeError)")) traps++;
         const lines = msg.split("\n");
         const kind = (lines.find((l) => /^(TRAP|not a CoreError)/.test(l)) ?? lines[lines.length - 1] ?? "")
-          .replace(/"[^"]*"/g, '"…"').replace(/\d+/g, "N").slice(0, 160);
+          .replace(/"[^"]*"/g, '"…"')
+          .replace(/\d+/g, "N")
+          .slice(0, 160);
         const f = failures.get(kind);
         if (f) f.n++;
         else failures.set(kind, { n: 1, first: msg.length > 2000 ? `${msg.slice(0, 2000)}…` : msg });
@@ -693,18 +1024,28 @@ describe(`fuzz: the wasm core (seed ${SEED}, ${ONLY === undefined ? COUNT : `cas
       outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
     }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    const list = [...outcomes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ");
-    console.log(`      ${to - from} vectors in ${(ms / 1000).toFixed(2)} s, ${traps} traps: ${list}; plans with tmpfs ${planned.mountTmpfs}, with TMPDIR ${planned.setEnv}`);
+    const list = [...outcomes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, n]) => `${c} ${n}`)
+      .join(", ");
+    console.log(
+      `      ${to - from} vectors in ${(ms / 1000).toFixed(2)} s, ${traps} traps: ${list}; plans with tmpfs ${planned.mountTmpfs}, with TMPDIR ${planned.setEnv}`,
+    );
     assert.equal(core.memoryBytes(), before, "the core's memory grew");
     if (failures.size > 0) {
       const report = [...failures].map(([k, f]) => `--- ${f.n} x ${k}\n${f.first}`).join("\n");
-      assert.fail(`${outcomes.get("FAILED")} of ${to - from} vectors failed (${traps} traps; memory constant), by kind:\n${report}`);
+      assert.fail(
+        `${outcomes.get("FAILED")} of ${to - from} vectors failed (${traps} traps; memory constant), by kind:\n${report}`,
+      );
     }
     // A generator that only ever hit errors would prove little.
     if (to - from >= 10_000) {
       assert.ok((outcomes.get("OK") ?? 0) > (to - from) / 20, "too few valid plans");
       assert.ok(outcomes.size >= 12, `too few distinct outcomes: ${list}`);
-      assert.ok(planned.mountTmpfs > (to - from) / 100 && planned.setEnv > (to - from) / 400, `too few plans with tmpfs (${planned.mountTmpfs}) or TMPDIR (${planned.setEnv})`);
+      assert.ok(
+        planned.mountTmpfs > (to - from) / 100 && planned.setEnv > (to - from) / 400,
+        `too few plans with tmpfs (${planned.mountTmpfs}) or TMPDIR (${planned.setEnv})`,
+      );
     }
   });
 });
@@ -734,14 +1075,25 @@ describe(`fuzz: C host and Node host agree (seed ${SEED})`, function () {
       } catch (e) {
         node = checkError(e); // BAD_INPUT from the host's own length check
       }
-      const c = addon.coreRun(Phase[phase], args, job.jobid, job.restart, job.uid, job.gid, job.memMb, job.nodeMemMb, true);
+      const c = addon.coreRun(
+        Phase[phase],
+        args,
+        job.jobid,
+        job.restart,
+        job.uid,
+        job.gid,
+        job.memMb,
+        job.nodeMemMb,
+        true,
+      );
       if (node) {
         assert.equal(c.ok, false, `${where}\nNode: ${node.code}, C: ok`);
         assert.equal(c.code, node.code, where);
         // The C host keeps PTD_MESSAGE_MAX (1024) bytes of a message, the
         // core writes up to MSG_CAP (4096): compare what C can hold.
         const bytes = Buffer.from(node.message, "utf8");
-        const expected = bytes.length < C_MESSAGE_MAX ? node.message : bytes.subarray(0, C_MESSAGE_MAX - 1).toString("utf8");
+        const expected =
+          bytes.length < C_MESSAGE_MAX ? node.message : bytes.subarray(0, C_MESSAGE_MAX - 1).toString("utf8");
         assert.equal(c.message, expected, where);
       } else {
         assert.equal(c.ok, true, `${where}\nC: ${c.code} ${c.message}`);
@@ -790,7 +1142,14 @@ describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed $
         bases2++;
       }
       // Some memory always: a size= in % of none is refused before any import.
-      const job = { jobid: r.u32(), restart: r.u32(), uid: r.int(70000), gid: r.int(70000), memMb: 1 + r.int(100000), nodeMemMb: 0 };
+      const job = {
+        jobid: r.u32(),
+        restart: r.u32(),
+        uid: r.int(70000),
+        gid: r.int(70000),
+        memMb: 1 + r.int(100000),
+        nodeMemMb: 0,
+      };
       const plan = core.plan("EXTERN", args, job);
       // Up to a trap on entering ns_enter, which would otherwise fork a
       // namespace holder out of this Node process: what follows it is the
@@ -800,7 +1159,18 @@ describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed $
       for (let n = 1; n <= enter + 1; n++) {
         const where = `trap case ${i} at import ${n} of ${plan.length} (PTD_FUZZ_SEED=${SEED}): ${show(args)}`;
         const before = fresh();
-        const c = addon.coreRun(Phase.EXTERN, args, job.jobid, job.restart, job.uid, job.gid, job.memMb, job.nodeMemMb, false, n);
+        const c = addon.coreRun(
+          Phase.EXTERN,
+          args,
+          job.jobid,
+          job.restart,
+          job.uid,
+          job.gid,
+          job.memMb,
+          job.nodeMemMb,
+          false,
+          n,
+        );
         assert.deepStrictEqual([c.ok, c.code], [false, "TRAP"], `${where}: ${c.message}`);
         assert.match(c.message, /^the planning core trapped \(.+\); nothing more was done$/, where);
         assert.deepStrictEqual(entries(snapshot(TOP)), entries(expectedAfter(TOP, before, plan, n - 1)), where);

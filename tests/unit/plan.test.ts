@@ -3,7 +3,18 @@
 import { strict as assert } from "node:assert";
 import { Core, type Job, type PlanStep } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
-import { DRAIN_BUDGET_S, F_ASIDE, F_DEFER, F_EVERY_RESTART, F_NO_JOIN, F_NOEXEC, F_SESSION, F_SWEEP, F_WIPE_ENDED, MAX_SLOTS } from "../../host/abi.js";
+import {
+  DRAIN_BUDGET_S,
+  F_ASIDE,
+  F_DEFER,
+  F_EVERY_RESTART,
+  F_NO_JOIN,
+  F_NOEXEC,
+  F_SESSION,
+  F_SWEEP,
+  F_WIPE_ENDED,
+  MAX_SLOTS,
+} from "../../host/abi.js";
 import { Recorder } from "../../host/recorder.js";
 
 const job: Job = { jobid: 100, restart: 0, uid: 1000, gid: 1000 };
@@ -46,9 +57,11 @@ describe("core: the seed's layout", () => {
     ]);
   });
 
-  it("runs the namespace records only when ns_enter says go on; \"joined\" goes on past ns_ready", () => {
+  it('runs the namespace records only when ns_enter says go on; "joined" goes on past ns_ready', () => {
     class Joins extends Recorder {
-      constructor(private readonly answer: number) { super(); }
+      constructor(private readonly answer: number) {
+        super();
+      }
       override ns_enter(dir: number, name: string, path: string, flags: number): number {
         super.ns_enter(dir, name, path, flags);
         return this.answer;
@@ -59,10 +72,18 @@ describe("core: the seed's layout", () => {
       const enter = plan.findIndex((s) => s.op === "ns_enter");
       const joined = new Joins(1);
       assert.equal(new Core().run(phase, SEED, job, joined), undefined);
-      assert.deepStrictEqual(joined.lines.map((l) => l.split("\t")[0]), plan.slice(0, enter + 1).map((s) => s.op), phase);
+      assert.deepStrictEqual(
+        joined.lines.map((l) => l.split("\t")[0]),
+        plan.slice(0, enter + 1).map((s) => s.op),
+        phase,
+      );
       const first = new Joins(0);
       assert.equal(new Core().run(phase, SEED, job, first), undefined);
-      assert.deepStrictEqual(first.lines.map((l) => l.split("\t")[0]), plan.map((s) => s.op), phase);
+      assert.deepStrictEqual(
+        first.lines.map((l) => l.split("\t")[0]),
+        plan.map((s) => s.op),
+        phase,
+      );
     }
   });
 
@@ -79,16 +100,22 @@ describe("core: the seed's layout", () => {
   it("gives every directory to the job's user", () => {
     const plan = new Core().plan("EXTERN", SEED, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
     const dirs = plan.filter((s) => s.op === "mkdir_at");
-    assert.deepStrictEqual(dirs.map((s) => [s.path, s.uid, s.gid]), [
-      ["/tmp/slurm.7.2", 4242, 77],
-      ["/tmp/slurm.7.2/var_tmp", 4242, 77],
-      ["/tmp/slurm.7.2/tmp", 4242, 77],
-      // but the one where the namespace's holder listens: root's
-      ["/tmp/slurm.ns", 0, 0],
-    ]);
+    assert.deepStrictEqual(
+      dirs.map((s) => [s.path, s.uid, s.gid]),
+      [
+        ["/tmp/slurm.7.2", 4242, 77],
+        ["/tmp/slurm.7.2/var_tmp", 4242, 77],
+        ["/tmp/slurm.7.2/tmp", 4242, 77],
+        // but the one where the namespace's holder listens: root's
+        ["/tmp/slurm.ns", 0, 0],
+      ],
+    );
     // The extern step moves squatters aside and wipes only a directory a
     // previous run marked ended: never an unconditional wipe.
-    assert.deepStrictEqual(dirs.map((s) => s.flags), [F_ASIDE | F_WIPE_ENDED, 0, 0, F_ASIDE]);
+    assert.deepStrictEqual(
+      dirs.map((s) => s.flags),
+      [F_ASIDE | F_WIPE_ENDED, 0, 0, F_ASIDE],
+    );
   });
 
   it("plans for the extern step the step's very records; it starts the job's namespace but never joins it", () => {
@@ -100,33 +127,59 @@ describe("core: the seed's layout", () => {
     for (const args of [SEED, ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "cleanup=no"]]) {
       const ext = new Core().plan("EXTERN", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
       const step = new Core().plan("STEP", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
-      assert.deepStrictEqual(ext, step.map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)));
+      assert.deepStrictEqual(
+        ext,
+        step.map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)),
+      );
       assert.equal(ext.filter((s) => s.op === "ns_enter").length, 1);
     }
   });
 
   it("puts mount= before any base= under the default base /tmp/slurm", () => {
     const plan = new Core().plan("EXTERN", ["mount=/var/tmp", "cleanup=no"], job);
-    assert.deepStrictEqual(plan.slice(0, 3).map((s) => s.path), ["/tmp", "/tmp/slurm.100.0", "/tmp/slurm.100.0/var_tmp"]);
+    assert.deepStrictEqual(
+      plan.slice(0, 3).map((s) => s.path),
+      ["/tmp", "/tmp/slurm.100.0", "/tmp/slurm.100.0/var_tmp"],
+    );
     assert.equal(plan[3]?.path, "/tmp/slurm.ns");
   });
 
   it("gives each mount= to the latest base= before it", () => {
-    const all = new Core().plan("EXTERN", ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "base=/scratch/y", "mount=/d"], job);
+    const all = new Core().plan(
+      "EXTERN",
+      ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "base=/scratch/y", "mount=/d"],
+      job,
+    );
     // One namespace per job, kept beside the first base only.
     const ns = all.findIndex((s) => s.op === "mkdir_at" && s.path === "/tmp/slurm.ns");
     assert.equal(all[ns]?.arg, 0, "in the first base's parent's slot");
     const plan = all.slice(0, ns);
-    assert.deepStrictEqual(plan.map((s) => s.path), [
-      "/tmp", "/tmp/slurm.100.0",
-      "/var/tmp", "/var/tmp/x.100.0",
-      "/scratch", "/scratch/y.100.0",
-      "/tmp/slurm.100.0/a", "/var/tmp/x.100.0/b_c", "/scratch/y.100.0/d",
-      // each base's holding place, looked at in its parent's slot
-      "/tmp/slurm.hold", "/var/tmp/x.hold", "/scratch/y.hold",
-    ]);
-    assert.deepStrictEqual(plan.filter((s) => s.op === "continue_at").map((s) => [s.str, s.arg, s.mode]),
-      [["slurm.hold", 0, DRAIN_BUDGET_S], ["x.hold", 2, DRAIN_BUDGET_S], ["y.hold", 4, DRAIN_BUDGET_S]]);
+    assert.deepStrictEqual(
+      plan.map((s) => s.path),
+      [
+        "/tmp",
+        "/tmp/slurm.100.0",
+        "/var/tmp",
+        "/var/tmp/x.100.0",
+        "/scratch",
+        "/scratch/y.100.0",
+        "/tmp/slurm.100.0/a",
+        "/var/tmp/x.100.0/b_c",
+        "/scratch/y.100.0/d",
+        // each base's holding place, looked at in its parent's slot
+        "/tmp/slurm.hold",
+        "/var/tmp/x.hold",
+        "/scratch/y.hold",
+      ],
+    );
+    assert.deepStrictEqual(
+      plan.filter((s) => s.op === "continue_at").map((s) => [s.str, s.arg, s.mode]),
+      [
+        ["slurm.hold", 0, DRAIN_BUDGET_S],
+        ["x.hold", 2, DRAIN_BUDGET_S],
+        ["y.hold", 4, DRAIN_BUDGET_S],
+      ],
+    );
   });
 
   it("accepts mount=/tmp anywhere in the list (the seed needed it last)", () => {
@@ -138,55 +191,80 @@ describe("core: the seed's layout", () => {
 
   it("takes every run's job directory into the holding place in the epilog; with cleanup=no only marks it ended", () => {
     const plan = new Core().plan("EPILOG", SEED, { ...job, restart: 3 });
-    assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.uid, s.mode]), [
-      ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0, 0],
-      // the job's namespace first: its holder stopped (one per job, not
-      // per run: no restart count in its name)
-      ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0, 0o700],
-      ["ns_release", "job.100", "/tmp/slurm.ns/job.100", 0, -1, 1, 0, 0],
-      // <base>.hold, root's 0700, a squatter exchanged and moved aside
-      ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 2, 0, 0, 0o700],
-      // "<name>.<jobid>." + any restart count, whatever the restart given
-      // (the path, for messages, names this run's)
-      ["remove_at", "slurm.100.", "/tmp/slurm.100.3", F_EVERY_RESTART | F_DEFER, 2, 0, job.uid, 0],
-    ]);
+    assert.deepStrictEqual(
+      plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.uid, s.mode]),
+      [
+        ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0, 0],
+        // the job's namespace first: its holder stopped (one per job, not
+        // per run: no restart count in its name)
+        ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0, 0o700],
+        ["ns_release", "job.100", "/tmp/slurm.ns/job.100", 0, -1, 1, 0, 0],
+        // <base>.hold, root's 0700, a squatter exchanged and moved aside
+        ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 2, 0, 0, 0o700],
+        // "<name>.<jobid>." + any restart count, whatever the restart given
+        // (the path, for messages, names this run's)
+        ["remove_at", "slurm.100.", "/tmp/slurm.100.3", F_EVERY_RESTART | F_DEFER, 2, 0, job.uid, 0],
+      ],
+    );
     const kept = new Core().plan("EPILOG", [...SEED, "cleanup=no"], job);
-    assert.deepStrictEqual(kept.map((s) => [s.op, s.str, s.path]), [
-      ["open_trusted", "/tmp", "/tmp"],
-      ["mkdir_at", "slurm.ns", "/tmp/slurm.ns"],
-      ["ns_release", "job.100", "/tmp/slurm.ns/job.100"],
-      ["mark_ended", "slurm.100.0", "/tmp/slurm.100.0"],
-    ]);
+    assert.deepStrictEqual(
+      kept.map((s) => [s.op, s.str, s.path]),
+      [
+        ["open_trusted", "/tmp", "/tmp"],
+        ["mkdir_at", "slurm.ns", "/tmp/slurm.ns"],
+        ["ns_release", "job.100", "/tmp/slurm.ns/job.100"],
+        ["mark_ended", "slurm.100.0", "/tmp/slurm.100.0"],
+      ],
+    );
   });
 
   it("plans the remover: each base's holding place emptied, orphans swept in, within the time budget", () => {
-    const plan = new Core().plan("DRAIN", [...SEED, "base=/var/tmp/job", "mount=/scratch"], { jobid: 0, restart: 0, uid: 0, gid: 0 });
-    assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.mode]), [
-      ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0],
-      // holders of jobs no longer on the node released (one namespace
-      // directory, beside the first base)
-      ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0o700],
-      ["ns_release", "job.", "/tmp/slurm.ns", F_SWEEP, -1, 1, 0],
-      ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 2, 0, 0o700],
-      ["drain_at", "slurm.", "/tmp/slurm.hold", F_SWEEP, 2, 0, DRAIN_BUDGET_S],
-      ["open_trusted", "/var/tmp", "/var/tmp", 0, 3, -1, 0],
-      ["mkdir_at", "job.hold", "/var/tmp/job.hold", F_ASIDE, 4, 3, 0o700],
-      ["drain_at", "job.", "/var/tmp/job.hold", F_SWEEP, 4, 3, DRAIN_BUDGET_S],
-    ]);
+    const plan = new Core().plan("DRAIN", [...SEED, "base=/var/tmp/job", "mount=/scratch"], {
+      jobid: 0,
+      restart: 0,
+      uid: 0,
+      gid: 0,
+    });
+    assert.deepStrictEqual(
+      plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.mode]),
+      [
+        ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0],
+        // holders of jobs no longer on the node released (one namespace
+        // directory, beside the first base)
+        ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0o700],
+        ["ns_release", "job.", "/tmp/slurm.ns", F_SWEEP, -1, 1, 0],
+        ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 2, 0, 0o700],
+        ["drain_at", "slurm.", "/tmp/slurm.hold", F_SWEEP, 2, 0, DRAIN_BUDGET_S],
+        ["open_trusted", "/var/tmp", "/var/tmp", 0, 3, -1, 0],
+        ["mkdir_at", "job.hold", "/var/tmp/job.hold", F_ASIDE, 4, 3, 0o700],
+        ["drain_at", "job.", "/var/tmp/job.hold", F_SWEEP, 4, 3, DRAIN_BUDGET_S],
+      ],
+    );
     // cleanup=no keeps job directories on purpose, those of jobs gone too.
     const kept = new Core().plan("DRAIN", [...SEED, "cleanup=no"], { jobid: 0, restart: 0, uid: 0, gid: 0 });
-    assert.deepStrictEqual(kept.filter((s) => s.op === "drain_at").map((s) => s.flags), [0]);
+    assert.deepStrictEqual(
+      kept.filter((s) => s.op === "drain_at").map((s) => s.flags),
+      [0],
+    );
   });
 
   it("plans an ssh session: only the namespace directory, then join the session user's job there (never elect, never fall back)", () => {
-    const plan = new Core().plan("SESSION", [...SEED, "base=/var/tmp/job", "mount=/scratch"], { jobid: 0, restart: 0, uid: 1234, gid: 99 });
-    assert.deepStrictEqual(plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.mode, s.uid]), [
-      ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0, 0],
-      ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0o700, 0],
-      // W_MODE: its ns_ready, the only place "joined" may jump past
-      ["ns_enter", "job.", "/tmp/slurm.ns", F_SESSION, -1, 1, 3, 1234],
-      ["ns_ready", "job.", "/tmp/slurm.ns", 0, -1, 1, 0, 0],
-    ]);
+    const plan = new Core().plan("SESSION", [...SEED, "base=/var/tmp/job", "mount=/scratch"], {
+      jobid: 0,
+      restart: 0,
+      uid: 1234,
+      gid: 99,
+    });
+    assert.deepStrictEqual(
+      plan.map((s) => [s.op, s.str, s.path, s.flags, s.slot, s.arg, s.mode, s.uid]),
+      [
+        ["open_trusted", "/tmp", "/tmp", 0, 0, -1, 0, 0],
+        ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0o700, 0],
+        // W_MODE: its ns_ready, the only place "joined" may jump past
+        ["ns_enter", "job.", "/tmp/slurm.ns", F_SESSION, -1, 1, 3, 1234],
+        ["ns_ready", "job.", "/tmp/slurm.ns", 0, -1, 1, 0, 0],
+      ],
+    );
     // A host that answers "go on" (0) instead of joining fails the session.
     const rec = new Recorder();
     rec.ns_enter = () => 0;
@@ -225,20 +303,55 @@ describe("core: rejected options", () => {
     ["control character", ["mount=/tmp\nx"], "BAD_CHAR", /^mount=\/tmp\\x0ax: control character/],
     ["over-long path", ["mount=/" + "a/".repeat(2048) + "a"], "TOO_LONG", /PATH_MAX/],
     ["over-long component", ["mount=/" + "a".repeat(256)], "TOO_LONG", /NAME_MAX/],
-    ["private directory name too long", ["mount=/" + "a/".repeat(127) + "bc"], "TOO_LONG", /mount=.*: private directory name would exceed NAME_MAX/],
-    ["job directory name too long", ["base=/x/" + "b".repeat(240), "mount=/tmp"], "TOO_LONG", /base=.*: job directory name would exceed NAME_MAX/],
-    ["private path too long", ["base=/" + "b/".repeat(1950) + "b", "mount=/" + "c".repeat(250)], "TOO_LONG", /PATH_MAX/],
-    ["job path too long for a base without mounts", ["mount=/tmp", "base=/" + "b/".repeat(2036) + "b"], "TOO_LONG", /base=.*PATH_MAX/],
-    ["collision /var/tmp and /var_tmp", ["mount=/var/tmp", "mount=/var_tmp"], "COLLISION", /mount=\/var\/tmp and mount=\/var_tmp/],
+    [
+      "private directory name too long",
+      ["mount=/" + "a/".repeat(127) + "bc"],
+      "TOO_LONG",
+      /mount=.*: private directory name would exceed NAME_MAX/,
+    ],
+    [
+      "job directory name too long",
+      ["base=/x/" + "b".repeat(240), "mount=/tmp"],
+      "TOO_LONG",
+      /base=.*: job directory name would exceed NAME_MAX/,
+    ],
+    [
+      "private path too long",
+      ["base=/" + "b/".repeat(1950) + "b", "mount=/" + "c".repeat(250)],
+      "TOO_LONG",
+      /PATH_MAX/,
+    ],
+    [
+      "job path too long for a base without mounts",
+      ["mount=/tmp", "base=/" + "b/".repeat(2036) + "b"],
+      "TOO_LONG",
+      /base=.*PATH_MAX/,
+    ],
+    [
+      "collision /var/tmp and /var_tmp",
+      ["mount=/var/tmp", "mount=/var_tmp"],
+      "COLLISION",
+      /mount=\/var\/tmp and mount=\/var_tmp/,
+    ],
     ["collision /a/b_c and /a_b/c", ["mount=/a/b_c", "mount=/a_b/c"], "COLLISION", /same private directory/],
     ["duplicate mount", ["mount=/tmp", "mount=/tmp"], "DUPLICATE", /given twice/],
-    ["duplicate mount across bases", ["base=/x/a", "mount=/tmp", "base=/x/b", "mount=/tmp"], "DUPLICATE", /given twice/],
+    [
+      "duplicate mount across bases",
+      ["base=/x/a", "mount=/tmp", "base=/x/b", "mount=/tmp"],
+      "DUPLICATE",
+      /given twice/,
+    ],
     ["duplicate base", ["base=/x/a", "mount=/a", "base=/x/a", "mount=/b"], "DUPLICATE", /base given twice/],
     ["default base named again", ["mount=/a", "base=/tmp/slurm", "mount=/b"], "DUPLICATE", /uses base=\/tmp\/slurm/],
     ["nested mount points", ["mount=/tmp", "mount=/tmp/x"], "NESTED", /lies under mount=\/tmp/],
     ["bad cleanup value", ["mount=/tmp", "cleanup=maybe"], "BAD_VALUE", /cleanup=yes or cleanup=no/],
     ["too many mounts", Array.from({ length: 33 }, (_, i) => `mount=/m${i}`), "TOO_MANY", /at most 32/],
-    ["too many bases", Array.from({ length: 17 }, (_, i) => `base=/b${i}/x`).concat(["mount=/z"]), "TOO_MANY", /at most 16/],
+    [
+      "too many bases",
+      Array.from({ length: 17 }, (_, i) => `base=/b${i}/x`).concat(["mount=/z"]),
+      "TOO_MANY",
+      /at most 16/,
+    ],
   ];
   for (const [name, args, code, msg] of cases) {
     it(`refuses ${name} with ${code}, naming the option`, () => {
@@ -271,7 +384,10 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
   const memJob: Job = { ...job, memMb: 4096, nodeMemMb: 65536 };
   const SHM = [...SEED, "tmpfs=/dev/shm", "size=2G", "mode=0700", "noexec", "tmpfs=/scratch/mem"];
   const sizeOf = (args: string[], j: Job): number[] =>
-    new Core().plan("STEP", args, j).filter((s) => s.op === "mount_tmpfs").map((s) => s.sizeMb);
+    new Core()
+      .plan("STEP", args, j)
+      .filter((s) => s.op === "mount_tmpfs")
+      .map((s) => s.sizeMb);
 
   it("opens every tmpfs mount point with the binds' targets, then mounts each after the binds, in option order", () => {
     const plan = new Core().plan("STEP", SHM, memJob);
@@ -303,22 +419,48 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
 
   it("limits every tmpfs's inodes: nr_inodes= as given, else one per 4 KiB of its size, at least 1,024; W_INODES is 0 outside mount_tmpfs", () => {
     const inodesOf = (args: string[], j: Job = memJob): number[] =>
-      new Core().plan("STEP", args, j).filter((s) => s.op === "mount_tmpfs").map((s) => s.inodes);
+      new Core()
+        .plan("STEP", args, j)
+        .filter((s) => s.op === "mount_tmpfs")
+        .map((s) => s.inodes);
     assert.deepStrictEqual(inodesOf(SHM), [524288, 524288], "2 GiB each");
     assert.deepStrictEqual(inodesOf([...SEED, "tmpfs=/dev/shm", "size=1M"]), [1024], "never fewer than 1,024");
     assert.deepStrictEqual(inodesOf([...SEED, "tmpfs=/dev/shm", "size=16M"]), [4096]);
-    assert.deepStrictEqual(inodesOf([...SEED, "tmpfs=/dev/shm", "size=16M", "nr_inodes=100", "tmpfs=/a", "nr_inodes=64k", "tmpfs=/b", "nr_inodes=2M"]),
-      [100, 65536, 2097152]);
-    for (const s of new Core().plan("STEP", SHM, memJob)) assert.equal(s.inodes > 0, s.op === "mount_tmpfs", `${s.op}: inodes ${s.inodes}`);
+    assert.deepStrictEqual(
+      inodesOf([
+        ...SEED,
+        "tmpfs=/dev/shm",
+        "size=16M",
+        "nr_inodes=100",
+        "tmpfs=/a",
+        "nr_inodes=64k",
+        "tmpfs=/b",
+        "nr_inodes=2M",
+      ]),
+      [100, 65536, 2097152],
+    );
+    for (const s of new Core().plan("STEP", SHM, memJob))
+      assert.equal(s.inodes > 0, s.op === "mount_tmpfs", `${s.op}: inodes ${s.inodes}`);
     for (const [bad, code] of [
-      ["nr_inodes=0", /must be from 1 to 4294967295/], ["nr_inodes=4294967296", /must be from 1 to 4294967295/],
-      ["nr_inodes=4194304k", /must be from 1 to 4294967295/], ["nr_inodes=", /expected a count/], ["nr_inodes=12x", /expected a count/],
-      ["nr_inodes=-1", /expected a count/], ["nr_inodes=k", /expected a count/],
+      ["nr_inodes=0", /must be from 1 to 4294967295/],
+      ["nr_inodes=4294967296", /must be from 1 to 4294967295/],
+      ["nr_inodes=4194304k", /must be from 1 to 4294967295/],
+      ["nr_inodes=", /expected a count/],
+      ["nr_inodes=12x", /expected a count/],
+      ["nr_inodes=-1", /expected a count/],
+      ["nr_inodes=k", /expected a count/],
     ] as const) {
-      assert.throws(() => new Core().plan("STEP", [...SEED, "tmpfs=/dev/shm", bad], memJob), (e: Error) => code.test(e.message) && e.message.includes(bad), bad);
+      assert.throws(
+        () => new Core().plan("STEP", [...SEED, "tmpfs=/dev/shm", bad], memJob),
+        (e: Error) => code.test(e.message) && e.message.includes(bad),
+        bad,
+      );
     }
     assert.throws(() => new Core().plan("STEP", [...SEED, "nr_inodes=10"], memJob), /must follow a tmpfs= option/);
-    assert.throws(() => new Core().plan("STEP", [...SEED, "tmpfs=/dev/shm", "nr_inodes=10", "nr_inodes=20"], memJob), /given twice/);
+    assert.throws(
+      () => new Core().plan("STEP", [...SEED, "tmpfs=/dev/shm", "nr_inodes=10", "nr_inodes=20"], memJob),
+      /given twice/,
+    );
   });
 
   it("changes nothing before the namespace, nor any bind, and W_SIZE_MB is 0 outside mount_tmpfs", () => {
@@ -335,33 +477,54 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     const args = [...SHM, "tmpdir=/dev/shm"];
     const ext = new Core().plan("EXTERN", args, memJob);
     const step = new Core().plan("STEP", args, memJob);
-    assert.deepStrictEqual(ext, step.filter((s) => s.op !== "set_env").map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)));
+    assert.deepStrictEqual(
+      ext,
+      step.filter((s) => s.op !== "set_env").map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)),
+    );
   });
 
   it("gives a configuration of tmpfs= only the default base, for the job's and the namespace's directories", () => {
     const plan = new Core().plan("STEP", ["tmpfs=/dev/shm", "size=64M"], memJob);
-    assert.deepStrictEqual(plan.map((s) => [s.op, s.path, s.sizeMb]), [
-      ["open_trusted", "/tmp", 0],
-      ["mkdir_at", "/tmp/slurm.100.0", 0],
-      ["continue_at", "/tmp/slurm.hold", 0],
-      ["mkdir_at", "/tmp/slurm.ns", 0],
-      ["ns_enter", "/tmp/slurm.ns/job.100", 0],
-      ["unshare_mount_ns", "", 0],
-      ["make_slave", "", 0],
-      ["open_target", "/dev/shm", 0],
-      ["mount_tmpfs", "/dev/shm", 64],
-      ["ns_ready", "/tmp/slurm.ns/job.100", 0],
-    ]);
+    assert.deepStrictEqual(
+      plan.map((s) => [s.op, s.path, s.sizeMb]),
+      [
+        ["open_trusted", "/tmp", 0],
+        ["mkdir_at", "/tmp/slurm.100.0", 0],
+        ["continue_at", "/tmp/slurm.hold", 0],
+        ["mkdir_at", "/tmp/slurm.ns", 0],
+        ["ns_enter", "/tmp/slurm.ns/job.100", 0],
+        ["unshare_mount_ns", "", 0],
+        ["make_slave", "", 0],
+        ["open_target", "/dev/shm", 0],
+        ["mount_tmpfs", "/dev/shm", 64],
+        ["ns_ready", "/tmp/slurm.ns/job.100", 0],
+      ],
+    );
     // A base given after it is the only base.
     const based = new Core().plan("EPILOG", ["tmpfs=/dev/shm", "base=/var/tmp/x"], memJob);
-    assert.deepStrictEqual(based.filter((s) => s.op === "open_trusted").map((s) => s.path), ["/var/tmp"]);
+    assert.deepStrictEqual(
+      based.filter((s) => s.op === "open_trusted").map((s) => s.path),
+      ["/var/tmp"],
+    );
   });
 
   it("keeps absolute sizes in MiB, rounded up, binary units in either case", () => {
     const cases: [string, number][] = [
-      ["1K", 1], ["1024K", 1], ["1025K", 2], ["1k", 1], ["512M", 512], ["512m", 512], ["8G", 8192], ["8g", 8192],
-      ["1T", 1048576], ["1t", 1048576], ["007M", 7], ["4294967295M", 4294967295], ["4194303G", 4194303 * 1024],
-      ["4398046510080K", 4294967295], ["4095T", 4095 * 1048576],
+      ["1K", 1],
+      ["1024K", 1],
+      ["1025K", 2],
+      ["1k", 1],
+      ["512M", 512],
+      ["512m", 512],
+      ["8G", 8192],
+      ["8g", 8192],
+      ["1T", 1048576],
+      ["1t", 1048576],
+      ["007M", 7],
+      ["4294967295M", 4294967295],
+      ["4194303G", 4194303 * 1024],
+      ["4398046510080K", 4294967295],
+      ["4095T", 4095 * 1048576],
     ];
     for (const [size, mb] of cases) {
       // whatever the memory: absolute sizes need none
@@ -383,19 +546,33 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
       [["size=99%"], 4294967295, 0, Math.floor((4294967295 * 99) / 100)],
     ];
     for (const [size, memMb, nodeMemMb, mb] of cases) {
-      assert.deepStrictEqual(sizeOf(["tmpfs=/a", ...size], { ...job, memMb, nodeMemMb }), [mb], `${size.join()} of ${memMb}/${nodeMemMb}`);
+      assert.deepStrictEqual(
+        sizeOf(["tmpfs=/a", ...size], { ...job, memMb, nodeMemMb }),
+        [mb],
+        `${size.join()} of ${memMb}/${nodeMemMb}`,
+      );
     }
   });
 
   it("refuses a percentage when neither the job's nor the node's memory is known, only in the phases that mount", () => {
     const unknown: Job = { ...job, memMb: 0, nodeMemMb: 0 };
     const cases: [string[], RegExp][] = [
-      [["tmpfs=/dev/shm"], /^size=50%: the job's and the node's memory are unknown \(the default size of tmpfs=\/dev\/shm\)$/],
-      [["tmpfs=/a", "size=8G", "tmpfs=/dev/shm", "size=25%"], /^size=25%: the job's and the node's memory are unknown \(tmpfs=\/dev\/shm\)$/],
+      [
+        ["tmpfs=/dev/shm"],
+        /^size=50%: the job's and the node's memory are unknown \(the default size of tmpfs=\/dev\/shm\)$/,
+      ],
+      [
+        ["tmpfs=/a", "size=8G", "tmpfs=/dev/shm", "size=25%"],
+        /^size=25%: the job's and the node's memory are unknown \(tmpfs=\/dev\/shm\)$/,
+      ],
     ];
     for (const [args, msg] of cases) {
       for (const phase of ["EXTERN", "STEP"] as const) {
-        assert.throws(() => new Core().plan(phase, args, unknown), (e: unknown) => e instanceof CoreError && e.code === "BAD_INPUT" && msg.test(e.message), `${phase} ${args.join(" ")}`);
+        assert.throws(
+          () => new Core().plan(phase, args, unknown),
+          (e: unknown) => e instanceof CoreError && e.code === "BAD_INPUT" && msg.test(e.message),
+          `${phase} ${args.join(" ")}`,
+        );
         const fail = new Core().run(phase, args, unknown, new Recorder());
         assert.equal(fail?.code, "BAD_INPUT");
       }
@@ -406,19 +583,28 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
   it("sets TMPDIR after ns_ready in a step and an ssh session only", () => {
     const args = [...SEED, "tmpfs=/dev/shm", "tmpdir=/dev/shm"];
     const step = new Core().plan("STEP", args, memJob);
-    assert.deepStrictEqual(step.slice(-2).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags, s.str, s.path, s.sizeMb]), [
-      ["ns_ready", -1, 4, 0, 0, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
-      ["set_env", -1, -1, 0, 0, 0, 0, "TMPDIR", "/dev/shm", 0],
-    ]);
+    assert.deepStrictEqual(
+      step.slice(-2).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags, s.str, s.path, s.sizeMb]),
+      [
+        ["ns_ready", -1, 4, 0, 0, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
+        ["set_env", -1, -1, 0, 0, 0, 0, "TMPDIR", "/dev/shm", 0],
+      ],
+    );
     const session = new Core().plan("SESSION", args, { ...memJob, uid: 1234 });
-    assert.deepStrictEqual(session.map((s) => s.op), ["open_trusted", "mkdir_at", "ns_enter", "ns_ready", "set_env"]);
+    assert.deepStrictEqual(
+      session.map((s) => s.op),
+      ["open_trusted", "mkdir_at", "ns_enter", "ns_ready", "set_env"],
+    );
     assert.deepStrictEqual([session[4]?.str, session[4]?.path], ["TMPDIR", "/dev/shm"]);
     for (const phase of ["CHECK", "EXTERN", "EPILOG", "DRAIN"] as const) {
       assert.ok(!new Core().plan(phase, args, memJob).some((s) => s.op === "set_env"), phase);
     }
     // A subdirectory of a bind's mount point, as given.
     const sub = new Core().plan("STEP", [...SEED, "tmpdir=/tmp/job"], memJob);
-    assert.deepStrictEqual(sub.filter((s) => s.op === "set_env").map((s) => s.path), ["/tmp/job"]);
+    assert.deepStrictEqual(
+      sub.filter((s) => s.op === "set_env").map((s) => s.path),
+      ["/tmp/job"],
+    );
   });
 
   it("runs set_env in a step that joined the job's namespace, and in a session that joined", () => {
@@ -438,7 +624,11 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     // A step that makes the namespace (no holder to join) mounts, then sets.
     const rec = new Recorder();
     assert.equal(new Core().run("STEP", args, memJob, rec), undefined);
-    assert.deepStrictEqual(rec.lines.slice(-3), ["mount_tmpfs\t9\t/dev/shm\t2048\t524288\t1777\t1000\t1000\t0", "ns_ready", "set_env\tTMPDIR\t/dev/shm"]);
+    assert.deepStrictEqual(rec.lines.slice(-3), [
+      "mount_tmpfs\t9\t/dev/shm\t2048\t524288\t1777\t1000\t1000\t0",
+      "ns_ready",
+      "set_env\tTMPDIR\t/dev/shm",
+    ]);
   });
 
   it("names a failed tmpfs mount and a failed TMPDIR, and stops there", () => {
@@ -462,11 +652,31 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
     ["size= before any tmpfs=", ["mount=/tmp", "size=8G"], "BAD_VALUE", /^size=8G: must follow a tmpfs= option$/],
     ["mode= before any tmpfs=", ["mode=0700", "tmpfs=/a"], "BAD_VALUE", /^mode=0700: must follow a tmpfs= option$/],
     ["noexec before any tmpfs=", ["noexec", "tmpfs=/a"], "BAD_VALUE", /^noexec: must follow a tmpfs= option$/],
-    ["size= twice for one tmpfs=", [...T, "size=8G", "size=1G"], "DUPLICATE", /^size=1G: given twice for tmpfs=\/dev\/shm$/],
-    ["mode= twice for one tmpfs=", [...T, "mode=0700", "mode=0700"], "DUPLICATE", /^mode=0700: given twice for tmpfs=\/dev\/shm$/],
-    ["noexec twice for one tmpfs=", [...T, "noexec", "size=1G", "noexec"], "DUPLICATE", /^noexec: given twice for tmpfs=\/dev\/shm$/],
+    [
+      "size= twice for one tmpfs=",
+      [...T, "size=8G", "size=1G"],
+      "DUPLICATE",
+      /^size=1G: given twice for tmpfs=\/dev\/shm$/,
+    ],
+    [
+      "mode= twice for one tmpfs=",
+      [...T, "mode=0700", "mode=0700"],
+      "DUPLICATE",
+      /^mode=0700: given twice for tmpfs=\/dev\/shm$/,
+    ],
+    [
+      "noexec twice for one tmpfs=",
+      [...T, "noexec", "size=1G", "noexec"],
+      "DUPLICATE",
+      /^noexec: given twice for tmpfs=\/dev\/shm$/,
+    ],
     ["size= without a unit", [...T, "size=1024"], "BAD_VALUE", /^size=1024: expected a size such as 8G, 512M or 50%$/],
-    ["size= with an unknown unit", [...T, "size=8X"], "BAD_VALUE", /^size=8X: expected a size such as 8G, 512M or 50%$/],
+    [
+      "size= with an unknown unit",
+      [...T, "size=8X"],
+      "BAD_VALUE",
+      /^size=8X: expected a size such as 8G, 512M or 50%$/,
+    ],
     ["size= with a two-letter unit", [...T, "size=8GB"], "BAD_VALUE", /^size=8GB: expected/],
     ["size= with a unit alone", [...T, "size=G"], "BAD_VALUE", /^size=G: expected/],
     ["empty size=", [...T, "size="], "BAD_VALUE", /^size=: expected a size such as 8G, 512M or 50%$/],
@@ -478,15 +688,30 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
     ["size= with a control byte for %", [...T, "size=50\x05"], "BAD_VALUE", /^size=50\\x05: expected/],
     ["size=0", [...T, "size=0M"], "BAD_VALUE", /^size=0M: must be more than 0$/],
     ["size=0K", [...T, "size=0K"], "BAD_VALUE", /^size=0K: must be more than 0$/],
-    ["size= over 4294967295 MiB", [...T, "size=4294967296M"], "BAD_VALUE", /^size=4294967296M: too large \(at most 4294967295M\)$/],
+    [
+      "size= over 4294967295 MiB",
+      [...T, "size=4294967296M"],
+      "BAD_VALUE",
+      /^size=4294967296M: too large \(at most 4294967295M\)$/,
+    ],
     ["size= over 4294967295 MiB in K", [...T, "size=4398046510081K"], "BAD_VALUE", /too large/],
     ["size= over 4294967295 MiB in T", [...T, "size=4096T"], "BAD_VALUE", /^size=4096T: too large/],
-    ["size= of more digits than any integer", [...T, `size=${"9".repeat(400)}G`], "BAD_VALUE", /^size=9+\.\.\.: too large/],
+    [
+      "size= of more digits than any integer",
+      [...T, `size=${"9".repeat(400)}G`],
+      "BAD_VALUE",
+      /^size=9+\.\.\.: too large/,
+    ],
     ["size=0%", [...T, "size=0%"], "BAD_VALUE", /^size=0%: a percentage must be from 1 to 100$/],
     ["size=101%", [...T, "size=101%"], "BAD_VALUE", /^size=101%: a percentage must be from 1 to 100$/],
     ["size= a huge percentage", [...T, `size=${"1".repeat(30)}%`], "BAD_VALUE", /a percentage must be from 1 to 100$/],
     ["size=%", [...T, "size=%"], "BAD_VALUE", /^size=%: expected/],
-    ["mode= of 2 digits", [...T, "mode=77"], "BAD_VALUE", /^mode=77: expected 3 or 4 octal digits, such as 1777 or 0700$/],
+    [
+      "mode= of 2 digits",
+      [...T, "mode=77"],
+      "BAD_VALUE",
+      /^mode=77: expected 3 or 4 octal digits, such as 1777 or 0700$/,
+    ],
     ["mode= of 5 digits", [...T, "mode=01777"], "BAD_VALUE", /^mode=01777: expected 3 or 4 octal digits/],
     ["mode= not octal", [...T, "mode=0800"], "BAD_VALUE", /^mode=0800: expected 3 or 4 octal digits/],
     ["empty mode=", [...T, "mode="], "BAD_VALUE", /^mode=: expected 3 or 4 octal digits/],
@@ -496,36 +721,94 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
     ["relative tmpfs=", ["tmpfs=dev/shm"], "NOT_ABSOLUTE", /^tmpfs=dev\/shm: not an absolute path$/],
     ["tmpfs=/", ["tmpfs=/"], "BAD_PATH", /^tmpfs=\/: "\/" itself cannot be used$/],
     ["tmpfs= with a dotdot", ["tmpfs=/dev/../etc"], "BAD_PATH", /^tmpfs=\/dev\/\.\.\/etc: "\." or "\.\." component$/],
-    ["tmpfs= with a control character", ["tmpfs=/dev/sh\tm"], "BAD_CHAR", /^tmpfs=\/dev\/sh\\x09m: control character at byte 7$/],
+    [
+      "tmpfs= with a control character",
+      ["tmpfs=/dev/sh\tm"],
+      "BAD_CHAR",
+      /^tmpfs=\/dev\/sh\\x09m: control character at byte 7$/,
+    ],
     ["tmpfs= too long", ["tmpfs=/" + "a/".repeat(2048) + "a"], "TOO_LONG", /^tmpfs=\/a\/a.*: longer than PATH_MAX$/],
-    ["too many tmpfs=", Array.from({ length: 17 }, (_, i) => `tmpfs=/t${i}`), "TOO_MANY", /^tmpfs=\/t16: too many tmpfs= options \(at most 16\)$/],
-    ["tmpfs= twice", ["tmpfs=/dev/shm", "size=1G", "tmpfs=/dev/shm"], "DUPLICATE", /^tmpfs=\/dev\/shm: mount point given twice$/],
-    ["a path as mount= and tmpfs=", ["mount=/tmp", "tmpfs=/tmp"], "DUPLICATE", /^tmpfs=\/tmp: given both as mount= and tmpfs=$/],
-    ["a path as tmpfs= and mount=", ["tmpfs=/tmp", "mount=/tmp"], "DUPLICATE", /^tmpfs=\/tmp: given both as mount= and tmpfs=$/],
-    ["tmpfs= under mount=", ["mount=/tmp", "tmpfs=/tmp/shm"], "NESTED", /^tmpfs=\/tmp\/shm: lies under mount=\/tmp; nested mount points are not supported$/],
-    ["mount= under tmpfs=", ["tmpfs=/scratch", "mount=/scratch/x"], "NESTED", /^mount=\/scratch\/x: lies under tmpfs=\/scratch;/],
+    [
+      "too many tmpfs=",
+      Array.from({ length: 17 }, (_, i) => `tmpfs=/t${i}`),
+      "TOO_MANY",
+      /^tmpfs=\/t16: too many tmpfs= options \(at most 16\)$/,
+    ],
+    [
+      "tmpfs= twice",
+      ["tmpfs=/dev/shm", "size=1G", "tmpfs=/dev/shm"],
+      "DUPLICATE",
+      /^tmpfs=\/dev\/shm: mount point given twice$/,
+    ],
+    [
+      "a path as mount= and tmpfs=",
+      ["mount=/tmp", "tmpfs=/tmp"],
+      "DUPLICATE",
+      /^tmpfs=\/tmp: given both as mount= and tmpfs=$/,
+    ],
+    [
+      "a path as tmpfs= and mount=",
+      ["tmpfs=/tmp", "mount=/tmp"],
+      "DUPLICATE",
+      /^tmpfs=\/tmp: given both as mount= and tmpfs=$/,
+    ],
+    [
+      "tmpfs= under mount=",
+      ["mount=/tmp", "tmpfs=/tmp/shm"],
+      "NESTED",
+      /^tmpfs=\/tmp\/shm: lies under mount=\/tmp; nested mount points are not supported$/,
+    ],
+    [
+      "mount= under tmpfs=",
+      ["tmpfs=/scratch", "mount=/scratch/x"],
+      "NESTED",
+      /^mount=\/scratch\/x: lies under tmpfs=\/scratch;/,
+    ],
     ["tmpfs= under tmpfs=", ["tmpfs=/a", "tmpfs=/a/b"], "NESTED", /^tmpfs=\/a\/b: lies under tmpfs=\/a;/],
     ["tmpfs= over tmpfs=", ["tmpfs=/a/b", "tmpfs=/a"], "NESTED", /^tmpfs=\/a\/b: lies under tmpfs=\/a;/],
     ["empty tmpdir=", [...T, "tmpdir="], "EMPTY_VALUE", /^tmpdir=: empty value$/],
     ["relative tmpdir=", [...T, "tmpdir=tmp"], "NOT_ABSOLUTE", /^tmpdir=tmp: not an absolute path$/],
     ["tmpdir= with a trailing slash", [...T, "tmpdir=/dev/shm/"], "BAD_PATH", /^tmpdir=\/dev\/shm\/: trailing "\/"$/],
-    ["tmpdir= twice", [...T, "tmpdir=/dev/shm", "tmpdir=/dev/shm/x"], "DUPLICATE", /^tmpdir=\/dev\/shm\/x: tmpdir given twice \(first tmpdir=\/dev\/shm\)$/],
-    ["tmpdir= outside every mount", [...T, "mount=/tmp", "tmpdir=/var/tmp"], "BAD_VALUE", /^tmpdir=\/var\/tmp: not inside any mount= or tmpfs= path$/],
-    ["tmpdir= beside a mount, not under it", ["mount=/tmp", "tmpdir=/tmpx"], "BAD_VALUE", /^tmpdir=\/tmpx: not inside any mount= or tmpfs= path$/],
+    [
+      "tmpdir= twice",
+      [...T, "tmpdir=/dev/shm", "tmpdir=/dev/shm/x"],
+      "DUPLICATE",
+      /^tmpdir=\/dev\/shm\/x: tmpdir given twice \(first tmpdir=\/dev\/shm\)$/,
+    ],
+    [
+      "tmpdir= outside every mount",
+      [...T, "mount=/tmp", "tmpdir=/var/tmp"],
+      "BAD_VALUE",
+      /^tmpdir=\/var\/tmp: not inside any mount= or tmpfs= path$/,
+    ],
+    [
+      "tmpdir= beside a mount, not under it",
+      ["mount=/tmp", "tmpdir=/tmpx"],
+      "BAD_VALUE",
+      /^tmpdir=\/tmpx: not inside any mount= or tmpfs= path$/,
+    ],
     ["tmpdir= above a mount", ["tmpfs=/dev/shm", "tmpdir=/dev"], "BAD_VALUE", /^tmpdir=\/dev: not inside/],
     ["tmpdir= alone", ["tmpdir=/tmp"], "NO_MOUNTS", /^no mount= or tmpfs= option: nothing to make private$/],
-    ["an unknown option, listing them all", ["tmpfs=/a", "tmpfss=/b"], "UNKNOWN_OPTION", /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, size=, mode=, noexec, tmpdir= or cleanup=\)$/],
+    [
+      "an unknown option, listing them all",
+      ["tmpfs=/a", "tmpfss=/b"],
+      "UNKNOWN_OPTION",
+      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, size=, mode=, noexec, tmpdir= or cleanup=\)$/,
+    ],
     ["NOEXEC", [...T, "NOEXEC"], "UNKNOWN_OPTION", /^NOEXEC: unknown option/],
     ["a base only", ["base=/tmp/x"], "NO_MOUNTS", /^no mount= or tmpfs= option: nothing to make private$/],
   ];
   for (const [name, args, code, msg] of cases) {
     it(`refuses ${name} with ${code}, naming the option`, () => {
-      assert.throws(() => new Core().check(args), (e: unknown) => {
-        assert.ok(e instanceof CoreError, String(e));
-        assert.equal(e.code, code);
-        assert.match(e.message, msg);
-        return true;
-      });
+      assert.throws(
+        () => new Core().check(args),
+        (e: unknown) => {
+          assert.ok(e instanceof CoreError, String(e));
+          assert.equal(e.code, code);
+          assert.match(e.message, msg);
+          return true;
+        },
+      );
     });
   }
 
@@ -538,18 +821,30 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
     const plan = new Core().plan("STEP", args, { ...job, memMb: 1 });
     assert.equal(plan.filter((s) => s.op === "mount_tmpfs").length, 16);
     assert.ok(Math.max(...plan.map((s) => s.slot)) < MAX_SLOTS, "a slot past MAX_SLOTS");
-    assert.deepStrictEqual(plan.filter((s) => s.op === "mount_tmpfs").map((s) => s.sizeMb), Array.from({ length: 16 }, (_, i) => (i + 1) * 1024));
+    assert.deepStrictEqual(
+      plan.filter((s) => s.op === "mount_tmpfs").map((s) => s.sizeMb),
+      Array.from({ length: 16 }, (_, i) => (i + 1) * 1024),
+    );
   });
 
   it("accepts mode= of 3 and 4 digits up to 7777, and size=/mode=/noexec in any order after their tmpfs=", () => {
-    for (const [mode, want] of [["000", 0], ["755", 0o755], ["0700", 0o700], ["7777", 0o7777], ["1777", 0o1777]] as const) {
+    for (const [mode, want] of [
+      ["000", 0],
+      ["755", 0o755],
+      ["0700", 0o700],
+      ["7777", 0o7777],
+      ["1777", 0o1777],
+    ] as const) {
       const plan = new Core().plan("STEP", ["tmpfs=/a", `mode=${mode}`], { ...job, memMb: 10 });
       assert.equal(plan.find((s) => s.op === "mount_tmpfs")?.mode, want, mode);
     }
     const plan = new Core().plan("STEP", ["tmpfs=/a", "noexec", "mode=0750", "size=3M", "tmpfs=/b", "size=5M"], job);
-    assert.deepStrictEqual(plan.filter((s) => s.op === "mount_tmpfs").map((s) => [s.path, s.sizeMb, s.mode, s.flags]), [
-      ["/a", 3, 0o750, F_NOEXEC],
-      ["/b", 5, 0o1777, 0],
-    ]);
+    assert.deepStrictEqual(
+      plan.filter((s) => s.op === "mount_tmpfs").map((s) => [s.path, s.sizeMb, s.mode, s.flags]),
+      [
+        ["/a", 3, 0o750, F_NOEXEC],
+        ["/b", 5, 0o1777, 0],
+      ],
+    );
   });
 });
