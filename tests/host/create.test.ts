@@ -195,7 +195,7 @@ describe("the extern step through the C host: hostile filesystem states", functi
     fs.chownSync(`${SCRATCH}/foreign`, ATTACKER, ATTACKER);
     const driver = `${SCRATCH}/swap-driver`;
     execFileSync("cc", ["-std=gnu11", "-O2", "-Wall", "-Werror", "-include", `${REPO}dist/gen/w2c_config.h`, `-I${REPO}native`,
-      "-o", driver, `${REPO}tests/native/swap-driver.c`, ...["fs/walk.c", "fs/dirs.c", "removal/made.c", "fs/detail.c", "removal/remove.c", "util/escape.c"].map((c) => `${REPO}native/${c}`)]);
+      "-o", driver, `${REPO}tests/native/swap-driver.c`, ...["fs/walk.c", "fs/dirs.c", "removal/made.c", "fs/detail.c", "removal/remove.c", "removal/levels.c", "removal/entry.c", "removal/leftset.c", "removal/fixmode.c", "util/escape.c"].map((c) => `${REPO}native/${c}`)]);
     const out = execFileSync(driver, [job, "tmp", `${VICTIM}`, `${SCRATCH}/foreign`], { encoding: "utf8" });
     const swapped = fs.readdirSync(job).find((n) => n.startsWith(".tmp.new."));
     assert.ok(swapped, `the driver swapped the directory in: ${out}`);

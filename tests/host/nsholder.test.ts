@@ -13,7 +13,7 @@ import { REPO_ROOT } from "../helpers/slurm.js";
 const SCRATCH = `/var/spool/ptd-ns-a-scratch/nsholder-test.${process.pid}`;
 const DRIVER = `${SCRATCH}/nsholder-driver`;
 const NOBODY = 65534;
-const NATIVE = ["ns/nsholder.c", "ns/nsjoin.c", "removal/detach.c", "fs/walk.c", "fs/detail.c", "util/escape.c", "fs/tmpfs.c", "removal/remove.c"];
+const NATIVE = ["ns/nsholder.c", "ns/nsjoin.c", "removal/detach.c", "fs/walk.c", "fs/detail.c", "util/escape.c", "fs/tmpfs.c", "removal/remove.c", "removal/levels.c", "removal/entry.c", "removal/leftset.c", "removal/fixmode.c"];
 
 type Out = Record<string, string[]>;
 
