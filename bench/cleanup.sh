@@ -20,7 +20,9 @@ fi
 
 mkdir -p "$BASE"
 gcc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$DRIVER" \
-	"$SRC/bench/remove_bench.c" "$SRC/native/removal/remove.c" "$SRC/native/util/escape.c"
+	-I"$SRC/native" "$SRC/bench/remove_bench.c" \
+	"$SRC"/native/removal/{remove,levels,entry,leftset,fixmode}.c \
+	"$SRC/native/util/escape.c"
 
 rm -rf "$TREES"
 mkdir -p "$TREES"

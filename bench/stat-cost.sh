@@ -17,7 +17,9 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$BASE"
 gcc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$BASE/flat_tree" "$SRC/bench/flat_tree.c"
 gcc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$BASE/remove_bench" \
-	"$SRC/bench/remove_bench.c" "$SRC/native/removal/remove.c" "$SRC/native/util/escape.c"
+	-I"$SRC/native" "$SRC/bench/remove_bench.c" \
+	"$SRC"/native/removal/{remove,levels,entry,leftset,fixmode}.c \
+	"$SRC/native/util/escape.c"
 
 make_tree() {
 	rm -rf "$1"

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "core/ops.h"
 #include "removal/hold.h"
+#include "ns/dir.h"
 #include "ns/nsjoin.h"
 #include "fs/tmpfs.h"
 

@@ -90,7 +90,11 @@ out:
 
 void ptd_tmpfs_empty(int root_fd, uid_t uid)
 {
-	long long deadline = ptd_now_ns() + EMPTY_BUDGET_NS;
+	struct ptd_remove_how how = {
+		.deadline = ptd_now_ns() + EMPTY_BUDGET_NS,
+		.truncate = true,
+		.max_depth = EMPTY_MAX_DEPTH,
+	};
 	struct ptd_remove_stats s;
 	struct dirent *de;
 	struct stat st;
@@ -105,9 +109,7 @@ void ptd_tmpfs_empty(int root_fd, uid_t uid)
 		close(fd);
 		return;
 	}
-	ptd_remove_truncate = true;
-	ptd_remove_max_depth = EMPTY_MAX_DEPTH;
-	while ((de = readdir(dir)) && ptd_now_ns() < deadline) {
+	while ((de = readdir(dir)) && ptd_now_ns() < how.deadline) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (fstatat(root_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -115,8 +117,8 @@ void ptd_tmpfs_empty(int root_fd, uid_t uid)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			memset(&s, 0, sizeof(s));
-			(void) ptd_remove_tree_until(root_fd, de->d_name, uid,
-						     deadline, &s, NULL, 0);
+			(void) ptd_remove_tree_how(root_fd, de->d_name, uid,
+						   &how, &s, NULL, 0);
 			continue;
 		}
 		if (S_ISREG(st.st_mode) && st.st_size > 0)

@@ -1,7 +1,7 @@
 /* Which job an ssh session joins (nsjoin.h): its user's holder. */
 #define _GNU_SOURCE
 #include "ns/nsjoin.h"
-#include "ns/nsholder.h"
+#include "ns/dir.h"
 #include "removal/hold.h"
 
 #include <dirent.h>

@@ -14,20 +14,19 @@
  *        'J' alone
  *   'Q'  the holder removes its socket, answers 'q' and exits
  *   EOF  nothing (ptd_ns_start's "is one running?")
- * Joining is nsjoin.h. */
+ * Joining is nsjoin.h. The parts: dir.h (the directory and its names),
+ * lock.h (the election lock), connect.h (reaching a holder), fdpass.h
+ * (the namespace passed by SCM_RIGHTS), server.h (the holder's socket
+ * server); election.c and holder.c implement what is declared here. */
 #ifndef PTD_NSHOLDER_H
 #define PTD_NSHOLDER_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
 #include <sys/types.h>
-#include <sys/un.h>
 
 #include "fs/detail.h"
-
-/* Longest name: "/proc/self/fd/<fd>/<name>.sock.new" must fit sun_path. */
-#define PTD_NS_NAME_MAX 64
+#include "ns/dir.h"
 
 /* The holder's process name (comm), as ps and the tests see it. */
 #define PTD_NS_HOLDER_COMM "ptd-nsholder"
@@ -93,10 +92,6 @@ enum {
 				 * and hands it off (ptd_ns_hand_off) */
 };
 
-/* dir_fd is root's and mode 0700 (group and others nothing), a directory;
- * what names it in the reason. 0 or -errno. */
-int ptd_ns_check_dir(int dir_fd, const char *what, struct ptd_detail *d);
-
 /*
  * Under the election lock <name>.lock in dir_fd (checked): PTD_NS_RUNNING
  * when a root holder of uid's job answers. Else:
@@ -145,48 +140,10 @@ __attribute__((noreturn)) void ptd_ns_serve(struct ptd_ns_holder *h);
 __attribute__((noreturn)) void ptd_ns_abandon(struct ptd_ns_holder *h, int r,
 					      const char *why);
 
-/* Shared by nsholder.c and nsjoin.c. */
-
-/* Opens dir (rules above) into *ret_fd; checks name. */
-int ptd_ns_open_dir(const char *dir, const char *name, int *ret_fd,
-		    struct ptd_detail *d);
-
-/* "/proc/self/fd/<dir_fd>/<name><suffix>": a path that resolves through
- * the opened directory, so nothing between "/" and it is looked up again
- * (bind and connect have no *at form). */
-int ptd_ns_sockaddr(int dir_fd, const char *name, const char *suffix,
-		    struct sockaddr_un *ret_addr, struct ptd_detail *d);
-
-/*
- * Connects to the holder's socket and checks that its listener is root;
- * *ret_fd is the connection, *ret_peer the listener's credentials.
- * -ENOENT: no socket; -ECONNREFUSED: a socket nobody listens on (stale);
- * -EPERM: the listener is not root; -ETIMEDOUT after timeout_ms (> 0).
- */
-int ptd_ns_connect(int dir_fd, const char *name, int timeout_ms,
-		   int *ret_fd, struct ucred *ret_peer, struct ptd_detail *d);
-
-/* Every wait on another process is bounded (#21): a holder's setup (its
- * binds and mounts: a few system calls per mount point) ends within
- * PTD_NS_SETUP_MAX_MS or the holder is killed by its own alarm, wherever
- * it is blocked (a hung NFS or FUSE mount under a walk); the election
- * lock, which a holder (or a step making the namespace it hands off)
- * holds during its setup, is waited for at most timeout_ms. */
-#define PTD_NS_SETUP_MAX_MS 10000
-#define PTD_NS_LOCK_TIMEOUT_MS (PTD_NS_SETUP_MAX_MS + 2000)
-/* How long a connect to a socket that answers nothing may take. */
-#define PTD_NS_CONNECT_TIMEOUT_MS 2000
-
-/* Takes the election lock <dir>/<name>.lock (flock, exclusive), waiting
- * at most timeout_ms (-ETIMEDOUT, the reason in d): the file is made when
- * missing, and may be removed under the lock (ptd_ns_unlock_remove), so
- * the lock is only taken once the locked file still is the one of that
- * name. */
-int ptd_ns_lock(int dir_fd, const char *name, int timeout_ms, int *ret_fd,
-		struct ptd_detail *d);
-
-/* Removes the lock file, then unlocks (closes lock_fd): once the job's
- * holder is gone, nothing of the job is left in dir. 0 or -errno. */
-int ptd_ns_unlock_remove(int dir_fd, const char *name, int lock_fd);
+/* In a new holder, still under the election lock (election.c forks it,
+ * holder.c has its life): its name, its bounds (an alarm until it
+ * serves), and nothing of its starter's kept busy; gives up (exits) if it
+ * cannot leave the starter's working directory. */
+void ptd_ns_become_holder(struct ptd_ns_holder *h, struct ptd_detail *d);
 
 #endif

@@ -1,8 +1,12 @@
 /* Joining and releasing a job's kept namespace (nsjoin.h). */
 #define _GNU_SOURCE
 #include "ns/nsjoin.h"
+#include "ns/connect.h"
+#include "ns/dir.h"
+#include "ns/fdpass.h"
+#include "ns/lock.h"
 #include "util/clock.h"
-#include "ns/nsholder.h"
+#include "util/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,71 +30,12 @@
 #define SO_PEERPIDFD 77
 #endif
 
-static void cleanup_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-/* Every descriptor a message carried, closed; a stray one would keep a
- * namespace alive in slurmstepd. */
-static void close_passed(struct msghdr *msg)
-{
-	struct cmsghdr *cm;
-
-	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
-		size_t n, i;
-
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			       sizeof(int));
-			close(fd);
-		}
-	}
-}
-
-/* The one descriptor of a 'J' answer, or -EPROTO. */
-static int take_one_fd(struct msghdr *msg, int *ret_fd)
-{
-	struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
-
-	if (msg->msg_flags & MSG_CTRUNC || !cm ||
-	    CMSG_NXTHDR(msg, cm) || cm->cmsg_level != SOL_SOCKET ||
-	    cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int))) {
-		close_passed(msg);
-		return -EPROTO;
-	}
-	memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
-	return 0;
-}
-
 int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
 		    int *ret_fd, uint64_t *ret_tag, struct ptd_detail *d)
 {
-	union {
-		/* Room for more than one: extra ones are closed, not lost
-		 * in slurmstepd's descriptor table. */
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
 	uint64_t tag = 0;
 	/* 'J' and the tag; one byte more, to tell a longer answer. */
 	char answer[1 + sizeof(tag) + 1] = { 0 };
-	struct iovec iov = { .iov_base = answer, .iov_len = sizeof(answer) };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
-	};
 	int conn = -1, ns_fd = -1, type, r;
 	ssize_t n;
 
@@ -105,11 +50,9 @@ int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
 		ptd_say(d->text, "asking \"%s.sock\" for the namespace", name);
 		goto out;
 	}
-	do
-		n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	n = ptd_fd_recv(conn, answer, sizeof(answer), &ns_fd);
 	if (n < 0) {
-		r = errno == EAGAIN ? -ETIMEDOUT : -errno;
+		r = n == -EAGAIN ? -ETIMEDOUT : (int) n;
 		ptd_say(d->text, "waiting for \"%s.sock\"'s namespace", name);
 		goto out;
 	}
@@ -119,9 +62,9 @@ int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
 		r = -ECONNRESET;
 		goto out;
 	}
-	r = take_one_fd(&msg, &ns_fd);
-	if (r < 0 || answer[0] != 'J' || (n != 1 && n != 1 + (ssize_t) sizeof(tag))) {
-		cleanup_fd(&ns_fd);
+	if (ns_fd < 0 || answer[0] != 'J' ||
+	    (n != 1 && n != 1 + (ssize_t) sizeof(tag))) {
+		ptd_close_fd(&ns_fd);
 		ptd_say(d->text, "\"%s.sock\" answered with no namespace",
 			name);
 		r = -EPROTO;
@@ -143,8 +86,8 @@ int ptd_ns_fetch_at(int dir_fd, const char *name, int timeout_ms,
 	ns_fd = -1;
 	r = 0;
 out:
-	cleanup_fd(&ns_fd);
-	cleanup_fd(&conn);
+	ptd_close_fd(&ns_fd);
+	ptd_close_fd(&conn);
 	return r;
 }
 
@@ -324,7 +267,7 @@ static int remove_stale(int dir_fd, const char *name, long long deadline,
 	if (r < 0)
 		return r;
 	r = ptd_ns_connect(dir_fd, name, remaining(deadline), &conn, NULL, d);
-	cleanup_fd(&conn);
+	ptd_close_fd(&conn);
 	if (r == -ECONNREFUSED) {
 		snprintf(sock, sizeof(sock), "%s.sock", name);
 		r = unlinkat(dir_fd, sock, 0) < 0 && errno != ENOENT
@@ -340,7 +283,7 @@ static int remove_stale(int dir_fd, const char *name, long long deadline,
 			"holder meanwhile", name);
 		r = -EBUSY;
 	}
-	cleanup_fd(&lock);
+	ptd_close_fd(&lock);
 	return r;
 }
 
@@ -385,7 +328,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 	r = ptd_ns_connect(dir_fd, name, timeout_ms, &conn, &peer, d);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		/* No holder (none started, or its setup failed), or it died. */
-		cleanup_fd(&conn);
+		ptd_close_fd(&conn);
 		return remove_stale(dir_fd, name, deadline, d);
 	}
 	if (r < 0)
@@ -415,7 +358,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 		r = kill_holder(pidfd, name, timeout_ms, d);
 		if (r < 0)
 			goto out;
-		cleanup_fd(&conn);
+		ptd_close_fd(&conn);
 		r = remove_stale(dir_fd, name, ptd_now_ms() + KILL_WAIT_MS, d);
 		goto out;
 	}
@@ -424,7 +367,7 @@ int ptd_ns_release_at(int dir_fd, const char *name, int timeout_ms,
 		goto out;
 	}
 	/* Exited without its 'q': its socket may be left. */
-	cleanup_fd(&conn);
+	ptd_close_fd(&conn);
 	r = remove_stale(dir_fd, name, ptd_now_ms() + KILL_WAIT_MS, d);
 	goto out;
 stopped:
@@ -435,9 +378,9 @@ stopped:
 		goto out;
 	r = remove_lock(dir_fd, name, &lock, d);
 out:
-	cleanup_fd(&pidfd);
-	cleanup_fd(&conn);
-	cleanup_fd(&lock);
+	ptd_close_fd(&pidfd);
+	ptd_close_fd(&conn);
+	ptd_close_fd(&lock);
 	return r;
 }
 
@@ -453,4 +396,3 @@ int ptd_ns_release(const char *dir, const char *name, int timeout_ms,
 	close(dir_fd);
 	return r;
 }
-

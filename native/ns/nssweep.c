@@ -1,7 +1,7 @@
 /* The remover's release of holders whose job is gone (nsjoin.h). */
 #define _GNU_SOURCE
 #include "ns/nsjoin.h"
-#include "ns/nsholder.h"
+#include "ns/dir.h"
 #include "removal/hold.h"
 
 #include <dirent.h>

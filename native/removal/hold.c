@@ -405,6 +405,7 @@ static void drain_pass(int hold_fd, long long deadline,
 		       struct ptd_remove_stats *stats, uint64_t *ret_pending,
 		       bool *ret_timed_out, char *why, size_t why_size)
 {
+	struct ptd_remove_how how = { .deadline = deadline };
 	char detail[PTD_DETAIL_MAX];
 	struct ptd_remove_stats s, before;
 	long long t0, before_ns;
@@ -433,8 +434,8 @@ static void drain_pass(int hold_fd, long long deadline,
 		held_fd = openat(hold_fd, de->d_name, PTD_DIR_FLAGS);
 		earlier_passes(held_fd, &before, &before_ns);
 		t0 = ptd_now_ns();
-		r = ptd_remove_tree_until(hold_fd, de->d_name, uid, deadline,
-					  &s, detail, sizeof(detail));
+		r = ptd_remove_tree_how(hold_fd, de->d_name, uid, &how, &s,
+					detail, sizeof(detail));
 		add_stats(stats, &s);
 		add_stats(&before, &s);
 		before_ns += ptd_now_ns() - t0;

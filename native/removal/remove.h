@@ -32,25 +32,28 @@ int ptd_remove_tree(int parent_fd, const char *name, uid_t expect_uid,
 		    struct ptd_remove_stats *ret_stats,
 		    char *ret_detail, size_t detail_size);
 
-/* The same, stopping with -ETIME once CLOCK_MONOTONIC passes deadline (ns;
- * 0: never): a removal pass has a time budget, and what it leaves is
- * continued by a later one. */
-int ptd_remove_tree_until(int parent_fd, const char *name, uid_t expect_uid,
-			  long long deadline, struct ptd_remove_stats *ret_stats,
-			  char *ret_detail, size_t detail_size);
+/* How a removal goes beyond ptd_remove_tree's; zeroed: as it does. */
+struct ptd_remove_how {
+	/* Stop with -ETIME once CLOCK_MONOTONIC passes it (ns; 0: never):
+	 * a removal pass has a time budget, and what it leaves is continued
+	 * by a later one. */
+	long long deadline;
+	/* A regular file is truncated to 0 before its unlink, so that a
+	 * descriptor someone outside the job still holds on it pins none of
+	 * its memory: for a job's tmpfs emptied by its namespace holder. Off
+	 * for the disk removal: one more open per file. */
+	bool truncate;
+	/* Directories deeper than this below the top are left in place
+	 * (counted in skipped); 0: no limit. Each level costs a buffer: the
+	 * holder bounds its memory with it. */
+	size_t max_depth;
+};
 
-/*
- * Set only in a process of its own (a job's namespace holder emptying the
- * job's tmpfs at its end): a regular file is truncated to 0 before its
- * unlink, so that a descriptor someone outside the job still holds on it
- * pins none of its memory. Off for the disk removal: one more open per file.
- */
-extern bool ptd_remove_truncate;
-
-/* Set only in a process of its own (the holder emptying a job's tmpfs):
- * directories deeper than this below the top are left in place (counted
- * in skipped); 0, the default: no limit. Each level costs a buffer. */
-extern size_t ptd_remove_max_depth;
+/* ptd_remove_tree, as how says (NULL: as ptd_remove_tree). */
+int ptd_remove_tree_how(int parent_fd, const char *name, uid_t expect_uid,
+			const struct ptd_remove_how *how,
+			struct ptd_remove_stats *ret_stats,
+			char *ret_detail, size_t detail_size);
 
 /* Truncates the regular file dirfd/name to 0 if it is still the file with
  * that device and inode (never following a symlink, never blocking on a

@@ -213,9 +213,18 @@ describe("the extern step through the C host: hostile filesystem states", functi
       "-o",
       driver,
       `${REPO}tests/native/swap-driver.c`,
-      ...["fs/walk.c", "fs/dirs.c", "removal/made.c", "fs/detail.c", "removal/remove.c", "util/escape.c"].map(
-        (c) => `${REPO}native/${c}`,
-      ),
+      ...[
+        "fs/walk.c",
+        "fs/dirs.c",
+        "removal/made.c",
+        "fs/detail.c",
+        "removal/remove.c",
+        "removal/levels.c",
+        "removal/entry.c",
+        "removal/leftset.c",
+        "removal/fixmode.c",
+        "util/escape.c",
+      ].map((c) => `${REPO}native/${c}`),
     ]);
     const out = execFileSync(driver, [job, "tmp", `${VICTIM}`, `${SCRATCH}/foreign`], { encoding: "utf8" });
     const swapped = fs.readdirSync(job).find((n) => n.startsWith(".tmp.new."));

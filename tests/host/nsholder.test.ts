@@ -1,4 +1,5 @@
-// native/ns/nsholder.c and native/ns/nsjoin.c on the real kernel (#12: one mount
+// native/ns/ (the holder: election.c, holder.c, server.c and their parts;
+// joining: nsjoin.c) on the real kernel (#12: one mount
 // namespace per job, kept by a holder process, joined by every later step).
 // Every driver runs inside a throwaway mount namespace of its own
 // (unshare -m --propagation private), so the holders' binds are made in
@@ -8,13 +9,19 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
 import { requireRoot } from "../helpers/root.js";
-import { REPO_ROOT } from "../helpers/repo.js";
+import { REPO_ROOT } from "../helpers/slurm.js";
 
 const SCRATCH = `/var/spool/ptd-ns-a-scratch/nsholder-test.${process.pid}`;
 const DRIVER = `${SCRATCH}/nsholder-driver`;
 const NOBODY = 65534;
 const NATIVE = [
-  "ns/nsholder.c",
+  "ns/dir.c",
+  "ns/lock.c",
+  "ns/connect.c",
+  "ns/fdpass.c",
+  "ns/server.c",
+  "ns/election.c",
+  "ns/holder.c",
   "ns/nsjoin.c",
   "removal/detach.c",
   "fs/walk.c",
@@ -22,6 +29,10 @@ const NATIVE = [
   "util/escape.c",
   "fs/tmpfs.c",
   "removal/remove.c",
+  "removal/levels.c",
+  "removal/entry.c",
+  "removal/leftset.c",
+  "removal/fixmode.c",
 ];
 
 type Out = Record<string, string[]>;

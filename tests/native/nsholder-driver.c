@@ -1,4 +1,4 @@
-/* Drives native/ns/nsholder.c and native/ns/nsjoin.c for
+/* Drives the holder (native/ns/election.c, holder.c) and native/ns/nsjoin.c for
  * tests/host/nsholder.test.ts. Run only inside a throwaway mount namespace
  * (unshare -m --propagation private): the holder it starts binds there.
  * Every command prints key=value lines on stdout.
@@ -22,6 +22,9 @@
  *   asuser UID SOCKPATH CMD              as UID: connect, send CMD, what
  *                                        came back */
 #define _GNU_SOURCE
+#include "ns/connect.h"
+#include "ns/dir.h"
+#include "ns/fdpass.h"
 #include "ns/nsholder.h"
 #include "ns/nsjoin.h"
 
@@ -339,25 +342,9 @@ static int cmd_fake(char **argv)
 	if (conn < 0)
 		return 1;
 	if (recv(conn, &c, 1, 0) == 1) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct iovec iov = { .iov_base = "J", .iov_len = 1 };
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
-		};
-		struct cmsghdr *cm;
-
-		memset(&u, 0, sizeof(u));
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &ns_fd, sizeof(int));
 		printf("fake_got=%c\n", c);
-		(void) sendmsg(conn, &msg, MSG_NOSIGNAL);
+		/* 'J' alone, as a holder of 0.1.0 answers. */
+		(void) ptd_fd_send(conn, ns_fd, "J", 1);
 	} else {
 		printf("fake_got=nothing\n");
 	}
