@@ -9,7 +9,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
 import { requireRoot } from "../helpers/root.js";
-import { REPO_ROOT } from "../helpers/slurm.js";
+import { REPO_ROOT } from "../helpers/repo.js";
 
 const SCRATCH = `/var/spool/ptd-ns-a-scratch/nsholder-test.${process.pid}`;
 const DRIVER = `${SCRATCH}/nsholder-driver`;
