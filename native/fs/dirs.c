@@ -20,20 +20,21 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-/* A directory anyone may create entries in: /tmp, /var/tmp. Only there can
- * an entry have been planted by another user. */
-static bool is_shared(int dir_fd)
+/* Whether an entry of dir_fd may have been planted by another user: the
+ * directory is writable by others than its owner (walk.h), as /tmp and
+ * /var/tmp are, or a group's sticky scratch directory. */
+static bool others_may_plant_in(int dir_fd)
 {
 	struct stat st;
 
 	if (fstat(dir_fd, &st) < 0)
 		return false;
-	return (st.st_mode & S_IWOTH) != 0;
+	return ptd_writable_by_non_owner(st.st_mode);
 }
 
 /*
  * A mount on parent_fd/name in this (the host's) mount namespace, in a
- * directory anyone may write: someone mounted a filesystem (FUSE, bindfs:
+ * directory others may write: someone mounted a filesystem (FUSE, bindfs:
  * root may get EACCES inside it, and EBUSY renaming it) on a name the
  * plugin needs, to make it fail other users' jobs. Detached (lazily: its
  * users keep what they hold open) without following anything: statx with
@@ -47,7 +48,7 @@ static int detach_foreign_mount(int parent_fd, const char *name,
 	struct statx stx;
 	char path[PATH_MAX];
 
-	if (!is_shared(parent_fd))
+	if (!others_may_plant_in(parent_fd))
 		return 0;
 	if (statx(parent_fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
 		  AT_STATX_DONT_SYNC, 0, &stx) < 0)
@@ -399,7 +400,7 @@ int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 	if (create) {
 		struct want w = {
 			.uid = 0, .gid = 0, .mode = mode, .trusted = true,
-			.aside = is_shared(pfd),
+			.aside = others_may_plant_in(pfd),
 		};
 
 		r = settle_dir(pfd, last, &w, ret_fd, d);

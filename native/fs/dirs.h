@@ -12,8 +12,8 @@
 /* Opens an admin-configured directory: it and every directory above it
  * trusted (walk.h: root's, sticky if others may write it). With create, a
  * missing last component is made (root, mode); one that is not as
- * described is exchanged for a new one, then moved aside, when its parent
- * is shared. */
+ * described is exchanged for a new one, then moved aside, when others than
+ * its owner may write its parent (walk.h). */
 int ptd_open_trusted(const char *path, mode_t mode, bool create, int *ret_fd,
 		     struct ptd_detail *d);
 

@@ -38,7 +38,8 @@ int ptd_check_trusted(const struct stat *st, const char *name,
 		    (unsigned) st->st_uid);
 		return -EPERM;
 	}
-	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)) {
+	if (ptd_writable_by_non_owner(st->st_mode) &&
+	    !(st->st_mode & S_ISVTX)) {
 		ptd_say(d->text, "\"%s\" is writable by others and not sticky",
 		    name);
 		return -EPERM;

@@ -18,8 +18,21 @@
 int ptd_open_failed(struct ptd_detail *d, int dir_fd, const char *name,
 		    int e);
 
-/* 0 if st, the directory called name, is trusted: root's and, if others
- * may write it, sticky; else -EPERM, with the reason. */
+/* Whether anyone but the owner may write a file or directory of this mode
+ * (a directory: create, rename and remove entries in it): group- or
+ * world-writable. The one rule for "others may write": a directory others
+ * may write is trusted only if sticky (ptd_check_trusted), an entry in it
+ * may have been planted by another user (dirs.c), and the controller's
+ * commands and memo directory are used only if nobody else may write them
+ * (jobs/). */
+static inline bool ptd_writable_by_non_owner(mode_t mode)
+{
+	return (mode & (S_IWGRP | S_IWOTH)) != 0;
+}
+
+/* 0 if st, the directory called name, is trusted: root's and, if anyone
+ * but root may write it (ptd_writable_by_non_owner), sticky; else -EPERM,
+ * with the reason. */
 int ptd_check_trusted(const struct stat *st, const char *name,
 		      struct ptd_detail *d);
 

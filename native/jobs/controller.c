@@ -4,6 +4,7 @@
  * slurmd's own locks and auth state from a forked child. */
 #define _GNU_SOURCE
 #include "jobs/controller.h"
+#include "fs/walk.h"
 #include "util/readall.h"
 #include "util/clock.h"
 
@@ -37,7 +38,8 @@ static bool trusted_exe(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	       st.st_uid == 0 && !(st.st_mode & 022) && (st.st_mode & 0100);
+	       st.st_uid == 0 && !ptd_writable_by_non_owner(st.st_mode) &&
+	       (st.st_mode & 0100);
 }
 
 const char *ptd_ctl_squeue(char *buf, size_t size)

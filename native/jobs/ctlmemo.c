@@ -2,6 +2,7 @@
  * line, written whole under a temporary name and renamed in. */
 #define _GNU_SOURCE
 #include "jobs/ctlmemo.h"
+#include "fs/walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,8 @@ static int open_dir(void)
 	run = open("/run", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (run < 0)
 		return -errno;
-	if (fstat(run, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+	if (fstat(run, &st) < 0 || st.st_uid != 0 ||
+	    ptd_writable_by_non_owner(st.st_mode)) {
 		close(run);
 		return -EPERM;
 	}

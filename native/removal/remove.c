@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "removal/remove.h"
 #include "removal/tree.h"
+#include "util/clock.h"
 #include "util/escape.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Appends s to the detail text, truncating; the text stays terminated.
@@ -54,18 +54,14 @@ static bool is_dot(const char *n)
 	return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2]));
 }
 
-/* Past the pass's time budget? The clock is read every 64 entries. */
+/* Past the pass's time budget? The clock (the deadline's, util/clock.h;
+ * 0 if it cannot be read: not past) is read every 64 entries. */
 static bool out_of_time(struct ptd_rm *c)
 {
-	struct timespec ts;
-
 	if (!c->how.deadline || ++c->ticks < 64)
 		return false;
 	c->ticks = 0;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return false;
-	return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec >
-	       c->how.deadline;
+	return ptd_now_ns() > c->how.deadline;
 }
 
 /* Empties the top level, entry by entry and level by level, until only

@@ -173,6 +173,22 @@ describe("the extern step through the C host: hostile filesystem states", functi
     assert.deepStrictEqual(owner(`${SCRATCH}/shared/.ptd/job.107.0`), [VICTIM, VICTIM, "700"]);
   });
 
+  it("under a group-writable sticky parent, moves a group member's squatted base parent aside, as under /tmp", () => {
+    // One rule for "others may write" (walk.h): group-writable counts, for
+    // trust (sticky required) and for what may have been planted.
+    fs.mkdirSync(`${SCRATCH}/group`, { mode: 0o755 });
+    fs.chownSync(`${SCRATCH}/group`, 0, ATTACKER);
+    fs.chmodSync(`${SCRATCH}/group`, 0o1770);
+    fs.mkdirSync(`${SCRATCH}/group/.ptd`);
+    fs.chownSync(`${SCRATCH}/group/.ptd`, ATTACKER, ATTACKER);
+    const r = externStep(111, [`base=${SCRATCH}/group/.ptd/job`, "mount=/tmp"]);
+    assert.equal(r.ok, true, r.message);
+    assert.deepStrictEqual(owner(`${SCRATCH}/group/.ptd`), [0, 0, "711"]);
+    const aside = fs.readdirSync(`${SCRATCH}/group`).filter((n) => n.startsWith(".ptd.aside."));
+    assert.equal(aside.length, 1, `${aside}`);
+    assert.equal(fs.lstatSync(`${SCRATCH}/group/${aside[0]}`).uid, ATTACKER, "the squatter's entry is not chowned");
+  });
+
   it("fails, naming the path, when a mount directory inside the job directory is a symlink", () => {
     // The job's own user may change its job directory between steps; the
     // step must then fail rather than follow the link (mkdir_at without aside).
