@@ -24,10 +24,21 @@ USER_ID=65534
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 mkdir -p "$BASE" "$MNT"
 
-build() { # <native dir> <out>
-	gcc -std=gnu11 -Wall -Wextra -O2 -I"$1" -o "$2" \
-		"$SRC/bench/tmpfs_empty_bench.c" "$1"/tmpfs.c "$1"/remove.c \
-		"$1"/escape.c "$1"/walk.c "$1"/detail.c
+# <native dir> <out>, through this tree's driver. A native/ from before #23
+# is flat: its headers are given the folder names the driver includes.
+build() {
+	local srcs
+	if [ -d "$1/fs" ]; then
+		srcs="fs/tmpfs.c fs/walk.c fs/detail.c util/escape.c removal/remove.c
+			removal/levels.c removal/entry.c removal/leftset.c removal/fixmode.c"
+	else
+		srcs="tmpfs.c remove.c escape.c walk.c detail.c"
+		mkdir -p "$1/flat/fs"
+		ln -sf ../../tmpfs.h "$1/flat/fs/tmpfs.h"
+	fi
+	# shellcheck disable=SC2086 # srcs is a list of words
+	(cd "$1" && gcc -std=gnu11 -Wall -Wextra -O2 -I. -Iflat -o "$2" \
+		"$SRC/bench/tmpfs_empty_bench.c" $srcs)
 }
 rm -rf "$BASE/old-native"
 mkdir -p "$BASE/old-native"
