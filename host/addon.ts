@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { ABI_VERSION } from "./abi.js";
+import type { JobWords } from "./core.js";
 import type { NodeImports } from "./imports.gen.js";
 
 export interface RemoveStats {
@@ -36,16 +37,13 @@ export interface Addon extends NodeImports {
   coreRun(
     phase: number,
     args: string[],
-    jobid: number,
-    restart: number,
-    uid: number,
-    gid: number,
-    memMb: number,
-    nodeMemMb: number,
-    dryRun: boolean,
-    trapAt?: boolean | number,
-    failBind?: number,
-    before?: (op: string) => void,
+    ...rest: [
+      ...job: JobWords,
+      dryRun: boolean,
+      trapAt?: boolean | number,
+      failBind?: number,
+      before?: (op: string) => void,
+    ]
   ): CoreRunResult;
   opsReset(): void;
   /** A failed host operation worded as the plugin logs it (native/util/messages.c). */

@@ -79,27 +79,14 @@ interface Exports {
   failed_errno(): number;
   error_name(code: number): number;
   name_ptr(): number;
-  plan(
-    phase: number,
-    argLen: number,
-    jobid: number,
-    restart: number,
-    uid: number,
-    gid: number,
-    memMb: number,
-    nodeMemMb: number,
-  ): number;
-  run(
-    phase: number,
-    argLen: number,
-    jobid: number,
-    restart: number,
-    uid: number,
-    gid: number,
-    memMb: number,
-    nodeMemMb: number,
-  ): number;
+  plan(...a: CoreCall): number;
+  run(...a: CoreCall): number;
 }
+
+/** A job as the core's plan() and run() exports take it (assembly/index.ts),
+ * after the phase and the arguments' length. */
+export type JobWords = [jobid: number, restart: number, uid: number, gid: number, memMb: number, nodeMemMb: number];
+type CoreCall = [phase: number, argLen: number, ...job: JobWords];
 
 export const WASM_PATH = fileURLToPath(new URL("../../core.wasm", import.meta.url));
 
