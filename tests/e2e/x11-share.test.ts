@@ -47,7 +47,7 @@ function field(output: string, key: string): string {
 
 function statOf(p: string): string {
   const st = fs.lstatSync(p);
-  return `${st.dev >> 8}:${st.ino}`;
+  return `${st.dev}:${st.ino}`;
 }
 
 describe("e2e: X11 with a private /tmp (share=/tmp/.X11-unix)", function () {
@@ -150,4 +150,41 @@ describe("e2e: X11 with a private /tmp (share=/tmp/.X11-unix)", function () {
       assert.match(logSince(mark), /private-tmpdir: .*share=\/tmp\/\.X11-unix: not shared \(/);
     });
   }
+});
+
+// With PrologFlags=Contain the extern step's holder makes the job's
+// namespace, shares included, before any other step: its notices are its own.
+describe("e2e: share= made by the extern step's namespace holder (PrologFlags=Contain)", function () {
+  let hadX11 = false;
+  before(function () {
+    requireRootAndSlurm(this);
+    startCluster({ plugstackLines: [pluginLine(LINE)], extraConf: "PrologFlags=Contain" });
+    hadX11 = fs.existsSync(X11);
+    fs.rmSync(X11, { recursive: true, force: true });
+    fs.rmSync(ICE, { recursive: true, force: true });
+    fs.mkdirSync(X11, { mode: 0o1777 });
+    fs.chmodSync(X11, 0o1777);
+  });
+  after(() => {
+    stopCluster();
+    if (!hadX11) fs.rmSync(X11, { recursive: true, force: true });
+  });
+
+  it("every step sees the host's /tmp/.X11-unix on its private /tmp; the holder logs what it left out", () => {
+    const mark = logMark();
+    const probe = `echo xdir $(stat -c '%d:%i %a %U' ${X11}); awk '$5=="/tmp" {print "tmpmnt", $0}' /proc/self/mountinfo`;
+    const r = sbatchWait(
+      ALICE,
+      `${probe}\nsrun -n1 bash -c "${probe.replace(/"/g, '\\"').replace(/\$/g, "\\$")}" | sed s/^/step-/\n`,
+    );
+    assert.equal(r.state, "COMPLETED", r.output);
+    for (const prefix of ["", "step-"]) {
+      assert.equal(field(r.output, `${prefix}xdir`), `${statOf(X11)} 1777 root`, r.output);
+      assert.match(field(r.output, `${prefix}tmpmnt`), new RegExp(`/slurm\\.${r.jobId}\\.0/tmp /tmp `), r.output);
+    }
+    assert.match(
+      logSince(mark),
+      new RegExp(`private-tmpdir: the holder of "job\\.${r.jobId}": share=/tmp/\\.ICE-unix: not shared \\(`),
+    );
+  });
 });
