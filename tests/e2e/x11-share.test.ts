@@ -39,8 +39,12 @@ function xScript(tag: string, who: string, wait: string[], size: string): string
   ].join("\n");
 }
 
+/** The last "key ..." line's rest: for a mount point, the mount on top. */
 function field(output: string, key: string): string {
-  const l = output.split("\n").find((x) => x.startsWith(`${key} `));
+  const l = output
+    .split("\n")
+    .filter((x) => x.startsWith(`${key} `))
+    .pop();
   assert.ok(l !== undefined, `no "${key}" line in:\n${output}`);
   return l.slice(key.length + 1).trim();
 }
