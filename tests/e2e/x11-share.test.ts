@@ -54,6 +54,14 @@ function statOf(p: string): string {
   return `${st.dev}:${st.ino}`;
 }
 
+/** The host's X11 directory as systemd-tmpfiles (x11.conf) makes it at boot; no ICE directory. */
+function freshX11(): void {
+  fs.rmSync(X11, { recursive: true, force: true });
+  fs.rmSync(ICE, { recursive: true, force: true });
+  fs.mkdirSync(X11, { mode: 0o1777 });
+  fs.chmodSync(X11, 0o1777);
+}
+
 describe("e2e: X11 with a private /tmp (share=/tmp/.X11-unix)", function () {
   let info: ClusterInfo;
   let hadX11 = false;
@@ -64,13 +72,7 @@ describe("e2e: X11 with a private /tmp (share=/tmp/.X11-unix)", function () {
     info = startCluster({ plugstackLines: [pluginLine(LINE)] });
     hadX11 = fs.existsSync(X11);
   });
-  // The host's X11 directory as systemd-tmpfiles (x11.conf) makes it at boot.
-  beforeEach(() => {
-    fs.rmSync(X11, { recursive: true, force: true });
-    fs.rmSync(ICE, { recursive: true, force: true });
-    fs.mkdirSync(X11, { mode: 0o1777 });
-    fs.chmodSync(X11, 0o1777);
-  });
+  beforeEach(freshX11);
   after(() => {
     stopCluster();
     if (!hadX11) fs.rmSync(X11, { recursive: true, force: true });
@@ -164,10 +166,7 @@ describe("e2e: share= made by the extern step's namespace holder (PrologFlags=Co
     requireRootAndSlurm(this);
     startCluster({ plugstackLines: [pluginLine(LINE)], extraConf: "PrologFlags=Contain" });
     hadX11 = fs.existsSync(X11);
-    fs.rmSync(X11, { recursive: true, force: true });
-    fs.rmSync(ICE, { recursive: true, force: true });
-    fs.mkdirSync(X11, { mode: 0o1777 });
-    fs.chmodSync(X11, 0o1777);
+    freshX11();
   });
   after(() => {
     stopCluster();
