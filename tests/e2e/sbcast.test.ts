@@ -10,7 +10,7 @@ import { CONTAIN_SO, pluginLine } from "../helpers/plugin.js";
 import { ALICE, OUT_DIR } from "../helpers/lab.js";
 import { runAs } from "../helpers/clients.js";
 import { type ClusterInfo, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
-import { submitBatch, waitBatch } from "../helpers/jobs.js";
+import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
 import { logMark, logSince } from "../helpers/daemon-logs.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -91,12 +91,16 @@ describe("e2e: sbcast into the job's private /tmp on two nodes ($PRIVATE_TMPDIR_
     for (const n of nodes(id)) assert.equal(fs.existsSync(n.priv.replace(/\/tmp$/, "")), false, n.node);
   }
 
-  it("a first step on every node: the batch script's sbcast reaches the job's /tmp there; a plain sbcast to /tmp does not", async () => {
-    info = startCluster({ plugstackLines: [pluginLine(SEED)], nodes: 2 });
-    const mark = logMark();
-    const id = submitBatch(
-      ALICE,
-      `${MAKE_APP}
+  describe("without PrologFlags=Contain", () => {
+    before(() => {
+      info = startCluster({ plugstackLines: [pluginLine(SEED)], nodes: 2 });
+    });
+
+    it("a first step on every node: the batch script's sbcast reaches the job's /tmp there; a plain sbcast to /tmp does not", async () => {
+      const mark = logMark();
+      const id = submitBatch(
+        ALICE,
+        `${MAKE_APP}
 echo "batch: $PRIVATE_TMPDIR_HOST_TMP $PRIVATE_TMPDIR_HOST_VAR_TMP"
 # Before any step on the second node its directory does not exist there.
 sbcast "$app" "$PRIVATE_TMPDIR_HOST_TMP/early" 2>/dev/null; echo "early sbcast: $?"
@@ -112,88 +116,138 @@ echo plain:
 srun -N2 -l bash -c 'ls /tmp/ptd-sbcast-plain.$SLURM_JOB_ID 2>/dev/null || echo "not in the job'"'"'s /tmp"'
 ${WAIT_GO}
 `,
-      ["-N2"],
-    );
-    leftovers.push(
-      `${OUT_DIR}/ptd-sbcast-app.${id}`,
-      `${OUT_DIR}/ptd-sbcast.${id}.ready`,
-      `${OUT_DIR}/ptd-sbcast.${id}.go`,
-      ...nodes(id).map((n) => `${n.hostTmp}/ptd-sbcast-plain.${id}`),
-    );
-    await waitFor(() => fs.existsSync(`${OUT_DIR}/ptd-sbcast.${id}.ready`), 60_000, { what: `job ${id} ready` });
-    checkBroadcast(id);
-    const [first, second] = nodes(id);
-    assert.ok(first && second);
-    // The early one: made on the first node (its batch step made the
-    // directory), refused on the second.
-    assert.equal(fs.existsSync(`${first.priv}/early`), true);
-    assert.equal(fs.existsSync(`${second.priv}/early`), false);
-    for (const n of nodes(id)) {
-      const plain = fs.statSync(`${n.hostTmp}/ptd-sbcast-plain.${id}`);
-      assert.equal(plain.uid, alice, `${n.node}: the plain sbcast's file is the user's`);
-    }
-    fs.writeFileSync(`${OUT_DIR}/ptd-sbcast.${id}.go`, "");
-    const r = await waitBatch(id);
-    assert.equal(r.status, 0, r.output);
-    const host = `/tmp/slurm.${id}.0`;
-    assert.match(r.output, new RegExp(`^batch: ${host}/tmp ${host}/var_tmp$`, "m"));
-    assert.match(r.output, /^early sbcast: [1-9]\d*$/m);
-    const size = fs.statSync(`${OUT_DIR}/ptd-sbcast-app.${id}`).size;
-    assert.deepStrictEqual(section(r.output, "steps:", 2), [
-      `0: ${info.node} ${host}/tmp ${size}`,
-      `1: ${info.node2} ${host}/tmp ${size}`,
-    ]);
-    assert.deepStrictEqual(section(r.output, "app:", 2), [`0: ${info.node}`, `1: ${info.node2}`]);
-    assert.deepStrictEqual(section(r.output, "plain:", 2), ["0: not in the job's /tmp", "1: not in the job's /tmp"]);
-    // The epilog of each node removes its own: the app and the early file
-    // on the first, the app on the second.
-    await checkRemoved(
-      id,
-      mark,
-      new RegExp(`private-tmpdir: job ${id} uid \\d+: removed \\d+ bytes, [12] files, 3 directories`, "g"),
-    );
+        ["-N2"],
+      );
+      leftovers.push(
+        `${OUT_DIR}/ptd-sbcast-app.${id}`,
+        `${OUT_DIR}/ptd-sbcast.${id}.ready`,
+        `${OUT_DIR}/ptd-sbcast.${id}.go`,
+        ...nodes(id).map((n) => `${n.hostTmp}/ptd-sbcast-plain.${id}`),
+      );
+      await waitFor(() => fs.existsSync(`${OUT_DIR}/ptd-sbcast.${id}.ready`), 60_000, { what: `job ${id} ready` });
+      checkBroadcast(id);
+      const [first, second] = nodes(id);
+      assert.ok(first && second);
+      // The early one: made on the first node (its batch step made the
+      // directory), refused on the second.
+      assert.equal(fs.existsSync(`${first.priv}/early`), true);
+      assert.equal(fs.existsSync(`${second.priv}/early`), false);
+      for (const n of nodes(id)) {
+        const plain = fs.statSync(`${n.hostTmp}/ptd-sbcast-plain.${id}`);
+        assert.equal(plain.uid, alice, `${n.node}: the plain sbcast's file is the user's`);
+      }
+      fs.writeFileSync(`${OUT_DIR}/ptd-sbcast.${id}.go`, "");
+      const r = await waitBatch(id);
+      assert.equal(r.status, 0, r.output);
+      const host = `/tmp/slurm.${id}.0`;
+      assert.match(r.output, new RegExp(`^batch: ${host}/tmp ${host}/var_tmp$`, "m"));
+      assert.match(r.output, /^early sbcast: [1-9]\d*$/m);
+      const size = fs.statSync(`${OUT_DIR}/ptd-sbcast-app.${id}`).size;
+      assert.deepStrictEqual(section(r.output, "steps:", 2), [
+        `0: ${info.node} ${host}/tmp ${size}`,
+        `1: ${info.node2} ${host}/tmp ${size}`,
+      ]);
+      assert.deepStrictEqual(section(r.output, "app:", 2), [`0: ${info.node}`, `1: ${info.node2}`]);
+      assert.deepStrictEqual(section(r.output, "plain:", 2), ["0: not in the job's /tmp", "1: not in the job's /tmp"]);
+      // The epilog of each node removes its own: the app and the early file
+      // on the first, the app on the second.
+      await checkRemoved(
+        id,
+        mark,
+        new RegExp(`private-tmpdir: job ${id} uid \\d+: removed \\d+ bytes, [12] files, 3 directories`, "g"),
+      );
+    });
+
+    it("srun --bcast cannot run from the job's /tmp: to /tmp it lands in each host's, to the host path it arrives but srun cannot exec it there", () => {
+      // Small: what is looked at is where srun's own copy goes.
+      const r = sbatchWait(
+        ALICE,
+        `app=${OUT_DIR}/ptd-sbcast-app.$SLURM_JOB_ID
+cp /usr/bin/printenv "$app"
+srun -N2 true
+srun -N2 --bcast=/tmp/ptd-bcast.$SLURM_JOB_ID "$app" SLURMD_NODENAME 2>/dev/null; echo "to /tmp: $?"
+srun -N2 --bcast="$PRIVATE_TMPDIR_HOST_TMP/bcast" "$app" SLURMD_NODENAME 2>/dev/null; echo "to the host path: $?"
+echo copied:
+srun -N2 -l /tmp/bcast SLURMD_NODENAME
+`,
+        { args: ["-N2"] },
+      );
+      leftovers.push(
+        `${OUT_DIR}/ptd-sbcast-app.${r.jobId}`,
+        ...nodes(r.jobId).map((n) => `${n.hostTmp}/ptd-bcast.${r.jobId}`),
+      );
+      assert.equal(r.status, 0, r.output);
+      // The task runs the destination path in the job's namespace: /tmp is
+      // the job's there, and the host path lies under the host's /tmp.
+      assert.match(r.output, /^to \/tmp: [1-9]\d*$/m);
+      assert.match(r.output, /^to the host path: [1-9]\d*$/m);
+      assert.deepStrictEqual(section(r.output, "copied:", 2), [`0: ${info.node}`, `1: ${info.node2}`]);
+      for (const n of nodes(r.jobId)) {
+        const st = fs.statSync(`${n.hostTmp}/ptd-bcast.${r.jobId}`);
+        assert.equal(st.uid, alice, `${n.node}: srun --bcast's file in the host's /tmp is the user's`);
+      }
+    });
+
+    it("in an salloc allocation the variable is in every step, not in salloc's own shell", () => {
+      const r = runAs(ALICE, [
+        "salloc",
+        "-N2",
+        "bash",
+        "-c",
+        'echo "shell: ${PRIVATE_TMPDIR_HOST_TMP-unset}"; srun -N1 -n1 bash -c \'echo "step: $PRIVATE_TMPDIR_HOST_TMP $SLURM_JOB_ID"\'',
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      const id = /Granted job allocation (\d+)/.exec(r.stderr)?.[1];
+      assert.ok(id, r.stderr);
+      assert.equal(r.stdout, `shell: unset\nstep: /tmp/slurm.${id}.0/tmp ${id}\n`);
+    });
   });
 
-  it("PrologFlags=Contain: the extern step made the directories, so sbcast works first thing in the batch script", async () => {
-    info = startCluster({
-      plugstackLines: [pluginLine(SEED, "required", CONTAIN_SO)],
-      nodes: 2,
-      extraConf: "PrologFlags=Contain",
+  describe("with PrologFlags=Contain (the build without an epilog)", () => {
+    before(() => {
+      info = startCluster({
+        plugstackLines: [pluginLine(SEED, "required", CONTAIN_SO)],
+        nodes: 2,
+        extraConf: "PrologFlags=Contain",
+      });
     });
-    const mark = logMark();
-    const id = submitBatch(
-      ALICE,
-      `${MAKE_APP}
+
+    it("the extern step made the directories, so sbcast works first thing in the batch script", async () => {
+      const mark = logMark();
+      const id = submitBatch(
+        ALICE,
+        `${MAKE_APP}
 sbcast "$app" "$PRIVATE_TMPDIR_HOST_TMP/app" || exit 1
 echo app:
 srun -N2 -l /tmp/app SLURMD_NODENAME PRIVATE_TMPDIR_HOST_TMP
 ${WAIT_GO}
 `,
-      ["-N2"],
-    );
-    leftovers.push(
-      `${OUT_DIR}/ptd-sbcast-app.${id}`,
-      `${OUT_DIR}/ptd-sbcast.${id}.ready`,
-      `${OUT_DIR}/ptd-sbcast.${id}.go`,
-    );
-    await waitFor(() => fs.existsSync(`${OUT_DIR}/ptd-sbcast.${id}.ready`), 60_000, { what: `job ${id} ready` });
-    checkBroadcast(id);
-    fs.writeFileSync(`${OUT_DIR}/ptd-sbcast.${id}.go`, "");
-    const r = await waitBatch(id);
-    assert.equal(r.status, 0, r.output);
-    const host = `/tmp/slurm.${id}.0/tmp`;
-    assert.deepStrictEqual(
-      section(r.output, "app:", 4),
-      [`0: ${info.node}`, `0: ${host}`, `1: ${info.node2}`, `1: ${host}`].sort(),
-    );
-    // Each node's extern step removes its own at the job's end.
-    await checkRemoved(
-      id,
-      mark,
-      new RegExp(
-        `\\[${id}\\.extern\\] private-tmpdir: job ${id} uid \\d+: removed \\d+ bytes, 1 files, 3 directories`,
-        "g",
-      ),
-    );
+        ["-N2"],
+      );
+      leftovers.push(
+        `${OUT_DIR}/ptd-sbcast-app.${id}`,
+        `${OUT_DIR}/ptd-sbcast.${id}.ready`,
+        `${OUT_DIR}/ptd-sbcast.${id}.go`,
+      );
+      await waitFor(() => fs.existsSync(`${OUT_DIR}/ptd-sbcast.${id}.ready`), 60_000, { what: `job ${id} ready` });
+      checkBroadcast(id);
+      fs.writeFileSync(`${OUT_DIR}/ptd-sbcast.${id}.go`, "");
+      const r = await waitBatch(id);
+      assert.equal(r.status, 0, r.output);
+      const host = `/tmp/slurm.${id}.0/tmp`;
+      assert.deepStrictEqual(
+        section(r.output, "app:", 4),
+        [`0: ${info.node}`, `0: ${host}`, `1: ${info.node2}`, `1: ${host}`].sort(),
+      );
+      // Each node's extern step removes its own at the job's end.
+      await checkRemoved(
+        id,
+        mark,
+        new RegExp(
+          `\\[${id}\\.extern\\] private-tmpdir: job ${id} uid \\d+: removed \\d+ bytes, 1 files, 3 directories`,
+          "g",
+        ),
+      );
+    });
   });
 });
