@@ -17,6 +17,8 @@ import { waitFor } from "../helpers/wait.js";
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 // An executable of over 10 MiB: an ELF runs with bytes after its segments.
 const PAD_BYTES = 10 * 1024 * 1024;
+// 2001-01-01: what sbcast --preserve keeps.
+const PRESERVED_MTIME = 978307200;
 
 const sha256 = (p: string): string => createHash("sha256").update(fs.readFileSync(p)).digest("hex");
 
@@ -212,12 +214,13 @@ srun -N2 -l /tmp/bcast SLURMD_NODENAME
       });
     });
 
-    it("the extern step made the directories, so sbcast works first thing in the batch script", async () => {
+    it("the extern step made the directories, so sbcast works first thing in the batch script (--preserve too)", async () => {
       const mark = logMark();
       const id = submitBatch(
         ALICE,
         `${MAKE_APP}
-sbcast "$app" "$PRIVATE_TMPDIR_HOST_TMP/app" || exit 1
+touch -d @${PRESERVED_MTIME} "$app"
+sbcast --preserve "$app" "$PRIVATE_TMPDIR_HOST_TMP/app" || exit 1
 echo app:
 srun -N2 -l /tmp/app SLURMD_NODENAME PRIVATE_TMPDIR_HOST_TMP
 ${WAIT_GO}
@@ -231,6 +234,9 @@ ${WAIT_GO}
       );
       await waitFor(() => fs.existsSync(`${OUT_DIR}/ptd-sbcast.${id}.ready`), 60_000, { what: `job ${id} ready` });
       checkBroadcast(id);
+      // Slurm 22.05 sets the times by path, in slurmd's namespace: the host
+      // path names the same file there.
+      for (const n of nodes(id)) assert.equal(fs.statSync(`${n.priv}/app`).mtimeMs, PRESERVED_MTIME * 1000, n.node);
       fs.writeFileSync(`${OUT_DIR}/ptd-sbcast.${id}.go`, "");
       const r = await waitBatch(id);
       assert.equal(r.status, 0, r.output);
