@@ -106,7 +106,8 @@ describe("e2e: sbcast into the job's private /tmp on two nodes ($PRIVATE_TMPDIR_
 echo "batch: $PRIVATE_TMPDIR_HOST_TMP $PRIVATE_TMPDIR_HOST_VAR_TMP"
 # Before any step on the second node its directory does not exist there.
 sbcast "$app" "$PRIVATE_TMPDIR_HOST_TMP/early" 2>/dev/null; echo "early sbcast: $?"
-srun -N2 true
+# As docs/workflows.md says: a step on every node of the job.
+srun --ntasks-per-node=1 true
 sbcast "$app" "$PRIVATE_TMPDIR_HOST_TMP/app" || exit 1
 # The limit: a plain destination is each node's own /tmp, not the job's.
 sbcast "$app" /tmp/ptd-sbcast-plain.$SLURM_JOB_ID || exit 1
@@ -190,18 +191,29 @@ srun -N2 -l /tmp/bcast SLURMD_NODENAME
       }
     });
 
-    it("in an salloc allocation the variable is in every step, not in salloc's own shell", () => {
+    it("in an salloc allocation the variable is in every step, not in salloc's own shell: take it from a step on every node, then sbcast", () => {
+      // The recipe docs/workflows.md gives, as written there.
       const r = runAs(ALICE, [
         "salloc",
         "-N2",
         "bash",
         "-c",
-        'echo "shell: ${PRIVATE_TMPDIR_HOST_TMP-unset}"; srun -N1 -n1 bash -c \'echo "step: $PRIVATE_TMPDIR_HOST_TMP $SLURM_JOB_ID"\'',
+        `echo "shell: \${PRIVATE_TMPDIR_HOST_TMP-unset}"
+app=${OUT_DIR}/ptd-sbcast-app.$SLURM_JOB_ID
+cp /usr/bin/printenv "$app"
+dest=$(srun -N "$SLURM_JOB_NUM_NODES" --ntasks-per-node=1 printenv PRIVATE_TMPDIR_HOST_TMP | sort -u)
+echo "step: $dest"
+sbcast "$app" "$dest/app" || exit 1
+rm -f "$app"
+echo app:
+srun -l /tmp/app SLURMD_NODENAME`,
       ]);
       assert.equal(r.status, 0, r.stderr);
       const id = /Granted job allocation (\d+)/.exec(r.stderr)?.[1];
       assert.ok(id, r.stderr);
-      assert.equal(r.stdout, `shell: unset\nstep: /tmp/slurm.${id}.0/tmp ${id}\n`);
+      leftovers.push(`${OUT_DIR}/ptd-sbcast-app.${id}`);
+      assert.match(r.stdout, new RegExp(`^shell: unset\nstep: /tmp/slurm\.${id}\.0/tmp\napp:\n`));
+      assert.deepStrictEqual(section(r.stdout, "app:", 2), [`0: ${info.node}`, `1: ${info.node2}`]);
     });
   });
 
