@@ -8,10 +8,12 @@ import {
 import { OUTPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
 import { lastSlash, writeDecimal, decimalLength } from "./text";
-import { writeMountName } from "./naming";
+import { writeMountName, writeEnvName, envNameEquals, HOST_ENV_PREFIX } from "./naming";
 import { Config, Base, TmpfsOption, DEFAULT_TMPFS_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS, MAX_SHARES } from "./config";
 
-export const MAX_RECORDS: i32 = 256;
+// The most a valid plan uses (a step's, every option at its limit: 277
+// records with each mount='s host path and 16 share=) must fit.
+export const MAX_RECORDS: i32 = 512;
 const STRINGS: usize = OUTPUT + <usize>(MAX_RECORDS * REC_SIZE);
 const END: usize = OUTPUT + <usize>OUTPUT_CAP;
 
@@ -271,7 +273,8 @@ function unknownMemory(tmpfs: TmpfsOption): i32 {
 }
 
 // TMPDIR for the step's tasks or the ssh session: after NS_READY, which a
-// step that joined the job's namespace skips to, so every step has it.
+// step that joined the job's namespace skips to, so every step has it (so
+// do planHostEnv's, just before it).
 function planEnv(config: Config): void {
   if (config.tmpdirLen == 0) return;
   const name = cursor;
@@ -281,6 +284,34 @@ function planEnv(config: Config): void {
   put(config.tmpdirPtr, config.tmpdirLen);
   const valueLen = finish(value);
   emit(Op.SET_ENV, 0, -1, -1, 0, 0, 0, name, nameLen, value, valueLen);
+}
+
+// PRIVATE_TMPDIR_HOST_<NAME> for each mount=: its private directory as the
+// host sees it, the same path on every node of the job. Only an sbcast
+// destination: slurmd writes sbcast's files in the host's namespace (its
+// fork joins Slurm's own job_container/namespace plugins only, no SPANK
+// hook runs there), so "$PRIVATE_TMPDIR_HOST_TMP/app" is the way into the
+// job's /tmp. None for a tmpfs=: it exists only in the job's namespace.
+// A step only: a session does not know its job, the extern step runs no
+// task. The variables are ours: the host replaces one the job brought. Of
+// two mounts with one name (/var/tmp and /var-tmp, or /var_tmp under
+// another base) the first has it: the second would replace it unseen. The
+// value is privPath as planDirectories wrote it, not a copy.
+function planHostEnv(config: Config): void {
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
+    let taken = false;
+    for (let k = 0; k < m && !taken; k++) {
+      const other = config.mounts[k];
+      taken = envNameEquals(other.ptr, other.len, mount.ptr, mount.len);
+    }
+    if (taken) continue;
+    const name = cursor;
+    putAscii(HOST_ENV_PREFIX);
+    if (room(mount.len)) cursor += <usize>writeEnvName(cursor, mount.ptr, mount.len);
+    const nameLen = finish(name);
+    emit(Op.SET_ENV, 0, -1, -1, 0, 0, 0, name, nameLen, privPath[m], privPathLen[m]);
+  }
 }
 
 // Writes the holding place's path "<base>.hold" (holdPath, holdPathLen) and
@@ -468,8 +499,11 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
     planDirectories(config, jobid, restart, uid, gid);
     if (config.cleanup) planContinue(config);
     planJobNamespace(config, jobid, uid, gid, memMb, phase == Phase.EXTERN ? F_NO_JOIN : 0);
-    // The extern step runs no task: nothing to give a TMPDIR.
-    if (phase == Phase.STEP) planEnv(config);
+    // The extern step runs no task: nothing to give a variable.
+    if (phase == Phase.STEP) {
+      planHostEnv(config);
+      planEnv(config);
+    }
   } else if (phase == Phase.EPILOG) {
     planRemoval(config, jobid, restart, uid);
   } else if (phase == Phase.DRAIN) {

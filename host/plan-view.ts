@@ -238,7 +238,10 @@ function describe(s: StepJson): string {
       return `tmpfs   ${s.path}  size ${size}, ${s.inodes} inodes, mode ${s.mode}, owner ${s.uid}:${s.gid}, nosuid,nodev${f.includes("noexec") ? ",noexec" : ""}  (a fresh one for the job; gone with its namespace)`;
     }
     case "set_env":
-      return `setenv  ${s.name}=${s.value}  (for the step's tasks)`;
+      // A mount's private directory as the host sees it: only sbcast uses it.
+      return s.name?.startsWith("PRIVATE_TMPDIR_HOST_")
+        ? `setenv  ${s.name}=${s.value}  (for the step's tasks: the private directory's host path, for sbcast)`
+        : `setenv  ${s.name}=${s.value}  (for the step's tasks)`;
     default:
       return s.op;
   }

@@ -15,8 +15,9 @@ struct ptd_job {
 	/* For tmpfs= sizes given as a share: the job's memory on this node
 	 * as Slurm allocated it (0: none allocated), and the node's. */
 	uint32_t mem_mb, node_mem_mb;
-	/* SET_ENV (tmpdir=): sets a variable for the job's tasks or the
-	 * session; NULL where the phase has none. */
+	/* SET_ENV (tmpdir=, and a step's PRIVATE_TMPDIR_HOST_<NAME> for each
+	 * mount=): sets a variable for the job's tasks or the session; NULL
+	 * where the phase has none. */
 	int (*set_env)(void *ctx, const char *name, const char *value);
 	void *set_env_ctx;
 };

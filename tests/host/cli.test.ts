@@ -215,7 +215,12 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       "shares",
       "env",
     ]);
-    assert.deepStrictEqual([first.tmpfs, first.shares, first.env], [[], [], []], "the seed's line has none");
+    assert.deepStrictEqual([first.tmpfs, first.shares], [[], []], "the seed's line has neither tmpfs nor share");
+    // No TMPDIR; each private directory's host path (sbcast's way in).
+    assert.deepStrictEqual(first.env, [
+      { name: "PRIVATE_TMPDIR_HOST_VAR_TMP", value: "/tmp/slurm.77.2/var_tmp" },
+      { name: "PRIVATE_TMPDIR_HOST_TMP", value: "/tmp/slurm.77.2/tmp" },
+    ]);
     // Every step is the core's own record, in the core's order.
     const job = { jobid: 77, restart: 2, uid: 4242, gid: 77 };
     const core = new Core();
@@ -370,7 +375,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     );
   });
 
-  it("plan shows each tmpfs's size, mode and noexec, and TMPDIR, in the plugin's order", () => {
+  it("plan shows each tmpfs's size, mode and noexec, the host path's variable and TMPDIR, in the plugin's order", () => {
     const args = "mount=/tmp tmpfs=/dev/shm size=512M mode=0700 noexec tmpfs=/scratch/mem size=2G tmpdir=/scratch/mem";
     const r = cli("plan", "--args", args, "--job", "5", "--uid", "1001", "--gid", "1002", "--mem", "8192");
     assert.equal(r.status, 0, r.stderr);
@@ -379,11 +384,12 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const step = lines.findIndex((l) => /^ {2}step \(slurmstepd/.test(l));
     const epilog = lines.findIndex((l) => /^ {2}epilog \(/.test(l));
     const stepLines = lines.slice(step + 1, epilog);
-    assert.deepStrictEqual(stepLines.slice(-5), [
+    assert.deepStrictEqual(stepLines.slice(-6), [
       "    bind    /tmp/slurm.5.0/tmp on /tmp",
       "    tmpfs   /dev/shm  size 512 MiB, 131072 inodes, mode 0700, owner 1001:1002, nosuid,nodev,noexec  (a fresh one for the job; gone with its namespace)",
       "    tmpfs   /scratch/mem  size 2048 MiB (2 GiB), 524288 inodes, mode 01777, owner 1001:1002, nosuid,nodev  (a fresh one for the job; gone with its namespace)",
       "    serve   the job's namespace at /tmp/slurm.ns/job.5  (the holder only, until the job ends)",
+      "    setenv  PRIVATE_TMPDIR_HOST_TMP=/tmp/slurm.5.0/tmp  (for the step's tasks: the private directory's host path, for sbcast)",
       "    setenv  TMPDIR=/scratch/mem  (for the step's tasks)",
     ]);
     const p = JSON.parse(cli("plan", "--args", args, "--job", "5", "--mem", "8192", "--json").stdout) as PlanJson;
@@ -391,7 +397,11 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       { target: "/dev/shm", sizeMb: 512, size: "512 MiB", inodes: 131072, mode: "0700", noexec: true },
       { target: "/scratch/mem", sizeMb: 2048, size: "2 GiB", inodes: 524288, mode: "01777", noexec: false },
     ]);
-    assert.deepStrictEqual(p.lines[0]?.env, [{ name: "TMPDIR", value: "/scratch/mem" }]);
+    // None for a tmpfs=: it exists only in the job's namespace.
+    assert.deepStrictEqual(p.lines[0]?.env, [
+      { name: "PRIVATE_TMPDIR_HOST_TMP", value: "/tmp/slurm.5.0/tmp" },
+      { name: "TMPDIR", value: "/scratch/mem" },
+    ]);
     assert.deepStrictEqual(p.lines[0]?.phases.step.at(-1), { op: "set_env", name: "TMPDIR", value: "/scratch/mem" });
     assert.ok(!p.lines[0]?.phases.extern.some((s) => s.op === "set_env"), "the extern step runs no task");
   });

@@ -408,6 +408,18 @@ function validArgs(r: Rng): string[] {
     used.add(m);
     args.push(`mount=${m}`);
   }
+  // Now and then mounts whose directory names differ from those above, even
+  // in one base (a test below drops base=), but whose PRIVATE_TMPDIR_HOST_
+  // names are theirs ("/" or "-" as "_", case, UTF-8 bytes): only the first
+  // mount of a name may have it.
+  if (n > 0 && r.chance(0.3)) {
+    if (r.chance(0.5)) args.push("base=/scratch/other");
+    for (const m of ["/var-tmp", "/TMP", "/Dev-Shm", "/scratch/ÜNÏ", "/local-x"]) {
+      if (r.chance(0.5)) continue;
+      used.add(m);
+      args.push(`mount=${m}`);
+    }
+  }
   if (r.chance(0.3)) args.push(`cleanup=${r.pick(["yes", "no"])}`);
   // Memory-backed scratch: mount points none of the above nest in or repeat.
   const points = [...used];
@@ -488,6 +500,8 @@ interface Tmpfs {
 
 interface Summary {
   mounts: string[];
+  /** each mount='s base, as mounts is ordered */
+  mountBases: string[];
   bases: Set<string>;
   cleanup: boolean;
   tmpfs: Tmpfs[];
@@ -499,7 +513,9 @@ interface Summary {
  * (only meaningful when the core accepted them). */
 function summary(args: readonly string[]): Summary {
   const mounts: string[] = [];
+  const mountBases: string[] = [];
   const bases = new Set<string>();
+  let base = "/tmp/slurm";
   const tmpfs: Tmpfs[] = [];
   const shares: string[] = [];
   let tmpdir: string | undefined;
@@ -509,12 +525,14 @@ function summary(args: readonly string[]): Summary {
     const last = tmpfs[tmpfs.length - 1];
     if (a.startsWith("mount=")) {
       mounts.push(a.slice(6));
+      mountBases.push(base);
       if (!sawBase) {
         bases.add("/tmp/slurm");
         sawBase = true;
       }
     } else if (a.startsWith("base=")) {
-      bases.add(a.slice(5));
+      base = a.slice(5);
+      bases.add(base);
       sawBase = true;
     } else if (a.startsWith("tmpfs=")) tmpfs.push({ path: a.slice(6), mode: 0o1777, noexec: false });
     else if (a.startsWith("size=") && last) last.size = a.slice(5);
@@ -526,7 +544,33 @@ function summary(args: readonly string[]): Summary {
   }
   // Only tmpfs= options: the job's directories at the default base.
   if (bases.size === 0) bases.add("/tmp/slurm");
-  return { mounts, bases, cleanup, tmpfs, shares, ...(tmpdir === undefined ? {} : { tmpdir }) };
+  return { mounts, mountBases, bases, cleanup, tmpfs, shares, ...(tmpdir === undefined ? {} : { tmpdir }) };
+}
+
+/** A mount's PRIVATE_TMPDIR_HOST_ name, a second reading of the core's:
+ * its private directory's name upper-cased, each other byte "_". */
+function hostEnvName(mount: string): string {
+  const bytes = [...Buffer.from(mount.slice(1), "utf8")];
+  const mapped = bytes.map((b) => {
+    const c = String.fromCharCode(b).toUpperCase();
+    return b < 0x80 && /^[A-Z0-9_]$/.test(c) ? c : "_";
+  });
+  return `PRIVATE_TMPDIR_HOST_${mapped.join("")}`;
+}
+
+/** The variables a step sets, in order: each mount='s private directory
+ * on the host (the first of two mounts with one name has it), then TMPDIR. */
+function expectedStepEnv(sum: Summary, job: Job): [string, string][] {
+  const env: [string, string][] = [];
+  const seen = new Set<string>();
+  sum.mounts.forEach((m, i) => {
+    const name = hostEnvName(m);
+    if (seen.has(name)) return;
+    seen.add(name);
+    env.push([name, `${sum.mountBases[i]}.${job.jobid}.${job.restart}/${m.slice(1).replaceAll("/", "_")}`]);
+  });
+  if (sum.tmpdir !== undefined) env.push(["TMPDIR", sum.tmpdir]);
+  return env;
 }
 
 const MIB_PER = { k: 1n, m: 1n, g: 1024n, t: 1048576n } as const;
@@ -596,8 +640,9 @@ const planned = { mountTmpfs: 0, setEnv: 0 };
 
 function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: PlanStep[]): void {
   if (plan.some((s) => s.op === "mount_tmpfs")) planned.mountTmpfs++;
-  if (plan.some((s) => s.op === "set_env")) planned.setEnv++;
-  const { mounts, bases, cleanup, tmpfs, shares, tmpdir } = summary(args);
+  if (plan.some((s) => s.op === "set_env" && s.str === "TMPDIR")) planned.setEnv++;
+  const sum = summary(args);
+  const { mounts, bases, cleanup, tmpfs, shares, tmpdir } = sum;
   const points = [...mounts, ...tmpfs.map((t) => t.path)];
   assert.ok(points.length > 0, "a plan without any mount= or tmpfs=");
   assert.equal(new Set(points).size, points.length, "a mount point given twice (as mount= or tmpfs=) was accepted");
@@ -743,8 +788,8 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         break;
       }
       case "set_env":
+        // Its name and value: with the phase's, below.
         assert.ok(ready >= 0 && i > ready, `${where}: not after ns_ready`);
-        assert.deepEqual([s.str, s.path], ["TMPDIR", tmpdir], `${where}: the variable`);
         assert.deepEqual(
           [s.slot, s.arg, s.mode, s.uid, s.gid, s.flags],
           [-1, -1, 0, 0, 0, 0],
@@ -888,10 +933,21 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(count("ns_enter"), 1);
         assert.equal(count("ns_ready"), 1);
         const enter = ops.indexOf("ns_enter");
-        // Last but for the step's TMPDIR, which a step that joined runs too.
-        const env = phase === "STEP" && tmpdir !== undefined ? 1 : 0;
-        assert.equal(ops.indexOf("ns_ready"), plan.length - 1 - env, "ns_ready is the last record but set_env");
-        assert.equal(count("set_env"), env, "set_env in a step, with tmpdir=");
+        // Last but for the step's variables, which a step that joined runs too.
+        const env = phase === "STEP" ? expectedStepEnv(sum, job) : [];
+        assert.equal(ops.indexOf("ns_ready"), plan.length - 1 - env.length, "ns_ready is the last record but set_env");
+        assert.deepEqual(
+          plan.filter((s) => s.op === "set_env").map((s) => [s.str, s.path]),
+          env,
+          "a step's variables: each mount='s host path, then TMPDIR with tmpdir=",
+        );
+        // Each host path is a private directory made and bound here: never a
+        // tmpfs= (only in the job's namespace) nor any other path.
+        const binds = new Set(plan.filter((s) => s.op === "bind").map((s) => s.path));
+        for (const [name, value] of env) {
+          if (name === "TMPDIR") continue;
+          assert.ok(mountDirs.has(value) && binds.has(value), `${name}=${value} is no bound private directory`);
+        }
         assert.equal(ops.indexOf("unshare_mount_ns"), enter + 1, "the namespace records follow ns_enter");
         ops.forEach((op, i) => {
           if (op === "mkdir_at" || op === "continue_at" || op === "open_trusted")
@@ -981,6 +1037,8 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         ["open_trusted", "mkdir_at", "ns_enter", "ns_ready", ...(tmpdir === undefined ? [] : ["set_env"])],
         "a session's plan",
       );
+      // TMPDIR only: a session does not know its job's directories.
+      if (tmpdir !== undefined) assert.deepEqual([plan[4]?.str, plan[4]?.path], ["TMPDIR", tmpdir], "TMPDIR");
       break;
     case "DRAIN":
       assert.equal(count("drain_at"), bases.size, "one drain_at per base");

@@ -71,6 +71,9 @@ describe("core: the seed's layout", () => {
       ["bind", "/var/tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
       ["bind", "/tmp", "/tmp/slurm.100.0/tmp", "0", 0],
       ["ns_ready", "job.100", "/tmp/slurm.ns/job.100", "0", 0],
+      // For the step's tasks: each private directory's path on the host (sbcast's way in).
+      ["set_env", "PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.100.0/var_tmp", "0", 0],
+      ["set_env", "PRIVATE_TMPDIR_HOST_TMP", "/tmp/slurm.100.0/tmp", "0", 0],
     ]);
   });
 
@@ -87,11 +90,12 @@ describe("core: the seed's layout", () => {
     for (const phase of ["STEP", "EXTERN"] as const) {
       const plan = new Core().plan(phase, SEED, job);
       const enter = plan.findIndex((s) => s.op === "ns_enter");
+      const ready = plan.findIndex((s) => s.op === "ns_ready");
       const joined = new Joins(1);
       assert.equal(new Core().run(phase, SEED, job, joined), undefined);
       assert.deepStrictEqual(
         joined.lines.map((l) => l.split("\t")[0]),
-        plan.slice(0, enter + 1).map((s) => s.op),
+        [...plan.slice(0, enter + 1), ...plan.slice(ready + 1)].map((s) => s.op),
         phase,
       );
       const first = new Joins(0);
@@ -140,13 +144,13 @@ describe("core: the seed's layout", () => {
     // PrologFlags=RunInJob): whichever comes first makes the directories and
     // neither may empty what the other is using, so both plan the same. The
     // extern step stays in the host's namespace (F_NO_JOIN): its end removes
-    // the directories there.
+    // the directories there. It runs no task: no variable to set.
     for (const args of [SEED, ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "cleanup=no"]]) {
       const ext = new Core().plan("EXTERN", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
       const step = new Core().plan("STEP", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
       assert.deepStrictEqual(
         ext,
-        step.map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)),
+        step.filter((s) => s.op !== "set_env").map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)),
       );
       assert.equal(ext.filter((s) => s.op === "ns_enter").length, 1);
     }
@@ -419,6 +423,9 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
         // the defaults: 50% of the job's memory, mode 1777, exec allowed
         ["mount_tmpfs", 10, -1, 0o1777, job.uid, job.gid, 0, "/scratch/mem", "/scratch/mem", 2048],
         ["ns_ready", -1, 4, 0, 0, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
+        // the binds' host paths; none for a tmpfs (only in the job's namespace)
+        ["set_env", -1, -1, 0, 0, 0, 0, "PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.100.0/var_tmp", 0],
+        ["set_env", -1, -1, 0, 0, 0, 0, "PRIVATE_TMPDIR_HOST_TMP", "/tmp/slurm.100.0/tmp", 0],
       ],
     );
   });
@@ -590,9 +597,11 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     const args = [...SEED, "tmpfs=/dev/shm", "tmpdir=/dev/shm"];
     const step = new Core().plan("STEP", args, memJob);
     assert.deepStrictEqual(
-      step.slice(-2).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags, s.str, s.path, s.sizeMb]),
+      step.slice(-4).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags, s.str, s.path, s.sizeMb]),
       [
         ["ns_ready", -1, 4, 0, 0, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
+        ["set_env", -1, -1, 0, 0, 0, 0, "PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.100.0/var_tmp", 0],
+        ["set_env", -1, -1, 0, 0, 0, 0, "PRIVATE_TMPDIR_HOST_TMP", "/tmp/slurm.100.0/tmp", 0],
         ["set_env", -1, -1, 0, 0, 0, 0, "TMPDIR", "/dev/shm", 0],
       ],
     );
@@ -608,7 +617,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     // A subdirectory of a bind's mount point, as given.
     const sub = new Core().plan("STEP", [...SEED, "tmpdir=/tmp/job"], memJob);
     assert.deepStrictEqual(
-      sub.filter((s) => s.op === "set_env").map((s) => s.path),
+      sub.filter((s) => s.str === "TMPDIR").map((s) => s.path),
       ["/tmp/job"],
     );
   });
@@ -630,14 +639,16 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     // A step that makes the namespace (no holder to join) mounts, then sets.
     const rec = new Recorder();
     assert.equal(new Core().run("STEP", args, memJob, rec), undefined);
-    assert.deepStrictEqual(rec.lines.slice(-3), [
+    assert.deepStrictEqual(rec.lines.slice(-5), [
       "mount_tmpfs\t9\t/dev/shm\t2048\t524288\t1777\t1000\t1000\t0",
       "ns_ready",
+      "set_env\tPRIVATE_TMPDIR_HOST_VAR_TMP\t/tmp/slurm.100.0/var_tmp",
+      "set_env\tPRIVATE_TMPDIR_HOST_TMP\t/tmp/slurm.100.0/tmp",
       "set_env\tTMPDIR\t/dev/shm",
     ]);
   });
 
-  it("names a failed tmpfs mount and a failed TMPDIR, and stops there", () => {
+  it("names a failed tmpfs mount, a failed TMPDIR and a failed host path's variable, and stops there", () => {
     const args = [...SEED, "tmpfs=/dev/shm", "tmpdir=/tmp"];
     const mount = new Recorder();
     mount.mount_tmpfs = () => -1;
@@ -646,9 +657,109 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     assert.equal(new Core().plan("STEP", args, memJob)[f1?.failedOp ?? -1]?.op, "mount_tmpfs");
     assert.ok(!mount.lines.some((l) => l === "ns_ready"), "nothing after the failed mount");
     const env = new Recorder();
-    env.set_env = () => -12;
+    env.set_env = (name) => (name === "TMPDIR" ? -12 : 0);
     const f2 = new Core().run("STEP", args, memJob, env);
     assert.deepStrictEqual([f2?.code, f2?.message, f2?.errno], ["HOST", 'set TMPDIR="/tmp"', 12]);
+    const host = new Recorder();
+    const tried: string[] = [];
+    host.set_env = (name) => (tried.push(name), -7);
+    const f3 = new Core().run("STEP", args, memJob, host);
+    assert.deepStrictEqual(
+      [f3?.code, f3?.message, f3?.errno],
+      ["HOST", 'set PRIVATE_TMPDIR_HOST_VAR_TMP="/tmp/slurm.100.0/var_tmp"', 7],
+    );
+    assert.deepStrictEqual(tried, ["PRIVATE_TMPDIR_HOST_VAR_TMP"], "nothing set after the failed one");
+  });
+});
+
+describe("core: each private directory's host path, for sbcast (PRIVATE_TMPDIR_HOST_<NAME>)", () => {
+  // slurmd writes sbcast's files in the host's namespace (no SPANK hook runs
+  // there), so a job reaches its private /tmp through this path.
+  const hostEnv = (phase: "STEP" | "EXTERN" | "SESSION" | "EPILOG" | "DRAIN" | "CHECK", args: string[], j = job) =>
+    new Core()
+      .plan(phase, args, j)
+      .filter((s) => s.op === "set_env" && s.str.startsWith("PRIVATE_TMPDIR_HOST_"))
+      .map((s) => [s.str, s.path]);
+
+  it("names each mount='s private directory of this run on the host, in option order, after ns_ready", () => {
+    const j = { jobid: 4294967295, restart: 3, uid: 1000, gid: 1000 };
+    const args = ["mount=/var/tmp", "base=/scratch/ptd/job", "mount=/tmp", "mount=/opt/app/cache"];
+    assert.deepStrictEqual(hostEnv("STEP", args, j), [
+      ["PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.4294967295.3/var_tmp"],
+      ["PRIVATE_TMPDIR_HOST_TMP", "/scratch/ptd/job.4294967295.3/tmp"],
+      ["PRIVATE_TMPDIR_HOST_OPT_APP_CACHE", "/scratch/ptd/job.4294967295.3/opt_app_cache"],
+    ]);
+    const plan = new Core().plan("STEP", args, j);
+    const ready = plan.findIndex((s) => s.op === "ns_ready");
+    assert.deepStrictEqual(
+      plan.slice(ready + 1).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags]),
+      Array.from({ length: 3 }, () => ["set_env", -1, -1, 0, 0, 0, 0]),
+    );
+  });
+
+  it("names exactly the directory the step makes and binds (the one the job sees as the mount point)", () => {
+    const plan = new Core().plan("STEP", SEED, job);
+    const env = hostEnv("STEP", SEED);
+    assert.deepStrictEqual(
+      env.map(([, value]) => plan.find((s) => s.op === "bind" && s.path === value)?.str),
+      ["/var/tmp", "/tmp"],
+    );
+    for (const [name, value] of env) {
+      const made = plan.find((s) => s.op === "mkdir_at" && s.path === value);
+      assert.ok(made && made.uid === job.uid && made.mode === 0o700, `${name}: ${value} is not made the user's 0700`);
+    }
+  });
+
+  it("upper-cases the directory name and maps every byte but [A-Z0-9_] to _ (a shell can expand it)", () => {
+    assert.deepStrictEqual(hostEnv("STEP", ["mount=/a-b.c/Scratch 2", "mount=/d\u00e9j\u00e0"]), [
+      ["PRIVATE_TMPDIR_HOST_A_B_C_SCRATCH_2", "/tmp/slurm.100.0/a-b.c_Scratch 2"],
+      ["PRIVATE_TMPDIR_HOST_D__J__", "/tmp/slurm.100.0/d\u00e9j\u00e0"],
+    ]);
+  });
+
+  it("gives a name two mounts share to the first of them only (a later one would replace it unseen)", () => {
+    // Different directories (other base, other case, "-" and "_"), one name.
+    const args = [
+      "mount=/var/tmp",
+      "mount=/a-b",
+      "mount=/TMP",
+      "mount=/tmp",
+      "base=/scratch/x",
+      "mount=/var_tmp",
+      "mount=/a_b",
+    ];
+    assert.deepStrictEqual(hostEnv("STEP", args), [
+      ["PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.100.0/var_tmp"],
+      ["PRIVATE_TMPDIR_HOST_A_B", "/tmp/slurm.100.0/a-b"],
+      ["PRIVATE_TMPDIR_HOST_TMP", "/tmp/slurm.100.0/TMP"],
+    ]);
+  });
+
+  it("gives a tmpfs= none: it exists only in the job's namespace, where sbcast never writes", () => {
+    const memJob: Job = { ...job, memMb: 4096 };
+    assert.deepStrictEqual(hostEnv("STEP", ["tmpfs=/tmp", "tmpfs=/dev/shm", "tmpdir=/tmp"], memJob), []);
+    assert.deepStrictEqual(hostEnv("STEP", ["mount=/var/tmp", "tmpfs=/tmp"], memJob), [
+      ["PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.100.0/var_tmp"],
+    ]);
+  });
+
+  it("is set in a step only: not in the extern step (no task), an ssh session (no job id), the epilog or the remover", () => {
+    const args = [...SEED, "tmpdir=/tmp"];
+    assert.equal(hostEnv("STEP", args).length, 2);
+    for (const phase of ["CHECK", "EXTERN", "SESSION", "EPILOG", "DRAIN"] as const) {
+      assert.deepStrictEqual(hostEnv(phase, args), [], phase);
+    }
+  });
+
+  it("fits the largest configuration: 32 mounts of the longest names under 16 bases, 32 variables", () => {
+    const args = Array.from({ length: 16 }, (_, g) => [
+      `base=/${"b".repeat(200)}/${"c".repeat(200)}/${g}`,
+      `mount=/${String(g).padStart(2, "0")}${"m".repeat(253)}`,
+      `mount=/${String(g).padStart(2, "0")}${"n".repeat(253)}`,
+    ]).flat();
+    const env = hostEnv("STEP", args, { ...job, jobid: 4294967295, restart: 4294967295 });
+    assert.equal(env.length, 32);
+    assert.ok(env.every(([n]) => n?.length === "PRIVATE_TMPDIR_HOST_".length + 255));
   });
 });
 
@@ -858,11 +969,11 @@ describe("core: share= (a host directory users share, kept visible in the job)",
     assert.ok(at("open_shared /dev/shm/.s") < at("bind /tmp/slurm.100.0/var_tmp"));
     assert.ok(at("bind_shared /tmp/.X11-unix") > at("mount_tmpfs /dev/shm"), "after every private mount");
     assert.ok(at("bind_shared /dev/shm/.s") > at("mount_tmpfs /dev/shm"));
-    assert.equal(
-      ops[ops.length - 1],
-      "ns_ready /tmp/slurm.ns/job.100",
+    assert.ok(
+      ops.map((o) => o.startsWith("bind_shared")).lastIndexOf(true) < at("ns_ready /tmp/slurm.ns/job.100"),
       "the holder serves the namespace with its shares",
     );
+    assert.ok(ops.slice(at("ns_ready /tmp/slurm.ns/job.100") + 1).every((o) => o.startsWith("set_env")));
     const open = plan.find((s) => s.op === "open_shared" && s.path === "/tmp/.X11-unix");
     const bind = plan.find((s) => s.op === "bind_shared" && s.path === "/tmp/.X11-unix");
     assert.ok(open && bind);
@@ -930,6 +1041,7 @@ describe("core: share= (a host directory users share, kept visible in the job)",
     ];
     const plan = new Core().plan("STEP", args, { ...job, memMb: 1 });
     assert.equal(plan.filter((s) => s.op === "bind_shared").length, 16);
+    assert.equal(plan.filter((s) => s.op === "set_env").length, 32, "each mount='s host path");
     assert.ok(Math.max(...plan.map((s) => s.slot)) < MAX_SLOTS, "a slot past MAX_SLOTS");
   });
 });
