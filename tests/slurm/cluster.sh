@@ -45,6 +45,19 @@
 #   SKIP_INSTALL=1    never run apt-get
 #   KEEP_MUNGE=1      "stop" leaves our munged running (the next "start"
 #                     reuses it and still tracks it; startCluster() does this)
+#   NETNS=1           (WIP, needs NODES=2) each node ptd-n1, ptd-n2 is a slurmd
+#                     in its own net/uts/pid/mount namespace (unshare), with
+#                     hostname = NodeName, own tmpfs /tmp /var/tmp /dev/shm /run
+#                     (the host's /run/munge bound in), eth0 $LAB_NET.1<i>/24
+#                     on a veth enslaved to bridge $LAB_BRIDGE ($LAB_NET.1/24)
+#                     in the host netns; slurmctld and clients stay in the
+#                     host namespaces (SlurmctldHost=...($LAB_NET.1)). The
+#                     slurmds' host pids are SLURMD_PID/SLURMD2_PID; a node's
+#                     files are under /proc/<pid>/root; enter a node with
+#                     nsenter -t <pid> -m -u -n -p --wd=/. In this mode the
+#                     conf is NOT copied to /etc/slurm (another lab may own it).
+#   LAB_NET=10.77.0 LAB_BRIDGE=ptd-br0   (NETNS=1) subnet /24 and bridge name;
+#                     host veth ends are named $LAB_BRIDGE"h"<i>
 #
 # Configuration: $PTD_LAB/etc/slurm.conf is the one the daemons read. Clients
 # need it too (Trap 2: "Could not establish a configuration source"), so
@@ -69,7 +82,16 @@ LOGDIR=$PTD_LAB/log
 USERS=(ptd-alice ptd-mallory)
 NODE=$(hostname -s)
 NODE2=$NODE-n2
+NETNS=${NETNS:-0}
+LAB_NET=${LAB_NET:-10.77.0}
+LAB_BRIDGE=${LAB_BRIDGE:-ptd-br0}
+CTLD_HOST=$NODE
+if [ "$NETNS" = 1 ]; then
+	NODE=ptd-n1
+	NODE2=ptd-n2
+fi
 export SLURM_CONF=$CONF
+SELF=$(realpath -- "$0")
 
 t0=$(date +%s%N)
 log() {
@@ -154,7 +176,7 @@ write_conf() {
 		$MARKER
 		# PTD_LAB=$PTD_LAB
 		ClusterName=ptdlab
-		SlurmctldHost=$NODE(127.0.0.1)
+		SlurmctldHost=$(if [ "$NETNS" = 1 ]; then echo "$CTLD_HOST($LAB_NET.1)"; else echo "$NODE(127.0.0.1)"; fi)
 		SlurmUser=slurm
 		SlurmctldPort=$CTLD_PORT
 		SlurmdPort=$SLURMD_PORT
@@ -189,19 +211,28 @@ write_conf() {
 		PlugStackConfig=$plugstack
 	EOF
 	[ -n "${EXTRA_CONF:-}" ] && printf '%s\n' "$EXTRA_CONF" >>"$CONF.new"
+	if [ "$NETNS" = 1 ]; then
+		cat >>"$CONF.new" <<-EOF
+			NodeName=$NODE NodeHostname=$NODE NodeAddr=$LAB_NET.11 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
+			NodeName=$NODE2 NodeHostname=$NODE2 NodeAddr=$LAB_NET.12 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
+		EOF
+	else
 	cat >>"$CONF.new" <<-EOF
 		NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
 	EOF
 	[ "${NODES:-1}" = 2 ] && cat >>"$CONF.new" <<-EOF
 		NodeName=$NODE2 NodeHostname=$NODE NodeAddr=127.0.0.1 Port=$((SLURMD_PORT + 1)) CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
 	EOF
+	fi
 	cat >>"$CONF.new" <<-EOF
 		PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 	EOF
 	chmod 0644 "$CONF.new"
 	mv -f "$CONF.new" "$CONF"
 
-	if [ ! -e "$ETC_CONF" ] || head -n 1 "$ETC_CONF" | grep -qxF "$MARKER"; then
+	if [ "$NETNS" = 1 ]; then
+		log "NETNS=1: $ETC_CONF left alone - export SLURM_CONF=$CONF"
+	elif [ ! -e "$ETC_CONF" ] || head -n 1 "$ETC_CONF" | grep -qxF "$MARKER"; then
 		install -d -m 0755 "$(dirname "$ETC_CONF")"
 		install -m 0644 "$CONF" "$ETC_CONF"
 	else
@@ -258,6 +289,142 @@ spawn() {
 	echo "$pid"
 }
 
+# ---------------------------------------------------------------------------
+# NETNS=1: nodes in their own namespaces on a host-side bridge (WIP)
+BR_ALIAS="private-tmpdir lab $PTD_LAB"
+
+net_down() {
+	ip link show dev "$LAB_BRIDGE" >/dev/null 2>&1 || return 0
+	[ "$(cat /sys/class/net/"$LAB_BRIDGE"/ifalias 2>/dev/null)" = "$BR_ALIAS" ] || {
+		log "WARNING: bridge $LAB_BRIDGE is not ours (alias '$(cat /sys/class/net/"$LAB_BRIDGE"/ifalias 2>/dev/null)'); left alone"
+		return 1
+	}
+	ip link del "$LAB_BRIDGE"
+	log "deleted bridge $LAB_BRIDGE"
+}
+
+net_up() {
+	command -v ip >/dev/null || die "NETNS=1 needs iproute2 (ip)"
+	if ip link show dev "$LAB_BRIDGE" >/dev/null 2>&1; then
+		net_down || die "bridge $LAB_BRIDGE belongs to another lab; set LAB_BRIDGE"
+	fi
+	if ip -o -4 addr show | grep -qF " $LAB_NET."; then
+		die "$LAB_NET.0/24 is in use on this host; set LAB_NET"
+	fi
+	ip link add "$LAB_BRIDGE" type bridge stp_state 0 forward_delay 0
+	ip link set "$LAB_BRIDGE" type bridge nf_call_iptables 0 nf_call_ip6tables 0 2>/dev/null || true
+	ip link set "$LAB_BRIDGE" alias "$BR_ALIAS"
+	ip addr add "$LAB_NET.1/24" dev "$LAB_BRIDGE"
+	ip link set "$LAB_BRIDGE" up
+	log "bridge $LAB_BRIDGE $LAB_NET.1/24"
+}
+
+# start node i (1|2) in new namespaces; prints the host pid of its slurmd
+spawn_node() {
+	local i=$1 name=ptd-n$1 launcher init slurmd k c veth=${LAB_BRIDGE}h$1
+	install -d -m 0755 "$PTD_LAB/nodes/$name/munge"
+	rm -f "$RUN/$name.go"
+	(cd / && exec setsid unshare --net --uts --pid --fork --kill-child --mount-proc --propagation private \
+		-- bash "$SELF" node-init "$name" >>"$LOGDIR/slurmd-$name.stdout" 2>&1 </dev/null) &
+	launcher=$!
+	echo "$launcher" >"$RUN/node-$name.launcher.pid"
+	for k in $(seq 40); do
+		is_proc "$launcher" unshare && [ "$(readlink /proc/"$launcher"/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+		sleep 0.05
+	done
+	is_proc "$launcher" unshare || die "node $name: launcher pid $launcher is not running"
+	ip link del "$veth" 2>/dev/null || true
+	ip link add "$veth" type veth peer name eth0 netns "$launcher"
+	ip link set "$veth" master "$LAB_BRIDGE" up
+	nsenter -t "$launcher" -n sh -c "ip link set lo up && ip addr add $LAB_NET.1$i/24 dev eth0 && ip link set eth0 up"
+	: >"$RUN/$name.go"
+	slurmd=
+	for k in $(seq 60); do
+		init=$(cat /proc/"$launcher"/task/"$launcher"/children 2>/dev/null || true)
+		init=${init%% *}
+		if [ -n "$init" ]; then
+			for c in $(cat /proc/"$init"/task/"$init"/children 2>/dev/null || true); do
+				is_proc "$c" slurmd && slurmd=$c
+			done
+		fi
+		[ -n "$slurmd" ] && break
+		sleep 0.05
+	done
+	[ -n "$slurmd" ] || {
+		log_tails
+		die "node $name: no slurmd under launcher $launcher"
+	}
+	echo "$slurmd" >"$RUN/slurmd-$name.started.pid"
+	echo "$slurmd"
+}
+
+# runs as PID 1 of the node's PID namespace (bash, reaps orphans)
+cmd_node_init() {
+	local name=$1 k
+	hostname "$name"
+	# propagation is already private (unshare --propagation private ran
+	# before --mount-proc); make sure before mounting anything
+	mount --make-rprivate /
+	mount --bind /run/munge "$PTD_LAB/nodes/$name/munge"
+	mount -t tmpfs -o mode=1777 "$name-tmp" /tmp
+	mount -t tmpfs -o mode=1777 "$name-var-tmp" /var/tmp
+	mount -t tmpfs -o mode=1777 "$name-shm" /dev/shm
+	mount -t tmpfs -o mode=0755 "$name-run" /run
+	mkdir -p /run/munge
+	mount --move "$PTD_LAB/nodes/$name/munge" /run/munge
+	[ "${SHARED_ROOT:-0}" = 1 ] && mount --make-rshared /
+	for k in $(seq $((WAIT_SECS * 20))); do
+		[ -e "$RUN/$name.go" ] && break
+		sleep 0.05
+	done
+	[ -e "$RUN/$name.go" ] || { echo "node-init $name: no go after ${WAIT_SECS}s" >&2; exit 1; }
+	cd /
+	echo "node-init $name: pid $$ hostname $(hostname) addr $(ip -4 -o addr show eth0 | awk '{print $4}')"
+	slurmd -D -N "$name" -f "$CONF" &
+	spid=$!
+	# TERM (from "stop"): stop slurmd, then leave; init's exit makes the
+	# kernel kill the rest of the node's PID namespace
+	trap 'kill -TERM $spid 2>/dev/null || true; exit 0' TERM
+	while :; do
+		sleep 1 &
+		wait $! || true
+	done
+}
+
+stop_node() { # name
+	local name=$1 launcher init k kids c
+	stop_one "slurmd-$name" "$RUN/slurmd-$name.started.pid" slurmd
+	launcher=$(live_pid unshare "$RUN/node-$name.launcher.pid")
+	[ -n "$launcher" ] || { rm -f "$RUN/node-$name.launcher.pid"; return 0; }
+	init=$(cat /proc/"$launcher"/task/"$launcher"/children 2>/dev/null || true)
+	init=${init%% *}
+	# let detached removers (plugin) finish, bounded
+	for k in $(seq 50); do
+		[ -n "$init" ] || break
+		kids=
+		for c in $(cat /proc/"$init"/task/"$init"/children 2>/dev/null || true); do
+			[ "$(cat /proc/"$c"/comm 2>/dev/null)" = sleep ] || kids="$kids $c"
+		done
+		[ -z "$kids" ] && break
+		sleep 0.1
+	done
+	# unshare --fork ignores SIGTERM while it waits: TERM the node's init
+	# (its trap exits), unshare then exits with it
+	[ -n "$init" ] && kill -TERM "$init" 2>/dev/null || true
+	for k in $(seq 100); do
+		is_proc "$launcher" || break
+		sleep 0.05
+	done
+	if is_proc "$launcher"; then
+		log "node $name: launcher $launcher still there 5s after TERM of init $init; SIGKILL"
+		[ -n "$init" ] && kill -KILL "$init" 2>/dev/null || true
+		kill -KILL "$launcher" 2>/dev/null || true
+		stop_rc=1
+	fi
+	rm -f "$RUN/node-$name.launcher.pid" "$RUN/$name.go"
+	log "stopped node $name (launcher $launcher)"
+}
+
 cmd_start() {
 	local plugstack d pid ctld_pid slurmd_pid slurmd2_pid i n state t_start
 	[ "$(id -u)" = 0 ] || die "must run as root"
@@ -266,6 +433,13 @@ cmd_start() {
 		pid=$(live_pid "$d" "$RUN/$d.started.pid")
 		[ -z "$pid" ] || die "$d from an earlier start is still running (pid $pid); run '$0 stop' first"
 	done
+	if [ "$NETNS" = 1 ]; then
+		[ "${NODES:-1}" = 2 ] || die "NETNS=1 needs NODES=2"
+		for d in ptd-n1 ptd-n2; do
+			pid=$(live_pid unshare "$RUN/node-$d.launcher.pid")
+			[ -z "$pid" ] || die "node $d from an earlier start is still running (pid $pid); run '$0 stop' first"
+		done
+	fi
 
 	install_packages
 	ensure_users
@@ -302,6 +476,7 @@ cmd_start() {
 	trap 'start_failed $?' EXIT
 	t_start=$(date +%s%N)
 	start_munged
+	[ "$NETNS" = 1 ] && net_up
 
 	# -c: forget jobs of earlier runs, so that a restart starts clean
 	ctld_pid=$(spawn slurmctld slurmctld -D -c -f "$CONF")
@@ -318,7 +493,10 @@ cmd_start() {
 
 	# With NODES=2 each slurmd has its own spool (SlurmdSpoolDir=.../%n).
 	[ "${NODES:-1}" = 2 ] && install -d -m 0755 "$PTD_LAB/spool/$NODE" "$PTD_LAB/spool/$NODE2"
-	if [ "${SHARED_ROOT:-0}" = 1 ]; then
+	if [ "$NETNS" = 1 ]; then
+		slurmd_pid=$(spawn_node 1)
+		log "slurmd pid $slurmd_pid (node $NODE, own net/uts/pid/mnt namespaces, $LAB_NET.11)"
+	elif [ "${SHARED_ROOT:-0}" = 1 ]; then
 		slurmd_pid=$(spawn slurmd unshare -m --propagation shared -- slurmd -D -f "$CONF")
 		grep -qE '^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / .* shared:[0-9]+' /proc/"$slurmd_pid"/mountinfo || {
 			log_tails
@@ -331,7 +509,10 @@ cmd_start() {
 	fi
 
 	slurmd2_pid=
-	if [ "${NODES:-1}" = 2 ]; then
+	if [ "$NETNS" = 1 ]; then
+		slurmd2_pid=$(spawn_node 2)
+		log "slurmd pid $slurmd2_pid (node $NODE2, own net/uts/pid/mnt namespaces, $LAB_NET.12)"
+	elif [ "${NODES:-1}" = 2 ]; then
 		# shellcheck disable=SC2016
 		slurmd2_pid=$(SPAWN_COMM=slurmd spawn slurmd2 unshare -m --propagation private -- \
 			sh -c 'mount -t tmpfs -o mode=1777 ptd-n2-tmp /tmp &&
@@ -346,6 +527,7 @@ cmd_start() {
 			state=$(sinfo -h -n "$n" -o %T 2>/dev/null || true)
 			[ "$state" = idle ] && break
 			is_proc "$slurmd_pid" || { state="slurmd died"; break; }
+			[ -z "$slurmd2_pid" ] || [ "$NETNS" != 1 ] || is_proc "$slurmd2_pid" || { state="slurmd2 died"; break; }
 			sleep 0.05
 		done
 		if [ "$state" != idle ]; then
@@ -365,6 +547,17 @@ cmd_start() {
 		SHARED_ROOT=${SHARED_ROOT:-0}
 		PLUGSTACK=$plugstack
 	EOF
+	if [ "$NETNS" = 1 ]; then
+		grep -q 'ptd-n[12]-' /proc/1/mountinfo && die "a node mount leaked into the host: $(grep 'ptd-n[12]-' /proc/1/mountinfo)"
+		cat >>"$RUN/cluster.env" <<-EOF
+			NETNS=1
+			CTLD_ADDR=$LAB_NET.1
+			NODE1_ADDR=$LAB_NET.11
+			NODE2_ADDR=$LAB_NET.12
+			NODE1_LAUNCHER=$(cat "$RUN/node-ptd-n1.launcher.pid")
+			NODE2_LAUNCHER=$(cat "$RUN/node-ptd-n2.launcher.pid")
+		EOF
+	fi
 	trap - EXIT
 	log "node $NODE idle $((($(date +%s%N) - t_start) / 1000000)) ms after starting the daemons"
 }
@@ -416,10 +609,15 @@ cmd_stop() {
 			log "cancelled jobs: $(echo $ids)"
 		fi
 	fi
+	if [ "$NETNS" = 1 ]; then
+		stop_node ptd-n2
+		stop_node ptd-n1
+	fi
 	stop_one slurmd2 "$RUN/slurmd2.started.pid" slurmd
 	stop_one slurmd "$RUN/slurmd.started.pid"
 	stop_one slurmctld "$RUN/slurmctld.started.pid"
 	[ "${KEEP_MUNGE:-0}" = 1 ] || stop_one munged "$RUN/munged.started.pid"
+	if [ "$NETNS" = 1 ]; then net_down || stop_rc=1; fi
 	rm -f "$RUN/cluster.env"
 	return $stop_rc
 }
@@ -497,6 +695,7 @@ cmd_restart_slurmd() {
 
 case "${1:-}" in
 start) cmd_start ;;
+node-init) cmd_node_init "$2" ;;
 restart-slurmd) cmd_restart_slurmd ;;
 install)
 	[ "$(id -u)" = 0 ] || die "must run as root"
