@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 9;
+export const ABI_VERSION: i32 = 10;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -46,7 +46,7 @@ export const W_SIZE_MB: i32 = 11; // MOUNT_TMPFS: the tmpfs size in MiB (unsigne
 export const W_INODES: i32 = 12;  // MOUNT_TMPFS: its nr_inodes (unsigned); 0 in every other record
 // Descriptor slots a host keeps for one plan. The most a valid plan uses
 // (a step's: 2 per base, 3 per mount=, 1 per tmpfs=, the namespace
-// directory: 145 at the option limits) must fit; 128 did not.
+// directory, 1 per share=: 161 at the option limits) must fit; 128 did not.
 export const MAX_SLOTS: i32 = 256;
 
 export const enum Op {
@@ -86,6 +86,15 @@ export const enum Op {
                     // mount point. Memory-backed scratch (#13): nothing on disk to remove
   SET_ENV = 16,     // set the variable W_STR to W_PATH for every task of the step (or the
                     // ssh session); after NS_READY, so a step that joined runs it too
+  OPEN_SHARED = 17, // share= (#24): walk the host's directory W_STR without symlinks, every
+                    // directory on the way trusted (root's; others may write only if sticky),
+                    // in the new namespace before the binds cover it; missing or not trusted:
+                    // W_SLOT stays empty, the reason is a notice, 0 is returned (a name a user
+                    // planted must not fail other users' jobs)
+  BIND_SHARED = 18, // bind the directory in W_SLOT on W_STR, after every bind and tmpfs: its
+                    // parent (a private mount point) walked without symlinks, its last part
+                    // made (W_UID:W_GID, 0755) if missing and never followed; nothing when
+                    // W_SLOT is empty
 }
 
 // Where a job's namespace holder listens: <first base>.ns beside the

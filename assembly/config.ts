@@ -10,6 +10,7 @@
 export const MAX_GROUPS: i32 = 16;
 export const MAX_MOUNTS: i32 = 32;
 export const MAX_TMPFS: i32 = 16;
+export const MAX_SHARES: i32 = 16;
 
 // Without size=, half the job's memory: what the kernel gives a tmpfs of
 // the node's; mode 1777, as /tmp and /dev/shm have it.
@@ -69,6 +70,15 @@ export class TmpfsOption {
   }
 }
 
+// A share= (#24): a host directory users share on purpose (X11's
+// /tmp/.X11-unix), kept visible at its path inside the job. Directly inside
+// a mount= or tmpfs= path (options.ts), so its mount point is one name made
+// by root in a private directory, never a path a user could have built.
+export class Share {
+  ptr: usize = 0;
+  len: i32 = 0;
+}
+
 export class Config {
   // Groups in the order given; the first holds the job's namespace directory.
   readonly bases: StaticArray<Base> = new StaticArray<Base>(MAX_GROUPS);
@@ -77,6 +87,8 @@ export class Config {
   mountCount: i32;
   readonly tmpfs: StaticArray<TmpfsOption> = new StaticArray<TmpfsOption>(MAX_TMPFS);
   tmpfsCount: i32;
+  readonly shares: StaticArray<Share> = new StaticArray<Share>(MAX_SHARES);
+  shareCount: i32;
   // tmpdir=: the job's TMPDIR; tmpdirLen 0 when not given.
   tmpdirPtr: usize;
   tmpdirLen: i32;
@@ -88,6 +100,7 @@ export class Config {
     for (let i = 0; i < MAX_GROUPS; i++) this.bases[i] = new Base();
     for (let i = 0; i < MAX_MOUNTS; i++) this.mounts[i] = new Mount();
     for (let i = 0; i < MAX_TMPFS; i++) this.tmpfs[i] = new TmpfsOption();
+    for (let i = 0; i < MAX_SHARES; i++) this.shares[i] = new Share();
     this.reset();
   }
 
@@ -96,6 +109,7 @@ export class Config {
     this.baseCount = 0;
     this.mountCount = 0;
     this.tmpfsCount = 0;
+    this.shareCount = 0;
     this.tmpdirLen = 0;
     this.cleanup = true;
   }

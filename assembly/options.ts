@@ -5,7 +5,7 @@ import { INPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
 import { startsWithAscii, equalsAscii, bytesEqual, lastSlash, utf8Seq } from "./text";
 import { mountNameEquals, MAX_JOBDIR_SUFFIX } from "./naming";
-import { Config, Base, Mount, TmpfsOption, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS } from "./config";
+import { Config, Base, Mount, TmpfsOption, Share, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS, MAX_SHARES } from "./config";
 
 export const PATH_MAX: i32 = 4096; // including the NUL
 export const NAME_MAX: i32 = 255;
@@ -107,6 +107,17 @@ function addTmpfs(config: Config, v: usize, n: i32, arg: usize, argLen: i32): i3
     return fail(Err.TOO_MANY);
   }
   config.tmpfs[config.tmpfsCount++].reset(v, n);
+  return Err.OK;
+}
+
+function addShare(config: Config, v: usize, n: i32, arg: usize, argLen: i32): i32 {
+  if (config.shareCount == MAX_SHARES) {
+    sayArg(arg, argLen); say("too many share= options (at most "); sayNumber(<u32>MAX_SHARES); say(")");
+    return fail(Err.TOO_MANY);
+  }
+  const share = config.shares[config.shareCount++];
+  share.ptr = v;
+  share.len = n;
   return Err.OK;
 }
 
@@ -286,6 +297,11 @@ function parseOne(config: Config, arg: usize, n: i32): i32 {
     if (r < 0) return r;
     return addTmpfs(config, arg + 6, n - 6, arg, n);
   }
+  if (startsWithAscii(arg, n, "share=")) {
+    const r = checkPath(arg, n, arg + 6, n - 6);
+    if (r < 0) return r;
+    return addShare(config, arg + 6, n - 6, arg, n);
+  }
   const q = parseTmpfsOption(config, arg, n);
   if (q != NOT_MINE) return q;
   if (startsWithAscii(arg, n, "tmpdir=")) return parseTmpdir(config, arg, n);
@@ -295,7 +311,7 @@ function parseOne(config: Config, arg: usize, n: i32): i32 {
     sayArg(arg, n); say("expected cleanup=yes or cleanup=no");
     return fail(Err.BAD_VALUE);
   }
-  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, size=, mode=, noexec, tmpdir= or cleanup=)");
+  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, size=, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=)");
   return fail(Err.UNKNOWN_OPTION);
 }
 
@@ -319,6 +335,8 @@ function crossCheck(config: Config): i32 {
   if (r < 0) return r;
   const t = crossCheckTmpfs(config);
   if (t < 0) return t;
+  const s = checkShares(config);
+  if (s < 0) return s;
   return checkTmpdir(config);
 }
 
@@ -410,6 +428,41 @@ function crossCheckTmpfs(config: Config): i32 {
   return Err.OK;
 }
 
+function sayShare(share: Share): void {
+  say("share="); sayShort(share.ptr, share.len);
+}
+
+// A share= is one name directly inside a mount= or tmpfs= path: its mount
+// point is made there by root after the private mounts, so no directory a
+// user made lies on its way. Anywhere else the host's directory is already
+// what the job sees, and sharing it would mean nothing.
+function checkShares(config: Config): i32 {
+  for (let s = 0; s < config.shareCount; s++) {
+    const share = config.shares[s];
+    const cut = lastSlash(share.ptr, share.len);
+    let inside = false;
+    for (let m = 0; m < config.mountCount && !inside; m++) {
+      const mount = config.mounts[m];
+      inside = bytesEqual(mount.ptr, mount.len, share.ptr, cut);
+    }
+    for (let t = 0; t < config.tmpfsCount && !inside; t++) {
+      const tmpfs = config.tmpfs[t];
+      inside = bytesEqual(tmpfs.ptr, tmpfs.len, share.ptr, cut);
+    }
+    if (!inside) {
+      sayShare(share); say(": not directly inside a mount= or tmpfs= path (such as share=/tmp/.X11-unix with mount=/tmp)");
+      return fail(Err.BAD_VALUE);
+    }
+    for (let o = 0; o < s; o++) {
+      const other = config.shares[o];
+      if (bytesEqual(other.ptr, other.len, share.ptr, share.len)) {
+        sayShare(share); say(": given twice"); return fail(Err.DUPLICATE);
+      }
+    }
+  }
+  return Err.OK;
+}
+
 // TMPDIR must name a place the job's own mounts make private: anywhere
 // else it would send the job's files to a shared directory.
 function checkTmpdir(config: Config): i32 {
@@ -417,13 +470,28 @@ function checkTmpdir(config: Config): i32 {
   if (len == 0) return Err.OK;
   for (let m = 0; m < config.mountCount; m++) {
     const mount = config.mounts[m];
-    if (bytesEqual(mount.ptr, mount.len, dir, len) || isAncestorPath(mount.ptr, mount.len, dir, len)) return Err.OK;
+    if (bytesEqual(mount.ptr, mount.len, dir, len) || isAncestorPath(mount.ptr, mount.len, dir, len)) return tmpdirShared(config);
   }
   for (let t = 0; t < config.tmpfsCount; t++) {
     const tmpfs = config.tmpfs[t];
-    if (bytesEqual(tmpfs.ptr, tmpfs.len, dir, len) || isAncestorPath(tmpfs.ptr, tmpfs.len, dir, len)) return Err.OK;
+    if (bytesEqual(tmpfs.ptr, tmpfs.len, dir, len) || isAncestorPath(tmpfs.ptr, tmpfs.len, dir, len)) return tmpdirShared(config);
   }
   sayArg(config.tmpdirArgPtr, config.tmpdirArgLen); say("not inside any mount= or tmpfs= path");
+  return fail(Err.BAD_VALUE);
+}
+
+// A TMPDIR in a share= would send the job's files to the host's directory.
+function tmpdirShared(config: Config): i32 {
+  const dir = config.tmpdirPtr, len = config.tmpdirLen;
+  for (let s = 0; s < config.shareCount; s++) {
+    const share = config.shares[s];
+    if (bytesEqual(share.ptr, share.len, dir, len) || isAncestorPath(share.ptr, share.len, dir, len)) {
+      sayArg(config.tmpdirArgPtr, config.tmpdirArgLen); say("inside "); sayShare(share);
+      say(", which the host's users share");
+      return fail(Err.BAD_VALUE);
+    }
+  }
+  return Err.OK;
   return fail(Err.BAD_VALUE);
 }
 

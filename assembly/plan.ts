@@ -9,7 +9,7 @@ import { OUTPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
 import { lastSlash, writeDecimal, decimalLength } from "./text";
 import { writeMountName } from "./naming";
-import { Config, Base, TmpfsOption, DEFAULT_TMPFS_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS } from "./config";
+import { Config, Base, TmpfsOption, DEFAULT_TMPFS_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS, MAX_SHARES } from "./config";
 
 export const MAX_RECORDS: i32 = 256;
 const STRINGS: usize = OUTPUT + <usize>(MAX_RECORDS * REC_SIZE);
@@ -36,6 +36,8 @@ const targetSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetStr = new StaticArray<usize>(MAX_MOUNTS);
 const tmpfsSlot = new StaticArray<i32>(MAX_TMPFS);
 const tmpfsStr = new StaticArray<usize>(MAX_TMPFS);
+const shareSlot = new StaticArray<i32>(MAX_SHARES);
+const shareStr = new StaticArray<usize>(MAX_SHARES);
 
 function room(n: i32): bool {
   if (overflow || cursor + <usize>n + 1 > END) { overflow = true; return false; }
@@ -190,6 +192,18 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
     tmpfsSlot[t] = planTarget(tmpfs.ptr, tmpfs.len);
     tmpfsStr[t] = targetAt;
   }
+  // The host's shared directories too: after the binds their paths lead
+  // into the private ones.
+  for (let s = 0; s < config.shareCount; s++) {
+    const share = config.shares[s];
+    const start = cursor;
+    put(share.ptr, share.len);
+    const len = finish(start);
+    const slot = slots++;
+    emit(Op.OPEN_SHARED, 0, slot, -1, 0, 0, 0, start, len, start, len);
+    shareSlot[s] = slot;
+    shareStr[s] = start;
+  }
   for (let m = 0; m < config.mountCount; m++) {
     emit(Op.BIND, 0, privSlot[m], targetSlot[m], 0, 0, 0,
          targetStr[m], config.mounts[m].len, privPath[m], privPathLen[m]);
@@ -200,6 +214,11 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
     const sizeMb = sizeMbFor(tmpfs, memMb);
     emit(Op.MOUNT_TMPFS, tmpfs.noexec ? F_NOEXEC : 0, tmpfsSlot[t], -1,
          tmpfs.mode, uid, gid, p, l, p, l, sizeMb, inodesFor(tmpfs, sizeMb));
+  }
+  // Last: each is a name inside a private directory or tmpfs, now mounted.
+  for (let s = 0; s < config.shareCount; s++) {
+    const p = shareStr[s], l = config.shares[s].len;
+    emit(Op.BIND_SHARED, 0, shareSlot[s], -1, 0, uid, gid, p, l, p, l);
   }
 }
 

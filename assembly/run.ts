@@ -52,6 +52,9 @@ function call(r: usize): i32 {
       return host.mount_tmpfs(word(r, W_SLOT), str, len, <u32>word(r, W_SIZE_MB), <u32>word(r, W_INODES), word(r, W_MODE),
                               <u32>word(r, W_UID), <u32>word(r, W_GID), word(r, W_FLAGS));
     case Op.SET_ENV: return host.set_env(str, len, path, pathLen);
+    case Op.OPEN_SHARED: return host.open_shared(word(r, W_SLOT), str, len);
+    case Op.BIND_SHARED:
+      return host.bind_shared(word(r, W_SLOT), str, len, <u32>word(r, W_UID), <u32>word(r, W_GID));
   }
   return -22; // EINVAL: cannot happen for a plan built by build()
 }
@@ -83,6 +86,8 @@ function describe(r: usize): void {
     case Op.SET_ENV:
       say("set "); sayBytes(<usize>word(r, W_STR), word(r, W_LEN)); say("=\"");
       break;
+    case Op.OPEN_SHARED: say("open shared directory \""); break;
+    case Op.BIND_SHARED: say("bind shared directory \""); break;
     default: say("unknown operation"); return;
   }
   sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN));

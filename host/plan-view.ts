@@ -41,6 +41,8 @@ export interface LinePlanJson {
   mounts: { target: string; source: string }[];
   /** The step's tmpfs mounts (tmpfs=), in the order they are made. */
   tmpfs: { target: string; sizeMb: number; size: string; inodes: number; mode: string; noexec: boolean }[];
+  /** The host's directories kept visible in the job (share=), if trusted on the node. */
+  shares: string[];
   /** What the step sets in its tasks' environment (tmpdir=: TMPDIR). */
   env: { name: string; value: string }[];
 }
@@ -113,7 +115,10 @@ export function stepJson(s: PlanStep): StepJson {
     case "ns_enter":
       return { op: s.op, path: s.path, flags: flagNames(s.flags) };
     case "open_target":
+    case "open_shared":
       return { op: s.op, path: s.path };
+    case "bind_shared":
+      return { op: s.op, path: s.path, uid: s.uid, gid: s.gid };
     case "bind":
       // The core's bind record: str is the mount point, path the private source.
       return { op: s.op, source: s.path, target: s.str };
@@ -173,6 +178,7 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
         mode: s.mode ?? "",
         noexec: (s.flags ?? []).includes("noexec"),
       })),
+    shares: phases.step.filter((s) => s.op === "bind_shared").map((s) => s.path ?? ""),
     env: phases.step.filter((s) => s.op === "set_env").map((s) => ({ name: s.name ?? "", value: s.value ?? "" })),
   };
 }
@@ -205,6 +211,10 @@ function describe(s: StepJson): string {
       return `open    ${s.path}`;
     case "bind":
       return `bind    ${s.source} on ${s.target}`;
+    case "open_shared":
+      return `open    ${s.path}  (the host's, to share: it and every directory above it root's, not writable by others unless sticky; if not, or missing, it is not shared and the job runs without it)`;
+    case "bind_shared":
+      return `bind    the host's ${s.path} on ${s.path} in the job  (its mount point made ${s.uid}:${s.gid} 0755 if missing, never a symlink followed)`;
     case "remove_at":
       return f.includes("every-restart")
         ? `remove  ${s.path}  (only if owned by uid ${s.uid})  and the job's directory of every other restart count${f.includes("defer") ? "; each moved into the holding place at once, removed after the epilog returns" : ""}`

@@ -6,6 +6,7 @@
 #include "ns/dir.h"
 #include "ns/nsjoin.h"
 #include "fs/tmpfs.h"
+#include "fs/share.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -197,6 +198,27 @@ static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 	if (r == 0 && keep)
 		o->ns.n_scratch++;
 	return r;
+}
+
+static int op_open_shared(struct ptd_ops *o, int slot, const char *path)
+{
+	if (!new_slot(o, slot))
+		return -EBADF;
+	if (o->dry_run)
+		return trace_open_shared(o, slot, path);
+	return ptd_open_shared(path, &o->fds[slot], &o->detail);
+}
+
+/* The source slot is empty when OPEN_SHARED found nothing to share. */
+static int op_bind_shared(struct ptd_ops *o, int source, const char *path,
+			  unsigned uid, unsigned gid)
+{
+	if (source < 0 || source >= PTD_MAX_SLOTS)
+		return -EBADF;
+	if (o->dry_run)
+		return trace_bind_shared(o, source, path, uid, gid);
+	return ptd_bind_shared(o->fds[source], path, (uid_t) uid, (gid_t) gid,
+			       &o->detail);
 }
 
 static int op_set_env(struct ptd_ops *o, const char *name, const char *value)
@@ -414,6 +436,14 @@ static int op_ns_ready(struct ptd_ops *o)
 	}
 	if (!o->ns.active)
 		return 0;
+	/* A holder's notices reach no step's log: it says them itself. */
+	if (o->detail.notice[0] && ptd_ns_note) {
+		char line[sizeof(o->detail.notice) + PTD_NS_NAME_MAX + 64];
+
+		snprintf(line, sizeof(line), "private-tmpdir: the holder of \"%s\": %s",
+			 o->ns.name, o->detail.notice);
+		ptd_ns_note(line);
+	}
 	/* The binds are made: nothing of the plan is needed any more but
 	 * the directory the socket is in. */
 	for (i = 0; i < PTD_MAX_SLOTS; i++) {

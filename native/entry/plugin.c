@@ -519,6 +519,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	job.set_env_ctx = sp;
 	ptd_continue = continue_removal;
 	ptd_ns_log = report_error;
+	ptd_ns_note = report_info;
 	if (run_phase(ext ? PTD_PHASE_EXTERN : PTD_PHASE_STEP, ac, av, &job,
 		      false, &res) < 0)
 		return -1;

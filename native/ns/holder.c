@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 void (*ptd_ns_log)(const char *line);
+void (*ptd_ns_note)(const char *line);
 
 void ptd_ns_become_holder(struct ptd_ns_holder *h, struct ptd_detail *d)
 {

@@ -131,6 +131,11 @@ void ptd_ns_drop(struct ptd_ns_holder *h);
  * in the plugin; NULL: nowhere. */
 extern void (*ptd_ns_log)(const char *line);
 
+/* Where a holder says what it did that an admin should see (a share= left
+ * out, a squatter moved aside) before it serves: slurm_info in the plugin;
+ * NULL: nowhere. */
+extern void (*ptd_ns_note)(const char *line);
+
 /* In the holder: listens on <name>.sock, releases the
  * lock and serves until 'Q'; exits, never returns. */
 __attribute__((noreturn)) void ptd_ns_serve(struct ptd_ns_holder *h);

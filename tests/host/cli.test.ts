@@ -212,9 +212,10 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       "directories",
       "mounts",
       "tmpfs",
+      "shares",
       "env",
     ]);
-    assert.deepStrictEqual([first.tmpfs, first.env], [[], []], "the seed's line has neither");
+    assert.deepStrictEqual([first.tmpfs, first.shares, first.env], [[], [], []], "the seed's line has none");
     // Every step is the core's own record, in the core's order.
     const job = { jobid: 77, restart: 2, uid: 4242, gid: 77 };
     const core = new Core();

@@ -16,6 +16,7 @@
 // The long run (1,000,000+ vectors): bench/fuzz-long.sh.
 import { strict as assert } from "node:assert";
 import { chmodSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { Core, type Job, type PlanStep } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
 import { Recorder } from "../../host/recorder.js";
@@ -384,6 +385,8 @@ function tmpfsOption(r: Rng): string {
       return `mode=${r.chance(0.8) ? r.pick(MODE_VALUES) : randomString(r, 5)}`;
     case 4:
       return r.chance(0.8) ? "noexec" : `noexec=${randomString(r, 4)}`;
+    case 5:
+      return `share=${r.chance(0.6) ? `${r.pick([...POOL_TMPFS, ...POOL_MOUNTS])}/${r.pick([".X11-unix", ".ICE-unix", "a/b"])}` : pathValue(r, POOL_TMPFS)}`;
     default:
       return `tmpdir=${r.chance(0.5) ? `${r.pick([...POOL_TMPFS, ...POOL_MOUNTS])}${r.chance(0.3) ? "/job" : ""}` : pathValue(r, POOL_TMPFS)}`;
   }
@@ -420,6 +423,8 @@ function validArgs(r: Rng): string[] {
     while (qualifiers.length > 0) args.push(...qualifiers.splice(r.int(qualifiers.length), 1));
   }
   if (r.chance(0.3)) args.push(`tmpdir=${r.pick(points)}${r.chance(0.3) ? "/job" : ""}`);
+  // Host directories to share, directly inside a private mount point.
+  for (const name of [".X11-unix", ".ICE-unix"]) if (r.chance(0.2)) args.push(`share=${r.pick(points)}/${name}`);
   return args;
 }
 
@@ -486,6 +491,7 @@ interface Summary {
   bases: Set<string>;
   cleanup: boolean;
   tmpfs: Tmpfs[];
+  shares: string[];
   tmpdir?: string;
 }
 
@@ -495,6 +501,7 @@ function summary(args: readonly string[]): Summary {
   const mounts: string[] = [];
   const bases = new Set<string>();
   const tmpfs: Tmpfs[] = [];
+  const shares: string[] = [];
   let tmpdir: string | undefined;
   let cleanup = true;
   let sawBase = false;
@@ -514,11 +521,12 @@ function summary(args: readonly string[]): Summary {
     else if (a.startsWith("mode=") && last) last.mode = parseInt(a.slice(5), 8);
     else if (a === "noexec" && last) last.noexec = true;
     else if (a.startsWith("tmpdir=")) tmpdir = a.slice(7);
+    else if (a.startsWith("share=")) shares.push(a.slice(6));
     else if (a.startsWith("cleanup=")) cleanup = a === "cleanup=yes";
   }
   // Only tmpfs= options: the job's directories at the default base.
   if (bases.size === 0) bases.add("/tmp/slurm");
-  return { mounts, bases, cleanup, tmpfs, ...(tmpdir === undefined ? {} : { tmpdir }) };
+  return { mounts, bases, cleanup, tmpfs, shares, ...(tmpdir === undefined ? {} : { tmpdir }) };
 }
 
 const MIB_PER = { k: 1n, m: 1n, g: 1024n, t: 1048576n } as const;
@@ -542,7 +550,7 @@ function expectedSizeMb(t: Tmpfs, job: Job): number {
 /** a is b or lies under it, component-wise. */
 const within = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`);
 
-const FILLS = new Set(["open_trusted", "mkdir_at", "open_private", "open_target"]);
+const FILLS = new Set(["open_trusted", "mkdir_at", "open_private", "open_target", "open_shared"]);
 const ALLOWED: Record<PhaseName, Set<string>> = {
   CHECK: new Set(),
   // The extern step's namespace records are for the holder it starts.
@@ -557,6 +565,8 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
     "open_target",
     "bind",
     "mount_tmpfs",
+    "open_shared",
+    "bind_shared",
     "ns_ready",
   ]),
   STEP: new Set([
@@ -570,6 +580,8 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
     "open_target",
     "bind",
     "mount_tmpfs",
+    "open_shared",
+    "bind_shared",
     "ns_ready",
     "set_env",
   ]),
@@ -585,7 +597,7 @@ const planned = { mountTmpfs: 0, setEnv: 0 };
 function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: PlanStep[]): void {
   if (plan.some((s) => s.op === "mount_tmpfs")) planned.mountTmpfs++;
   if (plan.some((s) => s.op === "set_env")) planned.setEnv++;
-  const { mounts, bases, cleanup, tmpfs, tmpdir } = summary(args);
+  const { mounts, bases, cleanup, tmpfs, shares, tmpdir } = summary(args);
   const points = [...mounts, ...tmpfs.map((t) => t.path)];
   assert.ok(points.length > 0, "a plan without any mount= or tmpfs=");
   assert.equal(new Set(points).size, points.length, "a mount point given twice (as mount= or tmpfs=) was accepted");
@@ -598,6 +610,12 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       points.some((p) => within(tmpdir, p)),
       `tmpdir=${tmpdir} outside every mount point`,
     );
+  // A share= is one name directly in a mount point, never holding TMPDIR.
+  for (const sh of shares) {
+    assert.ok(points.includes(dirname(sh)), `share=${sh} not directly inside a mount point`);
+    if (tmpdir !== undefined) assert.ok(!within(tmpdir, sh), `tmpdir=${tmpdir} inside share=${sh}`);
+  }
+  assert.equal(new Set(shares).size, shares.length, "a share= given twice was accepted");
   const tmpfsAt = new Map(tmpfs.map((t) => [t.path, t]));
   const ready = plan.findIndex((s) => s.op === "ns_ready");
   const slotPath = new Map<number, { op: string; path: string }>();
@@ -698,6 +716,17 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(s.str, s.path);
         assert.ok(points.includes(s.path), `${where}: ${s.path} is no mount= or tmpfs=`);
         break;
+      case "open_shared":
+        assert.equal(s.str, s.path);
+        assert.ok(shares.includes(s.path), `${where}: ${s.path} is no share=`);
+        break;
+      case "bind_shared": {
+        // The very directory its open_shared filled, bound at its own path.
+        const open = ref(s.slot, "shared source");
+        assert.deepEqual([open.op, open.path, s.str], ["open_shared", s.path, s.path], `${where}: source`);
+        assert.deepEqual([s.uid, s.gid], [job.uid, job.gid], `${where}: mount point's owner`);
+        break;
+      }
       case "mount_tmpfs": {
         // On the mount point an earlier open_target opened, as given.
         const target = ref(s.slot, "mount point");
@@ -892,6 +921,19 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(count("open_private"), mounts.length);
         assert.equal(count("open_target"), points.length);
         assert.equal(count("mount_tmpfs"), tmpfs.length, "one mount_tmpfs per tmpfs=");
+        assert.deepEqual(
+          [count("open_shared"), count("bind_shared")],
+          [shares.length, shares.length],
+          "one open and one bind per share=",
+        );
+        ops.forEach((op, i) => {
+          if (op === "open_shared") assert.ok(i > slave && i < firstBind, `open_shared at ${i} not before the mounts`);
+          if (op === "bind_shared")
+            assert.ok(
+              i > Math.max(ops.lastIndexOf("bind"), ops.lastIndexOf("mount_tmpfs")),
+              `bind_shared at ${i} before a mount`,
+            );
+        });
         assert.deepEqual(
           plan.filter((s) => s.op === "mount_tmpfs").map((s) => s.path),
           tmpfs.map((t) => t.path),

@@ -793,7 +793,7 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
       "an unknown option, listing them all",
       ["tmpfs=/a", "tmpfss=/b"],
       "UNKNOWN_OPTION",
-      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, size=, mode=, noexec, tmpdir= or cleanup=\)$/,
+      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, size=, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=\)$/,
     ],
     ["NOEXEC", [...T, "NOEXEC"], "UNKNOWN_OPTION", /^NOEXEC: unknown option/],
     ["a base only", ["base=/tmp/x"], "NO_MOUNTS", /^no mount= or tmpfs= option: nothing to make private$/],
@@ -846,5 +846,108 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
         ["/b", 5, 0o1777, 0],
       ],
     );
+  });
+});
+
+describe("core: share= (a host directory users share, kept visible in the job)", () => {
+  const X = [...SEED, "share=/tmp/.X11-unix"];
+
+  it("opens the host's directory after unshare, before any bind; binds it after every bind and tmpfs, before ns_ready", () => {
+    const plan = new Core().plan("STEP", [...X, "tmpfs=/dev/shm", "size=1G", "share=/dev/shm/.s"], job);
+    const ops = plan.map((s) => `${s.op} ${s.path}`);
+    const at = (o: string): number => ops.indexOf(o);
+    assert.ok(at("open_shared /tmp/.X11-unix") > at("make_slave "), ops.join("\n"));
+    assert.ok(
+      at("open_shared /tmp/.X11-unix") < at("bind /tmp/slurm.100.0/var_tmp"),
+      "opened while /tmp is the host's",
+    );
+    assert.ok(at("open_shared /dev/shm/.s") < at("bind /tmp/slurm.100.0/var_tmp"));
+    assert.ok(at("bind_shared /tmp/.X11-unix") > at("mount_tmpfs /dev/shm"), "after every private mount");
+    assert.ok(at("bind_shared /dev/shm/.s") > at("mount_tmpfs /dev/shm"));
+    assert.equal(
+      ops[ops.length - 1],
+      "ns_ready /tmp/slurm.ns/job.100",
+      "the holder serves the namespace with its shares",
+    );
+    const open = plan.find((s) => s.op === "open_shared" && s.path === "/tmp/.X11-unix");
+    const bind = plan.find((s) => s.op === "bind_shared" && s.path === "/tmp/.X11-unix");
+    assert.ok(open && bind);
+    assert.equal(bind.slot, open.slot, "the bind takes the descriptor the open filled");
+    assert.deepStrictEqual([bind.uid, bind.gid, bind.str], [1000, 1000, "/tmp/.X11-unix"]);
+    // Not in the phases that make no namespace, nor in the extern step's
+    // own records beyond what its holder carries out.
+    for (const phase of ["EPILOG", "DRAIN", "SESSION", "CHECK"] as const) {
+      assert.ok(!new Core().plan(phase, X, job).some((s) => s.op.endsWith("_shared")), phase);
+    }
+    assert.equal(new Core().plan("EXTERN", X, job).filter((s) => s.op === "bind_shared").length, 1, "the holder's");
+  });
+
+  it("runs both records in order through the host, and a host that shares nothing leaves the job running", () => {
+    const rec = new Recorder();
+    assert.equal(new Core().run("STEP", X, job, rec), undefined);
+    const shared = rec.lines.filter((l) => l.includes("_shared"));
+    assert.deepStrictEqual(shared, [
+      `open_shared\t${shared[0]?.split("\t")[1]}\t/tmp/.X11-unix`,
+      `bind_shared\t${shared[0]?.split("\t")[1]}\t/tmp/.X11-unix\t1000\t1000`,
+    ]);
+  });
+
+  it("names a failed shared bind and stops there (the job never runs half set up)", () => {
+    const rec = new Recorder();
+    rec.bind_shared = () => -20;
+    const f = new Core().run("STEP", X, job, rec);
+    assert.deepStrictEqual([f?.code, f?.message, f?.errno], ["HOST", 'bind shared directory "/tmp/.X11-unix"', 20]);
+    assert.ok(!rec.lines.includes("ns_ready"));
+  });
+
+  const cases: [string, string[], string, RegExp][] = [
+    [
+      "share= outside every mount",
+      [...SEED, "share=/run/.X11-unix"],
+      "BAD_VALUE",
+      /^share=\/run\/\.X11-unix: not directly inside a mount= or tmpfs= path/,
+    ],
+    ["share= two levels down", [...SEED, "share=/tmp/a/b"], "BAD_VALUE", /^share=\/tmp\/a\/b: not directly inside/],
+    ["share= of a mount point itself", [...SEED, "share=/tmp"], "BAD_VALUE", /^share=\/tmp: not directly inside/],
+    ["share= twice", [...X, "share=/tmp/.X11-unix"], "DUPLICATE", /^share=\/tmp\/\.X11-unix: given twice$/],
+    ["share= relative", [...SEED, "share=.X11-unix"], "NOT_ABSOLUTE", /^share=\.X11-unix: not an absolute path$/],
+    ["share= with ..", [...SEED, "share=/tmp/.."], "BAD_PATH", /^share=\/tmp\/\.\.: "\." or "\.\." component$/],
+    ["empty share=", [...SEED, "share="], "EMPTY_VALUE", /^share=: empty value$/],
+    [
+      "tmpdir= inside a share=",
+      [...X, "tmpdir=/tmp/.X11-unix/x"],
+      "BAD_VALUE",
+      /^tmpdir=\/tmp\/\.X11-unix\/x: inside share=\/tmp\/\.X11-unix, which the host's users share$/,
+    ],
+    [
+      "a 17th share=",
+      [...SEED, ...Array.from({ length: 17 }, (_, i) => `share=/tmp/.s${i}`)],
+      "TOO_MANY",
+      /^share=\/tmp\/\.s16: too many share= options \(at most 16\)$/,
+    ],
+  ];
+  for (const [name, args, code, msg] of cases) {
+    it(`refuses ${name} with ${code}, naming the option`, () => {
+      assert.throws(
+        () => new Core().check(args),
+        (e: unknown) => {
+          assert.ok(e instanceof CoreError, String(e));
+          assert.equal(e.code, code);
+          assert.match(e.message, msg);
+          return true;
+        },
+      );
+    });
+  }
+
+  it("accepts 16 share= with every option at its limit, every slot within MAX_SLOTS", () => {
+    const args = [
+      ...Array.from({ length: 16 }, (_, i) => [`base=/b${i}/x`, `mount=/m${i}a`, `mount=/m${i}b`]).flat(),
+      ...Array.from({ length: 16 }, (_, i) => [`tmpfs=/t${i}`, `size=${i + 1}G`]).flat(),
+      ...Array.from({ length: 16 }, (_, i) => `share=${i % 2 ? `/t${i}` : `/m${i}a`}/.X11-unix`),
+    ];
+    const plan = new Core().plan("STEP", args, { ...job, memMb: 1 });
+    assert.equal(plan.filter((s) => s.op === "bind_shared").length, 16);
+    assert.ok(Math.max(...plan.map((s) => s.slot)) < MAX_SLOTS, "a slot past MAX_SLOTS");
   });
 });
