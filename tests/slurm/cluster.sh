@@ -1,5 +1,6 @@
 #!/bin/bash
-# cluster.sh - a throw-away single-node Slurm cluster for the end-to-end tests.
+# cluster.sh - a throw-away Slurm cluster for the end-to-end tests: one node,
+# or two (NODES=2), which can be two hosts of their own (NETNS=1).
 #
 #   cluster.sh start    install packages if missing, create the test users,
 #                       write slurm.conf, start munged (unless one answers),
@@ -8,11 +9,11 @@
 #   cluster.sh stop     cancel our jobs, then stop exactly the daemons that
 #                       "start" recorded (pid files, /proc/<pid>/comm checked),
 #                       slurmd first
-#   cluster.sh status   print daemons and node state; exit 0 only when all of
-#                       our daemons run and the node answers
+#   cluster.sh status   print daemons and nodes' states; exit 0 only when all
+#                       of our daemons run and every node answers
 #   cluster.sh install  only install missing packages and create the users
 #                       (a CI step before the tests)
-#   cluster.sh resume   resume a drained/down node (a failing batch job or a
+#   cluster.sh resume   resume drained/down nodes (a failing batch job or a
 #                       failing "required" plugin drains it)
 #   cluster.sh restart-slurmd
 #                       SIGKILL slurmd (jobs' slurmstepd go on), start it again
@@ -45,19 +46,44 @@
 #   SKIP_INSTALL=1    never run apt-get
 #   KEEP_MUNGE=1      "stop" leaves our munged running (the next "start"
 #                     reuses it and still tracks it; startCluster() does this)
-#   NETNS=1           (WIP, needs NODES=2) each node ptd-n1, ptd-n2 is a slurmd
-#                     in its own net/uts/pid/mount namespace (unshare), with
-#                     hostname = NodeName, own tmpfs /tmp /var/tmp /dev/shm /run
-#                     (the host's /run/munge bound in), eth0 $LAB_NET.1<i>/24
-#                     on a veth enslaved to bridge $LAB_BRIDGE ($LAB_NET.1/24)
-#                     in the host netns; slurmctld and clients stay in the
-#                     host namespaces (SlurmctldHost=...($LAB_NET.1)). The
-#                     slurmds' host pids are SLURMD_PID/SLURMD2_PID; a node's
-#                     files are under /proc/<pid>/root; enter a node with
-#                     nsenter -t <pid> -m -u -n -p --wd=/. In this mode the
-#                     conf is NOT copied to /etc/slurm (another lab may own it).
-#   LAB_NET=10.77.0 LAB_BRIDGE=ptd-br0   (NETNS=1) subnet /24 and bridge name;
-#                     host veth ends are named $LAB_BRIDGE"h"<i>
+#   NETNS=1           (needs NODES=2) each node is a host of its own, as on a
+#                     real cluster: nodes ptd-n1 and ptd-n2, each a slurmd in
+#                     its own PID, mount, UTS and network namespaces, with
+#                     hostname = NodeName, its own tmpfs /tmp, /var/tmp,
+#                     /dev/shm and /run (the host's /run/munge bound in), its
+#                     own spool ($PTD_LAB/spool/<node>) and eth0 with
+#                     $LAB_NET.1<i>/24, on a veth enslaved to the bridge
+#                     $LAB_BRIDGE ($LAB_NET.1/24) in the host netns. slurmctld,
+#                     munged and the clients stay in the host's namespaces
+#                     (SlurmctldHost=<host>($LAB_NET.1)); a job's steps and an
+#                     srun inside a batch job run on the nodes and reach
+#                     slurmctld and the other node over the bridge. The node's
+#                     PID 1 is "cluster.sh node-init" (a shell: it reaps the
+#                     orphans, such as the plugin's detached remover), slurmd
+#                     its child; a ps or ls /proc in a job sees only its node.
+#                     From the host: SLURMD_PID/SLURMD2_PID in cluster.env are
+#                     the slurmds' host pids, a node's files are under
+#                     /proc/<pid>/root (its /tmp: /proc/<pid>/root/tmp), enter
+#                     it with nsenter -t <pid> -m -u -n -p --wd=/.
+#                     "stop" needs no NETNS=1: it stops the nodes its pid files
+#                     name (slurmd, then the node's init once its last
+#                     processes ended, which ends its namespaces, veth and
+#                     mounts), deletes the bridge recorded in run/netns.env,
+#                     and removes slurm.conf (its addresses are routed only
+#                     while the bridge exists: a client using it later would
+#                     send to the default gateway). "start" refuses a LAB_NET
+#                     with an address or a route on this host and a
+#                     LAB_BRIDGE name that is not a lab's; it deletes a lab
+#                     bridge with no port left (a crashed run's). The conf is
+#                     NOT copied to /etc/slurm here: clients need SLURM_CONF.
+#                     Needs ip (iproute2), unshare and nsenter (util-linux).
+#                     Release roots (release-root.sh enter) share the host's
+#                     network namespace: the bridge is made there too, the
+#                     nodes nest in the root's PID and mount namespaces.
+#   LAB_NET=10.77.0 LAB_BRIDGE=ptd-br0   (NETNS=1) the /24 and the bridge
+#                     (at most 13 characters: the host ends of the veths are
+#                     $LAB_BRIDGE"h"<i>). No forwarding, NAT or default route:
+#                     nodes reach only the host and each other.
 #
 # Configuration: $PTD_LAB/etc/slurm.conf is the one the daemons read. Clients
 # need it too (Trap 2: "Could not establish a configuration source"), so
@@ -67,7 +93,10 @@
 # absent or was written by this script; someone else's is left alone.
 #
 # $PTD_LAB/run/cluster.env (sourceable) describes the running cluster:
-# NODE, SLURM_CONF, SLURMD_PID, SLURMCTLD_PID, SLURMD_LOG, SHARED_ROOT, PLUGSTACK.
+# NODE, SLURM_CONF, SLURMD_PID, SLURMCTLD_PID, SLURMD_LOG, SHARED_ROOT, PLUGSTACK,
+# NODE2 and SLURMD2_PID (NODES=2); with NETNS=1 also NETNS=1, LAB_BRIDGE,
+# CTLD_ADDR, NODE1_ADDR, NODE2_ADDR and NODE1_INIT, NODE2_INIT (host pids of
+# the nodes' init).
 set -euo pipefail
 
 PTD_LAB=${PTD_LAB:-/var/spool/private-tmpdir-lab}
@@ -77,6 +106,10 @@ SLURMD_PORT=${SLURMD_PORT:-6818}
 CONF=$PTD_LAB/etc/slurm.conf
 ETC_CONF=/etc/slurm/slurm.conf
 MARKER='# generated by private-tmpdir tests/slurm/cluster.sh'
+# "stop" removes a conf with this line: its addresses are routed only while
+# the lab's bridge exists; without it a client would send to the default
+# gateway
+NETNS_MARKER='# NETNS=1: the lab bridge is up only while the lab runs'
 RUN=$PTD_LAB/run
 LOGDIR=$PTD_LAB/log
 USERS=(ptd-alice ptd-mallory)
@@ -213,6 +246,7 @@ write_conf() {
 	[ -n "${EXTRA_CONF:-}" ] && printf '%s\n' "$EXTRA_CONF" >>"$CONF.new"
 	if [ "$NETNS" = 1 ]; then
 		cat >>"$CONF.new" <<-EOF
+			$NETNS_MARKER
 			NodeName=$NODE NodeHostname=$NODE NodeAddr=$LAB_NET.11 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
 			NodeName=$NODE2 NodeHostname=$NODE2 NodeAddr=$LAB_NET.12 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
 		EOF
@@ -290,33 +324,93 @@ spawn() {
 }
 
 # ---------------------------------------------------------------------------
-# NETNS=1: nodes in their own namespaces on a host-side bridge (WIP)
-BR_ALIAS="private-tmpdir lab $PTD_LAB"
+# NETNS=1: each node a host of its own, on a bridge in the host netns.
+#
+# What is created, and where it goes:
+#   - bridge $LAB_BRIDGE ($LAB_NET.1/24) in the host netns, its alias
+#     "$BR_PREFIX$PTD_LAB" marks it as a lab's; deleted by "stop" (also
+#     after a failed start); a lab bridge with no port left (its nodes died
+#     with a crashed run) is deleted by the next "start".
+#   - per node: a launcher `unshare --net --uts --pid --fork --kill-child
+#     --mount-proc --propagation private` whose child, `cluster.sh node-init`,
+#     is PID 1 of the node; the veth pair ${LAB_BRIDGE}h<i> <-> eth0,
+#     the tmpfs /tmp, /var/tmp, /dev/shm, /run: all of them end with the
+#     node's namespaces, i.e. with its init.
+# $RUN/netns.env records the bridge and subnet, so that "stop" finds them
+# whatever its environment.
+BR_PREFIX="private-tmpdir lab "
+BR_ALIAS="$BR_PREFIX$PTD_LAB"
+NETNS_ENV=$RUN/netns.env
 
-net_down() {
-	ip link show dev "$LAB_BRIDGE" >/dev/null 2>&1 || return 0
-	[ "$(cat /sys/class/net/"$LAB_BRIDGE"/ifalias 2>/dev/null)" = "$BR_ALIAS" ] || {
-		log "WARNING: bridge $LAB_BRIDGE is not ours (alias '$(cat /sys/class/net/"$LAB_BRIDGE"/ifalias 2>/dev/null)'); left alone"
+# the bridge's alias, or nothing
+br_alias() { cat /sys/class/net/"$1"/ifalias 2>/dev/null || true; }
+# how many ports the bridge has
+br_ports() { find /sys/class/net/"$1"/brif -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+net_down() { # bridge
+	local br=$1 alias
+	ip link show dev "$br" >/dev/null 2>&1 || return 0
+	alias=$(br_alias "$br")
+	[ "$alias" = "$BR_ALIAS" ] || {
+		log "WARNING: bridge $br is not ours (alias '$alias'); left alone"
 		return 1
 	}
-	ip link del "$LAB_BRIDGE"
-	log "deleted bridge $LAB_BRIDGE"
+	ip link del "$br"
+	log "deleted bridge $br"
+}
+
+# refuse a subnet or bridge that something else uses; delete a lab
+# bridge a crashed run left (no port: its nodes are gone)
+net_check() {
+	local alias routes i
+	command -v ip >/dev/null || die "NETNS=1 needs iproute2 (ip)"
+	command -v nsenter >/dev/null || die "NETNS=1 needs nsenter (util-linux)"
+	[ ${#LAB_BRIDGE} -le 13 ] || die "LAB_BRIDGE=$LAB_BRIDGE: at most 13 characters (its veths add 'h<i>')"
+	[[ $LAB_NET =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "LAB_NET=$LAB_NET: three octets, e.g. 10.77.0"
+	if ip link show dev "$LAB_BRIDGE" >/dev/null 2>&1; then
+		alias=$(br_alias "$LAB_BRIDGE")
+		case "$alias" in
+		"$BR_PREFIX"*) ;;
+		*) die "a link named $LAB_BRIDGE exists and is not a lab's (alias '$alias'); set LAB_BRIDGE" ;;
+		esac
+		[ "$(br_ports "$LAB_BRIDGE")" = 0 ] ||
+			die "bridge $LAB_BRIDGE ($alias) still has nodes on it: another lab runs; stop it or set LAB_BRIDGE"
+		ip link del "$LAB_BRIDGE"
+		log "deleted bridge $LAB_BRIDGE a crashed run left ($alias)"
+	fi
+	for i in 1 2; do # host ends of veths of a crashed run (normally gone with their netns)
+		ip link del "${LAB_BRIDGE}h$i" 2>/dev/null && log "deleted leftover ${LAB_BRIDGE}h$i" || true
+	done
+	ip -o -4 addr show | grep -qF " $LAB_NET." && die "$LAB_NET.0/24 is in use on this host; set LAB_NET"
+	# a route into the subnet, or one holding it, other than the default
+	routes=$({
+		ip -4 route show root "$LAB_NET.0/24"
+		ip -4 route show match "$LAB_NET.0/24"
+	} | grep -v '^default' || true)
+	[ -z "$routes" ] || die "$LAB_NET.0/24 is routed on this host ($routes); set LAB_NET"
 }
 
 net_up() {
-	command -v ip >/dev/null || die "NETNS=1 needs iproute2 (ip)"
-	if ip link show dev "$LAB_BRIDGE" >/dev/null 2>&1; then
-		net_down || die "bridge $LAB_BRIDGE belongs to another lab; set LAB_BRIDGE"
-	fi
-	if ip -o -4 addr show | grep -qF " $LAB_NET."; then
-		die "$LAB_NET.0/24 is in use on this host; set LAB_NET"
-	fi
+	net_check
+	printf 'LAB_BRIDGE=%s\nLAB_NET=%s\n' "$LAB_BRIDGE" "$LAB_NET" >"$NETNS_ENV"
 	ip link add "$LAB_BRIDGE" type bridge stp_state 0 forward_delay 0
-	ip link set "$LAB_BRIDGE" type bridge nf_call_iptables 0 nf_call_ip6tables 0 2>/dev/null || true
+	# frames between nodes never go through a host firewall (br_netfilter)
+	ip link set "$LAB_BRIDGE" type bridge nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0 2>/dev/null || true
 	ip link set "$LAB_BRIDGE" alias "$BR_ALIAS"
+	# IPv4 only: no link-local addresses, no router solicitations
+	ip link set "$LAB_BRIDGE" addrgenmode none 2>/dev/null || true
 	ip addr add "$LAB_NET.1/24" dev "$LAB_BRIDGE"
 	ip link set "$LAB_BRIDGE" up
 	log "bridge $LAB_BRIDGE $LAB_NET.1/24"
+}
+
+# the host pid of node $1's init (the launcher's only child), or nothing
+node_init_pid() {
+	local launcher init
+	launcher=$(live_pid unshare "$RUN/node-$1.launcher.pid")
+	[ -n "$launcher" ] || return 0
+	init=$(cat /proc/"$launcher"/task/"$launcher"/children 2>/dev/null || true)
+	echo "${init%% *}"
 }
 
 # start node i (1|2) in new namespaces; prints the host pid of its slurmd
@@ -333,15 +427,15 @@ spawn_node() {
 		sleep 0.05
 	done
 	is_proc "$launcher" unshare || die "node $name: launcher pid $launcher is not running"
-	ip link del "$veth" 2>/dev/null || true
 	ip link add "$veth" type veth peer name eth0 netns "$launcher"
+	ip link set "$veth" addrgenmode none 2>/dev/null || true
 	ip link set "$veth" master "$LAB_BRIDGE" up
-	nsenter -t "$launcher" -n sh -c "ip link set lo up && ip addr add $LAB_NET.1$i/24 dev eth0 && ip link set eth0 up"
+	nsenter -t "$launcher" -n sh -c "ip link set lo up && ip link set eth0 addrgenmode none 2>/dev/null;
+		ip addr add $LAB_NET.1$i/24 dev eth0 && ip link set eth0 up"
 	: >"$RUN/$name.go"
 	slurmd=
 	for k in $(seq 60); do
-		init=$(cat /proc/"$launcher"/task/"$launcher"/children 2>/dev/null || true)
-		init=${init%% *}
+		init=$(node_init_pid "$name")
 		if [ -n "$init" ]; then
 			for c in $(cat /proc/"$init"/task/"$init"/children 2>/dev/null || true); do
 				is_proc "$c" slurmd && slurmd=$c
@@ -358,9 +452,13 @@ spawn_node() {
 	echo "$slurmd"
 }
 
-# runs as PID 1 of the node's PID namespace (bash, reaps orphans)
+# runs as PID 1 of the node's PID namespace (bash: it reaps the orphans,
+# the plugin's detached remover among them)
 cmd_node_init() {
-	local name=$1 k
+	local name=$1 k spid=
+	# PID 1 gets only the signals it handles: "stop" TERMs it to end the
+	# node (its exit makes the kernel kill what is left in the namespace)
+	trap '[ -z "$spid" ] || kill -TERM "$spid" 2>/dev/null || true; exit 0' TERM
 	hostname "$name"
 	# propagation is already private (unshare --propagation private ran
 	# before --mount-proc); make sure before mounting anything
@@ -373,7 +471,7 @@ cmd_node_init() {
 	mkdir -p /run/munge
 	mount --move "$PTD_LAB/nodes/$name/munge" /run/munge
 	[ "${SHARED_ROOT:-0}" = 1 ] && mount --make-rshared /
-	for k in $(seq $((WAIT_SECS * 20))); do
+	for k in $(seq $((WAIT_SECS * 20))); do # the host has set up eth0
 		[ -e "$RUN/$name.go" ] && break
 		sleep 0.05
 	done
@@ -382,9 +480,6 @@ cmd_node_init() {
 	echo "node-init $name: pid $$ hostname $(hostname) addr $(ip -4 -o addr show eth0 | awk '{print $4}')"
 	slurmd -D -N "$name" -f "$CONF" &
 	spid=$!
-	# TERM (from "stop"): stop slurmd, then leave; init's exit makes the
-	# kernel kill the rest of the node's PID namespace
-	trap 'kill -TERM $spid 2>/dev/null || true; exit 0' TERM
 	while :; do
 		sleep 1 &
 		wait $! || true
@@ -393,12 +488,15 @@ cmd_node_init() {
 
 stop_node() { # name
 	local name=$1 launcher init k kids c
-	stop_one "slurmd-$name" "$RUN/slurmd-$name.started.pid" slurmd
 	launcher=$(live_pid unshare "$RUN/node-$name.launcher.pid")
-	[ -n "$launcher" ] || { rm -f "$RUN/node-$name.launcher.pid"; return 0; }
-	init=$(cat /proc/"$launcher"/task/"$launcher"/children 2>/dev/null || true)
-	init=${init%% *}
-	# let detached removers (plugin) finish, bounded
+	init=$(node_init_pid "$name")
+	stop_one "slurmd-$name" "$RUN/slurmd-$name.started.pid" slurmd
+	if [ -z "$launcher" ]; then
+		rm -f "$RUN/node-$name.launcher.pid" "$RUN/$name.go"
+		return 0
+	fi
+	# let the node's last processes (the plugin's detached remover) end,
+	# bounded: the init's exit would kill them
 	for k in $(seq 50); do
 		[ -n "$init" ] || break
 		kids=
@@ -408,21 +506,22 @@ stop_node() { # name
 		[ -z "$kids" ] && break
 		sleep 0.1
 	done
+	[ -z "${kids:-}" ] || log "node $name: processes still there 5s after slurmd:$kids"
 	# unshare --fork ignores SIGTERM while it waits: TERM the node's init
-	# (its trap exits), unshare then exits with it
-	[ -n "$init" ] && kill -TERM "$init" 2>/dev/null || true
+	# (its trap exits), the launcher then exits with it
+	[ -z "$init" ] || kill -TERM "$init" 2>/dev/null || true
 	for k in $(seq 100); do
 		is_proc "$launcher" || break
 		sleep 0.05
 	done
 	if is_proc "$launcher"; then
 		log "node $name: launcher $launcher still there 5s after TERM of init $init; SIGKILL"
-		[ -n "$init" ] && kill -KILL "$init" 2>/dev/null || true
+		[ -z "$init" ] || kill -KILL "$init" 2>/dev/null || true
 		kill -KILL "$launcher" 2>/dev/null || true
 		stop_rc=1
 	fi
 	rm -f "$RUN/node-$name.launcher.pid" "$RUN/$name.go"
-	log "stopped node $name (launcher $launcher)"
+	log "stopped node $name (launcher $launcher, init $init)"
 }
 
 cmd_start() {
@@ -433,13 +532,11 @@ cmd_start() {
 		pid=$(live_pid "$d" "$RUN/$d.started.pid")
 		[ -z "$pid" ] || die "$d from an earlier start is still running (pid $pid); run '$0 stop' first"
 	done
-	if [ "$NETNS" = 1 ]; then
-		[ "${NODES:-1}" = 2 ] || die "NETNS=1 needs NODES=2"
-		for d in ptd-n1 ptd-n2; do
-			pid=$(live_pid unshare "$RUN/node-$d.launcher.pid")
-			[ -z "$pid" ] || die "node $d from an earlier start is still running (pid $pid); run '$0 stop' first"
-		done
-	fi
+	for d in ptd-n1 ptd-n2; do
+		pid=$(live_pid unshare "$RUN/node-$d.launcher.pid")
+		[ -z "$pid" ] || die "node $d from an earlier start is still running (pid $pid); run '$0 stop' first"
+	done
+	[ "$NETNS" != 1 ] || [ "${NODES:-1}" = 2 ] || die "NETNS=1 needs NODES=2"
 
 	install_packages
 	ensure_users
@@ -452,13 +549,16 @@ cmd_start() {
 	# and emptied in place, not renamed: a remover the plugin left behind
 	# (it stays 2 s for the next job's directories) writes on into the
 	# file it was started with, and its lines are about this cluster's jobs.
-	for f in slurmctld.log slurmd.log slurmctld.stdout slurmd.stdout; do
+	for f in slurmctld.log slurmd.log slurmctld.stdout slurmd.stdout slurmd2.stdout slurmd-ptd-n1.stdout \
+		slurmd-ptd-n2.stdout; do
 		if [ -e "$LOGDIR/$f" ]; then
 			cp -f "$LOGDIR/$f" "$LOGDIR/$f.1"
 			: >"$LOGDIR/$f"
 		fi
 	done
 	rm -f "$RUN/cluster.env" "$RUN/slurmd.pid" "$RUN/slurmctld.pid"
+	# what a crashed run left: nothing of it runs (checked above)
+	rm -f "$RUN"/node-ptd-n*.launcher.pid "$RUN"/ptd-n*.go
 
 	if [ -n "${PLUGSTACK:-}" ]; then
 		plugstack=$(realpath -- "$PLUGSTACK") || die "PLUGSTACK=$PLUGSTACK does not exist"
@@ -476,7 +576,7 @@ cmd_start() {
 	trap 'start_failed $?' EXIT
 	t_start=$(date +%s%N)
 	start_munged
-	[ "$NETNS" = 1 ] && net_up
+	[ "$NETNS" != 1 ] || net_up
 
 	# -c: forget jobs of earlier runs, so that a restart starts clean
 	ctld_pid=$(spawn slurmctld slurmctld -D -c -f "$CONF")
@@ -548,14 +648,18 @@ cmd_start() {
 		PLUGSTACK=$plugstack
 	EOF
 	if [ "$NETNS" = 1 ]; then
-		grep -q 'ptd-n[12]-' /proc/1/mountinfo && die "a node mount leaked into the host: $(grep 'ptd-n[12]-' /proc/1/mountinfo)"
+		! grep 'ptd-n[12]-' /proc/self/mountinfo >&2 || die "a node's mount (above) leaked into the host"
+		for n in "$NODE:$slurmd_pid" "$NODE2:$slurmd2_pid"; do
+			[ "$(nsenter -t "${n#*:}" -u hostname)" = "${n%%:*}" ] || die "node ${n%%:*} has hostname $(nsenter -t "${n#*:}" -u hostname)"
+		done
 		cat >>"$RUN/cluster.env" <<-EOF
 			NETNS=1
+			LAB_BRIDGE=$LAB_BRIDGE
 			CTLD_ADDR=$LAB_NET.1
 			NODE1_ADDR=$LAB_NET.11
 			NODE2_ADDR=$LAB_NET.12
-			NODE1_LAUNCHER=$(cat "$RUN/node-ptd-n1.launcher.pid")
-			NODE2_LAUNCHER=$(cat "$RUN/node-ptd-n2.launcher.pid")
+			NODE1_INIT=$(node_init_pid "$NODE")
+			NODE2_INIT=$(node_init_pid "$NODE2")
 		EOF
 	fi
 	trap - EXIT
@@ -609,22 +713,46 @@ cmd_stop() {
 			log "cancelled jobs: $(echo $ids)"
 		fi
 	fi
-	if [ "$NETNS" = 1 ]; then
-		stop_node ptd-n2
-		stop_node ptd-n1
-	fi
+	# NETNS=1 nodes: whatever this environment says (pid files tell)
+	for n in ptd-n2 ptd-n1; do
+		if [ -e "$RUN/node-$n.launcher.pid" ] || [ -e "$RUN/slurmd-$n.started.pid" ]; then stop_node "$n"; fi
+	done
 	stop_one slurmd2 "$RUN/slurmd2.started.pid" slurmd
 	stop_one slurmd "$RUN/slurmd.started.pid"
 	stop_one slurmctld "$RUN/slurmctld.started.pid"
 	[ "${KEEP_MUNGE:-0}" = 1 ] || stop_one munged "$RUN/munged.started.pid"
-	if [ "$NETNS" = 1 ]; then net_down || stop_rc=1; fi
+	if [ -e "$NETNS_ENV" ]; then
+		if net_down "$(sed -n 's/^LAB_BRIDGE=//p' "$NETNS_ENV")"; then rm -f "$NETNS_ENV"; else stop_rc=1; fi
+	fi
+	if [ -e "$CONF" ] && grep -qxF "$NETNS_MARKER" "$CONF"; then
+		rm -f "$CONF"
+		log "removed $CONF (its addresses were the lab bridge's)"
+	fi
 	rm -f "$RUN/cluster.env"
 	return $stop_rc
 }
 
+# value of KEY in cluster.env, or nothing
+env_get() { sed -n "s/^$1=//p" "$RUN/cluster.env" 2>/dev/null || true; }
+
+# the running cluster's nodes, one "name slurmd-pid-file" a line
+nodes_of_env() {
+	local n1 n2
+	n1=$(env_get NODE)
+	n2=$(env_get NODE2)
+	[ -n "$n1" ] || n1=$NODE
+	if [ "$(env_get NETNS)" = 1 ]; then
+		echo "$n1 $RUN/slurmd-$n1.started.pid"
+		echo "$n2 $RUN/slurmd-$n2.started.pid"
+	else
+		echo "$n1 $RUN/slurmd.started.pid"
+		[ -z "$n2" ] || echo "$n2 $RUN/slurmd2.started.pid"
+	fi
+}
+
 cmd_status() {
-	local rc=0 d pid
-	for d in munged slurmctld slurmd; do
+	local rc=0 d pid n f state
+	for d in munged slurmctld; do
 		pid=$(live_pid "$d" "$RUN/$d.started.pid")
 		if [ -n "$pid" ]; then
 			echo "$d: pid $pid"
@@ -635,31 +763,49 @@ cmd_status() {
 			rc=1
 		fi
 	done
-	if [ -r "$CONF" ]; then
-		echo "node $NODE: $(sinfo -h -n "$NODE" -o %T 2>/dev/null || echo unknown)"
+	while read -r n f; do
+		pid=$(live_pid slurmd "$f")
+		if [ -z "$pid" ]; then
+			echo "slurmd of $n: not running"
+			rc=1
+		elif [ "$(env_get NETNS)" = 1 ]; then
+			echo "slurmd of $n: pid $pid (hostname $(nsenter -t "$pid" -u hostname)," \
+				"$(nsenter -t "$pid" -n ip -4 -o addr show eth0 | awk '{print $4}'))"
+		else
+			echo "slurmd of $n: pid $pid"
+		fi
+	done < <(nodes_of_env)
+	if [ -r "$CONF" ] && [ -n "$(live_pid slurmctld "$RUN/slurmctld.started.pid")" ]; then
+		while read -r n f; do
+			state=$(sinfo -h -n "$n" -o %T 2>/dev/null || true)
+			echo "node $n: ${state:-unknown}"
+			case "$state" in "" | *'*' | down* | drain* | unknown) rc=1 ;; esac
+		done < <(nodes_of_env)
 		scontrol ping 2>/dev/null | grep -q 'is UP' || rc=1
 	else
-		echo "no $CONF"
+		echo "no slurmctld of ours answering (conf: $CONF)"
 		rc=1
 	fi
 	return $rc
 }
 
 cmd_resume() {
-	local state i
-	[ -r "$CONF" ] || die "no $CONF; cluster never started"
-	state=$(sinfo -h -n "$NODE" -o %T 2>/dev/null || true)
-	case "$state" in
-	idle | mixed | allocated | completing) return 0 ;;
-	esac
-	scontrol update nodename="$NODE" state=resume
-	for i in $(seq $((WAIT_SECS * 20))); do
-		state=$(sinfo -h -n "$NODE" -o %T 2>/dev/null || true)
-		[ "$state" = idle ] && break
-		sleep 0.05
-	done
-	[ "$state" = idle ] || die "node $NODE is $state after resume"
-	log "node $NODE resumed"
+	local state i n f
+	[ -r "$CONF" ] || die "no $CONF; cluster not running"
+	while read -r n f; do
+		state=$(sinfo -h -n "$n" -o %T 2>/dev/null || true)
+		case "$state" in
+		idle | mixed | allocated | completing) continue ;;
+		esac
+		scontrol update nodename="$n" state=resume
+		for i in $(seq $((WAIT_SECS * 20))); do
+			state=$(sinfo -h -n "$n" -o %T 2>/dev/null || true)
+			[ "$state" = idle ] && break
+			sleep 0.05
+		done
+		[ "$state" = idle ] || die "node $n is $state after resume"
+		log "node $n resumed"
+	done < <(nodes_of_env)
 }
 
 # slurmd dies as in a crash: no shutdown, its jobs' slurmstepd keep running.
