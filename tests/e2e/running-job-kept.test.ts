@@ -92,7 +92,7 @@ describe("e2e: a running job never loses its /tmp between its steps (#21)", func
   }
 
   it("the second node of a two-node batch job, between its sruns: kept while other jobs end there", async () => {
-    const info: ClusterInfo = startCluster({ plugstackLines: [pluginLine(TMPFS)], nodes: 2 });
+    const info: ClusterInfo = startCluster({ plugstackLines: [pluginLine(TMPFS)], nodes: 2, netns: true });
     assert.ok(info.node2 && info.slurmd2Pid, "second node started");
     const node2Tmp = `/proc/${info.slurmd2Pid}/root/tmp`;
     const ended = await endedJob(ALICE, ["-w", info.node2]);
