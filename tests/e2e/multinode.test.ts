@@ -67,6 +67,8 @@ describe("e2e: a two-node job, on two hosts", function () {
       assert.match(addr.stdout, new RegExp(` inet ${(n.addr ?? "?").replace(/\./g, "\\.")}/24 `));
       // slurmd is not the node's init: a shell is, and reaps the orphans
       assert.notEqual(innerPid(n.slurmdPid), 1);
+      // the lab's names resolve on every node as a cluster's DNS would
+      for (const m of nodes) assert.match(onNode(n, ["getent", "hosts", m.name]).stdout, new RegExp(`^${m.addr} `));
     }
   });
 
