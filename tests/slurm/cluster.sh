@@ -178,6 +178,7 @@ install_packages() {
 	command -v slurmd >/dev/null || missing+=(slurmd)
 	command -v sbatch >/dev/null || missing+=(slurm-client)
 	[ -e /usr/include/slurm/spank.h ] || missing+=(libslurm-dev)
+	[ "$NETNS" != 1 ] || command -v ip >/dev/null || missing+=(iproute2)
 	[ ${#missing[@]} = 0 ] && return 0
 	[ "${SKIP_INSTALL:-0}" = 1 ] && die "missing packages: ${missing[*]} (SKIP_INSTALL=1)"
 	log "installing ${missing[*]}"
