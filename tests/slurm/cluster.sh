@@ -684,6 +684,7 @@ cmd_start() {
 	if [ "$NETNS" = 1 ]; then
 		! grep 'ptd-n[12]-' /proc/self/mountinfo >&2 || die "a node's mount (above) leaked into the host"
 		for n in "$NODE:$slurmd_pid" "$NODE2:$slurmd2_pid"; do
+			is_proc "${n#*:}" slurmd || die "node ${n%%:*}: slurmd (pid ${n#*:}) died"
 			[ "$(nsenter -t "${n#*:}" -u hostname)" = "${n%%:*}" ] || die "node ${n%%:*} has hostname $(nsenter -t "${n#*:}" -u hostname)"
 		done
 		cat >>"$RUN/cluster.env" <<-EOF
