@@ -12,6 +12,21 @@ import { skipOrFail } from "./root.js";
 
 export const CLUSTER_SH = join(REPO_ROOT, "tests", "slurm", "cluster.sh");
 
+/** One node of the lab as the host sees it. */
+export interface LabNode {
+  /** Slurm's NodeName */
+  name: string;
+  /** What gethostname() says on the node: the NodeName with netns, this
+   * machine's name without. */
+  hostname: string;
+  /** slurmd's pid in this (the host's) PID namespace */
+  slurmdPid: number;
+  /** The node's own address (netns only) */
+  addr?: string;
+  /** The node's files as its processes see them: /proc/<slurmd>/root */
+  root: string;
+}
+
 export interface ClusterInfo {
   node: string;
   slurmdPid: number;
@@ -24,6 +39,13 @@ export interface ClusterInfo {
   /** With nodes: 2: the second node and its slurmd (own /tmp, /var/tmp). */
   node2?: string;
   slurmd2Pid?: number;
+  /** Each node a host of its own (cluster.sh NETNS=1): own PID, mount, UTS
+   * and network namespaces, hostname = NodeName, own address on a bridge. */
+  netns: boolean;
+  /** Every node, the first one first. */
+  nodes: LabNode[];
+  /** netns: the address of slurmctld (the host's end of the bridge) */
+  ctldAddr?: string;
 }
 
 /** The running cluster as cluster.sh recorded it; throws when none runs. */
@@ -39,6 +61,17 @@ export function clusterInfo(): ClusterInfo {
     if (v === undefined) throw new Error(`${CLUSTER_ENV}: no ${k}`);
     return v;
   };
+  const netns = kv.get("NETNS") === "1";
+  const host = hostname().split(".")[0] ?? hostname();
+  const node = (name: string, pid: number, addr: string | undefined): LabNode => ({
+    name,
+    hostname: netns ? name : host,
+    slurmdPid: pid,
+    ...(addr ? { addr } : {}),
+    root: `/proc/${pid}/root`,
+  });
+  const nodes = [node(get("NODE"), Number(get("SLURMD_PID")), kv.get("NODE1_ADDR"))];
+  if (kv.get("NODE2")) nodes.push(node(get("NODE2"), Number(get("SLURMD2_PID")), kv.get("NODE2_ADDR")));
   return {
     node: get("NODE"),
     slurmdPid: Number(get("SLURMD_PID")),
@@ -48,6 +81,9 @@ export function clusterInfo(): ClusterInfo {
     plugstack: get("PLUGSTACK"),
     sharedRoot: get("SHARED_ROOT") === "1",
     ...(kv.get("NODE2") ? { node2: get("NODE2"), slurmd2Pid: Number(get("SLURMD2_PID")) } : {}),
+    netns,
+    nodes,
+    ...(kv.get("CTLD_ADDR") ? { ctldAddr: get("CTLD_ADDR") } : {}),
   };
 }
 
@@ -57,9 +93,12 @@ function clusterSh(
   timeoutMs = 120_000,
   prefix: readonly string[] = [],
 ): RunResult {
-  // CTLD_PORT/SLURMD_PORT (cluster.sh) let a second lab run beside this one.
+  // CTLD_PORT/SLURMD_PORT (and for netns LAB_NET/LAB_BRIDGE) of cluster.sh
+  // let a second lab run beside this one.
   const ports = Object.fromEntries(
-    ["CTLD_PORT", "SLURMD_PORT"].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])),
+    ["CTLD_PORT", "SLURMD_PORT", "LAB_NET", "LAB_BRIDGE"].flatMap((k) =>
+      process.env[k] ? [[k, process.env[k] as string]] : [],
+    ),
   );
   const argv = [...prefix, "bash", CLUSTER_SH, verb];
   return run(argv[0] as string, argv.slice(1), {
@@ -77,6 +116,9 @@ export interface StartOptions {
   extraConf?: string;
   /** 2: a second node with its own /tmp (see cluster.sh NODES). */
   nodes?: 1 | 2;
+  /** With nodes: 2, each node a host of its own: own PID, mount, UTS and
+   * network namespaces, hostname and address (cluster.sh NETNS=1). */
+  netns?: boolean;
   /** Every daemon on one CPU (see firstCpu()). */
   pinCpu?: boolean;
 }
@@ -98,6 +140,7 @@ export function firstCpu(): string {
 /** (Re)start the cluster with this plugstack: stop, then start. Throws with
  * cluster.sh's output (it prints log tails on failure). */
 export function startCluster(opts: StartOptions): ClusterInfo {
+  if (opts.netns && opts.nodes !== 2) throw new Error("startCluster: netns needs nodes: 2");
   const stop = clusterSh("stop", { KEEP_MUNGE: "1" });
   if (stop.status !== 0) throw new Error(explain("cluster.sh stop", stop));
 
@@ -112,6 +155,7 @@ export function startCluster(opts: StartOptions): ClusterInfo {
       SHARED_ROOT: opts.sharedRoot || process.env["PTD_SHARED_ROOT"] === "1" ? "1" : "0",
       EXTRA_CONF: opts.extraConf ?? "",
       NODES: String(opts.nodes ?? 1),
+      NETNS: opts.netns ? "1" : "0",
     },
     600_000,
     opts.pinCpu ? ["taskset", "-c", firstCpu()] : [],
@@ -159,6 +203,17 @@ export function resumeNode(): void {
 
 function haveCommand(name: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${name}`], { env: { PATH } }).status === 0;
+}
+
+/** Call after requireRootAndSlurm in suites that start a netns lab
+ * (startCluster({ netns: true })): it needs ip (iproute2) and nsenter. */
+export function requireNetns(ctx: Mocha.Context): void {
+  const missing = ["ip", "nsenter"].filter((c) => !haveCommand(c));
+  if (missing.length > 0)
+    skipOrFail(
+      ctx,
+      `a lab of hosts in their own namespaces cannot run: missing ${missing.join(", ")} (iproute2, util-linux)`,
+    );
 }
 
 /** Call first (e.g. in `before`) in suites that need root and a real Slurm.

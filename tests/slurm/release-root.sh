@@ -37,11 +37,12 @@ PTD_ROOTS=${PTD_ROOTS:-/var/cache/private-tmpdir/roots}
 MIRROR=${PTD_MIRROR:-http://deb.debian.org/debian}
 # What the tests need inside: that release's Slurm and the tarball's build
 # dependencies (no Node.js: the host's is bound in), plus the tools the
-# harness calls.
+# harness calls (iproute2: the two-node lab's bridge and veths, cluster.sh
+# NETNS=1).
 PKGS=(slurmd slurmctld slurm-client munge libslurm-dev wabt gcc make libc6-dev
       libstdc++6 passwd util-linux mount procps hostname findutils tar gzip
       python3-minimal bsdutils libpam0g-dev openssh-server openssh-client
-      libpam-slurm-adopt fuse3 bindfs xvfb x11-utils)
+      libpam-slurm-adopt fuse3 bindfs xvfb x11-utils iproute2)
 # What building the .deb needs (packaging/build-deb.sh): installed by apt
 # after debootstrap, whose --include cannot configure lintian's Perl stack.
 DEB_PKGS=(build-essential debhelper dpkg-dev lintian)
