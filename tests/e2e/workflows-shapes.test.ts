@@ -172,6 +172,7 @@ describe("e2e: job shapes (#24): overlapping steps, a 50-task array at once, a h
   });
 
   it("a heterogeneous job over two nodes: each component's directories are named by its own job id (SLURM_JOB_ID_HET_GROUP_<n>), though SLURM_JOB_ID is the first component's in every task; nothing shared, all removed", async function () {
+    this.timeout(300_000);
     // Only the backfill scheduler starts heterogeneous jobs, every
     // bf_interval (30 s by default).
     cluster({
