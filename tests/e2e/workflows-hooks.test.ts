@@ -1,11 +1,12 @@
 // A site's own hooks around the plugin (#24): which /tmp each one sees.
 // slurm.conf's TaskProlog and TaskEpilog (slurmstepd, in the task's
-// context), Prolog and Epilog (slurmd, as root), and another SPANK plugin's
-// callbacks listed before and after ours; under each PrologFlags a site may
-// run (none, Contain, and Contain,RunInJob from 24.05). What an Epilog can
-// rely on: Slurm runs the SPANK job epilog (our removal) before the Epilog
-// script (prep/script's slurmd_script), so the job's directory is gone by
-// then.
+// context), Prolog and Epilog (slurmd, as root; under RunInJob the extern
+// step), and another SPANK plugin's callbacks listed before and after ours;
+// under each PrologFlags a site may run (none, Contain, and Contain,RunInJob
+// from 24.05). What an Epilog can rely on: Slurm runs the SPANK job epilog
+// (our removal) before the Epilog script (prep/script's slurmd_script), and
+// the extern step's end (Contain) before either, so the job's directory is
+// gone by then.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { coreSha256 } from "../../host/core.js";
@@ -23,7 +24,10 @@ import { isJobTmp, jobTraces, tmpRootOf } from "../helpers/job-traces.js";
 import { installHooks, probeLine, type ProbeName, removeHooks, report, SCRIPT_CONF } from "../helpers/site-hooks.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
-const PLUGSTACK = [probeLine("ptd_probe_before"), pluginLine(SEED), probeLine("ptd_probe_after")];
+/** Our plugin between the two builds of the probe. */
+function plugstack(options: readonly string[] = SEED): string[] {
+  return [probeLine("ptd_probe_before"), pluginLine(options), probeLine("ptd_probe_after")];
+}
 
 /** Slurm's step numbers (slurm.h): the batch script's and the extern step's. */
 const STEP_NAMES: Record<string, string> = { "4294967291": "batch", "4294967292": "extern", "4294967295": "none" };
@@ -33,12 +37,42 @@ interface Flavor {
   prologFlags: string;
   /** Slurm releases that have it */
   since: [number, number];
+  /** Who runs Prolog and Epilog. */
+  scriptsBy: string;
+  /** Whether the Prolog finds the job's directory (made, empty). */
+  prologSeesDir: boolean;
+  /** The last SPANK callback of the job on the node. */
+  last: string;
 }
 const FLAVORS: Flavor[] = [
-  { name: "no PrologFlags", prologFlags: "", since: [0, 0] },
-  { name: "PrologFlags=Contain", prologFlags: "Contain", since: [0, 0] },
-  { name: "PrologFlags=Contain,RunInJob", prologFlags: "Contain,RunInJob", since: [24, 5] },
+  {
+    name: "no PrologFlags",
+    prologFlags: "",
+    since: [0, 0],
+    scriptsBy: "slurmd",
+    prologSeesDir: false,
+    last: "its job epilog sees the job's directory only when listed before ours",
+  },
+  {
+    name: "PrologFlags=Contain",
+    prologFlags: "Contain",
+    since: [0, 0],
+    scriptsBy: "slurmd",
+    prologSeesDir: false,
+    last: "only its extern step's exit, when listed before ours, sees the job's directory at the end",
+  },
+  {
+    // 24.05+: Prolog and Epilog in the extern step, after its
+    // init_post_opt (our directories made) and after its exit (removed).
+    name: "PrologFlags=Contain,RunInJob",
+    prologFlags: "Contain,RunInJob",
+    since: [24, 5],
+    scriptsBy: "the extern step",
+    prologSeesDir: true,
+    last: "Slurm runs no SPANK job prolog or epilog; only the extern step's exit, when listed before ours, sees the job's directory at the end",
+  },
 ];
+const runInJob = (f: Flavor): boolean => f.prologFlags.includes("RunInJob");
 
 /** The probe's lines of job `id`: "<probe> <step> <callback>" -> "<job|host> uid <euid> dir <yes|no>". */
 function probeSeen(log: string, id: number): Map<string, string> {
@@ -60,14 +94,15 @@ describe("e2e: a site's hooks around the plugin (#24): which /tmp each sees", fu
   let running: string | undefined;
   let info: ClusterInfo;
   let alice = -1;
-  function cluster(f: Flavor): void {
-    if (running === f.name) return;
+  function cluster(f: Flavor, options: readonly string[] = SEED): void {
+    const key = `${f.name} ${options.join(" ")}`;
+    if (running === key) return;
     running = undefined;
     info = startCluster({
-      plugstackLines: PLUGSTACK,
+      plugstackLines: plugstack(options),
       extraConf: [SCRIPT_CONF, ...(f.prologFlags ? [`PrologFlags=${f.prologFlags}`] : [])].join("\n"),
     });
-    running = f.name;
+    running = key;
   }
   function needs(ctx: Mocha.Context, f: Flavor): void {
     if (slurmAtLeast(...f.since)) return;
@@ -137,7 +172,7 @@ describe("e2e: a site's hooks around the plugin (#24): which /tmp each sees", fu
   });
 
   for (const f of FLAVORS) {
-    it(`${f.name}: Prolog and Epilog run in the host's namespace, as root, and see the host's /tmp; the job's directory is not there yet for the Prolog, and already gone for the Epilog`, async function () {
+    it(`${f.name}: Prolog and Epilog (run by ${f.scriptsBy}) see the host's /tmp, as root in the host's namespace; the job's directory is ${f.prologSeesDir ? "made and empty" : "not there yet"} for the Prolog, and already gone for the Epilog`, async function () {
       needs(this, f);
       cluster(f);
       const mark = logMark();
@@ -153,7 +188,8 @@ describe("e2e: a site's hooks around the plugin (#24): which /tmp each sees", fu
         const rep = await waitFor(() => report(`${what}.${id}`), 30_000, { what: `the ${what} script's report` });
         assert.match(rep, new RegExp(`^ns ${slurmdNs.replace(/[[\]]/g, "\\$&")}$`, "m"), `${what}: ${rep}`);
         assert.ok(!isJobTmp(tmpRootOf(rep, "root")), `${what} saw a job's /tmp: ${rep}`);
-        assert.match(rep, /^dir no$/m, `${what}: ${rep}`);
+        const dir = what === "prolog" && f.prologSeesDir;
+        assert.match(rep, dir ? /^dir yes\nnames$/m : /^dir no$/m, `${what}: ${rep}`);
         assert.ok(fs.existsSync(`/tmp/ptd-${what}.${id}`), `${what}'s file in the host's /tmp`);
       }
       assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${id}: private directories mounted`));
@@ -163,7 +199,7 @@ describe("e2e: a site's hooks around the plugin (#24): which /tmp each sees", fu
       });
     });
 
-    it(`${f.name}: another SPANK plugin's callbacks see the host's /tmp up to our init_post_opt (and in the extern step, slurmd's job prolog and epilog), the job's from there on; its job epilog sees the job's directory only when listed before ours`, async function () {
+    it(`${f.name}: another SPANK plugin's callbacks see the host's /tmp up to our init_post_opt (and in the extern step, slurmd's job prolog and epilog), the job's from there on; ${f.last}`, async function () {
       needs(this, f);
       cluster(f);
       const mark = logMark();
@@ -178,13 +214,14 @@ describe("e2e: a site's hooks around the plugin (#24): which /tmp each sees", fu
       );
       const id = r.jobId;
       assert.equal(r.state, "COMPLETED", r.output);
+      const lastCallback = runInJob(f) ? "exit" : "job_epilog";
       const log = await waitFor(
         () => {
           const l = logSince(mark);
-          return new RegExp(`ptd-probe ptd_probe_after job_epilog job ${id} `).test(l) && l;
+          return new RegExp(`ptd-probe ptd_probe_after ${lastCallback} job ${id} `).test(l) && l;
         },
         30_000,
-        { what: "the probe's job epilog line" },
+        { what: `the probe's ${lastCallback} line` },
       );
       const seen = probeSeen(log, id);
       // Where each callback runs, by the order in slurmstepd (docs/workflows.md):
@@ -206,6 +243,7 @@ describe("e2e: a site's hooks around the plugin (#24): which /tmp each sees", fu
               `job uid ${cb === "user_init" || cb === "task_init" ? alice : 0} dir no`,
             );
         }
+        if (runInJob(f)) continue;
         expected.set(`${p} none job_prolog`, "host uid 0 dir no");
         // Ours removes the directory in its own job epilog, or under
         // Contain at the extern step's end, before any job epilog.
@@ -247,4 +285,18 @@ describe("e2e: a site's hooks around the plugin (#24): which /tmp each sees", fu
       assert.match(log, new RegExp(`\\[${id}\\.0\\] .*private-tmpdir: loaded \\S+ core sha256 ${coreSha256()}; `));
     });
   }
+
+  it("cleanup=no (for sites with their own epilog script): the Epilog finds the job's directory, with the job's files, at its place", async function () {
+    cluster(FLAVORS[0]!, [...SEED, "cleanup=no"]);
+    const mark = logMark();
+    const r = sbatchWait(ALICE, "echo j > /tmp/job-file\n");
+    const id = r.jobId;
+    assert.equal(r.state, "COMPLETED", r.output);
+    const rep = await waitFor(() => report(`epilog.${id}`), 30_000, { what: "the epilog script's report" });
+    assert.ok(!isJobTmp(tmpRootOf(rep, "root")), `the Epilog saw a job's /tmp: ${rep}`);
+    assert.match(rep, /^dir yes$/m, rep);
+    assert.match(rep, /^names .*\bjob-file\b/m, rep);
+    assert.equal(fs.readFileSync(`/tmp/slurm.${id}.0/tmp/job-file`, "utf8"), "j\n", "left for the site's epilog");
+    assert.match(logSince(mark), new RegExp(`private-tmpdir: job ${id}: private directories mounted`));
+  });
 });
