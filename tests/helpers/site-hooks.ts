@@ -20,8 +20,10 @@ export const REPORTS = join(OUT_DIR, `hooks-${process.pid}`);
 /** The probe plugin's two builds, by where plugstack.conf lists them. */
 export type ProbeName = "ptd_probe_before" | "ptd_probe_after";
 
-/** The step, as the scripts name it: a number, or "batch". */
-const STEP = 'case "${SLURM_STEP_ID:-}" in "" | 4294967291 | batch) step=batch ;; *) step=$SLURM_STEP_ID ;; esac';
+/** The step, as the scripts name it: a number, or "batch". The batch
+ * step's SLURM_STEP_ID in a TaskProlog's environment is unset (22.05,
+ * 24.11) or -5 (26.05: 0xfffffffb, signed). */
+const STEP = 'case "${SLURM_STEP_ID:-}" in "" | -5 | 4294967291 | batch) step=batch ;; *) step=$SLURM_STEP_ID ;; esac';
 
 /** Its scripts, each as the job's user (Task*) or root (Prolog, Epilog).
  * The Task* ones name their files by job and step, the others by job. */
