@@ -17,7 +17,7 @@ import {
   stopCluster,
 } from "../helpers/cluster.js";
 import { allocate, sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
-import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
+import { logMark, logSince } from "../helpers/daemon-logs.js";
 import { waitFor } from "../helpers/wait.js";
 import { holdersOf } from "../helpers/procfs.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
@@ -219,6 +219,7 @@ describe("e2e: job shapes (#24): overlapping steps, a 50-task array at once, a h
       ].join("\n") + "\n",
       { timeoutMs: 120_000 },
     );
+    fs.rmSync(task, { force: true });
     assert.equal(r.state, "COMPLETED", r.output);
     const [leader, other] = (/^groups (\d+) (\d+)$/m.exec(r.output) ?? []).slice(1).map(Number);
     assert.ok(leader === r.jobId && other !== undefined && other !== leader, r.output);
