@@ -44,6 +44,11 @@ function section(output: string, tag: string, lines: number): string[] {
   return all.slice(at + 1, at + 1 + lines).sort();
 }
 
+/** What a held job of this suite leaves in the lab's out directory: its app, and its ready and go files. */
+function jobScratch(id: number): string[] {
+  return [`${OUT_DIR}/ptd-sbcast-app.${id}`, `${OUT_DIR}/ptd-sbcast.${id}.ready`, `${OUT_DIR}/ptd-sbcast.${id}.go`];
+}
+
 describe("e2e: sbcast into the job's private /tmp on two nodes ($PRIVATE_TMPDIR_HOST_TMP)", function () {
   let info: ClusterInfo;
   let alice: number;
@@ -121,12 +126,7 @@ ${WAIT_GO}
 `,
         ["-N2"],
       );
-      leftovers.push(
-        `${OUT_DIR}/ptd-sbcast-app.${id}`,
-        `${OUT_DIR}/ptd-sbcast.${id}.ready`,
-        `${OUT_DIR}/ptd-sbcast.${id}.go`,
-        ...nodes(id).map((n) => `${n.hostTmp}/ptd-sbcast-plain.${id}`),
-      );
+      leftovers.push(...jobScratch(id), ...nodes(id).map((n) => `${n.hostTmp}/ptd-sbcast-plain.${id}`));
       await waitFor(() => fs.existsSync(`${OUT_DIR}/ptd-sbcast.${id}.ready`), 60_000, { what: `job ${id} ready` });
       checkBroadcast(id);
       const [first, second] = nodes(id);
@@ -239,11 +239,7 @@ ${WAIT_GO}
 `,
         ["-N2"],
       );
-      leftovers.push(
-        `${OUT_DIR}/ptd-sbcast-app.${id}`,
-        `${OUT_DIR}/ptd-sbcast.${id}.ready`,
-        `${OUT_DIR}/ptd-sbcast.${id}.go`,
-      );
+      leftovers.push(...jobScratch(id));
       await waitFor(() => fs.existsSync(`${OUT_DIR}/ptd-sbcast.${id}.ready`), 60_000, { what: `job ${id} ready` });
       checkBroadcast(id);
       // Slurm 22.05 sets the times by path, in slurmd's namespace: the host
