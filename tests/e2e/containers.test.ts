@@ -166,7 +166,7 @@ describe("e2e: Apptainer in a job (sid's apptainer, unprivileged, in a user name
   let sif = "";
   before(function () {
     requireRootAndSlurm(this);
-    requirePackaged(this, "/usr/bin/apptainer", "apptainer", ["sid"]);
+    requirePackaged(this, "/usr/bin/apptainer", "apptainer", ["sid"], "Debian packages apptainer in sid only");
     requirePackaged(this, BUSYBOX, "busybox-static", ["trixie", "sid"]);
     const off = userNamespacesOff();
     if (off) skipOrFail(this, `apptainer cannot run as a user here: ${off}`);

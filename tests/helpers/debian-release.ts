@@ -17,16 +17,19 @@ export function debianSuite(): string {
   return BY_MAJOR[/^(\d+)\./.exec(v)?.[1] ?? ""] ?? (v || "not Debian");
 }
 
-/** A tool at `path` that Debian packages only in `suites`: present, the test
- * goes on; missing on one of them, it fails (the release root should have it);
- * missing elsewhere, it skips and says why. */
-export function requirePackaged(ctx: Mocha.Context, path: string, pkg: string, suites: readonly string[]): void {
+/** A tool at `path` the tests have in `suites` only (what Debian packages
+ * there, tests/slurm/release-root.sh installs): present, the test goes on;
+ * missing on one of them, it fails; missing elsewhere, it skips, saying `why`. */
+export function requirePackaged(
+  ctx: Mocha.Context,
+  path: string,
+  pkg: string,
+  suites: readonly string[],
+  why = `tests/slurm/release-root.sh installs ${pkg} in ${suites.join(" and ")} only`,
+): void {
   if (existsSync(path)) return;
   const suite = debianSuite();
-  assert.ok(
-    !suites.includes(suite),
-    `${path} missing on ${suite}: Debian's ${pkg} is there and tests/slurm/release-root.sh installs it`,
-  );
-  console.warn(`    SKIPPED: no ${path} on ${suite}: Debian packages ${pkg} only in ${suites.join(", ")}`);
+  assert.ok(!suites.includes(suite), `${path} missing on ${suite}, where tests/slurm/release-root.sh installs ${pkg}`);
+  console.warn(`    SKIPPED: no ${path} on ${suite}: ${why}`);
   ctx.skip();
 }
