@@ -16,8 +16,8 @@ function must(cmd: string, args: readonly string[]): string {
 }
 
 /** `dir`/rootfs: busybox and its applets, the usual mount points (/tmp and
- * /var/tmp sticky, as in any image), and a passwd and group Apptainer and
- * podman add the user to. Returns its path. */
+ * /var/tmp sticky, as in any image), and the /etc files runtimes add to or
+ * bind over. A directory image for Charliecloud as it is. Returns its path. */
 export function busyboxRootfs(dir: string): string {
   const root = join(dir, "rootfs");
   fs.rmSync(root, { recursive: true, force: true });
@@ -30,6 +30,8 @@ export function busyboxRootfs(dir: string): string {
     if (/^[\w.[-]+$/.test(applet) && applet !== "busybox") fs.symlinkSync("busybox", join(root, "bin", applet));
   fs.writeFileSync(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n", { mode: 0o644 });
   fs.writeFileSync(join(root, "etc", "group"), "root:x:0:\n", { mode: 0o644 });
+  // Charliecloud binds the host's over these: they must exist in the image.
+  for (const f of ["hosts", "resolv.conf"]) fs.writeFileSync(join(root, "etc", f), "", { mode: 0o644 });
   return root;
 }
 

@@ -53,8 +53,8 @@ DEB_PKGS=(build-essential debhelper dpkg-dev lintian)
 # cgroup v1 and v2 controllers both mounted (hybrid), as CI's is.
 suite_pkgs() { # suite
 	case "$1" in
-	sid) echo apptainer squashfs-tools busybox-static podman uidmap runc ;;
-	trixie) echo busybox-static podman uidmap runc ;;
+	sid) echo apptainer squashfs-tools busybox-static podman uidmap runc charliecloud-runtime ;;
+	trixie) echo busybox-static podman uidmap runc charliecloud-runtime ;;
 	esac
 }
 STAMP=.private-tmpdir-root
