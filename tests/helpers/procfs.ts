@@ -291,3 +291,19 @@ export function mountPoints(pid?: number): string[] {
     (l.split(" ")[4] ?? "").replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
   );
 }
+
+/** Live processes (not zombies) whose real uid is `uid`, as "pid comm": what a
+ * user's job may have left running on the node. */
+export function processesOfUid(uid: number): string[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((p) => {
+      try {
+        const status = readStatus(Number(p));
+        const real = Number((status.get("Uid") ?? "").split(/\s+/)[0]);
+        return real === uid && !(status.get("State") ?? "").startsWith("Z") ? [`${p} ${status.get("Name")}`] : [];
+      } catch {
+        return [];
+      }
+    });
+}

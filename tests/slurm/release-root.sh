@@ -46,6 +46,18 @@ PKGS=(slurmd slurmctld slurm-client munge libslurm-dev wabt gcc make libc6-dev
 # What building the .deb needs (packaging/build-deb.sh): installed by apt
 # after debootstrap, whose --include cannot configure lintian's Perl stack.
 DEB_PKGS=(build-essential debhelper dpkg-dev lintian)
+# What only some releases have: the container runtimes jobs start
+# (tests/e2e/containers.test.ts), and busybox-static, from which the tests
+# make an image offline. Installed by apt after debootstrap, as DEB_PKGS, and
+# tracked in the stamp, as PKGS. Apptainer is packaged in sid only; rootless
+# podman needs uidmap's newuidmap, and runc because crun refuses a host with
+# cgroup v1 and v2 controllers both mounted (hybrid), as CI's is.
+suite_pkgs() { # suite
+	case "$1" in
+	sid) echo apptainer squashfs-tools busybox-static podman uidmap runc charliecloud-runtime ;;
+	trixie) echo busybox-static podman uidmap runc charliecloud-runtime ;;
+	esac
+}
 STAMP=.private-tmpdir-root
 
 log() { printf '[release-root.sh] %s\n' "$*" >&2; }
@@ -63,12 +75,14 @@ in_chroot() { # root cmd... : package management only (no mounts needed)
 		DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"
 }
 
-versions() { # root
-	in_chroot "$1" dpkg-query -W -f='${Package} ${Version}\n' "${PKGS[@]}" 2>/dev/null | sort
+versions() { # root suite
+	# shellcheck disable=SC2016,SC2046 # dpkg's format; one word a package
+	in_chroot "$1" dpkg-query -W -f='${Package} ${Version}\n' "${PKGS[@]}" $(suite_pkgs "$2") 2>/dev/null | sort
 }
 
 build() { # suite root
-	local suite=$1 r=$2 new=$2.new
+	local suite=$1 r=$2 new=$2.new extra
+	extra=$(suite_pkgs "$suite")
 	rm -rf "$new"
 	install -d -m 0755 "$new"
 	log "debootstrap $suite into $new (about 1.5 min)"
@@ -89,21 +103,22 @@ build() { # suite root
 	printf '#!/bin/sh\nexit 101\n' >"$new/usr/sbin/policy-rc.d"
 	chmod 0755 "$new/usr/sbin/policy-rc.d"
 	cp /etc/resolv.conf "$new/etc/resolv.conf" 2>/dev/null || true
+	# shellcheck disable=SC2086 # $extra: one word a package
 	{ in_chroot "$new" apt-get update -qq &&
-		in_chroot "$new" apt-get install -y -qq --no-install-recommends "${DEB_PKGS[@]}"; } \
+		in_chroot "$new" apt-get install -y -qq --no-install-recommends "${DEB_PKGS[@]}" $extra; } \
 		>"$new.log" 2>&1 || {
 		tail -n 30 "$new.log" >&2
-		die "apt-get install ${DEB_PKGS[*]} in $new failed (log: $new.log)"
+		die "apt-get install ${DEB_PKGS[*]} $extra in $new failed (log: $new.log)"
 	}
 	in_chroot "$new" apt-get clean
-	versions "$new" >"$new/$STAMP"
+	versions "$new" "$suite" >"$new/$STAMP"
 	rm -rf "$r"
 	mv "$new" "$r"
 	rm -f "$new.log"
 }
 
-refresh() { # root: upgrade in place when the mirror moved on
-	local r=$1 before after
+refresh() { # root suite: upgrade in place when the mirror moved on
+	local r=$1 suite=$2 before after
 	before=$(cat "$r/$STAMP")
 	cp /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
 	echo 'Acquire::Check-Valid-Until "false";' >"$r/etc/apt/apt.conf.d/99private-tmpdir"
@@ -111,11 +126,12 @@ refresh() { # root: upgrade in place when the mirror moved on
 		log "apt-get update failed in $r; keeping its packages as they are"
 		return 0
 	fi
+	# shellcheck disable=SC2046 # suite_pkgs: one word a package
 	in_chroot "$r" apt-get install -y -qq --no-install-recommends \
-		-o Dpkg::Options::=--force-confold "${PKGS[@]}" "${DEB_PKGS[@]}" >/dev/null 2>&1 ||
+		-o Dpkg::Options::=--force-confold "${PKGS[@]}" "${DEB_PKGS[@]}" $(suite_pkgs "$suite") >/dev/null 2>&1 ||
 		die "apt-get install in $r failed"
 	in_chroot "$r" apt-get clean
-	after=$(versions "$r")
+	after=$(versions "$r" "$suite")
 	if [ "$before" != "$after" ]; then
 		log "packages changed in $r:"
 		diff <(echo "$before") <(echo "$after") | sed -n 's/^> /  now /p' >&2 || true
@@ -135,10 +151,13 @@ cmd_ensure() {
 	if [ ! -s "$r/$STAMP" ] || [ ! -x "$r/usr/sbin/slurmd" ]; then
 		build "$suite" "$r"
 	else
-		refresh "$r"
+		refresh "$r" "$suite"
 	fi
-	[ "$(versions "$r" | wc -l)" = "${#PKGS[@]}" ] ||
-		die "$r lacks some of: ${PKGS[*]}"
+	local want
+	# shellcheck disable=SC2046 # suite_pkgs: one word a package
+	want=$(printf '%s\n' "${PKGS[@]}" $(suite_pkgs "$suite") | wc -l)
+	[ "$(versions "$r" "$suite" | wc -l)" = "$want" ] ||
+		die "$r lacks some of: ${PKGS[*]} $(suite_pkgs "$suite")"
 	echo "$r"
 }
 
@@ -228,7 +247,7 @@ build) cmd_build "${2:?suite}" "${3:?tarball}" ;;
 enter) cmd_enter "${2:?suite}" "${@:3}" ;;
 versions)
 	suite_ok "${2:?suite}"
-	versions "$PTD_ROOTS/$2"
+	versions "$PTD_ROOTS/$2" "$2"
 	;;
 *)
 	echo "usage: $0 ensure|enter|versions SUITE [CMD...]" >&2
