@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 10;
+export const ABI_VERSION: i32 = 11;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -24,6 +24,9 @@ export const enum Phase {
   SESSION = 5, // the PAM session module (an ssh session adopted into a job by
                // pam_slurm_adopt), root, in sshd: join the namespace of the
                // session user's job on this node, never make one
+  SCRIPT = 6,  // the batch step or salloc's interactive step: STEP, plus what
+               // a shell the user types sbcast in needs (each private
+               // directory's host path)
 }
 
 // One plan record: REC_WORDS little-endian i32 words. Strings are stored in

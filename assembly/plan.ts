@@ -292,11 +292,12 @@ function planEnv(config: Config): void {
 // fork joins Slurm's own job_container/namespace plugins only, no SPANK
 // hook runs there), so "$PRIVATE_TMPDIR_HOST_TMP/app" is the way into the
 // job's /tmp. None for a tmpfs=: it exists only in the job's namespace.
-// A step only: a session does not know its job, the extern step runs no
-// task. The variables are ours: the host replaces one the job brought. Of
-// two mounts with one name (/var/tmp and /var-tmp, or /var_tmp under
-// another base) the first has it: the second would replace it unseen. The
-// value is privPath as planDirectories wrote it, not a copy.
+// The batch step and the interactive step only (Phase.SCRIPT: build): a
+// session does not know its job, the extern step runs no task. The
+// variables are ours: the host replaces one the job brought. Of two mounts
+// with one name (/var/tmp and /var-tmp, or /var_tmp under another base) the
+// first has it: the second would replace it unseen. The value is privPath
+// as planDirectories wrote it, not a copy.
 function planHostEnv(config: Config): void {
   for (let m = 0; m < config.mountCount; m++) {
     const mount = config.mounts[m];
@@ -492,18 +493,19 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
   cursor = STRINGS;
   overflow = false;
   if (phase == Phase.CHECK) return 0;
-  if (phase == Phase.EXTERN || phase == Phase.STEP) {
+  if (phase == Phase.EXTERN || phase == Phase.STEP || phase == Phase.SCRIPT) {
     const memMb = jobMemory(jobMemMb, nodeMemMb);
     const r = checkSizes(config, memMb);
     if (r < 0) return r;
     planDirectories(config, jobid, restart, uid, gid);
     if (config.cleanup) planContinue(config);
     planJobNamespace(config, jobid, uid, gid, memMb, phase == Phase.EXTERN ? F_NO_JOIN : 0);
-    // The extern step runs no task: nothing to give a variable.
-    if (phase == Phase.STEP) {
-      planHostEnv(config);
-      planEnv(config);
-    }
+    // The extern step runs no task: nothing to give a variable. The host
+    // paths only where sbcast is typed: Slurm's spank_setenv costs a step
+    // its first 256 KiB of fresh heap (setenvf's buffer), about 0.5 ms
+    // where page faults are dear, so every srun step does without them.
+    if (phase == Phase.SCRIPT) planHostEnv(config);
+    if (phase == Phase.STEP || phase == Phase.SCRIPT) planEnv(config);
   } else if (phase == Phase.EPILOG) {
     planRemoval(config, jobid, restart, uid);
   } else if (phase == Phase.DRAIN) {

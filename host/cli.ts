@@ -191,7 +191,7 @@ function audit(
       // The longest names any job can get: a plan that cannot fit is refused
       // here rather than by the first job with a large id.
       const big: Job = { jobid: U32_MAX, restart: U32_MAX, uid: U32_MAX - 1, gid: U32_MAX - 1 };
-      for (const phase of ["EXTERN", "STEP", "EPILOG"] as const) core.plan(phase, l.args, big);
+      for (const phase of ["EXTERN", "STEP", "SCRIPT", "EPILOG"] as const) core.plan(phase, l.args, big);
     } catch (e) {
       if (!(e instanceof CoreError)) throw e;
       errors.push({ file: l.file, line: l.line, code: e.code, message: clean(e.message) });

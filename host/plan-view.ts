@@ -34,7 +34,7 @@ export interface LinePlanJson {
   kind: "required" | "optional";
   plugin: string;
   args: string[];
-  phases: { extern: StepJson[]; step: StepJson[]; epilog: StepJson[] };
+  phases: { extern: StepJson[]; step: StepJson[]; script: StepJson[]; epilog: StepJson[] };
   /** The job's private directories, as each step makes (or reuses) them. */
   directories: { path: string; uid: number; gid: number; mode: string }[];
   /** The step's bind mounts, in the order they are made. */
@@ -43,8 +43,11 @@ export interface LinePlanJson {
   tmpfs: { target: string; sizeMb: number; size: string; inodes: number; mode: string; noexec: boolean }[];
   /** The host's directories kept visible in the job (share=), if trusted on the node. */
   shares: string[];
-  /** What the step sets in its tasks' environment (tmpdir=: TMPDIR). */
+  /** What every step sets in its tasks' environment (tmpdir=: TMPDIR). */
   env: { name: string; value: string }[];
+  /** What the batch step and salloc's interactive step set: env, and each
+   * mount='s host path (PRIVATE_TMPDIR_HOST_<NAME>, for sbcast). */
+  scriptEnv: { name: string; value: string }[];
 }
 
 export interface PlanJson {
@@ -57,10 +60,12 @@ export interface PlanJson {
 }
 
 // The phases the plugin runs (see README): the extern step's, every other
-// step's and the epilog's. It has no job prolog.
+// step's (the batch step's and the interactive step's are "script") and the
+// epilog's. It has no job prolog.
 const PHASES: [keyof LinePlanJson["phases"], PhaseName][] = [
   ["extern", "EXTERN"],
   ["step", "STEP"],
+  ["script", "SCRIPT"],
   ["epilog", "EPILOG"],
 ];
 
@@ -146,7 +151,7 @@ export function stepJson(s: PlanStep): StepJson {
  * CoreError when the line's options are refused. */
 export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
   core.check(l.args);
-  const phases: LinePlanJson["phases"] = { extern: [], step: [], epilog: [] };
+  const phases: LinePlanJson["phases"] = { extern: [], step: [], script: [], epilog: [] };
   let step: PlanStep[] = [];
   for (const [key, phase] of PHASES) {
     const records = core.plan(phase, l.args, job);
@@ -179,13 +184,18 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
         noexec: (s.flags ?? []).includes("noexec"),
       })),
     shares: phases.step.filter((s) => s.op === "bind_shared").map((s) => s.path ?? ""),
-    env: phases.step.filter((s) => s.op === "set_env").map((s) => ({ name: s.name ?? "", value: s.value ?? "" })),
+    env: envOf(phases.step),
+    scriptEnv: envOf(phases.script),
   };
 }
+
+const envOf = (steps: StepJson[]): { name: string; value: string }[] =>
+  steps.filter((s) => s.op === "set_env").map((s) => ({ name: s.name ?? "", value: s.value ?? "" }));
 
 const PHASE_TITLES: Record<keyof LinePlanJson["phases"], string> = {
   extern: "extern step (PrologFlags=Contain; slurmstepd, as root, in the host's namespace)",
   step: "step (slurmstepd, before each step's tasks start; not the extern step)",
+  script: "the batch step and salloc's interactive step: as every step, and",
   epilog: "epilog (as root, after the job ends: the extern step's end, or slurmd's job epilog)",
 };
 
@@ -240,7 +250,7 @@ function describe(s: StepJson): string {
     case "set_env":
       // A mount's private directory as the host sees it: only sbcast uses it.
       return s.name?.startsWith("PRIVATE_TMPDIR_HOST_")
-        ? `setenv  ${s.name}=${s.value}  (for the step's tasks: the private directory's host path, for sbcast)`
+        ? `setenv  ${s.name}=${s.value}  (for the script: the private directory's host path, for sbcast)`
         : `setenv  ${s.name}=${s.value}  (for the step's tasks)`;
     default:
       return s.op;
@@ -254,6 +264,8 @@ function memoryText(job: Job): string {
   return `, memory ${mem}${job.nodeMemMb === undefined ? "" : ` (node ${job.nodeMemMb} MiB)`}`;
 }
 
+const sameStep = (a: StepJson, b: StepJson): boolean => JSON.stringify(a) === JSON.stringify(b);
+
 /** The human listing: one block per plugstack line, every step in order. */
 export function planText(p: PlanJson): string {
   const out: string[] = [];
@@ -262,7 +274,10 @@ export function planText(p: PlanJson): string {
     out.push(`  job ${p.job.jobid} restart ${p.job.restart} uid ${p.job.uid} gid ${p.job.gid}${memoryText(p.job)}`);
     for (const [key] of PHASES) {
       out.push(`  ${PHASE_TITLES[key]}:`);
-      const steps = l.phases[key];
+      // The script's plan is the step's with the host paths added: only
+      // those are worth a reader's time.
+      const steps =
+        key === "script" ? l.phases.script.filter((s) => !l.phases.step.some((t) => sameStep(s, t))) : l.phases[key];
       if (steps.length === 0) out.push("    (nothing)");
       for (const s of steps) out.push(`    ${describe(s)}`);
     }

@@ -217,13 +217,20 @@ static int step_set_env(void *ctx, const char *name, const char *value)
 	return 0;
 }
 
-/* The extern step (PrologFlags=Contain) runs no task of the job. */
-static bool is_extern_step(spank_t sp)
+/* The extern step (PrologFlags=Contain) runs no task of the job; the batch
+ * step and salloc's interactive step run the shell a user types sbcast in.
+ * A step id Slurm does not give is an ordinary step. */
+static enum ptd_phase step_phase(spank_t sp)
 {
 	uint32_t step;
 
-	return spank_get_item(sp, S_JOB_STEPID, &step) == ESPANK_SUCCESS &&
-	       step == SLURM_EXTERN_CONT;
+	if (spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS)
+		return PTD_PHASE_STEP;
+	if (step == SLURM_EXTERN_CONT)
+		return PTD_PHASE_EXTERN;
+	if (step == SLURM_BATCH_SCRIPT || step == SLURM_INTERACTIVE_STEP)
+		return PTD_PHASE_SCRIPT;
+	return PTD_PHASE_STEP;
 }
 
 /* retried: the caller runs it once more elsewhere if it fails (a debug
@@ -506,6 +513,7 @@ static const char *ns_words(int how, bool ext)
  * costs well under a millisecond and is race-free between concurrent steps. */
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
+	enum ptd_phase phase;
 	struct ptd_result res;
 	struct ptd_job job;
 	bool ext;
@@ -514,14 +522,14 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return -1;
-	ext = is_extern_step(sp);
+	phase = step_phase(sp);
+	ext = phase == PTD_PHASE_EXTERN;
 	job.set_env = step_set_env;
 	job.set_env_ctx = sp;
 	ptd_continue = continue_removal;
 	ptd_ns_log = report_error;
 	ptd_ns_note = report_info;
-	if (run_phase(ext ? PTD_PHASE_EXTERN : PTD_PHASE_STEP, ac, av, &job,
-		      false, &res) < 0)
+	if (run_phase(phase, ac, av, &job, false, &res) < 0)
 		return -1;
 	slurm_debug("private-tmpdir: job %u: %s, %s", job.jobid,
 		    ext ? "private directories made (extern step)" :
@@ -580,7 +588,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	struct ptd_job job;
 	int r;
 
-	if (spank_context() != S_CTX_REMOTE || !is_extern_step(sp))
+	if (spank_context() != S_CTX_REMOTE || step_phase(sp) != PTD_PHASE_EXTERN)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;

@@ -214,10 +214,12 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       "tmpfs",
       "shares",
       "env",
+      "scriptEnv",
     ]);
     assert.deepStrictEqual([first.tmpfs, first.shares], [[], []], "the seed's line has neither tmpfs nor share");
-    // No TMPDIR; each private directory's host path (sbcast's way in).
-    assert.deepStrictEqual(first.env, [
+    // No TMPDIR; in the script each private directory's host path (sbcast's way in).
+    assert.deepStrictEqual(first.env, []);
+    assert.deepStrictEqual(first.scriptEnv, [
       { name: "PRIVATE_TMPDIR_HOST_VAR_TMP", value: "/tmp/slurm.77.2/var_tmp" },
       { name: "PRIVATE_TMPDIR_HOST_TMP", value: "/tmp/slurm.77.2/tmp" },
     ]);
@@ -227,6 +229,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     assert.deepStrictEqual(first.phases, {
       extern: core.plan("EXTERN", SEED, job).map(stepJson),
       step: core.plan("STEP", SEED, job).map(stepJson),
+      script: core.plan("SCRIPT", SEED, job).map(stepJson),
       epilog: core.plan("EPILOG", SEED, job).map(stepJson),
     });
     assert.deepStrictEqual(first.directories, [
@@ -382,14 +385,18 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     const lines = r.stdout.split("\n");
     assert.match(lines[1] ?? "", /^ {2}job 5 restart 0 uid 1001 gid 1002, memory 8192 MiB \(node \d+ MiB\)$/);
     const step = lines.findIndex((l) => /^ {2}step \(slurmstepd/.test(l));
+    const script = lines.findIndex((l) => /^ {2}the batch step and salloc's interactive step/.test(l));
     const epilog = lines.findIndex((l) => /^ {2}epilog \(/.test(l));
-    const stepLines = lines.slice(step + 1, epilog);
-    assert.deepStrictEqual(stepLines.slice(-6), [
+    const stepLines = lines.slice(step + 1, script);
+    // The script's listing is only what it adds to every step's.
+    assert.deepStrictEqual(lines.slice(script + 1, epilog), [
+      "    setenv  PRIVATE_TMPDIR_HOST_TMP=/tmp/slurm.5.0/tmp  (for the script: the private directory's host path, for sbcast)",
+    ]);
+    assert.deepStrictEqual(stepLines.slice(-5), [
       "    bind    /tmp/slurm.5.0/tmp on /tmp",
       "    tmpfs   /dev/shm  size 512 MiB, 131072 inodes, mode 0700, owner 1001:1002, nosuid,nodev,noexec  (a fresh one for the job; gone with its namespace)",
       "    tmpfs   /scratch/mem  size 2048 MiB (2 GiB), 524288 inodes, mode 01777, owner 1001:1002, nosuid,nodev  (a fresh one for the job; gone with its namespace)",
       "    serve   the job's namespace at /tmp/slurm.ns/job.5  (the holder only, until the job ends)",
-      "    setenv  PRIVATE_TMPDIR_HOST_TMP=/tmp/slurm.5.0/tmp  (for the step's tasks: the private directory's host path, for sbcast)",
       "    setenv  TMPDIR=/scratch/mem  (for the step's tasks)",
     ]);
     const p = JSON.parse(cli("plan", "--args", args, "--job", "5", "--mem", "8192", "--json").stdout) as PlanJson;
@@ -398,7 +405,8 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       { target: "/scratch/mem", sizeMb: 2048, size: "2 GiB", inodes: 524288, mode: "01777", noexec: false },
     ]);
     // None for a tmpfs=: it exists only in the job's namespace.
-    assert.deepStrictEqual(p.lines[0]?.env, [
+    assert.deepStrictEqual(p.lines[0]?.env, [{ name: "TMPDIR", value: "/scratch/mem" }]);
+    assert.deepStrictEqual(p.lines[0]?.scriptEnv, [
       { name: "PRIVATE_TMPDIR_HOST_TMP", value: "/tmp/slurm.5.0/tmp" },
       { name: "TMPDIR", value: "/scratch/mem" },
     ]);

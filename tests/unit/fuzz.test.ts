@@ -64,7 +64,7 @@ const PLAN_CODES = new Set([
   "PLAN_TOO_LARGE",
   "BAD_PHASE",
 ]);
-const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "EPILOG", "DRAIN", "SESSION"];
+const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "SCRIPT", "EPILOG", "DRAIN", "SESSION"];
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
 // MAX_SLOTS: from assembly/abi.ts, like every ABI constant here.
@@ -558,12 +558,14 @@ function hostEnvName(mount: string): string {
   return `PRIVATE_TMPDIR_HOST_${mapped.join("")}`;
 }
 
-/** The variables a step sets, in order: each mount='s private directory
- * on the host (the first of two mounts with one name has it), then TMPDIR. */
-function expectedStepEnv(sum: Summary, job: Job): [string, string][] {
+/** The variables a step sets, in order: in the batch and interactive step
+ * (script) each mount='s private directory on the host (the first of two
+ * mounts with one name has it), then, in every step, TMPDIR. */
+function expectedStepEnv(sum: Summary, job: Job, script: boolean): [string, string][] {
   const env: [string, string][] = [];
   const seen = new Set<string>();
   sum.mounts.forEach((m, i) => {
+    if (!script) return;
     const name = hostEnvName(m);
     if (seen.has(name)) return;
     seen.add(name);
@@ -614,6 +616,22 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
     "ns_ready",
   ]),
   STEP: new Set([
+    "open_trusted",
+    "mkdir_at",
+    "continue_at",
+    "ns_enter",
+    "unshare_mount_ns",
+    "make_slave",
+    "open_private",
+    "open_target",
+    "bind",
+    "mount_tmpfs",
+    "open_shared",
+    "bind_shared",
+    "ns_ready",
+    "set_env",
+  ]),
+  SCRIPT: new Set([
     "open_trusted",
     "mkdir_at",
     "continue_at",
@@ -924,6 +942,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       break;
     case "EXTERN":
     case "STEP":
+    case "SCRIPT":
       assert.equal(jobDirs.size, bases.size, "one job directory per base");
       assert.equal(mountDirs.size, mounts.length, "one private directory per mount=");
       assert.equal(count("continue_at"), cleanup ? bases.size : 0, "one continue_at per base with cleanup on");
@@ -934,12 +953,12 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(count("ns_ready"), 1);
         const enter = ops.indexOf("ns_enter");
         // Last but for the step's variables, which a step that joined runs too.
-        const env = phase === "STEP" ? expectedStepEnv(sum, job) : [];
+        const env = phase === "EXTERN" ? [] : expectedStepEnv(sum, job, phase === "SCRIPT");
         assert.equal(ops.indexOf("ns_ready"), plan.length - 1 - env.length, "ns_ready is the last record but set_env");
         assert.deepEqual(
           plan.filter((s) => s.op === "set_env").map((s) => [s.str, s.path]),
           env,
-          "a step's variables: each mount='s host path, then TMPDIR with tmpdir=",
+          "a step's variables: each mount='s host path (batch and interactive step), then TMPDIR with tmpdir=",
         );
         // Each host path is a private directory made and bound here: never a
         // tmpfs= (only in the job's namespace) nor any other path.

@@ -14,6 +14,7 @@ import {
   F_SWEEP,
   F_WIPE_ENDED,
   MAX_SLOTS,
+  type PhaseName,
 } from "../../host/abi.js";
 import { Recorder } from "../../host/recorder.js";
 
@@ -71,7 +72,12 @@ describe("core: the seed's layout", () => {
       ["bind", "/var/tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
       ["bind", "/tmp", "/tmp/slurm.100.0/tmp", "0", 0],
       ["ns_ready", "job.100", "/tmp/slurm.ns/job.100", "0", 0],
-      // For the step's tasks: each private directory's path on the host (sbcast's way in).
+    ]);
+    // The batch step and the interactive step: the same, then for the
+    // script each private directory's path on the host (sbcast's way in).
+    const script = new Core().plan("SCRIPT", SEED, job).map((s) => [s.op, s.str, s.path, s.mode.toString(8), s.flags]);
+    assert.deepStrictEqual(script, [
+      ...plan,
       ["set_env", "PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.100.0/var_tmp", "0", 0],
       ["set_env", "PRIVATE_TMPDIR_HOST_TMP", "/tmp/slurm.100.0/tmp", "0", 0],
     ]);
@@ -423,9 +429,6 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
         // the defaults: 50% of the job's memory, mode 1777, exec allowed
         ["mount_tmpfs", 10, -1, 0o1777, job.uid, job.gid, 0, "/scratch/mem", "/scratch/mem", 2048],
         ["ns_ready", -1, 4, 0, 0, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
-        // the binds' host paths; none for a tmpfs (only in the job's namespace)
-        ["set_env", -1, -1, 0, 0, 0, 0, "PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.100.0/var_tmp", 0],
-        ["set_env", -1, -1, 0, 0, 0, 0, "PRIVATE_TMPDIR_HOST_TMP", "/tmp/slurm.100.0/tmp", 0],
       ],
     );
   });
@@ -595,7 +598,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
 
   it("sets TMPDIR after ns_ready in a step and an ssh session only", () => {
     const args = [...SEED, "tmpfs=/dev/shm", "tmpdir=/dev/shm"];
-    const step = new Core().plan("STEP", args, memJob);
+    const step = new Core().plan("SCRIPT", args, memJob);
     assert.deepStrictEqual(
       step.slice(-4).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags, s.str, s.path, s.sizeMb]),
       [
@@ -630,7 +633,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
       }
     }
     const args = [...SEED, "tmpfs=/dev/shm", "tmpdir=/dev/shm"];
-    for (const phase of ["STEP", "SESSION"] as const) {
+    for (const phase of ["STEP", "SCRIPT", "SESSION"] as const) {
       const rec = new Joins();
       assert.equal(new Core().run(phase, args, memJob, rec), undefined);
       assert.ok(!rec.lines.some((l) => l.startsWith("mount_tmpfs")), `${phase}: joined, nothing mounted`);
@@ -638,7 +641,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     }
     // A step that makes the namespace (no holder to join) mounts, then sets.
     const rec = new Recorder();
-    assert.equal(new Core().run("STEP", args, memJob, rec), undefined);
+    assert.equal(new Core().run("SCRIPT", args, memJob, rec), undefined);
     assert.deepStrictEqual(rec.lines.slice(-5), [
       "mount_tmpfs\t9\t/dev/shm\t2048\t524288\t1777\t1000\t1000\t0",
       "ns_ready",
@@ -663,7 +666,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     const host = new Recorder();
     const tried: string[] = [];
     host.set_env = (name) => (tried.push(name), -7);
-    const f3 = new Core().run("STEP", args, memJob, host);
+    const f3 = new Core().run("SCRIPT", args, memJob, host);
     assert.deepStrictEqual(
       [f3?.code, f3?.message, f3?.errno],
       ["HOST", 'set PRIVATE_TMPDIR_HOST_VAR_TMP="/tmp/slurm.100.0/var_tmp"', 7],
@@ -675,7 +678,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
 describe("core: each private directory's host path, for sbcast (PRIVATE_TMPDIR_HOST_<NAME>)", () => {
   // slurmd writes sbcast's files in the host's namespace (no SPANK hook runs
   // there), so a job reaches its private /tmp through this path.
-  const hostEnv = (phase: "STEP" | "EXTERN" | "SESSION" | "EPILOG" | "DRAIN" | "CHECK", args: string[], j = job) =>
+  const hostEnv = (phase: PhaseName, args: string[], j = job) =>
     new Core()
       .plan(phase, args, j)
       .filter((s) => s.op === "set_env" && s.str.startsWith("PRIVATE_TMPDIR_HOST_"))
@@ -684,12 +687,12 @@ describe("core: each private directory's host path, for sbcast (PRIVATE_TMPDIR_H
   it("names each mount='s private directory of this run on the host, in option order, after ns_ready", () => {
     const j = { jobid: 4294967295, restart: 3, uid: 1000, gid: 1000 };
     const args = ["mount=/var/tmp", "base=/scratch/ptd/job", "mount=/tmp", "mount=/opt/app/cache"];
-    assert.deepStrictEqual(hostEnv("STEP", args, j), [
+    assert.deepStrictEqual(hostEnv("SCRIPT", args, j), [
       ["PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.4294967295.3/var_tmp"],
       ["PRIVATE_TMPDIR_HOST_TMP", "/scratch/ptd/job.4294967295.3/tmp"],
       ["PRIVATE_TMPDIR_HOST_OPT_APP_CACHE", "/scratch/ptd/job.4294967295.3/opt_app_cache"],
     ]);
-    const plan = new Core().plan("STEP", args, j);
+    const plan = new Core().plan("SCRIPT", args, j);
     const ready = plan.findIndex((s) => s.op === "ns_ready");
     assert.deepStrictEqual(
       plan.slice(ready + 1).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags]),
@@ -698,8 +701,8 @@ describe("core: each private directory's host path, for sbcast (PRIVATE_TMPDIR_H
   });
 
   it("names exactly the directory the step makes and binds (the one the job sees as the mount point)", () => {
-    const plan = new Core().plan("STEP", SEED, job);
-    const env = hostEnv("STEP", SEED);
+    const plan = new Core().plan("SCRIPT", SEED, job);
+    const env = hostEnv("SCRIPT", SEED);
     assert.deepStrictEqual(
       env.map(([, value]) => plan.find((s) => s.op === "bind" && s.path === value)?.str),
       ["/var/tmp", "/tmp"],
@@ -711,7 +714,7 @@ describe("core: each private directory's host path, for sbcast (PRIVATE_TMPDIR_H
   });
 
   it("upper-cases the directory name and maps every byte but [A-Z0-9_] to _ (a shell can expand it)", () => {
-    assert.deepStrictEqual(hostEnv("STEP", ["mount=/a-b.c/Scratch 2", "mount=/d\u00e9j\u00e0"]), [
+    assert.deepStrictEqual(hostEnv("SCRIPT", ["mount=/a-b.c/Scratch 2", "mount=/d\u00e9j\u00e0"]), [
       ["PRIVATE_TMPDIR_HOST_A_B_C_SCRATCH_2", "/tmp/slurm.100.0/a-b.c_Scratch 2"],
       ["PRIVATE_TMPDIR_HOST_D__J__", "/tmp/slurm.100.0/d\u00e9j\u00e0"],
     ]);
@@ -728,7 +731,7 @@ describe("core: each private directory's host path, for sbcast (PRIVATE_TMPDIR_H
       "mount=/var_tmp",
       "mount=/a_b",
     ];
-    assert.deepStrictEqual(hostEnv("STEP", args), [
+    assert.deepStrictEqual(hostEnv("SCRIPT", args), [
       ["PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.100.0/var_tmp"],
       ["PRIVATE_TMPDIR_HOST_A_B", "/tmp/slurm.100.0/a-b"],
       ["PRIVATE_TMPDIR_HOST_TMP", "/tmp/slurm.100.0/TMP"],
@@ -737,16 +740,16 @@ describe("core: each private directory's host path, for sbcast (PRIVATE_TMPDIR_H
 
   it("gives a tmpfs= none: it exists only in the job's namespace, where sbcast never writes", () => {
     const memJob: Job = { ...job, memMb: 4096 };
-    assert.deepStrictEqual(hostEnv("STEP", ["tmpfs=/tmp", "tmpfs=/dev/shm", "tmpdir=/tmp"], memJob), []);
-    assert.deepStrictEqual(hostEnv("STEP", ["mount=/var/tmp", "tmpfs=/tmp"], memJob), [
+    assert.deepStrictEqual(hostEnv("SCRIPT", ["tmpfs=/tmp", "tmpfs=/dev/shm", "tmpdir=/tmp"], memJob), []);
+    assert.deepStrictEqual(hostEnv("SCRIPT", ["mount=/var/tmp", "tmpfs=/tmp"], memJob), [
       ["PRIVATE_TMPDIR_HOST_VAR_TMP", "/tmp/slurm.100.0/var_tmp"],
     ]);
   });
 
-  it("is set in a step only: not in the extern step (no task), an ssh session (no job id), the epilog or the remover", () => {
+  it("is set in the batch and interactive step only: not in other steps (spank_setenv's first call costs a step 0.5 ms), the extern step (no task), an ssh session (no job id), the epilog or the remover", () => {
     const args = [...SEED, "tmpdir=/tmp"];
-    assert.equal(hostEnv("STEP", args).length, 2);
-    for (const phase of ["CHECK", "EXTERN", "SESSION", "EPILOG", "DRAIN"] as const) {
+    assert.equal(hostEnv("SCRIPT", args).length, 2);
+    for (const phase of ["CHECK", "EXTERN", "STEP", "SESSION", "EPILOG", "DRAIN"] as const) {
       assert.deepStrictEqual(hostEnv(phase, args), [], phase);
     }
   });
@@ -757,7 +760,7 @@ describe("core: each private directory's host path, for sbcast (PRIVATE_TMPDIR_H
       `mount=/${String(g).padStart(2, "0")}${"m".repeat(253)}`,
       `mount=/${String(g).padStart(2, "0")}${"n".repeat(253)}`,
     ]).flat();
-    const env = hostEnv("STEP", args, { ...job, jobid: 4294967295, restart: 4294967295 });
+    const env = hostEnv("SCRIPT", args, { ...job, jobid: 4294967295, restart: 4294967295 });
     assert.equal(env.length, 32);
     assert.ok(env.every(([n]) => n?.length === "PRIVATE_TMPDIR_HOST_".length + 255));
   });
@@ -1039,7 +1042,7 @@ describe("core: share= (a host directory users share, kept visible in the job)",
       ...Array.from({ length: 16 }, (_, i) => [`tmpfs=/t${i}`, `size=${i + 1}G`]).flat(),
       ...Array.from({ length: 16 }, (_, i) => `share=${i % 2 ? `/t${i}` : `/m${i}a`}/.X11-unix`),
     ];
-    const plan = new Core().plan("STEP", args, { ...job, memMb: 1 });
+    const plan = new Core().plan("SCRIPT", args, { ...job, memMb: 1 });
     assert.equal(plan.filter((s) => s.op === "bind_shared").length, 16);
     assert.equal(plan.filter((s) => s.op === "set_env").length, 32, "each mount='s host path");
     assert.ok(Math.max(...plan.map((s) => s.slot)) < MAX_SLOTS, "a slot past MAX_SLOTS");
