@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 11;
+export const ABI_VERSION: i32 = 12;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -98,6 +98,13 @@ export const enum Op {
                     // parent (a private mount point) walked without symlinks, its last part
                     // made (W_UID:W_GID, 0755) if missing and never followed; nothing when
                     // W_SLOT is empty
+  KEEP_OUTPUT = 19, // a step, before its namespace (#24): the host keeps the private directory
+                    // in W_ARG and the host's own mount point W_STR (walked trusted, in the
+                    // host's namespace); the output files slurmstepd opens later under W_STR
+                    // in the job (sbatch -o /tmp/out.%j) are linked at the same path under
+                    // the host's W_STR, as W_UID:W_GID, once the step's tasks are forked, so
+                    // they outlive the job where Slurm alone would have written them. Never
+                    // fails the step: what cannot be kept is a notice
 }
 
 // Where a job's namespace holder listens: <first base>.ns beside the

@@ -315,6 +315,23 @@ function planHostEnv(config: Config): void {
   }
 }
 
+// Output slurmstepd writes under a private mount (sbatch -o /tmp/out.%j,
+// srun -o /tmp/out.%t) would go with the job: the host links each such file
+// at its path on the host, where Slurm alone would have written it. Planned
+// here, before the namespace, so the host keeps the host's own directories:
+// inside the job both paths are the private one. Not the extern step (no
+// task) nor a tmpfs= (memory, gone with the job; no host directory to link
+// into from it).
+function planKeepOutput(config: Config, uid: u32, gid: u32): void {
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
+    const start = cursor;
+    put(mount.ptr, mount.len);
+    const len = finish(start);
+    emit(Op.KEEP_OUTPUT, 0, -1, madeSlot[m], 0, uid, gid, start, len, privPath[m], privPathLen[m]);
+  }
+}
+
 // Writes the holding place's path "<base>.hold" (holdPath, holdPathLen) and
 // returns the offset of its name within it.
 let holdPath: usize = 0;
@@ -499,6 +516,7 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
     if (r < 0) return r;
     planDirectories(config, jobid, restart, uid, gid);
     if (config.cleanup) planContinue(config);
+    if (phase != Phase.EXTERN) planKeepOutput(config, uid, gid);
     planJobNamespace(config, jobid, uid, gid, memMb, phase == Phase.EXTERN ? F_NO_JOIN : 0);
     // The extern step runs no task: nothing to give a variable. The host
     // paths only where sbcast is typed: Slurm's spank_setenv costs a step

@@ -55,6 +55,8 @@ function call(r: usize): i32 {
     case Op.OPEN_SHARED: return host.open_shared(word(r, W_SLOT), str, len);
     case Op.BIND_SHARED:
       return host.bind_shared(word(r, W_SLOT), str, len, <u32>word(r, W_UID), <u32>word(r, W_GID));
+    case Op.KEEP_OUTPUT:
+      return host.keep_output(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID), <u32>word(r, W_GID));
   }
   return -22; // EINVAL: cannot happen for a plan built by build()
 }
@@ -88,6 +90,7 @@ function describe(r: usize): void {
       break;
     case Op.OPEN_SHARED: say("open shared directory \""); break;
     case Op.BIND_SHARED: say("bind shared directory \""); break;
+    case Op.KEEP_OUTPUT: say("keep output under \""); break;
     default: say("unknown operation"); return;
   }
   sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN));

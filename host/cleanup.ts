@@ -29,10 +29,12 @@ function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports 
     // slurmstepd, never in this process. EOPNOTSUPP, should a plan ask.
     ns_enter: () => -95,
     ns_ready: () => -95,
-    // Nor does it mount, share a host directory or give tasks an environment.
+    // Nor does it mount, share a host directory, keep a step's output or
+    // give tasks an environment.
     mount_tmpfs: () => -95,
     open_shared: () => -95,
     bind_shared: () => -95,
+    keep_output: () => -95,
     set_env: () => -95,
   };
 }

@@ -127,6 +127,9 @@ export function stepJson(s: PlanStep): StepJson {
     case "bind":
       // The core's bind record: str is the mount point, path the private source.
       return { op: s.op, source: s.path, target: s.str };
+    case "keep_output":
+      // Its str is the mount point, its path the private directory.
+      return { op: s.op, source: s.path, target: s.str, uid: s.uid, gid: s.gid };
     case "mount_tmpfs":
       return {
         op: s.op,
@@ -221,6 +224,8 @@ function describe(s: StepJson): string {
       return `open    ${s.path}`;
     case "bind":
       return `bind    ${s.source} on ${s.target}`;
+    case "keep_output":
+      return `keep    ${s.target}'s output: a file slurmstepd writes under ${s.target} in the job (sbatch -o) is linked at its path under the host's ${s.target} too, as ${s.uid}:${s.gid}  (from ${s.source}; a name taken there gets a random suffix)`;
     case "open_shared":
       return `open    ${s.path}  (the host's, to share: it and every directory above it root's, not writable by others unless sticky; if not, or missing, it is not shared and the job runs without it)`;
     case "bind_shared":

@@ -7,6 +7,7 @@
 #include "ns/nsjoin.h"
 #include "fs/tmpfs.h"
 #include "fs/share.h"
+#include "fs/output.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -219,6 +220,17 @@ static int op_bind_shared(struct ptd_ops *o, int source, const char *path,
 		return trace_bind_shared(o, source, path, uid, gid);
 	return ptd_bind_shared(o->fds[source], path, (uid_t) uid, (gid_t) gid,
 			       &o->detail);
+}
+
+static int op_keep_output(struct ptd_ops *o, int dir, const char *mount_point,
+			  const char *path, unsigned uid, unsigned gid)
+{
+	if (!used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return trace_keep_output(o, dir, mount_point, path, uid, gid);
+	return ptd_keep_output(o->fds[dir], mount_point, path, (uid_t) uid,
+			       (gid_t) gid, &o->detail);
 }
 
 static int op_set_env(struct ptd_ops *o, const char *name, const char *value)

@@ -25,6 +25,7 @@
 #include "util/messages.h"
 #include "jobs/ended.h"
 #include "util/threadids.h"
+#include "fs/output.h"
 
 #define PTD_VERSION "0.2.0"
 
@@ -578,6 +579,27 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 		;
 }
 
+/* slurmstepd, after forking each of the step's tasks (as root, in the job's
+ * namespace, every task's output file open): once per step, output the
+ * step writes under a private mount is linked at its path on the host
+ * (fs/output.h). Never fails the step: on 22.05 and 24.11 a failure here
+ * drains the node; what cannot be kept is logged. */
+int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
+{
+	static bool done;
+	uint32_t jobid = 0;
+
+	(void) ac;
+	(void) av;
+	if (spank_context() != S_CTX_REMOTE || done)
+		return 0;
+	done = true;
+	if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS)
+		jobid = 0;
+	ptd_link_outputs(jobid, report_info, report_error);
+	return 0;
+}
+
 /* slurmstepd at the end of a step: the extern step ends with the job, on
  * every node of it. Under PrologFlags=RunInJob (Slurm 24.05+) slurmd runs
  * no SPANK job epilog at all (seen on 24.11 and 26.05), so this is where the
@@ -588,7 +610,11 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	struct ptd_job job;
 	int r;
 
-	if (spank_context() != S_CTX_REMOTE || step_phase(sp) != PTD_PHASE_EXTERN)
+	if (spank_context() != S_CTX_REMOTE)
+		return 0;
+	/* A step that forked no task kept its directories until now. */
+	ptd_output_forget();
+	if (step_phase(sp) != PTD_PHASE_EXTERN)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;

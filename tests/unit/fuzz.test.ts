@@ -629,6 +629,7 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
     "open_shared",
     "bind_shared",
     "ns_ready",
+    "keep_output",
     "set_env",
   ]),
   SCRIPT: new Set([
@@ -645,6 +646,7 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
     "open_shared",
     "bind_shared",
     "ns_ready",
+    "keep_output",
     "set_env",
   ]),
   EPILOG: new Set(["open_trusted", "mkdir_at", "ns_release", "remove_at", "mark_ended"]),
@@ -783,6 +785,16 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(s.str, s.path);
         assert.ok(shares.includes(s.path), `${where}: ${s.path} is no share=`);
         break;
+      case "keep_output": {
+        // Each mount='s own private directory, made in this plan, and its
+        // mount point; the job's owner (the links are made as the user).
+        const made = ref(s.arg, "private directory");
+        assert.equal(made.op, "mkdir_at", `${where}: not a directory made here`);
+        assert.ok(mountDirs.has(s.path) && made.path === s.path, `${where}: ${s.path} is no private directory`);
+        assert.ok(sum.mounts.includes(s.str), `${where}: ${s.str} is no mount=`);
+        assert.deepEqual([s.uid, s.gid, s.mode, s.flags, s.slot], [job.uid, job.gid, 0, 0, -1], `${where}: fields`);
+        break;
+      }
       case "bind_shared": {
         // The very directory its open_shared filled, bound at its own path.
         const open = ref(s.slot, "shared source");
@@ -969,9 +981,12 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         }
         assert.equal(ops.indexOf("unshare_mount_ns"), enter + 1, "the namespace records follow ns_enter");
         ops.forEach((op, i) => {
-          if (op === "mkdir_at" || op === "continue_at" || op === "open_trusted")
+          // keep_output too: it must keep the host's directories.
+          if (op === "mkdir_at" || op === "continue_at" || op === "open_trusted" || op === "keep_output")
             assert.ok(i < enter, `${op} at ${i} after ns_enter`);
         });
+        // One per mount= in a step, none in the extern step (no task).
+        assert.equal(count("keep_output"), phase === "EXTERN" ? 0 : mounts.length, "one keep_output per mount=");
       }
       {
         const unshare = ops.indexOf("unshare_mount_ns");

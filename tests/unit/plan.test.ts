@@ -48,6 +48,15 @@ function itRefuses(cases: readonly (readonly [string, string[], string, RegExp])
   }
 }
 
+/** A step's plan as the extern step's: no task, so no variable and no
+ * output to keep (ns_enter's target moves up by those), never joining. */
+function asExtern(step: PlanStep[]): PlanStep[] {
+  const keeps = step.filter((s) => s.op === "keep_output").length;
+  return step
+    .filter((s) => s.op !== "set_env" && s.op !== "keep_output")
+    .map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN, mode: s.mode - keeps } : s));
+}
+
 describe("core: the seed's layout", () => {
   it("plans the seed README example exactly, directories before namespace, sources opened before any bind", () => {
     const plan = new Core().plan("STEP", SEED, job).map((s) => [s.op, s.str, s.path, s.mode.toString(8), s.flags]);
@@ -58,11 +67,15 @@ describe("core: the seed's layout", () => {
       ["mkdir_at", "tmp", "/tmp/slurm.100.0/tmp", "700", 0],
       // In the host's namespace still: a pass's leftovers go on (never made here).
       ["continue_at", "slurm.hold", "/tmp/slurm.hold", "74", 0],
+      // Still in the host's namespace: what it needs to keep the step's
+      // output written under each mount point (sbatch -o /tmp/out.%j).
+      ["keep_output", "/var/tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
+      ["keep_output", "/tmp", "/tmp/slurm.100.0/tmp", "0", 0],
       // The job's namespace: where its holder listens (root's 0700, beside
-      // the holding place), then join it, skipping to after record 15 (its
+      // the holding place), then join it, skipping to after record 17 (its
       // ns_ready), or become its holder and go on.
       ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", "700", F_ASIDE],
-      ["ns_enter", "job.100", "/tmp/slurm.ns/job.100", (15).toString(8), 0],
+      ["ns_enter", "job.100", "/tmp/slurm.ns/job.100", (17).toString(8), 0],
       ["unshare_mount_ns", "", "", "0", 0],
       ["make_slave", "", "", "0", 0],
       ["open_private", "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
@@ -154,10 +167,7 @@ describe("core: the seed's layout", () => {
     for (const args of [SEED, ["mount=/a", "base=/var/tmp/x", "mount=/b/c", "cleanup=no"]]) {
       const ext = new Core().plan("EXTERN", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
       const step = new Core().plan("STEP", args, { jobid: 7, restart: 2, uid: 4242, gid: 77 });
-      assert.deepStrictEqual(
-        ext,
-        step.filter((s) => s.op !== "set_env").map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)),
-      );
+      assert.deepStrictEqual(ext, asExtern(step));
       assert.equal(ext.filter((s) => s.op === "ns_enter").length, 1);
     }
   });
@@ -412,7 +422,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
       plan.slice(enter).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags, s.str, s.path, s.sizeMb]),
       [
         // W_MODE: its ns_ready's index, past the tmpfs records too
-        ["ns_enter", -1, 4, 19, job.uid, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
+        ["ns_enter", -1, 4, 21, job.uid, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
         ["unshare_mount_ns", -1, -1, 0, 0, 0, 0, "", "", 0],
         ["make_slave", -1, -1, 0, 0, 0, 0, "", "", 0],
         ["open_private", 5, 2, 0, job.uid, 0, 0, "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", 0],
@@ -493,10 +503,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     const args = [...SHM, "tmpdir=/dev/shm"];
     const ext = new Core().plan("EXTERN", args, memJob);
     const step = new Core().plan("STEP", args, memJob);
-    assert.deepStrictEqual(
-      ext,
-      step.filter((s) => s.op !== "set_env").map((s) => (s.op === "ns_enter" ? { ...s, flags: F_NO_JOIN } : s)),
-    );
+    assert.deepStrictEqual(ext, asExtern(step));
   });
 
   it("gives a configuration of tmpfs= only the default base, for the job's and the namespace's directories", () => {
