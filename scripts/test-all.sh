@@ -20,10 +20,14 @@ cd "$(pwd -P)"
 LOGS=$(mktemp -d /var/tmp/ptd-test-all.XXXXXX)
 trap 'rm -rf "$LOGS"' EXIT
 # Runs "$@", showing its output, and keeps its last summary line in $LOGS/$1.
+# Its wall time goes to $LOGS/$name.time: the 45-minute CI budget is
+# spent per stage, and the log should say where.
 summarised() {
-	local name=$1
+	local name=$1 t0=$SECONDS
 	shift
 	"$@" 2>&1 | tee "$LOGS/$name.out"
+	echo "$((SECONDS - t0))" >"$LOGS/$name.time"
+	echo "=== $name: $((SECONDS - t0)) s"
 	grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$LOGS/$name.out" |
 		tail -n 1 >"$LOGS/$name.sum"
 	[ -s "$LOGS/$name.sum" ] || echo "0 passed, 1 failed" >"$LOGS/$name.sum"
@@ -48,14 +52,15 @@ done
 for f in "$LOGS"/*.out; do
 	grep -q -E '^  [0-9]+ failing$' "$f" || continue
 	echo "=== what failed: $(basename "$f" .out)"
-	sed -n -E '/^  [0-9]+ failing$/,/^[0-9]+ passed, [0-9]+ failed/p' "$f" |
-		grep -v -E '^[0-9]+ passed, [0-9]+ failed' | head -n 60
+	sed -n -E '/^  [0-9]+ failing$/,/^(slowest files:|[0-9]+ passed, [0-9]+ failed)/p' "$f" |
+		grep -v -E '^(slowest files:|[0-9]+ passed, [0-9]+ failed)' | head -n 60
 done
 
+echo "  (whole run, with the build: $SECONDS s)"
 pass=0 failed=0 skipped=0
 for f in "$LOGS"/*.sum; do
 	read -r p _ q _ k _ <<<"$(tr -d ',' <"$f")"
-	echo "  $(basename "$f" .sum): $(cat "$f")"
+	echo "  $(basename "$f" .sum): $(cat "$f") in $(cat "${f%.sum}.time" 2>/dev/null || echo '?') s"
 	pass=$((pass + p)) failed=$((failed + q)) skipped=$((skipped + ${k:-0}))
 done
 if [ "$skipped" -gt 0 ]; then

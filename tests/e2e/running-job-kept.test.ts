@@ -11,20 +11,15 @@ import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import { pluginLine } from "../helpers/plugin.js";
 import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
-import { runAs, spawnAs } from "../helpers/clients.js";
+import { runAs } from "../helpers/clients.js";
 import { type ClusterInfo, requireRootAndSlurm, restartSlurmd, startCluster, stopCluster } from "../helpers/cluster.js";
 import { logMark, logSince } from "../helpers/daemon-logs.js";
-import { waitFor } from "../helpers/wait.js";
+import { pastSweepFloor, waitFor } from "../helpers/wait.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
-import { allocate, endedJob, jobState } from "../helpers/jobs.js";
+import { allocate, endedJob, jobState, submitBatch, waitBatch } from "../helpers/jobs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
 const TMPFS = [...SEED, "tmpfs=/dev/shm", "size=16M"];
-// The sweep never asks about a directory younger than this (native/removal/hold.c).
-const OLD_GRACE_MS = 11_000;
-
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-
 /** What a crash leaves: <root>/slurm.<id>.0 of alice's, a file deep in it. */
 function plantLeftover(root: string, id: number): string {
   const d = `${root}/slurm.${id}.0`;
@@ -63,7 +58,8 @@ describe("e2e: a running job never loses its /tmp between its steps (#21)", func
           const w = runAs(ALICE, ["srun", `--jobid=${id}`, "-N1", "bash", "-c", `${env}${WRITE}`]);
           assert.equal(w.status, 0, w.stderr);
           const leftover = plantLeftover("/tmp", ended);
-          await sleep(OLD_GRACE_MS);
+          // The job's own directory too: the sweep must weigh it, and keep it.
+          await pastSweepFloor([leftover, `/tmp/slurm.${id}.0`]);
           const mark = logMark();
           // Other users' jobs start and end on the node: each epilog starts the remover.
           for (let i = 0; i < 2; i++) assert.equal(runAs(MALLORY, ["srun", "-N1", "true"]).status, 0);
@@ -106,23 +102,24 @@ touch ${tag}.written
 for i in $(seq 1200); do [ -e ${tag}.go ] && break; sleep 0.1; done
 srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''")}'
 `;
-    fs.writeFileSync(`${tag}.sh`, script, { mode: 0o755 });
-    const job = spawnAs(ALICE, ["sbatch", "-W", "-N2", "-o", `${tag}.out`, `${tag}.sh`], 300_000);
+    // Waited for by polling slurmctld (waitBatch), not sbatch -W: its own
+    // polling, ever further apart, noticed the job's end ~30 s late.
+    const job = submitBatch(ALICE, script, ["-N2", "-o", `${tag}.out`]);
     try {
       await waitFor(() => fs.existsSync(`${tag}.written`), 60_000, { what: "the first srun" });
       const leftover = plantLeftover(node2Tmp, ended);
-      await sleep(OLD_GRACE_MS);
+      await pastSweepFloor([leftover]);
       const mark = logMark();
       // Only one node is the batch job's: the other has no step of it now.
       for (let i = 0; i < 2; i++)
         assert.equal(runAs(MALLORY, ["srun", "-N1", "-w", info.node2, "--overlap", "true"]).status, 0);
       await waitFor(() => !fs.existsSync(leftover), 60_000, { what: `the second node's sweep\n${logSince(mark)}` });
       fs.writeFileSync(`${tag}.go`, "");
-      const r = await job;
+      const r = await waitBatch(job, 120_000);
       assert.equal(
         r.status,
         0,
-        `${r.stderr}\n${fs.existsSync(`${tag}.out`) ? fs.readFileSync(`${tag}.out`, "utf8") : ""}`,
+        `${r.state}\n${fs.existsSync(`${tag}.out`) ? fs.readFileSync(`${tag}.out`, "utf8") : ""}`,
       );
       const out = fs.readFileSync(`${tag}.out`, "utf8").split("\n").filter(Boolean).sort();
       assert.deepStrictEqual(
@@ -132,8 +129,8 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
       );
     } finally {
       fs.writeFileSync(`${tag}.go`, "");
-      await job;
-      for (const s of [".sh", ".out", ".written", ".go"]) fs.rmSync(`${tag}${s}`, { force: true });
+      await waitBatch(job, 120_000);
+      for (const s of [".out", ".written", ".go"]) fs.rmSync(`${tag}${s}`, { force: true });
     }
   });
 
@@ -142,7 +139,7 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
     const ended = await endedJob(ALICE);
     assert.match(jobState(ended), /^COMPLETED$/);
     const leftover = plantLeftover("/tmp", ended);
-    await sleep(OLD_GRACE_MS);
+    await pastSweepFloor([leftover]);
     const mark = logMark();
     restartSlurmd();
     await waitFor(
@@ -187,7 +184,7 @@ srun -N2 --ntasks-per-node=1 -l bash -c 'PTD_SHM=1; ${READ.replace(/'/g, "'\\''"
     const info = startCluster({ plugstackLines: [pluginLine(SEED)] });
     const ended = await endedJob(ALICE);
     const leftover = plantLeftover("/tmp", ended);
-    await sleep(OLD_GRACE_MS);
+    await pastSweepFloor([leftover]);
     // slurmctld stopped: the epilog still runs (slurmd's), the sweep cannot ask.
     const mark = logMark();
     process.kill(info.slurmctldPid, "SIGSTOP");

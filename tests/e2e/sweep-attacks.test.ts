@@ -9,14 +9,11 @@ import { ALICE, MALLORY } from "../helpers/lab.js";
 import { runAs } from "../helpers/clients.js";
 import { requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
 import { logMark, logSince } from "../helpers/daemon-logs.js";
-import { waitFor } from "../helpers/wait.js";
+import { pastSweepFloor, waitFor } from "../helpers/wait.js";
 import { removeJobDirs } from "../helpers/lab-tmp.js";
 import { endedJob } from "../helpers/jobs.js";
 
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
-// The sweep never asks about a directory younger than this (native/removal/hold.c).
-const OLD_GRACE_MS = 11_000;
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 describe("e2e: the sweep against planted and renamed names (#21)", function () {
   this.timeout(900_000);
@@ -37,7 +34,7 @@ describe("e2e: the sweep against planted and renamed names (#21)", function () {
     assert.equal(runAs(MALLORY, ["bash", "-c", `mkdir -m 777 ${share}`]).status, 0);
     assert.equal(runAs(ALICE, ["bash", "-c", `echo alice > ${share}/mine`]).status, 0);
     assert.equal(runAs(MALLORY, ["mv", share, `/tmp/slurm.${ended}.0`]).status, 0);
-    await sleep(OLD_GRACE_MS);
+    await pastSweepFloor([`/tmp/slurm.${ended}.0`]);
     const mark = logMark();
     assert.equal(runAs(MALLORY, ["srun", "-N1", "true"]).status, 0); // its epilog starts the remover
     const alice = execFileSync("id", ["-u", ALICE], { encoding: "utf8" }).trim();
@@ -66,7 +63,7 @@ for i in range(700000, ${700000 + N}):
     os.mkdir("/tmp/slurm.%d.0" % i)
 `;
     assert.equal(runAs(MALLORY, ["python3", "-c", plant], { timeoutMs: 600_000 }).status, 0);
-    await sleep(OLD_GRACE_MS);
+    await pastSweepFloor(Array.from({ length: N }, (_, i) => `/tmp/slurm.${700000 + i}.0`));
     const mark = logMark();
     const r = runAs(
       ALICE,
