@@ -94,8 +94,11 @@ describe("e2e: cleanup off the job's path (#11)", function () {
     removeJobDirs();
   });
 
-  it("a job leaving 100,000 or 1,000,000 files is COMPLETED as fast as with cleanup=no, the node idle throughout; its directory goes later, logged", async () => {
-    const sizes = [100_000, 1_000_000];
+  it("a job leaving 100,000 or 300,000 files is COMPLETED as fast as with cleanup=no, the node idle throughout; its directory goes later, logged", async () => {
+    // 300,000 rather than the 1,000,000 of earlier runs: the same property
+    // (the epilog never walks the tree) at a third of CI's minutes on each
+    // release; bench/offpath-cleanup.mjs measures 1,000,000 (docs/benchmarks.md).
+    const sizes = [100_000, 300_000];
     startCluster({ plugstackLines: [pluginLine([...SEED, "cleanup=no"])] });
     const no = sizes.map((n) => {
       const j = jobLeaving(n);
