@@ -597,6 +597,23 @@ function expectedSizeMb(t: Tmpfs, job: Job): number {
 const within = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`);
 
 const FILLS = new Set(["open_trusted", "mkdir_at", "open_private", "open_target", "open_shared"]);
+const STEP_OPS = new Set([
+  "open_trusted",
+  "mkdir_at",
+  "continue_at",
+  "ns_enter",
+  "unshare_mount_ns",
+  "make_slave",
+  "open_private",
+  "open_target",
+  "bind",
+  "mount_tmpfs",
+  "open_shared",
+  "bind_shared",
+  "ns_ready",
+  "keep_output",
+  "set_env",
+]);
 const ALLOWED: Record<PhaseName, Set<string>> = {
   CHECK: new Set(),
   // The extern step's namespace records are for the holder it starts.
@@ -615,40 +632,9 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
     "bind_shared",
     "ns_ready",
   ]),
-  STEP: new Set([
-    "open_trusted",
-    "mkdir_at",
-    "continue_at",
-    "ns_enter",
-    "unshare_mount_ns",
-    "make_slave",
-    "open_private",
-    "open_target",
-    "bind",
-    "mount_tmpfs",
-    "open_shared",
-    "bind_shared",
-    "ns_ready",
-    "keep_output",
-    "set_env",
-  ]),
-  SCRIPT: new Set([
-    "open_trusted",
-    "mkdir_at",
-    "continue_at",
-    "ns_enter",
-    "unshare_mount_ns",
-    "make_slave",
-    "open_private",
-    "open_target",
-    "bind",
-    "mount_tmpfs",
-    "open_shared",
-    "bind_shared",
-    "ns_ready",
-    "keep_output",
-    "set_env",
-  ]),
+  STEP: STEP_OPS,
+  // The batch and interactive step plan as every step, variables aside.
+  SCRIPT: STEP_OPS,
   EPILOG: new Set(["open_trusted", "mkdir_at", "ns_release", "remove_at", "mark_ended"]),
   DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "drain_at"]),
   // An ssh session only joins: nothing made but the namespace directory.
