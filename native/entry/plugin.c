@@ -322,6 +322,12 @@ static void report_info(const char *line)
 	slurm_info("%s", line);
 }
 
+/* The kept-output lines of every file (fs/output.h). */
+static void report_debug(const char *line)
+{
+	slurm_debug("%s", line);
+}
+
 /* A namespace holder's, when it gives up (nobody waits for it). */
 static void report_error(const char *line)
 {
@@ -586,8 +592,15 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
  * drains the node; what cannot be kept is logged. */
 int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
 {
+	static const struct ptd_output_log log = {
+		.debug = report_debug,
+		.info = report_info,
+		.error = report_error,
+	};
 	static bool done;
 	uint32_t jobid = 0;
+	gid_t *groups = NULL;
+	int n_groups = 0;
 
 	(void) ac;
 	(void) av;
@@ -596,7 +609,13 @@ int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
 	done = true;
 	if (spank_get_item(sp, S_JOB_ID, &jobid) != ESPANK_SUCCESS)
 		jobid = 0;
-	ptd_link_outputs(jobid, report_info, report_error);
+	/* The job's own groups, as slurmstepd opened its output with. */
+	if (spank_get_item(sp, S_JOB_SUPPLEMENTARY_GIDS, &groups, &n_groups) !=
+	    ESPANK_SUCCESS || n_groups < 0) {
+		groups = NULL;
+		n_groups = 0;
+	}
+	ptd_link_outputs(jobid, groups, n_groups, &log);
 	return 0;
 }
 

@@ -5,13 +5,14 @@
 #include "fs/walk.h"
 #include "util/escape.h"
 #include "util/fd.h"
-#include "util/threadids.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,20 +21,25 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* One per mount= (the core's MAX_MOUNTS). */
 #define KEPT_MAX 32
-/* Output files linked in one step: stdout and stderr of each local task,
- * deduplicated; past this, a step's files are logged and left. */
-#define LINKED_MAX 256
+/* Output files one step can keep: stdout and stderr of each local task,
+ * one entry per file; past this, a file is said to stay in the job. */
+#define CANDIDATES_MAX 512
 /* Names tried when the file's own is taken on the host. */
 #define SUFFIX_TRIES 4
+/* How long the linking child may take before it is killed: it only walks
+ * this filesystem, but slurmstepd's tasks wait to exec meanwhile. */
+#define CHILD_BUDGET_MS 10000
 
 struct kept {
 	int priv_fd;		/* the private directory (host's namespace) */
 	int host_fd;		/* the host's mount point */
-	dev_t priv_dev;
 	bool same_fs;		/* a link from one to the other can work */
 	uid_t uid;
 	gid_t gid;
@@ -52,8 +58,11 @@ int ptd_keep_output(int priv_fd, const char *mount_point,
 	struct stat ps, hs;
 	int r;
 
-	if (n_kept == KEPT_MAX)
+	if (n_kept == KEPT_MAX) {
+		ptd_note(d, "output under %s is not kept on the host (more than %d mount points)",
+			 mount_point, KEPT_MAX);
 		return 0;
+	}
 	r = ptd_walk_trusted(mount_point, &k.host_fd, d);
 	if (r < 0) {
 		ptd_note(d, "output under %s is not kept on the host (%s%s%s)",
@@ -62,6 +71,7 @@ int ptd_keep_output(int priv_fd, const char *mount_point,
 		d->text[0] = '\0';
 		return 0;
 	}
+	errno = 0;
 	k.priv_fd = fcntl(priv_fd, F_DUPFD_CLOEXEC, 3);
 	k.mount_point = strdup(mount_point);
 	k.priv_path = strdup(priv_path);
@@ -69,17 +79,14 @@ int ptd_keep_output(int priv_fd, const char *mount_point,
 	    fstat(k.priv_fd, &ps) < 0 || fstat(k.host_fd, &hs) < 0) {
 		ptd_note(d, "output under %s is not kept on the host (%s)",
 			 mount_point, strerror(errno ? errno : ENOMEM));
-		goto fail;
+		ptd_close_fd(&k.priv_fd);
+		ptd_close_fd(&k.host_fd);
+		free(k.mount_point);
+		free(k.priv_path);
+		return 0;
 	}
-	k.priv_dev = ps.st_dev;
 	k.same_fs = ps.st_dev == hs.st_dev;
 	kept[n_kept++] = k;
-	return 0;
-fail:
-	ptd_close_fd(&k.priv_fd);
-	ptd_close_fd(&k.host_fd);
-	free(k.mount_point);
-	free(k.priv_path);
 	return 0;
 }
 
@@ -96,26 +103,21 @@ void ptd_output_forget(void)
 	n_kept = 0;
 }
 
-/* One component below dir, never a symlink, never another mount (a FUSE
- * filesystem on the way is not entered, so it cannot stall the step). */
-static int open_beneath(int dir, const char *name)
-{
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-			   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	int fd = (int) syscall(SYS_openat2, dir, name, &how, sizeof(how));
+/* A file to keep: slurmstepd's descriptor, its path in the job, the
+ * kept mount point it lies under. */
+struct candidate {
+	int fd;
+	int k;
+	dev_t dev;
+	ino_t ino;
+	char *path;
+};
 
-	return fd < 0 ? -errno : fd;
-}
-
-/* Whether slurmstepd holds fd for writing (/proc/self/fdinfo). */
-static bool open_for_writing(int fd)
+/* What the slurmstepd fdinfo says of fd: its open flags and mount id. */
+static bool fd_info(int fd, unsigned long *flags, int *mnt_id)
 {
-	char path[64], buf[256];
-	unsigned long flags;
-	const char *p;
+	char path[64], buf[512];
+	const char *p, *q;
 	ssize_t n;
 	int f;
 
@@ -129,79 +131,207 @@ static bool open_for_writing(int fd)
 		return false;
 	buf[n] = '\0';
 	p = strstr(buf, "flags:");
-	if (!p || sscanf(p + 6, "%lo", &flags) != 1)
-		return false;
-	return (flags & O_ACCMODE) != O_RDONLY;
+	q = strstr(buf, "mnt_id:");
+	return p && q && sscanf(p + 6, "%lo", flags) == 1 &&
+	       sscanf(q + 7, "%d", mnt_id) == 1;
 }
 
-struct pass {
-	uint32_t jobid;
-	void (*info)(const char *);
-	void (*error)(const char *);
-	dev_t dev[LINKED_MAX];
-	ino_t ino[LINKED_MAX];
-	int n_linked;
-};
+/* The mount id of path as this process (in the job's namespace) sees it:
+ * the private bind on the mount point. Cached attributes only. */
+static int mount_id_of(const char *path)
+{
+	struct statx sx;
 
-static void say(struct pass *p, bool bad, const char *fmt, ...)
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
+		  AT_STATX_DONT_SYNC, STATX_MNT_ID, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return -1;
+	return (int) sx.stx_mnt_id;
+}
+
+/* The kept mount point path lies under, the longest (mount=/tmp/x under
+ * mount=/tmp has its own files), or -1. */
+static int kept_for(const char *path)
+{
+	size_t best = 0;
+	int k = -1, i;
+
+	for (i = 0; i < n_kept; i++) {
+		size_t m = strlen(kept[i].mount_point);
+
+		if (m > best && strncmp(path, kept[i].mount_point, m) == 0 &&
+		    path[m] == '/' && path[m + 1]) {
+			best = m;
+			k = i;
+		}
+	}
+	return k;
+}
+
+/* slurmstepd's output files under a kept mount point, found without any
+ * filesystem I/O but /proc's before the path says it is one (output on
+ * NFS or a hung server is never asked): the path, then the fd's own mount
+ * (the job's bind, not a file slurmstepd holds from the host's namespace
+ * such as its log), opened for writing, a regular file of the job's user. */
+static int find_candidates(struct candidate *c, int max, const int *mnt_ids)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *dir;
+
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		char link[64], path[PATH_MAX], *end;
+		long fd = strtol(de->d_name, &end, 10);
+		unsigned long flags;
+		struct statx sx;
+		int k, mnt, i;
+		ssize_t len;
+
+		if (*end || end == de->d_name || fd == dirfd(dir))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
+		len = readlink(link, path, sizeof(path) - 1);
+		if (len <= 0)
+			continue;
+		path[len] = '\0';
+		k = kept_for(path);
+		if (k < 0 || mnt_ids[k] < 0)
+			continue;
+		if (!fd_info((int) fd, &flags, &mnt) || mnt != mnt_ids[k] ||
+		    (flags & O_ACCMODE) == O_RDONLY)
+			continue;
+		if (statx((int) fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+			  STATX_TYPE | STATX_UID | STATX_INO, &sx) < 0 ||
+		    !S_ISREG(sx.stx_mode) || sx.stx_uid != kept[k].uid)
+			continue;
+		for (i = 0; i < n; i++)
+			if (c[i].ino == sx.stx_ino &&
+			    c[i].dev == makedev(sx.stx_dev_major, sx.stx_dev_minor))
+				break;
+		if (i < n || n == max)
+			continue;
+		c[n].path = strdup(path);
+		if (!c[n].path)
+			continue;
+		c[n].fd = (int) fd;
+		c[n].k = k;
+		c[n].dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+		c[n].ino = sx.stx_ino;
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* In the child: one line to the parent, its level first (D, I, E). */
+static void say(int out, char level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void say(struct pass *p, bool bad, const char *fmt, ...)
+static void say(int out, char level, const char *fmt, ...)
 {
-	char raw[3 * PATH_MAX], line[4 * PATH_MAX];
+	char raw[3 * PATH_MAX], line[4 * PATH_MAX + 2];
+	size_t n;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	/* The names are the user's: escaped before they reach the log. */
-	ptd_escape(line, sizeof(line), raw);
-	(bad ? p->error : p->info)(line);
+	line[0] = level;
+	n = 1 + ptd_escape(line + 1, sizeof(line) - 2, raw);
+	line[n++] = '\n';
+	(void) !write(out, line, n);
 }
 
-/* Walks rel's directories below src (the private directory) and dst (the
- * host's), making each missing one on the host with the job's mode for it.
- * Returns 0 with *src_dir, *dst_dir open (or the kept ones themselves). */
-static int walk_both(const struct kept *k, char *rel, char **name,
-		     int *src_dir, int *dst_dir)
+/* One component below dir, never a symlink, never another mount: a FUSE
+ * filesystem on the way is never entered, so it cannot stall the step. */
+static int open_beneath(int dir, const char *name, int flags)
 {
-	char *part = rel, *slash;
-	int s = k->priv_fd, t = k->host_fd, ns, nt, r = 0;
+	struct open_how how = {
+		.flags = (unsigned) (flags | O_PATH | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	int fd = (int) syscall(SYS_openat2, dir, name, &how, sizeof(how));
 
-	while ((slash = strchr(part, '/'))) {
-		struct stat st;
+	return fd < 0 ? -errno : fd;
+}
 
+/* Whether dir/name is the file (dev, ino): asked through openat2, so a
+ * mount on the name (another user's FUSE) is refused, never asked. */
+static bool is_file(int dir, const char *name, dev_t dev, ino_t ino)
+{
+	struct stat st;
+	int fd = open_beneath(dir, name, 0);
+	bool same;
+
+	if (fd < 0)
+		return false;
+	same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == dev &&
+	       st.st_ino == ino;
+	close(fd);
+	return same;
+}
+
+/* The private side first, all of it: rel's directories below the private
+ * directory, and the file there the very one slurmstepd holds. Only then
+ * the host's side, each missing directory made with the job's mode for
+ * it. Returns 0 with *src_dir, *dst_dir open (or the kept ones). */
+static int walk_both(const struct kept *k, const struct candidate *c,
+		     char *rel, char **name, int *src_dir, int *dst_dir,
+		     const char **why)
+{
+	char *part, *slash;
+	int s = k->priv_fd, t = k->host_fd, fd, r = 0;
+
+	for (part = rel; (slash = strchr(part, '/')); part = slash + 1) {
 		*slash = '\0';
-		ns = open_beneath(s, part);
-		if (ns < 0 || fstat(ns, &st) < 0) {
-			r = ns < 0 ? ns : -errno;
+		fd = open_beneath(s, part, O_DIRECTORY);
+		*slash = '/';
+		if (fd < 0) {
+			r = fd;
+			*why = "the job moved its directory";
 			goto out;
 		}
 		if (s != k->priv_fd)
 			close(s);
-		s = ns;
-		if (mkdirat(t, part, st.st_mode & 0777) < 0 && errno != EEXIST) {
+		s = fd;
+	}
+	*name = part;
+	if (!is_file(s, part, c->dev, c->ino)) {
+		r = -ENOENT;
+		*why = "the job moved it before it could be kept";
+		goto out;
+	}
+	for (part = rel; (slash = strchr(part, '/')); part = slash + 1) {
+		struct stat st;
+		int sd;
+
+		*slash = '\0';
+		sd = open_beneath(k->priv_fd, rel, O_DIRECTORY);
+		if (sd >= 0 && fstat(sd, &st) == 0 &&
+		    mkdirat(t, part, st.st_mode & 0777) < 0 && errno != EEXIST)
 			r = -errno;
-			goto out;
-		}
-		nt = open_beneath(t, part);
-		if (nt < 0) {
-			r = nt;
+		if (sd >= 0)
+			close(sd);
+		fd = r < 0 ? r : open_beneath(t, part, O_DIRECTORY);
+		*slash = '/';
+		if (fd < 0) {
+			r = fd;
+			*why = "its directory on the node cannot be had as the user";
 			goto out;
 		}
 		if (t != k->host_fd)
 			close(t);
-		t = nt;
-		*slash = '/';
-		part = slash + 1;
+		t = fd;
 	}
-	*name = part;
 	*src_dir = s;
 	*dst_dir = t;
 	return 0;
 out:
-	if (slash)
-		*slash = '/';
 	if (s != k->priv_fd)
 		close(s);
 	if (t != k->host_fd)
@@ -209,13 +339,24 @@ out:
 	return r;
 }
 
-/* Links name (the inode st) from src_dir into dst_dir: under its own name,
+/* A random suffix, never blocking (the pool may not be ready at boot). */
+static uint32_t suffix(void)
+{
+	uint32_t rnd;
+	struct timespec ts;
+
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) == sizeof(rnd))
+		return rnd;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t) ts.tv_nsec ^ (uint32_t) getpid();
+}
+
+/* Links name (the file c) from src_dir into dst_dir: under its own name,
  * or, taken, under "<name>.private-tmpdir.<random>". Returns 0 with the
  * name used in used, or -errno. */
 static int link_named(int src_dir, int dst_dir, const char *name,
-		      const struct stat *st, char *used, size_t used_len)
+		      const struct candidate *c, char *used, size_t used_len)
 {
-	struct stat there;
 	int i;
 
 	snprintf(used, used_len, "%s", name);
@@ -225,16 +366,11 @@ static int link_named(int src_dir, int dst_dir, const char *name,
 		return -errno;
 	/* An earlier step of the job linked it already (srun -o appending
 	 * to the batch step's file). */
-	if (fstatat(dst_dir, name, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    there.st_dev == st->st_dev && there.st_ino == st->st_ino)
+	if (is_file(dst_dir, name, c->dev, c->ino))
 		return 0;
 	for (i = 0; i < SUFFIX_TRIES; i++) {
-		uint32_t rnd;
-
-		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			return -EIO;
 		if ((size_t) snprintf(used, used_len, "%s.private-tmpdir.%08x",
-				      name, rnd) >= used_len ||
+				      name, suffix()) >= used_len ||
 		    strlen(used) > NAME_MAX)
 			return -ENAMETOOLONG;
 		if (linkat(src_dir, name, dst_dir, used, 0) == 0)
@@ -245,158 +381,169 @@ static int link_named(int src_dir, int dst_dir, const char *name,
 	return -EEXIST;
 }
 
-static bool seen(struct pass *p, const struct stat *st)
+static void keep_one(int out, uint32_t jobid, const struct candidate *c)
 {
-	int i;
-
-	for (i = 0; i < p->n_linked; i++)
-		if (p->dev[i] == st->st_dev && p->ino[i] == st->st_ino)
-			return true;
-	if (p->n_linked < LINKED_MAX) {
-		p->dev[p->n_linked] = st->st_dev;
-		p->ino[p->n_linked++] = st->st_ino;
-	}
-	return false;
-}
-
-/* fd, a regular file on k's filesystem: linked if it lies under k's mount
- * point in the job. Runs with the user's fsuid and fsgid. */
-static void keep_one(struct pass *p, const struct kept *k, int fd,
-		     const struct stat *st)
-{
-	char link[64], path[PATH_MAX], used[NAME_MAX + 1], *rel, *name = NULL;
-	size_t n = strlen(k->mount_point);
+	const struct kept *k = &kept[c->k];
+	char path[PATH_MAX], used[NAME_MAX + 1], *name = NULL;
+	const char *why = "";
 	int src_dir = -1, dst_dir = -1, r;
-	struct stat now;
-	ssize_t len;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	len = readlink(link, path, sizeof(path) - 1);
-	if (len <= 0)
-		return;
-	path[len] = '\0';
-	if (strncmp(path, k->mount_point, n) != 0 || path[n] != '/' ||
-	    !path[n + 1])
-		return;
-	/* A mount point inside this one (mount=/tmp/x under mount=/tmp) has
-	 * its own files. */
-	for (int j = 0; j < n_kept; j++) {
-		size_t m = strlen(kept[j].mount_point);
-
-		if (m > n && strncmp(path, kept[j].mount_point, m) == 0 &&
-		    path[m] == '/')
-			return;
-	}
-	if (!open_for_writing(fd) || seen(p, st))
-		return;
 	if (!k->same_fs) {
-		say(p, true, "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: %s and the host's %s are on different filesystems (a base= on the filesystem of %s keeps it)",
-		    p->jobid, path, k->mount_point, k->priv_path,
+		say(out, 'E', "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: %s and the node's %s are on different filesystems (a base= on the filesystem of %s keeps it)",
+		    jobid, c->path, k->mount_point, k->priv_path,
 		    k->mount_point, k->mount_point);
 		return;
 	}
-	rel = path + n + 1;
-	r = walk_both(k, rel, &name, &src_dir, &dst_dir);
+	snprintf(path, sizeof(path), "%s", c->path);
+	r = walk_both(k, c, path + strlen(k->mount_point) + 1, &name,
+		      &src_dir, &dst_dir, &why);
 	if (r < 0) {
-		say(p, true, "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: its directory on the host cannot be had as uid %u (%s)",
-		    p->jobid, path, k->mount_point, (unsigned) k->uid,
-		    strerror(-r));
+		say(out, 'E', "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: %s (%s)",
+		    jobid, c->path, k->mount_point, why, strerror(-r));
 		return;
 	}
-	/* The very file slurmstepd holds, not a name the job put there since. */
-	if (fstatat(src_dir, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    now.st_dev != st->st_dev || now.st_ino != st->st_ino)
-		say(p, true, "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: the job moved it before it could be kept",
-		    p->jobid, path, k->mount_point);
-	else if ((r = link_named(src_dir, dst_dir, name, st, used,
-				 sizeof(used))) < 0)
-		say(p, true, "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: linking it on the host as uid %u: %s",
-		    p->jobid, path, k->mount_point, (unsigned) k->uid,
+	r = link_named(src_dir, dst_dir, name, c, used, sizeof(used));
+	if (r < 0)
+		say(out, 'E', "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: linking it on the node as uid %u: %s",
+		    jobid, c->path, k->mount_point, (unsigned) k->uid,
 		    strerror(-r));
 	else if (strcmp(used, name) != 0)
-		say(p, false, "private-tmpdir: job %u: output %s kept on the node as %.*s%s (a file of its name was there)",
-		    p->jobid, path, (int) (name - path), path, used);
+		say(out, 'I', "private-tmpdir: job %u: output %s kept on the node as %.*s%s (a file of its name was there)",
+		    jobid, c->path, (int) (name - path), path, used);
 	else
-		say(p, false, "private-tmpdir: job %u: output %s kept on the node at its path",
-		    p->jobid, path);
+		say(out, 'D', "private-tmpdir: job %u: output %s kept on the node at its path",
+		    jobid, c->path);
 	if (src_dir != k->priv_fd)
 		close(src_dir);
 	if (dst_dir != k->host_fd)
 		close(dst_dir);
 }
 
-/* This thread alone takes the user's filesystem ids, without groups: the
- * raw system calls change the caller's credentials only (threadids.h). */
-static int become_user_fs(uid_t uid, gid_t gid)
+/* The child: the job's user entirely (raw system calls: its credentials
+ * alone, which no slurmstepd thread's set*id reaches), no capability left,
+ * so it can put a name only where the user could. */
+static void child(int out, uint32_t jobid, const gid_t *groups, int n_groups,
+		  const struct candidate *c, int n)
 {
-	if (syscall(SYS_setgroups, 0, NULL) < 0)
-		return -errno;
-	(void) syscall(SYS_setfsgid, gid);
-	(void) syscall(SYS_setfsuid, uid);
-	/* setfs*id say nothing of failure: read them back. */
-	if ((uid_t) syscall(SYS_setfsuid, -1) != uid ||
-	    (gid_t) syscall(SYS_setfsgid, -1) != gid)
-		return -EPERM;
-	return 0;
-}
+	uid_t uid = kept[c[0].k].uid;
+	gid_t gid = kept[c[0].k].gid;
+	int i;
 
-static void scan(struct pass *p, const struct kept *k)
-{
-	struct dirent *de;
-	DIR *dir;
-
-	dir = opendir("/proc/self/fd");
-	if (!dir) {
-		say(p, true, "private-tmpdir: job %u: output under %s is not kept on the host: /proc/self/fd: %s",
-		    p->jobid, k->mount_point, strerror(errno));
+	if (syscall(SYS_setgroups, (size_t) n_groups, groups) < 0 ||
+	    syscall(SYS_setresgid, gid, gid, gid) < 0 ||
+	    syscall(SYS_setresuid, uid, uid, uid) < 0 || geteuid() != uid ||
+	    getegid() != gid) {
+		say(out, 'E', "private-tmpdir: job %u: output under a private directory is not kept on the node: taking uid %u: %s",
+		    jobid, (unsigned) uid, strerror(errno ? errno : EPERM));
 		return;
 	}
-	while ((de = readdir(dir))) {
-		struct stat st;
-		char *end;
-		long fd = strtol(de->d_name, &end, 10);
-
-		if (*end || end == de->d_name || fd == dirfd(dir))
-			continue;
-		if (fstat((int) fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    st.st_dev != k->priv_dev)
-			continue;
-		keep_one(p, k, (int) fd, &st);
-	}
-	closedir(dir);
+	for (i = 0; i < n; i++)
+		keep_one(out, jobid, &c[i]);
 }
 
-void ptd_link_outputs(uint32_t jobid, void (*info)(const char *),
-		      void (*error)(const char *))
+/* The parent: the child's lines into slurmd's log, within the budget. */
+static void relay(int in, pid_t pid, uint32_t jobid,
+		  const struct ptd_output_log *log)
 {
-	static struct pass p;
-	struct ptd_thread_ids saved;
-	int i, r;
+	char buf[8192], *line, *nl;
+	size_t have = 0;
+	int left = CHILD_BUDGET_MS;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = in, .events = POLLIN };
+		ssize_t n;
+		int r = poll(&p, 1, left);
+
+		if (r < 0 && errno == EINTR)
+			r = 1;
+		if (r == 0) {
+			kill(pid, SIGKILL);
+			snprintf(buf, sizeof(buf), "private-tmpdir: job %u: keeping the step's output on the node took over %d ms: stopped",
+				 jobid, CHILD_BUDGET_MS);
+			log->error(buf);
+			break;
+		}
+		n = read(in, buf + have, sizeof(buf) - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t) n;
+		buf[have] = '\0';
+		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			*nl = '\0';
+			if (line[0] == 'E')
+				log->error(line + 1);
+			else if (line[0] == 'I')
+				log->info(line + 1);
+			else
+				log->debug(line + 1);
+		}
+		have = strlen(line);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)
+			have = 0;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = CHILD_BUDGET_MS - (int) ((t1.tv_sec - t0.tv_sec) * 1000 +
+						(t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left < 0)
+			left = 0;
+	}
+	/* Gone or going (ECHILD when slurmstepd reaped it). */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+void ptd_link_outputs(uint32_t jobid, const gid_t *groups, int n_groups,
+		      const struct ptd_output_log *log)
+{
+	static struct candidate c[CANDIDATES_MAX];
+	int mnt_ids[KEPT_MAX], fds[2], n, i;
+	char line[256];
+	pid_t pid;
 
 	if (n_kept == 0)
 		return;
-	memset(&p, 0, sizeof(p));
-	p.jobid = jobid;
-	p.info = info;
-	p.error = error;
-	r = ptd_thread_become_root(&saved);
-	if (r < 0) {
-		say(&p, true, "private-tmpdir: job %u: output under a private directory is not kept on the host: %s",
-		    jobid, strerror(-r));
+	for (i = 0; i < n_kept; i++)
+		mnt_ids[i] = mount_id_of(kept[i].mount_point);
+	n = find_candidates(c, CANDIDATES_MAX, mnt_ids);
+	if (n <= 0) {
+		if (n < 0) {
+			snprintf(line, sizeof(line), "private-tmpdir: job %u: output under a private directory is not kept on the node: /proc/self/fd: %s",
+				 jobid, strerror(-n));
+			log->error(line);
+		}
 		ptd_output_forget();
 		return;
 	}
-	for (i = 0; i < n_kept; i++) {
-		r = become_user_fs(kept[i].uid, kept[i].gid);
-		if (r == 0)
-			scan(&p, &kept[i]);
-		else
-			say(&p, true, "private-tmpdir: job %u: output under %s is not kept on the host: taking uid %u: %s",
-			    jobid, kept[i].mount_point, (unsigned) kept[i].uid,
-			    strerror(-r));
-		(void) syscall(SYS_setfsuid, 0);
-		(void) syscall(SYS_setfsgid, 0);
+	/* A child of its own, only when there is output to keep: most steps
+	 * have none and pay only the look at /proc. */
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		fds[0] = fds[1] = -1;
+		pid = -1;
+	} else {
+		pid = fork();
 	}
-	ptd_thread_restore(&saved);
+	if (pid < 0) {
+		snprintf(line, sizeof(line), "private-tmpdir: job %u: output under a private directory is not kept on the node: %s",
+			 jobid, strerror(errno));
+		log->error(line);
+		ptd_close_fd(&fds[0]);
+		ptd_close_fd(&fds[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child(fds[1], jobid, groups, n_groups, c, n);
+		_exit(0);
+	}
+	close(fds[1]);
+	relay(fds[0], pid, jobid, log);
+	close(fds[0]);
+out:
+	for (i = 0; i < n; i++)
+		free(c[i].path);
 	ptd_output_forget();
 }

@@ -22,18 +22,30 @@ int ptd_keep_output(int priv_fd, const char *mount_point,
 		    const char *priv_path, uid_t uid, gid_t gid,
 		    struct ptd_detail *d);
 
+/* Where ptd_link_outputs's lines go (slurm_debug, slurm_info,
+ * slurm_error in the plugin). */
+struct ptd_output_log {
+	void (*debug)(const char *line);
+	void (*info)(const char *line);
+	void (*error)(const char *line);
+};
+
 /* Once the step's tasks are forked (slurm_spank_task_post_fork, root,
  * in the job's namespace; slurmstepd holds every task's output file open):
- * each regular file slurmstepd holds open for writing under a kept mount
- * point is linked at the same path under the host's mount point, as the
- * job's user (this thread's fsuid and fsgid, no supplementary group: what
- * the user may do there, never more). A missing directory on the way is
- * made as the user (Slurm 23.02 and later make them in the job); a name
- * taken on the host gets a random suffix; nothing is followed, no other
- * filesystem entered (a FUSE mount on the way is never touched). Each file
- * kept or lost is one line through info or error. Then forgets. */
-void ptd_link_outputs(uint32_t jobid, void (*info)(const char *),
-		      void (*error)(const char *));
+ * each regular file of the job's user that slurmstepd holds open for
+ * writing on a kept mount point's bind is linked at the same path under
+ * the host's mount point. Found through /proc alone (no file's filesystem
+ * is asked anything until its path says it is one). Linked in a child
+ * that is the job's user entirely (uid, gid, groups: what the user may do
+ * there, never more), only when there is such a file. A missing directory
+ * on the way is made as the user (Slurm 23.02 and later make them in the
+ * job); a name taken on the host gets a random suffix; nothing is
+ * followed, no other mount entered (another user's FUSE mount on the way
+ * is never asked, so it cannot stall the step). Each file is one line:
+ * kept at its path (debug), kept under another name (info), or staying in
+ * the job (error). Then forgets. */
+void ptd_link_outputs(uint32_t jobid, const gid_t *groups, int n_groups,
+		      const struct ptd_output_log *log);
 
 /* Closes what ptd_keep_output kept (a step that forked no task). */
 void ptd_output_forget(void);

@@ -63,6 +63,8 @@ function run(which: Which, phase: PhaseName, args: string[], hooks: Hook[] = [],
       // ns_enter): the step makes its own, as the C does with holders off.
       imports.ns_enter = () => { before("ns_enter"); return 0; };
       imports.ns_ready = () => { before("ns_ready"); return 0; };
+      // Nor does it fork a step's tasks: no output to keep.
+      imports.keep_output = () => { before("keep_output"); return 0; };
       const f = new Core().run(${JSON.stringify(phase)}, ${JSON.stringify(args)}, { jobid: 500, restart: 0, uid: ${VICTIM}, gid: ${VICTIM} }, imports);
       const why = a.opsDetail().text;
       out = f ? { ok: false, message: f.code === "HOST" ? a.failure(f.message, why, f.errno) : f.message } : { ok: true, message: "" };
