@@ -101,7 +101,7 @@ echo last-line`,
       assert.match(
         logSince(mark),
         new RegExp(
-          `job ${r.jobId}: output ${link}/out\\.${r.jobId} stays in the job's private /tmp and goes with it: its directory on the host cannot be had as uid ${alice}`,
+          `job ${r.jobId}: output ${link}/out\\.${r.jobId} stays in the job's private /tmp and goes with it: its directory on the node cannot be had as the user`,
         ),
       );
     } else {
