@@ -266,7 +266,13 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     assert.ok(ext > 0 && ext < step && step < epilog, r.stdout);
     assert.equal(lines.filter((l) => /\bprolog\b/i.test(l)).length, 0, "the plugin runs no prolog");
     const extLines = lines.slice(ext + 1, step);
-    const stepLines = lines.slice(step + 1, step + 1 + extLines.length);
+    // A step keeps what its output needs (one line a mount=, before its
+    // namespace); the extern step runs no task.
+    const stepAll = lines.slice(step + 1, epilog);
+    const keeps = stepAll.filter((l) => /^ {4}keep +\/(var\/)?tmp's output: /.test(l));
+    assert.equal(keeps.length, 2, r.stdout);
+    assert.ok(stepAll.indexOf(keeps[1] ?? "") < stepAll.findIndex((l) => /^ {4}join /.test(l)), r.stdout);
+    const stepLines = stepAll.filter((l) => !keeps.includes(l)).slice(0, extLines.length);
     const enter = extLines.findIndex((l) =>
       /^ {4}start +the job's namespace holder at \/tmp\/slurm\.ns\/job\.5 +\(if none runs; this step stays in the host's namespace\)$/.test(
         l,
