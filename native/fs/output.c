@@ -168,61 +168,77 @@ static int kept_for(const char *path)
 	return k;
 }
 
-/* slurmstepd's output files under a kept mount point, found without any
- * filesystem I/O but /proc's before the path says it is one (output on
- * NFS or a hung server is never asked): the path, then the fd's own mount
- * (the job's bind, not a file slurmstepd holds from the host's namespace
- * such as its log), opened for writing, a regular file of the job's user. */
+/* slurmstepd's output files under a kept mount point, found without
+ * asking any file's filesystem (output on NFS or a hung server is never
+ * waited for): each descriptor's mount id from cached attributes (statx,
+ * AT_STATX_DONT_SYNC), which must be a kept mount point's bind in the job,
+ * not a file slurmstepd holds from the host's namespace such as its log;
+ * only then /proc's word on its path and flags: under that mount point,
+ * open for writing, a regular file of the job's user. */
+static void consider(int fd, struct candidate *c, int *n, int max,
+		     const int *mnt_ids)
+{
+	char link[64], path[PATH_MAX];
+	unsigned long flags;
+	struct statx sx;
+	int k, mnt, i;
+	ssize_t len;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+		  STATX_TYPE | STATX_UID | STATX_INO | STATX_MNT_ID, &sx) < 0 ||
+	    !S_ISREG(sx.stx_mode) || !(sx.stx_mask & STATX_MNT_ID))
+		return;
+	for (k = 0; k < n_kept; k++)
+		if (mnt_ids[k] >= 0 && (int) sx.stx_mnt_id == mnt_ids[k])
+			break;
+	if (k == n_kept || sx.stx_uid != kept[k].uid)
+		return;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, path, sizeof(path) - 1);
+	if (len <= 0)
+		return;
+	path[len] = '\0';
+	if (kept_for(path) != k || !fd_info(fd, &flags, &mnt) ||
+	    mnt != mnt_ids[k] || (flags & O_ACCMODE) == O_RDONLY)
+		return;
+	for (i = 0; i < *n; i++)
+		if (c[i].ino == sx.stx_ino &&
+		    c[i].dev == makedev(sx.stx_dev_major, sx.stx_dev_minor))
+			return;
+	if (*n == max || !(c[*n].path = strdup(path)))
+		return;
+	c[*n].fd = fd;
+	c[*n].k = k;
+	c[*n].dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	c[*n].ino = sx.stx_ino;
+	(*n)++;
+}
+
 static int find_candidates(struct candidate *c, int max, const int *mnt_ids)
 {
-	struct dirent *de;
-	int n = 0;
-	DIR *dir;
+	/* getdents64 into the stack: opendir's 32 KiB buffer would cost
+	 * slurmstepd fresh heap pages in every step. */
+	char ents[4096];
+	int n = 0, dir;
+	long got;
 
-	dir = opendir("/proc/self/fd");
-	if (!dir)
+	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
 		return -errno;
-	while ((de = readdir(dir))) {
-		char link[64], path[PATH_MAX], *end;
-		long fd = strtol(de->d_name, &end, 10);
-		unsigned long flags;
-		struct statx sx;
-		int k, mnt, i;
-		ssize_t len;
+	while ((got = syscall(SYS_getdents64, dir, ents, sizeof(ents))) > 0) {
+		for (long off = 0; off < got;) {
+			struct dirent64 *de = (struct dirent64 *) (ents + off);
+			char *end;
+			long fd = strtol(de->d_name, &end, 10);
 
-		if (*end || end == de->d_name || fd == dirfd(dir))
-			continue;
-		snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
-		len = readlink(link, path, sizeof(path) - 1);
-		if (len <= 0)
-			continue;
-		path[len] = '\0';
-		k = kept_for(path);
-		if (k < 0 || mnt_ids[k] < 0)
-			continue;
-		if (!fd_info((int) fd, &flags, &mnt) || mnt != mnt_ids[k] ||
-		    (flags & O_ACCMODE) == O_RDONLY)
-			continue;
-		if (statx((int) fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
-			  STATX_TYPE | STATX_UID | STATX_INO, &sx) < 0 ||
-		    !S_ISREG(sx.stx_mode) || sx.stx_uid != kept[k].uid)
-			continue;
-		for (i = 0; i < n; i++)
-			if (c[i].ino == sx.stx_ino &&
-			    c[i].dev == makedev(sx.stx_dev_major, sx.stx_dev_minor))
-				break;
-		if (i < n || n == max)
-			continue;
-		c[n].path = strdup(path);
-		if (!c[n].path)
-			continue;
-		c[n].fd = (int) fd;
-		c[n].k = k;
-		c[n].dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
-		c[n].ino = sx.stx_ino;
-		n++;
+			off += de->d_reclen;
+			if (!*end && end != de->d_name && fd != dir)
+				consider((int) fd, c, &n, max, mnt_ids);
+		}
 	}
-	closedir(dir);
+	if (got < 0 && n == 0)
+		n = -errno;
+	close(dir);
 	return n;
 }
 
