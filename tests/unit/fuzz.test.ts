@@ -597,7 +597,8 @@ function expectedSizeMb(t: Tmpfs, job: Job): number {
 const within = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`);
 
 const FILLS = new Set(["open_trusted", "mkdir_at", "open_private", "open_target", "open_shared"]);
-const STEP_OPS = new Set([
+// The extern step's namespace records are for the holder it starts.
+const EXTERN_OPS = new Set([
   "open_trusted",
   "mkdir_at",
   "continue_at",
@@ -611,27 +612,12 @@ const STEP_OPS = new Set([
   "open_shared",
   "bind_shared",
   "ns_ready",
-  "keep_output",
-  "set_env",
 ]);
+// Every other step's: the extern step's, and what its tasks need.
+const STEP_OPS = new Set([...EXTERN_OPS, "keep_output", "set_env"]);
 const ALLOWED: Record<PhaseName, Set<string>> = {
   CHECK: new Set(),
-  // The extern step's namespace records are for the holder it starts.
-  EXTERN: new Set([
-    "open_trusted",
-    "mkdir_at",
-    "continue_at",
-    "ns_enter",
-    "unshare_mount_ns",
-    "make_slave",
-    "open_private",
-    "open_target",
-    "bind",
-    "mount_tmpfs",
-    "open_shared",
-    "bind_shared",
-    "ns_ready",
-  ]),
+  EXTERN: EXTERN_OPS,
   STEP: STEP_OPS,
   // The batch and interactive step plan as every step, variables aside.
   SCRIPT: STEP_OPS,
