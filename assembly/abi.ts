@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 12;
+export const ABI_VERSION: i32 = 13;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -32,7 +32,7 @@ export const enum Phase {
 // One plan record: REC_WORDS little-endian i32 words. Strings are stored in
 // the output after the records, each followed by a NUL the hosts may rely on
 // once they have checked (offset, length) against the memory size.
-export const REC_WORDS: i32 = 13;
+export const REC_WORDS: i32 = 14;
 export const REC_SIZE: i32 = REC_WORDS * 4;
 export const W_OP: i32 = 0;
 export const W_FLAGS: i32 = 1;
@@ -45,8 +45,12 @@ export const W_STR: i32 = 7;    // the op's argument: a name relative to W_ARG, 
 export const W_LEN: i32 = 8;
 export const W_PATH: i32 = 9;   // the full path the op touches, for messages and checks
 export const W_PATHLEN: i32 = 10;
-export const W_SIZE_MB: i32 = 11; // MOUNT_TMPFS: the tmpfs size in MiB (unsigned); 0 in every other record
-export const W_INODES: i32 = 12;  // MOUNT_TMPFS: its nr_inodes (unsigned); 0 in every other record
+export const W_SIZE_MB: i32 = 11; // MOUNT_TMPFS, MOUNT_DISK: the size in MiB (unsigned; MOUNT_DISK with
+                                  // F_SHARE: a percentage, see there); 0 in every other record
+export const W_INODES: i32 = 12;  // MOUNT_TMPFS: its nr_inodes; MOUNT_DISK: nr_inodes= as given (0: one
+                                  // per 8 KiB); 0 in every other record
+export const W_MAX_MB: i32 = 13;  // MOUNT_DISK with F_SHARE: the most its size may be, in MiB (0: no cap);
+                                  // 0 in every other record
 // Descriptor slots a host keeps for one plan. The most a valid plan uses
 // (a step's: 2 per base, 3 per mount=, 1 per tmpfs=, the namespace
 // directory, 1 per share=: 161 at the option limits) must fit; 128 did not.
@@ -105,7 +109,22 @@ export const enum Op {
                     // the host's W_STR, as W_UID:W_GID, once the step's tasks are forked, so
                     // they outlive the job where Slurm alone would have written them. Never
                     // fails the step: what cannot be kept is a notice
+  MEASURE_DISK = 20, // disk= (#25): the size in MiB of the filesystem holding the images'
+                    // directory in W_ARG, returned (>= 0): what F_SHARE sizes are a share of
+  MOUNT_DISK = 21,  // disk= (#25): reserve W_SIZE_MB MiB in full (fallocate) in an unnamed file
+                    // in the images' directory W_ARG (root's 0700; refused, naming the sizes,
+                    // when the filesystem has less free for users), make an ext4 in it with the
+                    // program W_STR (W_INODES inodes), attach it to a loop device (direct I/O,
+                    // detached with its last mount) and mount it nosuid,nodev (F_NOEXEC: noexec)
+                    // on the mount point W_SLOT, its root W_UID:W_GID mode W_MODE. W_PATH: the
+                    // mount point. F_SHARE: the run computes the size first (plan.ts
+                    // diskSizeMb) and writes it into W_SIZE_MB and W_INODES
+  NEED_PROGRAM = 22, // CHECK: the program W_STR, which the option W_PATH needs on the node, is
+                    // root's and executable
 }
+
+// Where a disk='s images are made: "<first base>.disk", root's, 0700.
+export const DISK_DIR_MODE: i32 = 0o700;
 
 // Where a job's namespace holder listens: <first base>.ns beside the
 // holding place, root's, 0700, so only root can connect or plant a socket.
@@ -161,4 +180,6 @@ export const F_NO_JOIN: i32 = 128; // NS_ENTER: the extern step starts the holde
 export const F_SESSION: i32 = 256; // NS_ENTER: W_STR is the prefix "job."; join the namespace of the
                                    // one job there of the session's user (W_UID), or fail: never
                                    // elect, never fall back (an ssh session must not get the host's /tmp)
-export const F_NOEXEC: i32 = 512;  // MOUNT_TMPFS: mount it noexec too
+export const F_NOEXEC: i32 = 512;  // MOUNT_TMPFS, MOUNT_DISK: mount it noexec too
+export const F_SHARE: i32 = 1024;  // MOUNT_DISK: W_SIZE_MB is a percentage of the job's cores' share of
+                                   // MEASURE_DISK's size, W_MAX_MB its cap

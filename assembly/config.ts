@@ -9,13 +9,17 @@
 
 export const MAX_GROUPS: i32 = 16;
 export const MAX_MOUNTS: i32 = 32;
-export const MAX_TMPFS: i32 = 16;
+export const MAX_OWN_FS: i32 = 16;
 export const MAX_SHARES: i32 = 16;
 
 // Without size=, half the job's memory: what the kernel gives a tmpfs of
 // the node's; mode 1777, as /tmp and /dev/shm have it.
 export const DEFAULT_TMPFS_PERCENT: u32 = 50;
 export const DEFAULT_TMPFS_MODE: i32 = 0o1777;
+// A disk= without size=: nine tenths of the job's share of the local
+// filesystem (its cores' share of the node's), so that a node full of
+// jobs still leaves the host a tenth, and the images' own overhead fits.
+export const DEFAULT_DISK_PERCENT: u32 = 90;
 
 // A base= and the mounts after it: their private directories are made in
 // its job directory.
@@ -33,15 +37,23 @@ export class Mount {
   base: i32 = 0; // the index in Config.bases of the base= it follows
 }
 
-// A tmpfs= (#13) and the size=, mode=, nr_inodes= and noexec given after it.
-// Not in any group: a tmpfs has no directory on disk.
-export class TmpfsOption {
+// A filesystem of the job's own on a path: a tmpfs= (#13, memory) or a
+// disk= (#25, an ext4 image reserved on the local disk), and the size=,
+// max=, mode=, nr_inodes= and noexec given after it. Not in any group: it
+// has no directory of the job's on disk.
+export class OwnFs {
   ptr: usize;
   len: i32;
-  // MiB when sizePercent is 0; else a percentage of the job's memory,
-  // known only when a job is planned.
+  disk: bool;
+  // MiB when sizePercent is 0; else a percentage of the job's share of
+  // the resource (tmpfs: the job's memory; disk: its cores' share of the
+  // filesystem holding the images), known only when a job is planned.
   sizeMb: u32;
   sizePercent: u32;
+  // max=: the most a percentage may come to, in MiB; 0: no cap.
+  maxMb: u32;
+  maxArgPtr: usize; // the max= as given
+  maxArgLen: i32;
   sizeArgPtr: usize; // the size= as given
   sizeArgLen: i32;   // 0: the default
   mode: i32;
@@ -56,11 +68,15 @@ export class TmpfsOption {
   }
 
   // A tmpfs= just read: every qualifier at its default.
-  reset(ptr: usize, len: i32): void {
+  reset(ptr: usize, len: i32, disk: bool = false): void {
     this.ptr = ptr;
     this.len = len;
+    this.disk = disk;
     this.sizeMb = 0;
-    this.sizePercent = DEFAULT_TMPFS_PERCENT;
+    this.sizePercent = disk ? DEFAULT_DISK_PERCENT : DEFAULT_TMPFS_PERCENT;
+    this.maxMb = 0;
+    this.maxArgPtr = 0;
+    this.maxArgLen = 0;
     this.sizeArgPtr = 0;
     this.sizeArgLen = 0;
     this.mode = DEFAULT_TMPFS_MODE;
@@ -85,8 +101,8 @@ export class Config {
   baseCount: i32;
   readonly mounts: StaticArray<Mount> = new StaticArray<Mount>(MAX_MOUNTS);
   mountCount: i32;
-  readonly tmpfs: StaticArray<TmpfsOption> = new StaticArray<TmpfsOption>(MAX_TMPFS);
-  tmpfsCount: i32;
+  readonly ownFs: StaticArray<OwnFs> = new StaticArray<OwnFs>(MAX_OWN_FS);
+  ownFsCount: i32;
   readonly shares: StaticArray<Share> = new StaticArray<Share>(MAX_SHARES);
   shareCount: i32;
   // tmpdir=: the job's TMPDIR; tmpdirLen 0 when not given.
@@ -99,7 +115,7 @@ export class Config {
   constructor() {
     for (let i = 0; i < MAX_GROUPS; i++) this.bases[i] = new Base();
     for (let i = 0; i < MAX_MOUNTS; i++) this.mounts[i] = new Mount();
-    for (let i = 0; i < MAX_TMPFS; i++) this.tmpfs[i] = new TmpfsOption();
+    for (let i = 0; i < MAX_OWN_FS; i++) this.ownFs[i] = new OwnFs();
     for (let i = 0; i < MAX_SHARES; i++) this.shares[i] = new Share();
     this.reset();
   }
@@ -108,7 +124,7 @@ export class Config {
   reset(): void {
     this.baseCount = 0;
     this.mountCount = 0;
-    this.tmpfsCount = 0;
+    this.ownFsCount = 0;
     this.shareCount = 0;
     this.tmpdirLen = 0;
     this.cleanup = true;

@@ -5,7 +5,7 @@ import { INPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
 import { startsWithAscii, equalsAscii, bytesEqual, lastSlash, utf8Seq } from "./text";
 import { mountNameEquals, MAX_JOBDIR_SUFFIX } from "./naming";
-import { Config, Base, Mount, TmpfsOption, Share, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS, MAX_SHARES } from "./config";
+import { Config, Base, Mount, OwnFs, Share, MAX_GROUPS, MAX_MOUNTS, MAX_OWN_FS, MAX_SHARES } from "./config";
 
 export const PATH_MAX: i32 = 4096; // including the NUL
 export const NAME_MAX: i32 = 255;
@@ -14,11 +14,12 @@ export const NAME_MAX: i32 = 255;
 const DEFAULT_BASE: usize = memory.data<u8>([0x2f, 0x74, 0x6d, 0x70, 0x2f, 0x73, 0x6c, 0x75, 0x72, 0x6d]);
 const DEFAULT_BASE_LEN: i32 = 10;
 
-// TmpfsOption.given: the qualifiers of a tmpfs= already read.
+// OwnFs.given: the qualifiers of a tmpfs= or disk= already read.
 const GIVEN_SIZE: i32 = 1;
 const GIVEN_MODE: i32 = 2;
 const GIVEN_NOEXEC: i32 = 4;
 const GIVEN_INODES: i32 = 8;
+const GIVEN_MAX: i32 = 16;
 // The largest size a record's word holds.
 const MAX_SIZE_MB: u64 = 0xFFFFFFFF;
 
@@ -101,12 +102,12 @@ function addMount(config: Config, v: usize, n: i32, arg: usize, argLen: i32): i3
   return Err.OK;
 }
 
-function addTmpfs(config: Config, v: usize, n: i32, arg: usize, argLen: i32): i32 {
-  if (config.tmpfsCount == MAX_TMPFS) {
-    sayArg(arg, argLen); say("too many tmpfs= options (at most "); sayNumber(<u32>MAX_TMPFS); say(")");
+function addOwnFs(config: Config, v: usize, n: i32, arg: usize, argLen: i32, disk: bool): i32 {
+  if (config.ownFsCount == MAX_OWN_FS) {
+    sayArg(arg, argLen); say("too many tmpfs= and disk= options (at most "); sayNumber(<u32>MAX_OWN_FS); say(")");
     return fail(Err.TOO_MANY);
   }
-  config.tmpfs[config.tmpfsCount++].reset(v, n);
+  config.ownFs[config.ownFsCount++].reset(v, n, disk);
   return Err.OK;
 }
 
@@ -121,22 +122,22 @@ function addShare(config: Config, v: usize, n: i32, arg: usize, argLen: i32): i3
   return Err.OK;
 }
 
-function sayTmpfs(tmpfs: TmpfsOption): void {
-  say("tmpfs="); sayShort(tmpfs.ptr, tmpfs.len);
+function sayOwnFs(fs: OwnFs): void {
+  say(fs.disk ? "disk=" : "tmpfs="); sayShort(fs.ptr, fs.len);
 }
 
-// The tmpfs= that a size=, mode= or noexec qualifies: the latest one, each
-// of those at most once for it (a second one would silently win). Returns
-// its index.
+// The tmpfs= or disk= that a size=, max=, mode=, nr_inodes= or noexec
+// qualifies: the latest one, each of those at most once for it (a second
+// one would silently win). Returns its index.
 function qualified(config: Config, arg: usize, n: i32, given: i32): i32 {
-  if (config.tmpfsCount == 0) {
-    sayArg(arg, n); say("must follow a tmpfs= option");
+  if (config.ownFsCount == 0) {
+    sayArg(arg, n); say("must follow a tmpfs= or disk= option");
     return fail(Err.BAD_VALUE);
   }
-  const t = config.tmpfsCount - 1;
-  const tmpfs = config.tmpfs[t];
+  const t = config.ownFsCount - 1;
+  const tmpfs = config.ownFs[t];
   if ((tmpfs.given & given) != 0) {
-    sayArg(arg, n); say("given twice for "); sayTmpfs(tmpfs);
+    sayArg(arg, n); say("given twice for "); sayOwnFs(tmpfs);
     return fail(Err.DUPLICATE);
   }
   tmpfs.given |= given;
@@ -150,12 +151,16 @@ function badSize(arg: usize, n: i32): i32 {
   return fail(Err.BAD_VALUE);
 }
 
-// size=<digits><K|M|G|T> (binary units, any case) or size=<digits>%; an
-// absolute size is kept in MiB, rounded up, so a size is never smaller
-// than asked.
-function parseSize(arg: usize, n: i32, tmpfs: TmpfsOption): i32 {
-  const v = arg + 5;
-  const len = n - 5;
+// What readSize read: a size in MiB, or (parsedPercent != 0) a percentage.
+let parsedMb: u32 = 0;
+let parsedPercent: u32 = 0;
+
+// <digits><K|M|G|T> (binary units, any case) or <digits>%, after the
+// option's name (skip bytes); an absolute size is kept in MiB, rounded
+// up, so a size is never smaller than asked.
+function readSize(arg: usize, n: i32, skip: i32): i32 {
+  const v = arg + <usize>skip;
+  const len = n - skip;
   let digits = 0;
   while (digits < len && isDigit(load<u8>(v + <usize>digits))) digits++;
   if (digits == 0 || digits != len - 1) return badSize(arg, n);
@@ -170,8 +175,8 @@ function parseSize(arg: usize, n: i32, tmpfs: TmpfsOption): i32 {
       sayArg(arg, n); say("a percentage must be from 1 to 100");
       return fail(Err.BAD_VALUE);
     }
-    tmpfs.sizePercent = <u32>value;
-    tmpfs.sizeMb = 0;
+    parsedPercent = <u32>value;
+    parsedMb = 0;
   } else {
     const u = unit | 0x20; // letters only: "%" is handled above
     let sizeMb: u64;
@@ -185,16 +190,45 @@ function parseSize(arg: usize, n: i32, tmpfs: TmpfsOption): i32 {
       sayArg(arg, n); say("too large (at most 4294967295M)");
       return fail(Err.BAD_VALUE);
     }
-    tmpfs.sizeMb = <u32>sizeMb;
-    tmpfs.sizePercent = 0;
+    parsedMb = <u32>sizeMb;
+    parsedPercent = 0;
   }
-  tmpfs.sizeArgPtr = arg;
-  tmpfs.sizeArgLen = n;
   return Err.OK;
 }
 
+// size=: see readSize. Above a max= given before it: refused here (one
+// given after it checks it too).
+function parseSize(arg: usize, n: i32, fs: OwnFs): i32 {
+  const r = readSize(arg, n, 5);
+  if (r < 0) return r;
+  fs.sizeMb = parsedMb;
+  fs.sizePercent = parsedPercent;
+  fs.sizeArgPtr = arg;
+  fs.sizeArgLen = n;
+  return checkMax(fs);
+}
+
+// max=<digits><K|M|G|T>: the most a percentage size= may come to on any
+// node (an admin's cap on a share); an absolute size= above it is refused.
+function parseMax(arg: usize, n: i32, fs: OwnFs): i32 {
+  const r = readSize(arg, n, 4);
+  if (r < 0) return r;
+  if (parsedPercent != 0) { sayArg(arg, n); say("expected a size such as 100G or 512M"); return fail(Err.BAD_VALUE); }
+  fs.maxMb = parsedMb;
+  fs.maxArgPtr = arg;
+  fs.maxArgLen = n;
+  return checkMax(fs);
+}
+
+function checkMax(fs: OwnFs): i32 {
+  if (fs.maxMb == 0 || fs.sizePercent != 0 || fs.sizeMb <= fs.maxMb) return Err.OK;
+  sayShort(fs.sizeArgPtr, fs.sizeArgLen); say(": more than "); sayShort(fs.maxArgPtr, fs.maxArgLen);
+  say(" for "); sayOwnFs(fs);
+  return fail(Err.BAD_VALUE);
+}
+
 // mode=: 3 or 4 octal digits, as chmod(1) takes them (never more than 7777).
-function parseMode(arg: usize, n: i32, tmpfs: TmpfsOption): i32 {
+function parseMode(arg: usize, n: i32, tmpfs: OwnFs): i32 {
   const v = arg + 5;
   const len = n - 5;
   let mode = len < 3 || len > 4 ? -1 : 0;
@@ -213,7 +247,7 @@ function parseMode(arg: usize, n: i32, tmpfs: TmpfsOption): i32 {
 // nr_inodes=<digits>[k|m|g] (x1024 each, any case), as the kernel's tmpfs
 // option takes it, from 1 to 4294967295: how many files and directories
 // the tmpfs may hold, each costing kernel memory its size does not count.
-function parseInodes(arg: usize, n: i32, tmpfs: TmpfsOption): i32 {
+function parseInodes(arg: usize, n: i32, tmpfs: OwnFs): i32 {
   const v = arg + 10;
   const len = n - 10;
   let digits = 0;
@@ -251,31 +285,35 @@ function parseTmpdir(config: Config, arg: usize, n: i32): i32 {
   return Err.OK;
 }
 
-// parseTmpfsOption's answer for an argument that is none of its options.
+// parseOwnFs's answer for an argument that is none of its options.
 const NOT_MINE: i32 = 1;
 
 // The options that qualify the latest tmpfs=; NOT_MINE for any other.
-function parseTmpfsOption(config: Config, arg: usize, n: i32): i32 {
+function parseOwnFs(config: Config, arg: usize, n: i32): i32 {
   if (startsWithAscii(arg, n, "size=")) {
     const t = qualified(config, arg, n, GIVEN_SIZE);
-    return t < 0 ? t : parseSize(arg, n, config.tmpfs[t]);
+    return t < 0 ? t : parseSize(arg, n, config.ownFs[t]);
+  }
+  if (startsWithAscii(arg, n, "max=")) {
+    const t = qualified(config, arg, n, GIVEN_MAX);
+    return t < 0 ? t : parseMax(arg, n, config.ownFs[t]);
   }
   if (startsWithAscii(arg, n, "mode=")) {
     const t = qualified(config, arg, n, GIVEN_MODE);
-    return t < 0 ? t : parseMode(arg, n, config.tmpfs[t]);
+    return t < 0 ? t : parseMode(arg, n, config.ownFs[t]);
   }
   if (startsWithAscii(arg, n, "nr_inodes=")) {
     const t = qualified(config, arg, n, GIVEN_INODES);
-    return t < 0 ? t : parseInodes(arg, n, config.tmpfs[t]);
+    return t < 0 ? t : parseInodes(arg, n, config.ownFs[t]);
   }
   if (equalsAscii(arg, n, "noexec")) {
     const t = qualified(config, arg, n, GIVEN_NOEXEC);
     if (t < 0) return t;
-    config.tmpfs[t].noexec = true;
+    config.ownFs[t].noexec = true;
     return Err.OK;
   }
   if (startsWithAscii(arg, n, "noexec=")) {
-    sayArg(arg, n); say("noexec takes no value (a bare word after a tmpfs= option)");
+    sayArg(arg, n); say("noexec takes no value (a bare word after a tmpfs= or disk= option)");
     return fail(Err.BAD_VALUE);
   }
   return NOT_MINE;
@@ -295,14 +333,19 @@ function parseOne(config: Config, arg: usize, n: i32): i32 {
   if (startsWithAscii(arg, n, "tmpfs=")) {
     const r = checkPath(arg, n, arg + 6, n - 6);
     if (r < 0) return r;
-    return addTmpfs(config, arg + 6, n - 6, arg, n);
+    return addOwnFs(config, arg + 6, n - 6, arg, n, false);
+  }
+  if (startsWithAscii(arg, n, "disk=")) {
+    const r = checkPath(arg, n, arg + 5, n - 5);
+    if (r < 0) return r;
+    return addOwnFs(config, arg + 5, n - 5, arg, n, true);
   }
   if (startsWithAscii(arg, n, "share=")) {
     const r = checkPath(arg, n, arg + 6, n - 6);
     if (r < 0) return r;
     return addShare(config, arg + 6, n - 6, arg, n);
   }
-  const q = parseTmpfsOption(config, arg, n);
+  const q = parseOwnFs(config, arg, n);
   if (q != NOT_MINE) return q;
   if (startsWithAscii(arg, n, "tmpdir=")) return parseTmpdir(config, arg, n);
   if (startsWithAscii(arg, n, "cleanup=")) {
@@ -311,7 +354,7 @@ function parseOne(config: Config, arg: usize, n: i32): i32 {
     sayArg(arg, n); say("expected cleanup=yes or cleanup=no");
     return fail(Err.BAD_VALUE);
   }
-  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, size=, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=)");
+  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, disk=, size=, max=, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=)");
   return fail(Err.UNKNOWN_OPTION);
 }
 
@@ -333,7 +376,7 @@ function sayMount(mount: Mount): void {
 function crossCheck(config: Config): i32 {
   const r = crossCheckMounts(config);
   if (r < 0) return r;
-  const t = crossCheckTmpfs(config);
+  const t = crossCheckOwnFs(config);
   if (t < 0) return t;
   const s = checkShares(config);
   if (s < 0) return s;
@@ -388,41 +431,41 @@ function crossCheckMounts(config: Config): i32 {
   return Err.OK;
 }
 
-function nestedTmpfs(inner: TmpfsOption, outer: TmpfsOption): i32 {
-  sayTmpfs(inner); say(": lies under "); sayTmpfs(outer); say("; nested mount points are not supported");
+function nestedOwnFs(inner: OwnFs, outer: OwnFs): i32 {
+  sayOwnFs(inner); say(": lies under "); sayOwnFs(outer); say("; nested mount points are not supported");
   return fail(Err.NESTED);
 }
 
 // A tmpfs= against every mount= and every other tmpfs=: one mount per
 // mount point, none under another (the inner one would be made in the
 // outer's directory or tmpfs, or hidden by it).
-function crossCheckTmpfs(config: Config): i32 {
-  for (let t = 0; t < config.tmpfsCount; t++) {
-    const tmpfs = config.tmpfs[t];
+function crossCheckOwnFs(config: Config): i32 {
+  for (let t = 0; t < config.ownFsCount; t++) {
+    const tmpfs = config.ownFs[t];
     const pt = tmpfs.ptr, lt = tmpfs.len;
     for (let m = 0; m < config.mountCount; m++) {
       const mount = config.mounts[m];
       const pm = mount.ptr, lm = mount.len;
       if (bytesEqual(pt, lt, pm, lm)) {
-        sayTmpfs(tmpfs); say(": given both as mount= and tmpfs="); return fail(Err.DUPLICATE);
+        sayOwnFs(tmpfs); say(": given both as mount= and "); say(tmpfs.disk ? "disk=" : "tmpfs="); return fail(Err.DUPLICATE);
       }
       if (isAncestorPath(pm, lm, pt, lt)) {
-        sayTmpfs(tmpfs); say(": lies under "); sayMount(mount); say("; nested mount points are not supported");
+        sayOwnFs(tmpfs); say(": lies under "); sayMount(mount); say("; nested mount points are not supported");
         return fail(Err.NESTED);
       }
       if (isAncestorPath(pt, lt, pm, lm)) {
-        sayMount(mount); say(": lies under "); sayTmpfs(tmpfs); say("; nested mount points are not supported");
+        sayMount(mount); say(": lies under "); sayOwnFs(tmpfs); say("; nested mount points are not supported");
         return fail(Err.NESTED);
       }
     }
-    for (let u = t + 1; u < config.tmpfsCount; u++) {
-      const other = config.tmpfs[u];
+    for (let u = t + 1; u < config.ownFsCount; u++) {
+      const other = config.ownFs[u];
       const pu = other.ptr, lu = other.len;
       if (bytesEqual(pt, lt, pu, lu)) {
-        sayTmpfs(other); say(": mount point given twice"); return fail(Err.DUPLICATE);
+        sayOwnFs(other); say(": mount point given twice"); return fail(Err.DUPLICATE);
       }
-      if (isAncestorPath(pt, lt, pu, lu)) return nestedTmpfs(other, tmpfs);
-      if (isAncestorPath(pu, lu, pt, lt)) return nestedTmpfs(tmpfs, other);
+      if (isAncestorPath(pt, lt, pu, lu)) return nestedOwnFs(other, tmpfs);
+      if (isAncestorPath(pu, lu, pt, lt)) return nestedOwnFs(tmpfs, other);
     }
   }
   return Err.OK;
@@ -445,12 +488,12 @@ function checkShares(config: Config): i32 {
       const mount = config.mounts[m];
       inside = bytesEqual(mount.ptr, mount.len, share.ptr, cut);
     }
-    for (let t = 0; t < config.tmpfsCount && !inside; t++) {
-      const tmpfs = config.tmpfs[t];
+    for (let t = 0; t < config.ownFsCount && !inside; t++) {
+      const tmpfs = config.ownFs[t];
       inside = bytesEqual(tmpfs.ptr, tmpfs.len, share.ptr, cut);
     }
     if (!inside) {
-      sayShare(share); say(": not directly inside a mount= or tmpfs= path (such as share=/tmp/.X11-unix with mount=/tmp)");
+      sayShare(share); say(": not directly inside a mount=, tmpfs= or disk= path (such as share=/tmp/.X11-unix with mount=/tmp)");
       return fail(Err.BAD_VALUE);
     }
     for (let o = 0; o < s; o++) {
@@ -472,11 +515,11 @@ function checkTmpdir(config: Config): i32 {
     const mount = config.mounts[m];
     if (bytesEqual(mount.ptr, mount.len, dir, len) || isAncestorPath(mount.ptr, mount.len, dir, len)) return tmpdirShared(config);
   }
-  for (let t = 0; t < config.tmpfsCount; t++) {
-    const tmpfs = config.tmpfs[t];
+  for (let t = 0; t < config.ownFsCount; t++) {
+    const tmpfs = config.ownFs[t];
     if (bytesEqual(tmpfs.ptr, tmpfs.len, dir, len) || isAncestorPath(tmpfs.ptr, tmpfs.len, dir, len)) return tmpdirShared(config);
   }
-  sayArg(config.tmpdirArgPtr, config.tmpdirArgLen); say("not inside any mount= or tmpfs= path");
+  sayArg(config.tmpdirArgPtr, config.tmpdirArgLen); say("not inside any mount=, tmpfs= or disk= path");
   return fail(Err.BAD_VALUE);
 }
 
@@ -510,8 +553,8 @@ export function parse(argLen: i32, config: Config): i32 {
     if (r < 0) return r;
     start = i + 1;
   }
-  if (config.mountCount == 0 && config.tmpfsCount == 0) {
-    say("no mount= or tmpfs= option: nothing to make private"); return fail(Err.NO_MOUNTS);
+  if (config.mountCount == 0 && config.ownFsCount == 0) {
+    say("no mount=, tmpfs= or disk= option: nothing to make private"); return fail(Err.NO_MOUNTS);
   }
   // The job's directory and namespace directory live at the first base,
   // which only tmpfs= options did not give.

@@ -2,14 +2,14 @@
 // their strings. The hosts execute it in order and never re-derive it.
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
-  W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
-  F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, MAX_SLOTS,
+  W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES, W_MAX_MB, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
+  F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, F_SHARE, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, DISK_DIR_MODE, MAX_SLOTS,
 } from "./abi";
 import { OUTPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
 import { lastSlash, writeDecimal, decimalLength } from "./text";
 import { writeMountName, writeEnvName, envNameEquals, HOST_ENV_PREFIX } from "./naming";
-import { Config, Base, TmpfsOption, DEFAULT_TMPFS_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_TMPFS, MAX_SHARES } from "./config";
+import { Config, Base, OwnFs, DEFAULT_TMPFS_PERCENT, DEFAULT_DISK_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_OWN_FS, MAX_SHARES } from "./config";
 
 // The most a valid plan uses (a step's, every option at its limit: 277
 // records with each mount='s host path and 16 share=) must fit.
@@ -36,8 +36,8 @@ const privSlot = new StaticArray<i32>(MAX_MOUNTS);
 const madeSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetSlot = new StaticArray<i32>(MAX_MOUNTS);
 const targetStr = new StaticArray<usize>(MAX_MOUNTS);
-const tmpfsSlot = new StaticArray<i32>(MAX_TMPFS);
-const tmpfsStr = new StaticArray<usize>(MAX_TMPFS);
+const ownFsSlot = new StaticArray<i32>(MAX_OWN_FS);
+const ownFsStr = new StaticArray<usize>(MAX_OWN_FS);
 const shareSlot = new StaticArray<i32>(MAX_SHARES);
 const shareStr = new StaticArray<usize>(MAX_SHARES);
 
@@ -77,7 +77,7 @@ function finish(start: usize): i32 {
 }
 
 function emit(op: Op, flags: i32, slot: i32, arg: i32, mode: i32, uid: u32, gid: u32,
-              str: usize, len: i32, path: usize, pathLen: i32, sizeMb: u32 = 0, inodes: u32 = 0): void {
+              str: usize, len: i32, path: usize, pathLen: i32, sizeMb: u32 = 0, inodes: u32 = 0, maxMb: u32 = 0): void {
   if (count == MAX_RECORDS) { overflow = true; return; }
   const r = OUTPUT + <usize>(count * REC_SIZE);
   store<i32>(r + (W_OP << 2), <i32>op);
@@ -93,6 +93,7 @@ function emit(op: Op, flags: i32, slot: i32, arg: i32, mode: i32, uid: u32, gid:
   store<i32>(r + (W_PATHLEN << 2), pathLen);
   store<u32>(r + (W_SIZE_MB << 2), sizeMb);
   store<u32>(r + (W_INODES << 2), inodes);
+  store<u32>(r + (W_MAX_MB << 2), maxMb);
   count++;
 }
 
@@ -139,6 +140,7 @@ function planDirectories(config: Config, jobid: u32, restart: u32, uid: u32, gid
     jobPath[g] = path;
     jobPathLen[g] = pathLen;
   }
+  if (hasDisk(config)) planDiskDir(config.bases[0], parentSlot[0]);
   for (let m = 0; m < config.mountCount; m++) {
     const mount = config.mounts[m];
     const g = mount.base;
@@ -155,6 +157,33 @@ function planDirectories(config: Config, jobid: u32, restart: u32, uid: u32, gid
     privPath[m] = start;
     privPathLen[m] = len;
   }
+}
+
+function hasDisk(config: Config): bool {
+  for (let t = 0; t < config.ownFsCount; t++) if (config.ownFs[t].disk) return true;
+  return false;
+}
+
+// A disk='s image is an unnamed file (O_TMPFILE) in "<first base>.disk",
+// root's, 0700, beside the holding place and the namespace directory (a
+// squatter moved aside like one there): no name of it exists for a user
+// to reach or a crash to leave behind, and the space is the local disk's
+// the job directories are on. Made or verified by every step (before its
+// namespace: the binds may cover it), used by the one that mounts.
+let diskDir: i32 = -1;
+let diskDirPath: usize = 0;
+let diskDirPathLen: i32 = 0;
+function planDiskDir(first: Base, parent: i32): void {
+  const start = cursor;
+  put(first.ptr, first.len);
+  putAscii(".disk");
+  const len = finish(start);
+  const name = start + <usize>(lastSlash(first.ptr, first.len) + 1);
+  diskDir = slots++;
+  emit(Op.MKDIR_AT, F_ASIDE, diskDir, parent, DISK_DIR_MODE, 0, 0,
+       name, <i32>(start + <usize>len - name), start, len);
+  diskDirPath = start;
+  diskDirPathLen = len;
 }
 
 // Opens a mount point (its path copied into the strings); returns its slot,
@@ -189,10 +218,10 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
   }
   // Each tmpfs's mount point too, with the binds' targets: a mount point
   // that cannot be opened fails the step before anything is mounted.
-  for (let t = 0; t < config.tmpfsCount; t++) {
-    const tmpfs = config.tmpfs[t];
-    tmpfsSlot[t] = planTarget(tmpfs.ptr, tmpfs.len);
-    tmpfsStr[t] = targetAt;
+  for (let t = 0; t < config.ownFsCount; t++) {
+    const tmpfs = config.ownFs[t];
+    ownFsSlot[t] = planTarget(tmpfs.ptr, tmpfs.len);
+    ownFsStr[t] = targetAt;
   }
   // The host's shared directories too: after the binds their paths lead
   // into the private ones.
@@ -210,12 +239,30 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
     emit(Op.BIND, 0, privSlot[m], targetSlot[m], 0, 0, 0,
          targetStr[m], config.mounts[m].len, privPath[m], privPathLen[m]);
   }
-  for (let t = 0; t < config.tmpfsCount; t++) {
-    const tmpfs = config.tmpfs[t];
-    const p = tmpfsStr[t], l = tmpfs.len;
-    const sizeMb = sizeMbFor(tmpfs, memMb);
-    emit(Op.MOUNT_TMPFS, tmpfs.noexec ? F_NOEXEC : 0, tmpfsSlot[t], -1,
-         tmpfs.mode, uid, gid, p, l, p, l, sizeMb, inodesFor(tmpfs, sizeMb));
+  let measured = false;
+  for (let t = 0; t < config.ownFsCount; t++) {
+    const fs = config.ownFs[t];
+    const p = ownFsStr[t], l = fs.len;
+    if (fs.disk) {
+      // A share's size is known once the images' filesystem is measured
+      // (the run computes it: run.ts diskSizeMb); by the namespace's
+      // maker only, a step that joins skips all this.
+      if (fs.sizePercent != 0 && !measured) {
+        emit(Op.MEASURE_DISK, 0, -1, diskDir, 0, 0, 0, diskDirPath, diskDirPathLen, diskDirPath, diskDirPathLen);
+        measured = true;
+      }
+      const program = cursor;
+      putAscii(MKE2FS);
+      const programLen = finish(program);
+      const share = fs.sizePercent != 0;
+      emit(Op.MOUNT_DISK, (fs.noexec ? F_NOEXEC : 0) | (share ? F_SHARE : 0), ownFsSlot[t], diskDir,
+           fs.mode, uid, gid, program, programLen, p, l,
+           share ? fs.sizePercent : fs.sizeMb, fs.inodes, fs.maxMb);
+      continue;
+    }
+    const sizeMb = sizeMbFor(fs, memMb);
+    emit(Op.MOUNT_TMPFS, fs.noexec ? F_NOEXEC : 0, ownFsSlot[t], -1,
+         fs.mode, uid, gid, p, l, p, l, sizeMb, inodesFor(fs, sizeMb));
   }
   // Last: each is a name inside a private directory or tmpfs, now mounted.
   for (let s = 0; s < config.shareCount; s++) {
@@ -230,7 +277,7 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
 // not count) stays within a quarter of that size. The kernel's own default
 // is half the node's RAM pages, whatever the size.
 const MIN_INODES: u64 = 1024;
-function inodesFor(tmpfs: TmpfsOption, sizeMb: u32): u32 {
+function inodesFor(tmpfs: OwnFs, sizeMb: u32): u32 {
   if (tmpfs.inodes != 0) return tmpfs.inodes;
   const n = <u64>sizeMb * 256;
   return n < MIN_INODES ? <u32>MIN_INODES : n > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>n;
@@ -244,10 +291,12 @@ function jobMemory(jobMemMb: u32, nodeMemMb: u32): u64 {
 }
 
 // A percentage of unknown memory is refused before any record is written.
-function checkSizes(config: Config, memMb: u64): i32 {
-  for (let t = 0; t < config.tmpfsCount; t++) {
-    const tmpfs = config.tmpfs[t];
-    if (tmpfs.sizePercent != 0 && memMb == 0) return unknownMemory(tmpfs);
+function checkSizes(config: Config, memMb: u64, jobCores: u32, nodeCores: u32): i32 {
+  for (let t = 0; t < config.ownFsCount; t++) {
+    const fs = config.ownFs[t];
+    if (fs.sizePercent == 0) continue;
+    if (!fs.disk && memMb == 0) return unknownShare(fs, "memory");
+    if (fs.disk && (jobCores == 0 || nodeCores == 0)) return unknownShare(fs, "cores");
   }
   return Err.OK;
 }
@@ -255,21 +304,42 @@ function checkSizes(config: Config, memMb: u64): i32 {
 // A tmpfs's size in MiB for this job (memMb known when it has a
 // percentage: checkSizes). Never 0 MiB: to the kernel that is a tmpfs
 // without any limit.
-function sizeMbFor(tmpfs: TmpfsOption, memMb: u64): u32 {
+function sizeMbFor(tmpfs: OwnFs, memMb: u64): u32 {
   if (tmpfs.sizePercent == 0) return tmpfs.sizeMb;
   const sizeMb = memMb * <u64>tmpfs.sizePercent / 100;
   return sizeMb == 0 ? 1 : <u32>sizeMb;
 }
 
-function unknownMemory(tmpfs: TmpfsOption): i32 {
-  const given = tmpfs.sizeArgLen;
-  if (given > 0) sayShort(tmpfs.sizeArgPtr, given);
-  else { say("size="); sayNumber(DEFAULT_TMPFS_PERCENT); say("%"); }
-  say(": the job's and the node's memory are unknown (");
+function unknownShare(fs: OwnFs, what: string): i32 {
+  const given = fs.sizeArgLen;
+  if (given > 0) sayShort(fs.sizeArgPtr, given);
+  else { say("size="); sayNumber(fs.disk ? DEFAULT_DISK_PERCENT : DEFAULT_TMPFS_PERCENT); say("%"); }
+  say(": the job's and the node's "); say(what); say(" are unknown (");
   if (given == 0) say("the default size of ");
-  say("tmpfs="); sayShort(tmpfs.ptr, tmpfs.len);
+  say(fs.disk ? "disk=" : "tmpfs="); sayShort(fs.ptr, fs.len);
   say(")");
   return fail(Err.BAD_INPUT);
+}
+
+// The program a disk= formats its image with (e2fsprogs), by its full
+// path: run without a shell or a PATH search.
+const MKE2FS = "/sbin/mke2fs";
+
+// CHECK: what the node must have for these options, looked at when
+// slurmd and each step load the plugin, so a node without it says so
+// before any job starts on it.
+function planCheck(config: Config): void {
+  if (!hasDisk(config)) return;
+  const start = cursor;
+  putAscii(MKE2FS);
+  const len = finish(start);
+  for (let t = 0; t < config.ownFsCount; t++) {
+    const fs = config.ownFs[t];
+    if (!fs.disk) continue;
+    // W_PATH: the disk= that needs it, for the message.
+    emit(Op.NEED_PROGRAM, 0, -1, -1, 0, 0, 0, start, len, fs.ptr, fs.len);
+    return;
+  }
 }
 
 // TMPDIR for the step's tasks or the ssh session: after NS_READY, which a
@@ -500,19 +570,54 @@ function planSession(config: Config, uid: u32): void {
   if (enter < MAX_RECORDS) store<i32>(OUTPUT + <usize>(enter * REC_SIZE) + (W_MODE << 2), ready);
 }
 
+// The job's cores on this node and the node's, as build() was given them:
+// a disk='s percentage is of their share of the images' filesystem.
+let shareCores: u32 = 0;
+let shareNodeCores: u32 = 0;
+
+// The least a disk= is given, whatever its share: a filesystem for a
+// job's /tmp smaller than this is of no use, and mke2fs's own minimum for
+// these options is far below it.
+export const MIN_DISK_MB: u64 = 64;
+
+// A MOUNT_DISK's size in MiB, on a filesystem of fsMb MiB (MEASURE_DISK's
+// answer): its size= as given, or its percentage of the job's cores' share
+// of fsMb, capped by max= (maxMb, 0: none), never under MIN_DISK_MB.
+export function diskSizeMb(flags: i32, sizeMb: u32, maxMb: u32, fsMb: u64): u32 {
+  if ((flags & F_SHARE) == 0) return sizeMb;
+  const cores = shareCores < shareNodeCores ? <u64>shareCores : <u64>shareNodeCores;
+  let mb = shareNodeCores == 0 ? 0 : fsMb * <u64>sizeMb / 100 * cores / <u64>shareNodeCores;
+  if (maxMb != 0 && mb > <u64>maxMb) mb = <u64>maxMb;
+  if (mb < MIN_DISK_MB) mb = MIN_DISK_MB;
+  return mb > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>mb;
+}
+
+// A disk='s inode count: nr_inodes= as given, or one per 8 KiB of its size
+// (mke2fs's default of one per 16 KiB runs out first for the many small
+// files a /tmp holds; the tables cost 3% of the space).
+export function diskInodes(inodes: u32, sizeMb: u32): u32 {
+  if (inodes != 0) return inodes;
+  const n = <u64>sizeMb * 128;
+  return n > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>n;
+}
+
 // Builds the plan for a parsed configuration; returns the record count.
 // The extern step plans the namespace records too: the holder it starts
 // carries them out, tmpfs mounts included.
 export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
-                      jobMemMb: u32, nodeMemMb: u32): i32 {
+                      jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32): i32 {
   count = 0;
   slots = 0;
   cursor = STRINGS;
   overflow = false;
-  if (phase == Phase.CHECK) return 0;
-  if (phase == Phase.EXTERN || phase == Phase.STEP || phase == Phase.SCRIPT) {
+  diskDir = -1;
+  shareCores = jobCores;
+  shareNodeCores = nodeCores;
+  if (phase == Phase.CHECK) {
+    planCheck(config);
+  } else if (phase == Phase.EXTERN || phase == Phase.STEP || phase == Phase.SCRIPT) {
     const memMb = jobMemory(jobMemMb, nodeMemMb);
-    const r = checkSizes(config, memMb);
+    const r = checkSizes(config, memMb, jobCores, nodeCores);
     if (r < 0) return r;
     planDirectories(config, jobid, restart, uid, gid);
     if (config.cleanup) planContinue(config);

@@ -4,12 +4,15 @@
 import { OUTPUT } from "./memory";
 import {
   REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID, W_STR, W_LEN, W_PATH,
-  W_PATHLEN, W_SIZE_MB, W_INODES, Op, Phase, Err, F_SESSION,
+  W_PATHLEN, W_SIZE_MB, W_INODES, W_MAX_MB, Op, Phase, Err, F_SESSION,
 } from "./abi";
+import { diskSizeMb, diskInodes } from "./plan";
 import { fail, say, sayBytes } from "./errors";
 import * as host from "./host.gen";
 
 let failedIndex: i32 = -1;
+// MEASURE_DISK's answer, for the MOUNT_DISK records after it.
+let measuredMb: i32 = 0;
 let failedErrno: i32 = 0;
 
 export function failedOp(): i32 { return failedIndex; }
@@ -57,6 +60,22 @@ function call(r: usize): i32 {
       return host.bind_shared(word(r, W_SLOT), str, len, <u32>word(r, W_UID), <u32>word(r, W_GID));
     case Op.KEEP_OUTPUT:
       return host.keep_output(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID), <u32>word(r, W_GID));
+    case Op.MEASURE_DISK: {
+      const rc = host.measure_disk(word(r, W_ARG), path, pathLen);
+      if (rc >= 0) measuredMb = rc;
+      return rc;
+    }
+    case Op.MOUNT_DISK: {
+      // The size is decided here, by the core, and left in the record:
+      // the trace and the host's message show what was asked for.
+      const sizeMb = diskSizeMb(word(r, W_FLAGS), <u32>word(r, W_SIZE_MB), <u32>word(r, W_MAX_MB), <u64>measuredMb);
+      const inodes = diskInodes(<u32>word(r, W_INODES), sizeMb);
+      store<u32>(r + (<usize>W_SIZE_MB << 2), sizeMb);
+      store<u32>(r + (<usize>W_INODES << 2), inodes);
+      return host.mount_disk(word(r, W_SLOT), word(r, W_ARG), str, len, path, pathLen, sizeMb, inodes,
+                             word(r, W_MODE), <u32>word(r, W_UID), <u32>word(r, W_GID), word(r, W_FLAGS));
+    }
+    case Op.NEED_PROGRAM: return host.need_program(str, len, path, pathLen);
   }
   return -22; // EINVAL: cannot happen for a plan built by build()
 }
@@ -91,6 +110,12 @@ function describe(r: usize): void {
     case Op.OPEN_SHARED: say("open shared directory \""); break;
     case Op.BIND_SHARED: say("bind shared directory \""); break;
     case Op.KEEP_OUTPUT: say("keep output under \""); break;
+    case Op.MEASURE_DISK: say("measure the filesystem of \""); break;
+    case Op.MOUNT_DISK: say("mount a disk of its own on \""); break;
+    case Op.NEED_PROGRAM:
+      say("find the program \""); sayBytes(<usize>word(r, W_STR), word(r, W_LEN)); say("\", which disk=");
+      sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN)); say(" needs (package e2fsprogs)");
+      return;
     default: say("unknown operation"); return;
   }
   sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN));
@@ -100,6 +125,7 @@ function describe(r: usize): void {
 export function execute(phase: i32, n: i32): i32 {
   failedIndex = -1;
   failedErrno = 0;
+  measuredMb = 0;
   const keepGoing = phase == Phase.EPILOG || phase == Phase.DRAIN;
   for (let i = 0; i < n; i++) {
     const r = OUTPUT + <usize>(i * REC_SIZE);

@@ -42,7 +42,9 @@ export interface Addon extends NodeImports {
       dryRun: boolean,
       trapAt?: boolean | number,
       failBind?: number,
-      before?: (op: string) => void,
+      before?: ((op: string) => void) | undefined,
+      cores?: number,
+      nodeCores?: number,
     ]
   ): CoreRunResult;
   opsReset(): void;

@@ -2,7 +2,7 @@
 // integer ABI: arguments in as NUL-terminated UTF-8, plan records out.
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { totalmem } from "node:os";
+import { availableParallelism, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
   ABI_VERSION,
@@ -37,6 +37,28 @@ export interface Job {
   memMb?: number;
   /** The node's memory in MiB; default this machine's. */
   nodeMemMb?: number;
+  /** The job's cores on the node; 0 (the default): unknown, a disk= size=
+   * percentage is then refused. */
+  cores?: number;
+  /** The node's cores; default this machine's. */
+  nodeCores?: number;
+}
+
+/** This machine's cores, the core's default node cores: online CPUs over
+ * the threads of cpu0's core, as the plugin counts them (native/core/core.c). */
+export function thisNodeCores(): number {
+  let threads = 1;
+  try {
+    const list = readFileSync("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list", "utf8").trim();
+    threads =
+      list.split(",").reduce((n, part) => {
+        const [a, b] = part.split("-").map(Number);
+        return n + (b === undefined ? 1 : (b as number) - (a as number) + 1);
+      }, 0) || 1;
+  } catch {
+    threads = 1;
+  }
+  return Math.max(1, Math.floor(availableParallelism() / threads));
 }
 
 /** This machine's memory in MiB, the core's default node memory. */
@@ -86,7 +108,7 @@ interface Exports {
 /** A job as the core's plan() and run() exports take it (assembly/index.ts),
  * after the phase and the arguments' length. */
 export type JobWords = [jobid: number, restart: number, uid: number, gid: number, memMb: number, nodeMemMb: number];
-type CoreCall = [phase: number, argLen: number, ...job: JobWords];
+type CoreCall = [phase: number, argLen: number, ...job: JobWords, cores: number, nodeCores: number];
 
 export const WASM_PATH = fileURLToPath(new URL("../../core.wasm", import.meta.url));
 
@@ -106,6 +128,11 @@ export function coreSha256(): string {
 /** The core's memory arguments for a job: its own, and the node's. */
 function memoryOf(job: Job): [number, number] {
   return [job.memMb ?? 0, job.nodeMemMb ?? thisNodeMemMb()];
+}
+
+/** The core's cores arguments for a job: its own, and the node's. */
+function coresOf(job: Job): [number, number] {
+  return [job.cores ?? 0, job.nodeCores ?? thisNodeCores()];
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
@@ -175,7 +202,16 @@ export class Core {
   /** The plan for a phase, or a CoreError naming the option at fault. */
   plan(phase: PhaseName, args: readonly string[], job: Job): PlanStep[] {
     const len = this.putArgs(args);
-    const n = this.x.plan(Phase[phase], len, job.jobid, job.restart, job.uid, job.gid, ...memoryOf(job));
+    const n = this.x.plan(
+      Phase[phase],
+      len,
+      job.jobid,
+      job.restart,
+      job.uid,
+      job.gid,
+      ...memoryOf(job),
+      ...coresOf(job),
+    );
     if (n < 0) throw this.errorOf(n);
     const words = new Int32Array(this.x.memory.buffer, this.x.output_ptr(), n * REC_WORDS);
     const steps: PlanStep[] = [];
@@ -208,7 +244,16 @@ export class Core {
     const len = this.putArgs(args);
     this.imports = imports;
     try {
-      const rc = this.x.run(Phase[phase], len, job.jobid, job.restart, job.uid, job.gid, ...memoryOf(job));
+      const rc = this.x.run(
+        Phase[phase],
+        len,
+        job.jobid,
+        job.restart,
+        job.uid,
+        job.gid,
+        ...memoryOf(job),
+        ...coresOf(job),
+      );
       if (rc >= 0) return undefined;
       const e = this.errorOf(rc);
       return { code: e.code, message: e.message, errno: this.x.failed_errno(), failedOp: this.x.failed_op() };

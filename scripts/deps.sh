@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PKGS=(munge slurmctld slurmd slurm-client libslurm-dev wabt gcc g++ make
       libc6-dev python3 pkg-config util-linux procps debootstrap
       libpam0g-dev openssh-server openssh-client libpam-slurm-adopt rpm
-      groff-base man-db fuse3 bindfs xvfb x11-utils iproute2)
+      groff-base man-db fuse3 bindfs xvfb x11-utils iproute2 e2fsprogs)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

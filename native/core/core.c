@@ -89,6 +89,66 @@ uint32_t ptd_node_mem_mb(void)
 	return mb > UINT32_MAX ? UINT32_MAX : (uint32_t) mb;
 }
 
+/* The threads of cpu0's core: what one core counts in online CPUs. */
+static long threads_per_core(void)
+{
+	char buf[256];
+	long n = 0;
+	ssize_t len;
+	int fd;
+
+	fd = open("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list",
+		  O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 1;
+	buf[len] = '\0';
+	n = ptd_count_cpu_list(buf);
+	return n > 0 ? n : 1;
+}
+
+uint32_t ptd_node_cores(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpus <= 0)
+		return 0;
+	cpus /= threads_per_core();
+	return cpus > 0 ? (uint32_t) cpus : 1;
+}
+
+long ptd_count_cpu_list(const char *s)
+{
+	long n = 0;
+
+	/* "0-3,8,10-11": ranges and single numbers, as the kernel and Slurm
+	 * write them. */
+	while (*s && *s != '\n') {
+		char *end;
+		long a = strtol(s, &end, 10), b;
+
+		if (end == s || a < 0)
+			return -1;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a)
+				return -1;
+		}
+		n += b - a + 1;
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s && *s != '\n')
+			return -1;
+	}
+	return n;
+}
+
 /* FNV-1a over the options, each with its NUL: the same line, the same
  * tag (never 0, which means "none" in the holders' protocol). */
 static uint64_t options_tag(int argc, char *const argv[])
@@ -169,7 +229,8 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 	}
 	rc = (int32_t) PTD_EXPORT(run)(&c->inst, (u32) phase, len, job->jobid,
 				   job->restart, job->uid, job->gid,
-				   job->mem_mb, job->node_mem_mb);
+				   job->mem_mb, job->node_mem_mb,
+				   job->cores, job->node_cores);
 	if (rc < 0)
 		explain(c, rc, res);
 	else

@@ -15,6 +15,9 @@ struct ptd_job {
 	/* For tmpfs= sizes given as a share: the job's memory on this node
 	 * as Slurm allocated it (0: none allocated), and the node's. */
 	uint32_t mem_mb, node_mem_mb;
+	/* For disk= sizes given as a share: the job's cores on this node and
+	 * the node's (0: unknown). */
+	uint32_t cores, node_cores;
 	/* SET_ENV (tmpdir=, and a step's PRIVATE_TMPDIR_HOST_<NAME> for each
 	 * mount=): sets a variable for the job's tasks or the session; NULL
 	 * where the phase has none. */
@@ -24,6 +27,13 @@ struct ptd_job {
 
 /* This node's memory in MiB (0 if unknown). */
 uint32_t ptd_node_mem_mb(void);
+
+/* This node's cores, as Slurm counts them for a job's allocation (online
+ * CPUs over the threads of a core; 0 if unknown). */
+uint32_t ptd_node_cores(void);
+
+/* The CPUs or cores in a list such as "0-3,8" (-1 if malformed). */
+long ptd_count_cpu_list(const char *s);
 
 struct ptd_result {
 	char code[32];		/* the core's error name, or TRAP / NO_MEMORY */

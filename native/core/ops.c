@@ -5,6 +5,7 @@
 #include "removal/hold.h"
 #include "ns/dir.h"
 #include "ns/nsjoin.h"
+#include "fs/disk.h"
 #include "fs/tmpfs.h"
 #include "fs/share.h"
 #include "fs/output.h"
@@ -197,8 +198,56 @@ static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 				&o->detail);
 
 	if (r == 0 && keep)
+		o->ns.image_fds[o->ns.n_scratch++] = -1;
+	return r;
+}
+
+static int op_measure_disk(struct ptd_ops *o, int dir, const char *path)
+{
+	if (!used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return trace_measure_disk(o, dir, path);
+	return ptd_measure_disk(o->fds[dir], &o->detail);
+}
+
+static int op_mount_disk(struct ptd_ops *o, int slot, int dir,
+			 const char *program, const char *path,
+			 uint32_t size_mb, uint32_t inodes, unsigned mode,
+			 unsigned uid, unsigned gid, int flags)
+{
+	struct ptd_disk disk = {
+		.program = program, .size_mb = size_mb, .inodes = inodes,
+		.mode = mode, .uid = (uid_t) uid, .gid = (gid_t) gid,
+		.noexec = flags & PTD_F_NOEXEC,
+	};
+
+	if (!used_slot(o, slot) || !used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return trace_mount_disk(o, slot, dir, program, path, size_mb,
+					inodes, mode, uid, gid, flags);
+	disk.dir_fd = o->fds[dir];
+	/* A holder keeps its root and image, to give the space back at the
+	 * job's end (a step that makes the namespace hands them over). */
+	bool keep = (o->ns.active || o->ns.pending) &&
+		    o->ns.n_scratch < PTD_NS_SCRATCH_MAX;
+	int r = ptd_mount_disk(o->fds[slot], path, &disk,
+			       keep ? &o->ns.scratch_fds[o->ns.n_scratch] : NULL,
+			       keep ? &o->ns.image_fds[o->ns.n_scratch] : NULL,
+			       &o->detail);
+
+	if (r == 0 && keep)
 		o->ns.n_scratch++;
 	return r;
+}
+
+static int op_need_program(struct ptd_ops *o, const char *path,
+			   const char *option)
+{
+	if (o->dry_run)
+		return trace_need_program(o, path, option);
+	return ptd_need_program(path, &o->detail);
 }
 
 static int op_open_shared(struct ptd_ops *o, int slot, const char *path)

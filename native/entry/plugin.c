@@ -175,6 +175,8 @@ static int item_error(uint32_t jobid, const char *what, const char *item,
 static int job_facts(spank_t sp, struct ptd_job *job)
 {
 	uint64_t mem = 0;
+	char *cores = NULL;
+	long n_cores;
 	spank_err_t e;
 	uid_t uid;
 	gid_t gid;
@@ -202,6 +204,11 @@ static int job_facts(spank_t sp, struct ptd_job *job)
 		mem = 0;
 	job->mem_mb = mem > UINT32_MAX ? UINT32_MAX : (uint32_t) mem;
 	job->node_mem_mb = ptd_node_mem_mb();
+	/* The job's cores on this node (slurmstepd only), for disk= shares. */
+	if (spank_get_item(sp, S_JOB_ALLOC_CORES, &cores) == ESPANK_SUCCESS &&
+	    cores && (n_cores = ptd_count_cpu_list(cores)) > 0)
+		job->cores = (uint32_t) n_cores;
+	job->node_cores = ptd_node_cores();
 	return 0;
 }
 
@@ -281,6 +288,12 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 			slurm_error("private-tmpdir: private-tmpdir-contain.so removes a job's directories at its extern step's end, but %s: every step on this node fails until it has (or plugstack.conf names private-tmpdir.so, which has a job epilog)",
 				    contain_missing());
 #endif
+		/* What the node lacks for these options (disk='s mke2fs) is
+		 * said at slurmd's start too, before any job fails on it;
+		 * slurmd goes on. */
+		if (ptd_core_run(PTD_PHASE_CHECK, ac, av, &none, false, &res) < 0)
+			slurm_error("private-tmpdir: bad plugstack.conf option: %s; every step on this node fails until it is fixed",
+				    res.message);
 		start_remover(ac, av, "slurmd start", false);
 		return 0;
 	}

@@ -128,14 +128,17 @@ int ptd_ns_hand_off(struct ptd_ns_holder *h, struct ptd_detail *d)
 		.idle = false,
 		.leave_job_cgroups = true,
 	};
-	int keep[PTD_NS_SCRATCH_MAX + 2], n = 0, i, r;
+	int keep[2 * PTD_NS_SCRATCH_MAX + 2], n = 0, i, r;
 
 	if (!h->pending)
 		return -EINVAL;
 	keep[n++] = h->dir_fd;
 	keep[n++] = h->lock_fd;
-	for (i = 0; i < h->n_scratch; i++)
+	for (i = 0; i < h->n_scratch; i++) {
 		keep[n++] = h->scratch_fds[i];
+		if (h->image_fds[i] >= 0)
+			keep[n++] = h->image_fds[i];
+	}
 	how.keep_fds = keep;
 	how.n_keep_fds = n;
 	r = ptd_detach_fork(&how);
@@ -163,8 +166,10 @@ void ptd_ns_drop(struct ptd_ns_holder *h)
 	if (!h->pending && !h->active)
 		return;
 	ptd_close_fd(&h->lock_fd);
-	for (i = 0; i < h->n_scratch; i++)
+	for (i = 0; i < h->n_scratch; i++) {
 		ptd_close_fd(&h->scratch_fds[i]);
+		ptd_close_fd(&h->image_fds[i]);
+	}
 	h->n_scratch = 0;
 	h->pending = false;
 }

@@ -7,6 +7,7 @@
 #include "ns/nsholder.h"
 #include "ns/lock.h"
 #include "ns/server.h"
+#include "fs/disk.h"
 #include "fs/tmpfs.h"
 #include "util/fd.h"
 
@@ -83,10 +84,15 @@ void ptd_ns_serve(struct ptd_ns_holder *h)
 		(void) send(quit, "q", 1, MSG_NOSIGNAL);
 		close(quit);
 	}
-	/* The job has ended: what is left in its tmpfs goes now, not when
-	 * the last descriptor on it closes (ptd_tmpfs_empty). */
+	/* The job has ended: what is left in its tmpfs, and its disk's
+	 * space, go now, not when the last descriptor on them closes. */
 	for (int i = 0; i < h->n_scratch; i++) {
-		ptd_tmpfs_empty(h->scratch_fds[i], h->uid);
+		if (h->image_fds[i] >= 0) {
+			ptd_disk_release(h->scratch_fds[i], h->image_fds[i]);
+			close(h->image_fds[i]);
+		} else {
+			ptd_tmpfs_empty(h->scratch_fds[i], h->uid);
+		}
 		close(h->scratch_fds[i]);
 	}
 	close(ns_fd);

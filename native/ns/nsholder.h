@@ -78,8 +78,11 @@ struct ptd_ns_holder {
 	int lock_fd;		/* the election lock, until it listens */
 	uid_t uid;		/* the job's user: its socket's owner */
 	uint64_t tag;		/* sent with the namespace (see 'J') */
-	/* The roots of the job's tmpfs mounts (tmpfs=), emptied at 'Q'. */
+	/* The roots of the job's own filesystems (tmpfs=, disk=), and for a
+	 * disk= its image (-1 for a tmpfs): at 'Q' a tmpfs is emptied, a
+	 * disk shut down and its space given back (ptd_disk_release). */
 	int scratch_fds[PTD_NS_SCRATCH_MAX];
+	int image_fds[PTD_NS_SCRATCH_MAX];
 	int n_scratch;
 	char name[PTD_NS_NAME_MAX + 1];
 };

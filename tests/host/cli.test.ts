@@ -439,7 +439,11 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       stderr: "--args: size=200%: a percentage must be from 1 to 100\n",
     });
     const before = cli("plan", "--args", "mount=/tmp size=8G", "--job", "1");
-    assert.deepStrictEqual(before, { status: 1, stdout: "", stderr: "--args: size=8G: must follow a tmpfs= option\n" });
+    assert.deepStrictEqual(before, {
+      status: 1,
+      stdout: "",
+      stderr: "--args: size=8G: must follow a tmpfs= or disk= option\n",
+    });
   });
 
   it("check validates tmpfs= lines with the core: a valid one is ok, a bad one named with its option", () => {

@@ -42,7 +42,7 @@ MIRROR=${PTD_MIRROR:-http://deb.debian.org/debian}
 PKGS=(slurmd slurmctld slurm-client munge libslurm-dev wabt gcc make libc6-dev
       libstdc++6 passwd util-linux mount procps hostname findutils tar gzip
       python3-minimal bsdutils libpam0g-dev openssh-server openssh-client
-      libpam-slurm-adopt fuse3 bindfs xvfb x11-utils iproute2)
+      libpam-slurm-adopt fuse3 bindfs xvfb x11-utils iproute2 e2fsprogs)
 # What building the .deb needs (packaging/build-deb.sh): installed by apt
 # after debootstrap, whose --include cannot configure lintian's Perl stack.
 DEB_PKGS=(build-essential debhelper dpkg-dev lintian)

@@ -482,7 +482,10 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
         bad,
       );
     }
-    assert.throws(() => new Core().plan("STEP", [...SEED, "nr_inodes=10"], memJob), /must follow a tmpfs= option/);
+    assert.throws(
+      () => new Core().plan("STEP", [...SEED, "nr_inodes=10"], memJob),
+      /must follow a tmpfs= or disk= option/,
+    );
     assert.throws(
       () => new Core().plan("STEP", [...SEED, "tmpfs=/dev/shm", "nr_inodes=10", "nr_inodes=20"], memJob),
       /given twice/,
@@ -776,9 +779,19 @@ describe("core: each private directory's host path, for sbcast (PRIVATE_TMPDIR_H
 describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () => {
   const T = ["tmpfs=/dev/shm"];
   const cases: [string, string[], string, RegExp][] = [
-    ["size= before any tmpfs=", ["mount=/tmp", "size=8G"], "BAD_VALUE", /^size=8G: must follow a tmpfs= option$/],
-    ["mode= before any tmpfs=", ["mode=0700", "tmpfs=/a"], "BAD_VALUE", /^mode=0700: must follow a tmpfs= option$/],
-    ["noexec before any tmpfs=", ["noexec", "tmpfs=/a"], "BAD_VALUE", /^noexec: must follow a tmpfs= option$/],
+    [
+      "size= before any tmpfs=",
+      ["mount=/tmp", "size=8G"],
+      "BAD_VALUE",
+      /^size=8G: must follow a tmpfs= or disk= option$/,
+    ],
+    [
+      "mode= before any tmpfs=",
+      ["mode=0700", "tmpfs=/a"],
+      "BAD_VALUE",
+      /^mode=0700: must follow a tmpfs= or disk= option$/,
+    ],
+    ["noexec before any tmpfs=", ["noexec", "tmpfs=/a"], "BAD_VALUE", /^noexec: must follow a tmpfs= or disk= option$/],
     [
       "size= twice for one tmpfs=",
       [...T, "size=8G", "size=1G"],
@@ -859,7 +872,7 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
       "too many tmpfs=",
       Array.from({ length: 17 }, (_, i) => `tmpfs=/t${i}`),
       "TOO_MANY",
-      /^tmpfs=\/t16: too many tmpfs= options \(at most 16\)$/,
+      /^tmpfs=\/t16: too many tmpfs= and disk= options \(at most 16\)$/,
     ],
     [
       "tmpfs= twice",
@@ -906,24 +919,24 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
       "tmpdir= outside every mount",
       [...T, "mount=/tmp", "tmpdir=/var/tmp"],
       "BAD_VALUE",
-      /^tmpdir=\/var\/tmp: not inside any mount= or tmpfs= path$/,
+      /^tmpdir=\/var\/tmp: not inside any mount=, tmpfs= or disk= path$/,
     ],
     [
       "tmpdir= beside a mount, not under it",
       ["mount=/tmp", "tmpdir=/tmpx"],
       "BAD_VALUE",
-      /^tmpdir=\/tmpx: not inside any mount= or tmpfs= path$/,
+      /^tmpdir=\/tmpx: not inside any mount=, tmpfs= or disk= path$/,
     ],
     ["tmpdir= above a mount", ["tmpfs=/dev/shm", "tmpdir=/dev"], "BAD_VALUE", /^tmpdir=\/dev: not inside/],
-    ["tmpdir= alone", ["tmpdir=/tmp"], "NO_MOUNTS", /^no mount= or tmpfs= option: nothing to make private$/],
+    ["tmpdir= alone", ["tmpdir=/tmp"], "NO_MOUNTS", /^no mount=, tmpfs= or disk= option: nothing to make private$/],
     [
       "an unknown option, listing them all",
       ["tmpfs=/a", "tmpfss=/b"],
       "UNKNOWN_OPTION",
-      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, size=, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=\)$/,
+      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, disk=, size=, max=, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=\)$/,
     ],
     ["NOEXEC", [...T, "NOEXEC"], "UNKNOWN_OPTION", /^NOEXEC: unknown option/],
-    ["a base only", ["base=/tmp/x"], "NO_MOUNTS", /^no mount= or tmpfs= option: nothing to make private$/],
+    ["a base only", ["base=/tmp/x"], "NO_MOUNTS", /^no mount=, tmpfs= or disk= option: nothing to make private$/],
   ];
   itRefuses(cases);
 
@@ -1020,7 +1033,7 @@ describe("core: share= (a host directory users share, kept visible in the job)",
       "share= outside every mount",
       [...SEED, "share=/run/.X11-unix"],
       "BAD_VALUE",
-      /^share=\/run\/\.X11-unix: not directly inside a mount= or tmpfs= path/,
+      /^share=\/run\/\.X11-unix: not directly inside a mount=, tmpfs= or disk= path/,
     ],
     ["share= two levels down", [...SEED, "share=/tmp/a/b"], "BAD_VALUE", /^share=\/tmp\/a\/b: not directly inside/],
     ["share= of a mount point itself", [...SEED, "share=/tmp"], "BAD_VALUE", /^share=\/tmp: not directly inside/],

@@ -1,0 +1,176 @@
+// Local disk per job with a hard size (#25) on a real slurmd: disk= gives
+// each job an ext4 of its own, reserved in full on the local disk when the
+// job starts, on a loop device, shared by the job's steps, seen by no other
+// job nor the host, and gone with the job (its space back on the disk).
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
+import { runAs } from "../helpers/clients.js";
+import { slurmAtLeast } from "../helpers/slurm-release.js";
+import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
+import { type ClusterInfo, nodeState, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
+import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
+import { waitFor } from "../helpers/wait.js";
+import { holdersOf, hostMountinfo } from "../helpers/procfs.js";
+
+const BASE = "/tmp/slurm";
+const SIZE_MB = 64;
+const LINE = ["base=/tmp/slurm", "mount=/tmp", `disk=/var/tmp`, `size=${SIZE_MB}M`];
+
+/** The loop devices attached to one of our images ("<base>.disk/#<ino> (deleted)"). */
+function ourLoops(): string[] {
+  const out: string[] = [];
+  for (const d of fs.readdirSync("/sys/block")) {
+    if (!d.startsWith("loop")) continue;
+    let backing = "";
+    try {
+      backing = fs.readFileSync(`/sys/block/${d}/loop/backing_file`, "utf8").trim();
+    } catch {
+      continue;
+    }
+    if (backing.startsWith(`${BASE}.disk/`)) out.push(`${d}: ${backing}`);
+  }
+  return out;
+}
+
+/** MiB users may still write on the filesystem the images are made on. */
+function freeMb(): number {
+  const s = fs.statfsSync(fs.existsSync(`${BASE}.disk`) ? `${BASE}.disk` : "/tmp");
+  return Math.floor((s.bavail * s.bsize) / 1048576);
+}
+
+/** The fields of the last mountinfo line a task printed for a mount point. */
+function mountOf(output: string, tag: string): { type: string; source: string; opts: string } | undefined {
+  const l = output
+    .split("\n")
+    .filter((x) => x.startsWith(`${tag} `))
+    .pop();
+  if (!l) return undefined;
+  const f = l.slice(tag.length + 1).split(" ");
+  const dash = f.indexOf("-");
+  return { opts: f[5] ?? "", type: f[dash + 1] ?? "", source: f[dash + 2] ?? "" };
+}
+
+describe("e2e: local disk per job (disk=, size=)", function () {
+  let info: ClusterInfo;
+  before(function () {
+    requireRootAndSlurm(this);
+    info = startCluster({ plugstackLines: [pluginLine(LINE)] });
+  });
+  after(() => stopCluster());
+
+  it("two jobs at once: each its own ext4 on a loop device, its size reserved at the start, ENOSPC past it for that job alone, shared by its steps; nothing left after", async () => {
+    const mark = logMark();
+    const hostMounts = hostMountinfo(info.slurmdPid);
+    const tag = `${process.pid}-${Date.now()}`;
+    const ready = (who: string) => `${OUT_DIR}/disk-${tag}-${who}`;
+    const probe = `${OUT_DIR}/disk-probe-${tag}.sh`;
+    fs.writeFileSync(
+      probe,
+      [
+        "#!/bin/bash",
+        "cat /var/tmp/mine",
+        "echo names $(ls -A /var/tmp | sort | tr '\\n' ' ')",
+        "echo owner $(stat -c '%a %U' /var/tmp)",
+        'awk \'$5=="/var/tmp" {print "vartmp", $0}\' /proc/self/mountinfo',
+      ].join("\n") + "\n",
+      { mode: 0o755 },
+    );
+    const script = (who: string, other: string) =>
+      [
+        `echo ${who}-$SLURM_JOB_ID > /var/tmp/mine`,
+        // Past the size: ENOSPC in this job.
+        "dd if=/dev/zero of=/var/tmp/fill bs=1M count=200 2>&1 | grep -o 'No space left on device' | head -1",
+        "echo filled $(du -sm /var/tmp/fill | cut -f1)",
+        "rm -f /var/tmp/fill",
+        `touch ${ready(who)}; i=0; while [ ! -e ${ready(other)} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+        `srun -n1 --overlap ${probe}`,
+      ].join("\n");
+    const free0 = freeMb();
+    const a = submitBatch(ALICE, script("a", "b"), ["-n1"]);
+    const b = submitBatch(MALLORY, script("b", "a"), ["-n1"]);
+    // While both run, their images hold their whole size on the disk.
+    await waitFor(() => (fs.existsSync(ready("a")) && fs.existsSync(ready("b"))) || undefined, 60_000, {
+      what: "both jobs to have filled their disks",
+    });
+    const loops = ourLoops();
+    const [ra, rb] = await Promise.all([waitBatch(a), waitBatch(b)]);
+    assert.equal(loops.length, 2, `one loop device a job while both ran: ${loops.join("; ")}`);
+    for (const [r, who, user] of [
+      [ra, "a", ALICE],
+      [rb, "b", MALLORY],
+    ] as const) {
+      assert.equal(r.state, "COMPLETED", `job ${r.jobId}: ${r.output}`);
+      assert.match(r.output, /^No space left on device$/m, `a write past size= fails:\n${r.output}`);
+      const filled = Number(/^filled (\d+)$/m.exec(r.output)?.[1]);
+      assert.ok(filled > SIZE_MB * 0.8 && filled <= SIZE_MB, `wrote ${filled} MiB of ${SIZE_MB}:\n${r.output}`);
+      assert.match(r.output, new RegExp(`^${who}-${r.jobId}$`, "m"), "a later step sees the batch step's file");
+      assert.match(r.output, /^names mine$/m, `only its own file, no lost+found:\n${r.output}`);
+      assert.match(r.output, new RegExp(`^owner 1777 ${user}$`, "m"), r.output);
+      const m = mountOf(r.output, "vartmp");
+      assert.ok(m, `mountinfo line:\n${r.output}`);
+      assert.equal(m.type, "ext4", JSON.stringify(m));
+      assert.match(m.source, /^\/dev\/loop\d+$/, JSON.stringify(m));
+      for (const o of ["nosuid", "nodev"]) assert.ok(m.opts.split(",").includes(o), `${o} in ${m.opts}`);
+    }
+    // Each job's own device: the other's file was never there (names above).
+    assert.notEqual(mountOf(ra.output, "vartmp")?.source, mountOf(rb.output, "vartmp")?.source);
+    const log = logSince(mark);
+    for (const id of [a, b])
+      assert.match(log, new RegExp(`private-tmpdir: job ${id}: private directories mounted`), "the plugin ran");
+    // Gone with the job: holders, loop devices, and the space.
+    await waitFor(() => holdersOf([a, b]).length === 0, 10_000, { what: "the holders to exit" });
+    await waitFor(() => ourLoops().length === 0 || undefined, 10_000, {
+      what: `the loop devices to be detached (still: ${ourLoops().join("; ")})`,
+    });
+    await waitFor(() => freeMb() >= free0 - 16 || undefined, 10_000, {
+      what: `the images' space back (free ${freeMb()} MiB, was ${free0})`,
+    });
+    assert.deepStrictEqual(hostMountinfo(info.slurmdPid), hostMounts, "slurmd's mount table changed");
+  });
+
+  it("a size the disk cannot reserve: the job fails at its start with the sizes in slurmd's log, never runs with a shared /var/tmp, the node stays in service, nothing is left", async () => {
+    stopCluster();
+    info = startCluster({
+      plugstackLines: [pluginLine(["base=/tmp/slurm", "mount=/tmp", "disk=/var/tmp", "size=100T"])],
+    });
+    const mark = logMark();
+    const hostMounts = hostMountinfo(info.slurmdPid);
+    const witness = `/var/tmp/ptd-witness-${process.pid}`;
+    fs.writeFileSync(witness, "host\n");
+    try {
+      const r = runAs(ALICE, ["srun", "-N1", "bash", "-c", `cat ${witness} && echo ran-with-shared-var-tmp`], {
+        timeoutMs: 60_000,
+      });
+      assert.ok(r.status !== 0 || LAUNCH_FAILED.test(r.stderr), `the step failed: ${r.status} ${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /ran-with-shared-var-tmp/);
+      await logWhen(
+        mark,
+        /private-tmpdir: job \d+: mount a disk of its own on "\/var\/tmp": cannot reserve 104857600 MiB: \d+ MiB free of \d+ MiB/,
+        "the refusal, with the sizes",
+      );
+      // A batch job too, where Slurm lets a failing step leave the node in
+      // service (25.05+: before it, any required plugin's failure in a
+      // batch step drains the node, README "Slurm releases").
+      if (slurmAtLeast(25, 5)) {
+        const b = sbatchWait(ALICE, `cat ${witness} && echo ran-with-shared-var-tmp`);
+        assert.equal(b.state, "FAILED", b.output);
+        assert.doesNotMatch(b.output, /ran-with-shared-var-tmp/);
+      }
+    } finally {
+      fs.rmSync(witness, { force: true });
+    }
+    assert.deepStrictEqual(ourLoops(), [], "no loop device left");
+    assert.deepStrictEqual(hostMountinfo(info.slurmdPid), hostMounts, "slurmd's mount table changed");
+    const state = await waitFor(
+      () => {
+        const s = nodeState();
+        return /completing|allocated/.test(s) ? "" : s;
+      },
+      20_000,
+      { what: "the job to leave the node" },
+    );
+    assert.match(state, /^(idle|mixed)$/, `the node stays in service: ${state}`);
+  });
+});
