@@ -29,6 +29,7 @@ import {
   F_EVERY_RESTART,
   F_NO_JOIN,
   F_NOEXEC,
+  F_SHARE,
   F_SESSION,
   F_SWEEP,
   F_WIPE_ENDED,
@@ -120,9 +121,12 @@ class Rng {
 /* ------------------------------------------------------------- generator */
 
 /** The job's and the node's memory in MiB: unknown (0) now and then, up to 2^32-1. */
-function memory(r: Rng): { memMb: number; nodeMemMb: number } {
-  if (r.chance(0.1)) return { memMb: 0, nodeMemMb: 0 };
-  return { memMb: r.chance(0.4) ? 0 : r.u32(), nodeMemMb: r.u32() };
+function memory(r: Rng): { memMb: number; nodeMemMb: number; cores: number; nodeCores: number } {
+  // The job's cores and the node's (disk= shares): unknown now and then,
+  // a job's more than the node's too (a node slurm.conf overstates).
+  const cores = r.chance(0.1) ? { cores: 0, nodeCores: 0 } : { cores: r.int(300), nodeCores: 1 + r.int(256) };
+  if (r.chance(0.1)) return { memMb: 0, nodeMemMb: 0, ...cores };
+  return { memMb: r.chance(0.4) ? 0 : r.u32(), nodeMemMb: r.u32(), ...cores };
 }
 
 const GOOD_COMPONENTS = [
@@ -377,8 +381,11 @@ function option(r: Rng): string {
 function tmpfsOption(r: Rng): string {
   switch (r.int(8)) {
     case 0:
+      return r.chance(0.5) ? `tmpfs=${pathValue(r, POOL_TMPFS)}` : `disk=${pathValue(r, POOL_TMPFS)}`;
     case 1:
-      return `tmpfs=${pathValue(r, POOL_TMPFS)}`;
+      return r.chance(0.7)
+        ? `tmpfs=${pathValue(r, POOL_TMPFS)}`
+        : `max=${r.chance(0.8) ? r.pick(SIZE_VALUES) : randomString(r, 8)}`;
     case 2:
       return `size=${r.chance(0.8) ? r.pick(SIZE_VALUES) : randomString(r, 8)}`;
     case 3:
@@ -430,6 +437,21 @@ function validArgs(r: Rng): string[] {
     const qualifiers = [
       ...(r.chance(0.5) ? [`size=${r.pick(["64M", "1G", "2g", "512k", "25%", "100%", "1%", "1T"])}`] : []),
       ...(r.chance(0.3) ? [`mode=${r.pick(["1777", "0700", "755"])}`] : []),
+      ...(r.chance(0.3) ? ["noexec"] : []),
+    ];
+    while (qualifiers.length > 0) args.push(...qualifiers.splice(r.int(qualifiers.length), 1));
+  }
+  // Local disk per job: its own mount points, a size, a share or a cap.
+  for (const t of ["/scratch/disk", "/local/job", "/data"]) {
+    if (!r.chance(0.15)) continue;
+    args.push(`disk=${t}`);
+    points.push(t);
+    const share = r.chance(0.5);
+    const qualifiers = [
+      ...(r.chance(0.7) ? [`size=${share ? r.pick(["1%", "50%", "90%", "100%"]) : r.pick(["64M", "20G", "1T"])}`] : []),
+      ...(share && r.chance(0.5) ? [`max=${r.pick(["100G", "2T", "64M"])}`] : []),
+      ...(r.chance(0.3) ? [`mode=${r.pick(["1777", "0700"])}`] : []),
+      ...(r.chance(0.2) ? [`nr_inodes=${r.pick(["100000", "64k"])}`] : []),
       ...(r.chance(0.3) ? ["noexec"] : []),
     ];
     while (qualifiers.length > 0) args.push(...qualifiers.splice(r.int(qualifiers.length), 1));
@@ -492,8 +514,12 @@ function asCoreSeesThem(args: readonly string[]): string[] {
 
 interface Tmpfs {
   path: string;
-  /** size= as given, undefined for the default (50%) */
+  /** disk= (#25) rather than tmpfs= */
+  disk: boolean;
+  /** size= as given, undefined for the default (50%, a disk's 90%) */
   size?: string;
+  /** max= as given */
+  max?: string;
   mode: number;
   noexec: boolean;
 }
@@ -534,8 +560,10 @@ function summary(args: readonly string[]): Summary {
       base = a.slice(5);
       bases.add(base);
       sawBase = true;
-    } else if (a.startsWith("tmpfs=")) tmpfs.push({ path: a.slice(6), mode: 0o1777, noexec: false });
+    } else if (a.startsWith("tmpfs=")) tmpfs.push({ path: a.slice(6), disk: false, mode: 0o1777, noexec: false });
+    else if (a.startsWith("disk=")) tmpfs.push({ path: a.slice(5), disk: true, mode: 0o1777, noexec: false });
     else if (a.startsWith("size=") && last) last.size = a.slice(5);
+    else if (a.startsWith("max=") && last) last.max = a.slice(4);
     else if (a.startsWith("mode=") && last) last.mode = parseInt(a.slice(5), 8);
     else if (a === "noexec" && last) last.noexec = true;
     else if (a.startsWith("tmpdir=")) tmpdir = a.slice(7);
@@ -609,6 +637,8 @@ const EXTERN_OPS = new Set([
   "open_target",
   "bind",
   "mount_tmpfs",
+  "measure_disk",
+  "mount_disk",
   "open_shared",
   "bind_shared",
   "ns_ready",
@@ -616,7 +646,8 @@ const EXTERN_OPS = new Set([
 // Every other step's: the extern step's, and what its tasks need.
 const STEP_OPS = new Set([...EXTERN_OPS, "keep_output", "set_env"]);
 const ALLOWED: Record<PhaseName, Set<string>> = {
-  CHECK: new Set(),
+  // What the node must have: mke2fs, for a disk=.
+  CHECK: new Set(["need_program"]),
   EXTERN: EXTERN_OPS,
   STEP: STEP_OPS,
   // The batch and interactive step plan as every step, variables aside.
@@ -664,6 +695,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
   const nsDir = `${[...bases][0]}.ns`;
   const nsEntry = `job.${job.jobid}`;
   const nsDirs = new Set<number>();
+  const diskDirs = new Set<number>();
   plan.forEach((s, i) => {
     const where = `step ${i} (${s.op})`;
     assert.ok(ALLOWED[phase].has(s.op), `${where}: not an op of ${phase}`);
@@ -671,11 +703,15 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       checkPath(s.path, `${where} path`);
       assert.ok(!CONTROL.test(s.str), `${where}: control character in str`);
     }
-    // W_SIZE_MB: a size only on a tmpfs mount, 0 in every other record.
-    if (s.op === "mount_tmpfs") assert.ok(s.sizeMb >= 1, `${where}: size ${s.sizeMb} MiB`);
+    // W_SIZE_MB: a size only on a tmpfs or disk mount, 0 in every other record.
+    if (s.op === "mount_tmpfs" || s.op === "mount_disk") assert.ok(s.sizeMb >= 1, `${where}: size ${s.sizeMb} MiB`);
     else assert.equal(s.sizeMb, 0, `${where}: W_SIZE_MB`);
     // The job's namespace is complete when it is served: nothing mounted after.
-    if (s.op === "bind" || s.op === "mount_tmpfs") assert.ok(ready < 0 || i < ready, `${where}: after ns_ready`);
+    if (s.op === "bind" || s.op === "mount_tmpfs" || s.op === "mount_disk" || s.op === "measure_disk")
+      assert.ok(
+        ready >= 0 && i < ready && i > plan.findIndex((x) => x.op === "make_slave"),
+        `${where}: outside the namespace`,
+      );
     // references: only slots filled earlier
     const ref = (slot: number, what: string): { op: string; path: string } => {
       const f = slotPath.get(slot);
@@ -696,6 +732,17 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
           `${where}: name ${JSON.stringify(s.str)}`,
         );
         assert.equal(s.path, join(parent.path, s.str), `${where}: path is not parent + name`);
+        if (s.path === `${[...bases][0]}.disk`) {
+          // Where a disk='s unnamed images are made: root's, 0700.
+          assert.ok(
+            tmpfs.some((t) => t.disk),
+            `${where}: an images' directory without disk=`,
+          );
+          assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [0o700, 0, 0, F_ASIDE], `${where}: images' directory`);
+          assert.equal(parent.op, "open_trusted");
+          diskDirs.add(s.slot);
+          break;
+        }
         if (s.path === nsDir) {
           // Where the holder listens: root's, 0700, a squatter moved aside.
           assert.deepEqual(
@@ -772,6 +819,36 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         const open = ref(s.slot, "shared source");
         assert.deepEqual([open.op, open.path, s.str], ["open_shared", s.path, s.path], `${where}: source`);
         assert.deepEqual([s.uid, s.gid], [job.uid, job.gid], `${where}: mount point's owner`);
+        break;
+      }
+      case "measure_disk":
+        // The images' filesystem, once, before any disk= that is a share.
+        assert.ok(diskDirs.has(s.arg), `${where}: not the images' directory`);
+        assert.ok(
+          tmpfs.some((t) => t.disk && /%$/.test(t.size ?? "%")),
+          `${where}: measured without a share`,
+        );
+        break;
+      case "mount_disk": {
+        const target = ref(s.slot, "mount point");
+        assert.deepEqual([target.op, target.path], ["open_target", s.path], `${where}: mount point slot`);
+        const t = tmpfsAt.get(s.path);
+        assert.ok(t?.disk, `${where}: ${s.path} is no disk=`);
+        assert.ok(diskDirs.has(s.arg), `${where}: not the images' directory`);
+        assert.equal(s.str, "/sbin/mke2fs");
+        const share = /^(\d+)%$/.exec(t.size ?? "90%");
+        assert.deepEqual(
+          [s.mode, s.uid, s.gid, s.flags],
+          [t.mode, job.uid, job.gid, (t.noexec ? F_NOEXEC : 0) | (share ? F_SHARE : 0)],
+          `${where}: fields`,
+        );
+        if (share) {
+          assert.equal(s.sizeMb, Number(share[1]), `${where}: the share's percentage`);
+          assert.ok(
+            plan.slice(0, i).some((x) => x.op === "measure_disk"),
+            `${where}: no measure_disk before`,
+          );
+        } else assert.equal(s.sizeMb, expectedSizeMb(t, job), `${where}: size of size=${t.size}`);
         break;
       }
       case "mount_tmpfs": {
@@ -922,7 +999,11 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
   const count = (op: string): number => ops.filter((o) => o === op).length;
   switch (phase) {
     case "CHECK":
-      assert.equal(plan.length, 0);
+      // mke2fs once, named with the first disk=; nothing else.
+      assert.deepEqual(
+        plan.map((s) => [s.op, s.str, s.path]),
+        tmpfs.some((t) => t.disk) ? [["need_program", "/sbin/mke2fs", tmpfs.find((t) => t.disk)?.path]] : [],
+      );
       break;
     case "EXTERN":
     case "STEP":
@@ -963,8 +1044,10 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       {
         const unshare = ops.indexOf("unshare_mount_ns");
         const slave = ops.indexOf("make_slave");
-        // The first mount, a bind's or a tmpfs's.
-        const firstBind = ops.findIndex((op) => op === "bind" || op === "mount_tmpfs");
+        // The first mount, a bind's, a tmpfs's or a disk's (measured first).
+        const firstBind = ops.findIndex(
+          (op) => op === "bind" || op === "mount_tmpfs" || op === "mount_disk" || op === "measure_disk",
+        );
         assert.equal(count("unshare_mount_ns"), 1);
         ops.forEach((op, i) => {
           if (op === "continue_at") assert.ok(i < unshare, `continue_at at ${i} after unshare`);
@@ -982,7 +1065,13 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         });
         assert.equal(count("open_private"), mounts.length);
         assert.equal(count("open_target"), points.length);
-        assert.equal(count("mount_tmpfs"), tmpfs.length, "one mount_tmpfs per tmpfs=");
+        assert.equal(count("mount_tmpfs"), tmpfs.filter((t) => !t.disk).length, "one mount_tmpfs per tmpfs=");
+        assert.equal(count("mount_disk"), tmpfs.filter((t) => t.disk).length, "one mount_disk per disk=");
+        assert.equal(
+          count("measure_disk"),
+          tmpfs.some((t) => t.disk && /%$/.test(t.size ?? "%")) ? 1 : 0,
+          "one measure_disk when a disk= is a share",
+        );
         assert.deepEqual(
           [count("open_shared"), count("bind_shared")],
           [shares.length, shares.length],
@@ -997,9 +1086,9 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
             );
         });
         assert.deepEqual(
-          plan.filter((s) => s.op === "mount_tmpfs").map((s) => s.path),
+          plan.filter((s) => s.op === "mount_tmpfs" || s.op === "mount_disk").map((s) => s.path),
           tmpfs.map((t) => t.path),
-          "tmpfs mounts in option order",
+          "tmpfs and disk mounts in option order",
         );
         assert.deepEqual(new Set(plan.filter((s) => s.op === "bind").map((s) => s.str)), new Set(mounts));
       }
@@ -1191,6 +1280,11 @@ describe(`fuzz: C host and Node host agree (seed ${SEED})`, function () {
         job.memMb,
         job.nodeMemMb,
         true,
+        false,
+        0,
+        undefined,
+        job.cores,
+        job.nodeCores,
       );
       if (node) {
         assert.equal(c.ok, false, `${where}\nNode: ${node.code}, C: ok`);
@@ -1255,6 +1349,9 @@ describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed $
         gid: r.int(70000),
         memMb: 1 + r.int(100000),
         nodeMemMb: 0,
+        // and cores: a disk= share of none is refused the same way.
+        cores: 1 + r.int(64),
+        nodeCores: 64,
       };
       const plan = core.plan("EXTERN", args, job);
       // Up to a trap on entering ns_enter, which would otherwise fork a
@@ -1276,6 +1373,10 @@ describe(`fuzz: a trap in the C host fails the extern step's plan closed (seed $
           job.nodeMemMb,
           false,
           n,
+          0,
+          undefined,
+          job.cores,
+          job.nodeCores,
         );
         assert.deepStrictEqual([c.ok, c.code], [false, "TRAP"], `${where}: ${c.message}`);
         assert.match(c.message, /^the planning core trapped \(.+\); nothing more was done$/, where);
