@@ -4,7 +4,7 @@ import { INPUT, OUTPUT, MSG, NAME } from "./memory";
 import { clearMessage, messageLength, writeName } from "./errors";
 import { Config } from "./config";
 import { parse } from "./options";
-import { build } from "./plan";
+import { build, diskSizeMb } from "./plan";
 import { execute, failedOp, failedHostErrno } from "./run";
 
 // The one configuration: each call's parse() refills it, so a call
@@ -44,6 +44,13 @@ export function run(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32,
   const n = plan(phase, argLen, jobid, restart, uid, gid, jobMemMb, nodeMemMb, jobCores, nodeCores);
   if (n < 0) return n;
   return execute(phase, n);
+}
+
+// What a MOUNT_DISK record of the last plan() comes to on a filesystem of
+// fsMb MiB (its MEASURE_DISK's answer): how the CLI shows the size a job
+// would get, from the same arithmetic the run uses.
+export function disk_size_mb(flags: i32, sizeMb: u32, maxMb: u32, fsMb: u32): u32 {
+  return diskSizeMb(flags, sizeMb, maxMb, <u64>fsMb);
 }
 
 // No input reaches an abort: there is no throw or assert on input. Should one

@@ -3,11 +3,11 @@
 // plugin embeds. `plan` and `check` ask the wasm core (never a second
 // implementation); `cleanup` runs the plugin's own epilog C through the
 // addon. Usage, exit codes and the JSON are documented in docs/cli.md.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statfsSync } from "node:fs";
 import { posix } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { byteString, shown, toBytes } from "./bytes.js";
-import { Core, coreSha256, thisNodeMemMb, type Job } from "./core.js";
+import { Core, coreSha256, thisNodeCores, thisNodeMemMb, type Job } from "./core.js";
 import { argsLine, coreLine } from "./core-line.js";
 import { CoreError } from "./errors.js";
 import { EXIT_PIPE, err, out, OutputClosed, OutputFailed } from "./output.js";
@@ -44,7 +44,7 @@ Exit status: 0 ok, 1 configuration, plan, cleanup or output error, 2 usage
 error, 141 stdout closed by its reader (as a writer killed by SIGPIPE).
 See docs/cli.md.
 `,
-  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--mem MB] [--node-mem MB] [--config FILE | --args WORDS] [--json]
+  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--mem MB] [--node-mem MB] [--cores N] [--node-cores N] [--disk-mb MB] [--config FILE | --args WORDS] [--json]
 
 Prints, for every plugstack.conf line that loads ${PLUGIN_FILE}, what the
 plugin does for the job: the directories (owner, mode) the extern step
@@ -65,6 +65,12 @@ and tmpfs) and the epilog's removals, in the order the plugin does them.
                  in % is of it
   --node-mem MB  the node's memory in MiB, of which a size= in % is taken
                  when --mem is 0 (default this machine's)
+  --cores N      the job's cores on the node, as Slurm allocates them
+                 (default 0: unknown); a disk= size= given in % is of their
+                 share of the node's cores
+  --node-cores N the node's cores (default this machine's)
+  --disk-mb MB   the size in MiB of the filesystem a disk='s images are made
+                 on (default: measured on this machine)
   --json         machine-readable output (schema in docs/cli.md)
 `,
   check: `Usage: private-tmpdir check [--config FILE] [--plugin-dir DIRS] [--json] [--verbose]
@@ -382,6 +388,19 @@ function loadForJob(v: Values): PluginLine[] | undefined {
   return fatal.length === 0 ? lines : undefined;
 }
 
+/** The size in MiB of the filesystem a path is on (or would be: its nearest
+ * existing ancestor); undefined when none can be measured. */
+function measureFs(path: string): number | undefined {
+  for (let p = path; ; p = posix.dirname(p)) {
+    try {
+      const s = statfsSync(p);
+      return Math.min(Math.floor((s.blocks * s.bsize) / 1048576), 0xffffffff);
+    } catch {
+      if (p === "/" || !p.startsWith("/")) return undefined;
+    }
+  }
+}
+
 // The options that name a configuration and a job, shared by plan and cleanup.
 const JOB_OPTIONS = {
   config: { type: "string" },
@@ -397,6 +416,9 @@ function cmdPlan(argv: string[]): number {
     ...JOB_OPTIONS,
     mem: { type: "string" },
     "node-mem": { type: "string" },
+    cores: { type: "string" },
+    "node-cores": { type: "string" },
+    "disk-mb": { type: "string" },
     json: { type: "boolean" },
   });
   if (v["help"]) return help("plan");
@@ -410,7 +432,14 @@ function cmdPlan(argv: string[]): number {
     // Always in the plan's job: a size= in % depends on them.
     memMb: u32(v, "mem", 0),
     nodeMemMb: u32(v, "node-mem", thisNodeMemMb()),
+    // And a disk= share: of these.
+    cores: u32(v, "cores", 0),
+    nodeCores: u32(v, "node-cores", thisNodeCores()),
   };
+  // A disk= share is of the images' filesystem: this node's, measured (its
+  // nearest existing directory, as the plugin makes the rest), or --disk-mb.
+  const diskMb = v["disk-mb"] === undefined ? undefined : u32(v, "disk-mb");
+  const measure = (path: string): number | undefined => diskMb ?? measureFs(path);
   const config = typeof v["args"] === "string" ? "--args" : configOf(v);
   const lines = loadForJob(v);
   if (!lines) return EXIT_FAIL;
@@ -425,7 +454,7 @@ function cmdPlan(argv: string[]): number {
   };
   for (const l of lines) {
     try {
-      plan.lines.push(planLine(core, l, job));
+      plan.lines.push(planLine(core, l, job, measure));
     } catch (e) {
       if (!(e instanceof CoreError)) throw e;
       err(`${where(l)}: ${clean(e.message)}\n`);

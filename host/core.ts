@@ -23,6 +23,7 @@ import {
   W_PATHLEN,
   W_SIZE_MB,
   W_INODES,
+  W_MAX_MB,
 } from "./abi.js";
 import { CoreError } from "./errors.js";
 import { type HostImports, wasmEnv } from "./imports.gen.js";
@@ -78,8 +79,10 @@ export interface PlanStep {
   path: string;
   /** mount_tmpfs: the tmpfs size in MiB; 0 otherwise. */
   sizeMb: number;
-  /** mount_tmpfs: its nr_inodes; 0 otherwise. */
+  /** mount_tmpfs: its nr_inodes; mount_disk: nr_inodes= as given (0: from its size); 0 otherwise. */
   inodes: number;
+  /** mount_disk with the share flag: its cap in MiB (0: none); 0 otherwise. */
+  maxMb: number;
 }
 
 export interface RunFailure {
@@ -102,6 +105,7 @@ interface Exports {
   error_name(code: number): number;
   name_ptr(): number;
   plan(...a: CoreCall): number;
+  disk_size_mb(flags: number, sizeMb: number, maxMb: number, fsMb: number): number;
   run(...a: CoreCall): number;
 }
 
@@ -179,6 +183,12 @@ export class Core {
     return at;
   }
 
+  /** A mount_disk step of the last plan() on a filesystem of fsMb MiB: the
+   * MiB the plugin would reserve (the core's own arithmetic). */
+  diskSizeMb(s: PlanStep, fsMb: number): number {
+    return this.x.disk_size_mb(s.flags, s.sizeMb, s.maxMb, Math.min(fsMb, 0xffffffff)) >>> 0;
+  }
+
   /** Size of the core's linear memory: constant, as the core never allocates. */
   memoryBytes(): number {
     return this.x.memory.buffer.byteLength;
@@ -229,6 +239,7 @@ export class Core {
         path: this.read(w(W_PATH), w(W_PATHLEN)),
         sizeMb: w(W_SIZE_MB) >>> 0,
         inodes: w(W_INODES) >>> 0,
+        maxMb: w(W_MAX_MB) >>> 0,
       });
     }
     return steps;

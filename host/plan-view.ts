@@ -2,7 +2,7 @@
 // in docs/cli.md and the human listing. Nothing here computes a path, an
 // owner or a mode: every value is copied from a PlanStep, so what the CLI
 // prints is what the plugin's core plans.
-import { FLAG_NAMES, type PhaseName } from "./abi.js";
+import { FLAG_NAMES, F_NOEXEC as FLAG_NOEXEC, F_SHARE as FLAG_SHARE, type PhaseName } from "./abi.js";
 import { Core, type Job, type PlanStep } from "./core.js";
 import type { PluginLine } from "./plugstack.js";
 
@@ -20,9 +20,16 @@ export interface StepJson {
   flags?: string[];
   /** mount_tmpfs: the size in MiB, and in the largest unit that fits */
   sizeMb?: number;
-  /** mount_tmpfs: nr_inodes */
+  /** mount_tmpfs: nr_inodes; mount_disk: as given (0: one per 8 KiB of its size) */
   inodes?: number;
   size?: string;
+  /** mount_disk: a share (sizeMb is then its percentage) and its cap; the
+   * program that formats it */
+  percent?: number;
+  maxMb?: number;
+  program?: string;
+  /** measure_disk, mount_disk: the images' directory */
+  images?: string;
   /** set_env: the variable and its value */
   name?: string;
   value?: string;
@@ -41,6 +48,20 @@ export interface LinePlanJson {
   mounts: { target: string; source: string }[];
   /** The step's tmpfs mounts (tmpfs=), in the order they are made. */
   tmpfs: { target: string; sizeMb: number; size: string; inodes: number; mode: string; noexec: boolean }[];
+  /** The step's disks of their own (disk=), in the order they are made:
+   * sizeMb is what the plugin would reserve on this node (null when the
+   * images' filesystem could not be measured and --disk-mb was not given). */
+  disks: {
+    target: string;
+    size: string;
+    sizeMb: number | null;
+    percent: number | null;
+    maxMb: number;
+    images: string;
+    filesystemMb: number | null;
+    mode: string;
+    noexec: boolean;
+  }[];
   /** The host's directories kept visible in the job (share=), if trusted on the node. */
   shares: string[];
   /** What every step sets in its tasks' environment (tmpdir=: TMPDIR). */
@@ -145,14 +166,39 @@ export function stepJson(s: PlanStep): StepJson {
     case "set_env":
       // The core's record: str is the variable, path its value.
       return { op: s.op, name: s.str, value: s.path };
+    case "need_program":
+      // str: the program; path: the disk= that needs it.
+      return { op: s.op, path: s.str, target: s.path };
+    case "measure_disk":
+      return { op: s.op, images: s.path };
+    case "mount_disk": {
+      const flags = flagNames(s.flags);
+      const size = flags.includes("share")
+        ? { percent: s.sizeMb, maxMb: s.maxMb }
+        : { sizeMb: s.sizeMb, size: humanMiB(s.sizeMb) };
+      return {
+        op: s.op,
+        path: s.path,
+        ...size,
+        inodes: s.inodes,
+        mode: octal(s.mode),
+        uid: s.uid,
+        gid: s.gid,
+        program: s.str,
+        flags,
+      };
+    }
     default:
       return { op: s.op };
   }
 }
 
+/** How the CLI measures a filesystem: its size in MiB, undefined if unknown. */
+export type MeasureFs = (path: string) => number | undefined;
+
 /** The plan of every phase for one plugstack line; throws the core's
  * CoreError when the line's options are refused. */
-export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
+export function planLine(core: Core, l: PluginLine, job: Job, measure: MeasureFs = () => undefined): LinePlanJson {
   core.check(l.args);
   const phases: LinePlanJson["phases"] = { extern: [], step: [], script: [], epilog: [] };
   let step: PlanStep[] = [];
@@ -164,6 +210,33 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
   // The directory the namespace's holder listens in is root's, not one of
   // the job's: it is the one ns_enter names by its slot.
   const nsDirs = new Set(step.filter((s) => s.op === "ns_enter").map((s) => s.arg));
+  // A disk's images' directory is root's too: the one mount_disk names.
+  const imageDirs = new Map(
+    step
+      .filter((s) => s.op === "mount_disk")
+      .map((s) => [s.arg, step.find((d) => d.op === "mkdir_at" && d.slot === s.arg)?.path ?? ""]),
+  );
+  const disks = step
+    .filter((s) => s.op === "mount_disk")
+    .map((s) => {
+      const images = imageDirs.get(s.arg) ?? "";
+      const share = (s.flags & FLAG_SHARE) !== 0;
+      const fsMb = share ? measure(images) : undefined;
+      // The core's own arithmetic (its plan() for this job came last).
+      const sizeMb = share ? (fsMb === undefined ? null : core.diskSizeMb(s, fsMb)) : s.sizeMb;
+      const shareText = `${s.sizeMb}% of the job's cores' share of ${images}'s filesystem${s.maxMb ? `, at most ${humanMiB(s.maxMb)}` : ""}`;
+      return {
+        target: s.path,
+        size: share ? shareText : humanMiB(s.sizeMb),
+        sizeMb,
+        percent: share ? s.sizeMb : null,
+        maxMb: s.maxMb,
+        images,
+        filesystemMb: fsMb ?? null,
+        mode: octal(s.mode),
+        noexec: (s.flags & FLAG_NOEXEC) !== 0,
+      };
+    });
   return {
     file: l.file,
     line: l.line,
@@ -172,7 +245,7 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
     args: [...l.args],
     phases,
     directories: step
-      .filter((s) => s.op === "mkdir_at" && !nsDirs.has(s.slot))
+      .filter((s) => s.op === "mkdir_at" && !nsDirs.has(s.slot) && !imageDirs.has(s.slot))
       .map(stepJson)
       .map((s) => ({ path: s.path ?? "", uid: s.uid ?? 0, gid: s.gid ?? 0, mode: s.mode ?? "" })),
     mounts: phases.step.filter((s) => s.op === "bind").map((s) => ({ target: s.target ?? "", source: s.source ?? "" })),
@@ -186,6 +259,7 @@ export function planLine(core: Core, l: PluginLine, job: Job): LinePlanJson {
         mode: s.mode ?? "",
         noexec: (s.flags ?? []).includes("noexec"),
       })),
+    disks,
     shares: phases.step.filter((s) => s.op === "bind_shared").map((s) => s.path ?? ""),
     env: envOf(phases.step),
     scriptEnv: envOf(phases.script),
@@ -252,6 +326,18 @@ function describe(s: StepJson): string {
       const size = s.size === `${s.sizeMb} MiB` ? `${s.sizeMb} MiB` : `${s.sizeMb} MiB (${s.size})`;
       return `tmpfs   ${s.path}  size ${size}, ${s.inodes} inodes, mode ${s.mode}, owner ${s.uid}:${s.gid}, nosuid,nodev${f.includes("noexec") ? ",noexec" : ""}  (a fresh one for the job; gone with its namespace)`;
     }
+    case "need_program":
+      return `need    ${s.path}  (root's, executable: ${s.target ?? "disk="} is formatted with it; Debian package e2fsprogs)`;
+    case "measure_disk":
+      return `measure ${s.images}'s filesystem  (a disk= share is of its size)`;
+    case "mount_disk": {
+      const size =
+        s.percent !== undefined
+          ? `${s.percent}% of the job's cores' share of that filesystem${s.maxMb ? `, at most ${humanMiB(s.maxMb)}` : ""}`
+          : `${s.sizeMb} MiB${s.size === `${s.sizeMb} MiB` ? "" : ` (${s.size})`}`;
+      const inodes = s.inodes ? `${s.inodes} inodes` : "one inode per 8 KiB";
+      return `disk    ${s.path}  size ${size}, ${inodes}, mode ${s.mode}, owner ${s.uid}:${s.gid}, nosuid,nodev${f.includes("noexec") ? ",noexec" : ""}  (an ext4 of the job's own, made by ${s.program} in an unnamed image reserved in full on the local disk, on a loop device; gone with its namespace)`;
+    }
     case "set_env":
       // A mount's private directory as the host sees it: only sbcast uses it.
       return s.name?.startsWith("PRIVATE_TMPDIR_HOST_")
@@ -277,6 +363,19 @@ export function planText(p: PlanJson): string {
   for (const l of p.lines) {
     out.push(`${l.file}:${l.line}: ${[l.kind, l.plugin, ...l.args].join(" ")}`);
     out.push(`  job ${p.job.jobid} restart ${p.job.restart} uid ${p.job.uid} gid ${p.job.gid}${memoryText(p.job)}`);
+    // What each disk= reserves for this job on this node: the question an
+    // admin sizing it asks first.
+    for (const d of l.disks) {
+      const on = d.filesystemMb === null ? "" : `; filesystem ${humanMiB(d.filesystemMb)}`;
+      const cores = `, cores ${p.job.cores ?? 0} of ${p.job.nodeCores ?? "?"}`;
+      out.push(
+        d.percent === null
+          ? `  disk ${d.target}: reserves ${humanMiB(d.sizeMb ?? 0)} on the node`
+          : d.sizeMb === null
+            ? `  disk ${d.target}: ${d.size} (not measured here: give --disk-mb)`
+            : `  disk ${d.target}: reserves ${humanMiB(d.sizeMb)} on this node (${d.size}${on}${cores})`,
+      );
+    }
     for (const [key] of PHASES) {
       out.push(`  ${PHASE_TITLES[key]}:`);
       // The script's plan is the step's with the host paths added: only
