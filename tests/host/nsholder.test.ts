@@ -28,6 +28,8 @@ const NATIVE = [
   "fs/detail.c",
   "util/escape.c",
   "fs/tmpfs.c",
+  "fs/disk.c",
+  "fs/mkfs.c",
   "removal/remove.c",
   "removal/levels.c",
   "removal/entry.c",
