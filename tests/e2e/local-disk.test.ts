@@ -8,7 +8,15 @@ import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
 import { runAs } from "../helpers/clients.js";
 import { slurmAtLeast } from "../helpers/slurm-release.js";
 import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
-import { type ClusterInfo, nodeState, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import {
+  type ClusterInfo,
+  nodeState,
+  requireRootAndSlurm,
+  restartSlurmd,
+  startCluster,
+  stopCluster,
+} from "../helpers/cluster.js";
+import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd.js";
 import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
 import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
 import { waitFor } from "../helpers/wait.js";
@@ -172,5 +180,86 @@ describe("e2e: local disk per job (disk=, size=)", function () {
       { what: "the job to leave the node" },
     );
     assert.match(state, /^(idle|mixed)$/, `the node stays in service: ${state}`);
+  });
+});
+
+describe("e2e: local disk per job under PrologFlags=Contain: ssh sessions, slurmd killed", function () {
+  const line = ["base=/tmp/slurm", "mount=/tmp", "disk=/var/tmp", `size=${SIZE_MB}M`];
+  let started = false;
+  before(function () {
+    requireRootAndSlurm(this);
+    const missing = sshMissing();
+    if (missing.length > 0) throw new Error(`cannot run the ssh tests: missing ${missing.join(", ")}`);
+    startCluster({ plugstackLines: [pluginLine(line)], extraConf: "PrologFlags=Contain" });
+    started = true;
+    startSshd(line);
+  });
+  after(function () {
+    if (!started) return;
+    stopSshd();
+    stopCluster();
+  });
+
+  /** A batch job of ALICE that runs script, says so, and waits for go(). */
+  async function waiting(script: string[], tail: string[]): Promise<{ id: number; go: () => void; ready: string }> {
+    const ready = `${OUT_DIR}/disk-wait-${process.pid}-${Date.now()}`;
+    const id = submitBatch(
+      ALICE,
+      [
+        ...script,
+        `touch ${ready}; i=0; while [ ! -e ${ready}.go ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done`,
+        ...tail,
+      ].join("\n"),
+    );
+    await waitFor(() => fs.existsSync(ready), 30_000, { what: `job ${id} to run` });
+    return { id, ready, go: () => fs.writeFileSync(`${ready}.go`, "") };
+  }
+
+  it("the job's user sshes in: the session is on the job's own disk (its file, its size) and the job sees what it wrote", async () => {
+    const job = await waiting(["echo job-wrote > /var/tmp/from-job"], ["cat /var/tmp/from-ssh"]);
+    let s;
+    try {
+      s = sshAs(
+        ALICE,
+        'cat /var/tmp/from-job; echo ssh-wrote > /var/tmp/from-ssh; awk \'$5=="/var/tmp" {for (i = 7; i < NF; i++) if ($i == "-") print "fs", $(i+1), $(i+2)}\' /proc/self/mountinfo',
+      );
+    } finally {
+      job.go();
+    }
+    const r = await waitBatch(job.id);
+    assert.equal(s.status, 0, `ssh: ${s.stderr}\n--- sshd.log ---\n${sshdLog()}`);
+    assert.match(s.stdout, /^job-wrote$/m, s.stdout);
+    assert.match(s.stdout, /^fs ext4 \/dev\/loop\d+$/m, s.stdout);
+    assert.equal(r.state, "COMPLETED", r.output);
+    assert.match(r.output, /^ssh-wrote$/m, "the job sees what the session wrote");
+    assert.ok(
+      !fs.existsSync("/var/tmp/from-job") && !fs.existsSync("/var/tmp/from-ssh"),
+      "nothing in the host's /var/tmp",
+    );
+    await waitFor(() => ourLoops().length === 0 || undefined, 20_000, {
+      what: `no loop device (${ourLoops().join("; ")})`,
+    });
+  });
+
+  it("slurmd killed while a job runs, the job ending while it is down: its disk, loop device and holder are released once slurmd is back", async () => {
+    const free0 = freeMb();
+    const job = await waiting(["dd if=/dev/zero of=/var/tmp/data bs=1M count=16 status=none"], ["echo done"]);
+    assert.equal(ourLoops().length, 1, "the job's disk is attached");
+    assert.ok(
+      freeMb() <= free0 - SIZE_MB + 8,
+      `the job's ${SIZE_MB} MiB are reserved (free ${freeMb()}, was ${free0})`,
+    );
+    job.go();
+    // The job ends while slurmd is down: no epilog, no extern step's end
+    // told by slurmd.
+    restartSlurmd(3000);
+    const r = await waitBatch(job.id, 120_000);
+    assert.equal(r.state, "COMPLETED", r.output);
+    await waitFor(() => (holdersOf([job.id]).length === 0 && ourLoops().length === 0) || undefined, 90_000, {
+      what: `the holder and the loop device released (holders ${holdersOf([job.id]).join(" ")}; loops ${ourLoops().join("; ")})`,
+    });
+    await waitFor(() => freeMb() >= free0 - 16 || undefined, 20_000, {
+      what: `the space back (free ${freeMb()} MiB, was ${free0})`,
+    });
   });
 });

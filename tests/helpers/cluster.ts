@@ -166,9 +166,10 @@ export function startCluster(opts: StartOptions): ClusterInfo {
 }
 
 /** slurmd killed as in a crash (SIGKILL: its jobs' slurmstepd go on) and
- * started again; returns once it has started. One node only. */
-export function restartSlurmd(): ClusterInfo {
-  const r = clusterSh("restart-slurmd");
+ * started again, downMs later (jobs may end meanwhile); returns once it has
+ * started. One node only. */
+export function restartSlurmd(downMs = 0): ClusterInfo {
+  const r = clusterSh("restart-slurmd", { DOWN_MS: String(downMs) });
   if (r.status !== 0) throw new Error(explain("cluster.sh restart-slurmd", r));
   return clusterInfo();
 }

@@ -858,6 +858,8 @@ cmd_restart_slurmd() {
 		sleep 0.05
 	done
 	is_proc "$pid" && die "slurmd pid $pid survived SIGKILL"
+	# DOWN_MS: how long the node stays without slurmd (jobs may end then).
+	[ "${DOWN_MS:-0}" -gt 0 ] && sleep "$(awk -v ms="$DOWN_MS" 'BEGIN { printf "%.3f", ms / 1000 }')"
 	if grep -q '^SHARED_ROOT=1' "$RUN/cluster.env"; then
 		slurmd_pid=$(spawn slurmd unshare -m --propagation shared -- slurmd -D -f "$CONF")
 	else
