@@ -6,7 +6,6 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
 import { runAs } from "../helpers/clients.js";
-import { slurmAtLeast } from "../helpers/slurm-release.js";
 import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
 import {
   type ClusterInfo,
@@ -17,7 +16,7 @@ import {
   stopCluster,
 } from "../helpers/cluster.js";
 import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd.js";
-import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
+import { submitBatch, waitBatch } from "../helpers/jobs.js";
 import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
 import { waitFor } from "../helpers/wait.js";
 import { holdersOf, hostMountinfo } from "../helpers/procfs.js";
@@ -158,14 +157,6 @@ describe("e2e: local disk per job (disk=, size=)", function () {
         /private-tmpdir: job \d+: mount a disk of its own on "\/var\/tmp": cannot reserve 104857600 MiB: \d+ MiB free of \d+ MiB/,
         "the refusal, with the sizes",
       );
-      // A batch job too, where Slurm lets a failing step leave the node in
-      // service (25.05+: before it, any required plugin's failure in a
-      // batch step drains the node, README "Slurm releases").
-      if (slurmAtLeast(25, 5)) {
-        const b = sbatchWait(ALICE, `cat ${witness} && echo ran-with-shared-var-tmp`);
-        assert.equal(b.state, "FAILED", b.output);
-        assert.doesNotMatch(b.output, /ran-with-shared-var-tmp/);
-      }
     } finally {
       fs.rmSync(witness, { force: true });
     }
