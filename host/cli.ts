@@ -12,6 +12,7 @@ import { argsLine, coreLine } from "./core-line.js";
 import { CoreError } from "./errors.js";
 import { EXIT_PIPE, err, out, OutputClosed, OutputFailed } from "./output.js";
 import { planLine, planText, PLAN_SCHEMA, type PlanJson } from "./plan-view.js";
+import { nodeStatus, statusText } from "./status.js";
 import { ourLines, PLUGIN_FILE, readPlugstack, type PluginLine, type Plugstack } from "./plugstack.js";
 
 const EXIT_OK = 0;
@@ -34,6 +35,7 @@ Commands:
   plan      print the directories and mounts for a job, in the plugin's order
   check     validate the plugin's lines in plugstack.conf
   cleanup   remove a job's directories, as the plugin's epilog does
+  status    what the plugin holds on this node now: each job's private paths
   help      help on a command
 
 Options:
@@ -108,6 +110,19 @@ script, and for cleaning up by hand. Prints nothing on success.
   --verbose      print the plugin's summary line per plugstack line
   --progress     print a line on stderr before each removal (the default
                  when stderr is a terminal)
+`,
+  status: `Usage: private-tmpdir status [--config FILE | --args WORDS] [--json]
+
+What the plugin holds on this node now, for an admin: each job whose
+namespace is kept (its holder's pid, the job's uid), each of its private
+paths with its kind (bind, tmpfs, disk), what is mounted there in the job
+and, for a tmpfs= or disk=, its size and use; what waits in the holding
+places for removal; the loop devices of disk= images. Run as root (a job's
+mounts are read through its holder's /proc entries).
+
+  --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG})
+  --args WORDS   the options of a line instead of reading plugstack.conf
+  --json         machine-readable output (schema in docs/cli.md)
 `,
 };
 
@@ -495,6 +510,16 @@ function help(topic: string): number {
   return EXIT_OK;
 }
 
+function cmdStatus(argv: string[]): number {
+  const v = parse(argv, { config: { type: "string" }, args: { type: "string" }, json: { type: "boolean" } });
+  if (v["help"]) return help("status");
+  const lines = loadForJob(v);
+  if (!lines) return EXIT_FAIL;
+  const s = nodeStatus(lines);
+  out(v["json"] ? JSON.stringify(s, null, 2) + "\n" : statusText(s));
+  return EXIT_OK;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -504,6 +529,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdCheck(rest);
     case "cleanup":
       return cmdCleanup(rest);
+    case "status":
+      return cmdStatus(rest);
     case "help":
       if (rest[0] !== undefined && !(rest[0] in HELP)) throw new UsageError(`no command "${rest[0]}"`);
       return help(rest[0] ?? "main");

@@ -6,7 +6,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
 import { runAs } from "../helpers/clients.js";
-import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
+import { ALICE, MALLORY, OUT_DIR, PLUGSTACK_CONF } from "../helpers/lab.js";
+import { cli } from "../helpers/cli.js";
 import {
   type ClusterInfo,
   nodeState,
@@ -84,25 +85,58 @@ describe("e2e: local disk per job (disk=, size=)", function () {
       ].join("\n") + "\n",
       { mode: 0o755 },
     );
-    const script = (who: string, other: string) =>
+    const script = (who: string) =>
       [
         `echo ${who}-$SLURM_JOB_ID > /var/tmp/mine`,
         // Past the size: ENOSPC in this job.
         "dd if=/dev/zero of=/var/tmp/fill bs=1M count=200 2>&1 | grep -o 'No space left on device' | head -1",
         "echo filled $(du -sm /var/tmp/fill | cut -f1)",
         "rm -f /var/tmp/fill",
-        `touch ${ready(who)}; i=0; while [ ! -e ${ready(other)} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`,
+        // Both jobs hold their disks at once until the test has looked.
+        `touch ${ready(who)}; i=0; while [ ! -e ${ready("go")} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done`,
         `srun -n1 --overlap ${probe}`,
       ].join("\n");
     const free0 = freeMb();
-    const a = submitBatch(ALICE, script("a", "b"), ["-n1"]);
-    const b = submitBatch(MALLORY, script("b", "a"), ["-n1"]);
+    const a = submitBatch(ALICE, script("a"), ["-n1"]);
+    const b = submitBatch(MALLORY, script("b"), ["-n1"]);
     // While both run, their images hold their whole size on the disk.
     await waitFor(() => (fs.existsSync(ready("a")) && fs.existsSync(ready("b"))) || undefined, 60_000, {
       what: "both jobs to have filled their disks",
     });
     const loops = ourLoops();
+    // What an admin sees meanwhile: both jobs, each its disk's size and use.
+    const st = cli("status", "--config", PLUGSTACK_CONF, "--json");
+    fs.writeFileSync(ready("go"), "");
     const [ra, rb] = await Promise.all([waitBatch(a), waitBatch(b)]);
+    assert.equal(st.status, 0, st.stderr);
+    const status = JSON.parse(st.stdout) as {
+      jobs: { jobid: number; uid: number; holder: number | null; paths: Record<string, unknown>[] }[];
+      loops: unknown[];
+    };
+    for (const id of [a, b]) {
+      const j = status.jobs.find((x) => x.jobid === id);
+      assert.ok(j && j.holder !== null, `status lists job ${id} with its holder: ${st.stdout}`);
+      const disk = j.paths.find((p) => p["path"] === "/var/tmp");
+      assert.ok(disk, st.stdout);
+      assert.equal(disk["kind"], "disk");
+      assert.equal(disk["fstype"], "ext4");
+      assert.match(String(disk["source"]), /^\/dev\/loop\d+$/);
+      // Its size, less ext4's own tables; nearly nothing used (the fill was removed).
+      assert.ok(Number(disk["sizeMb"]) > SIZE_MB * 0.8 && Number(disk["sizeMb"]) <= SIZE_MB, st.stdout);
+      assert.ok(Number(disk["usedMb"]) < 8, st.stdout);
+      assert.deepEqual(
+        j.paths.find((p) => p["path"] === "/tmp"),
+        {
+          path: "/tmp",
+          kind: "bind",
+          source: j.paths.find((p) => p["path"] === "/tmp")?.["source"],
+          fstype: j.paths.find((p) => p["path"] === "/tmp")?.["fstype"],
+          sizeMb: null,
+          usedMb: null,
+        },
+      );
+    }
+    assert.equal(status.loops.length, 2, st.stdout);
     assert.equal(loops.length, 2, `one loop device a job while both ran: ${loops.join("; ")}`);
     for (const [r, who, user] of [
       [ra, "a", ALICE],
