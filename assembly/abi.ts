@@ -27,6 +27,12 @@ export const enum Phase {
   SCRIPT = 6,  // the batch step or salloc's interactive step: STEP, plus what
                // a shell the user types sbcast in needs (each private
                // directory's host path)
+  INIT = 7,    // slurmstepd's slurm_spank_init, root, host namespace: CHECK,
+               // then, unless the job's namespace is held already, each
+               // disk='s size against the free space of the images'
+               // filesystem: a job short of it fails there, where Slurm
+               // (25.05+: slurm_spank_init_failure_mode) keeps the node in
+               // service, not in init_post_opt, which drains it
 }
 
 // One plan record: REC_WORDS little-endian i32 words. Strings are stored in
@@ -121,6 +127,12 @@ export const enum Op {
                     // diskSizeMb) and writes it into W_SIZE_MB and W_INODES
   NEED_PROGRAM = 22, // CHECK: the program W_STR, which the option W_PATH needs on the node, is
                     // root's and executable
+  NS_HELD = 23,     // INIT: 1 when the job's namespace holder listens (its socket
+                    // <W_ARG slot>/<W_STR>.sock exists): the run ends there, successfully;
+                    // 0 otherwise
+  DISK_FITS = 24,   // INIT: the images' filesystem (directory W_ARG) has room for this
+                    // disk= and those before it: sizes as MOUNT_DISK's (F_SHARE, W_MAX_MB),
+                    // summed by the run; -ENOSPC naming the sizes otherwise
 }
 
 // Where a disk='s images are made: "<first base>.disk", root's, 0700.

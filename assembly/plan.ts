@@ -601,6 +601,33 @@ export function diskInodes(inodes: u32, sizeMb: u32): u32 {
   return n > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>n;
 }
 
+// INIT: whether the disks a job's first step will reserve fit, checked
+// where a refusal fails the job and keeps the node (abi.ts Phase.INIT).
+// Not for a job whose namespace is held: its disks exist. The directories
+// are those the step makes (the same records): nothing here a step would
+// not have made.
+function planRoom(config: Config, jobid: u32): void {
+  if (!hasDisk(config)) return;
+  const first = config.bases[0];
+  const parent = planParent(first, F_CREATE);
+  parentSlot[0] = parent;
+  const dir = planNsDir(first, parent, jobid);
+  emit(Op.NS_HELD, 0, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
+  planDiskDir(first, parent);
+  let measured = false;
+  for (let t = 0; t < config.ownFsCount; t++) {
+    const fs = config.ownFs[t];
+    if (!fs.disk) continue;
+    const share = fs.sizePercent != 0;
+    if (share && !measured) {
+      emit(Op.MEASURE_DISK, 0, -1, diskDir, 0, 0, 0, diskDirPath, diskDirPathLen, diskDirPath, diskDirPathLen);
+      measured = true;
+    }
+    emit(Op.DISK_FITS, share ? F_SHARE : 0, -1, diskDir, 0, 0, 0, fs.ptr, fs.len, fs.ptr, fs.len,
+         share ? fs.sizePercent : fs.sizeMb, 0, fs.maxMb);
+  }
+}
+
 // Builds the plan for a parsed configuration; returns the record count.
 // The extern step plans the namespace records too: the holder it starts
 // carries them out, tmpfs mounts included.
@@ -615,6 +642,11 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
   shareNodeCores = nodeCores;
   if (phase == Phase.CHECK) {
     planCheck(config);
+  } else if (phase == Phase.INIT) {
+    planCheck(config);
+    const r = checkSizes(config, 1, jobCores, nodeCores);
+    if (r < 0) return r;
+    planRoom(config, jobid);
   } else if (phase == Phase.EXTERN || phase == Phase.STEP || phase == Phase.SCRIPT) {
     const memMb = jobMemory(jobMemMb, nodeMemMb);
     const r = checkSizes(config, memMb, jobCores, nodeCores);

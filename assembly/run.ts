@@ -11,8 +11,10 @@ import { fail, say, sayBytes } from "./errors";
 import * as host from "./host.gen";
 
 let failedIndex: i32 = -1;
-// MEASURE_DISK's answer, for the MOUNT_DISK records after it.
+// MEASURE_DISK's answer, for the MOUNT_DISK and DISK_FITS records after it.
 let measuredMb: i32 = 0;
+// DISK_FITS: the sizes of the disks checked so far, in MiB.
+let fitsMb: u64 = 0;
 let failedErrno: i32 = 0;
 
 export function failedOp(): i32 { return failedIndex; }
@@ -76,6 +78,11 @@ function call(r: usize): i32 {
                              word(r, W_MODE), <u32>word(r, W_UID), <u32>word(r, W_GID), word(r, W_FLAGS));
     }
     case Op.NEED_PROGRAM: return host.need_program(str, len, path, pathLen);
+    case Op.NS_HELD: return host.ns_held(word(r, W_ARG), str, len, path, pathLen);
+    case Op.DISK_FITS: {
+      fitsMb += <u64>diskSizeMb(word(r, W_FLAGS), <u32>word(r, W_SIZE_MB), <u32>word(r, W_MAX_MB), <u64>measuredMb);
+      return host.disk_fits(word(r, W_ARG), path, pathLen, fitsMb > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>fitsMb);
+    }
   }
   return -22; // EINVAL: cannot happen for a plan built by build()
 }
@@ -112,6 +119,8 @@ function describe(r: usize): void {
     case Op.KEEP_OUTPUT: say("keep output under \""); break;
     case Op.MEASURE_DISK: say("measure the filesystem of \""); break;
     case Op.MOUNT_DISK: say("mount a disk of its own on \""); break;
+    case Op.NS_HELD: say("look for the job's namespace holder \""); break;
+    case Op.DISK_FITS: say("check the room for a disk of its own on \""); break;
     case Op.NEED_PROGRAM:
       say("find the program \""); sayBytes(<usize>word(r, W_STR), word(r, W_LEN)); say("\", which disk=");
       sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN)); say(" needs (package e2fsprogs)");
@@ -126,12 +135,15 @@ export function execute(phase: i32, n: i32): i32 {
   failedIndex = -1;
   failedErrno = 0;
   measuredMb = 0;
+  fitsMb = 0;
   const keepGoing = phase == Phase.EPILOG || phase == Phase.DRAIN;
   for (let i = 0; i < n; i++) {
     const r = OUTPUT + <usize>(i * REC_SIZE);
     const rc = call(r);
     // NS_ENTER's "joined": on past its NS_READY. Only forward, and only to
     // an NS_READY, so a bad record cannot loop or skip into nowhere.
+    // A held namespace has its disks: nothing more to check.
+    if (rc == 1 && word(r, W_OP) == Op.NS_HELD) break;
     if (rc == 1 && word(r, W_OP) == Op.NS_ENTER) {
       const to = word(r, W_MODE);
       if (to > i && to < n && word(OUTPUT + <usize>(to * REC_SIZE), W_OP) == Op.NS_READY) { i = to; continue; }

@@ -11,6 +11,7 @@
 #include "fs/output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,34 @@ static int op_mount_disk(struct ptd_ops *o, int slot, int dir,
 	if (r == 0 && keep)
 		o->ns.n_scratch++;
 	return r;
+}
+
+/* The holder listens on "<name>.sock" in the namespace directory (root's,
+ * 0700: nobody else can make that name). */
+static int op_ns_held(struct ptd_ops *o, int dir, const char *name,
+		      const char *path)
+{
+	char sock[PTD_NS_NAME_MAX + 8];
+
+	if (!used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return trace_ns_held(o, dir, name, path);
+	if ((size_t) snprintf(sock, sizeof(sock), "%s.sock", name) >= sizeof(sock))
+		return -ENAMETOOLONG;
+	if (faccessat(o->fds[dir], sock, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int op_disk_fits(struct ptd_ops *o, int dir, const char *path,
+			uint32_t total_mb)
+{
+	if (!used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return trace_disk_fits(o, dir, path, total_mb);
+	return ptd_disk_fits(o->fds[dir], total_mb, &o->detail);
 }
 
 static int op_need_program(struct ptd_ops *o, const char *path,

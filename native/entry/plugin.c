@@ -276,9 +276,10 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	static const struct ptd_job none = { .jobid = 0 };
 	spank_context_t ctx = spank_context();
 	struct ptd_result res;
+	struct ptd_job job = { .jobid = 0 };
 	char *opts;
+	int r;
 
-	(void) sp;
 	/* slurmd starting: whatever a crash, a reboot or a missed epilog left
 	 * (holding places, job directories of jobs gone) is removed, off
 	 * slurmd's path. */
@@ -299,7 +300,20 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	}
 	if (ctx != S_CTX_REMOTE && ctx != S_CTX_JOB_SCRIPT)
 		return 0;
-	if (ptd_core_run(PTD_PHASE_CHECK, ac, av, &none, false, &res) < 0) {
+	/* A step checks its job's disk= room here too (Phase INIT): where
+	 * Slurm 25.05+ fails the job and keeps the node, as it does not for a
+	 * failure in init_post_opt. */
+	if (ctx == S_CTX_REMOTE && job_facts(sp, &job) == 0)
+		r = ptd_core_run(PTD_PHASE_INIT, ac, av, &job, false, &res);
+	else
+		r = ptd_core_run(PTD_PHASE_CHECK, ac, av, &none, false, &res);
+	if (r < 0 && !strcmp(res.code, "HOST")) {
+		/* The options are fine; the node cannot give the job what they
+		 * ask for (no room, no mke2fs). */
+		slurm_error("private-tmpdir: job %u: %s", job.jobid, res.message);
+		return -1;
+	}
+	if (r < 0) {
 		slurm_error("private-tmpdir: bad plugstack.conf option: %s",
 			    res.message);
 		return ctx == S_CTX_REMOTE ? -1 : 0;

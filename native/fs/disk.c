@@ -47,16 +47,36 @@ int ptd_measure_disk(int dir_fd, struct ptd_detail *d)
 	return mb > INT32_MAX ? INT32_MAX : (int) mb;
 }
 
+/* What users may still write (f_bavail), not what root may: an image must
+ * never eat the blocks a filesystem keeps back for root. */
+static int check_free(int fd, uint32_t size_mb, struct ptd_detail *d)
+{
+	struct statvfs sv;
+	uint64_t free_mb;
+
+	if (fstatvfs(fd, &sv) < 0)
+		return -errno;
+	free_mb = (uint64_t) sv.f_bavail * sv.f_frsize >> 20;
+	if (free_mb >= size_mb)
+		return 0;
+	ptd_say(d->text, "cannot reserve %u MiB: %llu MiB free of %llu MiB",
+		(unsigned) size_mb, (unsigned long long) free_mb,
+		(unsigned long long) ((uint64_t) sv.f_blocks * sv.f_frsize >> 20));
+	return -ENOSPC;
+}
+
+int ptd_disk_fits(int dir_fd, uint32_t total_mb, struct ptd_detail *d)
+{
+	return check_free(dir_fd, total_mb, d);
+}
+
 /* The reservation: under the images' directory's lock, so that two jobs
- * starting at once cannot both count the same free space. What users may
- * still write (f_bavail), not what root may: an image must never eat the
- * blocks a filesystem keeps back for root. */
+ * starting at once cannot both count the same free space. */
 static int reserve(int dir_fd, int image_fd, uint32_t size_mb,
 		   struct ptd_detail *d)
 {
-	uint64_t want = (uint64_t) size_mb << 20, free_mb;
-	struct statvfs sv;
-	int lock, r = 0;
+	uint64_t want = (uint64_t) size_mb << 20;
+	int lock, r;
 
 	lock = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lock < 0)
@@ -67,18 +87,9 @@ static int reserve(int dir_fd, int image_fd, uint32_t size_mb,
 			goto out;
 		}
 	}
-	if (fstatvfs(image_fd, &sv) < 0) {
-		r = -errno;
+	r = check_free(image_fd, size_mb, d);
+	if (r < 0)
 		goto out;
-	}
-	free_mb = (uint64_t) sv.f_bavail * sv.f_frsize >> 20;
-	if (free_mb < size_mb) {
-		ptd_say(d->text, "cannot reserve %u MiB: %llu MiB free of %llu MiB",
-			(unsigned) size_mb, (unsigned long long) free_mb,
-			(unsigned long long) ((uint64_t) sv.f_blocks * sv.f_frsize >> 20));
-		r = -ENOSPC;
-		goto out;
-	}
 	/* Allocated now, not as the job writes: this is the reservation. */
 	if (fallocate(image_fd, 0, 0, (off_t) want) < 0) {
 		r = -errno;

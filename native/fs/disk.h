@@ -42,6 +42,10 @@ int ptd_mount_disk(int target_fd, const char *target_path,
  * not when the last such descriptor closes. No tree walk. */
 void ptd_disk_release(int root_fd, int image_fd);
 
+/* The filesystem holding dir_fd has total_mb MiB free for users: 0, or
+ * -ENOSPC with the sizes in d->text. */
+int ptd_disk_fits(int dir_fd, uint32_t total_mb, struct ptd_detail *d);
+
 /* The program's full path is a root-owned executable (no one else may
  * write it); 0, or a negative errno with the reason. */
 int ptd_need_program(const char *path, struct ptd_detail *d);

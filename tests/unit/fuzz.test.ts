@@ -65,7 +65,7 @@ const PLAN_CODES = new Set([
   "PLAN_TOO_LARGE",
   "BAD_PHASE",
 ]);
-const PHASES: PhaseName[] = ["CHECK", "EXTERN", "STEP", "SCRIPT", "EPILOG", "DRAIN", "SESSION"];
+const PHASES: PhaseName[] = ["CHECK", "INIT", "EXTERN", "STEP", "SCRIPT", "EPILOG", "DRAIN", "SESSION"];
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
 // MAX_SLOTS: from assembly/abi.ts, like every ABI constant here.
@@ -648,6 +648,9 @@ const STEP_OPS = new Set([...EXTERN_OPS, "keep_output", "set_env"]);
 const ALLOWED: Record<PhaseName, Set<string>> = {
   // What the node must have: mke2fs, for a disk=.
   CHECK: new Set(["need_program"]),
+  // A step's init: CHECK's, then a disk='s room, unless the job's
+  // namespace is held (the directories are those a step makes).
+  INIT: new Set(["need_program", "open_trusted", "mkdir_at", "ns_held", "measure_disk", "disk_fits"]),
   EXTERN: EXTERN_OPS,
   STEP: STEP_OPS,
   // The batch and interactive step plan as every step, variables aside.
@@ -704,10 +707,16 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       assert.ok(!CONTROL.test(s.str), `${where}: control character in str`);
     }
     // W_SIZE_MB: a size only on a tmpfs or disk mount, 0 in every other record.
-    if (s.op === "mount_tmpfs" || s.op === "mount_disk") assert.ok(s.sizeMb >= 1, `${where}: size ${s.sizeMb} MiB`);
+    if (s.op === "mount_tmpfs" || s.op === "mount_disk" || s.op === "disk_fits")
+      assert.ok(s.sizeMb >= 1, `${where}: size ${s.sizeMb} MiB`);
     else assert.equal(s.sizeMb, 0, `${where}: W_SIZE_MB`);
     // The job's namespace is complete when it is served: nothing mounted after.
-    if (s.op === "bind" || s.op === "mount_tmpfs" || s.op === "mount_disk" || s.op === "measure_disk")
+    if (
+      s.op === "bind" ||
+      s.op === "mount_tmpfs" ||
+      s.op === "mount_disk" ||
+      (s.op === "measure_disk" && phase !== "INIT")
+    )
       assert.ok(
         ready >= 0 && i < ready && i > plan.findIndex((x) => x.op === "make_slave"),
         `${where}: outside the namespace`,
@@ -936,6 +945,19 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.ok(cleanup, `${where}: continued with cleanup=no`);
         break;
       }
+      case "ns_held":
+        assert.ok(nsDirs.has(s.arg), `${where}: slot ${s.arg} is not the namespace directory`);
+        assert.deepEqual([s.str, s.path, s.slot, s.flags], [nsEntry, `${nsDir}/${nsEntry}`, -1, 0], `${where}`);
+        break;
+      case "disk_fits": {
+        const t = tmpfsAt.get(s.path);
+        assert.ok(t?.disk, `${where}: ${s.path} is no disk=`);
+        assert.ok(diskDirs.has(s.arg), `${where}: not the images' directory`);
+        const share = /^(\d+)%$/.exec(t.size ?? "90%");
+        assert.equal(s.flags, share ? F_SHARE : 0, `${where}: flags`);
+        assert.equal(s.sizeMb, share ? Number(share[1]) : expectedSizeMb(t, job), `${where}: size`);
+        break;
+      }
       case "ns_enter":
       case "ns_ready":
       case "ns_release": {
@@ -998,6 +1020,27 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
   const ops = plan.map((s) => s.op);
   const count = (op: string): number => ops.filter((o) => o === op).length;
   switch (phase) {
+    case "INIT": {
+      // CHECK's record, then, with a disk=: the namespace directory, the
+      // holder looked for, the images' directory, one disk_fits per disk=
+      // in option order (a share's after one measure_disk).
+      const disks = tmpfs.filter((t) => t.disk);
+      const first = disks.findIndex((t) => /%$/.test(t.size ?? "%"));
+      const fits = disks.map(() => "disk_fits");
+      if (first >= 0) fits.splice(first, 0, "measure_disk");
+      assert.deepEqual(
+        ops,
+        disks.length === 0 ? [] : ["need_program", "open_trusted", "mkdir_at", "ns_held", "mkdir_at", ...fits],
+        "INIT's records",
+      );
+      const held = plan.find((s) => s.op === "ns_held");
+      if (held) assert.equal(held.str, nsEntry, "the job's own holder");
+      assert.deepEqual(
+        plan.filter((s) => s.op === "disk_fits").map((s) => s.path),
+        disks.map((t) => t.path),
+      );
+      break;
+    }
     case "CHECK":
       // mke2fs once, named with the first disk=; nothing else.
       assert.deepEqual(
