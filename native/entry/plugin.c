@@ -10,7 +10,6 @@
 #include <time.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <slurm/slurm_version.h>
@@ -64,6 +63,9 @@
 #endif
 /* Bound on waiting for that process: it only has to return to slurmd. */
 #define STARTER_EXIT_WAIT_MS 10000
+/* Bound on the extern step's end waiting for remove_in_child: taking the
+ * job's directories out of reach is a few renames and a fork. */
+#define CHILD_REMOVAL_BUDGET_MS 10000
 
 #pragma GCC visibility push(default)
 SPANK_PLUGIN(private-tmpdir, 1);
@@ -574,13 +576,19 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 
 /* The extern step's removal when this thread could not do it (below), in a
  * child of its own with root's ids: it has ids of its own, which no other
- * thread's set*id reaches. Its end is told by a pipe, not waitpid:
- * slurmstepd may reap it first. */
+ * thread's set*id reaches. What it cannot do comes back through a pipe and
+ * is logged here, within CHILD_REMOVAL_BUDGET_MS (fs/output.h); its end is
+ * told by that pipe, not waitpid: slurmstepd may reap it first. */
 static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 {
+	static const struct ptd_output_log log = {
+		.debug = report_debug,
+		.info = report_info,
+		.error = report_error,
+	};
+	char what[64];
 	int fds[2];
 	pid_t pid;
-	char c;
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		slurm_error("private-tmpdir: job %u: pipe: %m; " PTD_WHO_ELSE_REMOVES,
@@ -590,9 +598,15 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
-		    setresuid(0, 0, 0) < 0)
+		/* The uid first: forked while another thread had made the
+		 * process the job's user (seen on 24.11), the child has no
+		 * capability to change its groups or gids before it. */
+		if (setresuid(0, 0, 0) < 0 || setresgid(0, 0, 0) < 0 ||
+		    setgroups(0, NULL) < 0) {
+			ptd_child_say(fds[1], 'E', "private-tmpdir: job %u: cannot take root's ids to remove the job's directories: %s; " PTD_WHO_ELSE_REMOVES,
+				      job->jobid, strerror(errno));
 			_exit(1);
+		}
 		remover_starter = getppid();
 		remove_job_dirs(ac, av, job, "extern step", false);
 		_exit(0);
@@ -604,12 +618,10 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 			    job->jobid);
 		return;
 	}
-	while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-		;
+	snprintf(what, sizeof(what), "job %u: the extern step's removal",
+		 job->jobid);
+	ptd_child_relay(fds[0], pid, CHILD_REMOVAL_BUDGET_MS, what, &log);
 	close(fds[0]);
-	/* Gone or going (ECHILD when slurmstepd reaped it). */
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
 }
 
 /* slurmstepd, after forking each of the step's tasks (as root, in the job's
@@ -668,14 +680,15 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	 * slurmstepd threads switch the process's effective ids to the job's
 	 * user for work of their own, and glibc's set*id changes every
 	 * thread's: seen on 24.11 during the extern step's end (egid 1000 in
-	 * this callback; opening a root-only file failing with EACCES). Such
-	 * a switch can still land while this runs: then the work is done
-	 * again in a child. Not in a child first: slurmd looks for the job's
-	 * steps to have ended 20 ms after signalling them, then 50 and 100 ms
-	 * later (22.05's _pause_for_job_completion), and a fork of
-	 * slurmstepd with the copy-on-write it costs measured 2 to 9 ms, so a
-	 * millisecond here can keep the node 50 ms longer
-	 * (docs/benchmarks.md). */
+	 * this callback; opening a root-only file failing with EACCES: the
+	 * X11 shutdown slurmstepd 24.11 runs beside this callback). Such a
+	 * switch waits until this thread is back (threadids.h); if the work
+	 * fails all the same, it is done again in a child. Not in a child
+	 * first: slurmd looks for the job's steps to have ended 20 ms after
+	 * signalling them, then 50 and 100 ms later (22.05's
+	 * _pause_for_job_completion), and a fork of slurmstepd with the
+	 * copy-on-write it costs measured 2 to 9 ms, so a millisecond here
+	 * can keep the node 50 ms longer (docs/benchmarks.md). */
 	r = ptd_thread_become_root(&saved);
 	if (r == 0) {
 		r = remove_job_dirs(ac, av, &job, "extern step", true);

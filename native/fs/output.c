@@ -243,10 +243,7 @@ static int find_candidates(struct candidate *c, int max, const int *mnt_ids)
 }
 
 /* In the child: one line to the parent, its level first (D, I, E). */
-static void say(int out, char level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(int out, char level, const char *fmt, ...)
+void ptd_child_say(int out, char level, const char *fmt, ...)
 {
 	char raw[3 * PATH_MAX], line[4 * PATH_MAX + 2];
 	size_t n;
@@ -405,30 +402,30 @@ static void keep_one(int out, uint32_t jobid, const struct candidate *c)
 	int src_dir = -1, dst_dir = -1, r;
 
 	if (!k->same_fs) {
-		say(out, 'E', "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: %s and the node's %s are on different filesystems (a base= on the filesystem of %s keeps it)",
-		    jobid, c->path, k->mount_point, k->priv_path,
-		    k->mount_point, k->mount_point);
+		ptd_child_say(out, 'E', "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: %s and the node's %s are on different filesystems (a base= on the filesystem of %s keeps it)",
+			      jobid, c->path, k->mount_point, k->priv_path,
+			      k->mount_point, k->mount_point);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s", c->path);
 	r = walk_both(k, c, path + strlen(k->mount_point) + 1, &name,
 		      &src_dir, &dst_dir, &why);
 	if (r < 0) {
-		say(out, 'E', "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: %s (%s)",
-		    jobid, c->path, k->mount_point, why, strerror(-r));
+		ptd_child_say(out, 'E', "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: %s (%s)",
+			      jobid, c->path, k->mount_point, why, strerror(-r));
 		return;
 	}
 	r = link_named(src_dir, dst_dir, name, c, used, sizeof(used));
 	if (r < 0)
-		say(out, 'E', "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: linking it on the node as uid %u: %s",
-		    jobid, c->path, k->mount_point, (unsigned) k->uid,
-		    strerror(-r));
+		ptd_child_say(out, 'E', "private-tmpdir: job %u: output %s stays in the job's private %s and goes with it: linking it on the node as uid %u: %s",
+			      jobid, c->path, k->mount_point, (unsigned) k->uid,
+			      strerror(-r));
 	else if (strcmp(used, name) != 0)
-		say(out, 'I', "private-tmpdir: job %u: output %s kept on the node as %.*s%s (a file of its name was there)",
-		    jobid, c->path, (int) (name - path), path, used);
+		ptd_child_say(out, 'I', "private-tmpdir: job %u: output %s kept on the node as %.*s%s (a file of its name was there)",
+			      jobid, c->path, (int) (name - path), path, used);
 	else
-		say(out, 'D', "private-tmpdir: job %u: output %s kept on the node at its path",
-		    jobid, c->path);
+		ptd_child_say(out, 'D', "private-tmpdir: job %u: output %s kept on the node at its path",
+			      jobid, c->path);
 	if (src_dir != k->priv_fd)
 		close(src_dir);
 	if (dst_dir != k->host_fd)
@@ -449,21 +446,20 @@ static void child(int out, uint32_t jobid, const gid_t *groups, int n_groups,
 	    syscall(SYS_setresgid, gid, gid, gid) < 0 ||
 	    syscall(SYS_setresuid, uid, uid, uid) < 0 || geteuid() != uid ||
 	    getegid() != gid) {
-		say(out, 'E', "private-tmpdir: job %u: output under a private directory is not kept on the node: taking uid %u: %s",
-		    jobid, (unsigned) uid, strerror(errno ? errno : EPERM));
+		ptd_child_say(out, 'E', "private-tmpdir: job %u: output under a private directory is not kept on the node: taking uid %u: %s",
+			      jobid, (unsigned) uid, strerror(errno ? errno : EPERM));
 		return;
 	}
 	for (i = 0; i < n; i++)
 		keep_one(out, jobid, &c[i]);
 }
 
-/* The parent: the child's lines into slurmd's log, within the budget. */
-static void relay(int in, pid_t pid, uint32_t jobid,
-		  const struct ptd_output_log *log)
+void ptd_child_relay(int in, pid_t pid, int budget_ms, const char *what,
+		     const struct ptd_output_log *log)
 {
 	char buf[8192], *line, *nl;
 	size_t have = 0;
-	int left = CHILD_BUDGET_MS;
+	int left = budget_ms;
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -476,8 +472,8 @@ static void relay(int in, pid_t pid, uint32_t jobid,
 			r = 1;
 		if (r == 0) {
 			kill(pid, SIGKILL);
-			snprintf(buf, sizeof(buf), "private-tmpdir: job %u: keeping the step's output on the node took over %d ms: stopped",
-				 jobid, CHILD_BUDGET_MS);
+			snprintf(buf, sizeof(buf), "private-tmpdir: %s took over %d ms: stopped",
+				 what, budget_ms);
 			log->error(buf);
 			break;
 		}
@@ -502,8 +498,8 @@ static void relay(int in, pid_t pid, uint32_t jobid,
 		if (have == sizeof(buf) - 1)
 			have = 0;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left = CHILD_BUDGET_MS - (int) ((t1.tv_sec - t0.tv_sec) * 1000 +
-						(t1.tv_nsec - t0.tv_nsec) / 1000000);
+		left = budget_ms - (int) ((t1.tv_sec - t0.tv_sec) * 1000 +
+					  (t1.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left < 0)
 			left = 0;
 	}
@@ -556,7 +552,9 @@ void ptd_link_outputs(uint32_t jobid, const gid_t *groups, int n_groups,
 		_exit(0);
 	}
 	close(fds[1]);
-	relay(fds[0], pid, jobid, log);
+	snprintf(line, sizeof(line), "job %u: keeping the step's output on the node",
+		 jobid);
+	ptd_child_relay(fds[0], pid, CHILD_BUDGET_MS, line, log);
 	close(fds[0]);
 out:
 	for (i = 0; i < n; i++)

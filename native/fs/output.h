@@ -47,6 +47,19 @@ struct ptd_output_log {
 void ptd_link_outputs(uint32_t jobid, const gid_t *groups, int n_groups,
 		      const struct ptd_output_log *log);
 
+/* A child of slurmstepd logs through its parent, which stays in charge of
+ * how long it waits: in the child, one line on out, its level first ('D',
+ * 'I', 'E'; the text escaped). */
+void ptd_child_say(int out, char level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* In the parent: the lines of child pid from in into the log until it
+ * closes its end, for at most budget_ms; then it is killed, and an error
+ * says "private-tmpdir: <what> took over <budget_ms> ms: stopped". Reaps
+ * it (or finds slurmstepd did). */
+void ptd_child_relay(int in, pid_t pid, int budget_ms, const char *what,
+		     const struct ptd_output_log *log);
+
 /* Closes what ptd_keep_output kept (a step that forked no task). */
 void ptd_output_forget(void);
 

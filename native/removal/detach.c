@@ -232,10 +232,12 @@ int ptd_detach_fork(const struct ptd_detach_how *how)
 		_exit(1);
 	/* Root's ids of its own: it may have been forked while another
 	 * slurmstepd thread had switched the process's effective ids to the
-	 * job's user (a set*id call changes every thread's). Needs real uid
-	 * 0, as every caller has; a process that is not root stops here. */
-	if (getuid() == 0 && (setgroups(0, NULL) < 0 ||
-			      setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+	 * job's user (a set*id call changes every thread's). The uid first:
+	 * until then it has no capability to change its groups or gids.
+	 * Needs real uid 0, as every caller has; a process that is not root
+	 * stops here. */
+	if (getuid() == 0 && (setresuid(0, 0, 0) < 0 ||
+			      setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0))
 		_exit(1);
 	pid = fork();
 	if (pid != 0)

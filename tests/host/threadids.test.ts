@@ -1,8 +1,9 @@
 // native/util/threadids.c against the real kernel, as slurmstepd's extern step
 // end uses it (#22): another thread has switched the process's effective
 // ids to the job's user (glibc applies set*id to every thread); the calling
-// thread alone becomes root for its work, then takes the ids the other
-// threads have (the user's, or root's again if they switched back meanwhile).
+// thread alone becomes root for its work, then gives them back. Another
+// thread's set*id meanwhile (24.11's X11 shutdown) waits until it has, then
+// applies to it too: it never lands in the middle of the work.
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
@@ -59,10 +60,22 @@ describe("threadids: one thread of a multi-threaded process becomes root alone (
     assert.equal(m.get("other-after"), "euid=1001 egid=1001 groups=0");
   });
 
-  it("takes what another thread's set*id gave the process meanwhile, not the ids it saved", () => {
+  it("another thread's set*id while it is root waits until it has given its ids back, then applies to it too", () => {
     const m = run("switch-back");
     assert.equal(m.get("main-root"), "euid=0 egid=0 groups=0");
+    assert.equal(m.get("switched-while-root"), "0", "the other thread's seteuid had not returned");
+    assert.equal(m.get("open-root-later"), "1", "still root for its work");
     assert.equal(m.get("main-after"), "euid=0 egid=0 groups=0", "the process went back to root: so does this thread");
     assert.equal(m.get("other-after"), "euid=0 egid=0 groups=0");
+  });
+
+  it("another thread's switch to the user while it is root does not take root from it mid-work (24.11's extern step end)", () => {
+    const m = run("drop");
+    assert.equal(m.get("main-root"), "euid=0 egid=0 groups=0");
+    assert.equal(m.get("switched-while-root"), "0", "the other thread's seteuid had not returned");
+    assert.equal(m.get("main-root-later"), "euid=0 egid=0 groups=0");
+    assert.equal(m.get("open-root-later"), "1", "still root for its work");
+    assert.equal(m.get("main-after"), "euid=1001 egid=1001 groups=0", "then the user's, as the process");
+    assert.equal(m.get("other-after"), "euid=1001 egid=1001 groups=0");
   });
 });
