@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
-import { runAs } from "../helpers/clients.js";
+import { runAs, spawnAs } from "../helpers/clients.js";
 import { ALICE, MALLORY, OUT_DIR, PLUGSTACK_CONF } from "../helpers/lab.js";
 import { cli } from "../helpers/cli.js";
 import { slurmAtLeast } from "../helpers/slurm-release.js";
@@ -170,6 +170,63 @@ describe("e2e: local disk per job (disk=, size=)", function () {
       what: `the images' space back (free ${freeMb()} MiB, was ${free0})`,
     });
     assert.deepStrictEqual(hostMountinfo(info.slurmdPid), hostMounts, "slurmd's mount table changed");
+  });
+
+  it("a descriptor passed out of the job (to the user's process outside it) does not keep the disk: at the job's end it gets EIO and the space is back at once", async () => {
+    const tag = `${process.pid}-${Date.now()}`;
+    const sock = `ptd-fd-${tag}`;
+    const flag = (n: string) => `${OUT_DIR}/fd-${tag}-${n}`;
+    // Outside any job: receives a descriptor on an abstract socket, waits
+    // for the test, then writes through it and says what happened.
+    const receiver = [
+      "import os, socket, time, errno",
+      "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+      `s.bind("\\0${sock}"); s.listen(1)`,
+      `open("${flag("listening")}", "w").close()`,
+      "c, _ = s.accept()",
+      "msg, fds, _, _ = socket.recv_fds(c, 16, 1)",
+      `open("${flag("got")}", "w").close()`,
+      `while not os.path.exists("${flag("go")}"): time.sleep(0.1)`,
+      "try:",
+      "    os.lseek(fds[0], 0, 0); os.write(fds[0], b'x' * 1048576); os.fsync(fds[0]); print('write-ok')",
+      "except OSError as e:",
+      "    print('write-failed', errno.errorcode.get(e.errno, e.errno))",
+      `while not os.path.exists("${flag("end")}"): time.sleep(0.1)`,
+    ].join("\n");
+    const free0 = freeMb();
+    const held = spawnAs(ALICE, ["python3", "-c", receiver], 120_000);
+    await waitFor(() => fs.existsSync(flag("listening")) || undefined, 20_000, { what: "the receiver" });
+    let r;
+    try {
+      r = sbatchWait(
+        ALICE,
+        [
+          "dd if=/dev/zero of=/var/tmp/held bs=1M count=32 status=none",
+          `python3 -c 'import socket, os; s = socket.socket(socket.AF_UNIX); s.connect("\\0${sock}"); ` +
+            `socket.send_fds(s, [b"x"], [os.open("/var/tmp/held", os.O_RDWR)])'`,
+          `i=0; while [ ! -e ${flag("got")} ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo sent`,
+        ].join("\n"),
+      );
+      assert.equal(r.state, "COMPLETED", r.output);
+      assert.match(r.output, /^sent$/m);
+      await waitFor(() => holdersOf([r!.jobId]).length === 0 || undefined, 20_000, { what: "the holder to exit" });
+      // The job is over; its file is still open outside it. The space is
+      // the disk's again all the same.
+      await waitFor(() => freeMb() >= free0 - 16 || undefined, 20_000, {
+        what: `the image's space back while a descriptor is held (free ${freeMb()} MiB, was ${free0})`,
+      });
+      fs.writeFileSync(flag("go"), "");
+      await waitFor(() => fs.existsSync(flag("go")) || undefined, 1000);
+    } finally {
+      fs.writeFileSync(flag("go"), "");
+      fs.writeFileSync(flag("end"), "");
+    }
+    const out = await held;
+    assert.match(out.stdout, /^write-failed EIO$/m, `${out.stdout}\n${out.stderr}`);
+    await waitFor(() => ourLoops().length === 0 || undefined, 20_000, {
+      what: `the loop device detached once the descriptor closed (${ourLoops().join("; ")})`,
+    });
+    for (const n of ["listening", "got", "go", "end"]) fs.rmSync(flag(n), { force: true });
   });
 
   it("a size the disk cannot reserve: the job fails at its start with the sizes in slurmd's log, never runs with a shared /var/tmp, the node stays in service, nothing is left", async () => {
