@@ -121,9 +121,10 @@ export function nodeStatus(lines: readonly PluginLine[]): StatusJson {
   const pending: StatusJson["pending"] = [];
   const imageDirs: string[] = [];
   for (const l of lines) {
-    // Job 0's plan names the places every job shares: the namespace
+    // Job 0's plan names the places every job shares (its cores only let a
+    // disk= share be planned; no size is read here): the namespace
     // directory (its ns_enter), the holding places, the images' directory.
-    const zero = planLine(core, l, { jobid: 0, restart: 0, uid: 0, gid: 0 });
+    const zero = planLine(core, l, { jobid: 0, restart: 0, uid: 0, gid: 0, cores: 1, nodeCores: 1 });
     const nsEntry = zero.phases.step.find((s) => s.op === "ns_enter")?.path;
     for (const s of zero.phases.epilog)
       if (s.op === "mkdir_at" && s.path?.endsWith(".hold") && !pending.some((p) => p.path === s.path))
@@ -137,12 +138,10 @@ export function nodeStatus(lines: readonly PluginLine[]): StatusJson {
     } catch {
       sockets = [];
     }
-    const ids = new Set([
-      ...sockets.flatMap((n) => /^job\.(\d+)\.sock$/.exec(n)?.[1] ?? []).map(Number),
-      ...running.keys(),
-    ]);
+    // This line's jobs: a holder listens in its namespace directory.
+    const ids = new Set(sockets.flatMap((n) => /^job\.(\d+)\.sock$/.exec(n)?.[1] ?? []).map(Number));
     for (const jobid of [...ids].sort((a, b) => a - b)) {
-      const job: Job = { jobid, restart: 0, uid: 0, gid: 0 };
+      const job: Job = { jobid, restart: 0, uid: 0, gid: 0, cores: 1, nodeCores: 1 };
       const p = planLine(core, l, job);
       const holder = running.get(jobid) ?? null;
       const st = jobs.get(jobid) ?? { jobid, uid: null, holder, paths: [] };

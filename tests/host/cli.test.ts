@@ -10,7 +10,7 @@ import { totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Phase } from "../../host/abi.js";
 import { loadAddon } from "../../host/addon.js";
-import { Core, coreSha256, WASM_PATH } from "../../host/core.js";
+import { Core, coreSha256, thisNodeCores, WASM_PATH } from "../../host/core.js";
 import { CoreError } from "../../host/errors.js";
 import { stepJson, type PlanJson } from "../../host/plan-view.js";
 import { requireRoot } from "../helpers/root.js";
@@ -24,6 +24,7 @@ const SO_DIR = `${REPO}dist/native`;
 const SO = `${SO_DIR}/private-tmpdir.so`;
 // plan's default --node-mem: this machine's memory in MiB.
 const NODE_MEM_MB = Math.floor(totalmem() / 1048576);
+const NODE_CORES = thisNodeCores();
 
 function write(path: string, lines: string[]): string {
   fs.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
@@ -192,7 +193,16 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     assert.deepStrictEqual(Object.keys(p), ["schema", "version", "coreSha256", "config", "job", "lines"]);
     assert.equal(p.schema, 2);
     assert.equal(p.coreSha256, coreSha256());
-    assert.deepStrictEqual(p.job, { jobid: 77, restart: 2, uid: 4242, gid: 77, memMb: 0, nodeMemMb: NODE_MEM_MB });
+    assert.deepStrictEqual(p.job, {
+      jobid: 77,
+      restart: 2,
+      uid: 4242,
+      gid: 77,
+      memMb: 0,
+      nodeMemMb: NODE_MEM_MB,
+      cores: 0,
+      nodeCores: NODE_CORES,
+    });
     assert.deepStrictEqual(
       p.lines.map((l) => [l.file, l.line, l.kind, l.plugin, l.args]),
       [
@@ -212,6 +222,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       "directories",
       "mounts",
       "tmpfs",
+      "disks",
       "shares",
       "env",
       "scriptEnv",
@@ -326,8 +337,68 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
   it("defaults uid and gid to 0 for plan", () => {
     const conf = write(`${DIR}/defaults/plugstack.conf`, [`required private-tmpdir.so ${SEED.join(" ")}`]);
     const p = JSON.parse(cli("plan", "--config", conf, "--job", "9", "--json").stdout) as PlanJson;
-    assert.deepStrictEqual(p.job, { jobid: 9, restart: 0, uid: 0, gid: 0, memMb: 0, nodeMemMb: NODE_MEM_MB });
+    assert.deepStrictEqual(p.job, {
+      jobid: 9,
+      restart: 0,
+      uid: 0,
+      gid: 0,
+      memMb: 0,
+      nodeMemMb: NODE_MEM_MB,
+      cores: 0,
+      nodeCores: NODE_CORES,
+    });
     assert.equal(p.lines[0]?.directories[0]?.uid, 0);
+  });
+
+  it("plan --cores sizes a disk= share of the measured (or --disk-mb) filesystem, capped by max=, at least 64 MiB, and lists what each disk reserves", () => {
+    const plan = (args: string, ...more: string[]): PlanJson => {
+      const r = cli("plan", "--job", "5", "--args", args, ...more, "--json");
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as PlanJson;
+    };
+    const disks = (p: PlanJson) => p.lines[0]?.disks.map((d) => [d.target, d.sizeMb, d.percent, d.maxMb]);
+    // 1 core of 4 of a 1000 MiB filesystem: a quarter, then 50% of it.
+    const one = "mount=/tmp disk=/scratch size=50% disk=/data size=2G";
+    assert.deepStrictEqual(disks(plan(one, "--cores", "1", "--node-cores", "4", "--disk-mb", "1000")), [
+      ["/scratch", 125, 50, 0],
+      ["/data", 2048, null, 0],
+    ]);
+    // max= caps it; a tiny share is 64 MiB.
+    const capped = "mount=/tmp disk=/scratch max=100M";
+    assert.deepStrictEqual(disks(plan(capped, "--cores", "4", "--node-cores", "4", "--disk-mb", "1000000")), [
+      ["/scratch", 100, 90, 100],
+    ]);
+    assert.deepStrictEqual(disks(plan(capped, "--cores", "1", "--node-cores", "64", "--disk-mb", "1000")), [
+      ["/scratch", 64, 90, 100],
+    ]);
+    // Measured here when not given: a share of this machine's filesystem.
+    const here = plan("mount=/tmp disk=/scratch", "--cores", "1", "--node-cores", "1");
+    const d = here.lines[0]?.disks[0];
+    assert.ok(d && d.filesystemMb !== null && d.sizeMb === Math.floor((d.filesystemMb * 90) / 100), JSON.stringify(d));
+    // The listing says what it reserves; without cores a share is refused.
+    const text = cli("plan", "--job", "5", "--args", one, "--cores", "1", "--node-cores", "4", "--disk-mb", "1000");
+    assert.match(
+      text.stdout,
+      /^  disk \/scratch: reserves 125 MiB on this node \(50% of the job's cores' share of \/tmp\/slurm\.disk's filesystem; filesystem 1000 MiB, cores 1 of 4\)$/m,
+    );
+    assert.match(text.stdout, /^  disk \/data: reserves 2 GiB on the node$/m);
+    const none = cli("plan", "--job", "5", "--args", one);
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /size=50%: the job's and the node's cores are unknown \(disk=\/scratch\)/);
+  });
+
+  it("status with nothing held says so, and --json has the schema's fields", () => {
+    const r = cli("status", "--args", "base=/tmp/ptd-cli-status mount=/tmp disk=/var/tmp");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "no job's namespace is held on this node\n");
+    const j = cli("status", "--args", "base=/tmp/ptd-cli-status mount=/tmp disk=/var/tmp", "--json");
+    assert.equal(j.status, 0, j.stderr);
+    assert.deepStrictEqual(JSON.parse(j.stdout), {
+      schema: 1,
+      jobs: [],
+      pending: [{ path: "/tmp/ptd-cli-status.hold", entries: 0 }],
+      loops: [],
+    });
   });
 
   it("plan --mem sizes a tmpfs= given in % of the job's memory, and shows it in MiB and for people", () => {
@@ -348,7 +419,16 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, "");
     const p = JSON.parse(r.stdout) as PlanJson;
-    assert.deepStrictEqual(p.job, { jobid: 8, restart: 0, uid: 1001, gid: 1002, memMb: 4096, nodeMemMb: NODE_MEM_MB });
+    assert.deepStrictEqual(p.job, {
+      jobid: 8,
+      restart: 0,
+      uid: 1001,
+      gid: 1002,
+      memMb: 4096,
+      nodeMemMb: NODE_MEM_MB,
+      cores: 0,
+      nodeCores: NODE_CORES,
+    });
     const l = p.lines[0];
     assert.ok(l);
     assert.deepStrictEqual(l.tmpfs, [
