@@ -6,11 +6,13 @@ import { CoreError } from "../../host/errors.js";
 import {
   DRAIN_BUDGET_S,
   F_ASIDE,
+  F_CREATE,
   F_DEFER,
   F_EVERY_RESTART,
   F_NO_JOIN,
   F_NOEXEC,
   F_SESSION,
+  F_SHARE,
   F_SWEEP,
   F_WIPE_ENDED,
   MAX_SLOTS,
@@ -1067,4 +1069,107 @@ describe("core: share= (a host directory users share, kept visible in the job)",
     assert.equal(plan.filter((s) => s.op === "set_env").length, 32, "each mount='s host path");
     assert.ok(Math.max(...plan.map((s) => s.slot)) < MAX_SLOTS, "a slot past MAX_SLOTS");
   });
+});
+
+describe("core: local disk per job (disk=, size=, max=)", () => {
+  const coreJob: Job = { ...job, cores: 2, nodeCores: 8 };
+  const DISK = [...SEED, "disk=/scratch", "size=50%", "max=20G", "disk=/data", "size=2G", "noexec", "nr_inodes=64k"];
+
+  it("makes the images' directory with the job's, then measures its filesystem and mounts each disk after the binds, in option order", () => {
+    const plan = new Core().plan("STEP", DISK, coreJob);
+    const dir = plan.find((s) => s.op === "mkdir_at" && s.path === "/tmp/slurm.disk");
+    assert.ok(dir, "the images' directory");
+    assert.deepStrictEqual([dir.mode, dir.uid, dir.gid, dir.flags], [0o700, 0, 0, F_ASIDE]);
+    assert.ok(plan.indexOf(dir) < plan.findIndex((s) => s.op === "unshare_mount_ns"), "made in the host's namespace");
+    const disks = plan.filter((s) => s.op === "measure_disk" || s.op === "mount_disk");
+    assert.deepStrictEqual(
+      disks.map((s) => [s.op, s.arg, s.path, s.str, s.sizeMb, s.maxMb, s.inodes, s.mode, s.uid, s.gid, s.flags]),
+      [
+        ["measure_disk", dir.slot, "/tmp/slurm.disk", "/tmp/slurm.disk", 0, 0, 0, 0, 0, 0, 0],
+        ["mount_disk", dir.slot, "/scratch", "/sbin/mke2fs", 50, 20480, 0, 0o1777, 1000, 1000, F_SHARE],
+        ["mount_disk", dir.slot, "/data", "/sbin/mke2fs", 2048, 0, 65536, 0o1777, 1000, 1000, F_NOEXEC],
+      ],
+    );
+    const lastBind = plan.map((s) => s.op).lastIndexOf("bind");
+    const ready = plan.findIndex((s) => s.op === "ns_ready");
+    for (const s of disks)
+      assert.ok(plan.indexOf(s) > lastBind && plan.indexOf(s) < ready, `${s.op} inside the namespace`);
+  });
+
+  it("a share: percent of the job's cores' share of the measured filesystem, capped by max=, at least 64 MiB", () => {
+    const core = new Core();
+    const plan = core.plan("STEP", DISK, coreJob);
+    const share = plan.find((s) => s.op === "mount_disk" && s.path === "/scratch");
+    assert.ok(share);
+    // 2 of 8 cores of 100,000 MiB: 25,000, half of it 12,500.
+    assert.equal(core.diskSizeMb(share, 100_000), 12_500);
+    assert.equal(core.diskSizeMb(share, 1_000_000), 20_480, "max=20G");
+    assert.equal(core.diskSizeMb(share, 100), 64, "at least 64 MiB");
+    // A job with more cores than the node counts gets the whole share.
+    core.plan("STEP", DISK, { ...job, cores: 16, nodeCores: 8 });
+    assert.equal(core.diskSizeMb(share, 10_000), 5_000);
+    const fixed = plan.find((s) => s.op === "mount_disk" && s.path === "/data");
+    assert.ok(fixed);
+    assert.equal(core.diskSizeMb(fixed, 100), 2048, "an absolute size is as given");
+  });
+
+  it("CHECK looks for mke2fs once, naming the first disk=; INIT checks each disk's room unless the job's namespace is held", () => {
+    const check = new Core().plan("CHECK", DISK, job);
+    assert.deepStrictEqual(
+      check.map((s) => [s.op, s.str, s.path]),
+      [["need_program", "/sbin/mke2fs", "/scratch"]],
+    );
+    assert.deepStrictEqual(new Core().plan("CHECK", SEED, job), [], "nothing without a disk=");
+    const init = new Core().plan("INIT", DISK, coreJob);
+    assert.deepStrictEqual(
+      init.map((s) => [s.op, s.path, s.sizeMb, s.flags]),
+      [
+        ["need_program", "/scratch", 0, 0],
+        ["open_trusted", "/tmp", 0, F_CREATE],
+        ["mkdir_at", "/tmp/slurm.ns", 0, F_ASIDE],
+        ["ns_held", "/tmp/slurm.ns/job.100", 0, 0],
+        ["mkdir_at", "/tmp/slurm.disk", 0, F_ASIDE],
+        ["measure_disk", "/tmp/slurm.disk", 0, 0],
+        ["disk_fits", "/scratch", 50, F_SHARE],
+        ["disk_fits", "/data", 2048, 0],
+      ],
+    );
+    assert.deepStrictEqual(new Core().plan("INIT", SEED, job), [], "nothing without a disk=");
+  });
+
+  it("refuses a share when the job's cores are unknown, naming the size and the disk", () => {
+    assert.throws(
+      () => new Core().plan("STEP", [...SEED, "disk=/scratch"], job),
+      /^.*size=90%: the job's and the node's cores are unknown \(the default size of disk=\/scratch\)$/,
+    );
+  });
+
+  const D = ["disk=/scratch"];
+  itRefuses([
+    ["max= as a percentage", [...D, "max=50%"], "BAD_VALUE", /^max=50%: expected a size such as 100G or 512M$/],
+    [
+      "max= below an absolute size=",
+      [...D, "size=20G", "max=10G"],
+      "BAD_VALUE",
+      /^size=20G: more than max=10G for disk=\/scratch$/,
+    ],
+    [
+      "an absolute size= above max=",
+      [...D, "max=10G", "size=20G"],
+      "BAD_VALUE",
+      /^size=20G: more than max=10G for disk=\/scratch$/,
+    ],
+    ["max= twice", [...D, "max=1G", "max=2G"], "DUPLICATE", /^max=2G: given twice for disk=\/scratch$/],
+    ["max= before any disk=", ["mount=/tmp", "max=1G"], "BAD_VALUE", /^max=1G: must follow a tmpfs= or disk= option$/],
+    ["a disk= also a mount=", ["mount=/tmp", "disk=/tmp"], "DUPLICATE", /^disk=\/tmp: given both as mount= and disk=$/],
+    ["a disk= under a mount=", ["mount=/tmp", "disk=/tmp/x"], "NESTED", /^disk=\/tmp\/x: lies under mount=\/tmp/],
+    ["a disk= and a tmpfs= on one path", ["disk=/a", "tmpfs=/a"], "DUPLICATE", /^tmpfs=\/a: mount point given twice$/],
+    ["relative disk=", ["disk=scratch"], "NOT_ABSOLUTE", /^disk=scratch: not an absolute path$/],
+    [
+      "17 tmpfs= and disk= together",
+      [...Array.from({ length: 9 }, (_, i) => `disk=/d${i}`), ...Array.from({ length: 8 }, (_, i) => `tmpfs=/t${i}`)],
+      "TOO_MANY",
+      /^tmpfs=\/t7: too many tmpfs= and disk= options \(at most 16\)$/,
+    ],
+  ]);
 });
