@@ -11,7 +11,7 @@ import { cli } from "../helpers/cli.js";
 import { slurmAtLeast } from "../helpers/slurm-release.js";
 import {
   type ClusterInfo,
-  nodeState,
+  settledNode,
   requireRootAndSlurm,
   restartSlurmd,
   startCluster,
@@ -21,7 +21,7 @@ import { sshAs, sshdLog, sshMissing, startSshd, stopSshd } from "../helpers/sshd
 import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
 import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
 import { waitFor } from "../helpers/wait.js";
-import { holdersOf, hostMountinfo } from "../helpers/procfs.js";
+import { holdersOf, hostMountinfo, taskMountOf as mountOf } from "../helpers/procfs.js";
 
 const BASE = "/tmp/slurm";
 const SIZE_MB = 64;
@@ -47,18 +47,6 @@ function ourLoops(): string[] {
 function freeMb(): number {
   const s = fs.statfsSync(fs.existsSync(`${BASE}.disk`) ? `${BASE}.disk` : "/tmp");
   return Math.floor((s.bavail * s.bsize) / 1048576);
-}
-
-/** The fields of the last mountinfo line a task printed for a mount point. */
-function mountOf(output: string, tag: string): { type: string; source: string; opts: string } | undefined {
-  const l = output
-    .split("\n")
-    .filter((x) => x.startsWith(`${tag} `))
-    .pop();
-  if (!l) return undefined;
-  const f = l.slice(tag.length + 1).split(" ");
-  const dash = f.indexOf("-");
-  return { opts: f[5] ?? "", type: f[dash + 1] ?? "", source: f[dash + 2] ?? "" };
 }
 
 describe("e2e: local disk per job (disk=, size=)", function () {
@@ -262,14 +250,7 @@ describe("e2e: local disk per job (disk=, size=)", function () {
     }
     assert.deepStrictEqual(ourLoops(), [], "no loop device left");
     assert.deepStrictEqual(hostMountinfo(info.slurmdPid), hostMounts, "slurmd's mount table changed");
-    const state = await waitFor(
-      () => {
-        const s = nodeState();
-        return /completing|allocated/.test(s) ? "" : s;
-      },
-      20_000,
-      { what: "the job to leave the node" },
-    );
+    const state = await settledNode();
     assert.match(state, /^(idle|mixed)$/, `the node stays in service: ${state}`);
   });
 });

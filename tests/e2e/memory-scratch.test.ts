@@ -13,7 +13,7 @@ import { type ClusterInfo, requireRootAndSlurm, startCluster, stopCluster } from
 import { sbatchWait, submitBatch, waitBatch } from "../helpers/jobs.js";
 import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
 import { waitFor } from "../helpers/wait.js";
-import { holdersOf as holders, hostMountinfo } from "../helpers/procfs.js";
+import { holdersOf as holders, hostMountinfo, taskMountOf as mountOf } from "../helpers/procfs.js";
 
 const LINE = [
   "base=/tmp/slurm",
@@ -28,29 +28,6 @@ const LINE = [
 ];
 const SHM_TOOL = `${OUT_DIR}/shm-tool`;
 const SOURCE = "private-tmpdir";
-
-/** The mountinfo line of a mount point as a task saw it. */
-/** Fields of the mount a task saw on top at a mount point (the last
- * mountinfo line for it): fs type, source, options. */
-function mountOf(
-  output: string,
-  tag: string,
-): { root: string; type: string; source: string; opts: string; super: string } | undefined {
-  const l = output
-    .split("\n")
-    .filter((x) => x.startsWith(`${tag} `))
-    .pop();
-  if (!l) return undefined;
-  const f = l.slice(tag.length + 1).split(" ");
-  const dash = f.indexOf("-");
-  return {
-    root: f[3] ?? "",
-    opts: f[5] ?? "",
-    type: f[dash + 1] ?? "",
-    source: f[dash + 2] ?? "",
-    super: f[dash + 3] ?? "",
-  };
-}
 
 /** Every process on the machine that still sees one of our tmpfs mounts. */
 function processesSeeingOurTmpfs(): number[] {

@@ -22,7 +22,7 @@ import { ALICE, LAB } from "../helpers/lab.js";
 import { runAs } from "../helpers/clients.js";
 import {
   type ClusterInfo,
-  nodeState,
+  settledNode,
   requireRootAndSlurm,
   resumeNode,
   startCluster,
@@ -91,16 +91,6 @@ function jobMounts(info: ClusterInfo, jobId: number): string[] {
 }
 
 /** The node, once the job left it (the epilog and the namespace teardown done). */
-async function settledNode(): Promise<string> {
-  return waitFor(
-    () => {
-      const s = nodeState();
-      return /completing|allocated|mixed/.test(s) ? "" : s;
-    },
-    30_000,
-    { what: "the job to leave the node" },
-  );
-}
 
 describe(`e2e: Slurm's own namespace plugins (${KEY}=${PLUGINS.map((p) => p.type).join(", ")}): the plugin refuses at load, naming the conflict`, function () {
   let started = false;

@@ -7,7 +7,7 @@ import { coreSha256 } from "../../host/core.js";
 import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
 import { ALICE, MALLORY, OUT_DIR } from "../helpers/lab.js";
 import { runAs, spawnAs } from "../helpers/clients.js";
-import { type ClusterInfo, nodeState, requireRootAndSlurm, startCluster, stopCluster } from "../helpers/cluster.js";
+import { type ClusterInfo, requireRootAndSlurm, settledNode, startCluster, stopCluster } from "../helpers/cluster.js";
 import { slurmAtLeast, slurmRelease } from "../helpers/slurm-release.js";
 import { sbatchWait } from "../helpers/jobs.js";
 import { logMark, logSince } from "../helpers/daemon-logs.js";
@@ -162,14 +162,7 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
       assert.equal(fs.existsSync(`/tmp/${tag}`), false, "the job ran with the shared /tmp");
       assert.match(logSince(mark), re);
       // Bad configuration fails jobs, never takes the node out of service.
-      const state = await waitFor(
-        () => {
-          const s = nodeState();
-          return /completing|allocated/.test(s) ? "" : s;
-        },
-        20_000,
-        { what: "the job to leave the node" },
-      );
+      const state = await settledNode();
       assert.match(state, /^(idle|mixed)$/, `node state ${state}`);
     });
   }
@@ -196,14 +189,7 @@ describe("e2e: bad plugstack options fail the job, naming the option in the slur
         `\\[${r.jobId}\\.batch\\] error: private-tmpdir: bad plugstack.conf option: mount=var/tmp: not an absolute path`,
       ),
     );
-    const state = await waitFor(
-      () => {
-        const s = nodeState();
-        return /completing|allocated/.test(s) ? "" : s;
-      },
-      20_000,
-      { what: "the job to leave the node" },
-    );
+    const state = await settledNode();
     assert.match(state, /^(idle|mixed)$/, `node state ${state}`);
     // And the next job still gets a node.
     const again = runAs(ALICE, ["srun", "-N1", "true"], { timeoutMs: 30_000 });

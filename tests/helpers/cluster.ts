@@ -9,6 +9,7 @@ import { PATH, explain, run, type RunResult } from "./clients.js";
 import { CLUSTER_ENV, LAB, PLUGSTACK_CONF } from "./lab.js";
 import { REPO_ROOT } from "./repo.js";
 import { skipOrFail } from "./root.js";
+import { waitFor } from "./wait.js";
 
 export const CLUSTER_SH = join(REPO_ROOT, "tests", "slurm", "cluster.sh");
 
@@ -193,6 +194,19 @@ export function nodeState(): string {
   const r = run("sinfo", ["-h", "-n", nodeName(), "-o", "%T"], { timeoutMs: 15_000 });
   if (r.status !== 0) throw new Error(explain("sinfo", r));
   return r.stdout.trim();
+}
+
+/** sinfo's state of our node once no job holds it (not completing,
+ * allocated or mixed), within 30 s: where a failed job left it. */
+export async function settledNode(): Promise<string> {
+  return waitFor(
+    () => {
+      const s = nodeState();
+      return /completing|allocated|mixed/.test(s) ? "" : s;
+    },
+    30_000,
+    { what: "the job to leave the node" },
+  );
 }
 
 /** Resume a drained node (a failing batch job or `required` plugin drains

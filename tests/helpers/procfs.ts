@@ -307,3 +307,27 @@ export function processesOfUid(uid: number): string[] {
       }
     });
 }
+
+/** Fields of the mount a task saw on top at a mount point, from its output:
+ * the last line starting "<tag> " followed by a mountinfo line (as `awk
+ * '$5=="/x" {print "tag", $0}' /proc/self/mountinfo` prints it): its root,
+ * options, fs type, source and super options. */
+export function taskMountOf(
+  output: string,
+  tag: string,
+): { root: string; type: string; source: string; opts: string; super: string } | undefined {
+  const l = output
+    .split("\n")
+    .filter((x) => x.startsWith(`${tag} `))
+    .pop();
+  if (!l) return undefined;
+  const f = l.slice(tag.length + 1).split(" ");
+  const dash = f.indexOf("-");
+  return {
+    root: f[3] ?? "",
+    opts: f[5] ?? "",
+    type: f[dash + 1] ?? "",
+    source: f[dash + 2] ?? "",
+    super: f[dash + 3] ?? "",
+  };
+}
