@@ -139,6 +139,11 @@ function coresOf(job: Job): [number, number] {
   return [job.cores ?? 0, job.nodeCores ?? thisNodeCores()];
 }
 
+/** plan()'s and run()'s arguments (assembly/index.ts). */
+function callOf(phase: PhaseName, argLen: number, job: Job): CoreCall {
+  return [Phase[phase], argLen, job.jobid, job.restart, job.uid, job.gid, ...memoryOf(job), ...coresOf(job)];
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 const utf8Encoder = new TextEncoder();
 
@@ -212,16 +217,7 @@ export class Core {
   /** The plan for a phase, or a CoreError naming the option at fault. */
   plan(phase: PhaseName, args: readonly string[], job: Job): PlanStep[] {
     const len = this.putArgs(args);
-    const n = this.x.plan(
-      Phase[phase],
-      len,
-      job.jobid,
-      job.restart,
-      job.uid,
-      job.gid,
-      ...memoryOf(job),
-      ...coresOf(job),
-    );
+    const n = this.x.plan(...callOf(phase, len, job));
     if (n < 0) throw this.errorOf(n);
     const words = new Int32Array(this.x.memory.buffer, this.x.output_ptr(), n * REC_WORDS);
     const steps: PlanStep[] = [];
@@ -255,16 +251,7 @@ export class Core {
     const len = this.putArgs(args);
     this.imports = imports;
     try {
-      const rc = this.x.run(
-        Phase[phase],
-        len,
-        job.jobid,
-        job.restart,
-        job.uid,
-        job.gid,
-        ...memoryOf(job),
-        ...coresOf(job),
-      );
+      const rc = this.x.run(...callOf(phase, len, job));
       if (rc >= 0) return undefined;
       const e = this.errorOf(rc);
       return { code: e.code, message: e.message, errno: this.x.failed_errno(), failedOp: this.x.failed_op() };
