@@ -309,6 +309,10 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 		r = ptd_core_run(PTD_PHASE_INIT, ac, av, &job, false, &res);
 	else
 		r = ptd_core_run(PTD_PHASE_CHECK, ac, av, &none, false, &res);
+	/* INIT makes the directories it looks in: a squatter it moved aside
+	 * is said here, as a step says it. */
+	if (res.notice[0])
+		slurm_info("private-tmpdir: job %u: %s", job.jobid, res.notice);
 	if (r < 0 && !strcmp(res.code, "HOST")) {
 		/* The options are fine; the node cannot give the job what they
 		 * ask for (no room, no mke2fs). */

@@ -217,6 +217,39 @@ describe("e2e: local disk per job (disk=, size=)", function () {
     for (const n of ["listening", "got", "go", "end"]) fs.rmSync(flag(n), { force: true });
   });
 
+  it("a user's planted images' directory (a directory of theirs, with a symlink in it) is moved aside: the next job's disk is made in root's own, nothing in theirs", async () => {
+    // Between jobs no image exists: the directory may go, and a user can
+    // then plant the name in the sticky /tmp before the next job.
+    fs.rmSync(`${BASE}.disk`, { recursive: true, force: true });
+    const plant = runAs(MALLORY, [
+      "bash",
+      "-c",
+      `mkdir -m 0777 ${BASE}.disk && ln -s /etc ${BASE}.disk/loot && echo planted`,
+    ]);
+    assert.match(plant.stdout, /^planted$/m, plant.stderr);
+    const mark = logMark();
+    const r = sbatchWait(ALICE, "echo ok > /var/tmp/f && cat /var/tmp/f && findmnt -n -o FSTYPE /var/tmp");
+    assert.equal(r.state, "COMPLETED", r.output);
+    assert.match(r.output, /^ok\next4$/m, r.output);
+    const st = fs.lstatSync(`${BASE}.disk`);
+    assert.ok(
+      st.isDirectory() && st.uid === 0 && (st.mode & 0o777) === 0o700,
+      `root's 0700: ${st.uid} ${st.mode.toString(8)}`,
+    );
+    assert.deepStrictEqual(fs.readdirSync(`${BASE}.disk`), [], "nothing named in the images' directory");
+    await logWhen(
+      mark,
+      /"slurm\.disk" \(owner uid \d+, mode 0777\) was not ours: moved aside to "slurm\.disk\.aside\.[0-9a-f]+"/,
+      "the notice",
+    );
+    const aside = fs.readdirSync("/tmp").filter((n) => n.startsWith("slurm.disk.aside."));
+    assert.ok(aside.length >= 1, "the planted directory is kept aside for the admin");
+    for (const a of aside) {
+      assert.deepStrictEqual(fs.readdirSync(`/tmp/${a}`), ["loot"], "nothing made in the user's directory");
+      fs.rmSync(`/tmp/${a}`, { recursive: true, force: true });
+    }
+  });
+
   it("a size the disk cannot reserve: the job fails at its start with the sizes in slurmd's log, never runs with a shared /var/tmp, the node stays in service, nothing is left", async () => {
     stopCluster();
     info = startCluster({
