@@ -3,11 +3,11 @@
 // plugin embeds. `plan` and `check` ask the wasm core (never a second
 // implementation); `cleanup` runs the plugin's own epilog C through the
 // addon. Usage, exit codes and the JSON are documented in docs/cli.md.
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statfsSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statfsSync, statSync } from "node:fs";
 import { posix } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { byteString, shown, toBytes } from "./bytes.js";
-import { Core, coreSha256, thisNodeCores, thisNodeMemMb, type Job } from "./core.js";
+import { Core, coreSha256, thisNodeCores, thisNodeMemMb, type Job, type PlanStep } from "./core.js";
 import { argsLine, coreLine } from "./core-line.js";
 import { CoreError } from "./errors.js";
 import { EXIT_PIPE, err, out, OutputClosed, OutputFailed } from "./output.js";
@@ -211,8 +211,9 @@ function audit(
       core.check(l.args);
       // The longest names any job can get: a plan that cannot fit is refused
       // here rather than by the first job with a large id.
-      const big: Job = { jobid: U32_MAX, restart: U32_MAX, uid: U32_MAX - 1, gid: U32_MAX - 1 };
-      for (const phase of ["EXTERN", "STEP", "SCRIPT", "EPILOG"] as const) core.plan(phase, l.args, big);
+      // (A core of the node: a disk= share is then planned too.)
+      const big: Job = { jobid: U32_MAX, restart: U32_MAX, uid: U32_MAX - 1, gid: U32_MAX - 1, cores: 1 };
+      for (const phase of ["INIT", "EXTERN", "STEP", "SCRIPT", "EPILOG"] as const) core.plan(phase, l.args, big);
     } catch (e) {
       if (!(e instanceof CoreError)) throw e;
       errors.push({ file: l.file, line: l.line, code: e.code, message: clean(e.message) });
@@ -281,6 +282,17 @@ function soProblem(path: string): string | undefined {
 /** What only check reports: lines that fail open, and a .so slurmd could
  * not load (a required line then fails every job; an optional one runs
  * them all with the shared /tmp). */
+/** A root-owned executable only root may change, as the plugin requires
+ * (native/fs/disk.c ptd_need_program). */
+function isRootExecutable(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return st.isFile() && st.uid === 0 && (st.mode & 0o022) === 0 && (st.mode & 0o100) !== 0;
+  } catch {
+    return false;
+  }
+}
+
 function deployWarnings(lines: PluginLine[], pluginDirs: readonly string[]): Finding[] {
   const out: Finding[] = [];
   for (const l of lines) {
@@ -291,6 +303,22 @@ function deployWarnings(lines: PluginLine[], pluginDirs: readonly string[]): Fin
         code: "OPTIONAL_LINE",
         message: `optional line: if ${PLUGIN_FILE} fails to load or refuses its options, Slurm ignores it and runs every job with the shared /tmp; use required`,
       });
+    // What the node needs for these options (disk=: mke2fs), as the core
+    // names it in its CHECK plan; the plugin says the same at load.
+    let needs: PlanStep[] = [];
+    try {
+      needs = new Core().plan("CHECK", l.args, { jobid: 0, restart: 0, uid: 0, gid: 0 });
+    } catch {
+      needs = []; // a refused line is an error of its own, reported above
+    }
+    for (const s of needs.filter((n) => n.op === "need_program"))
+      if (!isRootExecutable(s.str))
+        out.push({
+          file: l.file,
+          line: l.line,
+          code: "PROGRAM_NOT_FOUND",
+          message: `disk=${s.path} needs ${s.str} (Debian package e2fsprogs) on every node: not a root-owned executable here`,
+        });
     const path = pluginPath(l.plugin, pluginDirs);
     if (path === undefined) {
       out.push({

@@ -546,6 +546,31 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     ]);
   });
 
+  it("check validates disk= lines (a share's plan included) and warns of nothing when this node has mke2fs; a bad max= is named", () => {
+    const d = `${DIR}/disk-check`;
+    const conf = write(`${d}/plugstack.conf`, [
+      "required private-tmpdir.so mount=/tmp disk=/var/tmp size=50% max=20G disk=/data size=1G noexec",
+    ]);
+    const good = JSON.parse(cli("check", "--config", conf, "--json").stdout) as {
+      ok: boolean;
+      errors: unknown[];
+      warnings: { code: string }[];
+    };
+    assert.deepStrictEqual([good.ok, good.errors], [true, []]);
+    assert.ok(
+      !good.warnings.some((w) => w.code === "PROGRAM_NOT_FOUND"),
+      `mke2fs is here (e2fsprogs): ${JSON.stringify(good.warnings)}`,
+    );
+    write(`${d}/plugstack.conf`, ["required private-tmpdir.so mount=/tmp disk=/var/tmp size=50G max=20G"]);
+    const r = cli("check", "--config", conf, "--json");
+    assert.equal(r.status, 1);
+    const bad = JSON.parse(r.stdout) as { errors: { code: string; message: string }[] };
+    assert.deepStrictEqual(
+      bad.errors.map((e) => [e.code, e.message]),
+      [["BAD_VALUE", "size=50G: more than max=20G for disk=/var/tmp"]],
+    );
+  });
+
   it("plans two lines for the plugin in load order and warns that slurmd runs both", () => {
     const d = `${DIR}/twice`;
     const main = write(`${d}/plugstack.conf`, [`required private-tmpdir.so ${SEED.join(" ")}`, "include conf.d/*"]);
