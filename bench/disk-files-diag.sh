@@ -1,7 +1,9 @@
 #!/bin/bash
 # bench/disk-files-diag.sh - why 100,000 small files are slow the second time on
 # a disk= (docs/benchmarks.md, "Local disk per job"): a 4 GiB image made as
-# mkfs.c does (OPTS: the mke2fs -O/-E options; default the plugin's), on a
+# mkfs.c does (OPTS: the mke2fs -O/-E options; default the plugin's, with
+# its journal; OPTS="-O ^has_journal,^resize_inode -E nodiscard" shows the
+# slowness the first build had), on a
 # loop device (MODES: dio, nodio, prewritten), then PASSES of "create
 # 100,000 files, syncfs, rm -rf". Root, no Slurm; run bench/local-disk.sh
 # once first (it builds small_files). Prints one line a pass.
@@ -15,7 +17,7 @@ for mode in ${MODES:-dio nodio prewritten}; do
 	rm -f $IMG; sync
 	if [ $mode = prewritten ]; then dd if=/dev/zero of=$IMG bs=4M count=1024 conv=fsync status=none; else fallocate -l 4G $IMG; fi
 	# shellcheck disable=SC2086 # OPTS is a list of options
-	/sbin/mke2fs -q -F -t ext4 -b 4096 -m 0 -N 524288 ${OPTS:--O ^has_journal,^resize_inode -E nodiscard,assume_storage_prezeroed=1} $IMG
+	/sbin/mke2fs -q -F -t ext4 -b 4096 -m 0 -N 524288 ${OPTS:--O has_journal,^resize_inode -E nodiscard,assume_storage_prezeroed=1} $IMG
 	dio=on; [ $mode = nodio ] && dio=off
 	dev=$(losetup --find --show --direct-io=$dio --sector-size 4096 $IMG)
 	mount -t ext4 -o nosuid,nodev $dev $MNT

@@ -185,7 +185,7 @@ Goal: a new job with disk= within +50 ms of a bind at any size: $(
 		local s st
 		out+="### 5. Where a new job's time goes (the plugin's steps by hand)
 
-No Slurm: the plugin's steps with the command-line tools on an image in \`$IMAGES\` (the same directory, the root ext4 on virtio): \`fallocate\`, \`mke2fs\` with the plugin's options (\`-q -F -t ext4 -b 4096 -m 0 -N <size/8K> -O ^has_journal,^resize_inode -E nodiscard,assume_storage_prezeroed=1\`), \`losetup --direct-io=on\`, \`mount -o nosuid,nodev\`, then \`umount\` and \`fallocate --punch-hole\` (the job's end; the plugin shuts the filesystem down with FS_IOC_SHUTDOWN instead of a clean unmount). Each tool's exec is included (a few ms); medians (IQR) in ms of ${P5_REPS:-?} runs.
+No Slurm: the plugin's steps with the command-line tools on an image in \`$IMAGES\` (the same directory, the root ext4 on virtio): \`fallocate\`, \`mke2fs\` with the plugin's options (\`-q -F -t ext4 -b 4096 -m 0 -N <size/8K> -O has_journal,^resize_inode -E nodiscard,assume_storage_prezeroed=1\`), \`losetup --direct-io=on\`, \`mount -o nosuid,nodev\`, then \`umount\` and \`fallocate --punch-hole\` (the job's end; the plugin shuts the filesystem down with FS_IOC_SHUTDOWN instead of a clean unmount). Each tool's exec is included (a few ms); medians (IQR) in ms of ${P5_REPS:-?} runs.
 
 | size | fallocate | mke2fs | losetup | mount | sum (start) | umount | punch |
 |---|---|---|---|---|---|---|---|
@@ -466,7 +466,7 @@ if has_part 5; then
 			rm -f "$img"
 			sync
 			t fallocate fallocate -l "$size" "$img"
-			t mkfs /sbin/mke2fs -q -F -t ext4 -b 4096 -m 0 -N "$inodes" -O ^has_journal,^resize_inode \
+			t mkfs /sbin/mke2fs -q -F -t ext4 -b 4096 -m 0 -N "$inodes" -O has_journal,^resize_inode \
 				-E nodiscard,assume_storage_prezeroed=1,root_owner=0:0 "$img"
 			t0=$(now)
 			dev=$(losetup --find --show --direct-io=on --sector-size 4096 "$img")
@@ -505,7 +505,7 @@ if has_part 6; then
 		say "part 6: $kind, $((r + 1))/$((2 * STEP_REPS))"
 		rm -f "$img"
 		fallocate -l "$END_SIZE" "$img"
-		/sbin/mke2fs -q -F -t ext4 -b 4096 -m 0 -N $((bytes / 8192)) -O ^has_journal,^resize_inode \
+		/sbin/mke2fs -q -F -t ext4 -b 4096 -m 0 -N $((bytes / 8192)) -O has_journal,^resize_inode \
 			-E nodiscard,assume_storage_prezeroed=1,root_owner=0:0 "$img"
 		dev=$(losetup --find --show --direct-io=on --sector-size 4096 "$img")
 		mount -t ext4 -o nosuid,nodev "$dev" "$mnt"
