@@ -131,8 +131,12 @@ export const enum Op {
                     // <W_ARG slot>/<W_STR>.sock exists): the run ends there, successfully;
                     // 0 otherwise
   DISK_FITS = 24,   // INIT: the images' filesystem (directory W_ARG) has room for this
-                    // disk= and those before it: sizes as MOUNT_DISK's (F_SHARE, W_MAX_MB),
-                    // summed by the run; -ENOSPC naming the sizes otherwise
+                    // disk= and those before it: sizes as MOUNT_DISK's (F_SHARE, F_REQUEST,
+                    // W_MAX_MB), summed by the run; -ENOSPC naming the sizes otherwise
+  JOB_REQUEST = 25, // INIT, before the first DISK_FITS with F_REQUEST: the job's own --tmp on
+                    // a node in MiB, as Slurm's controller has it, returned (>= 0); 0 when the
+                    // job asked none or it cannot be known (a notice says why): the host keeps
+                    // it for the step's plan (plan()'s requestMb)
 }
 
 // Where a disk='s images are made: "<first base>.disk", root's, 0700.
@@ -195,3 +199,6 @@ export const F_SESSION: i32 = 256; // NS_ENTER: W_STR is the prefix "job."; join
 export const F_NOEXEC: i32 = 512;  // MOUNT_TMPFS, MOUNT_DISK: mount it noexec too
 export const F_SHARE: i32 = 1024;  // MOUNT_DISK: W_SIZE_MB is a percentage of the job's cores' share of
                                    // MEASURE_DISK's size, W_MAX_MB its cap
+export const F_REQUEST: i32 = 2048; // MOUNT_DISK, DISK_FITS: the job's own request (JOB_REQUEST, or
+                                    // plan()'s requestMb), when it made one, is the size, capped
+                                    // by W_MAX_MB; otherwise W_SIZE_MB's rule

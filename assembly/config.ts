@@ -50,8 +50,12 @@ export class OwnFs {
   // filesystem holding the images), known only when a job is planned.
   sizeMb: u32;
   sizePercent: u32;
-  // max=: the most a percentage may come to, in MiB; 0: no cap.
+  // max=: the most a percentage (or the job's request) may come to, in
+  // MiB; 0: no cap.
   maxMb: u32;
+  // request (disk= only): the job's own --tmp, when it gave one, is the
+  // size, instead of size='s rule.
+  request: bool;
   maxArgPtr: usize; // the max= as given
   maxArgLen: i32;
   sizeArgPtr: usize; // the size= as given
@@ -75,6 +79,7 @@ export class OwnFs {
     this.sizeMb = 0;
     this.sizePercent = disk ? DEFAULT_DISK_PERCENT : DEFAULT_TMPFS_PERCENT;
     this.maxMb = 0;
+    this.request = false;
     this.maxArgPtr = 0;
     this.maxArgLen = 0;
     this.sizeArgPtr = 0;

@@ -30,18 +30,20 @@ export function name_ptr(): usize { return NAME; }
 // none); nodeMemMb: the node's. A tmpfs's size= percentage is of these.
 // jobCores: the job's cores on this node; nodeCores: the node's (0:
 // unknown). A disk='s percentage is of their share of the local disk.
+// requestMb: the job's own --tmp in MiB (0: none, or not known), for a
+// disk= with request.
 export function plan(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
-                     jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32): i32 {
+                     jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32, requestMb: u32): i32 {
   clearMessage();
   const r = parse(argLen, config);
   if (r < 0) return r;
-  return build(config, phase, jobid, restart, uid, gid, jobMemMb, nodeMemMb, jobCores, nodeCores);
+  return build(config, phase, jobid, restart, uid, gid, jobMemMb, nodeMemMb, jobCores, nodeCores, requestMb);
 }
 
 // plan(), then carries it out through the host imports; 0 or a negative Err.
 export function run(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
-                    jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32): i32 {
-  const n = plan(phase, argLen, jobid, restart, uid, gid, jobMemMb, nodeMemMb, jobCores, nodeCores);
+                    jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32, requestMb: u32): i32 {
+  const n = plan(phase, argLen, jobid, restart, uid, gid, jobMemMb, nodeMemMb, jobCores, nodeCores, requestMb);
   if (n < 0) return n;
   return execute(phase, n);
 }

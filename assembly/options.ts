@@ -20,6 +20,7 @@ const GIVEN_MODE: i32 = 2;
 const GIVEN_NOEXEC: i32 = 4;
 const GIVEN_INODES: i32 = 8;
 const GIVEN_MAX: i32 = 16;
+const GIVEN_REQUEST: i32 = 32;
 // The largest size a record's word holds.
 const MAX_SIZE_MB: u64 = 0xFFFFFFFF;
 
@@ -312,6 +313,21 @@ function parseOwnFs(config: Config, arg: usize, n: i32): i32 {
     config.ownFs[t].noexec = true;
     return Err.OK;
   }
+  if (equalsAscii(arg, n, "request")) {
+    const t = qualified(config, arg, n, GIVEN_REQUEST);
+    if (t < 0) return t;
+    const fs = config.ownFs[t];
+    if (!fs.disk) {
+      sayArg(arg, n); say("only a disk= takes it (a job's --tmp is disk), not "); sayOwnFs(fs);
+      return fail(Err.BAD_VALUE);
+    }
+    fs.request = true;
+    return Err.OK;
+  }
+  if (startsWithAscii(arg, n, "request=")) {
+    sayArg(arg, n); say("request takes no value (a bare word after a disk= option)");
+    return fail(Err.BAD_VALUE);
+  }
   if (startsWithAscii(arg, n, "noexec=")) {
     sayArg(arg, n); say("noexec takes no value (a bare word after a tmpfs= or disk= option)");
     return fail(Err.BAD_VALUE);
@@ -354,7 +370,7 @@ function parseOne(config: Config, arg: usize, n: i32): i32 {
     sayArg(arg, n); say("expected cleanup=yes or cleanup=no");
     return fail(Err.BAD_VALUE);
   }
-  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, disk=, size=, max=, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=)");
+  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=)");
   return fail(Err.UNKNOWN_OPTION);
 }
 

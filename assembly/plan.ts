@@ -3,7 +3,7 @@
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
   W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES, W_MAX_MB, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
-  F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, F_SHARE, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, DISK_DIR_MODE, MAX_SLOTS,
+  F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, F_SHARE, F_REQUEST, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, DISK_DIR_MODE, MAX_SLOTS,
 } from "./abi";
 import { OUTPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
@@ -255,7 +255,7 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
       putAscii(MKE2FS);
       const programLen = finish(program);
       const share = fs.sizePercent != 0;
-      emit(Op.MOUNT_DISK, (fs.noexec ? F_NOEXEC : 0) | (share ? F_SHARE : 0), ownFsSlot[t], diskDir,
+      emit(Op.MOUNT_DISK, (fs.noexec ? F_NOEXEC : 0) | (share ? F_SHARE : 0) | (fs.request ? F_REQUEST : 0), ownFsSlot[t], diskDir,
            fs.mode, uid, gid, program, programLen, p, l,
            share ? fs.sizePercent : fs.sizeMb, fs.inodes, fs.maxMb);
       continue;
@@ -574,6 +574,10 @@ function planSession(config: Config, uid: u32): void {
 // a disk='s percentage is of their share of the images' filesystem.
 let shareCores: u32 = 0;
 let shareNodeCores: u32 = 0;
+// The job's own --tmp in MiB (0: none or not known): plan()'s, or in INIT
+// the JOB_REQUEST's answer (run.ts sets it).
+let jobRequestMb: u32 = 0;
+export function setJobRequestMb(mb: u32): void { jobRequestMb = mb; }
 
 // The least a disk= is given, whatever its share: a filesystem for a
 // job's /tmp smaller than this is of no use, and mke2fs's own minimum for
@@ -584,6 +588,11 @@ export const MIN_DISK_MB: u64 = 64;
 // answer): its size= as given, or its percentage of the job's cores' share
 // of fsMb, capped by max= (maxMb, 0: none), never under MIN_DISK_MB.
 export function diskSizeMb(flags: i32, sizeMb: u32, maxMb: u32, fsMb: u64): u32 {
+  // The job's own request first, where the admin lets it decide.
+  if ((flags & F_REQUEST) != 0 && jobRequestMb != 0) {
+    const asked = maxMb != 0 && jobRequestMb > maxMb ? maxMb : jobRequestMb;
+    return <u64>asked < MIN_DISK_MB ? <u32>MIN_DISK_MB : asked;
+  }
   if ((flags & F_SHARE) == 0) return sizeMb;
   const cores = shareCores < shareNodeCores ? <u64>shareCores : <u64>shareNodeCores;
   let mb = shareNodeCores == 0 ? 0 : fsMb * <u64>sizeMb / 100 * cores / <u64>shareNodeCores;
@@ -614,6 +623,14 @@ function planRoom(config: Config, jobid: u32): void {
   const dir = planNsDir(first, parent, jobid);
   emit(Op.NS_HELD, 0, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
   planDiskDir(first, parent);
+  // Asked of Slurm's controller once, here, for the job's first step only
+  // (a held namespace ended the run above); the host keeps the answer for
+  // the step's plan, so its namespace's maker never asks.
+  for (let t = 0; t < config.ownFsCount; t++) {
+    if (!config.ownFs[t].request) continue;
+    emit(Op.JOB_REQUEST, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
+    break;
+  }
   let measured = false;
   for (let t = 0; t < config.ownFsCount; t++) {
     const fs = config.ownFs[t];
@@ -623,7 +640,7 @@ function planRoom(config: Config, jobid: u32): void {
       emit(Op.MEASURE_DISK, 0, -1, diskDir, 0, 0, 0, diskDirPath, diskDirPathLen, diskDirPath, diskDirPathLen);
       measured = true;
     }
-    emit(Op.DISK_FITS, share ? F_SHARE : 0, -1, diskDir, 0, 0, 0, fs.ptr, fs.len, fs.ptr, fs.len,
+    emit(Op.DISK_FITS, (share ? F_SHARE : 0) | (fs.request ? F_REQUEST : 0), -1, diskDir, 0, 0, 0, fs.ptr, fs.len, fs.ptr, fs.len,
          share ? fs.sizePercent : fs.sizeMb, 0, fs.maxMb);
   }
 }
@@ -632,7 +649,7 @@ function planRoom(config: Config, jobid: u32): void {
 // The extern step plans the namespace records too: the holder it starts
 // carries them out, tmpfs mounts included.
 export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
-                      jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32): i32 {
+                      jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32, requestMb: u32): i32 {
   count = 0;
   slots = 0;
   cursor = STRINGS;
@@ -640,6 +657,7 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
   diskDir = -1;
   shareCores = jobCores;
   shareNodeCores = nodeCores;
+  jobRequestMb = requestMb;
   if (phase == Phase.CHECK) {
     planCheck(config);
   } else if (phase == Phase.INIT) {

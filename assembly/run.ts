@@ -6,7 +6,7 @@ import {
   REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID, W_STR, W_LEN, W_PATH,
   W_PATHLEN, W_SIZE_MB, W_INODES, W_MAX_MB, Op, Phase, Err, F_SESSION,
 } from "./abi";
-import { diskSizeMb, diskInodes } from "./plan";
+import { diskSizeMb, diskInodes, setJobRequestMb } from "./plan";
 import { fail, say, sayBytes } from "./errors";
 import * as host from "./host.gen";
 
@@ -79,6 +79,11 @@ function call(r: usize): i32 {
     }
     case Op.NEED_PROGRAM: return host.need_program(str, len, path, pathLen);
     case Op.NS_HELD: return host.ns_held(word(r, W_ARG), str, len, path, pathLen);
+    case Op.JOB_REQUEST: {
+      const rc = host.job_request();
+      if (rc > 0) setJobRequestMb(<u32>rc);
+      return rc;
+    }
     case Op.DISK_FITS: {
       fitsMb += <u64>diskSizeMb(word(r, W_FLAGS), <u32>word(r, W_SIZE_MB), <u32>word(r, W_MAX_MB), <u64>measuredMb);
       return host.disk_fits(word(r, W_ARG), path, pathLen, fitsMb > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>fitsMb);
@@ -120,6 +125,7 @@ function describe(r: usize): void {
     case Op.MEASURE_DISK: say("measure the filesystem of \""); break;
     case Op.MOUNT_DISK: say("mount a disk of its own on \""); break;
     case Op.NS_HELD: say("look for the job's namespace holder \""); break;
+    case Op.JOB_REQUEST: say("ask Slurm's controller for the job's --tmp"); return;
     case Op.DISK_FITS: say("check the room for a disk of its own on \""); break;
     case Op.NEED_PROGRAM:
       say("find the program \""); sayBytes(<usize>word(r, W_STR), word(r, W_LEN)); say("\", which disk=");

@@ -45,6 +45,7 @@ export interface Addon extends NodeImports {
       before?: ((op: string) => void) | undefined,
       cores?: number,
       nodeCores?: number,
+      requestMb?: number,
     ]
   ): CoreRunResult;
   opsReset(): void;

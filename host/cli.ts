@@ -46,7 +46,7 @@ Exit status: 0 ok, 1 configuration, plan, cleanup or output error, 2 usage
 error, 141 stdout closed by its reader (as a writer killed by SIGPIPE).
 See docs/cli.md.
 `,
-  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--mem MB] [--node-mem MB] [--cores N] [--node-cores N] [--disk-mb MB] [--config FILE | --args WORDS] [--json]
+  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--mem MB] [--node-mem MB] [--cores N] [--node-cores N] [--disk-mb MB] [--request MB] [--config FILE | --args WORDS] [--json]
 
 Prints, for every plugstack.conf line that loads ${PLUGIN_FILE}, what the
 plugin does for the job: the directories (owner, mode) the extern step
@@ -73,6 +73,8 @@ and tmpfs) and the epilog's removals, in the order the plugin does them.
   --node-cores N the node's cores (default this machine's)
   --disk-mb MB   the size in MiB of the filesystem a disk='s images are made
                  on (default: measured on this machine)
+  --request MB   the job's own --tmp in MiB (default 0: none), which a disk=
+                 with request takes as its size (capped by max=)
   --json         machine-readable output (schema in docs/cli.md)
 `,
   check: `Usage: private-tmpdir check [--config FILE] [--plugin-dir DIRS] [--json] [--verbose]
@@ -462,6 +464,7 @@ function cmdPlan(argv: string[]): number {
     cores: { type: "string" },
     "node-cores": { type: "string" },
     "disk-mb": { type: "string" },
+    request: { type: "string" },
     json: { type: "boolean" },
   });
   if (v["help"]) return help("plan");
@@ -478,6 +481,7 @@ function cmdPlan(argv: string[]): number {
     // And a disk= share: of these.
     cores: u32(v, "cores", 0),
     nodeCores: u32(v, "node-cores", thisNodeCores()),
+    requestMb: u32(v, "request", 0),
   };
   // A disk= share is of the images' filesystem: this node's, measured (its
   // nearest existing directory, as the plugin makes the rest), or --disk-mb.

@@ -43,6 +43,8 @@ export interface Job {
   cores?: number;
   /** The node's cores; default this machine's. */
   nodeCores?: number;
+  /** The job's own --tmp in MiB (0, the default: none), for a disk= with request. */
+  requestMb?: number;
 }
 
 /** This machine's cores, the core's default node cores: online CPUs over
@@ -112,7 +114,7 @@ interface Exports {
 /** A job as the core's plan() and run() exports take it (assembly/index.ts),
  * after the phase and the arguments' length. */
 export type JobWords = [jobid: number, restart: number, uid: number, gid: number, memMb: number, nodeMemMb: number];
-type CoreCall = [phase: number, argLen: number, ...job: JobWords, cores: number, nodeCores: number];
+type CoreCall = [phase: number, argLen: number, ...job: JobWords, cores: number, nodeCores: number, requestMb: number];
 
 export const WASM_PATH = fileURLToPath(new URL("../../core.wasm", import.meta.url));
 
@@ -141,7 +143,17 @@ function coresOf(job: Job): [number, number] {
 
 /** plan()'s and run()'s arguments (assembly/index.ts). */
 function callOf(phase: PhaseName, argLen: number, job: Job): CoreCall {
-  return [Phase[phase], argLen, job.jobid, job.restart, job.uid, job.gid, ...memoryOf(job), ...coresOf(job)];
+  return [
+    Phase[phase],
+    argLen,
+    job.jobid,
+    job.restart,
+    job.uid,
+    job.gid,
+    ...memoryOf(job),
+    ...coresOf(job),
+    job.requestMb ?? 0,
+  ];
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });

@@ -2,7 +2,13 @@
 // in docs/cli.md and the human listing. Nothing here computes a path, an
 // owner or a mode: every value is copied from a PlanStep, so what the CLI
 // prints is what the plugin's core plans.
-import { FLAG_NAMES, F_NOEXEC as FLAG_NOEXEC, F_SHARE as FLAG_SHARE, type PhaseName } from "./abi.js";
+import {
+  FLAG_NAMES,
+  F_NOEXEC as FLAG_NOEXEC,
+  F_REQUEST as FLAG_REQUEST,
+  F_SHARE as FLAG_SHARE,
+  type PhaseName,
+} from "./abi.js";
 import { Core, type Job, type PlanStep } from "./core.js";
 import type { PluginLine } from "./plugstack.js";
 
@@ -61,6 +67,8 @@ export interface LinePlanJson {
     filesystemMb: number | null;
     mode: string;
     noexec: boolean;
+    /** request: the job's --tmp (plan --request) decides the size when given */
+    request: boolean;
   }[];
   /** The host's directories kept visible in the job (share=), if trusted on the node. */
   shares: string[];
@@ -221,15 +229,18 @@ export function planLine(core: Core, l: PluginLine, job: Job, measure: MeasureFs
     .map((s) => {
       const images = imageDirs.get(s.arg) ?? "";
       const share = (s.flags & FLAG_SHARE) !== 0;
-      const fsMb = share ? measure(images) : undefined;
+      const asked = (s.flags & FLAG_REQUEST) !== 0 && (job.requestMb ?? 0) > 0;
+      const fsMb = share && !asked ? measure(images) : undefined;
       // The core's own arithmetic (its plan() for this job came last).
-      const sizeMb = share ? (fsMb === undefined ? null : core.diskSizeMb(s, fsMb)) : s.sizeMb;
-      const shareText = `${s.sizeMb}% of the job's cores' share of ${images}'s filesystem${s.maxMb ? `, at most ${humanMiB(s.maxMb)}` : ""}`;
+      const sizeMb = share && !asked ? (fsMb === undefined ? null : core.diskSizeMb(s, fsMb)) : core.diskSizeMb(s, 0);
+      const rule = `${s.sizeMb}% of the job's cores' share of ${images}'s filesystem${s.maxMb ? `, at most ${humanMiB(s.maxMb)}` : ""}`;
+      const shareText = asked ? `the job's --tmp${s.maxMb ? `, at most ${humanMiB(s.maxMb)}` : ""}` : rule;
       return {
         target: s.path,
-        size: share ? shareText : humanMiB(s.sizeMb),
+        size: share || asked ? shareText : humanMiB(s.sizeMb),
         sizeMb,
-        percent: share ? s.sizeMb : null,
+        percent: share && !asked ? s.sizeMb : null,
+        request: (s.flags & FLAG_REQUEST) !== 0,
         maxMb: s.maxMb,
         images,
         filesystemMb: fsMb ?? null,
@@ -336,7 +347,8 @@ function describe(s: StepJson): string {
           ? `${s.percent}% of the job's cores' share of that filesystem${s.maxMb ? `, at most ${humanMiB(s.maxMb)}` : ""}`
           : `${s.sizeMb} MiB${s.size === `${s.sizeMb} MiB` ? "" : ` (${s.size})`}`;
       const inodes = s.inodes ? `${s.inodes} inodes` : "one inode per 8 KiB";
-      return `disk    ${s.path}  size ${size}, ${inodes}, mode ${s.mode}, owner ${s.uid}:${s.gid}, nosuid,nodev${f.includes("noexec") ? ",noexec" : ""}  (an ext4 of the job's own, made by ${s.program} in an unnamed image reserved in full on the local disk, on a loop device; gone with its namespace)`;
+      const request = f.includes("request") ? "; the job's own --tmp instead when it gave one" : "";
+      return `disk    ${s.path}  size ${size}${request}, ${inodes}, mode ${s.mode}, owner ${s.uid}:${s.gid}, nosuid,nodev${f.includes("noexec") ? ",noexec" : ""}  (an ext4 of the job's own, made by ${s.program} in an unnamed image reserved in full on the local disk, on a loop device; gone with its namespace)`;
     }
     case "set_env":
       // A mount's private directory as the host sees it: only sbcast uses it.
@@ -370,7 +382,7 @@ export function planText(p: PlanJson): string {
       const cores = `, cores ${p.job.cores ?? 0} of ${p.job.nodeCores ?? "?"}`;
       out.push(
         d.percent === null
-          ? `  disk ${d.target}: reserves ${humanMiB(d.sizeMb ?? 0)} on the node`
+          ? `  disk ${d.target}: reserves ${humanMiB(d.sizeMb ?? 0)} on the node${d.size.startsWith("the job's") ? ` (${d.size})` : ""}`
           : d.sizeMb === null
             ? `  disk ${d.target}: ${d.size} (not measured here: give --disk-mb)`
             : `  disk ${d.target}: reserves ${humanMiB(d.sizeMb)} on this node (${d.size}${on}${cores})`,

@@ -187,6 +187,7 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 	}
 	ptd_ops_init(&c->env.ops, dry_run);
 	c->env.ops.uid = (uid_t) job->uid;
+	c->env.ops.jobid = job->jobid;
 	c->env.ops.set_env = job->set_env;
 	c->env.ops.set_env_ctx = job->set_env_ctx;
 	c->env.ops.config_tag = options_tag(argc, argv);
@@ -230,7 +231,7 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 	rc = (int32_t) PTD_EXPORT(run)(&c->inst, (u32) phase, len, job->jobid,
 				   job->restart, job->uid, job->gid,
 				   job->mem_mb, job->node_mem_mb,
-				   job->cores, job->node_cores);
+				   job->cores, job->node_cores, job->request_mb);
 	if (rc < 0)
 		explain(c, rc, res);
 	else

@@ -18,6 +18,9 @@ struct ptd_job {
 	/* For disk= sizes given as a share: the job's cores on this node and
 	 * the node's (0: unknown). */
 	uint32_t cores, node_cores;
+	/* For a disk= with request: the job's own --tmp in MiB (0: none, or
+	 * not known), as INIT's JOB_REQUEST got it (ptd_job_request). */
+	uint32_t request_mb;
 	/* SET_ENV (tmpdir=, and a step's PRIVATE_TMPDIR_HOST_<NAME> for each
 	 * mount=): sets a variable for the job's tasks or the session; NULL
 	 * where the phase has none. */

@@ -243,6 +243,30 @@ static int op_mount_disk(struct ptd_ops *o, int slot, int dir,
 	return r;
 }
 
+int (*ptd_job_request)(uint32_t jobid, uint32_t *ret_mb,
+		       struct ptd_detail *d);
+
+/* Never fails the plan: a job whose request cannot be known gets the
+ * admin's rule, and a notice says why. */
+static int op_job_request(struct ptd_ops *o)
+{
+	uint32_t mb = 0;
+	int r;
+
+	if (o->dry_run)
+		return trace_job_request(o);
+	if (!ptd_job_request)
+		return 0;
+	r = ptd_job_request(o->jobid, &mb, &o->detail);
+	if (r < 0) {
+		ptd_note(&o->detail, "the job's --tmp could not be asked of Slurm's controller (%s: %s): its disk= is sized by the rule of plugstack.conf",
+			 o->detail.text[0] ? o->detail.text : "no reason given",
+			 strerror(-r));
+		return 0;
+	}
+	return mb > INT32_MAX ? INT32_MAX : (int) mb;
+}
+
 /* The holder listens on "<name>.sock" in the namespace directory (root's,
  * 0700: nobody else can make that name). */
 static int op_ns_held(struct ptd_ops *o, int dir, const char *name,

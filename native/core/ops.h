@@ -19,6 +19,12 @@
  * checked at every run, guards the pairing. */
 #include "ptd_abi.h"
 
+/* JOB_REQUEST: asks Slurm's controller for the job's --tmp on a node, in
+ * MiB (0: none asked). Set by the plugin (jobs/request.c); NULL elsewhere:
+ * nothing is known, 0. Returns 0 or a negative errno with the reason. */
+extern int (*ptd_job_request)(uint32_t jobid, uint32_t *ret_mb,
+			      struct ptd_detail *d);
+
 struct ptd_ops {
 	int fds[PTD_MAX_SLOTS];
 	bool dry_run;		/* record the calls instead of making them */
@@ -38,6 +44,7 @@ struct ptd_ops {
 	/* The job's user (a holder's socket is theirs; a session joins a
 	 * job of theirs); set by ptd_core_run from its job. */
 	uid_t uid;
+	uint32_t jobid;
 	/* A session's NS_ENTER: the job whose namespace it joined. */
 	uint32_t session_job;
 	/* What the plan was made from (a hash of the plugstack options, set

@@ -97,7 +97,7 @@ Napi::Object EnvObject(Napi::Env env) {
 }
 
 // coreRun(phase, args, jobid, restart, uid, gid, memMb, nodeMemMb, dryRun,
-//         trapAt, failBind, before, cores, nodeCores) trapAt: true or 1 traps at the first import call, N at the
+//         trapAt, failBind, before, cores, nodeCores, requestMb) trapAt: true or 1 traps at the first import call, N at the
 // Nth (the calls before it are carried out), false or 0 never. before(op):
 // called before each import call.
 Napi::Value CoreRun(const Napi::CallbackInfo &info) {
@@ -128,6 +128,7 @@ Napi::Value CoreRun(const Napi::CallbackInfo &info) {
   // callers that plan no disk= leave them out.
   job.cores = info.Length() > 12 && info[12].IsNumber() ? info[12].As<Napi::Number>().Uint32Value() : 0;
   job.node_cores = info.Length() > 13 && info[13].IsNumber() ? info[13].As<Napi::Number>().Uint32Value() : 0;
+  job.request_mb = info.Length() > 14 && info[14].IsNumber() ? info[14].As<Napi::Number>().Uint32Value() : 0;
   if (info.Length() > 11 && info[11].IsFunction()) {
     before = info[11].As<Napi::Function>();
     g_before_env = &env;

@@ -23,6 +23,7 @@
 #include "ns/nsholder.h"
 #include "util/messages.h"
 #include "jobs/ended.h"
+#include "jobs/request.h"
 #include "util/threadids.h"
 #include "fs/output.h"
 
@@ -265,6 +266,29 @@ static int run_phase(enum ptd_phase phase, int ac, char **av,
 
 static void start_remover(int ac, char **av, const char *where, bool settle);
 
+/* The job's --tmp as INIT asked it (JOB_REQUEST, a disk= with request), for
+ * the same step's init_post_opt: its namespace's maker never asks. */
+static uint32_t job_request_mb;
+
+static int ask_job_request(uint32_t jobid, uint32_t *ret_mb,
+			   struct ptd_detail *d)
+{
+	struct timespec t0, t1;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ptd_slurm_job_request(jobid, ret_mb, d);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	job_request_mb = r == 0 ? *ret_mb : 0;
+	/* What the question cost the job's start (docs/benchmarks.md). */
+	if (r == 0)
+		slurm_debug("private-tmpdir: job %u: --tmp %u MiB, asked of slurmctld in %.3f ms",
+			    jobid, *ret_mb,
+			    (t1.tv_sec - t0.tv_sec) * 1e3 +
+			    (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	return r;
+}
+
 #pragma GCC visibility push(default)
 
 /* slurmstepd and the epilog process: validate the options once, so a bad
@@ -305,6 +329,7 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	/* A step checks its job's disk= room here too (Phase INIT): where
 	 * Slurm 25.05+ fails the job and keeps the node, as it does not for a
 	 * failure in init_post_opt. */
+	ptd_job_request = ask_job_request;
 	if (ctx == S_CTX_REMOTE && job_facts(sp, &job) == 0)
 		r = ptd_core_run(PTD_PHASE_INIT, ac, av, &job, false, &res);
 	else
@@ -564,6 +589,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 		return -1;
 	phase = step_phase(sp);
 	ext = phase == PTD_PHASE_EXTERN;
+	job.request_mb = job_request_mb;
 	job.set_env = step_set_env;
 	job.set_env_ctx = sp;
 	ptd_continue = continue_removal;

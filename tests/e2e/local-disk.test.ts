@@ -250,6 +250,35 @@ describe("e2e: local disk per job (disk=, size=)", function () {
     }
   });
 
+  it("request: a job's own --tmp is its disk's size (capped by max=); a job without one gets size=; asked of slurmctld once, by the job's first step", async () => {
+    stopCluster();
+    info = startCluster({
+      plugstackLines: [
+        pluginLine(["base=/tmp/slurm", "mount=/tmp", "disk=/var/tmp", "size=64M", "max=256M", "request"]),
+      ],
+      tmpDiskMb: 1024,
+    });
+    const size = "df -m --output=size /var/tmp | tail -1 | tr -d ' '";
+    const probe = `echo size $(${size}); srun -n1 --overlap bash -c 'echo step $(${size})'`;
+    const sizes: Record<string, number[]> = {};
+    for (const [name, args] of [
+      ["asked 128M", ["--tmp=128M"]],
+      ["asked 512M, above max=", ["--tmp=512M"]],
+      ["none", []],
+    ] as const) {
+      const r = sbatchWait(ALICE, probe, { args });
+      assert.equal(r.state, "COMPLETED", `${name}: ${r.output}`);
+      const got = [/^size (\d+)$/m, /^step (\d+)$/m].map((re) => Number(re.exec(r.output)?.[1]));
+      assert.equal(got[0], got[1], `${name}: the step sees the batch step's disk: ${r.output}`);
+      sizes[name] = got;
+    }
+    // df shows the filesystem less ext4's own tables (a few percent).
+    const near = (mb: number, want: number) => mb > want * 0.85 && mb <= want;
+    assert.ok(near(sizes["asked 128M"]?.[0] ?? 0, 128), JSON.stringify(sizes));
+    assert.ok(near(sizes["asked 512M, above max="]?.[0] ?? 0, 256), JSON.stringify(sizes));
+    assert.ok(near(sizes["none"]?.[0] ?? 0, 64), JSON.stringify(sizes));
+  });
+
   it("a size the disk cannot reserve: the job fails at its start with the sizes in slurmd's log, never runs with a shared /var/tmp, the node stays in service, nothing is left", async () => {
     stopCluster();
     info = startCluster({

@@ -115,6 +115,8 @@ export interface StartOptions {
   sharedRoot?: boolean;
   /** Extra slurm.conf lines (newline separated). */
   extraConf?: string;
+  /** The nodes' TmpDisk in MiB (jobs may ask --tmp up to it); none by default. */
+  tmpDiskMb?: number;
   /** 2: a second node with its own /tmp (see cluster.sh NODES). */
   nodes?: 1 | 2;
   /** With nodes: 2, each node a host of its own: own PID, mount, UTS and
@@ -155,6 +157,7 @@ export function startCluster(opts: StartOptions): ClusterInfo {
       // PTD_SHARED_ROOT=1 runs every suite against a systemd-like shared "/".
       SHARED_ROOT: opts.sharedRoot || process.env["PTD_SHARED_ROOT"] === "1" ? "1" : "0",
       EXTRA_CONF: opts.extraConf ?? "",
+      TMP_DISK: opts.tmpDiskMb === undefined ? "" : String(opts.tmpDiskMb),
       NODES: String(opts.nodes ?? 1),
       NETNS: opts.netns ? "1" : "0",
     },

@@ -36,6 +36,7 @@
 #                     machine's "/" is private, which would hide mount leaks).
 #                     slurmd's pid is in $PTD_LAB/run/slurmd.started.pid.
 #   EXTRA_CONF=...    extra slurm.conf lines (newline separated)
+#   TMP_DISK=MB       the nodes' TmpDisk (jobs may then ask --tmp up to it)
 #   NODES=2           a second node, <host>-n2, served by a second slurmd
 #                     (Debian builds slurmd with MULTIPLE_SLURMD) on port
 #                     SLURMD_PORT+1, in its own mount namespace with its own
@@ -253,15 +254,15 @@ write_conf() {
 	if [ "$NETNS" = 1 ]; then
 		cat >>"$CONF.new" <<-EOF
 			$NETNS_MARKER
-			NodeName=$NODE NodeHostname=$NODE NodeAddr=$LAB_NET.11 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
-			NodeName=$NODE2 NodeHostname=$NODE2 NodeAddr=$LAB_NET.12 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
+			NodeName=$NODE NodeHostname=$NODE NodeAddr=$LAB_NET.11 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem${TMP_DISK:+ TmpDisk=$TMP_DISK} State=UNKNOWN
+			NodeName=$NODE2 NodeHostname=$NODE2 NodeAddr=$LAB_NET.12 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem${TMP_DISK:+ TmpDisk=$TMP_DISK} State=UNKNOWN
 		EOF
 	else
 	cat >>"$CONF.new" <<-EOF
-		NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
+		NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem${TMP_DISK:+ TmpDisk=$TMP_DISK} State=UNKNOWN
 	EOF
 	[ "${NODES:-1}" = 2 ] && cat >>"$CONF.new" <<-EOF
-		NodeName=$NODE2 NodeHostname=$NODE NodeAddr=127.0.0.1 Port=$((SLURMD_PORT + 1)) CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem State=UNKNOWN
+		NodeName=$NODE2 NodeHostname=$NODE NodeAddr=127.0.0.1 Port=$((SLURMD_PORT + 1)) CPUs=$cpus Sockets=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$mem${TMP_DISK:+ TmpDisk=$TMP_DISK} State=UNKNOWN
 	EOF
 	fi
 	cat >>"$CONF.new" <<-EOF

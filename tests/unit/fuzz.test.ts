@@ -29,6 +29,7 @@ import {
   F_EVERY_RESTART,
   F_NO_JOIN,
   F_NOEXEC,
+  F_REQUEST,
   F_SHARE,
   F_SESSION,
   F_SWEEP,
@@ -452,6 +453,7 @@ function validArgs(r: Rng): string[] {
       ...(share && r.chance(0.5) ? [`max=${r.pick(["100G", "2T", "64M"])}`] : []),
       ...(r.chance(0.3) ? [`mode=${r.pick(["1777", "0700"])}`] : []),
       ...(r.chance(0.2) ? [`nr_inodes=${r.pick(["100000", "64k"])}`] : []),
+      ...(r.chance(0.3) ? ["request"] : []),
       ...(r.chance(0.3) ? ["noexec"] : []),
     ];
     while (qualifiers.length > 0) args.push(...qualifiers.splice(r.int(qualifiers.length), 1));
@@ -520,6 +522,8 @@ interface Tmpfs {
   size?: string;
   /** max= as given */
   max?: string;
+  /** request (disk= only): the job's --tmp decides */
+  request?: boolean;
   mode: number;
   noexec: boolean;
 }
@@ -564,6 +568,7 @@ function summary(args: readonly string[]): Summary {
     else if (a.startsWith("disk=")) tmpfs.push({ path: a.slice(5), disk: true, mode: 0o1777, noexec: false });
     else if (a.startsWith("size=") && last) last.size = a.slice(5);
     else if (a.startsWith("max=") && last) last.max = a.slice(4);
+    else if (a === "request" && last) last.request = true;
     else if (a.startsWith("mode=") && last) last.mode = parseInt(a.slice(5), 8);
     else if (a === "noexec" && last) last.noexec = true;
     else if (a.startsWith("tmpdir=")) tmpdir = a.slice(7);
@@ -650,7 +655,7 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
   CHECK: new Set(["need_program"]),
   // A step's init: CHECK's, then a disk='s room, unless the job's
   // namespace is held (the directories are those a step makes).
-  INIT: new Set(["need_program", "open_trusted", "mkdir_at", "ns_held", "measure_disk", "disk_fits"]),
+  INIT: new Set(["need_program", "open_trusted", "mkdir_at", "ns_held", "job_request", "measure_disk", "disk_fits"]),
   EXTERN: EXTERN_OPS,
   STEP: STEP_OPS,
   // The batch and interactive step plan as every step, variables aside.
@@ -702,7 +707,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
   plan.forEach((s, i) => {
     const where = `step ${i} (${s.op})`;
     assert.ok(ALLOWED[phase].has(s.op), `${where}: not an op of ${phase}`);
-    if (s.op !== "unshare_mount_ns" && s.op !== "make_slave") {
+    if (s.op !== "unshare_mount_ns" && s.op !== "make_slave" && s.op !== "job_request") {
       checkPath(s.path, `${where} path`);
       assert.ok(!CONTROL.test(s.str), `${where}: control character in str`);
     }
@@ -848,7 +853,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         const share = /^(\d+)%$/.exec(t.size ?? "90%");
         assert.deepEqual(
           [s.mode, s.uid, s.gid, s.flags],
-          [t.mode, job.uid, job.gid, (t.noexec ? F_NOEXEC : 0) | (share ? F_SHARE : 0)],
+          [t.mode, job.uid, job.gid, (t.noexec ? F_NOEXEC : 0) | (share ? F_SHARE : 0) | (t.request ? F_REQUEST : 0)],
           `${where}: fields`,
         );
         if (share) {
@@ -954,7 +959,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.ok(t?.disk, `${where}: ${s.path} is no disk=`);
         assert.ok(diskDirs.has(s.arg), `${where}: not the images' directory`);
         const share = /^(\d+)%$/.exec(t.size ?? "90%");
-        assert.equal(s.flags, share ? F_SHARE : 0, `${where}: flags`);
+        assert.equal(s.flags, (share ? F_SHARE : 0) | (t.request ? F_REQUEST : 0), `${where}: flags`);
         assert.equal(s.sizeMb, share ? Number(share[1]) : expectedSizeMb(t, job), `${where}: size`);
         break;
       }
@@ -1028,6 +1033,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       const first = disks.findIndex((t) => /%$/.test(t.size ?? "%"));
       const fits = disks.map(() => "disk_fits");
       if (first >= 0) fits.splice(first, 0, "measure_disk");
+      if (disks.some((t) => t.request)) fits.unshift("job_request");
       assert.deepEqual(
         ops,
         disks.length === 0 ? [] : ["need_program", "open_trusted", "mkdir_at", "ns_held", "mkdir_at", ...fits],

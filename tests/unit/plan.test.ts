@@ -11,6 +11,7 @@ import {
   F_EVERY_RESTART,
   F_NO_JOIN,
   F_NOEXEC,
+  F_REQUEST,
   F_SESSION,
   F_SHARE,
   F_SWEEP,
@@ -935,7 +936,7 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
       "an unknown option, listing them all",
       ["tmpfs=/a", "tmpfss=/b"],
       "UNKNOWN_OPTION",
-      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, disk=, size=, max=, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=\)$/,
+      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=\)$/,
     ],
     ["NOEXEC", [...T, "NOEXEC"], "UNKNOWN_OPTION", /^NOEXEC: unknown option/],
     ["a base only", ["base=/tmp/x"], "NO_MOUNTS", /^no mount=, tmpfs= or disk= option: nothing to make private$/],
@@ -1144,8 +1145,49 @@ describe("core: local disk per job (disk=, size=, max=)", () => {
     );
   });
 
+  it("request: the job's own --tmp is the size when it gave one (capped by max=, at least 64 MiB), else the rule; INIT asks the controller once, after the holder is looked for", () => {
+    const args = [...SEED, "disk=/scratch", "size=50%", "max=20G", "request", "disk=/data", "size=2G"];
+    const core = new Core();
+    const plan = core.plan("STEP", args, { ...coreJob, requestMb: 3000 });
+    const disks = plan.filter((s) => s.op === "mount_disk");
+    assert.deepStrictEqual(
+      disks.map((s) => [s.path, s.flags]),
+      [
+        ["/scratch", F_SHARE | F_REQUEST],
+        ["/data", 0],
+      ],
+    );
+    const [scratch, data] = disks;
+    assert.ok(scratch && data);
+    assert.equal(core.diskSizeMb(scratch, 100_000), 3000, "the job's --tmp");
+    assert.equal(core.diskSizeMb(data, 100_000), 2048, "a disk= without request keeps its size");
+    core.plan("STEP", args, { ...coreJob, requestMb: 50_000 });
+    assert.equal(core.diskSizeMb(scratch, 100_000), 20_480, "capped by max=");
+    core.plan("STEP", args, { ...coreJob, requestMb: 10 });
+    assert.equal(core.diskSizeMb(scratch, 100_000), 64, "at least 64 MiB");
+    core.plan("STEP", args, coreJob);
+    assert.equal(core.diskSizeMb(scratch, 100_000), 12_500, "no --tmp: the rule");
+    const init = new Core().plan("INIT", args, coreJob).map((s) => s.op);
+    assert.deepStrictEqual(init.slice(init.indexOf("ns_held")), [
+      "ns_held",
+      "mkdir_at",
+      "job_request",
+      "measure_disk",
+      "disk_fits",
+      "disk_fits",
+    ]);
+  });
+
   const D = ["disk=/scratch"];
   itRefuses([
+    [
+      "request on a tmpfs=",
+      ["tmpfs=/a", "request"],
+      "BAD_VALUE",
+      /^request: only a disk= takes it \(a job's --tmp is disk\), not tmpfs=\/a$/,
+    ],
+    ["request with a value", [...D, "request=yes"], "BAD_VALUE", /^request=yes: request takes no value/],
+    ["request twice", [...D, "request", "request"], "DUPLICATE", /^request: given twice for disk=\/scratch$/],
     ["max= as a percentage", [...D, "max=50%"], "BAD_VALUE", /^max=50%: expected a size such as 100G or 512M$/],
     [
       "max= below an absolute size=",
