@@ -662,9 +662,9 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
     planCheck(config);
   } else if (phase == Phase.INIT) {
     planCheck(config);
-    const r = checkSizes(config, 1, jobCores, nodeCores);
-    if (r < 0) return r;
-    planRoom(config, jobid);
+    // Without the cores a share cannot be sized: the step's own plan
+    // refuses it, naming the option; here nothing is checked.
+    if (jobCores != 0 && nodeCores != 0) planRoom(config, jobid);
   } else if (phase == Phase.EXTERN || phase == Phase.STEP || phase == Phase.SCRIPT) {
     const memMb = jobMemory(jobMemMb, nodeMemMb);
     const r = checkSizes(config, memMb, jobCores, nodeCores);

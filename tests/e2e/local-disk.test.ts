@@ -8,6 +8,7 @@ import { LAUNCH_FAILED, pluginLine } from "../helpers/plugin.js";
 import { runAs, spawnAs } from "../helpers/clients.js";
 import { ALICE, MALLORY, OUT_DIR, PLUGSTACK_CONF } from "../helpers/lab.js";
 import { cli } from "../helpers/cli.js";
+import { thisNodeCores } from "../../host/core.js";
 import { slurmAtLeast } from "../helpers/slurm-release.js";
 import {
   type ClusterInfo,
@@ -248,6 +249,34 @@ describe("e2e: local disk per job (disk=, size=)", function () {
       assert.deepStrictEqual(fs.readdirSync(`/tmp/${a}`), ["loot"], "nothing made in the user's directory");
       fs.rmSync(`/tmp/${a}`, { recursive: true, force: true });
     }
+  });
+
+  it("size=P%: P% of the job's cores' share of the images' filesystem (its cores from Slurm, the node's counted as the plugin does)", async () => {
+    stopCluster();
+    info = startCluster({
+      plugstackLines: [pluginLine(["base=/tmp/slurm", "mount=/tmp", "disk=/var/tmp", "size=3%"])],
+    });
+    const r = sbatchWait(
+      ALICE,
+      "df -m --output=size /var/tmp | tail -1 | tr -d ' '; scontrol show job -d $SLURM_JOB_ID | grep -o 'CPU_IDs=[^ ]*'",
+    );
+    assert.equal(r.state, "COMPLETED", r.output);
+    const got = Number(/^(\d+)$/m.exec(r.output)?.[1]);
+    const ids = /CPU_IDs=(\S+)/.exec(r.output)?.[1] ?? "";
+    // "0-1,3": the job's CPUs on the node (one thread a core here).
+    const cores = ids.split(",").reduce((n, p) => {
+      const [a, b] = p.split("-").map(Number);
+      return n + (b === undefined ? 1 : (b as number) - (a as number) + 1);
+    }, 0);
+    const s = fs.statfsSync(`${BASE}.disk`);
+    const fsMb = Math.floor((s.blocks * s.bsize) / 1048576);
+    const nodeCores = thisNodeCores();
+    const want = Math.max(64, Math.floor((Math.floor((fsMb * 3) / 100) * Math.min(cores, nodeCores)) / nodeCores));
+    assert.ok(cores >= 1, `the job's CPUs: ${r.output}`);
+    assert.ok(
+      got > want * 0.85 && got <= want,
+      `df ${got} MiB for ${want} MiB (3% of ${fsMb} MiB, ${cores} of ${nodeCores} cores)`,
+    );
   });
 
   it("request: a job's own --tmp is its disk's size (capped by max=); a job without one gets size=; asked of slurmctld once, by the job's first step", async () => {
