@@ -229,7 +229,7 @@ describe("e2e: local disk per job (disk=, size=)", function () {
     ]);
     assert.match(plant.stdout, /^planted$/m, plant.stderr);
     const mark = logMark();
-    const r = sbatchWait(ALICE, "echo ok > /var/tmp/f && cat /var/tmp/f && findmnt -n -o FSTYPE /var/tmp");
+    const r = sbatchWait(ALICE, "echo ok > /var/tmp/f && cat /var/tmp/f && findmnt -n -o FSTYPE /var/tmp | tail -1");
     assert.equal(r.state, "COMPLETED", r.output);
     assert.match(r.output, /^ok\next4$/m, r.output);
     const st = fs.lstatSync(`${BASE}.disk`);
