@@ -42,7 +42,7 @@ MIRROR=${PTD_MIRROR:-http://deb.debian.org/debian}
 PKGS=(slurmd slurmctld slurm-client munge libslurm-dev wabt gcc make libc6-dev
       libstdc++6 passwd util-linux mount procps hostname findutils tar gzip
       python3-minimal bsdutils libpam0g-dev openssh-server openssh-client
-      libpam-slurm-adopt fuse3 bindfs xvfb x11-utils iproute2 e2fsprogs)
+      libpam-slurm-adopt xvfb x11-utils iproute2 e2fsprogs)
 # What building the .deb needs (packaging/build-deb.sh): installed by apt
 # after debootstrap, whose --include cannot configure lintian's Perl stack.
 DEB_PKGS=(build-essential debhelper dpkg-dev lintian)
@@ -52,10 +52,15 @@ DEB_PKGS=(build-essential debhelper dpkg-dev lintian)
 # tracked in the stamp, as PKGS. Apptainer is packaged in sid only; rootless
 # podman needs uidmap's newuidmap, and runc because crun refuses a host with
 # cgroup v1 and v2 controllers both mounted (hybrid), as CI's is.
+# fuse3 and bindfs too, in every release: bookworm's bindfs depends on
+# "fuse | fuse3", and debootstrap, which takes the first of alternatives,
+# then unpacks fuse beside fuse3, which breaks it (seen on a fresh machine:
+# the bookworm root could not be made); apt resolves it to fuse3.
 suite_pkgs() { # suite
 	case "$1" in
-	sid) echo apptainer squashfs-tools busybox-static podman uidmap runc charliecloud-runtime ;;
-	trixie) echo busybox-static podman uidmap runc charliecloud-runtime ;;
+	sid) echo fuse3 bindfs apptainer squashfs-tools busybox-static podman uidmap runc charliecloud-runtime ;;
+	trixie) echo fuse3 bindfs busybox-static podman uidmap runc charliecloud-runtime ;;
+	*) echo fuse3 bindfs ;;
 	esac
 }
 STAMP=.private-tmpdir-root
