@@ -287,7 +287,7 @@ describe("e2e: local disk per job (disk=, size=)", function () {
       ],
       tmpDiskMb: 1024,
     });
-    const size = "df -m --output=size /var/tmp | tail -1 | tr -d ' '";
+    const size = "df -m --output=size /var/tmp | tail -1 | xargs";
     const probe = `echo size $(${size}); srun -n1 --overlap bash -c 'echo step $(${size})'`;
     const sizes: Record<string, number[]> = {};
     for (const [name, args] of [
@@ -301,8 +301,9 @@ describe("e2e: local disk per job (disk=, size=)", function () {
       assert.equal(got[0], got[1], `${name}: the step sees the batch step's disk: ${r.output}`);
       sizes[name] = got;
     }
-    // df shows the filesystem less ext4's own tables (a few percent).
-    const near = (mb: number, want: number) => mb > want * 0.85 && mb <= want;
+    // df shows the filesystem less ext4's own: its journal (16 MiB from 128 MiB
+    // to 1 GiB, 4 MiB below) and inode tables take up to a fifth of a small one.
+    const near = (mb: number, want: number) => mb > want * 0.75 && mb <= want;
     assert.ok(near(sizes["asked 128M"]?.[0] ?? 0, 128), JSON.stringify(sizes));
     assert.ok(near(sizes["asked 512M, above max="]?.[0] ?? 0, 256), JSON.stringify(sizes));
     assert.ok(near(sizes["none"]?.[0] ?? 0, 64), JSON.stringify(sizes));
