@@ -26,7 +26,8 @@ int ptd_slurm_job_request(uint32_t jobid, uint32_t *ret_mb,
 	r = slurm_load_job(&msg, jobid, SHOW_DETAIL);
 #endif
 	if (r != SLURM_SUCCESS) {
-		int e = slurm_get_errno();
+		/* Slurm sets errno (24.11 dropped slurm_get_errno). */
+		int e = errno;
 
 		ptd_say(d->text, "slurm_load_job: %s", slurm_strerror(e));
 		return -EIO;
