@@ -6,6 +6,12 @@
 #include <slurm/slurm_errno.h>
 #include <string.h>
 
+/* Weak: a host that loads the plugin without libslurm (its own tests' stub
+ * host) still loads it; such a host has no controller to ask. */
+#pragma weak slurm_load_job
+#pragma weak slurm_free_job_info_msg
+#pragma weak slurm_strerror
+
 int ptd_slurm_job_request(uint32_t jobid, uint32_t *ret_mb,
 			  struct ptd_detail *d)
 {
@@ -13,6 +19,10 @@ int ptd_slurm_job_request(uint32_t jobid, uint32_t *ret_mb,
 	int r;
 
 	*ret_mb = 0;
+	if (!slurm_load_job || !slurm_free_job_info_msg || !slurm_strerror) {
+		ptd_say(d->text, "this host has no libslurm to ask with");
+		return -ENOSYS;
+	}
 	/* 26.05 names a job by its step id (and SLUID). */
 #if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(26, 5, 0)
 	slurm_step_id_t id = {

@@ -202,6 +202,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       nodeMemMb: NODE_MEM_MB,
       cores: 0,
       nodeCores: NODE_CORES,
+      requestMb: 0,
     });
     assert.deepStrictEqual(
       p.lines.map((l) => [l.file, l.line, l.kind, l.plugin, l.args]),
@@ -346,6 +347,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       nodeMemMb: NODE_MEM_MB,
       cores: 0,
       nodeCores: NODE_CORES,
+      requestMb: 0,
     });
     assert.equal(p.lines[0]?.directories[0]?.uid, 0);
   });
@@ -428,6 +430,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       nodeMemMb: NODE_MEM_MB,
       cores: 0,
       nodeCores: NODE_CORES,
+      requestMb: 0,
     });
     const l = p.lines[0];
     assert.ok(l);
