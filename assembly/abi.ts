@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 13;
+export const ABI_VERSION: i32 = 14;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -137,7 +137,46 @@ export const enum Op {
                     // a node in MiB, as Slurm's controller has it, returned (>= 0); 0 when the
                     // job asked none or it cannot be known (a notice says why): the host keeps
                     // it for the step's plan (plan()'s requestMb)
+  KEEP_ASK = 26,    // a step whose job asked --keep-tmpdir (#26), after NS_READY: leave the
+                    // request W_MODE (KEEP_FAILED or KEEP_ALWAYS) in the root-only file
+                    // <W_ARG slot>/<W_STR> ("keep.<jobid>" in the namespace directory), where
+                    // the job's end on this node finds it; a later step's request replaces it
+  KEEP_ASKED = 27,  // EPILOG, after NS_RELEASE: the request a step left (KEEP_ASK's file
+                    // <W_ARG slot>/<W_STR>, removed here), returned: 0 none, else its mode.
+                    // The run takes the larger of it and W_MODE (the epilog's own option)
+  JOB_FAILED = 28,  // EPILOG, when the request is KEEP_FAILED: whether Slurm says the job
+                    // failed (1), succeeded (0), or cannot tell (2: a notice says why; the
+                    // run keeps, as with KEEP_ALWAYS)
+  KEEP_AT = 29,     // EPILOG, before REMOVE_AT, only when the run decided to keep: every job
+                    // directory "<W_STR><decimal>" in the W_ARG slot owned by W_UID is renamed,
+                    // name unchanged, into the kept place in W_SLOT ("<base>.kept", root's
+                    // KEPT_MODE), made 0700, its keep time recorded in the root-owned file
+                    // ".<name>" there (its mtime); W_MODE: the TTL in seconds, W_PATH: the
+                    // kept place's path, for the line saying where and until when
+  KEPT_SWEEP = 38,  // DRAIN, before DRAIN_AT: in the kept place W_SLOT (path W_PATH), each kept
+                    // tree past W_MODE seconds, or not recorded, or (checked once, by the walk
+                    // that measures it) with a mount or another user's file inside, is moved
+                    // into the holding place W_ARG; then the oldest go until the rest fit in
+                    // W_SIZE_MB MiB (F_SHARE: W_SIZE_MB percent of its filesystem). The host
+                    // wakes again for the next expiry (one waiter per kept place)
 }
+
+// --keep-tmpdir (#26): a job's own choice, given to plan() as userOpts
+// (the plugin reads it from Slurm's option callbacks; user_option parses
+// the value). Never an admin's setting: plugstack.conf's keep= and
+// optout= decide whether a job may ask at all.
+export const U_KEEP_FAILED: i32 = 1;  // keep the job's directories if it failed
+export const U_KEEP_ALWAYS: i32 = 2;  // keep them whatever the outcome
+export const U_KEEP_MASK: i32 = 3;
+export const U_OFF: i32 = 4;          // --private-tmpdir=off: the job's steps keep the host's /tmp
+// user_option's which: the option whose value is parsed.
+export const OPT_KEEP: i32 = 0;       // --keep-tmpdir[=failed|always]
+export const OPT_PRIVATE: i32 = 1;    // --private-tmpdir=on|off
+
+// Where kept trees wait for their user: "<base>.kept" beside the job
+// directories (same filesystem: keeping is a rename), root's. Readable by
+// all, so a user can list it; each kept tree in it is its user's, 0700.
+export const KEPT_MODE: i32 = 0o755;
 
 // Where a disk='s images are made: "<first base>.disk", root's, 0700.
 export const DISK_DIR_MODE: i32 = 0o700;

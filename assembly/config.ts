@@ -21,6 +21,11 @@ export const DEFAULT_TMPFS_MODE: i32 = 0o1777;
 // jobs still leaves the host a tenth, and the images' own overhead fits.
 export const DEFAULT_DISK_PERCENT: u32 = 90;
 
+// Without keep_max=, kept trees may take a tenth of the filesystem they
+// are on: a node that keeps many failed jobs' files still has room for
+// running jobs.
+export const DEFAULT_KEEP_MAX_PERCENT: u32 = 10;
+
 // A base= and the mounts after it: their private directories are made in
 // its job directory.
 export class Base {
@@ -116,6 +121,19 @@ export class Config {
   tmpdirArgPtr: usize; // the option as given
   tmpdirArgLen: i32;
   cleanup: bool;
+  // keep= (#26): how long a kept tree lives, in seconds; 0: no job may ask
+  // --keep-tmpdir. keep_max=: the most all kept trees of a base may take
+  // on a node, in MiB, or (keepMaxPercent != 0) a percentage of its
+  // filesystem.
+  keepTtl: u32;
+  keepArgPtr: usize;
+  keepArgLen: i32;
+  keepMaxMb: u32;
+  keepMaxPercent: u32;
+  keepMaxArgLen: i32;
+  // optout=yes: a job may ask --private-tmpdir=off.
+  optout: bool;
+  optoutGiven: bool;
 
   constructor() {
     for (let i = 0; i < MAX_GROUPS; i++) this.bases[i] = new Base();
@@ -133,5 +151,12 @@ export class Config {
     this.shareCount = 0;
     this.tmpdirLen = 0;
     this.cleanup = true;
+    this.keepTtl = 0;
+    this.keepArgLen = 0;
+    this.keepMaxMb = 0;
+    this.keepMaxPercent = DEFAULT_KEEP_MAX_PERCENT;
+    this.keepMaxArgLen = 0;
+    this.optout = false;
+    this.optoutGiven = false;
   }
 }

@@ -3,7 +3,7 @@ import { ABI_VERSION, INPUT_CAP } from "./abi";
 import { INPUT, OUTPUT, MSG, NAME } from "./memory";
 import { clearMessage, messageLength, writeName } from "./errors";
 import { Config } from "./config";
-import { parse } from "./options";
+import { parse, parseUserOption } from "./options";
 import { build, diskSizeMb } from "./plan";
 import { execute, failedOp, failedHostErrno } from "./run";
 
@@ -31,19 +31,30 @@ export function name_ptr(): usize { return NAME; }
 // jobCores: the job's cores on this node; nodeCores: the node's (0:
 // unknown). A disk='s percentage is of their share of the local disk.
 // requestMb: the job's own --tmp in MiB (0: none, or not known), for a
-// disk= with request.
+// disk= with request. userOpts: the job's own options (abi.ts U_*, from
+// user_option), refused unless plugstack.conf offers them.
 export function plan(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
-                     jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32, requestMb: u32): i32 {
+                     jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32, requestMb: u32,
+                     userOpts: i32): i32 {
   clearMessage();
   const r = parse(argLen, config);
   if (r < 0) return r;
-  return build(config, phase, jobid, restart, uid, gid, jobMemMb, nodeMemMb, jobCores, nodeCores, requestMb);
+  return build(config, phase, jobid, restart, uid, gid, jobMemMb, nodeMemMb, jobCores, nodeCores, requestMb, userOpts);
+}
+
+// A job's option value in INPUT[0, len) (len -1: given without one), for
+// which (abi.ts OPT_*): its U_* bits (>= 0), or a negative Err with the
+// message naming the option.
+export function user_option(which: i32, len: i32): i32 {
+  clearMessage();
+  return parseUserOption(which, len);
 }
 
 // plan(), then carries it out through the host imports; 0 or a negative Err.
 export function run(phase: i32, argLen: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
-                    jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32, requestMb: u32): i32 {
-  const n = plan(phase, argLen, jobid, restart, uid, gid, jobMemMb, nodeMemMb, jobCores, nodeCores, requestMb);
+                    jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32, requestMb: u32,
+                    userOpts: i32): i32 {
+  const n = plan(phase, argLen, jobid, restart, uid, gid, jobMemMb, nodeMemMb, jobCores, nodeCores, requestMb, userOpts);
   if (n < 0) return n;
   return execute(phase, n);
 }

@@ -1,6 +1,6 @@
 // Plugstack arguments -> validated configuration (config.ts). Every argument
 // is checked here, once, so a bad line is refused at load with the option named.
-import { INPUT_CAP, Err } from "./abi";
+import { INPUT_CAP, Err, OPT_KEEP, OPT_PRIVATE, U_KEEP_FAILED, U_KEEP_ALWAYS, U_OFF } from "./abi";
 import { INPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
 import { startsWithAscii, equalsAscii, bytesEqual, lastSlash, utf8Seq } from "./text";
@@ -286,6 +286,51 @@ function parseTmpdir(config: Config, arg: usize, n: i32): i32 {
   return Err.OK;
 }
 
+// keep=<digits><s|m|h|d>: how long a kept tree lives (#26), from 1 second
+// to 365 days; a unit is required, so "keep=7" is not read as seconds by
+// one admin and days by another.
+const MAX_KEEP_S: u64 = 365 * 86400;
+function parseKeep(config: Config, arg: usize, n: i32): i32 {
+  if (config.keepArgLen != 0) {
+    sayArg(arg, n); say("keep= given twice (first "); sayShort(config.keepArgPtr, config.keepArgLen); say(")");
+    return fail(Err.DUPLICATE);
+  }
+  const v = arg + 5;
+  const len = n - 5;
+  let digits = 0;
+  while (digits < len && isDigit(load<u8>(v + <usize>digits))) digits++;
+  let unit: u64 = 0;
+  if (digits > 0 && digits == len - 1) {
+    const u = load<u8>(v + <usize>digits) | 0x20;
+    if (u == 0x73) unit = 1; else if (u == 0x6d) unit = 60; else if (u == 0x68) unit = 3600; else if (u == 0x64) unit = 86400;
+  }
+  if (unit == 0) {
+    sayArg(arg, n); say("expected a time such as 30m, 12h or 7d (s, m, h or d)");
+    return fail(Err.BAD_VALUE);
+  }
+  let value: u64 = 0;
+  for (let i = 0; i < digits && value <= MAX_KEEP_S; i++) value = value * 10 + <u64>(load<u8>(v + <usize>i) - 0x30);
+  if (value == 0 || value * unit > MAX_KEEP_S) {
+    sayArg(arg, n); say("must be from 1s to 365d");
+    return fail(Err.BAD_VALUE);
+  }
+  config.keepTtl = <u32>(value * unit);
+  config.keepArgPtr = arg;
+  config.keepArgLen = n;
+  return Err.OK;
+}
+
+// keep_max=<size>|<P>%: see readSize.
+function parseKeepMax(config: Config, arg: usize, n: i32): i32 {
+  if (config.keepMaxArgLen != 0) { sayArg(arg, n); say("keep_max= given twice"); return fail(Err.DUPLICATE); }
+  const r = readSize(arg, n, 9);
+  if (r < 0) return r;
+  config.keepMaxMb = parsedMb;
+  config.keepMaxPercent = parsedPercent;
+  config.keepMaxArgLen = n;
+  return Err.OK;
+}
+
 // parseOwnFs's answer for an argument that is none of its options.
 const NOT_MINE: i32 = 1;
 
@@ -364,13 +409,23 @@ function parseOne(config: Config, arg: usize, n: i32): i32 {
   const q = parseOwnFs(config, arg, n);
   if (q != NOT_MINE) return q;
   if (startsWithAscii(arg, n, "tmpdir=")) return parseTmpdir(config, arg, n);
+  if (startsWithAscii(arg, n, "keep=")) return parseKeep(config, arg, n);
+  if (startsWithAscii(arg, n, "keep_max=")) return parseKeepMax(config, arg, n);
+  if (startsWithAscii(arg, n, "optout=")) {
+    if (config.optoutGiven) { sayArg(arg, n); say("optout= given twice"); return fail(Err.DUPLICATE); }
+    config.optoutGiven = true;
+    if (equalsAscii(arg + 7, n - 7, "yes")) { config.optout = true; return Err.OK; }
+    if (equalsAscii(arg + 7, n - 7, "no")) { config.optout = false; return Err.OK; }
+    sayArg(arg, n); say("expected optout=yes or optout=no");
+    return fail(Err.BAD_VALUE);
+  }
   if (startsWithAscii(arg, n, "cleanup=")) {
     if (equalsAscii(arg + 8, n - 8, "yes")) { config.cleanup = true; return Err.OK; }
     if (equalsAscii(arg + 8, n - 8, "no")) { config.cleanup = false; return Err.OK; }
     sayArg(arg, n); say("expected cleanup=yes or cleanup=no");
     return fail(Err.BAD_VALUE);
   }
-  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=)");
+  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir=, cleanup=, keep=, keep_max= or optout=)");
   return fail(Err.UNKNOWN_OPTION);
 }
 
@@ -396,7 +451,45 @@ function crossCheck(config: Config): i32 {
   if (t < 0) return t;
   const s = checkShares(config);
   if (s < 0) return s;
+  const k = checkKeep(config);
+  if (k < 0) return k;
   return checkTmpdir(config);
+}
+
+// A kept tree is a job directory renamed: with cleanup=no there is none
+// the plugin removes, so nothing to keep instead; a budget needs keep=.
+function checkKeep(config: Config): i32 {
+  if (config.keepMaxArgLen != 0 && config.keepTtl == 0) {
+    say("keep_max= without keep=: no job's directories are kept"); return fail(Err.BAD_VALUE);
+  }
+  if (config.keepTtl != 0 && !config.cleanup) {
+    sayShort(config.keepArgPtr, config.keepArgLen);
+    say(": with cleanup=no the job directories stay anyway (the site's own epilog removes them)");
+    return fail(Err.BAD_VALUE);
+  }
+  return Err.OK;
+}
+
+// A user's option value, INPUT[0, len) (len -1: the option was given
+// without one), for which (abi.ts OPT_*): its U_* bits, or an error
+// naming the option. Whether the cluster allows it is plan()'s question.
+export function parseUserOption(which: i32, len: i32): i32 {
+  if (len > INPUT_CAP) { say("option value too long"); return fail(Err.BAD_INPUT); }
+  if (which == OPT_KEEP) {
+    if (len < 0 || equalsAscii(INPUT, len, "failed")) return U_KEEP_FAILED;
+    if (equalsAscii(INPUT, len, "always")) return U_KEEP_ALWAYS;
+    say("--keep-tmpdir="); sayShort(INPUT, len); say(": expected failed or always (--keep-tmpdir alone: failed)");
+    return fail(Err.BAD_VALUE);
+  }
+  if (which == OPT_PRIVATE) {
+    if (len >= 0 && equalsAscii(INPUT, len, "off")) return U_OFF;
+    if (len >= 0 && equalsAscii(INPUT, len, "on")) return 0;
+    say("--private-tmpdir");
+    if (len >= 0) { say("="); sayShort(INPUT, len); }
+    say(": expected --private-tmpdir=off (or on)");
+    return fail(Err.BAD_VALUE);
+  }
+  say("unknown user option"); return fail(Err.BAD_INPUT);
 }
 
 // Each mount point bound once, no two private directories with one name, no

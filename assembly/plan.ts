@@ -4,6 +4,7 @@ import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
   W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES, W_MAX_MB, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
   F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, F_SHARE, F_REQUEST, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, DISK_DIR_MODE, MAX_SLOTS,
+  KEPT_MODE, U_KEEP_MASK, U_OFF,
 } from "./abi";
 import { OUTPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
@@ -40,6 +41,9 @@ const ownFsSlot = new StaticArray<i32>(MAX_OWN_FS);
 const ownFsStr = new StaticArray<usize>(MAX_OWN_FS);
 const shareSlot = new StaticArray<i32>(MAX_SHARES);
 const shareStr = new StaticArray<usize>(MAX_SHARES);
+const keptPath = new StaticArray<usize>(MAX_GROUPS);
+const keptPathLen = new StaticArray<i32>(MAX_GROUPS);
+const keptShareSlot = new StaticArray<i32>(MAX_GROUPS);
 
 function room(n: i32): bool {
   if (overflow || cursor + <usize>n + 1 > END) { overflow = true; return false; }
@@ -141,6 +145,12 @@ function planDirectories(config: Config, jobid: u32, restart: u32, uid: u32, gid
     jobPathLen[g] = pathLen;
   }
   if (hasDisk(config)) planDiskDir(config.bases[0], parentSlot[0]);
+  // Made by every step, as the holding place is by every end: a name a
+  // user planted there before any job was kept is moved aside first, and
+  // the step's namespace can show the user's kept trees (planKeptShares).
+  if (config.keepTtl != 0) {
+    for (let g = 0; g < config.baseCount; g++) planKept(config.bases[g], parentSlot[g], g);
+  }
   for (let m = 0; m < config.mountCount; m++) {
     const mount = config.mounts[m];
     const g = mount.base;
@@ -184,6 +194,36 @@ function planDiskDir(first: Base, parent: i32): void {
        name, <i32>(start + <usize>len - name), start, len);
   diskDirPath = start;
   diskDirPathLen = len;
+}
+
+// The kept place of a base (#26), "<base>.kept": root's, KEPT_MODE, a
+// squatter moved aside. Returns its slot; its path in keptPath[g].
+function planKept(base: Base, parent: i32, g: i32): i32 {
+  const start = cursor;
+  put(base.ptr, base.len);
+  putAscii(".kept");
+  const len = finish(start);
+  const name = start + <usize>(lastSlash(base.ptr, base.len) + 1);
+  const slot = slots++;
+  emit(Op.MKDIR_AT, F_ASIDE, slot, parent, KEPT_MODE, 0, 0,
+       name, <i32>(start + <usize>len - name), start, len);
+  keptPath[g] = start;
+  keptPathLen[g] = len;
+  return slot;
+}
+
+// Whether a base's kept place lies directly in a mount= path, where the
+// job's own private directory covers it: then it is bound into the job at
+// its path (as a share= is), so that a user finds a failed job's files
+// from a later job on the node. Elsewhere the job sees it anyway.
+function keptCovered(config: Config, g: i32): bool {
+  const base = config.bases[g];
+  const cut = lastSlash(base.ptr, base.len);
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
+    if (mount.len == cut && memory.compare(mount.ptr, base.ptr, <usize>cut) == 0) return true;
+  }
+  return false;
 }
 
 // Opens a mount point (its path copied into the strings); returns its slot,
@@ -235,6 +275,13 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
     shareSlot[s] = slot;
     shareStr[s] = start;
   }
+  for (let g = 0; g < config.baseCount; g++) {
+    keptShareSlot[g] = -1;
+    if (config.keepTtl == 0 || !keptCovered(config, g)) continue;
+    const slot = slots++;
+    emit(Op.OPEN_SHARED, 0, slot, -1, 0, 0, 0, keptPath[g], keptPathLen[g], keptPath[g], keptPathLen[g]);
+    keptShareSlot[g] = slot;
+  }
   for (let m = 0; m < config.mountCount; m++) {
     emit(Op.BIND, 0, privSlot[m], targetSlot[m], 0, 0, 0,
          targetStr[m], config.mounts[m].len, privPath[m], privPathLen[m]);
@@ -269,6 +316,24 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
     const p = shareStr[s], l = config.shares[s].len;
     emit(Op.BIND_SHARED, 0, shareSlot[s], -1, 0, uid, gid, p, l, p, l);
   }
+  for (let g = 0; g < config.baseCount; g++) {
+    if (keptShareSlot[g] < 0) continue;
+    emit(Op.BIND_SHARED, 0, keptShareSlot[g], -1, 0, uid, gid, keptPath[g], keptPathLen[g], keptPath[g], keptPathLen[g]);
+  }
+}
+
+// --keep-tmpdir: the request is left where the job's end on this node
+// finds it (KEEP_ASKED), in the namespace directory only root can write.
+// After NS_READY: every step that has the option leaves it, the steps that
+// joined the namespace too; the last one's stands.
+function planKeepAsk(userOpts: i32): void {
+  const keep = userOpts & U_KEEP_MASK;
+  if (keep == 0) return;
+  const name = cursor;
+  putAscii("keep.");
+  put(nsName + 4, nsNameLen - 4); // the job id of "job.<jobid>"
+  const nameLen = finish(name);
+  emit(Op.KEEP_ASK, 0, -1, nsDirSlot, keep, 0, 0, name, nameLen, nsPath, nsPathLen);
 }
 
 // nr_inodes= as given, or one per 4 KiB of the size (at least 1,024): a
@@ -431,7 +496,7 @@ function planHold(base: Base, parent: i32): i32 {
 // user's reach by one rename into the holding place; the remover (DRAIN)
 // empties it later. cleanup=no leaves them to the site's own epilog but
 // marks them ended, so a requeued run starts empty.
-function planRemoval(config: Config, jobid: u32, restart: u32, uid: u32): void {
+function planRemoval(config: Config, jobid: u32, restart: u32, uid: u32, userOpts: i32): void {
   for (let g = 0; g < config.baseCount; g++) {
     const base = config.bases[g];
     const parent = planParent(base, 0);
@@ -440,6 +505,17 @@ function planRemoval(config: Config, jobid: u32, restart: u32, uid: u32): void {
     if (g == 0) {
       const dir = planNsDir(base, parent, jobid);
       emit(Op.NS_RELEASE, 0, -1, dir, 0, 0, 0, nsName, nsNameLen, nsPath, nsPathLen);
+      // Whether to keep (#26): the job's request, as a step left it or
+      // as the epilog's own option says, and Slurm's word on the job's
+      // outcome; the run decides (run.ts), KEEP_AT acts on it.
+      if (config.keepTtl != 0) {
+        const name = cursor;
+        putAscii("keep.");
+        put(nsName + 4, nsNameLen - 4);
+        const nameLen = finish(name);
+        emit(Op.KEEP_ASKED, 0, -1, dir, userOpts & U_KEEP_MASK, 0, 0, name, nameLen, nsPath, nsPathLen);
+        emit(Op.JOB_FAILED, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0);
+      }
     }
     if (!config.cleanup) {
       const path = putJobPath(base, jobid, restart);
@@ -454,6 +530,14 @@ function planRemoval(config: Config, jobid: u32, restart: u32, uid: u32): void {
     putByte(0x2e); putDecimal(jobid); putByte(0x2e);
     const preLen = finish(pre);
     const name = pre + <usize>(lastSlash(base.ptr, base.len) + 1);
+    // Kept instead, when the run decided so: renamed whole, before the
+    // removal would take it. A job directory it leaves (not the user's,
+    // not a directory) is the removal's as ever.
+    if (config.keepTtl != 0) {
+      const kept = planKept(base, parent, g);
+      emit(Op.KEEP_AT, 0, kept, parent, <i32>config.keepTtl, uid, 0,
+           name, <i32>(pre + <usize>preLen - name), keptPath[g], keptPathLen[g]);
+    }
     // W_PATH: this run's directory, as messages have always named it.
     const path = putJobPath(base, jobid, restart);
     const pathLen = finish(path);
@@ -480,6 +564,15 @@ function planDrain(config: Config): void {
       emit(Op.NS_RELEASE, F_SWEEP, -1, dir, 0, 0, 0, pre, preLen, nsDirPath, nsDirPathLen);
     }
     const hold = planHold(base, parent);
+    // Kept trees past their time, or over the budget, join the holding
+    // place first: this pass removes them.
+    if (config.keepTtl != 0) {
+      const kept = planKept(base, parent, g);
+      const share = config.keepMaxPercent != 0;
+      emit(Op.KEPT_SWEEP, share ? F_SHARE : 0, kept, hold, <i32>config.keepTtl, 0, 0,
+           keptPath[g], keptPathLen[g], keptPath[g], keptPathLen[g],
+           share ? config.keepMaxPercent : config.keepMaxMb);
+    }
     const start = cursor;
     put(base.ptr, base.len);
     putByte(0x2e);
@@ -515,6 +608,7 @@ let nsPath: usize = 0;
 let nsPathLen: i32 = 0;
 let nsDirPath: usize = 0;
 let nsDirPathLen: i32 = 0;
+let nsDirSlot: i32 = -1;
 function planNsDir(first: Base, parent: i32, jobid: u32): i32 {
   const start = cursor;
   put(first.ptr, first.len);
@@ -534,6 +628,7 @@ function planNsDir(first: Base, parent: i32, jobid: u32): i32 {
   putDecimal(jobid);
   nsPathLen = finish(nsPath);
   nsNameLen = <i32>(nsPath + <usize>nsPathLen - nsName);
+  nsDirSlot = slot;
   return slot;
 }
 
@@ -645,11 +740,40 @@ function planRoom(config: Config, jobid: u32): void {
   }
 }
 
+// A job's own options (abi.ts U_*) only where plugstack.conf offers them:
+// refused, naming what is missing, in every phase (CHECK is what sbatch
+// and srun run, so the user hears it at submission).
+function checkUserOpts(config: Config, userOpts: i32): i32 {
+  if ((userOpts & U_KEEP_MASK) != 0 && config.keepTtl == 0) {
+    say("--keep-tmpdir: this cluster keeps no job's directories (plugstack.conf has no keep=)");
+    return fail(Err.BAD_VALUE);
+  }
+  if ((userOpts & U_OFF) != 0 && !config.optout) {
+    say("--private-tmpdir=off: not allowed on this cluster (plugstack.conf has no optout=yes); every job gets a private ");
+    if (config.mountCount > 0) sayShort(config.mounts[0].ptr, config.mounts[0].len);
+    else sayShort(config.ownFs[0].ptr, config.ownFs[0].len);
+    return fail(Err.BAD_VALUE);
+  }
+  if ((userOpts & ~(U_KEEP_MASK | U_OFF)) != 0 || (userOpts & U_KEEP_MASK) == U_KEEP_MASK) {
+    say("unknown job options"); return fail(Err.BAD_INPUT);
+  }
+  return Err.OK;
+}
+
 // Builds the plan for a parsed configuration; returns the record count.
 // The extern step plans the namespace records too: the holder it starts
 // carries them out, tmpfs mounts included.
 export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid: u32, gid: u32,
-                      jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32, requestMb: u32): i32 {
+                      jobMemMb: u32, nodeMemMb: u32, jobCores: u32, nodeCores: u32, requestMb: u32,
+                      userOpts: i32): i32 {
+  // A job's end and the remover never refuse: what the job may not ask
+  // is dropped there, and its directories go as ever.
+  if (phase == Phase.EPILOG || phase == Phase.DRAIN) {
+    if (config.keepTtl == 0) userOpts &= ~U_KEEP_MASK;
+    if (!config.optout) userOpts &= ~U_OFF;
+  }
+  const allowed = checkUserOpts(config, userOpts);
+  if (allowed < 0) return allowed;
   count = 0;
   slots = 0;
   cursor = STRINGS;
@@ -665,6 +789,9 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
     // Without the cores a share cannot be sized: the step's own plan
     // refuses it, naming the option; here nothing is checked.
     if (jobCores != 0 && nodeCores != 0) planRoom(config, jobid);
+  } else if ((phase == Phase.STEP || phase == Phase.SCRIPT) && (userOpts & U_OFF) != 0) {
+    // --private-tmpdir=off, where optout=yes allows it: this step keeps
+    // the host's paths; nothing is made, nothing joined.
   } else if (phase == Phase.EXTERN || phase == Phase.STEP || phase == Phase.SCRIPT) {
     const memMb = jobMemory(jobMemMb, nodeMemMb);
     const r = checkSizes(config, memMb, jobCores, nodeCores);
@@ -679,8 +806,9 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
     // where page faults are dear, so every srun step does without them.
     if (phase == Phase.SCRIPT) planHostEnv(config);
     if (phase == Phase.STEP || phase == Phase.SCRIPT) planEnv(config);
+    if (phase != Phase.EXTERN) planKeepAsk(userOpts);
   } else if (phase == Phase.EPILOG) {
-    planRemoval(config, jobid, restart, uid);
+    planRemoval(config, jobid, restart, uid, userOpts);
   } else if (phase == Phase.DRAIN) {
     planDrain(config);
   } else if (phase == Phase.SESSION) {

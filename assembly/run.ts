@@ -4,7 +4,7 @@
 import { OUTPUT } from "./memory";
 import {
   REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID, W_STR, W_LEN, W_PATH,
-  W_PATHLEN, W_SIZE_MB, W_INODES, W_MAX_MB, Op, Phase, Err, F_SESSION,
+  W_PATHLEN, W_SIZE_MB, W_INODES, W_MAX_MB, Op, Phase, Err, F_SESSION, U_KEEP_FAILED, U_KEEP_ALWAYS,
 } from "./abi";
 import { diskSizeMb, diskInodes, setJobRequestMb } from "./plan";
 import { fail, say, sayBytes } from "./errors";
@@ -16,6 +16,10 @@ let measuredMb: i32 = 0;
 // DISK_FITS: the sizes of the disks checked so far, in MiB.
 let fitsMb: u64 = 0;
 let failedErrno: i32 = 0;
+// EPILOG (#26): the job's request to keep (KEEP_ASKED), and whether its
+// directories are kept (JOB_FAILED decides; KEEP_AT acts only then).
+let keepAsked: i32 = 0;
+let keeping: bool = false;
 
 export function failedOp(): i32 { return failedIndex; }
 export function failedHostErrno(): i32 { return failedErrno; }
@@ -84,6 +88,32 @@ function call(r: usize): i32 {
       if (rc > 0) setJobRequestMb(<u32>rc);
       return rc;
     }
+    case Op.KEEP_ASK:
+      return host.keep_ask(word(r, W_ARG), str, len, path, pathLen, word(r, W_MODE));
+    case Op.KEEP_ASKED: {
+      const rc = host.keep_asked(word(r, W_ARG), str, len, path, pathLen);
+      const own = word(r, W_MODE);
+      keepAsked = rc > own ? rc : own;
+      // A request the host cannot read is no request: the job's
+      // directories go as they always have.
+      return rc < 0 ? rc : 0;
+    }
+    case Op.JOB_FAILED: {
+      if (keepAsked == U_KEEP_ALWAYS) { keeping = true; return 0; }
+      if (keepAsked != U_KEEP_FAILED) return 0;
+      const rc = host.job_failed();
+      // Not known (2, or an error): kept, as with always; the host's
+      // notice says why.
+      keeping = rc != 0;
+      return 0;
+    }
+    case Op.KEEP_AT:
+      if (!keeping) return 0;
+      return host.keep_at(word(r, W_SLOT), word(r, W_ARG), str, len, path, pathLen,
+                          <u32>word(r, W_UID), word(r, W_MODE));
+    case Op.KEPT_SWEEP:
+      return host.kept_sweep(word(r, W_SLOT), word(r, W_ARG), path, pathLen, word(r, W_MODE),
+                             <u32>word(r, W_SIZE_MB), word(r, W_FLAGS));
     case Op.DISK_FITS: {
       fitsMb += <u64>diskSizeMb(word(r, W_FLAGS), <u32>word(r, W_SIZE_MB), <u32>word(r, W_MAX_MB), <u64>measuredMb);
       return host.disk_fits(word(r, W_ARG), path, pathLen, fitsMb > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>fitsMb);
@@ -127,6 +157,11 @@ function describe(r: usize): void {
     case Op.NS_HELD: say("look for the job's namespace holder \""); break;
     case Op.JOB_REQUEST: say("ask Slurm's controller for the job's --tmp"); return;
     case Op.DISK_FITS: say("check the room for a disk of its own on \""); break;
+    case Op.KEEP_ASK: say("leave the job's request to keep its directories in \""); break;
+    case Op.KEEP_ASKED: say("read the job's request to keep its directories in \""); break;
+    case Op.JOB_FAILED: say("ask Slurm whether the job failed"); return;
+    case Op.KEEP_AT: say("keep the job's directories in \""); break;
+    case Op.KEPT_SWEEP: say("expire kept directories in \""); break;
     case Op.NEED_PROGRAM:
       say("find the program \""); sayBytes(<usize>word(r, W_STR), word(r, W_LEN)); say("\", which disk=");
       sayBytes(<usize>word(r, W_PATH), word(r, W_PATHLEN)); say(" needs (package e2fsprogs)");
@@ -142,6 +177,8 @@ export function execute(phase: i32, n: i32): i32 {
   failedErrno = 0;
   measuredMb = 0;
   fitsMb = 0;
+  keepAsked = 0;
+  keeping = false;
   const keepGoing = phase == Phase.EPILOG || phase == Phase.DRAIN;
   for (let i = 0; i < n; i++) {
     const r = OUTPUT + <usize>(i * REC_SIZE);

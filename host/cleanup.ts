@@ -31,6 +31,7 @@ function importsOf(a: Addon, beforeRemove: (path: string) => void): HostImports 
     ns_ready: () => -95,
     ns_held: () => -95,
     job_request: () => -95,
+    keep_ask: () => -95,
     // Nor does it mount, share a host directory, keep a step's output or
     // give tasks an environment.
     mount_tmpfs: () => -95,

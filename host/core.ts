@@ -24,6 +24,8 @@ import {
   W_SIZE_MB,
   W_INODES,
   W_MAX_MB,
+  OPT_KEEP,
+  OPT_PRIVATE,
 } from "./abi.js";
 import { CoreError } from "./errors.js";
 import { type HostImports, wasmEnv } from "./imports.gen.js";
@@ -45,6 +47,9 @@ export interface Job {
   nodeCores?: number;
   /** The job's own --tmp in MiB (0, the default: none), for a disk= with request. */
   requestMb?: number;
+  /** The job's own options as the core's bits (abi.ts U_*; Core.userOption
+   * parses them); 0, the default: none. */
+  userOpts?: number;
 }
 
 /** This machine's cores, the core's default node cores: online CPUs over
@@ -108,13 +113,22 @@ interface Exports {
   name_ptr(): number;
   plan(...a: CoreCall): number;
   disk_size_mb(flags: number, sizeMb: number, maxMb: number, fsMb: number): number;
+  user_option(which: number, len: number): number;
   run(...a: CoreCall): number;
 }
 
 /** A job as the core's plan() and run() exports take it (assembly/index.ts),
  * after the phase and the arguments' length. */
 export type JobWords = [jobid: number, restart: number, uid: number, gid: number, memMb: number, nodeMemMb: number];
-type CoreCall = [phase: number, argLen: number, ...job: JobWords, cores: number, nodeCores: number, requestMb: number];
+type CoreCall = [
+  phase: number,
+  argLen: number,
+  ...job: JobWords,
+  cores: number,
+  nodeCores: number,
+  requestMb: number,
+  userOpts: number,
+];
 
 export const WASM_PATH = fileURLToPath(new URL("../../core.wasm", import.meta.url));
 
@@ -153,6 +167,7 @@ function callOf(phase: PhaseName, argLen: number, job: Job): CoreCall {
     ...memoryOf(job),
     ...coresOf(job),
     job.requestMb ?? 0,
+    job.userOpts ?? 0,
   ];
 }
 
@@ -251,6 +266,23 @@ export class Core {
       });
     }
     return steps;
+  }
+
+  /** A job's own option (--keep-tmpdir, --private-tmpdir) as the core reads
+   * it: its U_* bits, or a CoreError naming the option. value null: given
+   * without a value. */
+  userOption(which: "keep" | "private", value: string | null): number {
+    let len = -1;
+    if (value !== null) {
+      const cap = this.x.input_cap();
+      const input = new Uint8Array(this.x.memory.buffer, this.x.input_ptr(), cap);
+      const { read, written } = utf8Encoder.encodeInto(value, input);
+      if (read !== value.length) throw new CoreError("BAD_INPUT", "option value too long");
+      len = written;
+    }
+    const rc = this.x.user_option(which === "keep" ? OPT_KEEP : OPT_PRIVATE, len);
+    if (rc < 0) throw this.errorOf(rc);
+    return rc;
   }
 
   /** Validates options only. */

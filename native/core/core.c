@@ -58,6 +58,44 @@ static int put_args(struct ptd_core *c, int argc, char *const argv[],
 	return 0;
 }
 
+/* The job's own options (core.h), each parsed by the core into its U_*
+ * bits: the value is the user's, so only the core reads it. 0, or the
+ * core's negative error. */
+static int32_t user_bits(struct ptd_core *c, const struct ptd_job *job,
+			 uint32_t *ret_bits)
+{
+	const struct ptd_user_opt *opts[2] = { &job->keep, &job->private_tmp };
+	const int which[2] = { PTD_OPT_KEEP, PTD_OPT_PRIVATE };
+	const wasm_rt_memory_t *mem = c->env.memory;
+	uint32_t at = PTD_EXPORT(input_ptr)(&c->inst);
+	uint32_t cap = PTD_EXPORT(input_cap)(&c->inst);
+	int i;
+
+	*ret_bits = 0;
+	for (i = 0; i < 2; i++) {
+		int32_t len = -1, r;
+
+		if (!opts[i]->given)
+			continue;
+		if (opts[i]->value) {
+			size_t n = strlen(opts[i]->value);
+
+			/* The core refuses it, naming the option. */
+			if (n > cap || (uint64_t) at + cap > mem->size)
+				n = cap + 1;
+			else
+				memcpy(mem->data + at, opts[i]->value, n);
+			len = (int32_t) n;
+		}
+		r = (int32_t) PTD_EXPORT(user_option)(&c->inst, (u32) which[i],
+						  (u32) len);
+		if (r < 0)
+			return r;
+		*ret_bits |= (uint32_t) r;
+	}
+	return 0;
+}
+
 static void explain(struct ptd_core *c, int32_t rc, struct ptd_result *res)
 {
 	const wasm_rt_memory_t *mem = c->env.memory;
@@ -175,7 +213,7 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 	volatile int32_t rc = -1;
 	volatile bool instantiated = false;
 	wasm_rt_trap_t trap;
-	uint32_t len = 0;
+	uint32_t len = 0, bits = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -221,8 +259,14 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 			 PTD_EXPORT(abi_version)(&c->inst), PTD_ABI_VERSION);
 		goto out;
 	}
+	rc = user_bits(c, job, &bits);
+	if (rc < 0) {
+		explain(c, rc, res);
+		goto out;
+	}
 	r = put_args(c, argc, argv, &len);
 	if (r < 0) {
+		rc = -1;
 		set_code(res, "BAD_INPUT");
 		snprintf(res->message, sizeof(res->message),
 			 "options too long for the core's input buffer");
@@ -231,7 +275,8 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 	rc = (int32_t) PTD_EXPORT(run)(&c->inst, (u32) phase, len, job->jobid,
 				   job->restart, job->uid, job->gid,
 				   job->mem_mb, job->node_mem_mb,
-				   job->cores, job->node_cores, job->request_mb);
+				   job->cores, job->node_cores, job->request_mb,
+				   bits);
 	if (rc < 0)
 		explain(c, rc, res);
 	else

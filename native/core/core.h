@@ -10,6 +10,13 @@
 
 #define PTD_MESSAGE_MAX 1024
 
+/* A job's own option as Slurm handed it over (its value the user's, parsed
+ * by the core alone): given, with value NULL when given without one. */
+struct ptd_user_opt {
+	bool given;
+	const char *value;
+};
+
 struct ptd_job {
 	uint32_t jobid, restart, uid, gid;
 	/* For tmpfs= sizes given as a share: the job's memory on this node
@@ -26,6 +33,9 @@ struct ptd_job {
 	 * where the phase has none. */
 	int (*set_env)(void *ctx, const char *name, const char *value);
 	void *set_env_ctx;
+	/* --keep-tmpdir and --private-tmpdir (#26): refused by the core
+	 * unless plugstack.conf offers them. */
+	struct ptd_user_opt keep, private_tmp;
 };
 
 /* This node's memory in MiB (0 if unknown). */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "core/ops.h"
 #include "removal/hold.h"
+#include "removal/kept.h"
 #include "ns/dir.h"
 #include "ns/nsjoin.h"
 #include "fs/disk.h"
@@ -265,6 +266,73 @@ static int op_job_request(struct ptd_ops *o)
 		return 0;
 	}
 	return mb > INT32_MAX ? INT32_MAX : (int) mb;
+}
+
+int (*ptd_job_failed)(uint32_t jobid, struct ptd_detail *d);
+
+static int op_keep_ask(struct ptd_ops *o, int dir, const char *name,
+		       const char *path, int mode)
+{
+	if (!used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return trace_keep_ask(o, dir, name, path, mode);
+	return ptd_keep_ask(o->fds[dir], name, mode, &o->detail);
+}
+
+static int op_keep_asked(struct ptd_ops *o, int dir, const char *name,
+			 const char *path)
+{
+	if (!used_slot(o, dir))
+		return -EBADF;
+	if (o->dry_run)
+		return trace_keep_asked(o, dir, name, path);
+	return ptd_keep_asked(o->fds[dir], name, &o->detail);
+}
+
+/* Never fails the end: what cannot be told is kept (the core's rule), and
+ * a notice says why. */
+static int op_job_failed(struct ptd_ops *o)
+{
+	int r;
+
+	if (o->dry_run)
+		return trace_job_failed(o);
+	r = ptd_job_failed ? ptd_job_failed(o->jobid, &o->detail) : -ENOSYS;
+	if (r < 0) {
+		ptd_note(&o->detail, "whether the job failed is not known (%s): its directories are kept as with --keep-tmpdir=always",
+			 o->detail.text[0] ? o->detail.text : strerror(-r));
+		return 2;
+	}
+	return r;
+}
+
+static int op_keep_at(struct ptd_ops *o, int kept, int parent,
+		      const char *prefix, const char *path, unsigned uid,
+		      int ttl)
+{
+	int r;
+
+	if (!used_slot(o, kept) || !used_slot(o, parent) || ttl <= 0)
+		return -EBADF;
+	if (o->dry_run)
+		return trace_keep_at(o, kept, parent, prefix, path, uid, ttl);
+	r = ptd_keep_at(o->fds[kept], o->fds[parent], prefix, path,
+			(uid_t) uid, ttl, &o->detail);
+	if (r > 0)
+		o->removed.kept += (uint64_t) r;
+	return r < 0 ? r : 0;
+}
+
+static int op_kept_sweep(struct ptd_ops *o, int kept, int hold,
+			 const char *path, int ttl, uint32_t max, int flags)
+{
+	if (!used_slot(o, kept) || !used_slot(o, hold) || ttl <= 0)
+		return -EBADF;
+	if (o->dry_run)
+		return trace_kept_sweep(o, kept, hold, path, ttl, max, flags);
+	return ptd_kept_sweep(o->fds[kept], o->fds[hold], path, ttl, max,
+			      flags & PTD_F_SHARE, &o->detail);
 }
 
 /* The holder listens on "<name>.sock" in the namespace directory (root's,

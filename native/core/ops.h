@@ -25,6 +25,11 @@
 extern int (*ptd_job_request)(uint32_t jobid, uint32_t *ret_mb,
 			      struct ptd_detail *d);
 
+/* JOB_FAILED: whether Slurm says the job failed (1) or succeeded (0), or a
+ * negative errno with the reason. Set by the plugin (jobs/outcome.c); NULL
+ * elsewhere: not known. */
+extern int (*ptd_job_failed)(uint32_t jobid, struct ptd_detail *d);
+
 struct ptd_ops {
 	int fds[PTD_MAX_SLOTS];
 	bool dry_run;		/* record the calls instead of making them */

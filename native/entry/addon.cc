@@ -193,7 +193,7 @@ Napi::Value Summary(const Napi::CallbackInfo &info) {
     if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string("stats.") + k + " must be a number");
     return (uint64_t)v.As<Napi::Number>().DoubleValue();
   };
-  ptd_remove_stats s = {field("bytes"), field("files"), field("dirs"), field("skipped"), field("marked"), 0, 0};
+  ptd_remove_stats s = {field("bytes"), field("files"), field("dirs"), field("skipped"), field("marked"), 0, 0, 0};
   if (info.Length() < 4 || !info[3].IsNumber()) throw Napi::TypeError::New(info.Env(), "seconds must be a number");
   char line[512];
   ptd_summary(line, sizeof(line), U32(info, 0, "jobid"), U32(info, 1, "uid"), &s, info[3].As<Napi::Number>().DoubleValue(), nullptr);

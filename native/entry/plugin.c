@@ -24,6 +24,8 @@
 #include "util/messages.h"
 #include "jobs/ended.h"
 #include "jobs/request.h"
+#include "jobs/outcome.h"
+#include "removal/kept.h"
 #include "util/threadids.h"
 #include "fs/output.h"
 
@@ -76,7 +78,75 @@ SPANK_PLUGIN(private-tmpdir, 1);
  * took every node out of service would turn it into an outage. */
 int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE;
 #endif
+
+static int keep_option(int val, const char *optarg, int remote);
+static int private_option(int val, const char *optarg, int remote);
+
+/* The job's own options (#26), in sbatch --help. Offered whatever the
+ * plugstack line says, so that a job asking what this cluster does not
+ * allow is refused at submission, naming what is missing, rather than
+ * told the option does not exist. */
+struct spank_option spank_options[] = {
+	{ "keep-tmpdir", "failed|always",
+	  "Keep this job's private directories (its /tmp) on each node after it ends, if it failed (the default) or always, for its user to look at for as long as the cluster keeps them (private-tmpdir kept)",
+	  2, 0, keep_option },
+	{ "private-tmpdir", "off",
+	  "Run this job's steps with the node's shared /tmp, where the cluster allows it (optout=yes)",
+	  1, 0, private_option },
+	SPANK_OPTIONS_TABLE_END
+};
 #pragma GCC visibility pop
+
+/* The plugstack arguments, as slurm_spank_init got them (Slurm keeps them
+ * for the plugin's life): the option callbacks of sbatch, srun and salloc
+ * check a job's options against them. */
+static int plugin_ac;
+static char **plugin_av;
+
+/* The job's own options as Slurm handed them over (ptd_job.keep and
+ * .private_tmp): sbatch's, srun's and salloc's, or a step's (remote). */
+static struct ptd_user_opt user_keep, user_private;
+
+/* Takes a job option's value (NULL or "": given without one); in sbatch,
+ * srun and salloc checks it against the plugstack line at once, so a job
+ * asks nothing the cluster does not allow. A step finds out in its plan. */
+static int take_option(struct ptd_user_opt *o, const char *optarg, int remote)
+{
+	static const struct ptd_job none = { .jobid = 0 };
+	struct ptd_result res;
+	struct ptd_job job = none;
+	char *v = NULL;
+
+	if (optarg && *optarg && !(v = strdup(optarg))) {
+		slurm_error("private-tmpdir: out of memory");
+		return -1;
+	}
+	free((char *) o->value);
+	o->given = true;
+	o->value = v;
+	if (remote || !plugin_av)
+		return 0;
+	job.keep = user_keep;
+	job.private_tmp = user_private;
+	if (ptd_core_run(PTD_PHASE_CHECK, plugin_ac, plugin_av, &job, false,
+			 &res) < 0) {
+		slurm_error("private-tmpdir: %s", res.message);
+		return -1;
+	}
+	return 0;
+}
+
+static int keep_option(int val, const char *optarg, int remote)
+{
+	(void) val;
+	return take_option(&user_keep, optarg, remote);
+}
+
+static int private_option(int val, const char *optarg, int remote)
+{
+	(void) val;
+	return take_option(&user_private, optarg, remote);
+}
 
 /* The configuration slurmstepd runs with, as slurmd handed it over; Slurm's
  * own namespace plugins read their type from it too. No SPANK item carries
@@ -306,6 +376,8 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	char *opts;
 	int r;
 
+	plugin_ac = ac;
+	plugin_av = av;
 	/* slurmd starting: whatever a crash, a reboot or a missed epilog left
 	 * (holding places, job directories of jobs gone) is removed, off
 	 * slurmd's path. */
@@ -427,6 +499,31 @@ static void settle(void)
 		;
 }
 
+/* A remover that became a kept place's waiter (kept.h) stays, asleep,
+ * until the next kept tree is due, and sweeps again then: no kept tree
+ * outlives its time on a node where no job ends. One such process per
+ * kept place; slurmd's start makes one again after a reboot. */
+static void wait_for_kept(const struct remover_args *a)
+{
+	static const struct ptd_job none = { .jobid = 0 };
+	struct ptd_result res;
+
+	ptd_drain_settle = NULL;
+	ptd_drain_linger_ms = 0;
+	ptd_report_where = "kept trees' expiry";
+	while (ptd_kept_timer_fd >= 0 && ptd_kept_wake) {
+		struct timespec due = { ptd_kept_wake + 1, 0 };
+
+		while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &due,
+				       NULL) == EINTR)
+			;
+		ptd_kept_wake = 0;
+		if (ptd_core_run(PTD_PHASE_DRAIN, a->ac, a->av, &none, false,
+				 &res) < 0)
+			slurm_error("private-tmpdir: remover: %s", res.message);
+	}
+}
+
 /* The detached remover (detach.h): empties every base's holding place, one
  * line per job directory when it is gone, one when work stays pending. */
 static void remover(void *arg)
@@ -448,6 +545,7 @@ static void remover(void *arg)
 	if (res.notice[0])
 		slurm_info("private-tmpdir: remover (%s): %s", a->where,
 			   res.notice);
+	wait_for_kept(a);
 }
 
 /* The process whose exit the remover waits for: this one, or (0) the one
@@ -526,6 +624,11 @@ static int remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 	if (r < 0 && retried)
 		return r;
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* A kept tree is measured, and its time watched, by a remover. */
+	if (res.removed.kept && !res.removed.deferred) {
+		start_remover(ac, av, where, true);
+		return r;
+	}
 	if (res.removed.deferred) {
 		/* The per-job line comes from the remover, once it is gone. */
 		slurm_debug("private-tmpdir: job %u: %llu directories taken out of reach in %.3f s; removal continues after the %s%s",
@@ -535,7 +638,8 @@ static int remove_job_dirs(int ac, char **av, const struct ptd_job *job,
 			    ", by the remover already at work" : "");
 		/* No fork on the job's end while a remover is at work: it
 		 * takes these too. */
-		if (res.removed.covered < res.removed.deferred)
+		if (res.removed.covered < res.removed.deferred ||
+		    res.removed.kept)
 			start_remover(ac, av, where, true);
 		return r;
 	}
@@ -592,11 +696,18 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	job.request_mb = job_request_mb;
 	job.set_env = step_set_env;
 	job.set_env_ctx = sp;
+	job.keep = user_keep;
+	job.private_tmp = user_private;
 	ptd_continue = continue_removal;
 	ptd_ns_log = report_error;
 	ptd_ns_note = report_info;
 	if (run_phase(phase, ac, av, &job, false, &res) < 0)
 		return -1;
+	if (user_private.given && !ext && res.ns_how == PTD_NS_NONE) {
+		slurm_info("private-tmpdir: job %u: --private-tmpdir=%s: this step runs with the node's shared directories (optout=yes)",
+			   job.jobid, user_private.value ? user_private.value : "");
+		return 0;
+	}
 	slurm_debug("private-tmpdir: job %u: %s, %s", job.jobid,
 		    ext ? "private directories made (extern step)" :
 			  "private directories mounted",
@@ -638,6 +749,10 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 			_exit(1);
 		}
 		remover_starter = getppid();
+		/* libslurm's locks may be held in a fork of slurmstepd: no
+		 * question to the controller here (a kept tree then, as
+		 * with --keep-tmpdir=always). */
+		ptd_job_failed = NULL;
 		remove_job_dirs(ac, av, job, "extern step", false);
 		_exit(0);
 	}
@@ -706,6 +821,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;
+	ptd_job_failed = ptd_slurm_job_failed;
 	/* In this thread, as root: its ids alone (threadids.h). Other
 	 * slurmstepd threads switch the process's effective ids to the job's
 	 * user for work of their own, and glibc's set*id changes every
@@ -738,11 +854,19 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 {
 	struct ptd_job job;
+	char *arg = NULL;
 
 	if (spank_context() != S_CTX_JOB_SCRIPT)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;
+	/* The job's --keep-tmpdir: the epilog has every option of the job
+	 * (Slurm passes them in its environment), on every node. */
+	if (spank_option_getopt(sp, &spank_options[0], &arg) == ESPANK_SUCCESS) {
+		job.keep.given = true;
+		job.keep.value = arg && *arg ? arg : NULL;
+	}
+	ptd_job_failed = ptd_slurm_job_failed;
 	remove_job_dirs(ac, av, &job, "epilog", false);
 	return 0;
 }

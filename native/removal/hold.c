@@ -131,6 +131,10 @@ static bool parse_held(const char *name, uint32_t *ret_jobid,
 	return parse_u32(p[2], &end, ret_jobid) && end == p[1] - 1;
 }
 
+static int rename_in(int parent_fd, const char *name, int hold_fd, uid_t uid,
+		     const struct stat *stp, char *ret_held,
+		     struct ptd_detail *d);
+
 /*
  * Renames parent_fd/name, a directory owned by uid that the plugin made for
  * that name (made.h), into hold_fd under a random name nobody can predict
@@ -141,8 +145,7 @@ static bool parse_held(const char *name, uint32_t *ret_jobid,
 static int move_in(int parent_fd, const char *name, int hold_fd, uid_t uid,
 		   char *ret_held, struct ptd_detail *d)
 {
-	unsigned long long rnd;
-	struct stat st, st2;
+	struct stat st;
 	int fd, r;
 
 	if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -170,6 +173,17 @@ static int move_in(int parent_fd, const char *name, int hold_fd, uid_t uid,
 	close(fd);
 	if (r < 0)
 		return r;
+	return rename_in(parent_fd, name, hold_fd, uid, &st, ret_held, d);
+}
+
+/* The rename of move_in, once parent_fd/name (st) is known to be ours. */
+static int rename_in(int parent_fd, const char *name, int hold_fd, uid_t uid,
+		     const struct stat *stp, char *ret_held,
+		     struct ptd_detail *d)
+{
+	unsigned long long rnd;
+	struct stat st = *stp, st2;
+
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -EIO;
 	if (snprintf(ret_held, NAME_MAX + 1, "%s.%u.%016llx", name,
@@ -190,6 +204,19 @@ static int move_in(int parent_fd, const char *name, int hold_fd, uid_t uid,
 	(void) renameat2(hold_fd, ret_held, parent_fd, name, RENAME_NOREPLACE);
 	ptd_say(d->text, "\"%s\" changed while being taken in", name);
 	return -EAGAIN;
+}
+
+int ptd_hold_put(int parent_fd, const char *name, int hold_fd, uid_t uid,
+		 struct ptd_detail *d)
+{
+	char held[NAME_MAX + 1];
+	struct stat st;
+
+	if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != uid)
+		return -EPERM;
+	return rename_in(parent_fd, name, hold_fd, uid, &st, held, d);
 }
 
 static void add_stats(struct ptd_remove_stats *to,

@@ -86,6 +86,13 @@ extern int (*ptd_continue)(int hold_fd, const char *hold_path, int budget);
 void ptd_hold_continue(int parent_fd, const char *name, const char *hold_path,
 		       int budget);
 
+/* Moves parent_fd/name, a directory owned by uid that the plugin itself
+ * put there (a kept tree: only root makes names in a kept place), into
+ * hold_fd under a held name, for the next drain. 1 moved, 0 gone, -errno
+ * (EPERM: not a directory of uid's). */
+int ptd_hold_put(int parent_fd, const char *name, int hold_fd, uid_t uid,
+		 struct ptd_detail *d);
+
 /* True if name is prefix followed by a decimal u32 without leading zeros,
  * and nothing else; *ret_n gets it. */
 bool ptd_match_decimal(const char *name, const char *prefix, uint32_t *ret_n);

@@ -15,6 +15,7 @@ struct ptd_remove_stats {
 	uint64_t deferred;	/* moved into a holding place, removed later (hold.c) */
 	uint64_t covered;	/* of those, into a holding place whose
 				 * remover is already at work (no new one) */
+	uint64_t kept;		/* job directories kept for their user (kept.h) */
 };
 
 /*

@@ -936,7 +936,7 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
       "an unknown option, listing them all",
       ["tmpfs=/a", "tmpfss=/b"],
       "UNKNOWN_OPTION",
-      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir= or cleanup=\)$/,
+      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir=, cleanup=, keep=, keep_max= or optout=\)$/,
     ],
     ["NOEXEC", [...T, "NOEXEC"], "UNKNOWN_OPTION", /^NOEXEC: unknown option/],
     ["a base only", ["base=/tmp/x"], "NO_MOUNTS", /^no mount=, tmpfs= or disk= option: nothing to make private$/],
