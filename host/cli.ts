@@ -13,6 +13,7 @@ import { CoreError } from "./errors.js";
 import { EXIT_PIPE, err, out, OutputClosed, OutputFailed } from "./output.js";
 import { planLine, planText, PLAN_SCHEMA, type PlanJson } from "./plan-view.js";
 import { nodeStatus, statusText } from "./status.js";
+import { keptText, keptTrees } from "./kept.js";
 import { ourLines, PLUGIN_FILE, readPlugstack, type PluginLine, type Plugstack } from "./plugstack.js";
 
 const EXIT_OK = 0;
@@ -36,6 +37,7 @@ Commands:
   check     validate the plugin's lines in plugstack.conf
   cleanup   remove a job's directories, as the plugin's epilog does
   status    what the plugin holds on this node now: each job's private paths
+  kept      the job directories kept on this node (--keep-tmpdir): yours, or all as root
   help      help on a command
 
 Options:
@@ -112,6 +114,19 @@ script, and for cleaning up by hand. Prints nothing on success.
   --verbose      print the plugin's summary line per plugstack line
   --progress     print a line on stderr before each removal (the default
                  when stderr is a terminal)
+`,
+  kept: `Usage: private-tmpdir kept [--config FILE | --args WORDS] [--all] [--json]
+
+The job directories kept on this node after their job (sbatch
+--keep-tmpdir, where plugstack.conf has keep=): for each, the job, its size
+and files once measured, when it goes, and its path. Each is its user's
+alone (0700); a user sees their own, root sees every user's (--all: the
+same for root; for others, nothing more).
+
+  --config FILE  plugstack.conf to read (default ${DEFAULT_CONFIG})
+  --args WORDS   the options of a line instead of reading plugstack.conf
+  --json         the same as JSON (schema 1): {schema, trees: [{jobid,
+                 restart, uid, path, kept, expires, bytes, files}]}
 `,
   status: `Usage: private-tmpdir status [--config FILE | --args WORDS] [--json]
 
@@ -552,6 +567,22 @@ function cmdStatus(argv: string[]): number {
   return EXIT_OK;
 }
 
+function cmdKept(argv: string[]): number {
+  const v = parse(argv, {
+    config: { type: "string" },
+    args: { type: "string" },
+    json: { type: "boolean" },
+    all: { type: "boolean" },
+  });
+  if (v["help"]) return help("kept");
+  const lines = loadForJob(v);
+  if (!lines) return EXIT_FAIL;
+  const uid = process.getuid?.() ?? 0;
+  const k = keptTrees(lines, uid === 0 ? undefined : uid);
+  out(v["json"] ? JSON.stringify(k, null, 2) + "\n" : keptText(k));
+  return EXIT_OK;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -563,6 +594,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdCleanup(rest);
     case "status":
       return cmdStatus(rest);
+    case "kept":
+      return cmdKept(rest);
     case "help":
       if (rest[0] !== undefined && !(rest[0] in HELP)) throw new UsageError(`no command "${rest[0]}"`);
       return help(rest[0] ?? "main");

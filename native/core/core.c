@@ -260,6 +260,12 @@ int ptd_core_run(enum ptd_phase phase, int argc, char *const argv[],
 		goto out;
 	}
 	rc = user_bits(c, job, &bits);
+	/* A job's end never fails on what its user typed: its directories
+	 * go as they always have. */
+	if (rc < 0 && (phase == PTD_PHASE_EPILOG || phase == PTD_PHASE_DRAIN)) {
+		bits = 0;
+		rc = 0;
+	}
 	if (rc < 0) {
 		explain(c, rc, res);
 		goto out;

@@ -64,6 +64,9 @@
 #ifndef PTD_REMOVER_LINGER_MS
 #define PTD_REMOVER_LINGER_MS 2000
 #endif
+/* The longest a kept place's waiter sleeps before it looks again: a kept
+ * tree goes at most this long after its time. */
+#define KEPT_NAP_S 30
 /* Bound on waiting for that process: it only has to return to slurmd. */
 #define STARTER_EXIT_WAIT_MS 10000
 /* Bound on the extern step's end waiting for remove_in_child: taking the
@@ -82,11 +85,14 @@ int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE;
 static int keep_option(int val, const char *optarg, int remote);
 static int private_option(int val, const char *optarg, int remote);
 
-/* The job's own options (#26), in sbatch --help. Offered whatever the
- * plugstack line says, so that a job asking what this cluster does not
+#pragma GCC visibility pop
+
+/* The job's own options (#26), in sbatch --help: registered by
+ * slurm_spank_init (Slurm reads no static spank_options table in sbatch and
+ * salloc, the allocator context). Offered whatever the plugstack line says, so that a job asking what this cluster does not
  * allow is refused at submission, naming what is missing, rather than
  * told the option does not exist. */
-struct spank_option spank_options[] = {
+static struct spank_option job_options[] = {
 	{ "keep-tmpdir", "failed|always",
 	  "Keep this job's private directories (its /tmp) on each node after it ends, if it failed (the default) or always, for its user to look at for as long as the cluster keeps them (private-tmpdir kept)",
 	  2, 0, keep_option },
@@ -95,8 +101,6 @@ struct spank_option spank_options[] = {
 	  1, 0, private_option },
 	SPANK_OPTIONS_TABLE_END
 };
-#pragma GCC visibility pop
-
 /* The plugstack arguments, as slurm_spank_init got them (Slurm keeps them
  * for the plugin's life): the option callbacks of sbatch, srun and salloc
  * check a job's options against them. */
@@ -117,6 +121,10 @@ static int take_option(struct ptd_user_opt *o, const char *optarg, int remote)
 	struct ptd_job job = none;
 	char *v = NULL;
 
+	/* "(null)": given without a value, as Slurm passes it on through
+	 * the job's environment (spank.c _option_setenv). */
+	if (optarg && !strcmp(optarg, "(null)"))
+		optarg = NULL;
 	if (optarg && *optarg && !(v = strdup(optarg))) {
 		slurm_error("private-tmpdir: out of memory");
 		return -1;
@@ -134,6 +142,19 @@ static int take_option(struct ptd_user_opt *o, const char *optarg, int remote)
 		return -1;
 	}
 	return 0;
+}
+
+static void register_options(spank_t sp)
+{
+	struct spank_option *o;
+
+	for (o = job_options; o->name; o++) {
+		spank_err_t e = spank_option_register(sp, o);
+
+		if (e != ESPANK_SUCCESS)
+			slurm_error("private-tmpdir: cannot offer --%s: %s",
+				    o->name, spank_strerror(e));
+	}
 }
 
 static int keep_option(int val, const char *optarg, int remote)
@@ -378,6 +399,8 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 
 	plugin_ac = ac;
 	plugin_av = av;
+	if (ctx == S_CTX_LOCAL || ctx == S_CTX_ALLOCATOR || ctx == S_CTX_REMOTE)
+		register_options(sp);
 	/* slurmd starting: whatever a crash, a reboot or a missed epilog left
 	 * (holding places, job directories of jobs gone) is removed, off
 	 * slurmd's path. */
@@ -512,7 +535,13 @@ static void wait_for_kept(const struct remover_args *a)
 	ptd_drain_linger_ms = 0;
 	ptd_report_where = "kept trees' expiry";
 	while (ptd_kept_timer_fd >= 0 && ptd_kept_wake) {
-		struct timespec due = { ptd_kept_wake + 1, 0 };
+		/* A nap at most: a tree kept meanwhile under a shorter keep=
+		 * (slurmd restarted with a new plugstack line) is due before
+		 * the one this waiter knows of. */
+		time_t nap = time(NULL) + KEPT_NAP_S;
+		struct timespec due = {
+			ptd_kept_wake + 1 < nap ? ptd_kept_wake + 1 : nap, 0
+		};
 
 		while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &due,
 				       NULL) == EINTR)
@@ -862,9 +891,11 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 		return 0;
 	/* The job's --keep-tmpdir: the epilog has every option of the job
 	 * (Slurm passes them in its environment), on every node. */
-	if (spank_option_getopt(sp, &spank_options[0], &arg) == ESPANK_SUCCESS) {
+	if (spank_option_getopt(sp, &job_options[0], &arg) == ESPANK_SUCCESS) {
 		job.keep.given = true;
-		job.keep.value = arg && *arg ? arg : NULL;
+		/* Slurm writes an option given without a value into the
+		 * job's environment as "(null)" (spank.c _option_setenv). */
+		job.keep.value = arg && *arg && strcmp(arg, "(null)") ? arg : NULL;
 	}
 	ptd_job_failed = ptd_slurm_job_failed;
 	remove_job_dirs(ac, av, &job, "epilog", false);

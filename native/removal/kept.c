@@ -105,27 +105,24 @@ static void utc(time_t t, char *buf, size_t n)
 }
 
 /* The record of a kept tree: ".<name>", made (or found stale and made
- * anew) root's, 0644, its mtime now. */
-static int make_record(int kept_fd, const char *name)
+ * anew) root's, 0644, its mtime now (when it was kept), holding when it
+ * goes: "<expires>" (seconds since the epoch), to which the sweep adds
+ * " <uid> <bytes> <files>" once it has measured the tree. */
+static int make_record(int kept_fd, const char *name, time_t expires)
 {
-	char rec[NAME_MAX + 2];
-	int fd;
+	char rec[NAME_MAX + 2], buf[32];
+	int fd, n, r = 0;
 
 	if ((size_t) snprintf(rec, sizeof(rec), ".%s", name) >= sizeof(rec))
 		return -ENAMETOOLONG;
 	fd = open_root_file(kept_fd, rec, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return fd;
-	/* The file's own mtime is the keep time: set now, as O_TRUNC of an
-	 * empty file may leave it. */
-	if (futimens(fd, NULL) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
+	n = snprintf(buf, sizeof(buf), "%lld\n", (long long) expires);
+	if (pwrite(fd, buf, (size_t) n, 0) != n || futimens(fd, NULL) < 0)
+		r = errno ? -errno : -EIO;
 	close(fd);
-	return 0;
+	return r;
 }
 
 static void drop_record(int kept_fd, const char *name)
@@ -138,7 +135,7 @@ static void drop_record(int kept_fd, const char *name)
 
 /* One job directory: 1 kept, 0 not ours to keep (left to the removal). */
 static int keep_one(int kept_fd, int parent_fd, const char *name, uid_t uid,
-		    struct ptd_detail *d)
+		    time_t expires, struct ptd_detail *d)
 {
 	struct stat st;
 	int fd, r;
@@ -150,7 +147,7 @@ static int keep_one(int kept_fd, int parent_fd, const char *name, uid_t uid,
 		close(fd);
 		return 0;
 	}
-	r = make_record(kept_fd, name);
+	r = make_record(kept_fd, name, expires);
 	if (r < 0) {
 		ptd_say(d->text, "%s: cannot record its keep time", name);
 		close(fd);
@@ -195,6 +192,7 @@ int ptd_keep_at(int kept_fd, int parent_fd, const char *prefix,
 	struct dirent *de;
 	int fd, first = 0, kept = 0;
 	char until[64];
+	time_t expires;
 	uint32_t n;
 	DIR *dir;
 
@@ -206,13 +204,14 @@ int ptd_keep_at(int kept_fd, int parent_fd, const char *prefix,
 		close(fd);
 		return -errno;
 	}
-	utc(time(NULL) + ttl, until, sizeof(until));
+	expires = time(NULL) + ttl;
+	utc(expires, until, sizeof(until));
 	while ((errno = 0, de = readdir(dir))) {
 		int r;
 
 		if (!ptd_match_decimal(de->d_name, prefix, &n))
 			continue;
-		r = keep_one(kept_fd, parent_fd, de->d_name, uid, d);
+		r = keep_one(kept_fd, parent_fd, de->d_name, uid, expires, d);
 		if (r > 0) {
 			kept++;
 			ptd_note(d, "kept %s/%s for its user until %s", kept_path,
@@ -228,7 +227,7 @@ int ptd_keep_at(int kept_fd, int parent_fd, const char *prefix,
 /* What the sweep knows of one kept tree. */
 struct tree {
 	char name[NAME_MAX + 1];
-	time_t kept;
+	time_t expires;
 	uint64_t bytes;
 };
 
@@ -288,17 +287,18 @@ static int look_through(int dir_fd, struct look *l, int depth)
 	return r;
 }
 
-/* Reads the record of name: its keep time, and its measure if the sweep
+/* Reads the record of name: when it goes, and its measure if the sweep
  * wrote one (*measured). -ENOENT: none. */
-static int read_record(int kept_fd, const char *name, time_t *ret_kept,
-		       uint64_t *ret_bytes, bool *measured)
+static int read_record(int kept_fd, const char *name, time_t *ret_expires, uint64_t *ret_bytes,
+		       bool *measured)
 {
-	char rec[NAME_MAX + 2], buf[96];
+	char rec[NAME_MAX + 2], buf[128];
 	unsigned long long bytes, files;
+	long long expires;
 	unsigned uid;
 	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, k;
 
 	*measured = false;
 	if ((size_t) snprintf(rec, sizeof(rec), ".%s", name) >= sizeof(rec))
@@ -310,37 +310,57 @@ static int read_record(int kept_fd, const char *name, time_t *ret_kept,
 		close(fd);
 		return -errno;
 	}
-	*ret_kept = st.st_mtim.tv_sec;
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	close(fd);
-	if (n > 0) {
-		buf[n] = '\0';
-		if (sscanf(buf, "%u %llu %llu", &uid, &bytes, &files) == 3) {
-			*ret_bytes = bytes;
-			*measured = true;
-		}
+	if (n <= 0)
+		return -EINVAL;
+	buf[n] = '\0';
+	k = sscanf(buf, "%lld %u %llu %llu", &expires, &uid, &bytes, &files);
+	if (k < 1)
+		return -EINVAL;
+	/* The time written at the keep, by the keep= then in force: a
+	 * waiter started under another line must not cut a tree short. */
+	*ret_expires = (time_t) expires;
+	if (k == 4) {
+		*ret_bytes = bytes;
+		*measured = true;
 	}
 	return 0;
 }
 
 /* Writes the measure into the record, its mtime (the keep time) kept. */
-static int write_record(int kept_fd, const char *name, const struct look *l,
-			time_t kept)
+static int write_record(int kept_fd, const char *name, const struct look *l)
 {
-	struct timespec t[2] = { { kept, 0 }, { kept, 0 } };
-	char rec[NAME_MAX + 2], buf[96];
+	char rec[NAME_MAX + 2], buf[160], old[32];
+	struct stat st;
+	long long expires;
 	int fd, n, r = 0;
+	ssize_t k;
 
 	if ((size_t) snprintf(rec, sizeof(rec), ".%s", name) >= sizeof(rec))
 		return -ENAMETOOLONG;
-	fd = open_root_file(kept_fd, rec, O_WRONLY, 0);
+	fd = open_root_file(kept_fd, rec, O_RDWR, 0);
 	if (fd < 0)
 		return fd;
-	n = snprintf(buf, sizeof(buf), "%u %llu %llu\n", (unsigned) l->uid,
-		     (unsigned long long) l->bytes,
-		     (unsigned long long) l->files);
-	if (pwrite(fd, buf, (size_t) n, 0) != n || futimens(fd, t) < 0)
-		r = errno ? -errno : -EIO;
+	k = pread(fd, old, sizeof(old) - 1, 0);
+	if (fstat(fd, &st) < 0 || k <= 0) {
+		close(fd);
+		return -EIO;
+	}
+	old[k] = '\0';
+	if (sscanf(old, "%lld", &expires) != 1) {
+		close(fd);
+		return -EINVAL;
+	}
+	{
+		struct timespec t[2] = { st.st_atim, st.st_mtim };
+
+		n = snprintf(buf, sizeof(buf), "%lld %u %llu %llu\n", expires,
+			     (unsigned) l->uid, (unsigned long long) l->bytes,
+			     (unsigned long long) l->files);
+		if (pwrite(fd, buf, (size_t) n, 0) != n || futimens(fd, t) < 0)
+			r = errno ? -errno : -EIO;
+	}
 	close(fd);
 	return r;
 }
@@ -366,7 +386,7 @@ static int by_age(const void *a, const void *b)
 {
 	const struct tree *x = a, *y = b;
 
-	return x->kept < y->kept ? -1 : x->kept > y->kept;
+	return x->expires < y->expires ? -1 : x->expires > y->expires;
 }
 
 /* The place's lock, waited for a little: a sweep that cannot have it
@@ -406,7 +426,7 @@ static void take_waiter(int kept_fd)
 
 /* One entry of the place: a tree kept, measured, or let go. */
 static void sweep_one(int kept_fd, int hold_fd, const char *path,
-		      const char *name, time_t now, int ttl,
+		      const char *name, time_t now,
 		      struct tree **trees, size_t *n, size_t *cap,
 		      struct ptd_detail *d)
 {
@@ -414,7 +434,7 @@ static void sweep_one(int kept_fd, int hold_fd, const char *path,
 	bool measured;
 	uint64_t bytes = 0;
 	struct stat st;
-	time_t kept = 0;
+	time_t expires = 0;
 	int fd, r;
 
 	if (fstatat(kept_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -424,12 +444,12 @@ static void sweep_one(int kept_fd, int hold_fd, const char *path,
 		(void) unlinkat(kept_fd, name, 0);
 		return;
 	}
-	if (read_record(kept_fd, name, &kept, &bytes, &measured) < 0) {
+	if (read_record(kept_fd, name, &expires, &bytes, &measured) < 0) {
 		let_go(kept_fd, hold_fd, path, name, st.st_uid,
 		       "no record of when it was kept", d);
 		return;
 	}
-	if (now >= kept + ttl) {
+	if (now >= expires) {
 		let_go(kept_fd, hold_fd, path, name, st.st_uid, "its time is up",
 		       d);
 		return;
@@ -455,7 +475,7 @@ static void sweep_one(int kept_fd, int hold_fd, const char *path,
 			let_go(kept_fd, hold_fd, path, name, st.st_uid, why, d);
 			return;
 		}
-		if (r < 0 || write_record(kept_fd, name, &l, kept) < 0)
+		if (r < 0 || write_record(kept_fd, name, &l) < 0)
 			return;
 		bytes = l.bytes;
 	}
@@ -469,7 +489,7 @@ static void sweep_one(int kept_fd, int hold_fd, const char *path,
 		*cap = c;
 	}
 	snprintf((*trees)[*n].name, sizeof((*trees)[*n].name), "%s", name);
-	(*trees)[*n].kept = kept;
+	(*trees)[*n].expires = expires;
 	(*trees)[*n].bytes = bytes;
 	(*n)++;
 }
@@ -521,7 +541,7 @@ int ptd_kept_sweep(int kept_fd, int hold_fd, const char *path, int ttl,
 		if (de->d_name[0] == '.')
 			drop_orphan_record(kept_fd, de->d_name);
 		else
-			sweep_one(kept_fd, hold_fd, path, de->d_name, now, ttl,
+			sweep_one(kept_fd, hold_fd, path, de->d_name, now,
 				  &trees, &n, &cap, d);
 	}
 	closedir(dir);
@@ -544,16 +564,15 @@ int ptd_kept_sweep(int kept_fd, int hold_fd, const char *path, int ttl,
 		let_go(kept_fd, hold_fd, path, trees[i].name, st.st_uid,
 		       "the kept place is over its budget (keep_max=)", d);
 		total -= trees[i].bytes;
-		trees[i].kept = 0;
 	}
+	if (i < n)
+		take_waiter(kept_fd);
 	for (; i < n; i++) {
-		time_t due = trees[i].kept + ttl;
+		time_t due = trees[i].expires;
 
 		if (!ptd_kept_wake || due < ptd_kept_wake)
 			ptd_kept_wake = due;
 	}
-	if (n > 0)
-		take_waiter(kept_fd);
 	free(trees);
 	(void) flock(kept_fd, LOCK_UN);
 	return 0;

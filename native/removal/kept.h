@@ -1,10 +1,11 @@
 /* Kept trees (#26): a job's directories kept for its user after the job
  * (--keep-tmpdir), in "<base>.kept" (root's, KEPT_MODE) under their own
  * names, each 0700 and its user's; beside each, the root-owned ".<name>"
- * whose mtime is when it was kept (a user can touch their tree, never
- * this) and whose content, once the sweep has measured the tree, is
- * "<uid> <bytes> <files>". Removed by the sweep when their time is up, or
- * to stay within the admin's budget, through the holding place. */
+ * (a user can touch their tree, never this): its mtime is when it was
+ * kept, its content when it goes, "<expires>" in seconds since the epoch
+ * (keep= at the time of the keep), then " <uid> <bytes> <files>" once the
+ * sweep has measured the tree. Removed by the sweep when their time is up,
+ * or to stay within the admin's budget, through the holding place. */
 #ifndef PTD_KEPT_H
 #define PTD_KEPT_H
 
@@ -35,8 +36,8 @@ int ptd_keep_at(int kept_fd, int parent_fd, const char *prefix,
 		struct ptd_detail *d);
 
 /*
- * KEPT_SWEEP, under kept_fd's flock: each tree of kept_fd past ttl seconds
- * or without its record, not a directory, or (looked through once, when
+ * KEPT_SWEEP, under kept_fd's flock: each tree of kept_fd past the time its
+ * record says (ttl: the keep= of the plan, only checked) or without one, not a directory, or (looked through once, when
  * first measured) with a mount or a file of another user than its own and
  * root inside, is moved into hold_fd; then the oldest, until the rest take
  * at most max MiB (share: max percent of kept_fd's filesystem). Records
