@@ -778,10 +778,6 @@ static void remove_in_child(int ac, char **av, const struct ptd_job *job)
 			_exit(1);
 		}
 		remover_starter = getppid();
-		/* libslurm's locks may be held in a fork of slurmstepd: no
-		 * question to the controller here (a kept tree then, as
-		 * with --keep-tmpdir=always). */
-		ptd_job_failed = NULL;
 		remove_job_dirs(ac, av, job, "extern step", false);
 		_exit(0);
 	}
@@ -832,6 +828,29 @@ int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
 	return 0;
 }
 
+/* The job's outcome as the extern step's end asked it, for JOB_FAILED. */
+static int outcome_r = -ENOSYS;
+static struct ptd_detail outcome_d;
+
+static int known_outcome(uint32_t jobid, struct ptd_detail *d)
+{
+	(void) jobid;
+	memcpy(d->text, outcome_d.text, sizeof(d->text));
+	return outcome_r;
+}
+
+/* Whether the line lets a job be kept (keep=): the only lines whose job's
+ * end needs the job's outcome. The core parses the value. */
+static bool offers_keep(int ac, char **av)
+{
+	int i;
+
+	for (i = 0; i < ac; i++)
+		if (!strncmp(av[i], "keep=", 5))
+			return true;
+	return false;
+}
+
 /* slurmstepd at the end of a step: the extern step ends with the job, on
  * every node of it. Under PrologFlags=RunInJob (Slurm 24.05+) slurmd runs
  * no SPANK job epilog at all (seen on 24.11 and 26.05), so this is where the
@@ -850,7 +869,13 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 		return 0;
 	if (job_facts(sp, &job) < 0)
 		return 0;
-	ptd_job_failed = ptd_slurm_job_failed;
+	/* Asked here, before this thread blocks every signal to be root
+	 * (below): on 24.11 the controller's answer never came to a thread
+	 * that did (the extern step hung in COMPLETING). Only where a job may
+	 * be kept at all; the core still decides whether it is. */
+	outcome_r = offers_keep(ac, av) ?
+		ptd_slurm_job_failed(job.jobid, &outcome_d) : -ENOSYS;
+	ptd_job_failed = known_outcome;
 	/* In this thread, as root: its ids alone (threadids.h). Other
 	 * slurmstepd threads switch the process's effective ids to the job's
 	 * user for work of their own, and glibc's set*id changes every

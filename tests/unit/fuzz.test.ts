@@ -372,10 +372,23 @@ function option(r: Rng): string {
   const k = r.int(120);
   if (k < 45) return `mount=${pathValue(r, POOL_MOUNTS)}`;
   if (k < 70) return `base=${pathValue(r, POOL_BASES)}`;
-  if (k < 80) return `cleanup=${r.chance(0.8) ? r.pick(CLEANUP_VALUES) : randomString(r, 6)}`;
+  if (k < 76) return `cleanup=${r.chance(0.8) ? r.pick(CLEANUP_VALUES) : randomString(r, 6)}`;
+  if (k < 80) return keepOption(r);
   if (k < 90) return r.pick(UNKNOWN);
   if (k < 100) return randomString(r, 30);
   return tmpfsOption(r);
+}
+
+/** keep=, keep_max= and optout= (#26), right or wrong. */
+function keepOption(r: Rng): string {
+  switch (r.int(3)) {
+    case 0:
+      return `keep=${r.chance(0.8) ? r.pick(["1s", "30m", "12h", "7d", "365d", "366d", "0s", "7", "1w", "99999999999d"]) : randomString(r, 6)}`;
+    case 1:
+      return `keep_max=${r.chance(0.8) ? r.pick(SIZE_VALUES) : randomString(r, 6)}`;
+    default:
+      return `optout=${r.chance(0.8) ? r.pick(["yes", "no", "YES", ""]) : randomString(r, 4)}`;
+  }
 }
 
 /** tmpfs= and the options that qualify it (or, out of place, fail). */
@@ -398,6 +411,12 @@ function tmpfsOption(r: Rng): string {
     default:
       return `tmpdir=${r.chance(0.5) ? `${r.pick([...POOL_TMPFS, ...POOL_MOUNTS])}${r.chance(0.3) ? "/job" : ""}` : pathValue(r, POOL_TMPFS)}`;
   }
+}
+
+/** keep='s seconds (a valid one). */
+function ttlOf(v: string): number {
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[v.slice(-1).toLowerCase()] ?? 0;
+  return Number(v.slice(0, -1)) * unit;
 }
 
 /** A valid configuration: distinct mounts, no collision, no nesting. */
@@ -428,7 +447,15 @@ function validArgs(r: Rng): string[] {
       args.push(`mount=${m}`);
     }
   }
-  if (r.chance(0.3)) args.push(`cleanup=${r.pick(["yes", "no"])}`);
+  const cleanupNo = r.chance(0.15);
+  if (cleanupNo) args.push("cleanup=no");
+  else if (r.chance(0.2)) args.push("cleanup=yes");
+  // Keeping a job's directories (#26): only with cleanup=yes.
+  if (!cleanupNo && r.chance(0.25)) {
+    args.push(`keep=${r.pick(["20s", "1h", "7d"])}`);
+    if (r.chance(0.5)) args.push(`keep_max=${r.pick(["1G", "10%", "512M"])}`);
+  }
+  if (r.chance(0.2)) args.push(`optout=${r.pick(["yes", "no"])}`);
   // Memory-backed scratch: mount points none of the above nest in or repeat.
   const points = [...used];
   for (const t of ["/run/shm", "/ram", "/scratch/mem", "/dev/hugepages"]) {
@@ -537,6 +564,9 @@ interface Summary {
   tmpfs: Tmpfs[];
   shares: string[];
   tmpdir?: string;
+  /** keep= and keep_max= as given (#26) */
+  keep: string | undefined;
+  keepMax: string | undefined;
 }
 
 /** What the arguments say, for the checks that compare plan and input
@@ -550,6 +580,8 @@ function summary(args: readonly string[]): Summary {
   const shares: string[] = [];
   let tmpdir: string | undefined;
   let cleanup = true;
+  let keep: string | undefined;
+  let keepMax: string | undefined;
   let sawBase = false;
   for (const a of asCoreSeesThem(args)) {
     const last = tmpfs[tmpfs.length - 1];
@@ -574,10 +606,22 @@ function summary(args: readonly string[]): Summary {
     else if (a.startsWith("tmpdir=")) tmpdir = a.slice(7);
     else if (a.startsWith("share=")) shares.push(a.slice(6));
     else if (a.startsWith("cleanup=")) cleanup = a === "cleanup=yes";
+    else if (a.startsWith("keep=")) keep = a.slice(5);
+    else if (a.startsWith("keep_max=")) keepMax = a.slice(9);
   }
   // Only tmpfs= options: the job's directories at the default base.
   if (bases.size === 0) bases.add("/tmp/slurm");
-  return { mounts, mountBases, bases, cleanup, tmpfs, shares, ...(tmpdir === undefined ? {} : { tmpdir }) };
+  return {
+    mounts,
+    mountBases,
+    bases,
+    cleanup,
+    tmpfs,
+    shares,
+    keep,
+    keepMax,
+    ...(tmpdir === undefined ? {} : { tmpdir }),
+  };
 }
 
 /** A mount's PRIVATE_TMPDIR_HOST_ name, a second reading of the core's:
@@ -660,8 +704,8 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
   STEP: STEP_OPS,
   // The batch and interactive step plan as every step, variables aside.
   SCRIPT: STEP_OPS,
-  EPILOG: new Set(["open_trusted", "mkdir_at", "ns_release", "remove_at", "mark_ended"]),
-  DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "drain_at"]),
+  EPILOG: new Set(["open_trusted", "mkdir_at", "ns_release", "remove_at", "mark_ended", "keep_asked", "job_failed", "keep_at"]),
+  DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "kept_sweep", "drain_at"]),
   // An ssh session only joins: nothing made but the namespace directory.
   SESSION: new Set(["open_trusted", "mkdir_at", "ns_enter", "ns_ready", "set_env"]),
 };
@@ -704,15 +748,17 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
   const nsEntry = `job.${job.jobid}`;
   const nsDirs = new Set<number>();
   const diskDirs = new Set<number>();
+  const keptPlaces = new Map<number, string>(); // slot -> its base
+  const keepTtl = sum.keep === undefined ? 0 : ttlOf(sum.keep);
   plan.forEach((s, i) => {
     const where = `step ${i} (${s.op})`;
     assert.ok(ALLOWED[phase].has(s.op), `${where}: not an op of ${phase}`);
-    if (s.op !== "unshare_mount_ns" && s.op !== "make_slave" && s.op !== "job_request") {
+    if (s.op !== "unshare_mount_ns" && s.op !== "make_slave" && s.op !== "job_request" && s.op !== "job_failed") {
       checkPath(s.path, `${where} path`);
       assert.ok(!CONTROL.test(s.str), `${where}: control character in str`);
     }
     // W_SIZE_MB: a size only on a tmpfs or disk mount, 0 in every other record.
-    if (s.op === "mount_tmpfs" || s.op === "mount_disk" || s.op === "disk_fits")
+    if (s.op === "mount_tmpfs" || s.op === "mount_disk" || s.op === "disk_fits" || s.op === "kept_sweep")
       assert.ok(s.sizeMb >= 1, `${where}: size ${s.sizeMb} MiB`);
     else assert.equal(s.sizeMb, 0, `${where}: W_SIZE_MB`);
     // The job's namespace is complete when it is served: nothing mounted after.
@@ -755,6 +801,15 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
           assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [0o700, 0, 0, F_ASIDE], `${where}: images' directory`);
           assert.equal(parent.op, "open_trusted");
           diskDirs.add(s.slot);
+          break;
+        }
+        if (s.path.endsWith(".kept") && bases.has(s.path.slice(0, -5))) {
+          // Where kept trees wait (#26): root's, 0755, a squatter moved
+          // aside; only with keep=.
+          assert.ok(sum.keep !== undefined, `${where}: a kept place without keep=`);
+          assert.deepEqual([s.mode, s.uid, s.gid, s.flags], [0o755, 0, 0, F_ASIDE], `${where}: kept place fields`);
+          assert.equal(parent.op, "open_trusted");
+          keptPlaces.set(s.slot, s.path.slice(0, -5));
           break;
         }
         if (s.path === nsDir) {
@@ -816,8 +871,50 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         break;
       case "open_shared":
         assert.equal(s.str, s.path);
-        assert.ok(shares.includes(s.path), `${where}: ${s.path} is no share=`);
+        // A share=, or a kept place a mount= covers (bound into the job).
+        assert.ok(
+          shares.includes(s.path) ||
+            (keepTtl > 0 &&
+              s.path.endsWith(".kept") &&
+              bases.has(s.path.slice(0, -5)) &&
+              sum.mounts.includes(dirname(s.path))),
+          `${where}: ${s.path} is no share= nor a covered kept place`,
+        );
         break;
+      case "keep_asked":
+        // The request a step left, in the namespace directory; the epilog's own option in W_MODE.
+        assert.ok(keepTtl > 0, `${where}: without keep=`);
+        assert.ok(nsDirs.has(s.arg), `${where}: not the namespace directory`);
+        assert.deepEqual([s.str, s.slot, s.mode, s.flags], [`keep.${job.jobid}`, -1, 0, 0], `${where}: fields`);
+        assert.equal(plan[i + 1]?.op, "job_failed", `${where}: not followed by job_failed`);
+        break;
+      case "job_failed":
+        assert.equal(plan[i - 1]?.op, "keep_asked", `${where}: not after keep_asked`);
+        break;
+      case "keep_at": {
+        // Every run's job directory, renamed into its base's kept place, before its removal.
+        const parent = ref(s.arg, "parent");
+        assert.equal(parent.op, "open_trusted");
+        const base = keptPlaces.get(s.slot);
+        assert.ok(base !== undefined, `${where}: slot ${s.slot} is no kept place`);
+        assert.equal(join(parent.path, s.str), `${base}.${job.jobid}.`, `${where}: prefix`);
+        assert.equal(s.path, `${base}.kept`);
+        assert.deepEqual([s.mode, s.uid, s.flags], [keepTtl, job.uid, 0], `${where}: fields`);
+        assert.equal(plan[i + 1]?.op, "remove_at", `${where}: not right before its removal`);
+        assert.ok(plan.some((x) => x.op === "keep_asked"), `${where}: no request read`);
+        break;
+      }
+      case "kept_sweep": {
+        const base = keptPlaces.get(s.slot);
+        assert.ok(base !== undefined, `${where}: slot ${s.slot} is no kept place`);
+        assert.equal(holds.get(s.arg), base, `${where}: not its base's holding place`);
+        assert.deepEqual([s.str, s.path, s.mode], [`${base}.kept`, `${base}.kept`, keepTtl], `${where}: fields`);
+        const pct = /^(\d+)%$/.exec(sum.keepMax ?? "10%");
+        assert.equal(s.flags, pct ? F_SHARE : 0, `${where}: flags`);
+        if (pct) assert.equal(s.sizeMb, Number(pct[1]), `${where}: budget`);
+        assert.equal(plan[i + 1]?.op, "drain_at", `${where}: not right before the drain`);
+        break;
+      }
       case "keep_output": {
         // Each mount='s own private directory, made in this plan, and its
         // mount point; the job's owner (the links are made as the user).
@@ -1126,10 +1223,13 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
           tmpfs.some((t) => t.disk && /%$/.test(t.size ?? "%")) ? 1 : 0,
           "one measure_disk when a disk= is a share",
         );
+        // With keep=, each base's kept place that a mount= covers is shared too.
+        const keptShares =
+          sum.keep === undefined ? 0 : [...bases].filter((b) => mounts.includes(dirname(b))).length;
         assert.deepEqual(
           [count("open_shared"), count("bind_shared")],
-          [shares.length, shares.length],
-          "one open and one bind per share=",
+          [shares.length + keptShares, shares.length + keptShares],
+          "one open and one bind per share= and covered kept place",
         );
         ops.forEach((op, i) => {
           if (op === "open_shared") assert.ok(i > slave && i < firstBind, `open_shared at ${i} not before the mounts`);
@@ -1163,8 +1263,14 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       assert.equal(count("open_trusted"), bases.size, "one open_trusted per base");
       assert.equal(
         count("mkdir_at"),
-        (cleanup ? bases.size : 0) + 1,
-        "one holding place per base with cleanup on, and the namespace directory",
+        (cleanup ? bases.size : 0) * (sum.keep === undefined ? 1 : 2) + 1,
+        "one holding place (and with keep= a kept place) per base with cleanup on, and the namespace directory",
+      );
+      // keep=: one request read, one outcome asked, one keep per base before its removal.
+      assert.deepEqual(
+        [count("keep_asked"), count("job_failed"), count("keep_at")],
+        sum.keep === undefined ? [0, 0, 0] : [1, 1, bases.size],
+        "keep's records",
       );
       assert.equal(count("ns_release"), 1, "the job's namespace released");
       ops.forEach((op, i) => {
@@ -1191,7 +1297,12 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       break;
     case "DRAIN":
       assert.equal(count("drain_at"), bases.size, "one drain_at per base");
-      assert.equal(count("mkdir_at"), bases.size + 1, "one holding place per base, and the namespace directory");
+      assert.equal(
+        count("mkdir_at"),
+        bases.size * (sum.keep === undefined ? 1 : 2) + 1,
+        "one holding place (and with keep= a kept place) per base, and the namespace directory",
+      );
+      assert.equal(count("kept_sweep"), sum.keep === undefined ? 0 : bases.size, "one kept sweep per base with keep=");
       assert.equal(count("ns_release"), 1, "one sweep of the job namespaces");
       break;
   }
