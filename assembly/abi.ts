@@ -59,7 +59,7 @@ export const W_MAX_MB: i32 = 13;  // MOUNT_DISK with F_SHARE: the most its size 
                                   // 0 in every other record
 // Descriptor slots a host keeps for one plan. The most a valid plan uses
 // (a step's: 2 per base, 3 per mount=, 1 per tmpfs=, the namespace
-// directory, 1 per share=: 161 at the option limits) must fit; 128 did not.
+// directory, 1 per share=, 3 for runtime=: 164 at the option limits) must fit; 128 did not.
 export const MAX_SLOTS: i32 = 256;
 
 export const enum Op {
@@ -98,7 +98,9 @@ export const enum Op {
                     // owned by W_UID:W_GID, mode W_MODE; verify it. W_STR = W_PATH: the
                     // mount point. Memory-backed scratch (#13): nothing on disk to remove
   SET_ENV = 16,     // set the variable W_STR to W_PATH for every task of the step (or the
-                    // ssh session); after NS_READY, so a step that joined runs it too
+                    // ssh session); after NS_READY, so a step that joined runs it too.
+                    // F_IF_UNSET: only where the job's (the session's) environment has
+                    // no such variable yet: a value the user set is left as it is
   OPEN_SHARED = 17, // share= (#24): walk the host's directory W_STR without symlinks, every
                     // directory on the way trusted (root's; others may write only if sticky),
                     // in the new namespace before the binds cover it; missing or not trusted:
@@ -241,3 +243,4 @@ export const F_SHARE: i32 = 1024;  // MOUNT_DISK: W_SIZE_MB is a percentage of t
 export const F_REQUEST: i32 = 2048; // MOUNT_DISK, DISK_FITS: the job's own request (JOB_REQUEST, or
                                     // plan()'s requestMb), when it made one, is the size, capped
                                     // by W_MAX_MB; otherwise W_SIZE_MB's rule
+export const F_IF_UNSET: i32 = 16384; // SET_ENV: leave a value the job's environment already has (tmpdir_var=)

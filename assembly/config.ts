@@ -11,6 +11,14 @@ export const MAX_GROUPS: i32 = 16;
 export const MAX_MOUNTS: i32 = 32;
 export const MAX_OWN_FS: i32 = 16;
 export const MAX_SHARES: i32 = 16;
+// tmpdir_var=: the most names, and the longest name, a line may give.
+export const MAX_TMPDIR_VARS: i32 = 8;
+export const MAX_VAR_NAME: i32 = 64;
+// runtime=: the size of the job's tmpfs for XDG_RUNTIME_DIR without
+// runtime_size=. An absolute size, small: systemd's RuntimeDirectorySize
+// is 10% of the node's RAM, far more than sockets and lock files need, and
+// a job's runtime directory is memory its cgroup is charged for.
+export const DEFAULT_RUNTIME_MB: u32 = 64;
 
 // Without size=, half the job's memory: what the kernel gives a tmpfs of
 // the node's; mode 1777, as /tmp and /dev/shm have it.
@@ -134,6 +142,21 @@ export class Config {
   // optout=yes: a job may ask --private-tmpdir=off.
   optout: bool;
   optoutGiven: bool;
+  // tmpdir_var=: more names for tmpdir='s path (SLURM_TMPDIR, ...), each set
+  // only where the job's environment has none (abi.ts F_IF_UNSET).
+  readonly tmpdirVarPtr: StaticArray<usize> = new StaticArray<usize>(MAX_TMPDIR_VARS);
+  readonly tmpdirVarLen: StaticArray<i32> = new StaticArray<i32>(MAX_TMPDIR_VARS);
+  readonly tmpdirVarArgLen: StaticArray<i32> = new StaticArray<i32>(MAX_TMPDIR_VARS);
+  tmpdirVarCount: i32;
+  // runtime=: the directory (/run/user) on which each job gets a tmpfs of
+  // its own holding "<uid>", 0700, its XDG_RUNTIME_DIR; runtimeLen 0: off.
+  runtimePtr: usize;
+  runtimeLen: i32;
+  runtimeArgPtr: usize;
+  runtimeArgLen: i32;
+  runtimeMb: u32;
+  runtimeSizeArgPtr: usize; // runtime_size= as given; 0: the default
+  runtimeSizeArgLen: i32;
 
   constructor() {
     for (let i = 0; i < MAX_GROUPS; i++) this.bases[i] = new Base();
@@ -158,5 +181,10 @@ export class Config {
     this.keepMaxArgLen = 0;
     this.optout = false;
     this.optoutGiven = false;
+    this.tmpdirVarCount = 0;
+    this.runtimeLen = 0;
+    this.runtimeMb = DEFAULT_RUNTIME_MB;
+    this.runtimeSizeArgPtr = 0;
+    this.runtimeSizeArgLen = 0;
   }
 }

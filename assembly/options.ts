@@ -4,8 +4,8 @@ import { INPUT_CAP, Err, OPT_KEEP, OPT_PRIVATE, U_KEEP_FAILED, U_KEEP_ALWAYS, U_
 import { INPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
 import { startsWithAscii, equalsAscii, bytesEqual, lastSlash, utf8Seq } from "./text";
-import { mountNameEquals, MAX_JOBDIR_SUFFIX } from "./naming";
-import { Config, Base, Mount, OwnFs, Share, MAX_GROUPS, MAX_MOUNTS, MAX_OWN_FS, MAX_SHARES } from "./config";
+import { mountNameEquals, MAX_JOBDIR_SUFFIX, HOST_ENV_PREFIX } from "./naming";
+import { Config, Base, Mount, OwnFs, Share, MAX_GROUPS, MAX_MOUNTS, MAX_OWN_FS, MAX_SHARES, MAX_TMPDIR_VARS, MAX_VAR_NAME } from "./config";
 
 export const PATH_MAX: i32 = 4096; // including the NUL
 export const NAME_MAX: i32 = 255;
@@ -331,6 +331,87 @@ function parseKeepMax(config: Config, arg: usize, n: i32): i32 {
   return Err.OK;
 }
 
+// tmpdir_var=NAME (repeatable): NAME is set to tmpdir='s path too, only
+// where the job's environment has no NAME (abi.ts F_IF_UNSET): the names
+// other tools and sites use for the job's scratch (SLURM_TMPDIR, TMP, ...).
+const TMPDIR_VAR: i32 = 11; // "tmpdir_var=".length
+function parseTmpdirVar(config: Config, arg: usize, n: i32): i32 {
+  const v = arg + <usize>TMPDIR_VAR, len = n - TMPDIR_VAR;
+  if (len == 0) { sayArg(arg, n); say("empty value"); return fail(Err.EMPTY_VALUE); }
+  if (len > MAX_VAR_NAME) {
+    sayArg(arg, n); say("a variable name is at most "); sayNumber(<u32>MAX_VAR_NAME); say(" characters");
+    return fail(Err.TOO_LONG);
+  }
+  // A name every shell can export: [A-Za-z_][A-Za-z0-9_]*.
+  for (let i = 0; i < len; i++) {
+    const c = load<u8>(v + <usize>i);
+    const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+    if (letter || c == 0x5f || (i > 0 && isDigit(c))) continue;
+    sayArg(arg, n); say("not a variable name (letters, digits and \"_\", not a digit first)");
+    return fail(Err.BAD_CHAR);
+  }
+  if (equalsAscii(v, len, "TMPDIR")) {
+    sayArg(arg, n); say("TMPDIR is tmpdir='s own variable, always set to its path");
+    return fail(Err.BAD_VALUE);
+  }
+  if (equalsAscii(v, len, "XDG_RUNTIME_DIR")) {
+    sayArg(arg, n); say("XDG_RUNTIME_DIR is runtime='s variable");
+    return fail(Err.BAD_VALUE);
+  }
+  if (startsWithAscii(v, len, HOST_ENV_PREFIX)) {
+    sayArg(arg, n); say(HOST_ENV_PREFIX); say(" names are the plugin's own (each mount='s host path)");
+    return fail(Err.BAD_VALUE);
+  }
+  for (let k = 0; k < config.tmpdirVarCount; k++) {
+    if (bytesEqual(config.tmpdirVarPtr[k], config.tmpdirVarLen[k], v, len)) {
+      sayArg(arg, n); say("given twice"); return fail(Err.DUPLICATE);
+    }
+  }
+  if (config.tmpdirVarCount == MAX_TMPDIR_VARS) {
+    sayArg(arg, n); say("too many tmpdir_var= options (at most "); sayNumber(<u32>MAX_TMPDIR_VARS); say(")");
+    return fail(Err.TOO_MANY);
+  }
+  const k = config.tmpdirVarCount++;
+  config.tmpdirVarPtr[k] = v;
+  config.tmpdirVarLen[k] = len;
+  config.tmpdirVarArgLen[k] = n;
+  return Err.OK;
+}
+
+// runtime=PATH: each job's own tmpfs on PATH (/run/user) in its namespace,
+// holding "<uid>" (the job's user's, 0700), its XDG_RUNTIME_DIR.
+function parseRuntime(config: Config, arg: usize, n: i32): i32 {
+  const r = checkPath(arg, n, arg + 8, n - 8);
+  if (r < 0) return r;
+  if (config.runtimeLen > 0) {
+    sayArg(arg, n); say("runtime given twice (first "); sayShort(config.runtimeArgPtr, config.runtimeArgLen); say(")");
+    return fail(Err.DUPLICATE);
+  }
+  // "<path>/<uid>" must fit PATH_MAX too.
+  if (n - 8 + 11 >= PATH_MAX) { sayArg(arg, n); say("longer than PATH_MAX with \"/<uid>\""); return fail(Err.TOO_LONG); }
+  config.runtimePtr = arg + 8;
+  config.runtimeLen = n - 8;
+  config.runtimeArgPtr = arg;
+  config.runtimeArgLen = n;
+  return Err.OK;
+}
+
+// runtime_size=<digits><K|M|G|T>: the runtime tmpfs's size (default
+// DEFAULT_RUNTIME_MB); an absolute size, never a percentage.
+function parseRuntimeSize(config: Config, arg: usize, n: i32): i32 {
+  if (config.runtimeSizeArgLen > 0) {
+    sayArg(arg, n); say("runtime_size given twice (first "); sayShort(config.runtimeSizeArgPtr, config.runtimeSizeArgLen); say(")");
+    return fail(Err.DUPLICATE);
+  }
+  const r = readSize(arg, n, 13);
+  if (r < 0) return r;
+  if (parsedPercent != 0) { sayArg(arg, n); say("expected a size such as 64M or 1G"); return fail(Err.BAD_VALUE); }
+  config.runtimeMb = parsedMb;
+  config.runtimeSizeArgPtr = arg;
+  config.runtimeSizeArgLen = n;
+  return Err.OK;
+}
+
 // parseOwnFs's answer for an argument that is none of its options.
 const NOT_MINE: i32 = 1;
 
@@ -419,13 +500,16 @@ function parseOne(config: Config, arg: usize, n: i32): i32 {
     sayArg(arg, n); say("expected optout=yes or optout=no");
     return fail(Err.BAD_VALUE);
   }
+  if (startsWithAscii(arg, n, "tmpdir_var=")) return parseTmpdirVar(config, arg, n);
+  if (startsWithAscii(arg, n, "runtime=")) return parseRuntime(config, arg, n);
+  if (startsWithAscii(arg, n, "runtime_size=")) return parseRuntimeSize(config, arg, n);
   if (startsWithAscii(arg, n, "cleanup=")) {
     if (equalsAscii(arg + 8, n - 8, "yes")) { config.cleanup = true; return Err.OK; }
     if (equalsAscii(arg + 8, n - 8, "no")) { config.cleanup = false; return Err.OK; }
     sayArg(arg, n); say("expected cleanup=yes or cleanup=no");
     return fail(Err.BAD_VALUE);
   }
-  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir=, cleanup=, keep=, keep_max= or optout=)");
+  sayArg(arg, n); say("unknown option (expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir=, tmpdir_var=, runtime=, runtime_size=, cleanup=, keep=, keep_max= or optout=)");
   return fail(Err.UNKNOWN_OPTION);
 }
 
@@ -453,7 +537,49 @@ function crossCheck(config: Config): i32 {
   if (s < 0) return s;
   const k = checkKeep(config);
   if (k < 0) return k;
-  return checkTmpdir(config);
+  const e = checkTmpdir(config);
+  if (e < 0) return e;
+  return checkRuntime(config);
+}
+
+// A tmpdir_var= without tmpdir= would have no value; a runtime_size=
+// without runtime= no tmpfs to size; runtime='s tmpfs is one mount point
+// among the job's, none under another (nor equal) either way.
+function checkRuntime(config: Config): i32 {
+  if (config.tmpdirVarCount > 0 && config.tmpdirLen == 0) {
+    sayArg(config.tmpdirVarPtr[0] - <usize>TMPDIR_VAR, config.tmpdirVarArgLen[0]);
+    say("needs a tmpdir= (the path it is set to)");
+    return fail(Err.BAD_VALUE);
+  }
+  const p = config.runtimePtr, l = config.runtimeLen;
+  if (l == 0) {
+    if (config.runtimeSizeArgLen == 0) return Err.OK;
+    sayArg(config.runtimeSizeArgPtr, config.runtimeSizeArgLen); say("needs a runtime= (the tmpfs it sizes)");
+    return fail(Err.BAD_VALUE);
+  }
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
+    if (overlaps(mount.ptr, mount.len, p, l)) { sayMount(mount); return runtimeOverlap(config); }
+  }
+  for (let t = 0; t < config.ownFsCount; t++) {
+    const fs = config.ownFs[t];
+    if (overlaps(fs.ptr, fs.len, p, l)) { sayOwnFs(fs); return runtimeOverlap(config); }
+  }
+  for (let s = 0; s < config.shareCount; s++) {
+    const share = config.shares[s];
+    if (overlaps(share.ptr, share.len, p, l)) { sayShare(share); return runtimeOverlap(config); }
+  }
+  return Err.OK;
+}
+
+function overlaps(a: usize, al: i32, b: usize, bl: i32): bool {
+  return bytesEqual(a, al, b, bl) || isAncestorPath(a, al, b, bl) || isAncestorPath(b, bl, a, al);
+}
+
+function runtimeOverlap(config: Config): i32 {
+  say(" and "); sayShort(config.runtimeArgPtr, config.runtimeArgLen);
+  say(": the same path, or one under the other; nested mount points are not supported");
+  return fail(Err.NESTED);
 }
 
 // A kept tree is a job directory renamed: with cleanup=no there is none

@@ -3,7 +3,7 @@
 import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
   W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES, W_MAX_MB, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
-  F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, F_SHARE, F_REQUEST, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, DISK_DIR_MODE, MAX_SLOTS,
+  F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, F_SHARE, F_REQUEST, F_IF_UNSET, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, DISK_DIR_MODE, MAX_SLOTS,
   KEPT_MODE, U_KEEP_MASK, U_OFF,
 } from "./abi";
 import { OUTPUT } from "./memory";
@@ -12,7 +12,7 @@ import { lastSlash, writeDecimal, decimalLength } from "./text";
 import { writeMountName, writeEnvName, envNameEquals, HOST_ENV_PREFIX } from "./naming";
 import { Config, Base, OwnFs, DEFAULT_TMPFS_PERCENT, DEFAULT_DISK_PERCENT, MAX_GROUPS, MAX_MOUNTS, MAX_OWN_FS, MAX_SHARES } from "./config";
 
-// The most a valid plan uses (a step's, every option at its limit: 277
+// The most a valid plan uses (a step's, every option at its limit: 290
 // records with each mount='s host path and 16 share=) must fit.
 export const MAX_RECORDS: i32 = 512;
 const STRINGS: usize = OUTPUT + <usize>(MAX_RECORDS * REC_SIZE);
@@ -263,6 +263,14 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
     ownFsSlot[t] = planTarget(tmpfs.ptr, tmpfs.len);
     ownFsStr[t] = targetAt;
   }
+  // runtime='s mount point with them (not one of the job's paths: checked
+  // here so a node without it fails the step before anything is mounted).
+  let runtimeSlot = -1;
+  let runtimeStr: usize = 0;
+  if (config.runtimeLen > 0) {
+    runtimeSlot = planTarget(config.runtimePtr, config.runtimeLen);
+    runtimeStr = targetAt;
+  }
   // The host's shared directories too: after the binds their paths lead
   // into the private ones.
   for (let s = 0; s < config.shareCount; s++) {
@@ -311,6 +319,7 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
     emit(Op.MOUNT_TMPFS, fs.noexec ? F_NOEXEC : 0, ownFsSlot[t], -1,
          fs.mode, uid, gid, p, l, p, l, sizeMb, inodesFor(fs, sizeMb));
   }
+  if (runtimeSlot >= 0) planRuntime(config, runtimeSlot, runtimeStr, uid, gid);
   // Last: each is a name inside a private directory or tmpfs, now mounted.
   for (let s = 0; s < config.shareCount; s++) {
     const p = shareStr[s], l = config.shares[s].len;
@@ -336,6 +345,30 @@ function planKeepAsk(userOpts: i32): void {
   emit(Op.KEEP_ASK, 0, -1, nsDirSlot, keep, 0, 0, name, nameLen, nsPath, nsPathLen);
 }
 
+// runtime=: a fresh tmpfs of the job's own on the directory (root's 0755,
+// as systemd-logind's /run/user: every other user's runtime directory is
+// hidden from the job), then "<uid>" in it, the job's user's, 0700: made in
+// a filesystem only root has mounted this very moment, by a descriptor of
+// its root opened after the mount (OPEN_TARGET walks without symlinks), so
+// no name a user planted lies on the way. The namespace's maker only: a
+// step that joins finds it made; the holder empties it at the job's end
+// as any tmpfs= of the job's.
+const RUNTIME_ROOT_MODE: i32 = 0o755;
+function planRuntime(config: Config, mountSlot: i32, mountStr: usize, uid: u32, gid: u32): void {
+  const p = mountStr, l = config.runtimeLen;
+  const sizeMb = config.runtimeMb;
+  emit(Op.MOUNT_TMPFS, 0, mountSlot, -1, RUNTIME_ROOT_MODE, 0, 0, p, l, p, l, sizeMb, inodesForMb(0, sizeMb));
+  const root = planTarget(p, l);
+  const start = cursor;
+  put(p, l);
+  putByte(0x2f);
+  const name = cursor;
+  putDecimal(uid);
+  const len = finish(start);
+  emit(Op.MKDIR_AT, 0, slots++, root, PRIVATE_MODE, uid, gid,
+       name, <i32>(start + <usize>len - name), start, len);
+}
+
 // nr_inodes= as given, or one per 4 KiB of the size (at least 1,024): a
 // full tmpfs of small files is still possible, and what its inodes and
 // directory entries cost the kernel (about 1 KiB each, memory its size does
@@ -343,7 +376,10 @@ function planKeepAsk(userOpts: i32): void {
 // is half the node's RAM pages, whatever the size.
 const MIN_INODES: u64 = 1024;
 function inodesFor(tmpfs: OwnFs, sizeMb: u32): u32 {
-  if (tmpfs.inodes != 0) return tmpfs.inodes;
+  return inodesForMb(tmpfs.inodes, sizeMb);
+}
+function inodesForMb(given: u32, sizeMb: u32): u32 {
+  if (given != 0) return given;
   const n = <u64>sizeMb * 256;
   return n < MIN_INODES ? <u32>MIN_INODES : n > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>n;
 }
@@ -410,15 +446,42 @@ function planCheck(config: Config): void {
 // TMPDIR for the step's tasks or the ssh session: after NS_READY, which a
 // step that joined the job's namespace skips to, so every step has it (so
 // do planHostEnv's, just before it).
-function planEnv(config: Config): void {
-  if (config.tmpdirLen == 0) return;
-  const name = cursor;
-  putAscii("TMPDIR");
-  const nameLen = finish(name);
-  const value = cursor;
-  put(config.tmpdirPtr, config.tmpdirLen);
-  const valueLen = finish(value);
-  emit(Op.SET_ENV, 0, -1, -1, 0, 0, 0, name, nameLen, value, valueLen);
+//
+// TMPDIR is set whatever the job's environment had: what a job launched
+// from a login carries is the login's TMPDIR, a path of the submit host's
+// that the job's private /tmp does not have. Each tmpdir_var= name only
+// where the environment has none (F_IF_UNSET): a site's or user's own
+// SLURM_TMPDIR, TMP... is theirs, as flux leaves a TMPDIR it finds.
+//
+// runtime=: XDG_RUNTIME_DIR is the job's own "<runtime>/<uid>", whatever
+// the job's environment had: the login's is the one to replace.
+function planEnv(config: Config, uid: u32): void {
+  if (config.tmpdirLen > 0) {
+    const name = cursor;
+    putAscii("TMPDIR");
+    const nameLen = finish(name);
+    const value = cursor;
+    put(config.tmpdirPtr, config.tmpdirLen);
+    const valueLen = finish(value);
+    emit(Op.SET_ENV, 0, -1, -1, 0, 0, 0, name, nameLen, value, valueLen);
+    for (let k = 0; k < config.tmpdirVarCount; k++) {
+      const other = cursor;
+      put(config.tmpdirVarPtr[k], config.tmpdirVarLen[k]);
+      const otherLen = finish(other);
+      emit(Op.SET_ENV, F_IF_UNSET, -1, -1, 0, 0, 0, other, otherLen, value, valueLen);
+    }
+  }
+  if (config.runtimeLen > 0) {
+    const name = cursor;
+    putAscii("XDG_RUNTIME_DIR");
+    const nameLen = finish(name);
+    const value = cursor;
+    put(config.runtimePtr, config.runtimeLen);
+    putByte(0x2f);
+    putDecimal(uid);
+    const valueLen = finish(value);
+    emit(Op.SET_ENV, 0, -1, -1, 0, 0, 0, name, nameLen, value, valueLen);
+  }
 }
 
 // PRIVATE_TMPDIR_HOST_<NAME> for each mount=: its private directory as the
@@ -805,7 +868,7 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
     // its first 256 KiB of fresh heap (setenvf's buffer), about 0.5 ms
     // where page faults are dear, so every srun step does without them.
     if (phase == Phase.SCRIPT) planHostEnv(config);
-    if (phase == Phase.STEP || phase == Phase.SCRIPT) planEnv(config);
+    if (phase == Phase.STEP || phase == Phase.SCRIPT) planEnv(config, uid);
     if (phase != Phase.EXTERN) planKeepAsk(userOpts);
   } else if (phase == Phase.EPILOG) {
     planRemoval(config, jobid, restart, uid, userOpts);
@@ -813,7 +876,7 @@ export function build(config: Config, phase: i32, jobid: u32, restart: u32, uid:
     planDrain(config);
   } else if (phase == Phase.SESSION) {
     planSession(config, uid);
-    planEnv(config);
+    planEnv(config, uid);
   } else {
     say("unknown phase");
     return fail(Err.BAD_PHASE);

@@ -60,7 +60,7 @@ function call(r: usize): i32 {
     case Op.MOUNT_TMPFS:
       return host.mount_tmpfs(word(r, W_SLOT), str, len, <u32>word(r, W_SIZE_MB), <u32>word(r, W_INODES), word(r, W_MODE),
                               <u32>word(r, W_UID), <u32>word(r, W_GID), word(r, W_FLAGS));
-    case Op.SET_ENV: return host.set_env(str, len, path, pathLen);
+    case Op.SET_ENV: return host.set_env(str, len, path, pathLen, word(r, W_FLAGS));
     case Op.OPEN_SHARED: return host.open_shared(word(r, W_SLOT), str, len);
     case Op.BIND_SHARED:
       return host.bind_shared(word(r, W_SLOT), str, len, <u32>word(r, W_UID), <u32>word(r, W_GID));

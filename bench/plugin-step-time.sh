@@ -6,7 +6,9 @@
 # mounted" line (SlurmdDebug=debug; the log stamps milliseconds). The first
 # step makes the job's namespace (and hands it to a holder), the others
 # join it. ALLOCS (default 5) allocations, one after the other.
-# PTD_PLUGIN_SO: the build to measure (default this tree's).
+# PTD_PLUGIN_SO: the build to measure (default this tree's). ARGS: the
+# plugstack line's options (default the seed's; for example with tmpdir=,
+# tmpdir_var= and runtime= to see what the job's environment costs a step).
 # Run as root after npm run build. Prints the first steps' median and mean,
 # the later steps' median and mean, in ms, and for later steps the mean
 # from the load line to slurmstepd's "Sending launch resp" (every task
@@ -21,7 +23,8 @@ SO=${PTD_PLUGIN_SO:-$REPO/dist/native/private-tmpdir.so}
 FIRST_JOB_ID=${FIRST_JOB_ID:-800000}
 ps=$PTD_LAB/etc/plugstack.step-time.conf
 install -d -m 0755 "$PTD_LAB/etc" "$PTD_LAB/out"
-echo "required $SO base=/tmp/slurm mount=/var/tmp mount=/tmp" >"$ps"
+ARGS=${ARGS:-base=/tmp/slurm mount=/var/tmp mount=/tmp}
+echo "required $SO $ARGS" >"$ps"
 trap 'bash "$REPO/tests/slurm/cluster.sh" stop >/dev/null 2>&1 || true' EXIT
 PLUGSTACK=$ps EXTRA_CONF="FirstJobId=$FIRST_JOB_ID" bash "$REPO/tests/slurm/cluster.sh" start >/dev/null 2>&1
 jobs=()

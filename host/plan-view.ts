@@ -41,6 +41,14 @@ export interface StepJson {
   value?: string;
 }
 
+/** A variable a step sets; ifUnset: only where the job's environment has
+ * none (a value the user set stays). */
+export interface EnvJson {
+  name: string;
+  value: string;
+  ifUnset: boolean;
+}
+
 export interface LinePlanJson {
   file: string;
   line: number;
@@ -52,7 +60,7 @@ export interface LinePlanJson {
   directories: { path: string; uid: number; gid: number; mode: string }[];
   /** The step's bind mounts, in the order they are made. */
   mounts: { target: string; source: string }[];
-  /** The step's tmpfs mounts (tmpfs=), in the order they are made. */
+  /** The step's tmpfs mounts (tmpfs=), in the order they are made; not runtime='s. */
   tmpfs: { target: string; sizeMb: number; size: string; inodes: number; mode: string; noexec: boolean }[];
   /** The step's disks of their own (disk=), in the order they are made:
    * sizeMb is what the plugin would reserve on this node (null when the
@@ -72,11 +80,15 @@ export interface LinePlanJson {
   }[];
   /** The host's directories kept visible in the job (share=), if trusted on the node. */
   shares: string[];
-  /** What every step sets in its tasks' environment (tmpdir=: TMPDIR). */
-  env: { name: string; value: string }[];
+  /** runtime=: the job's own tmpfs on that directory and its runtime
+   * directory in it (the user's, 0700, XDG_RUNTIME_DIR); null without. */
+  runtime: { target: string; sizeMb: number; size: string; inodes: number; directory: string; mode: string } | null;
+  /** What every step sets in its tasks' environment (tmpdir=: TMPDIR, then
+   * each tmpdir_var= name with ifUnset; runtime=: XDG_RUNTIME_DIR). */
+  env: EnvJson[];
   /** What the batch step and salloc's interactive step set: env, and each
    * mount='s host path (PRIVATE_TMPDIR_HOST_<NAME>, for sbcast). */
-  scriptEnv: { name: string; value: string }[];
+  scriptEnv: EnvJson[];
 }
 
 export interface PlanJson {
@@ -173,7 +185,9 @@ export function stepJson(s: PlanStep): StepJson {
       };
     case "set_env":
       // The core's record: str is the variable, path its value.
-      return { op: s.op, name: s.str, value: s.path };
+      return s.flags
+        ? { op: s.op, name: s.str, value: s.path, flags: flagNames(s.flags) }
+        : { op: s.op, name: s.str, value: s.path };
     case "need_program":
       // str: the program; path: the disk= that needs it.
       return { op: s.op, path: s.str, target: s.path };
@@ -218,6 +232,12 @@ export function planLine(core: Core, l: PluginLine, job: Job, measure: MeasureFs
   // The directory the namespace's holder listens in is root's, not one of
   // the job's: it is the one ns_enter names by its slot.
   const nsDirs = new Set(step.filter((s) => s.op === "ns_enter").map((s) => s.arg));
+  // runtime=: the one mkdir_at made in a mount point's root (an
+  // open_target's slot), after the tmpfs mounted there.
+  const roots = new Map(step.filter((s) => s.op === "open_target").map((s) => [s.slot, s.path]));
+  const runtimeDir = step.find((s) => s.op === "mkdir_at" && roots.has(s.arg));
+  const runtimeAt = runtimeDir === undefined ? undefined : roots.get(runtimeDir.arg);
+  const runtimeFs = step.find((s) => s.op === "mount_tmpfs" && s.path === runtimeAt);
   // A disk's images' directory is root's too: the one mount_disk names.
   const imageDirs = new Map(
     step
@@ -256,12 +276,12 @@ export function planLine(core: Core, l: PluginLine, job: Job, measure: MeasureFs
     args: [...l.args],
     phases,
     directories: step
-      .filter((s) => s.op === "mkdir_at" && !nsDirs.has(s.slot) && !imageDirs.has(s.slot))
+      .filter((s) => s.op === "mkdir_at" && !nsDirs.has(s.slot) && !imageDirs.has(s.slot) && s !== runtimeDir)
       .map(stepJson)
       .map((s) => ({ path: s.path ?? "", uid: s.uid ?? 0, gid: s.gid ?? 0, mode: s.mode ?? "" })),
     mounts: phases.step.filter((s) => s.op === "bind").map((s) => ({ target: s.target ?? "", source: s.source ?? "" })),
     tmpfs: phases.step
-      .filter((s) => s.op === "mount_tmpfs")
+      .filter((s) => s.op === "mount_tmpfs" && s.path !== runtimeAt)
       .map((s) => ({
         target: s.path ?? "",
         sizeMb: s.sizeMb ?? 0,
@@ -272,13 +292,26 @@ export function planLine(core: Core, l: PluginLine, job: Job, measure: MeasureFs
       })),
     disks,
     shares: phases.step.filter((s) => s.op === "bind_shared").map((s) => s.path ?? ""),
+    runtime:
+      runtimeDir && runtimeFs
+        ? {
+            target: runtimeFs.path,
+            sizeMb: runtimeFs.sizeMb,
+            size: humanMiB(runtimeFs.sizeMb),
+            inodes: runtimeFs.inodes,
+            directory: runtimeDir.path,
+            mode: octal(runtimeDir.mode),
+          }
+        : null,
     env: envOf(phases.step),
     scriptEnv: envOf(phases.script),
   };
 }
 
-const envOf = (steps: StepJson[]): { name: string; value: string }[] =>
-  steps.filter((s) => s.op === "set_env").map((s) => ({ name: s.name ?? "", value: s.value ?? "" }));
+const envOf = (steps: StepJson[]): EnvJson[] =>
+  steps
+    .filter((s) => s.op === "set_env")
+    .map((s) => ({ name: s.name ?? "", value: s.value ?? "", ifUnset: (s.flags ?? []).includes("if-unset") }));
 
 const PHASE_TITLES: Record<keyof LinePlanJson["phases"], string> = {
   extern: "extern step (PrologFlags=Contain; slurmstepd, as root, in the host's namespace)",
@@ -354,7 +387,9 @@ function describe(s: StepJson): string {
       // A mount's private directory as the host sees it: only sbcast uses it.
       return s.name?.startsWith("PRIVATE_TMPDIR_HOST_")
         ? `setenv  ${s.name}=${s.value}  (for the script: the private directory's host path, for sbcast)`
-        : `setenv  ${s.name}=${s.value}  (for the step's tasks)`;
+        : f.includes("if-unset")
+          ? `setenv  ${s.name}=${s.value}  (for the step's tasks, unless their environment has ${s.name}: a value the user set stays)`
+          : `setenv  ${s.name}=${s.value}  (for the step's tasks, replacing any value they had)`;
     default:
       return s.op;
   }
@@ -388,6 +423,11 @@ export function planText(p: PlanJson): string {
             : `  disk ${d.target}: reserves ${humanMiB(d.sizeMb)} on this node (${d.size}${on}${cores})`,
       );
     }
+    // runtime=: what XDG_RUNTIME_DIR is, in one line.
+    if (l.runtime)
+      out.push(
+        `  runtime ${l.runtime.target}: a tmpfs of ${l.runtime.size} per job (every other user's directory there hidden), ${l.runtime.directory} mode ${l.runtime.mode} the job's user's: XDG_RUNTIME_DIR`,
+      );
     for (const [key] of PHASES) {
       out.push(`  ${PHASE_TITLES[key]}:`);
       // The script's plan is the step's with the host paths added: only

@@ -167,6 +167,7 @@ export function nodeStatus(lines: readonly PluginLine[]): StatusJson {
       };
       for (const m of p.mounts) add(m.target, "bind");
       for (const t of p.tmpfs) add(t.target, "tmpfs");
+      if (p.runtime) add(p.runtime.target, "tmpfs");
       for (const d of p.disks) add(d.target, "disk");
       jobs.set(jobid, st);
     }

@@ -31,7 +31,8 @@ struct ptd_job {
 	/* SET_ENV (tmpdir=, and a step's PRIVATE_TMPDIR_HOST_<NAME> for each
 	 * mount=): sets a variable for the job's tasks or the session; NULL
 	 * where the phase has none. */
-	int (*set_env)(void *ctx, const char *name, const char *value);
+	int (*set_env)(void *ctx, const char *name, const char *value,
+		       bool overwrite);
 	void *set_env_ctx;
 	/* --keep-tmpdir and --private-tmpdir (#26): refused by the core
 	 * unless plugstack.conf offers them. */

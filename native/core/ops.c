@@ -403,15 +403,18 @@ static int op_keep_output(struct ptd_ops *o, int dir, const char *mount_point,
 			       (gid_t) gid, &o->detail);
 }
 
-static int op_set_env(struct ptd_ops *o, const char *name, const char *value)
+static int op_set_env(struct ptd_ops *o, const char *name, const char *value,
+		      int flags)
 {
 	if (o->dry_run)
-		return trace_set_env(o, name, value);
+		return trace_set_env(o, name, value, flags);
 	if (!o->set_env) {
 		ptd_say(o->detail.text, "this host cannot set a task's environment");
 		return -ENOSYS;
 	}
-	return o->set_env(o->set_env_ctx, name, value);
+	/* PTD_F_IF_UNSET: a value the environment has is left as it is. */
+	return o->set_env(o->set_env_ctx, name, value,
+			  !(flags & PTD_F_IF_UNSET));
 }
 
 static int op_mark_ended(struct ptd_ops *o, int parent, const char *name,

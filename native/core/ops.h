@@ -58,7 +58,8 @@ struct ptd_ops {
 	uint64_t config_tag;
 	/* SET_ENV: how this host sets a variable for the job's tasks
 	 * (spank_setenv) or the session (pam_putenv); NULL: it cannot. */
-	int (*set_env)(void *ctx, const char *name, const char *value);
+	int (*set_env)(void *ctx, const char *name, const char *value,
+		       bool overwrite);
 	void *set_env_ctx;
 };
 

@@ -84,8 +84,14 @@ void CallBefore(const char *op) {
 
 // What SET_ENV set, in order: the Node host has no task to give it to.
 std::vector<std::pair<std::string, std::string>> g_env;
-int CollectEnv(void *ctx, const char *name, const char *value) {
+// As slurmstepd's spank_setenv: without overwrite, a name already set stays.
+int CollectEnv(void *ctx, const char *name, const char *value, bool overwrite) {
   (void)ctx;
+  for (auto &kv : g_env) {
+    if (kv.first != name) continue;
+    if (overwrite) kv.second = value;
+    return 0;
+  }
   g_env.emplace_back(name, value);
   return 0;
 }

@@ -28,12 +28,17 @@
 #define MAX_ARGS 64
 
 #pragma GCC visibility push(default)
-/* SET_ENV in a session: into the environment sshd gives the session. */
-static int session_set_env(void *ctx, const char *name, const char *value)
+/* SET_ENV in a session: into the environment sshd gives the session.
+ * Without overwrite (tmpdir_var=), a value the PAM environment already has
+ * (another module's, pam_env's) stays. */
+static int session_set_env(void *ctx, const char *name, const char *value,
+			   bool overwrite)
 {
 	char *kv;
 	int r;
 
+	if (!overwrite && pam_getenv((pam_handle_t *) ctx, name))
+		return 0;
 	if (asprintf(&kv, "%s=%s", name, value) < 0)
 		return -ENOMEM;
 	r = pam_putenv((pam_handle_t *) ctx, kv);

@@ -306,11 +306,21 @@ static int job_facts(spank_t sp, struct ptd_job *job)
 	return 0;
 }
 
-/* SET_ENV in a step: into the environment slurmstepd gives every task. */
-static int step_set_env(void *ctx, const char *name, const char *value)
+/* SET_ENV in a step: into the environment slurmstepd gives every task.
+ * Without overwrite (tmpdir_var=), a value the job's environment has (sbatch
+ * --export, a variable exported in the script before srun) stays: Slurm
+ * answers ESPANK_ENV_EXISTS and sets nothing. */
+static int step_set_env(void *ctx, const char *name, const char *value,
+			bool overwrite)
 {
-	spank_err_t e = spank_setenv((spank_t) ctx, name, value, 1);
+	spank_err_t e = spank_setenv((spank_t) ctx, name, value,
+				     overwrite ? 1 : 0);
 
+	if (e == ESPANK_ENV_EXISTS && !overwrite) {
+		slurm_debug("private-tmpdir: %s left as the job's environment has it",
+			    name);
+		return 0;
+	}
 	if (e != ESPANK_SUCCESS) {
 		slurm_error("private-tmpdir: spank_setenv(%s): %s", name,
 			    spank_strerror(e));

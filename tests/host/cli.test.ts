@@ -225,6 +225,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       "tmpfs",
       "disks",
       "shares",
+      "runtime",
       "env",
       "scriptEnv",
     ]);
@@ -232,9 +233,10 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     // No TMPDIR; in the script each private directory's host path (sbcast's way in).
     assert.deepStrictEqual(first.env, []);
     assert.deepStrictEqual(first.scriptEnv, [
-      { name: "PRIVATE_TMPDIR_HOST_VAR_TMP", value: "/tmp/slurm.77.2/var_tmp" },
-      { name: "PRIVATE_TMPDIR_HOST_TMP", value: "/tmp/slurm.77.2/tmp" },
+      { name: "PRIVATE_TMPDIR_HOST_VAR_TMP", value: "/tmp/slurm.77.2/var_tmp", ifUnset: false },
+      { name: "PRIVATE_TMPDIR_HOST_TMP", value: "/tmp/slurm.77.2/tmp", ifUnset: false },
     ]);
+    assert.equal(first.runtime, null, "no runtime= on the seed's line");
     // Every step is the core's own record, in the core's order.
     const job = { jobid: 77, restart: 2, uid: 4242, gid: 77 };
     const core = new Core();
@@ -486,7 +488,7 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       "    tmpfs   /dev/shm  size 512 MiB, 131072 inodes, mode 0700, owner 1001:1002, nosuid,nodev,noexec  (a fresh one for the job; gone with its namespace)",
       "    tmpfs   /scratch/mem  size 2048 MiB (2 GiB), 524288 inodes, mode 01777, owner 1001:1002, nosuid,nodev  (a fresh one for the job; gone with its namespace)",
       "    serve   the job's namespace at /tmp/slurm.ns/job.5  (the holder only, until the job ends)",
-      "    setenv  TMPDIR=/scratch/mem  (for the step's tasks)",
+      "    setenv  TMPDIR=/scratch/mem  (for the step's tasks, replacing any value they had)",
     ]);
     const p = JSON.parse(cli("plan", "--args", args, "--job", "5", "--mem", "8192", "--json").stdout) as PlanJson;
     assert.deepStrictEqual(p.lines[0]?.tmpfs, [
@@ -494,10 +496,10 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       { target: "/scratch/mem", sizeMb: 2048, size: "2 GiB", inodes: 524288, mode: "01777", noexec: false },
     ]);
     // None for a tmpfs=: it exists only in the job's namespace.
-    assert.deepStrictEqual(p.lines[0]?.env, [{ name: "TMPDIR", value: "/scratch/mem" }]);
+    assert.deepStrictEqual(p.lines[0]?.env, [{ name: "TMPDIR", value: "/scratch/mem", ifUnset: false }]);
     assert.deepStrictEqual(p.lines[0]?.scriptEnv, [
-      { name: "PRIVATE_TMPDIR_HOST_TMP", value: "/tmp/slurm.5.0/tmp" },
-      { name: "TMPDIR", value: "/scratch/mem" },
+      { name: "PRIVATE_TMPDIR_HOST_TMP", value: "/tmp/slurm.5.0/tmp", ifUnset: false },
+      { name: "TMPDIR", value: "/scratch/mem", ifUnset: false },
     ]);
     assert.deepStrictEqual(p.lines[0]?.phases.step.at(-1), { op: "set_env", name: "TMPDIR", value: "/scratch/mem" });
     assert.ok(!p.lines[0]?.phases.extern.some((s) => s.op === "set_env"), "the extern step runs no task");
@@ -547,6 +549,76 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
     assert.deepStrictEqual(bad.errors, [
       { file: `${d}/more.conf`, line: 1, code: "DUPLICATE", message: "size=1G: given twice for tmpfs=/dev/shm" },
     ]);
+  });
+
+  it("plan shows tmpdir_var= names (only if unset) and runtime='s tmpfs, directory and XDG_RUNTIME_DIR; check names a bad one", () => {
+    const args = "mount=/tmp tmpdir=/tmp tmpdir_var=SLURM_TMPDIR tmpdir_var=TMP runtime=/run/user runtime_size=16M";
+    const p = JSON.parse(
+      cli("plan", "--args", args, "--job", "5", "--uid", "1001", "--gid", "1002", "--json").stdout,
+    ) as PlanJson;
+    const l = p.lines[0];
+    assert.deepStrictEqual(l?.env, [
+      { name: "TMPDIR", value: "/tmp", ifUnset: false },
+      { name: "SLURM_TMPDIR", value: "/tmp", ifUnset: true },
+      { name: "TMP", value: "/tmp", ifUnset: true },
+      { name: "XDG_RUNTIME_DIR", value: "/run/user/1001", ifUnset: false },
+    ]);
+    assert.deepStrictEqual(l?.runtime, {
+      target: "/run/user",
+      sizeMb: 16,
+      size: "16 MiB",
+      inodes: 4096,
+      directory: "/run/user/1001",
+      mode: "0700",
+    });
+    // Not a tmpfs= nor a job directory of the line's.
+    assert.deepStrictEqual(l?.tmpfs, []);
+    assert.deepStrictEqual(
+      l?.directories.map((d) => d.path),
+      ["/tmp/slurm.5.0", "/tmp/slurm.5.0/tmp"],
+    );
+    assert.deepStrictEqual(
+      l?.phases.step.find((s) => s.name === "TMP"),
+      {
+        op: "set_env",
+        name: "TMP",
+        value: "/tmp",
+        flags: ["if-unset"],
+      },
+    );
+    const text = cli("plan", "--args", args, "--job", "5", "--uid", "1001", "--gid", "1002").stdout.split("\n");
+    assert.ok(
+      text.includes(
+        "  runtime /run/user: a tmpfs of 16 MiB per job (every other user's directory there hidden), /run/user/1001 mode 0700 the job's user's: XDG_RUNTIME_DIR",
+      ),
+      text.join("\n"),
+    );
+    assert.ok(
+      text.includes(
+        "    setenv  SLURM_TMPDIR=/tmp  (for the step's tasks, unless their environment has SLURM_TMPDIR: a value the user set stays)",
+      ),
+    );
+    assert.ok(text.includes("    mkdir   /run/user/1001  owner 1001:1002 mode 0700"));
+    const d = `${DIR}/env-check`;
+    const conf = write(`${d}/plugstack.conf`, [
+      `required private-tmpdir.so ${args}`,
+      "required private-tmpdir.so mount=/tmp tmpdir=/tmp tmpdir_var=MY-TMP",
+      "required private-tmpdir.so mount=/tmp runtime=/tmp/run",
+    ]);
+    const r = cli("check", "--config", conf, "--json");
+    assert.equal(r.status, 1);
+    const bad = JSON.parse(r.stdout) as { errors: { line: number; code: string; message: string }[] };
+    assert.deepStrictEqual(
+      bad.errors.map((e) => [e.line, e.code, e.message]),
+      [
+        [2, "BAD_CHAR", 'tmpdir_var=MY-TMP: not a variable name (letters, digits and "_", not a digit first)'],
+        [
+          3,
+          "NESTED",
+          "mount=/tmp and runtime=/tmp/run: the same path, or one under the other; nested mount points are not supported",
+        ],
+      ],
+    );
   });
 
   it("check validates disk= lines (a share's plan included) and warns of nothing when this node has mke2fs; a bad max= is named", () => {

@@ -29,6 +29,7 @@ import {
   F_EVERY_RESTART,
   F_NO_JOIN,
   F_NOEXEC,
+  F_IF_UNSET,
   F_REQUEST,
   F_SHARE,
   F_SESSION,
@@ -226,7 +227,33 @@ const UNKNOWN = [
   "Size=1G",
   "tmpfs =/x",
   "noexec\x00x",
+  "tmpdir_var",
+  "runtime",
+  "Runtime=/run/user",
+  "TMPDIR_VAR=TMP",
+  "runtime_size",
 ];
+// tmpdir_var= values: valid names, names the core keeps for itself, and not names.
+const VAR_NAMES = [
+  "SLURM_TMPDIR",
+  "TMP",
+  "TEMP",
+  "JOB_TMPDIR",
+  "_x9",
+  "TMPDIR",
+  "XDG_RUNTIME_DIR",
+  "PRIVATE_TMPDIR_HOST_TMP",
+  "",
+  "9A",
+  "A-B",
+  "A B",
+  "A=B",
+  "é",
+  "X".repeat(64),
+  "X".repeat(65),
+];
+// runtime= directories: the usual one, others, and some that nest in the mount= pools.
+const POOL_RUNTIME = ["/run/user", "/run/rt", "/tmp/run", "/var/tmp", "/run", "/dev/shm/u", "/a/b"];
 // tmpfs= mount points: many of them nest in or repeat the mount= pool's.
 const POOL_TMPFS = ["/dev/shm", "/tmp", "/var/tmp", "/run/shm", "/scratch/mem", "/a", "/a/b", "/a_b", "/dev", "/ram"];
 const SIZE_VALUES = [
@@ -393,7 +420,7 @@ function keepOption(r: Rng): string {
 
 /** tmpfs= and the options that qualify it (or, out of place, fail). */
 function tmpfsOption(r: Rng): string {
-  switch (r.int(8)) {
+  switch (r.int(9)) {
     case 0:
       return r.chance(0.5) ? `tmpfs=${pathValue(r, POOL_TMPFS)}` : `disk=${pathValue(r, POOL_TMPFS)}`;
     case 1:
@@ -406,6 +433,12 @@ function tmpfsOption(r: Rng): string {
       return `mode=${r.chance(0.8) ? r.pick(MODE_VALUES) : randomString(r, 5)}`;
     case 4:
       return r.chance(0.8) ? "noexec" : `noexec=${randomString(r, 4)}`;
+    case 6:
+      return r.chance(0.5)
+        ? `tmpdir_var=${r.chance(0.8) ? r.pick(VAR_NAMES) : randomString(r, 8)}`
+        : r.chance(0.6)
+          ? `runtime=${pathValue(r, POOL_RUNTIME)}`
+          : `runtime_size=${r.chance(0.8) ? r.pick(SIZE_VALUES) : randomString(r, 8)}`;
     case 5:
       return `share=${r.chance(0.6) ? `${r.pick([...POOL_TMPFS, ...POOL_MOUNTS])}/${r.pick([".X11-unix", ".ICE-unix", "a/b"])}` : pathValue(r, POOL_TMPFS)}`;
     default:
@@ -485,7 +518,17 @@ function validArgs(r: Rng): string[] {
     ];
     while (qualifiers.length > 0) args.push(...qualifiers.splice(r.int(qualifiers.length), 1));
   }
-  if (r.chance(0.3)) args.push(`tmpdir=${r.pick(points)}${r.chance(0.3) ? "/job" : ""}`);
+  if (r.chance(0.3)) {
+    args.push(`tmpdir=${r.pick(points)}${r.chance(0.3) ? "/job" : ""}`);
+    // More names for it, only if unset, in any order with it.
+    for (const name of ["SLURM_TMPDIR", "TMP", "TEMP", "JOB_TMPDIR"])
+      if (r.chance(0.3)) args.splice(r.int(args.length + 1), 0, `tmpdir_var=${name}`);
+  }
+  // Each job's own XDG_RUNTIME_DIR, on a directory no mount point nests in.
+  if (r.chance(0.2)) {
+    args.push(`runtime=${r.pick(["/run/user", "/run/rt"])}`);
+    if (r.chance(0.5)) args.push(`runtime_size=${r.pick(["8M", "64m", "1G", "512k"])}`);
+  }
   // Host directories to share, directly inside a private mount point.
   for (const name of [".X11-unix", ".ICE-unix"]) if (r.chance(0.2)) args.push(`share=${r.pick(points)}/${name}`);
   return args;
@@ -567,6 +610,11 @@ interface Summary {
   /** keep= and keep_max= as given (#26) */
   keep: string | undefined;
   keepMax: string | undefined;
+  /** tmpdir_var= names, in order */
+  tmpdirVars: string[];
+  /** runtime= and runtime_size= as given */
+  runtime?: string;
+  runtimeSize?: string;
 }
 
 /** What the arguments say, for the checks that compare plan and input
@@ -579,6 +627,9 @@ function summary(args: readonly string[]): Summary {
   const tmpfs: Tmpfs[] = [];
   const shares: string[] = [];
   let tmpdir: string | undefined;
+  const tmpdirVars: string[] = [];
+  let runtime: string | undefined;
+  let runtimeSize: string | undefined;
   let cleanup = true;
   let keep: string | undefined;
   let keepMax: string | undefined;
@@ -604,6 +655,9 @@ function summary(args: readonly string[]): Summary {
     else if (a.startsWith("mode=") && last) last.mode = parseInt(a.slice(5), 8);
     else if (a === "noexec" && last) last.noexec = true;
     else if (a.startsWith("tmpdir=")) tmpdir = a.slice(7);
+    else if (a.startsWith("tmpdir_var=")) tmpdirVars.push(a.slice(11));
+    else if (a.startsWith("runtime=")) runtime = a.slice(8);
+    else if (a.startsWith("runtime_size=")) runtimeSize = a.slice(13);
     else if (a.startsWith("share=")) shares.push(a.slice(6));
     else if (a.startsWith("cleanup=")) cleanup = a === "cleanup=yes";
     else if (a.startsWith("keep=")) keep = a.slice(5);
@@ -620,7 +674,10 @@ function summary(args: readonly string[]): Summary {
     shares,
     keep,
     keepMax,
+    tmpdirVars,
     ...(tmpdir === undefined ? {} : { tmpdir }),
+    ...(runtime === undefined ? {} : { runtime }),
+    ...(runtimeSize === undefined ? {} : { runtimeSize }),
   };
 }
 
@@ -635,20 +692,31 @@ function hostEnvName(mount: string): string {
   return `PRIVATE_TMPDIR_HOST_${mapped.join("")}`;
 }
 
-/** The variables a step sets, in order: in the batch and interactive step
- * (script) each mount='s private directory on the host (the first of two
- * mounts with one name has it), then, in every step, TMPDIR. */
-function expectedStepEnv(sum: Summary, job: Job, script: boolean): [string, string][] {
-  const env: [string, string][] = [];
+/** The variables a step sets, in order, and their flags: in the batch and
+ * interactive step (script) each mount='s private directory on the host (the
+ * first of two mounts with one name has it), then, in every step, TMPDIR,
+ * each tmpdir_var= name (only if unset) and XDG_RUNTIME_DIR. */
+function expectedStepEnv(sum: Summary, job: Job, script: boolean): [string, string, number][] {
+  const env: [string, string, number][] = [];
   const seen = new Set<string>();
   sum.mounts.forEach((m, i) => {
     if (!script) return;
     const name = hostEnvName(m);
     if (seen.has(name)) return;
     seen.add(name);
-    env.push([name, `${sum.mountBases[i]}.${job.jobid}.${job.restart}/${m.slice(1).replaceAll("/", "_")}`]);
+    env.push([name, `${sum.mountBases[i]}.${job.jobid}.${job.restart}/${m.slice(1).replaceAll("/", "_")}`, 0]);
   });
-  if (sum.tmpdir !== undefined) env.push(["TMPDIR", sum.tmpdir]);
+  return [...env, ...jobEnv(sum, job)];
+}
+
+/** What every step and session sets: TMPDIR, the other names, XDG_RUNTIME_DIR. */
+function jobEnv(sum: Summary, job: Job): [string, string, number][] {
+  const env: [string, string, number][] = [];
+  if (sum.tmpdir !== undefined) {
+    env.push(["TMPDIR", sum.tmpdir, 0]);
+    for (const v of sum.tmpdirVars) env.push([v, sum.tmpdir, F_IF_UNSET]);
+  }
+  if (sum.runtime !== undefined) env.push(["XDG_RUNTIME_DIR", `${sum.runtime}/${job.uid}`, 0]);
   return env;
 }
 
@@ -704,20 +772,48 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
   STEP: STEP_OPS,
   // The batch and interactive step plan as every step, variables aside.
   SCRIPT: STEP_OPS,
-  EPILOG: new Set(["open_trusted", "mkdir_at", "ns_release", "remove_at", "mark_ended", "keep_asked", "job_failed", "keep_at"]),
+  EPILOG: new Set([
+    "open_trusted",
+    "mkdir_at",
+    "ns_release",
+    "remove_at",
+    "mark_ended",
+    "keep_asked",
+    "job_failed",
+    "keep_at",
+  ]),
   DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "kept_sweep", "drain_at"]),
   // An ssh session only joins: nothing made but the namespace directory.
   SESSION: new Set(["open_trusted", "mkdir_at", "ns_enter", "ns_ready", "set_env"]),
 };
 
 // Valid plans with memory-backed scratch, so the run can tell it made some.
-const planned = { mountTmpfs: 0, setEnv: 0 };
+const planned = { mountTmpfs: 0, setEnv: 0, ifUnset: 0, runtime: 0 };
 
 function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: PlanStep[]): void {
   if (plan.some((s) => s.op === "mount_tmpfs")) planned.mountTmpfs++;
   if (plan.some((s) => s.op === "set_env" && s.str === "TMPDIR")) planned.setEnv++;
+  if (plan.some((s) => s.op === "set_env" && s.flags === F_IF_UNSET)) planned.ifUnset++;
+  if (plan.some((s) => s.op === "mount_tmpfs" && s.mode === 0o755 && s.uid === 0)) planned.runtime++;
   const sum = summary(args);
-  const { mounts, bases, cleanup, tmpfs, shares, tmpdir } = sum;
+  const { mounts, bases, cleanup, tmpfs, shares, tmpdir, tmpdirVars, runtime } = sum;
+  // tmpdir_var=: names a shell exports, none the core keeps, each once, at
+  // most 8, and only with tmpdir=.
+  assert.ok(tmpdirVars.length <= 8, "more than 8 tmpdir_var= accepted");
+  assert.equal(new Set(tmpdirVars).size, tmpdirVars.length, "a tmpdir_var= given twice was accepted");
+  if (tmpdirVars.length > 0) assert.ok(tmpdir !== undefined, "tmpdir_var= without tmpdir= accepted");
+  for (const v of tmpdirVars) {
+    assert.ok(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(v), `tmpdir_var=${v} accepted`);
+    assert.ok(
+      v !== "TMPDIR" && v !== "XDG_RUNTIME_DIR" && !v.startsWith("PRIVATE_TMPDIR_HOST_"),
+      `tmpdir_var=${v} accepted`,
+    );
+  }
+  // runtime=: one more mount point, nesting in none and holding none.
+  if (runtime !== undefined)
+    for (const p of [...mounts, ...tmpfs.map((t) => t.path), ...shares])
+      assert.ok(!within(runtime, p) && !within(p, runtime), `runtime=${runtime} and ${p} nest`);
+  else assert.equal(sum.runtimeSize, undefined, "runtime_size= without runtime= accepted");
   const points = [...mounts, ...tmpfs.map((t) => t.path)];
   assert.ok(points.length > 0, "a plan without any mount= or tmpfs=");
   assert.equal(new Set(points).size, points.length, "a mount point given twice (as mount= or tmpfs=) was accepted");
@@ -823,6 +919,20 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
           nsDirs.add(s.slot);
           break;
         }
+        if (parent.op === "open_target") {
+          // runtime=: "<uid>" in the job's own tmpfs, the user's, 0700.
+          assert.ok(runtime !== undefined && parent.path === runtime, `${where}: made in ${parent.path}`);
+          assert.deepEqual(
+            [s.str, s.mode, s.uid, s.gid, s.flags],
+            [String(job.uid), 0o700, job.uid, job.gid, 0],
+            `${where}: runtime directory fields`,
+          );
+          assert.ok(
+            plan.slice(0, i).some((x) => x.op === "mount_tmpfs" && x.path === runtime),
+            `${where}: before its tmpfs`,
+          );
+          break;
+        }
         if (phase === "EPILOG" || phase === "DRAIN") {
           // The holding place: root's, 0700, a squatter moved aside; never a
           // job directory's name (no decimal restart count at its end).
@@ -867,7 +977,10 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       }
       case "open_target":
         assert.equal(s.str, s.path);
-        assert.ok(points.includes(s.path), `${where}: ${s.path} is no mount= or tmpfs=`);
+        assert.ok(
+          points.includes(s.path) || s.path === runtime,
+          `${where}: ${s.path} is no mount=, tmpfs= or runtime=`,
+        );
         break;
       case "open_shared":
         assert.equal(s.str, s.path);
@@ -901,7 +1014,10 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(s.path, `${base}.kept`);
         assert.deepEqual([s.mode, s.uid, s.flags], [keepTtl, job.uid, 0], `${where}: fields`);
         assert.equal(plan[i + 1]?.op, "remove_at", `${where}: not right before its removal`);
-        assert.ok(plan.some((x) => x.op === "keep_asked"), `${where}: no request read`);
+        assert.ok(
+          plan.some((x) => x.op === "keep_asked"),
+          `${where}: no request read`,
+        );
         break;
       }
       case "kept_sweep": {
@@ -966,6 +1082,19 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         // On the mount point an earlier open_target opened, as given.
         const target = ref(s.slot, "mount point");
         assert.deepEqual([target.op, target.path], ["open_target", s.path], `${where}: mount point slot`);
+        if (s.path === runtime) {
+          // Root's 0755, as systemd-logind's /run/user; its size runtime_size= or 64 MiB.
+          const size =
+            sum.runtimeSize === undefined
+              ? 64
+              : expectedSizeMb({ path: runtime, disk: false, mode: 0, noexec: false, size: sum.runtimeSize }, job);
+          assert.deepEqual(
+            [s.arg, s.mode, s.uid, s.gid, s.flags, s.sizeMb],
+            [-1, 0o755, 0, 0, 0, size],
+            `${where}: runtime tmpfs fields`,
+          );
+          break;
+        }
         const t = tmpfsAt.get(s.path);
         assert.ok(t, `${where}: ${s.path} is no tmpfs=`);
         assert.equal(s.str, s.path);
@@ -980,11 +1109,8 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
       case "set_env":
         // Its name and value: with the phase's, below.
         assert.ok(ready >= 0 && i > ready, `${where}: not after ns_ready`);
-        assert.deepEqual(
-          [s.slot, s.arg, s.mode, s.uid, s.gid, s.flags],
-          [-1, -1, 0, 0, 0, 0],
-          `${where}: unused fields`,
-        );
+        assert.deepEqual([s.slot, s.arg, s.mode, s.uid, s.gid], [-1, -1, 0, 0, 0], `${where}: unused fields`);
+        assert.ok(s.flags === 0 || s.flags === F_IF_UNSET, `${where}: flags ${s.flags}`);
         break;
       case "bind": {
         const src = ref(s.slot, "source");
@@ -1172,20 +1298,22 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         const env = phase === "EXTERN" ? [] : expectedStepEnv(sum, job, phase === "SCRIPT");
         assert.equal(ops.indexOf("ns_ready"), plan.length - 1 - env.length, "ns_ready is the last record but set_env");
         assert.deepEqual(
-          plan.filter((s) => s.op === "set_env").map((s) => [s.str, s.path]),
+          plan.filter((s) => s.op === "set_env").map((s) => [s.str, s.path, s.flags]),
           env,
-          "a step's variables: each mount='s host path (batch and interactive step), then TMPDIR with tmpdir=",
+          "a step's variables: each mount='s host path (batch and interactive step), then TMPDIR with tmpdir=, the tmpdir_var= names, XDG_RUNTIME_DIR",
         );
         // Each host path is a private directory made and bound here: never a
         // tmpfs= (only in the job's namespace) nor any other path.
         const binds = new Set(plan.filter((s) => s.op === "bind").map((s) => s.path));
         for (const [name, value] of env) {
-          if (name === "TMPDIR") continue;
+          if (!name.startsWith("PRIVATE_TMPDIR_HOST_")) continue;
           assert.ok(mountDirs.has(value) && binds.has(value), `${name}=${value} is no bound private directory`);
         }
         assert.equal(ops.indexOf("unshare_mount_ns"), enter + 1, "the namespace records follow ns_enter");
         ops.forEach((op, i) => {
-          // keep_output too: it must keep the host's directories.
+          // keep_output too: it must keep the host's directories. But
+          // runtime='s directory: in the job's own tmpfs, after its mount.
+          if (op === "mkdir_at" && plan[i]?.path === `${runtime}/${job.uid}`) return;
           if (op === "mkdir_at" || op === "continue_at" || op === "open_trusted" || op === "keep_output")
             assert.ok(i < enter, `${op} at ${i} after ns_enter`);
         });
@@ -1206,7 +1334,23 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         assert.equal(count("make_slave"), 1);
         assert.ok(unshare >= 0 && slave === unshare + 1, "make_slave right after unshare");
         assert.equal(count("bind"), new Set(mounts).size, "one bind per distinct mount=");
+        // runtime=: its tmpfs's root opened after the mount, "<uid>" made in
+        // it: right after its mount_tmpfs, and nowhere else.
+        const rtMount = plan.findIndex((s) => s.op === "mount_tmpfs" && s.path === runtime);
+        if (runtime !== undefined) {
+          assert.deepEqual(
+            plan.slice(rtMount, rtMount + 3).map((s) => [s.op, s.path]),
+            [
+              ["mount_tmpfs", runtime],
+              ["open_target", runtime],
+              ["mkdir_at", `${runtime}/${job.uid}`],
+            ],
+            "runtime='s tmpfs, its root, its directory",
+          );
+          assert.equal(plan[rtMount + 2]?.arg, plan[rtMount + 1]?.slot, "the directory made in the tmpfs's root");
+        }
         ops.forEach((op, i) => {
+          if (runtime !== undefined && (i === rtMount + 1 || i === rtMount + 2)) return;
           if (op === "open_trusted" || op === "mkdir_at") assert.ok(i < unshare, `${op} at ${i} after unshare`);
           if (op === "open_private" || op === "open_target")
             assert.ok(i > slave && i < firstBind, `${op} at ${i} not between make_slave and the first mount`);
@@ -1215,8 +1359,13 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
           if (op === "mount_tmpfs") assert.ok(i > ops.lastIndexOf("bind"), `mount_tmpfs at ${i} before a bind`);
         });
         assert.equal(count("open_private"), mounts.length);
-        assert.equal(count("open_target"), points.length);
-        assert.equal(count("mount_tmpfs"), tmpfs.filter((t) => !t.disk).length, "one mount_tmpfs per tmpfs=");
+        const rt = runtime === undefined ? 0 : 1;
+        assert.equal(count("open_target"), points.length + 2 * rt, "one open_target per mount point, two for runtime=");
+        assert.equal(
+          count("mount_tmpfs"),
+          tmpfs.filter((t) => !t.disk).length + rt,
+          "one mount_tmpfs per tmpfs=, and runtime='s",
+        );
         assert.equal(count("mount_disk"), tmpfs.filter((t) => t.disk).length, "one mount_disk per disk=");
         assert.equal(
           count("measure_disk"),
@@ -1224,8 +1373,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
           "one measure_disk when a disk= is a share",
         );
         // With keep=, each base's kept place that a mount= covers is shared too.
-        const keptShares =
-          sum.keep === undefined ? 0 : [...bases].filter((b) => mounts.includes(dirname(b))).length;
+        const keptShares = sum.keep === undefined ? 0 : [...bases].filter((b) => mounts.includes(dirname(b))).length;
         assert.deepEqual(
           [count("open_shared"), count("bind_shared")],
           [shares.length + keptShares, shares.length + keptShares],
@@ -1241,8 +1389,8 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         });
         assert.deepEqual(
           plan.filter((s) => s.op === "mount_tmpfs" || s.op === "mount_disk").map((s) => s.path),
-          tmpfs.map((t) => t.path),
-          "tmpfs and disk mounts in option order",
+          [...tmpfs.map((t) => t.path), ...(runtime === undefined ? [] : [runtime])],
+          "tmpfs and disk mounts in option order, then runtime='s",
         );
         assert.deepEqual(new Set(plan.filter((s) => s.op === "bind").map((s) => s.str)), new Set(mounts));
       }
@@ -1289,11 +1437,15 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
     case "SESSION":
       assert.deepEqual(
         ops,
-        ["open_trusted", "mkdir_at", "ns_enter", "ns_ready", ...(tmpdir === undefined ? [] : ["set_env"])],
+        ["open_trusted", "mkdir_at", "ns_enter", "ns_ready", ...jobEnv(sum, job).map(() => "set_env")],
         "a session's plan",
       );
-      // TMPDIR only: a session does not know its job's directories.
-      if (tmpdir !== undefined) assert.deepEqual([plan[4]?.str, plan[4]?.path], ["TMPDIR", tmpdir], "TMPDIR");
+      // No host path: a session does not know its job's directories.
+      assert.deepEqual(
+        plan.slice(4).map((s) => [s.str, s.path, s.flags]),
+        jobEnv(sum, job),
+        "a session's variables",
+      );
       break;
     case "DRAIN":
       assert.equal(count("drain_at"), bases.size, "one drain_at per base");
@@ -1389,7 +1541,7 @@ describe(`fuzz: the wasm core (seed ${SEED}, ${ONLY === undefined ? COUNT : `cas
       .map(([c, n]) => `${c} ${n}`)
       .join(", ");
     console.log(
-      `      ${to - from} vectors in ${(ms / 1000).toFixed(2)} s, ${traps} traps: ${list}; plans with tmpfs ${planned.mountTmpfs}, with TMPDIR ${planned.setEnv}`,
+      `      ${to - from} vectors in ${(ms / 1000).toFixed(2)} s, ${traps} traps: ${list}; plans with tmpfs ${planned.mountTmpfs}, with TMPDIR ${planned.setEnv}, with tmpdir_var= ${planned.ifUnset}, with runtime= ${planned.runtime}`,
     );
     assert.equal(core.memoryBytes(), before, "the core's memory grew");
     if (failures.size > 0) {
@@ -1403,8 +1555,11 @@ describe(`fuzz: the wasm core (seed ${SEED}, ${ONLY === undefined ? COUNT : `cas
       assert.ok((outcomes.get("OK") ?? 0) > (to - from) / 20, "too few valid plans");
       assert.ok(outcomes.size >= 12, `too few distinct outcomes: ${list}`);
       assert.ok(
-        planned.mountTmpfs > (to - from) / 100 && planned.setEnv > (to - from) / 400,
-        `too few plans with tmpfs (${planned.mountTmpfs}) or TMPDIR (${planned.setEnv})`,
+        planned.mountTmpfs > (to - from) / 100 &&
+          planned.setEnv > (to - from) / 400 &&
+          planned.ifUnset > (to - from) / 2000 &&
+          planned.runtime > (to - from) / 2000,
+        `too few plans with tmpfs (${planned.mountTmpfs}), TMPDIR (${planned.setEnv}), tmpdir_var= (${planned.ifUnset}) or runtime= (${planned.runtime})`,
       );
     }
   });

@@ -650,7 +650,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
       const rec = new Joins();
       assert.equal(new Core().run(phase, args, memJob, rec), undefined);
       assert.ok(!rec.lines.some((l) => l.startsWith("mount_tmpfs")), `${phase}: joined, nothing mounted`);
-      assert.equal(rec.lines[rec.lines.length - 1], "set_env\tTMPDIR\t/dev/shm", phase);
+      assert.equal(rec.lines[rec.lines.length - 1], "set_env\tTMPDIR\t/dev/shm\t0", phase);
     }
     // A step that makes the namespace (no holder to join) mounts, then sets.
     const rec = new Recorder();
@@ -658,9 +658,9 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
     assert.deepStrictEqual(rec.lines.slice(-5), [
       "mount_tmpfs\t9\t/dev/shm\t2048\t524288\t1777\t1000\t1000\t0",
       "ns_ready",
-      "set_env\tPRIVATE_TMPDIR_HOST_VAR_TMP\t/tmp/slurm.100.0/var_tmp",
-      "set_env\tPRIVATE_TMPDIR_HOST_TMP\t/tmp/slurm.100.0/tmp",
-      "set_env\tTMPDIR\t/dev/shm",
+      "set_env\tPRIVATE_TMPDIR_HOST_VAR_TMP\t/tmp/slurm.100.0/var_tmp\t0",
+      "set_env\tPRIVATE_TMPDIR_HOST_TMP\t/tmp/slurm.100.0/tmp\t0",
+      "set_env\tTMPDIR\t/dev/shm\t0",
     ]);
   });
 
@@ -936,7 +936,7 @@ describe("core: rejected tmpfs=, size=, mode=, noexec and tmpdir= options", () =
       "an unknown option, listing them all",
       ["tmpfs=/a", "tmpfss=/b"],
       "UNKNOWN_OPTION",
-      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir=, cleanup=, keep=, keep_max= or optout=\)$/,
+      /^tmpfss=\/b: unknown option \(expected base=, mount=, tmpfs=, disk=, size=, max=, request, mode=, nr_inodes=, noexec, share=, tmpdir=, tmpdir_var=, runtime=, runtime_size=, cleanup=, keep=, keep_max= or optout=\)$/,
     ],
     ["NOEXEC", [...T, "NOEXEC"], "UNKNOWN_OPTION", /^NOEXEC: unknown option/],
     ["a base only", ["base=/tmp/x"], "NO_MOUNTS", /^no mount=, tmpfs= or disk= option: nothing to make private$/],
