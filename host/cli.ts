@@ -48,7 +48,7 @@ Exit status: 0 ok, 1 configuration, plan, cleanup or output error, 2 usage
 error, 141 stdout closed by its reader (as a writer killed by SIGPIPE).
 See docs/cli.md.
 `,
-  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--mem MB] [--node-mem MB] [--cores N] [--node-cores N] [--disk-mb MB] [--request MB] [--config FILE | --args WORDS] [--json]
+  plan: `Usage: private-tmpdir plan --job ID [--restart N] [--uid U --gid G] [--mem MB] [--node-mem MB] [--cores N] [--node-cores N] [--disk-mb MB] [--request MB] [--keep-tmpdir failed|always] [--private-tmpdir off] [--config FILE | --args WORDS] [--json]
 
 Prints, for every plugstack.conf line that loads ${PLUGIN_FILE}, what the
 plugin does for the job: the directories (owner, mode) the extern step
@@ -77,6 +77,9 @@ and tmpfs) and the epilog's removals, in the order the plugin does them.
                  on (default: measured on this machine)
   --request MB   the job's own --tmp in MiB (default 0: none), which a disk=
                  with request takes as its size (capped by max=)
+  --keep-tmpdir WHEN, --private-tmpdir off
+                 the job's own options (sbatch's), as the core reads them:
+                 refused as at submission where the line does not offer them
   --json         machine-readable output (schema in docs/cli.md)
 `,
   check: `Usage: private-tmpdir check [--config FILE] [--plugin-dir DIRS] [--json] [--verbose]
@@ -480,9 +483,21 @@ function cmdPlan(argv: string[]): number {
     "node-cores": { type: "string" },
     "disk-mb": { type: "string" },
     request: { type: "string" },
+    "keep-tmpdir": { type: "string" },
+    "private-tmpdir": { type: "string" },
     json: { type: "boolean" },
   });
   if (v["help"]) return help("plan");
+  const own = new Core();
+  let userOpts = 0;
+  try {
+    const keep = v["keep-tmpdir"];
+    const priv = v["private-tmpdir"];
+    if (typeof keep === "string") userOpts |= own.userOption("keep", keep);
+    if (typeof priv === "string") userOpts |= own.userOption("private", priv);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
   // One without the other planned owner 1001:0 without a word.
   if ((v["uid"] === undefined) !== (v["gid"] === undefined)) throw new UsageError("--uid and --gid go together");
   const job: Job = {
@@ -497,6 +512,7 @@ function cmdPlan(argv: string[]): number {
     cores: u32(v, "cores", 0),
     nodeCores: u32(v, "node-cores", thisNodeCores()),
     requestMb: u32(v, "request", 0),
+    ...(userOpts ? { userOpts } : {}),
   };
   // A disk= share is of the images' filesystem: this node's, measured (its
   // nearest existing directory, as the plugin makes the rest), or --disk-mb.

@@ -7,8 +7,10 @@ import {
   F_NOEXEC as FLAG_NOEXEC,
   F_REQUEST as FLAG_REQUEST,
   F_SHARE as FLAG_SHARE,
+  U_KEEP_ALWAYS,
   type PhaseName,
 } from "./abi.js";
+import { posix } from "node:path";
 import { Core, type Job, type PlanStep } from "./core.js";
 import type { PluginLine } from "./plugstack.js";
 
@@ -39,6 +41,11 @@ export interface StepJson {
   /** set_env: the variable and its value */
   name?: string;
   value?: string;
+  /** keep_ask: the job's --keep-tmpdir; keep_at: how long a kept tree
+   * lives; kept_sweep: the budget, in MiB or a percentage */
+  keep?: "failed" | "always";
+  ttlSeconds?: number;
+  maxPercent?: number;
 }
 
 /** A variable a step sets; ifUnset: only where the job's environment has
@@ -154,6 +161,22 @@ export function stepJson(s: PlanStep): StepJson {
         : { op: s.op, path: s.path, uid: s.uid };
     case "drain_at":
       return { op: s.op, path: s.path, flags: flagNames(s.flags) };
+    case "keep_ask":
+      return {
+        op: s.op,
+        path: posix.join(posix.dirname(s.path), s.str),
+        keep: s.mode === U_KEEP_ALWAYS ? "always" : "failed",
+      };
+    case "keep_asked":
+      return { op: s.op, path: posix.join(posix.dirname(s.path), s.str) };
+    case "job_failed":
+      return { op: s.op };
+    case "keep_at":
+      return { op: s.op, path: s.path, uid: s.uid, ttlSeconds: s.mode };
+    case "kept_sweep":
+      return s.flags & FLAG_SHARE
+        ? { op: s.op, path: s.path, maxPercent: s.sizeMb }
+        : { op: s.op, path: s.path, maxMb: s.sizeMb };
     case "continue_at":
     case "ns_ready":
     case "ns_release":
@@ -354,6 +377,16 @@ function describe(s: StepJson): string {
         : `remove  ${s.path}  (only if owned by uid ${s.uid})`;
     case "drain_at":
       return `empty   ${s.path}  (the holding place; one remover at a time, idle priority, a time budget)`;
+    case "keep_ask":
+      return `leave   the job's --keep-tmpdir=${s.keep} at ${s.path}  (root's; read at the job's end on this node)`;
+    case "keep_asked":
+      return `read    the job's --keep-tmpdir left at ${s.path}, or the epilog's own  (removed once read)`;
+    case "job_failed":
+      return `ask     whether the job failed  (the epilog's SLURM_JOB_EXIT_CODE, or slurmctld from the extern step's end), for --keep-tmpdir=failed`;
+    case "keep_at":
+      return `keep    the job's directories in ${s.path} for ${s.ttlSeconds} s, if it asked (and failed, with =failed)  (renamed whole under their own names, made 0700; only if owned by uid ${s.uid}; else removed as below)`;
+    case "kept_sweep":
+      return `expire  ${s.path}'s trees whose time is up, or with a mount or another user's file inside; then the oldest while over ${s.maxPercent !== undefined ? `${s.maxPercent}% of its filesystem` : humanMiB(s.maxMb ?? 0)}  (into the holding place)`;
     case "continue_at":
       return `continue ${s.path}  (if a remover's pass left work there: a new remover, not waited for)`;
     case "mark_ended":
