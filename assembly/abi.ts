@@ -240,6 +240,8 @@ export const F_SESSION: i32 = 256; // NS_ENTER: W_STR is the prefix "job."; join
 export const F_NOEXEC: i32 = 512;  // MOUNT_TMPFS, MOUNT_DISK: mount it noexec too
 export const F_SHARE: i32 = 1024;  // MOUNT_DISK: W_SIZE_MB is a percentage of the job's cores' share of
                                    // MEASURE_DISK's size, W_MAX_MB its cap
+export const F_READONLY: i32 = 4096; // BIND_SHARED: bound read-only (a kept place: its trees are to read,
+                                      // never to grow past what keep_max= measured)
 export const F_REQUEST: i32 = 2048; // MOUNT_DISK, DISK_FITS: the job's own request (JOB_REQUEST, or
                                     // plan()'s requestMb), when it made one, is the size, capped
                                     // by W_MAX_MB; otherwise W_SIZE_MB's rule

@@ -4,7 +4,7 @@ import {
   OUTPUT_CAP, REC_SIZE, W_OP, W_FLAGS, W_SLOT, W_ARG, W_MODE, W_UID, W_GID,
   W_STR, W_LEN, W_PATH, W_PATHLEN, W_SIZE_MB, W_INODES, W_MAX_MB, Phase, Op, Err, F_CREATE, F_ASIDE, F_WIPE_ENDED, F_SESSION,
   F_EVERY_RESTART, F_DEFER, F_SWEEP, F_NO_JOIN, F_NOEXEC, F_SHARE, F_REQUEST, F_IF_UNSET, HOLD_MODE, DRAIN_BUDGET_S, NS_DIR_MODE, DISK_DIR_MODE, MAX_SLOTS,
-  KEPT_MODE, U_KEEP_MASK, U_OFF,
+  KEPT_MODE, U_KEEP_MASK, U_OFF, F_READONLY,
 } from "./abi";
 import { OUTPUT } from "./memory";
 import { fail, say, sayNumber, sayShort } from "./errors";
@@ -327,7 +327,7 @@ function planNamespace(config: Config, uid: u32, gid: u32, memMb: u64): void {
   }
   for (let g = 0; g < config.baseCount; g++) {
     if (keptShareSlot[g] < 0) continue;
-    emit(Op.BIND_SHARED, 0, keptShareSlot[g], -1, 0, uid, gid, keptPath[g], keptPathLen[g], keptPath[g], keptPathLen[g]);
+    emit(Op.BIND_SHARED, F_READONLY, keptShareSlot[g], -1, 0, uid, gid, keptPath[g], keptPathLen[g], keptPath[g], keptPathLen[g]);
   }
 }
 

@@ -63,7 +63,7 @@ function call(r: usize): i32 {
     case Op.SET_ENV: return host.set_env(str, len, path, pathLen, word(r, W_FLAGS));
     case Op.OPEN_SHARED: return host.open_shared(word(r, W_SLOT), str, len);
     case Op.BIND_SHARED:
-      return host.bind_shared(word(r, W_SLOT), str, len, <u32>word(r, W_UID), <u32>word(r, W_GID));
+      return host.bind_shared(word(r, W_SLOT), str, len, <u32>word(r, W_UID), <u32>word(r, W_GID), word(r, W_FLAGS));
     case Op.KEEP_OUTPUT:
       return host.keep_output(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID), <u32>word(r, W_GID));
     case Op.MEASURE_DISK: {

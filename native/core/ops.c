@@ -382,14 +382,14 @@ static int op_open_shared(struct ptd_ops *o, int slot, const char *path)
 
 /* The source slot is empty when OPEN_SHARED found nothing to share. */
 static int op_bind_shared(struct ptd_ops *o, int source, const char *path,
-			  unsigned uid, unsigned gid)
+			  unsigned uid, unsigned gid, int flags)
 {
 	if (source < 0 || source >= PTD_MAX_SLOTS)
 		return -EBADF;
 	if (o->dry_run)
-		return trace_bind_shared(o, source, path, uid, gid);
+		return trace_bind_shared(o, source, path, uid, gid, flags);
 	return ptd_bind_shared(o->fds[source], path, (uid_t) uid, (gid_t) gid,
-			       &o->detail);
+			       flags & PTD_F_READONLY, &o->detail);
 }
 
 static int op_keep_output(struct ptd_ops *o, int dir, const char *mount_point,

@@ -116,6 +116,12 @@ int ptd_bind_test_fail;
 int ptd_bind(int source_fd, int target_fd, const char *target_path,
 	     struct ptd_detail *d)
 {
+	return ptd_bind_flags(source_fd, target_fd, target_path, 0, d);
+}
+
+int ptd_bind_flags(int source_fd, int target_fd, const char *target_path,
+		   unsigned long extra, struct ptd_detail *d)
+{
 	char src[64], dst[64];
 	struct stat want, got;
 	int fd = -1, r;
@@ -151,7 +157,8 @@ int ptd_bind(int source_fd, int target_fd, const char *target_path,
 	 * file or open a device node) to those the source already had. */
 	snprintf(dst, sizeof(dst), "/proc/self/fd/%d", fd);
 	if (mount(NULL, dst, NULL,
-		  MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | kept_flags(fd),
+		  MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | extra |
+		  kept_flags(fd),
 		  NULL) < 0) {
 		r = -errno;
 		ptd_say(d->text, "remount nosuid,nodev: %s", strerror(-r));

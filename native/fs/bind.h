@@ -25,6 +25,10 @@ int ptd_open_target(const char *path, int *ret_fd, struct ptd_detail *d);
 int ptd_bind(int source_fd, int target_fd, const char *target_path,
 	     struct ptd_detail *d);
 
+/* The same, with extra mount flags in its remount (MS_RDONLY). */
+int ptd_bind_flags(int source_fd, int target_fd, const char *target_path,
+		   unsigned long extra, struct ptd_detail *d);
+
 /* Test-only: when set to N > 0, the Nth bind from now fails with EIO before
  * mounting, to prove a failure half-way through the binds fails closed. */
 extern int ptd_bind_test_fail;

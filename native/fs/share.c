@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,7 +56,7 @@ static int open_mount_point(int parent_fd, const char *name, uid_t uid,
 }
 
 int ptd_bind_shared(int source_fd, const char *path, uid_t uid, gid_t gid,
-		    struct ptd_detail *d)
+		    bool readonly, struct ptd_detail *d)
 {
 	char parent[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -76,7 +77,8 @@ int ptd_bind_shared(int source_fd, const char *path, uid_t uid, gid_t gid,
 		return r;
 	r = open_mount_point(pfd, slash + 1, uid, gid, &tfd, d);
 	if (r == 0)
-		r = ptd_bind(source_fd, tfd, path, d);
+		r = ptd_bind_flags(source_fd, tfd, path,
+				   readonly ? MS_RDONLY : 0, d);
 	if (tfd >= 0)
 		close(tfd);
 	close(pfd);

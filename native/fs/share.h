@@ -5,6 +5,7 @@
 #ifndef PTD_SHARE_H
 #define PTD_SHARE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "fs/detail.h"
@@ -18,8 +19,9 @@ int ptd_open_shared(const char *path, int *ret_fd, struct ptd_detail *d);
 
 /* Binds source_fd on path (nosuid, nodev, verified): path's parent is
  * walked without symlinks, its last component made (uid:gid, 0755) if
- * missing and opened without following it. Nothing when source_fd < 0. */
+ * missing and opened without following it; readonly: read-only too (a
+ * kept place). Nothing when source_fd < 0. */
 int ptd_bind_shared(int source_fd, const char *path, uid_t uid, gid_t gid,
-		    struct ptd_detail *d);
+		    bool readonly, struct ptd_detail *d);
 
 #endif

@@ -146,9 +146,17 @@ describe("e2e: --keep-tmpdir keeps a failed job's directories for its user (keep
     );
     // From a later job of the user's on the node, at the same path (the
     // kept place is bound into the job's private /tmp).
-    const later = sbatchWait(ALICE, `cat ${tree}/tmp/left; echo; ls ${KEPT}`, { args: ["-n1"] });
+    const later = sbatchWait(
+      ALICE,
+      `cat ${tree}/tmp/left; echo; touch ${tree}/tmp/grown 2>&1 || true; findmnt -no OPTIONS ${KEPT}`,
+      { args: ["-n1"] },
+    );
     assert.equal(later.state, "COMPLETED", later.output);
     assert.match(later.output, new RegExp(`^kept-${failed.id}$`, "m"));
+    // Read-only there: a kept tree is to read, never to grow past its measure.
+    assert.match(later.output, /Read-only file system/);
+    assert.match(later.output, /^ro,/m);
+    assert.equal(fs.existsSync(`${tree}/tmp/grown`), false);
     const other = sbatchWait(MALLORY, `cat ${tree}/tmp/left || echo DENIED`, { args: ["-n1"] });
     assert.match(other.output, /DENIED/);
     // The host's mount table has no trace of the binds.
