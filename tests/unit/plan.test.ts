@@ -1019,7 +1019,7 @@ describe("core: share= (a host directory users share, kept visible in the job)",
     const shared = rec.lines.filter((l) => l.includes("_shared"));
     assert.deepStrictEqual(shared, [
       `open_shared\t${shared[0]?.split("\t")[1]}\t/tmp/.X11-unix`,
-      `bind_shared\t${shared[0]?.split("\t")[1]}\t/tmp/.X11-unix\t1000\t1000`,
+      `bind_shared\t${shared[0]?.split("\t")[1]}\t/tmp/.X11-unix\t1000\t1000\t0`,
     ]);
   });
 
