@@ -19,6 +19,8 @@ import { waitFor } from "../helpers/wait.js";
 
 const KEPT = "/tmp/slurm.kept";
 const SEED = ["base=/tmp/slurm", "mount=/var/tmp", "mount=/tmp"];
+/** keep= of the expiry tests: short, so the suite waits little. */
+const TTL_S = 5;
 
 function uidOf(user: string): number {
   return Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
@@ -178,10 +180,10 @@ describe("e2e: --keep-tmpdir keeps a failed job's directories for its user (keep
   });
 });
 
-describe("e2e: kept trees go after keep='s time, on an idle node and across a slurmd restart, and over keep_max=", function () {
+describe("e2e: kept trees over keep_max= go, oldest first", function () {
   before(function () {
     requireRootAndSlurm(this);
-    startCluster({ plugstackLines: [pluginLine([...SEED, "keep=20s", "keep_max=1M"])] });
+    startCluster({ plugstackLines: [pluginLine([...SEED, "keep=1h", "keep_max=1M"])] });
   });
   after(() => clearKept());
 
@@ -207,19 +209,29 @@ describe("e2e: kept trees go after keep='s time, on an idle node and across a sl
     assert.equal(fs.existsSync(keptPath(first.jobId)), false);
     assert.ok(fs.existsSync(keptPath(second.jobId)), "the newest stays");
   });
+});
+
+describe("e2e: kept trees go after keep='s time, on an idle node and across a slurmd restart", function () {
+  before(function () {
+    requireRootAndSlurm(this);
+    startCluster({ plugstackLines: [pluginLine([...SEED, `keep=${TTL_S}s`])] });
+  });
+  after(() => clearKept());
 
   it("a kept tree is removed when its time is up with no job ending, and after slurmd restarts with no waiter left (as after a reboot)", async () => {
     const mark = logMark();
     const a = jobLeaving(ALICE, 2, ["--keep-tmpdir"]);
+    const keptAt = Date.now();
     assert.ok(fs.existsSync(keptPath(a.id)));
     // Nothing ends on the node: the remover waiting for the next expiry removes it.
     await logWhen(
       mark,
       new RegExp(`kept ${KEPT}/slurm\\.${a.id}\\.0 removed: its time is up`),
       "the expiry line",
-      90_000,
+      60_000,
     );
     await waitFor(() => !fs.existsSync(keptPath(a.id)) || undefined, 10_000, { what: "the tree gone" });
+    assert.ok(Date.now() - keptAt >= (TTL_S - 1) * 1000, "not before its time");
     // Again, with every waiter killed and slurmd restarted (a reboot's view).
     const b = jobLeaving(ALICE, 2, ["--keep-tmpdir"]);
     assert.ok(fs.existsSync(keptPath(b.id)));
@@ -231,7 +243,7 @@ describe("e2e: kept trees go after keep='s time, on an idle node and across a sl
       mark2,
       new RegExp(`kept ${KEPT}/slurm\\.${b.id}\\.0 removed: its time is up`),
       "the expiry line after the restart",
-      90_000,
+      60_000,
     );
     await waitFor(() => !fs.existsSync(keptPath(b.id)) || undefined, 10_000, { what: "the tree gone" });
     assert.ok(logSince(mark).length > 0);
@@ -269,6 +281,12 @@ describe("e2e: --private-tmpdir=off where optout=yes allows it", function () {
     startCluster({ plugstackLines: [pluginLine([...SEED, "optout=yes"])] });
   });
   after(() => clearKept());
+
+  it("--keep-tmpdir is refused at submission here (no keep=), naming what is missing", () => {
+    const r = runAs(ALICE, ["sbatch", "--keep-tmpdir", "--wrap", "true"]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--keep-tmpdir: this cluster keeps no job's directories \(plugstack\.conf has no keep=\)/);
+  });
 
   it("the job's steps see the node's /tmp; a job without it its private one; the log says so", () => {
     const marker = `/tmp/ptd-host-marker-${process.pid}`;
