@@ -1,5 +1,6 @@
 /* Whether a job failed (outcome.h). */
 #include "jobs/outcome.h"
+#include "jobs/request.h"
 
 #include <errno.h>
 #include <slurm/slurm.h>
@@ -7,10 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Weak, as in request.c: a host without libslurm still loads the plugin. */
-#pragma weak slurm_load_job
-#pragma weak slurm_free_job_info_msg
-#pragma weak slurm_strerror
 
 /* The epilog's word: the job's wait status, 0 for a job that succeeded. */
 static int from_environment(void)
@@ -30,39 +27,15 @@ static int from_environment(void)
 
 int ptd_slurm_job_failed(uint32_t jobid, struct ptd_detail *d)
 {
-	job_info_msg_t *msg = NULL;
+	job_info_msg_t *msg;
 	uint32_t state, base;
 	int r = from_environment();
 
 	if (r >= 0)
 		return r;
-	if (!slurm_load_job || !slurm_free_job_info_msg || !slurm_strerror) {
-		ptd_say(d->text, "this host has no libslurm to ask with");
-		return -ENOSYS;
-	}
-#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(26, 5, 0)
-	slurm_step_id_t id = {
-		.job_id = jobid,
-		.step_id = NO_VAL,
-		.step_het_comp = NO_VAL,
-	};
-
-	r = slurm_load_job(&msg, id, SHOW_DETAIL);
-#else
-	r = slurm_load_job(&msg, jobid, SHOW_DETAIL);
-#endif
-	if (r != SLURM_SUCCESS) {
-		int e = errno;
-
-		ptd_say(d->text, "slurm_load_job: %s", slurm_strerror(e));
-		return -EIO;
-	}
-	if (!msg || msg->record_count < 1) {
-		ptd_say(d->text, "slurm_load_job: no such job");
-		if (msg)
-			slurm_free_job_info_msg(msg);
-		return -ENOENT;
-	}
+	r = ptd_slurm_load_job(jobid, &msg, d);
+	if (r < 0)
+		return r;
 	state = msg->job_array[0].job_state;
 	r = msg->job_array[0].exit_code != 0;
 	slurm_free_job_info_msg(msg);

@@ -12,13 +12,13 @@
 #pragma weak slurm_free_job_info_msg
 #pragma weak slurm_strerror
 
-int ptd_slurm_job_request(uint32_t jobid, uint32_t *ret_mb,
-			  struct ptd_detail *d)
+int ptd_slurm_load_job(uint32_t jobid, job_info_msg_t **ret_msg,
+		       struct ptd_detail *d)
 {
 	job_info_msg_t *msg = NULL;
 	int r;
 
-	*ret_mb = 0;
+	*ret_msg = NULL;
 	if (!slurm_load_job || !slurm_free_job_info_msg || !slurm_strerror) {
 		ptd_say(d->text, "this host has no libslurm to ask with");
 		return -ENOSYS;
@@ -48,6 +48,19 @@ int ptd_slurm_job_request(uint32_t jobid, uint32_t *ret_mb,
 			slurm_free_job_info_msg(msg);
 		return -ENOENT;
 	}
+	*ret_msg = msg;
+	return 0;
+}
+
+int ptd_slurm_job_request(uint32_t jobid, uint32_t *ret_mb,
+			  struct ptd_detail *d)
+{
+	job_info_msg_t *msg;
+	int r = ptd_slurm_load_job(jobid, &msg, d);
+
+	*ret_mb = 0;
+	if (r < 0)
+		return r;
 	*ret_mb = msg->job_array[0].pn_min_tmp_disk;
 	slurm_free_job_info_msg(msg);
 	return 0;

@@ -7,8 +7,15 @@
 #define PTD_REQUEST_H
 
 #include <stdint.h>
+#include <slurm/slurm.h>
 
 #include "fs/detail.h"
+
+/* The controller's record of the job (*ret_msg, one job at least; the
+ * caller frees it with slurm_free_job_info_msg). 0, or a negative errno
+ * with the reason in d->text. Shared by jobs/outcome.c. */
+int ptd_slurm_load_job(uint32_t jobid, job_info_msg_t **ret_msg,
+		       struct ptd_detail *d);
 
 /* *ret_mb: the job's --tmp per node in MiB (0: none asked). 0, or a
  * negative errno with the reason in d->text. */

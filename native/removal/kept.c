@@ -47,6 +47,20 @@ static void say_line(struct ptd_detail *d, const char *fmt, ...)
 		ptd_note(d, "%s", line);
 }
 
+/* A listing of dir_fd (its own descriptor), or NULL with errno. */
+static DIR *listing(int dir_fd)
+{
+	int fd = openat(dir_fd, ".", PTD_DIR_FLAGS);
+	DIR *dir;
+
+	if (fd < 0)
+		return NULL;
+	dir = fdopendir(fd);
+	if (!dir)
+		close(fd);
+	return dir;
+}
+
 /* A root-owned regular file of ours, opened as flags; -errno otherwise. */
 static int open_root_file(int dir_fd, const char *name, int flags, mode_t mode)
 {
@@ -190,20 +204,15 @@ int ptd_keep_at(int kept_fd, int parent_fd, const char *prefix,
 		struct ptd_detail *d)
 {
 	struct dirent *de;
-	int fd, first = 0, kept = 0;
+	int first = 0, kept = 0;
 	char until[64];
 	time_t expires;
 	uint32_t n;
 	DIR *dir;
 
-	fd = openat(parent_fd, ".", PTD_DIR_FLAGS);
-	if (fd < 0)
+	dir = listing(parent_fd);
+	if (!dir)
 		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
 	expires = time(NULL) + ttl;
 	utc(expires, until, sizeof(until));
 	while ((errno = 0, de = readdir(dir))) {
@@ -230,62 +239,6 @@ struct tree {
 	time_t expires;
 	uint64_t bytes;
 };
-
-struct look {
-	uid_t uid;
-	dev_t dev;
-	uint64_t bytes, files;
-	uid_t foreign;
-};
-
-/* The measure of a tree, and the rules of removal: -EXDEV a mount
- * inside, -EPERM a file of another user (root's are the job's own
- * output), -E2BIG deeper than removal goes. */
-static int look_through(int dir_fd, struct look *l, int depth)
-{
-	struct dirent *de;
-	struct stat st;
-	int fd, r = 0;
-	DIR *dir;
-
-	if (depth > PTD_MADE_MAX_DEPTH)
-		return -E2BIG;
-	fd = openat(dir_fd, ".", PTD_DIR_FLAGS);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
-	while (r == 0 && (errno = 0, de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (st.st_uid != l->uid && st.st_uid != 0) {
-			l->foreign = st.st_uid;
-			r = -EPERM;
-			break;
-		}
-		if (st.st_dev != l->dev) {
-			r = -EXDEV;
-			break;
-		}
-		l->bytes += (uint64_t) st.st_blocks * 512;
-		if (!S_ISDIR(st.st_mode)) {
-			l->files++;
-			continue;
-		}
-		fd = openat(dirfd(dir), de->d_name, PTD_DIR_FLAGS);
-		if (fd < 0)
-			continue;
-		r = look_through(fd, l, depth + 1);
-		close(fd);
-	}
-	closedir(dir);
-	return r;
-}
 
 /* Reads the record of name: when it goes, and its measure if the sweep
  * wrote one (*measured). -ENOENT: none. */
@@ -329,7 +282,8 @@ static int read_record(int kept_fd, const char *name, time_t *ret_expires, uint6
 }
 
 /* Writes the measure into the record, its mtime (the keep time) kept. */
-static int write_record(int kept_fd, const char *name, const struct look *l)
+static int write_record(int kept_fd, const char *name,
+			const struct ptd_look *l)
 {
 	char rec[NAME_MAX + 2], buf[160], old[32];
 	struct stat st;
@@ -430,7 +384,7 @@ static void sweep_one(int kept_fd, int hold_fd, const char *path,
 		      struct tree **trees, size_t *n, size_t *cap,
 		      struct ptd_detail *d)
 {
-	struct look l = { 0 };
+	struct ptd_look l = { 0 };
 	bool measured;
 	uint64_t bytes = 0;
 	struct stat st;
@@ -460,7 +414,7 @@ static void sweep_one(int kept_fd, int hold_fd, const char *path,
 			return;
 		l.uid = st.st_uid;
 		l.dev = st.st_dev;
-		r = look_through(fd, &l, 0);
+		r = ptd_look_through(fd, &l, 0);
 		close(fd);
 		if (r == -EXDEV || r == -EPERM || r == -E2BIG) {
 			char why[96];
@@ -520,20 +474,18 @@ int ptd_kept_sweep(int kept_fd, int hold_fd, const char *path, int ttl,
 	struct statvfs vfs;
 	struct dirent *de;
 	time_t now = time(NULL);
-	int fd;
 	DIR *dir;
 
 	if (ttl <= 0)
 		return -EINVAL;
 	if (!lock_place(kept_fd))
 		return 0;
-	fd = openat(kept_fd, ".", PTD_DIR_FLAGS);
-	dir = fd < 0 ? NULL : fdopendir(fd);
+	dir = listing(kept_fd);
 	if (!dir) {
-		if (fd >= 0)
-			close(fd);
+		int e = errno;
+
 		(void) flock(kept_fd, LOCK_UN);
-		return -errno;
+		return -e;
 	}
 	while ((errno = 0, de = readdir(dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))

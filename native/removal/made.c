@@ -20,16 +20,9 @@ int ptd_mark_made(int fd, const char *name)
 	return errno == ENOTSUP || errno == EOPNOTSUPP ? 0 : -errno;
 }
 
-struct look {
-	uid_t uid;
-	dev_t dev;
-	unsigned long entries;
-	uid_t foreign;
-};
-
-/* Every entry below dir_fd owned by l->uid or root; recursion bounded by
- * depth (one descriptor per level). */
-static int look_inside(int dir_fd, struct look *l, int depth)
+/* Every entry below dir_fd owned by l->uid or root, on l->dev; recursion
+ * bounded by depth (one descriptor per level). */
+int ptd_look_through(int dir_fd, struct ptd_look *l, int depth)
 {
 	struct dirent *de;
 	struct stat st;
@@ -50,7 +43,7 @@ static int look_inside(int dir_fd, struct look *l, int depth)
 	while (r == 0 && (errno = 0, de = readdir(dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (++l->entries > PTD_MADE_MAX_ENTRIES) {
+		if (l->max_entries && ++l->entries > l->max_entries) {
 			r = -E2BIG;
 			break;
 		}
@@ -63,18 +56,22 @@ static int look_inside(int dir_fd, struct look *l, int depth)
 			r = -EPERM;
 			break;
 		}
-		if (!S_ISDIR(st.st_mode))
-			continue;
+		/* A mount on a file shows as another device too. */
 		if (st.st_dev != l->dev) {
 			r = -EXDEV;
 			break;
+		}
+		l->bytes += (uint64_t) st.st_blocks * 512;
+		if (!S_ISDIR(st.st_mode)) {
+			l->files++;
+			continue;
 		}
 		fd = openat(dirfd(dir), de->d_name, PTD_DIR_FLAGS);
 		if (fd < 0) {
 			r = errno == ENOENT ? 0 : -errno;
 			continue;
 		}
-		r = look_inside(fd, l, depth + 1);
+		r = ptd_look_through(fd, l, depth + 1);
 		close(fd);
 	}
 	if (r == 0 && errno)
@@ -87,7 +84,7 @@ int ptd_made_here(int dir_fd, const char *name, uid_t uid,
 		  struct ptd_detail *d)
 {
 	char mark[NAME_MAX + 1];
-	struct look l = { .uid = uid };
+	struct ptd_look l = { .uid = uid, .max_entries = PTD_MADE_MAX_ENTRIES };
 	struct stat st;
 	ssize_t n;
 	int r;
@@ -106,7 +103,7 @@ int ptd_made_here(int dir_fd, const char *name, uid_t uid,
 	if (errno != ENODATA && errno != ENOTSUP && errno != EOPNOTSUPP)
 		return -errno;
 	l.dev = st.st_dev;
-	r = look_inside(dir_fd, &l, 0);
+	r = ptd_look_through(dir_fd, &l, 0);
 	if (r == -EPERM)
 		ptd_say(d->text, "\"%s\" was not made by the plugin and holds files of uid %u",
 			name, (unsigned) l.foreign);

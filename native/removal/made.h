@@ -3,6 +3,7 @@
 #ifndef PTD_MADE_H
 #define PTD_MADE_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "fs/detail.h"
@@ -33,5 +34,22 @@ int ptd_mark_made(int fd, const char *name);
  */
 int ptd_made_here(int dir_fd, const char *name, uid_t uid,
 		  struct ptd_detail *d);
+
+/* A look through a tree by the rules of removal (made_here's, and a kept
+ * tree's, kept.h): every entry owned by uid or root and on dev; its size
+ * on disk and files counted on the way. */
+struct ptd_look {
+	uid_t uid;
+	dev_t dev;
+	unsigned long max_entries;	/* 0: no bound */
+	unsigned long entries;
+	uint64_t bytes, files;
+	uid_t foreign;			/* -EPERM: the other owner */
+};
+
+/* 0, or -EPERM (an entry of a third user), -EXDEV (a mount inside), -E2BIG
+ * (more than max_entries, or deeper than PTD_MADE_MAX_DEPTH), -errno.
+ * Never follows a symlink. */
+int ptd_look_through(int dir_fd, struct ptd_look *l, int depth);
 
 #endif

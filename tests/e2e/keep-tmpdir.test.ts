@@ -12,6 +12,7 @@ import { pluginLine } from "../helpers/plugin.js";
 import { runAs } from "../helpers/clients.js";
 import { ALICE, MALLORY, PLUGSTACK_CONF } from "../helpers/lab.js";
 import { CLI, cli } from "../helpers/cli.js";
+import type { KeptJson } from "../../host/kept.js";
 import { type ClusterInfo, requireRootAndSlurm, restartSlurmd, startCluster, stopCluster } from "../helpers/cluster.js";
 import { sbatchWait } from "../helpers/jobs.js";
 import { logMark, logSince, logWhen } from "../helpers/daemon-logs.js";
@@ -24,18 +25,6 @@ const TTL_S = 5;
 
 function uidOf(user: string): number {
   return Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
-}
-
-interface KeptJson {
-  trees: {
-    jobid: number;
-    uid: number;
-    path: string;
-    kept: string;
-    expires: string;
-    bytes: number | null;
-    files: number | null;
-  }[];
 }
 
 function keptAs(user: string | null): KeptJson {
