@@ -4,7 +4,7 @@
 // time. Bump ABI_VERSION on any change here; both hosts refuse a core whose
 // version they do not know. Each op's name, lower-cased, is its import's.
 
-export const ABI_VERSION: i32 = 13;
+export const ABI_VERSION: i32 = 14;
 
 // Buffers live in static data so a call never allocates and memory never grows.
 export const INPUT_CAP: i32 = 65536;
@@ -137,6 +137,12 @@ export const enum Op {
                     // a node in MiB, as Slurm's controller has it, returned (>= 0); 0 when the
                     // job asked none or it cannot be known (a notice says why): the host keeps
                     // it for the step's plan (plan()'s requestMb)
+  USAGE_PATHS = 34, // DRAIN and a step, before each DRAIN_AT and CONTINUE_AT (#26): the mount
+                    // paths of the base's job directories, W_STR "<directory name>\t<mount
+                    // path>\n" for each mount= of the base, in its order (a path holds no
+                    // control byte: options.ts); W_PATH: the holding place. The host keeps it
+                    // for the removal that follows, whose per-path usage lines name the path
+                    // the job saw from it (a directory not in it: no line of its own)
 }
 
 // Where a disk='s images are made: "<first base>.disk", root's, 0700.

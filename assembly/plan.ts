@@ -480,6 +480,7 @@ function planDrain(config: Config): void {
       emit(Op.NS_RELEASE, F_SWEEP, -1, dir, 0, 0, 0, pre, preLen, nsDirPath, nsDirPathLen);
     }
     const hold = planHold(base, parent);
+    planUsagePaths(config, g);
     const start = cursor;
     put(base.ptr, base.len);
     putByte(0x2e);
@@ -490,6 +491,24 @@ function planDrain(config: Config): void {
   }
 }
 
+// The usage lines (#26) name each private directory by the mount path the
+// job saw: "<directory name>\t<mount path>\n" for each mount= of base g, the
+// names written by naming.ts as the steps made them, so the remover never
+// derives one. Uses holdPath (planHold or putHoldPath just before).
+function planUsagePaths(config: Config, g: i32): void {
+  const start = cursor;
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
+    if (mount.base != g) continue;
+    if (room(mount.len)) cursor += <usize>writeMountName(cursor, mount.ptr, mount.len);
+    putByte(0x09);
+    put(mount.ptr, mount.len);
+    putByte(0x0a);
+  }
+  const len = finish(start);
+  emit(Op.USAGE_PATHS, 0, -1, -1, 0, 0, 0, start, len, holdPath, holdPathLen);
+}
+
 // Work a budget-limited pass left in a holding place is continued by the
 // next step on the node too, not only by the next epilog: an idle node's
 // leftovers must not wait for a job's end. In the host's namespace, before
@@ -497,6 +516,7 @@ function planDrain(config: Config): void {
 function planContinue(config: Config): void {
   for (let g = 0; g < config.baseCount; g++) {
     const name = putHoldPath(config.bases[g]);
+    planUsagePaths(config, g);
     emit(Op.CONTINUE_AT, 0, -1, parentSlot[g], DRAIN_BUDGET_S, 0, 0,
          name, <i32>(holdPath + <usize>holdPathLen - name), holdPath, holdPathLen);
   }

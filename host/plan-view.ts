@@ -39,6 +39,8 @@ export interface StepJson {
   /** set_env: the variable and its value */
   name?: string;
   value?: string;
+  /** usage_paths: each private directory's name and the mount path it is */
+  paths?: Record<string, string>;
 }
 
 export interface LinePlanJson {
@@ -121,6 +123,17 @@ function flagNames(flags: number): string[] {
     .map(([, name]) => name);
 }
 
+/** usage_paths's W_STR: "<directory name>\t<mount path>\n" each, as
+ * { directory: mount path }. */
+function usagePaths(str: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of str.split("\n")) {
+    const tab = line.indexOf("\t");
+    if (tab > 0) out[line.slice(0, tab)] = line.slice(tab + 1);
+  }
+  return out;
+}
+
 /** One record as JSON: only the fields that mean something for its op. */
 export function stepJson(s: PlanStep): StepJson {
   switch (s.op) {
@@ -146,6 +159,8 @@ export function stepJson(s: PlanStep): StepJson {
     case "ns_ready":
     case "ns_release":
       return { op: s.op, path: s.path };
+    case "usage_paths":
+      return { op: s.op, path: s.path, paths: usagePaths(s.str) };
     case "ns_enter":
       return { op: s.op, path: s.path, flags: flagNames(s.flags) };
     case "open_target":
@@ -323,6 +338,8 @@ function describe(s: StepJson): string {
       return `empty   ${s.path}  (the holding place; one remover at a time, idle priority, a time budget)`;
     case "continue_at":
       return `continue ${s.path}  (if a remover's pass left work there: a new remover, not waited for)`;
+    case "usage_paths":
+      return `usage   ${s.path}: one line per private path at its removal, named ${Object.entries(s.paths ?? {}).map(([d, m]) => `${d} as ${m}`).join(", ")}`;
     case "mark_ended":
       return `mark    ${s.path} as ended, left in place  (only if owned by uid ${s.uid})`;
     case "ns_enter":

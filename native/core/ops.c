@@ -11,6 +11,7 @@
 #include "fs/output.h"
 
 #include <errno.h>
+#include <sys/vfs.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -179,6 +180,25 @@ static int op_bind(struct ptd_ops *o, int source, int target,
 			&o->detail);
 }
 
+/* A holder's new tmpfs= or disk= (its root in scratch_fds[n_scratch]),
+ * kept with what its usage line needs (nsholder.h): the plan's mount path
+ * and what is in use before the job writes (one fstatfs). */
+static void keep_scratch(struct ptd_ops *o, const char *path)
+{
+	struct ptd_ns_holder *h = &o->ns;
+	int i = h->n_scratch++;
+	struct statfs sf;
+
+	h->jobid = o->jobid;
+	h->scratch_paths[i] = strdup(path);
+	h->scratch_used0[i] = h->scratch_inodes0[i] = 0;
+	if (fstatfs(h->scratch_fds[i], &sf) == 0) {
+		h->scratch_used0[i] = (uint64_t) (sf.f_blocks - sf.f_bfree) *
+				      (uint64_t) sf.f_bsize;
+		h->scratch_inodes0[i] = (uint64_t) (sf.f_files - sf.f_ffree);
+	}
+}
+
 static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 			  uint32_t size_mb, uint32_t inodes, unsigned mode,
 			  unsigned uid, unsigned gid, int flags)
@@ -198,8 +218,10 @@ static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 				keep ? &o->ns.scratch_fds[o->ns.n_scratch] : NULL,
 				&o->detail);
 
-	if (r == 0 && keep)
-		o->ns.image_fds[o->ns.n_scratch++] = -1;
+	if (r == 0 && keep) {
+		o->ns.image_fds[o->ns.n_scratch] = -1;
+		keep_scratch(o, path);
+	}
 	return r;
 }
 
@@ -239,7 +261,7 @@ static int op_mount_disk(struct ptd_ops *o, int slot, int dir,
 			       &o->detail);
 
 	if (r == 0 && keep)
-		o->ns.n_scratch++;
+		keep_scratch(o, path);
 	return r;
 }
 
@@ -408,6 +430,23 @@ static int op_drain_at(struct ptd_ops *o, int hold, int parent,
 	o->removed.dirs += s.dirs;
 	o->removed.skipped += s.skipped;
 	return r;
+}
+
+/* Kept for the drain or continue that follows (hold.h): the remover's
+ * usage lines name each private directory by the plan's mount path. */
+static int op_usage_paths(struct ptd_ops *o, const char *paths,
+			  const char *path)
+{
+	char *copy;
+
+	if (o->dry_run)
+		return trace_usage_paths(o, paths, path);
+	copy = strdup(paths);
+	if (!copy)
+		return -ENOMEM;
+	free(ptd_usage_paths);
+	ptd_usage_paths = copy;
+	return 0;
 }
 
 static int op_continue_at(struct ptd_ops *o, int parent, const char *name,
