@@ -137,12 +137,11 @@ export const enum Op {
                     // a node in MiB, as Slurm's controller has it, returned (>= 0); 0 when the
                     // job asked none or it cannot be known (a notice says why): the host keeps
                     // it for the step's plan (plan()'s requestMb)
-  USAGE_PATHS = 34, // DRAIN and a step, before each DRAIN_AT and CONTINUE_AT (#26): the mount
-                    // paths of the base's job directories, W_STR "<directory name>\t<mount
-                    // path>\n" for each mount= of the base, in its order (a path holds no
-                    // control byte: options.ts); W_PATH: the holding place. The host keeps it
-                    // for the removal that follows, whose per-path usage lines name the path
-                    // the job saw from it (a directory not in it: no line of its own)
+  USAGE_PATH = 34,  // DRAIN and a step, before each base's DRAIN_AT and CONTINUE_AT (#26), one per
+                    // mount= of the base, in its order: W_STR the private directory's name, W_PATH
+                    // the mount path the job saw. The host keeps them for that removal (and
+                    // forgets them after it), whose per-path usage lines name the path from them
+                    // (a directory not among them: no line of its own)
 }
 
 // Where a disk='s images are made: "<first base>.disk", root's, 0700.

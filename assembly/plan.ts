@@ -492,21 +492,21 @@ function planDrain(config: Config): void {
 }
 
 // The usage lines (#26) name each private directory by the mount path the
-// job saw: "<directory name>\t<mount path>\n" for each mount= of base g, the
-// names written by naming.ts as the steps made them, so the remover never
-// derives one. Uses holdPath (planHold or putHoldPath just before).
+// job saw: one record per mount= of base g, its directory name (written by
+// naming.ts as the steps made it) and its path, so the remover never
+// derives one.
 function planUsagePaths(config: Config, g: i32): void {
-  const start = cursor;
   for (let m = 0; m < config.mountCount; m++) {
     const mount = config.mounts[m];
     if (mount.base != g) continue;
+    const name = cursor;
     if (room(mount.len)) cursor += <usize>writeMountName(cursor, mount.ptr, mount.len);
-    putByte(0x09);
+    const nameLen = finish(name);
+    const path = cursor;
     put(mount.ptr, mount.len);
-    putByte(0x0a);
+    const pathLen = finish(path);
+    emit(Op.USAGE_PATH, 0, -1, -1, 0, 0, 0, name, nameLen, path, pathLen);
   }
-  const len = finish(start);
-  emit(Op.USAGE_PATHS, 0, -1, -1, 0, 0, 0, start, len, holdPath, holdPathLen);
 }
 
 // Work a budget-limited pass left in a holding place is continued by the

@@ -36,11 +36,10 @@ export interface StepJson {
   program?: string;
   /** measure_disk, mount_disk: the images' directory */
   images?: string;
-  /** set_env: the variable and its value */
+  /** set_env: the variable and its value; usage_path: the private
+   * directory's name (name) */
   name?: string;
   value?: string;
-  /** usage_paths: each private directory's name and the mount path it is */
-  paths?: Record<string, string>;
 }
 
 export interface LinePlanJson {
@@ -123,17 +122,6 @@ function flagNames(flags: number): string[] {
     .map(([, name]) => name);
 }
 
-/** usage_paths's W_STR: "<directory name>\t<mount path>\n" each, as
- * { directory: mount path }. */
-function usagePaths(str: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of str.split("\n")) {
-    const tab = line.indexOf("\t");
-    if (tab > 0) out[line.slice(0, tab)] = line.slice(tab + 1);
-  }
-  return out;
-}
-
 /** One record as JSON: only the fields that mean something for its op. */
 export function stepJson(s: PlanStep): StepJson {
   switch (s.op) {
@@ -159,8 +147,8 @@ export function stepJson(s: PlanStep): StepJson {
     case "ns_ready":
     case "ns_release":
       return { op: s.op, path: s.path };
-    case "usage_paths":
-      return { op: s.op, path: s.path, paths: usagePaths(s.str) };
+    case "usage_path":
+      return { op: s.op, path: s.path, name: s.str };
     case "ns_enter":
       return { op: s.op, path: s.path, flags: flagNames(s.flags) };
     case "open_target":
@@ -338,8 +326,8 @@ function describe(s: StepJson): string {
       return `empty   ${s.path}  (the holding place; one remover at a time, idle priority, a time budget)`;
     case "continue_at":
       return `continue ${s.path}  (if a remover's pass left work there: a new remover, not waited for)`;
-    case "usage_paths":
-      return `usage   ${s.path}: one line per private path at its removal, named ${Object.entries(s.paths ?? {}).map(([d, m]) => `${d} as ${m}`).join(", ")}`;
+    case "usage_path":
+      return `usage   ${s.path}  (the removal's usage line names the private directory ${s.name} so)`;
     case "mark_ended":
       return `mark    ${s.path} as ended, left in place  (only if owned by uid ${s.uid})`;
     case "ns_enter":

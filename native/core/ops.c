@@ -411,6 +411,34 @@ static int op_remove_at(struct ptd_ops *o, int parent, int hold,
 	return r;
 }
 
+/* Kept for the drain or continue that follows (hold.h), which forget
+ * them after it: the remover's usage lines name each private directory by
+ * the plan's mount path. As "<name>\t<path>\n" lines: neither holds a
+ * control byte (options.ts). */
+static int op_usage_path(struct ptd_ops *o, const char *name,
+			 const char *path)
+{
+	size_t had = ptd_usage_paths ? strlen(ptd_usage_paths) : 0;
+	size_t n = strlen(name), l = strlen(path);
+	char *p;
+
+	if (o->dry_run)
+		return trace_usage_path(o, name, path);
+	p = realloc(ptd_usage_paths, had + n + l + 3);
+	if (!p)
+		return -ENOMEM;
+	snprintf(p + had, n + l + 3, "%s\t%s\n", name, path);
+	ptd_usage_paths = p;
+	return 0;
+}
+
+/* After the removal they were for. */
+static void forget_usage_paths(void)
+{
+	free(ptd_usage_paths);
+	ptd_usage_paths = NULL;
+}
+
 static int op_drain_at(struct ptd_ops *o, int hold, int parent,
 		       const char *prefix, const char *path, int budget,
 		       int flags)
@@ -425,28 +453,12 @@ static int op_drain_at(struct ptd_ops *o, int hold, int parent,
 				      flags);
 	r = ptd_hold_drain(o->fds[hold], o->fds[parent], prefix, path, budget,
 			   flags & PTD_F_SWEEP, &s, &o->detail);
+	forget_usage_paths();
 	o->removed.bytes += s.bytes;
 	o->removed.files += s.files;
 	o->removed.dirs += s.dirs;
 	o->removed.skipped += s.skipped;
 	return r;
-}
-
-/* Kept for the drain or continue that follows (hold.h): the remover's
- * usage lines name each private directory by the plan's mount path. */
-static int op_usage_paths(struct ptd_ops *o, const char *paths,
-			  const char *path)
-{
-	char *copy;
-
-	if (o->dry_run)
-		return trace_usage_paths(o, paths, path);
-	copy = strdup(paths);
-	if (!copy)
-		return -ENOMEM;
-	free(ptd_usage_paths);
-	ptd_usage_paths = copy;
-	return 0;
 }
 
 static int op_continue_at(struct ptd_ops *o, int parent, const char *name,
@@ -457,6 +469,7 @@ static int op_continue_at(struct ptd_ops *o, int parent, const char *name,
 	if (o->dry_run)
 		return trace_continue_at(o, parent, name, path, budget);
 	ptd_hold_continue(o->fds[parent], name, path, budget);
+	forget_usage_paths();
 	return 0;
 }
 

@@ -45,7 +45,7 @@ extern void (*ptd_drain_settle)(void);
  * directories to it instead of each starting one. */
 extern int ptd_drain_linger_ms;
 
-/* The plan's USAGE_PATHS for the next drain (or a remover a step starts):
+/* The plan's USAGE_PATH records for the next drain (or a remover a step starts):
  * "<directory name>\t<mount path>\n" for each mount= of the base, owned
  * here (NULL: none; the drain then writes no usage lines). */
 extern char *ptd_usage_paths;
