@@ -133,6 +133,9 @@ void ptd_tmpfs_empty(int root_fd, uid_t uid, struct ptd_remove_stats *ret)
 			sum.bytes += (uint64_t) st.st_size;
 		}
 	}
+	/* Stopped by the budget: the counts are partial. */
+	if (de)
+		sum.skipped++;
 	closedir(dir);
 out:
 	if (ret)
