@@ -306,6 +306,8 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
         "mkdir",
         "mkdir",
         "mkdir",
+        "usage",
+        "usage",
         "continue",
         "mkdir",
         "start",
