@@ -161,6 +161,11 @@ export const enum Op {
                     // into the holding place W_ARG; then the oldest go until the rest fit in
                     // W_SIZE_MB MiB (F_SHARE: W_SIZE_MB percent of its filesystem). The host
                     // wakes again for the next expiry (one waiter per kept place)
+  USAGE_PATH = 34,  // DRAIN and a step, before each base's DRAIN_AT and CONTINUE_AT (#26), one per
+                    // mount= of the base, in its order: W_STR the private directory's name, W_PATH
+                    // the mount path the job saw. The host keeps them for that removal (and
+                    // forgets them after it), whose per-path usage lines name the path from them
+                    // (a directory not among them: no line of its own)
 }
 
 // --keep-tmpdir (#26): a job's own choice, given to plan() as userOpts

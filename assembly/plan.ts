@@ -636,6 +636,7 @@ function planDrain(config: Config): void {
            keptPath[g], keptPathLen[g], keptPath[g], keptPathLen[g],
            share ? config.keepMaxPercent : config.keepMaxMb);
     }
+    planUsagePaths(config, g);
     const start = cursor;
     put(base.ptr, base.len);
     putByte(0x2e);
@@ -646,6 +647,24 @@ function planDrain(config: Config): void {
   }
 }
 
+// The usage lines (#26) name each private directory by the mount path the
+// job saw: one record per mount= of base g, its directory name (written by
+// naming.ts as the steps made it) and its path, so the remover never
+// derives one.
+function planUsagePaths(config: Config, g: i32): void {
+  for (let m = 0; m < config.mountCount; m++) {
+    const mount = config.mounts[m];
+    if (mount.base != g) continue;
+    const name = cursor;
+    if (room(mount.len)) cursor += <usize>writeMountName(cursor, mount.ptr, mount.len);
+    const nameLen = finish(name);
+    const path = cursor;
+    put(mount.ptr, mount.len);
+    const pathLen = finish(path);
+    emit(Op.USAGE_PATH, 0, -1, -1, 0, 0, 0, name, nameLen, path, pathLen);
+  }
+}
+
 // Work a budget-limited pass left in a holding place is continued by the
 // next step on the node too, not only by the next epilog: an idle node's
 // leftovers must not wait for a job's end. In the host's namespace, before
@@ -653,6 +672,7 @@ function planDrain(config: Config): void {
 function planContinue(config: Config): void {
   for (let g = 0; g < config.baseCount; g++) {
     const name = putHoldPath(config.bases[g]);
+    planUsagePaths(config, g);
     emit(Op.CONTINUE_AT, 0, -1, parentSlot[g], DRAIN_BUDGET_S, 0, 0,
          name, <i32>(holdPath + <usize>holdPathLen - name), holdPath, holdPathLen);
   }

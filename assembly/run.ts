@@ -50,6 +50,7 @@ function call(r: usize): i32 {
                            word(r, W_MODE), word(r, W_FLAGS));
     case Op.CONTINUE_AT:
       return host.continue_at(word(r, W_ARG), str, len, path, pathLen, word(r, W_MODE));
+    case Op.USAGE_PATH: return host.usage_path(str, len, path, pathLen);
     case Op.MARK_ENDED:
       return host.mark_ended(word(r, W_ARG), str, len, path, pathLen, <u32>word(r, W_UID));
     case Op.NS_ENTER:
@@ -140,6 +141,7 @@ function describe(r: usize): void {
     case Op.MARK_ENDED: say("mark ended \""); break;
     case Op.DRAIN_AT: say("empty holding place \""); break;
     case Op.CONTINUE_AT: say("continue emptying holding place \""); break;
+    case Op.USAGE_PATH: say("keep the mount path for the usage lines \""); break;
     case Op.NS_ENTER:
       if ((word(r, W_FLAGS) & F_SESSION) != 0) { say("enter the namespace of the session user's job in \""); break; }
       say("enter the job's namespace \""); break;

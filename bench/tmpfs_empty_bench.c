@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (pid == 0) {
-		ptd_tmpfs_empty(fd, (uid_t) strtoul(argv[2], NULL, 10));
+		ptd_tmpfs_empty(fd, (uid_t) strtoul(argv[2], NULL, 10), NULL);
 		_exit(0);
 	}
 	if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) ||

@@ -38,7 +38,8 @@ export interface StepJson {
   program?: string;
   /** measure_disk, mount_disk: the images' directory */
   images?: string;
-  /** set_env: the variable and its value */
+  /** set_env: the variable and its value; usage_path: the private
+   * directory's name (name) */
   name?: string;
   value?: string;
   /** keep_ask: the job's --keep-tmpdir; keep_at: how long a kept tree
@@ -181,6 +182,8 @@ export function stepJson(s: PlanStep): StepJson {
     case "ns_ready":
     case "ns_release":
       return { op: s.op, path: s.path };
+    case "usage_path":
+      return { op: s.op, path: s.path, name: s.str };
     case "ns_enter":
       return { op: s.op, path: s.path, flags: flagNames(s.flags) };
     case "open_target":
@@ -389,6 +392,8 @@ function describe(s: StepJson): string {
       return `expire  ${s.path}'s trees whose time is up, or with a mount or another user's file inside; then the oldest while over ${s.maxPercent !== undefined ? `${s.maxPercent}% of its filesystem` : humanMiB(s.maxMb ?? 0)}  (into the holding place)`;
     case "continue_at":
       return `continue ${s.path}  (if a remover's pass left work there: a new remover, not waited for)`;
+    case "usage_path":
+      return `usage   ${s.path}  (the removal's usage line names the private directory ${s.name} so)`;
     case "mark_ended":
       return `mark    ${s.path} as ended, left in place  (only if owned by uid ${s.uid})`;
     case "ns_enter":

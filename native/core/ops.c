@@ -12,6 +12,7 @@
 #include "fs/output.h"
 
 #include <errno.h>
+#include <sys/vfs.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -180,6 +181,25 @@ static int op_bind(struct ptd_ops *o, int source, int target,
 			&o->detail);
 }
 
+/* A holder's new tmpfs= or disk= (its root in scratch_fds[n_scratch]),
+ * kept with what its usage line needs (nsholder.h): the plan's mount path
+ * and what is in use before the job writes (one fstatfs). */
+static void keep_scratch(struct ptd_ops *o, const char *path)
+{
+	struct ptd_ns_holder *h = &o->ns;
+	int i = h->n_scratch++;
+	struct statfs sf;
+
+	h->jobid = o->jobid;
+	h->scratch_paths[i] = strdup(path);
+	h->scratch_used0[i] = h->scratch_inodes0[i] = 0;
+	if (fstatfs(h->scratch_fds[i], &sf) == 0) {
+		h->scratch_used0[i] = (uint64_t) (sf.f_blocks - sf.f_bfree) *
+				      (uint64_t) sf.f_bsize;
+		h->scratch_inodes0[i] = (uint64_t) (sf.f_files - sf.f_ffree);
+	}
+}
+
 static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 			  uint32_t size_mb, uint32_t inodes, unsigned mode,
 			  unsigned uid, unsigned gid, int flags)
@@ -199,8 +219,10 @@ static int op_mount_tmpfs(struct ptd_ops *o, int slot, const char *path,
 				keep ? &o->ns.scratch_fds[o->ns.n_scratch] : NULL,
 				&o->detail);
 
-	if (r == 0 && keep)
-		o->ns.image_fds[o->ns.n_scratch++] = -1;
+	if (r == 0 && keep) {
+		o->ns.image_fds[o->ns.n_scratch] = -1;
+		keep_scratch(o, path);
+	}
 	return r;
 }
 
@@ -240,7 +262,7 @@ static int op_mount_disk(struct ptd_ops *o, int slot, int dir,
 			       &o->detail);
 
 	if (r == 0 && keep)
-		o->ns.n_scratch++;
+		keep_scratch(o, path);
 	return r;
 }
 
@@ -460,6 +482,34 @@ static int op_remove_at(struct ptd_ops *o, int parent, int hold,
 	return r;
 }
 
+/* Kept for the drain or continue that follows (hold.h), which forget
+ * them after it: the remover's usage lines name each private directory by
+ * the plan's mount path. As "<name>\t<path>\n" lines: neither holds a
+ * control byte (options.ts). */
+static int op_usage_path(struct ptd_ops *o, const char *name,
+			 const char *path)
+{
+	size_t had = ptd_usage_paths ? strlen(ptd_usage_paths) : 0;
+	size_t n = strlen(name), l = strlen(path);
+	char *p;
+
+	if (o->dry_run)
+		return trace_usage_path(o, name, path);
+	p = realloc(ptd_usage_paths, had + n + l + 3);
+	if (!p)
+		return -ENOMEM;
+	snprintf(p + had, n + l + 3, "%s\t%s\n", name, path);
+	ptd_usage_paths = p;
+	return 0;
+}
+
+/* After the removal they were for. */
+static void forget_usage_paths(void)
+{
+	free(ptd_usage_paths);
+	ptd_usage_paths = NULL;
+}
+
 static int op_drain_at(struct ptd_ops *o, int hold, int parent,
 		       const char *prefix, const char *path, int budget,
 		       int flags)
@@ -474,6 +524,7 @@ static int op_drain_at(struct ptd_ops *o, int hold, int parent,
 				      flags);
 	r = ptd_hold_drain(o->fds[hold], o->fds[parent], prefix, path, budget,
 			   flags & PTD_F_SWEEP, &s, &o->detail);
+	forget_usage_paths();
 	o->removed.bytes += s.bytes;
 	o->removed.files += s.files;
 	o->removed.dirs += s.dirs;
@@ -489,6 +540,7 @@ static int op_continue_at(struct ptd_ops *o, int parent, const char *name,
 	if (o->dry_run)
 		return trace_continue_at(o, parent, name, path, budget);
 	ptd_hold_continue(o->fds[parent], name, path, budget);
+	forget_usage_paths();
 	return 0;
 }
 

@@ -88,8 +88,9 @@ out:
 #define EMPTY_MAX_DEPTH 64
 
 
-void ptd_tmpfs_empty(int root_fd, uid_t uid)
+void ptd_tmpfs_empty(int root_fd, uid_t uid, struct ptd_remove_stats *ret)
 {
+	struct ptd_remove_stats sum = { 0 };
 	struct ptd_remove_how how = {
 		.deadline = ptd_now_ns() + EMPTY_BUDGET_NS,
 		.truncate = true,
@@ -103,11 +104,11 @@ void ptd_tmpfs_empty(int root_fd, uid_t uid)
 
 	fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		goto out;
 	dir = fdopendir(fd);
 	if (!dir) {
 		close(fd);
-		return;
+		goto out;
 	}
 	while ((de = readdir(dir)) && ptd_now_ns() < how.deadline) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -119,11 +120,24 @@ void ptd_tmpfs_empty(int root_fd, uid_t uid)
 			memset(&s, 0, sizeof(s));
 			(void) ptd_remove_tree_how(root_fd, de->d_name, uid,
 						   &how, &s, NULL, 0);
+			sum.bytes += s.bytes;
+			sum.files += s.files;
+			sum.dirs += s.dirs;
+			sum.skipped += s.skipped;
 			continue;
 		}
 		if (S_ISREG(st.st_mode) && st.st_size > 0)
 			ptd_truncate_at(root_fd, de->d_name, st.st_dev, st.st_ino);
-		(void) unlinkat(root_fd, de->d_name, 0);
+		if (unlinkat(root_fd, de->d_name, 0) == 0) {
+			sum.files++;
+			sum.bytes += (uint64_t) st.st_size;
+		}
 	}
+	/* Stopped by the budget: the counts are partial. */
+	if (de)
+		sum.skipped++;
 	closedir(dir);
+out:
+	if (ret)
+		*ret = sum;
 }

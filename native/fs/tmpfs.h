@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "fs/detail.h"
+#include "removal/remove.h"
 
 /* Mounts a tmpfs of size_mb MiB and at most inodes files and directories
  * (nosuid, nodev, noexec if asked), its root
@@ -24,7 +25,9 @@ int ptd_mount_tmpfs(int target_fd, const char *target_path,
  * namespace holder: every entry the job's user owns, files truncated
  * first. A descriptor a process outside the job still holds (passed out
  * over a socket) would otherwise keep the whole tmpfs, every file of it,
- * in memory after the job; so it keeps at most a file it unlinked itself. */
-void ptd_tmpfs_empty(int root_fd, uid_t uid);
+ * in memory after the job; so it keeps at most a file it unlinked itself.
+ * ret (if not NULL): what it removed (the usage line's counts; dirs
+ * without the root). */
+void ptd_tmpfs_empty(int root_fd, uid_t uid, struct ptd_remove_stats *ret);
 
 #endif

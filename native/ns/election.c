@@ -10,6 +10,7 @@
 #include "util/fd.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,6 +170,8 @@ void ptd_ns_drop(struct ptd_ns_holder *h)
 	for (i = 0; i < h->n_scratch; i++) {
 		ptd_close_fd(&h->scratch_fds[i]);
 		ptd_close_fd(&h->image_fds[i]);
+		free(h->scratch_paths[i]);
+		h->scratch_paths[i] = NULL;
 	}
 	h->n_scratch = 0;
 	h->pending = false;

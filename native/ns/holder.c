@@ -10,6 +10,7 @@
 #include "fs/disk.h"
 #include "fs/tmpfs.h"
 #include "util/fd.h"
+#include "util/messages.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 void (*ptd_ns_log)(const char *line);
@@ -44,6 +46,34 @@ void ptd_ns_become_holder(struct ptd_ns_holder *h, struct ptd_detail *d)
 		ptd_say(d->text, "chdir \"/\"");
 		ptd_ns_abandon(h, -errno, d->text);
 	}
+}
+
+/* statfs of scratch i, less what was in use at its mount: what the job
+ * left there, in blocks (bytes) and inodes. */
+static void measure(const struct ptd_ns_holder *h, int i, struct ptd_usage *u)
+{
+	struct statfs sf;
+	uint64_t used, inodes;
+
+	if (fstatfs(h->scratch_fds[i], &sf) < 0)
+		return;
+	used = (uint64_t) (sf.f_blocks - sf.f_bfree) * (uint64_t) sf.f_bsize;
+	inodes = (uint64_t) (sf.f_files - sf.f_ffree);
+	u->measured = true;
+	u->used = used > h->scratch_used0[i] ? used - h->scratch_used0[i] : 0;
+	u->inodes = inodes > h->scratch_inodes0[i] ?
+		    inodes - h->scratch_inodes0[i] : 0;
+}
+
+static void report_usage(const struct ptd_ns_holder *h,
+			 const struct ptd_usage *u)
+{
+	char line[1024];
+
+	if (!ptd_ns_note || !u->path)
+		return;
+	ptd_usage_line(line, sizeof(line), h->jobid, (uint32_t) h->uid, u);
+	ptd_ns_note(line);
 }
 
 void ptd_ns_serve(struct ptd_ns_holder *h)
@@ -94,13 +124,28 @@ void ptd_ns_serve(struct ptd_ns_holder *h)
 	 * tmpfs memory. */
 	(void) setpriority(PRIO_PROCESS, 0, 19);
 	for (int i = 0; i < h->n_scratch; i++) {
+		struct ptd_usage u = { .path = h->scratch_paths[i] };
+		struct ptd_remove_stats s;
+
+		/* What the job left, before it goes: the kernel keeps no peak
+		 * of either (docs/deploying.md). */
+		measure(h, i, &u);
 		if (h->image_fds[i] >= 0) {
+			u.kind = "disk";
 			ptd_disk_release(h->scratch_fds[i], h->image_fds[i]);
 			close(h->image_fds[i]);
 		} else {
-			ptd_tmpfs_empty(h->scratch_fds[i], h->uid);
+			u.kind = "tmpfs";
+			ptd_tmpfs_empty(h->scratch_fds[i], h->uid, &s);
+			/* Counted by the emptying that runs anyway; partly
+			 * when it could not finish (its bounds). */
+			u.walked = !s.skipped;
+			u.bytes = s.bytes;
+			u.files = s.files;
+			u.dirs = s.dirs;
 		}
 		close(h->scratch_fds[i]);
+		report_usage(h, &u);
 	}
 	close(ns_fd);
 	_exit(0);

@@ -84,6 +84,14 @@ struct ptd_ns_holder {
 	int scratch_fds[PTD_NS_SCRATCH_MAX];
 	int image_fds[PTD_NS_SCRATCH_MAX];
 	int n_scratch;
+	/* For the usage lines at 'Q' (#26): each one's mount path as the
+	 * plan names it (malloc'd; NULL: no line), and its blocks (bytes) and
+	 * inodes in use when it was mounted, which are the filesystem's own,
+	 * not the job's (an ext4's journal, lost+found; a tmpfs's root). */
+	char *scratch_paths[PTD_NS_SCRATCH_MAX];
+	uint64_t scratch_used0[PTD_NS_SCRATCH_MAX];
+	uint64_t scratch_inodes0[PTD_NS_SCRATCH_MAX];
+	uint32_t jobid;
 	char name[PTD_NS_NAME_MAX + 1];
 };
 

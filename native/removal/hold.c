@@ -7,6 +7,7 @@
 #include "util/escape.h"
 #include "removal/made.h"
 #include "util/messages.h"
+#include "util/fd.h"
 #include "ptd_abi.h"
 #include "fs/walk.h"
 
@@ -22,9 +23,14 @@
 #include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
 
 bool ptd_defer_removal;
 void (*ptd_report)(const char *line);
@@ -34,6 +40,7 @@ int (*ptd_continue)(int hold_fd, const char *hold_path, int budget);
 int ptd_drain_budget_ms = -1;
 void (*ptd_drain_settle)(void);
 int ptd_drain_linger_ms;
+char *ptd_usage_paths;
 
 /* What earlier passes removed of a held directory, kept on it so the job's
  * one line counts the whole tree. trusted.*: only root reads or writes it. */
@@ -427,6 +434,114 @@ static void keep_passes(int held_fd, const struct ptd_remove_stats *s,
 	(void) fsetxattr(held_fd, PASSES_XATTR, v, (size_t) n, 0);
 }
 
+/* The mount path the job saw for its private directory name, from
+ * ptd_usage_paths (the plan's "<name>\t<path>\n" lines), into buf; NULL
+ * when it is not there: the directory gets no line of its own. */
+static const char *usage_path(const char *name, char *buf, size_t size)
+{
+	const char *p = ptd_usage_paths, *tab, *nl;
+	size_t n = strlen(name), l;
+
+	while (p && *p) {
+		tab = strchr(p, '\t');
+		if (!tab)
+			return NULL;
+		nl = strchr(tab, '\n');
+		if (!nl)
+			nl = tab + strlen(tab);
+		l = (size_t) (nl - tab - 1);
+		if ((size_t) (tab - p) == n && !strncmp(p, name, n) && l < size) {
+			memcpy(buf, tab + 1, l);
+			buf[l] = '\0';
+			return buf;
+		}
+		p = *nl ? nl + 1 : nl;
+	}
+	return NULL;
+}
+
+/* A private directory of held: a directory of uid's on held's own
+ * filesystem, no mount point (those stay, as in the whole tree's removal). */
+static bool own_private_dir(int held_fd, const char *name, uid_t uid,
+			    dev_t dev)
+{
+	struct statx sx;
+
+	if (statx(held_fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+		  STATX_TYPE | STATX_UID, &sx) < 0 || !S_ISDIR(sx.stx_mode) ||
+	    sx.stx_uid != uid ||
+	    makedev(sx.stx_dev_major, sx.stx_dev_minor) != dev)
+		return false;
+	return !((sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+		 (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT));
+}
+
+/*
+ * The usage record (#26) at no cost of its own: the held job directory is
+ * removed one private directory at a time, the same walk, so each one's
+ * counts are its own; a path's line comes when its directory is gone,
+ * counts of earlier passes (kept on it, as the job's on held) included.
+ * What is left (the job directory, anything else in it) is the caller's.
+ * 0, -ETIME (the budget is spent: the caller stops), or the first error,
+ * which leaves the directory to the caller's removal.
+ */
+static int remove_paths(int held_fd, uint32_t jobid, uid_t uid,
+			const struct ptd_remove_how *how,
+			struct ptd_remove_stats *total, char *detail,
+			size_t detail_size)
+{
+	char path[PATH_MAX], line[1024];
+	struct ptd_remove_stats s, before;
+	struct dirent *de;
+	struct stat st;
+	long long ns;
+	int fd, r = 0;
+	DIR *dir;
+
+	memset(total, 0, sizeof(*total));
+	if (!ptd_usage_paths || held_fd < 0 || fstat(held_fd, &st) < 0)
+		return 0;
+	dir = list(held_fd);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		if (is_dot(de->d_name) ||
+		    !usage_path(de->d_name, path, sizeof(path)) ||
+		    !own_private_dir(held_fd, de->d_name, uid, st.st_dev))
+			continue;
+		fd = openat(held_fd, de->d_name, PTD_DIR_FLAGS);
+		earlier_passes(fd, &before, &ns);
+		r = ptd_remove_tree_how(held_fd, de->d_name, uid, how, &s,
+					detail, detail_size);
+		add_stats(total, &s);
+		add_stats(&before, &s);
+		if (r < 0) {
+			/* Left for a later pass (-ETIME: this one ends) or
+			 * to stay (a mount inside): counted so far. */
+			keep_passes(fd, &before, 0);
+			ptd_close_fd(&fd);
+			if (r == -ETIME)
+				break;
+			r = 0;
+			continue;
+		}
+		ptd_close_fd(&fd);
+		if (ptd_report) {
+			struct ptd_usage u = {
+				.kind = "bind", .path = path, .walked = true,
+				.bytes = before.bytes, .files = before.files,
+				/* Not the path's own directory. */
+				.dirs = before.dirs ? before.dirs - 1 : 0,
+			};
+
+			ptd_usage_line(line, sizeof(line), jobid, uid, &u);
+			ptd_report(line);
+		}
+	}
+	closedir(dir);
+	return r;
+}
+
 /* One pass over the holding place. */
 static void drain_pass(int hold_fd, long long deadline,
 		       struct ptd_remove_stats *stats, uint64_t *ret_pending,
@@ -461,8 +576,15 @@ static void drain_pass(int hold_fd, long long deadline,
 		held_fd = openat(hold_fd, de->d_name, PTD_DIR_FLAGS);
 		earlier_passes(held_fd, &before, &before_ns);
 		t0 = ptd_now_ns();
-		r = ptd_remove_tree_how(hold_fd, de->d_name, uid, &how, &s,
-					detail, sizeof(detail));
+		r = remove_paths(held_fd, jobid, uid, &how, &s, detail,
+				 sizeof(detail));
+		if (r != -ETIME) {
+			struct ptd_remove_stats rest;
+
+			r = ptd_remove_tree_how(hold_fd, de->d_name, uid, &how,
+						&rest, detail, sizeof(detail));
+			add_stats(&s, &rest);
+		}
 		add_stats(stats, &s);
 		add_stats(&before, &s);
 		before_ns += ptd_now_ns() - t0;

@@ -45,6 +45,11 @@ extern void (*ptd_drain_settle)(void);
  * directories to it instead of each starting one. */
 extern int ptd_drain_linger_ms;
 
+/* The plan's USAGE_PATH records for the next drain (or a remover a step starts):
+ * "<directory name>\t<mount path>\n" for each mount= of the base, owned
+ * here (NULL: none; the drain then writes no usage lines). */
+extern char *ptd_usage_paths;
+
 /* The where of the remover's per-job lines: "epilog", "extern step". */
 extern const char *ptd_report_where;
 

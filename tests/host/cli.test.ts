@@ -308,6 +308,8 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
         "mkdir",
         "mkdir",
         "mkdir",
+        "usage",
+        "usage",
         "continue",
         "mkdir",
         "start",
@@ -323,11 +325,15 @@ describe("cli: plugstack.conf as Slurm reads it", () => {
       ],
     );
     assert.match(
-      extLines[5] ?? "",
+      extLines[4] ?? "",
+      /^ {4}usage +\/var\/tmp +\(the removal's usage line names the private directory var_tmp so\)$/,
+    );
+    assert.match(
+      extLines[7] ?? "",
       /^ {4}mkdir +\/tmp\/slurm\.ns +owner 0:0 mode 0700 +\(anything else in the way is moved aside\)$/,
     );
     assert.match(
-      extLines[4] ?? "",
+      extLines[6] ?? "",
       /^ {4}continue \/tmp\/slurm\.hold +\(if a remover's pass left work there: a new remover, not waited for\)$/,
     );
     assert.match(

@@ -27,6 +27,7 @@ const NATIVE = [
   "fs/walk.c",
   "fs/detail.c",
   "util/escape.c",
+  "util/messages.c",
   "fs/tmpfs.c",
   "fs/disk.c",
   "fs/mkfs.c",

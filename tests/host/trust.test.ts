@@ -57,7 +57,7 @@ function run(which: Which, phase: PhaseName, args: string[], hooks: Hook[] = [],
     } else {
       a.opsReset();
       const imports = {};
-      for (const op of ["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "remove_at", "mark_ended", "drain_at", "continue_at", "ns_release", "mount_tmpfs", "set_env"])
+      for (const op of ["open_trusted", "mkdir_at", "unshare_mount_ns", "make_slave", "open_private", "open_target", "bind", "remove_at", "mark_ended", "drain_at", "usage_path", "continue_at", "ns_release", "mount_tmpfs", "set_env"])
         imports[op] = (...v) => { before(op); return a[op](...v); };
       // Node never joins or holds a job's namespace (the addon has no
       // ns_enter): the step makes its own, as the C does with holders off.

@@ -747,6 +747,7 @@ const EXTERN_OPS = new Set([
   "open_trusted",
   "mkdir_at",
   "continue_at",
+  "usage_path",
   "ns_enter",
   "unshare_mount_ns",
   "make_slave",
@@ -782,7 +783,7 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
     "job_failed",
     "keep_at",
   ]),
-  DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "kept_sweep", "drain_at"]),
+  DRAIN: new Set(["open_trusted", "mkdir_at", "ns_release", "kept_sweep", "usage_path", "drain_at"]),
   // An ssh session only joins: nothing made but the namespace directory.
   SESSION: new Set(["open_trusted", "mkdir_at", "ns_enter", "ns_ready", "set_env"]),
 };
@@ -846,6 +847,7 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
   const diskDirs = new Set<number>();
   const keptPlaces = new Map<number, string>(); // slot -> its base
   const keepTtl = sum.keep === undefined ? 0 : ttlOf(sum.keep);
+  let usageLines = 0;
   plan.forEach((s, i) => {
     const where = `step ${i} (${s.op})`;
     assert.ok(ALLOWED[phase].has(s.op), `${where}: not an op of ${phase}`);
@@ -1028,7 +1030,11 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         const pct = /^(\d+)%$/.exec(sum.keepMax ?? "10%");
         assert.equal(s.flags, pct ? F_SHARE : 0, `${where}: flags`);
         if (pct) assert.equal(s.sizeMb, Number(pct[1]), `${where}: budget`);
-        assert.equal(plan[i + 1]?.op, "drain_at", `${where}: not right before the drain`);
+        assert.equal(
+          plan.slice(i + 1).find((r) => r.op !== "usage_path")?.op,
+          "drain_at",
+          `${where}: not right before the drain (its usage paths aside)`,
+        );
         break;
       }
       case "keep_output": {
@@ -1160,6 +1166,16 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         );
         break;
       }
+      case "usage_path": {
+        // The name the removal that follows gives a usage line: a mount='s
+        // private directory name and its path.
+        const next = plan.slice(i + 1).find((r) => r.op !== "usage_path");
+        assert.ok(next?.op === "drain_at" || next?.op === "continue_at", `${where}: not before a drain or continue`);
+        assert.ok(mounts.includes(s.path), `${where}: ${s.path} is no mount=`);
+        assert.equal(s.str, s.path.slice(1).replaceAll("/", "_"), `${where}: not its directory name`);
+        usageLines++;
+        break;
+      }
       case "continue_at": {
         // Only looked at, in the base's parent: never a slot of its own.
         const parent = ref(s.arg, "parent");
@@ -1247,6 +1263,12 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
 
   const ops = plan.map((s) => s.op);
   const count = (op: string): number => ops.filter((o) => o === op).length;
+  // Every mount= named once before the drains or continues (none without).
+  assert.equal(
+    usageLines,
+    count("drain_at") + count("continue_at") ? mounts.length : 0,
+    "each mount= named once for the removal",
+  );
   switch (phase) {
     case "INIT": {
       // CHECK's record, then, with a disk=: the namespace directory, the

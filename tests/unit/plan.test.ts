@@ -69,16 +69,19 @@ describe("core: the seed's layout", () => {
       ["mkdir_at", "var_tmp", "/tmp/slurm.100.0/var_tmp", "700", 0],
       ["mkdir_at", "tmp", "/tmp/slurm.100.0/tmp", "700", 0],
       // In the host's namespace still: a pass's leftovers go on (never made here).
+      // The usage lines' names for the removal a step may continue.
+      ["usage_path", "var_tmp", "/var/tmp", "0", 0],
+      ["usage_path", "tmp", "/tmp", "0", 0],
       ["continue_at", "slurm.hold", "/tmp/slurm.hold", "74", 0],
       // Still in the host's namespace: what it needs to keep the step's
       // output written under each mount point (sbatch -o /tmp/out.%j).
       ["keep_output", "/var/tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
       ["keep_output", "/tmp", "/tmp/slurm.100.0/tmp", "0", 0],
       // The job's namespace: where its holder listens (root's 0700, beside
-      // the holding place), then join it, skipping to after record 17 (its
+      // the holding place), then join it, skipping to after record 19 (its
       // ns_ready), or become its holder and go on.
       ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", "700", F_ASIDE],
-      ["ns_enter", "job.100", "/tmp/slurm.ns/job.100", (17).toString(8), 0],
+      ["ns_enter", "job.100", "/tmp/slurm.ns/job.100", (19).toString(8), 0],
       ["unshare_mount_ns", "", "", "0", 0],
       ["make_slave", "", "", "0", 0],
       ["open_private", "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", "0", 0],
@@ -206,9 +209,13 @@ describe("core: the seed's layout", () => {
         "/tmp/slurm.100.0/a",
         "/var/tmp/x.100.0/b_c",
         "/scratch/y.100.0/d",
-        // each base's holding place, looked at in its parent's slot
+        // each base's mount paths (for the usage lines), then its holding
+        // place, looked at in its parent's slot
+        "/a",
         "/tmp/slurm.hold",
+        "/b/c",
         "/var/tmp/x.hold",
+        "/d",
         "/scratch/y.hold",
       ],
     );
@@ -274,9 +281,14 @@ describe("core: the seed's layout", () => {
         ["mkdir_at", "slurm.ns", "/tmp/slurm.ns", F_ASIDE, 1, 0, 0o700],
         ["ns_release", "job.", "/tmp/slurm.ns", F_SWEEP, -1, 1, 0],
         ["mkdir_at", "slurm.hold", "/tmp/slurm.hold", F_ASIDE, 2, 0, 0o700],
+        // each private directory's name and the mount path it is, for the
+        // usage lines of the drain that follows
+        ["usage_path", "var_tmp", "/var/tmp", 0, -1, -1, 0],
+        ["usage_path", "tmp", "/tmp", 0, -1, -1, 0],
         ["drain_at", "slurm.", "/tmp/slurm.hold", F_SWEEP, 2, 0, DRAIN_BUDGET_S],
         ["open_trusted", "/var/tmp", "/var/tmp", 0, 3, -1, 0],
         ["mkdir_at", "job.hold", "/var/tmp/job.hold", F_ASIDE, 4, 3, 0o700],
+        ["usage_path", "scratch", "/scratch", 0, -1, -1, 0],
         ["drain_at", "job.", "/var/tmp/job.hold", F_SWEEP, 4, 3, DRAIN_BUDGET_S],
       ],
     );
@@ -425,7 +437,7 @@ describe("core: memory-backed scratch (tmpfs=, size=, mode=, noexec, tmpdir=)", 
       plan.slice(enter).map((s) => [s.op, s.slot, s.arg, s.mode, s.uid, s.gid, s.flags, s.str, s.path, s.sizeMb]),
       [
         // W_MODE: its ns_ready's index, past the tmpfs records too
-        ["ns_enter", -1, 4, 21, job.uid, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
+        ["ns_enter", -1, 4, 23, job.uid, 0, 0, "job.100", "/tmp/slurm.ns/job.100", 0],
         ["unshare_mount_ns", -1, -1, 0, 0, 0, 0, "", "", 0],
         ["make_slave", -1, -1, 0, 0, 0, 0, "", "", 0],
         ["open_private", 5, 2, 0, job.uid, 0, 0, "/tmp/slurm.100.0/var_tmp", "/tmp/slurm.100.0/var_tmp", 0],
