@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Weak, as in request.c: a host without libslurm still loads the plugin
+ * (ptd_slurm_load_job then fails before this is ever called). */
+#pragma weak slurm_free_job_info_msg
+
 
 /* The epilog's word: the job's wait status, 0 for a job that succeeded. */
 static int from_environment(void)

@@ -70,6 +70,24 @@ spank_err_t spank_setenv(spank_t sp, const char *var, const char *val,
 	return ESPANK_SUCCESS;
 }
 
+/* The job's own options: offered (nothing to record here) and never
+ * given, as for a job that asks none. */
+spank_err_t spank_option_register(spank_t sp, struct spank_option *opt)
+{
+	(void) sp;
+	(void) opt;
+	return ESPANK_SUCCESS;
+}
+
+spank_err_t spank_option_getopt(spank_t sp, struct spank_option *opt,
+				char **optarg)
+{
+	(void) sp;
+	(void) opt;
+	(void) optarg;
+	return ESPANK_ERROR;
+}
+
 spank_err_t spank_get_item(spank_t sp, spank_item_t item, ...)
 {
 	va_list ap;
