@@ -235,8 +235,7 @@ static void add_stats(struct ptd_remove_stats *to,
 	to->skipped += s->skipped;
 }
 
-/* A fresh listing of dir_fd (its own offset), or NULL with errno. */
-static DIR *list(int dir_fd)
+DIR *ptd_hold_list(int dir_fd)
 {
 	int fd = openat(dir_fd, ".", PTD_DIR_FLAGS);
 	DIR *dir;
@@ -303,7 +302,7 @@ int ptd_hold_take(int parent_fd, int hold_fd, const char *prefix, uid_t uid,
 	int r, first = 0;
 	DIR *dir;
 
-	dir = list(parent_fd);
+	dir = ptd_hold_list(parent_fd);
 	if (!dir)
 		return -errno;
 	while ((errno = 0, de = readdir(dir))) {
@@ -365,7 +364,7 @@ static void sweep_in(int hold_fd, int parent_fd, const char *prefix,
 
 	if (!ptd_job_ended || clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return;
-	dir = list(parent_fd);
+	dir = ptd_hold_list(parent_fd);
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
@@ -501,7 +500,7 @@ static int remove_paths(int held_fd, uint32_t jobid, uid_t uid,
 	memset(total, 0, sizeof(*total));
 	if (!ptd_usage_paths || held_fd < 0 || fstat(held_fd, &st) < 0)
 		return 0;
-	dir = list(held_fd);
+	dir = ptd_hold_list(held_fd);
 	if (!dir)
 		return 0;
 	while ((de = readdir(dir))) {
@@ -556,7 +555,7 @@ static void drain_pass(int hold_fd, long long deadline,
 	int r, held_fd;
 	DIR *dir;
 
-	dir = list(hold_fd);
+	dir = ptd_hold_list(hold_fd);
 	if (!dir) {
 		snprintf(why, why_size, "cannot list it: %s", strerror(errno));
 		(*ret_pending)++;
@@ -617,7 +616,7 @@ static uint64_t count_entries(int dir_fd)
 {
 	struct dirent *de;
 	uint64_t n = 0;
-	DIR *dir = list(dir_fd);
+	DIR *dir = ptd_hold_list(dir_fd);
 
 	if (!dir)
 		return 0;

@@ -5,6 +5,7 @@
 #define PTD_HOLD_H
 
 #include <stdbool.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -97,6 +98,10 @@ void ptd_hold_continue(int parent_fd, const char *name, const char *hold_path,
  * (EPERM: not a directory of uid's). */
 int ptd_hold_put(int parent_fd, const char *name, int hold_fd, uid_t uid,
 		 struct ptd_detail *d);
+
+/* A fresh listing of dir_fd (its own descriptor and offset), or NULL with
+ * errno: for the holding place's and the kept place's walks. */
+DIR *ptd_hold_list(int dir_fd);
 
 /* True if name is prefix followed by a decimal u32 without leading zeros,
  * and nothing else; *ret_n gets it. */

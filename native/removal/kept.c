@@ -47,20 +47,6 @@ static void say_line(struct ptd_detail *d, const char *fmt, ...)
 		ptd_note(d, "%s", line);
 }
 
-/* A listing of dir_fd (its own descriptor), or NULL with errno. */
-static DIR *listing(int dir_fd)
-{
-	int fd = openat(dir_fd, ".", PTD_DIR_FLAGS);
-	DIR *dir;
-
-	if (fd < 0)
-		return NULL;
-	dir = fdopendir(fd);
-	if (!dir)
-		close(fd);
-	return dir;
-}
-
 /* A root-owned regular file of ours, opened as flags; -errno otherwise. */
 static int open_root_file(int dir_fd, const char *name, int flags, mode_t mode)
 {
@@ -210,7 +196,7 @@ int ptd_keep_at(int kept_fd, int parent_fd, const char *prefix,
 	uint32_t n;
 	DIR *dir;
 
-	dir = listing(parent_fd);
+	dir = ptd_hold_list(parent_fd);
 	if (!dir)
 		return -errno;
 	expires = time(NULL) + ttl;
@@ -480,7 +466,7 @@ int ptd_kept_sweep(int kept_fd, int hold_fd, const char *path, int ttl,
 		return -EINVAL;
 	if (!lock_place(kept_fd))
 		return 0;
-	dir = listing(kept_fd);
+	dir = ptd_hold_list(kept_fd);
 	if (!dir) {
 		int e = errno;
 
