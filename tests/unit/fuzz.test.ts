@@ -30,6 +30,10 @@ import {
   F_NO_JOIN,
   F_NOEXEC,
   F_IF_UNSET,
+  U_KEEP_ALWAYS,
+  U_KEEP_FAILED,
+  U_KEEP_MASK,
+  U_OFF,
   F_REQUEST,
   F_SHARE,
   F_SESSION,
@@ -121,6 +125,17 @@ class Rng {
 }
 
 /* ------------------------------------------------------------- generator */
+
+/** A job's own options (abi.ts U_*): mostly those the line offers, now
+ * and then ones it does not, or what no user option parses to (both
+ * keeps, an unknown bit). */
+function userOpts(r: Rng, args: readonly string[]): number {
+  const keep = args.some((a) => a.startsWith("keep=")) && r.chance(0.5);
+  const off = args.includes("optout=yes") && r.chance(0.4);
+  let bits = (keep ? r.pick([U_KEEP_FAILED, U_KEEP_ALWAYS]) : 0) | (off ? U_OFF : 0);
+  if (r.chance(0.1)) bits |= r.pick([U_KEEP_FAILED, U_KEEP_ALWAYS, U_OFF, 3, 8]);
+  return bits;
+}
 
 /** The job's and the node's memory in MiB: unknown (0) now and then, up to 2^32-1. */
 function memory(r: Rng): { memMb: number; nodeMemMb: number; cores: number; nodeCores: number } {
@@ -610,6 +625,8 @@ interface Summary {
   /** keep= and keep_max= as given (#26) */
   keep: string | undefined;
   keepMax: string | undefined;
+  /** optout=yes */
+  optout: boolean;
   /** tmpdir_var= names, in order */
   tmpdirVars: string[];
   /** runtime= and runtime_size= as given */
@@ -633,6 +650,7 @@ function summary(args: readonly string[]): Summary {
   let cleanup = true;
   let keep: string | undefined;
   let keepMax: string | undefined;
+  let optout = false;
   let sawBase = false;
   for (const a of asCoreSeesThem(args)) {
     const last = tmpfs[tmpfs.length - 1];
@@ -662,6 +680,7 @@ function summary(args: readonly string[]): Summary {
     else if (a.startsWith("cleanup=")) cleanup = a === "cleanup=yes";
     else if (a.startsWith("keep=")) keep = a.slice(5);
     else if (a.startsWith("keep_max=")) keepMax = a.slice(9);
+    else if (a.startsWith("optout=")) optout = a === "optout=yes";
   }
   // Only tmpfs= options: the job's directories at the default base.
   if (bases.size === 0) bases.add("/tmp/slurm");
@@ -674,6 +693,7 @@ function summary(args: readonly string[]): Summary {
     shares,
     keep,
     keepMax,
+    optout,
     tmpdirVars,
     ...(tmpdir === undefined ? {} : { tmpdir }),
     ...(runtime === undefined ? {} : { runtime }),
@@ -789,15 +809,45 @@ const ALLOWED: Record<PhaseName, Set<string>> = {
 };
 
 // Valid plans with memory-backed scratch, so the run can tell it made some.
-const planned = { mountTmpfs: 0, setEnv: 0, ifUnset: 0, runtime: 0 };
+const planned = { mountTmpfs: 0, setEnv: 0, ifUnset: 0, runtime: 0, keepAsk: 0, keptSweep: 0, optedOut: 0 };
 
-function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: PlanStep[]): void {
+function checkPlan(phase: PhaseName, args: readonly string[], job: Job, whole: PlanStep[]): void {
+  let plan = whole;
   if (plan.some((s) => s.op === "mount_tmpfs")) planned.mountTmpfs++;
   if (plan.some((s) => s.op === "set_env" && s.str === "TMPDIR")) planned.setEnv++;
   if (plan.some((s) => s.op === "set_env" && s.flags === F_IF_UNSET)) planned.ifUnset++;
   if (plan.some((s) => s.op === "mount_tmpfs" && s.mode === 0o755 && s.uid === 0)) planned.runtime++;
+  if (plan.some((s) => s.op === "keep_ask")) planned.keepAsk++;
+  if (plan.some((s) => s.op === "kept_sweep")) planned.keptSweep++;
+  if ((phase === "STEP" || phase === "SCRIPT") && ((job.userOpts ?? 0) & U_OFF) !== 0) planned.optedOut++;
   const sum = summary(args);
   const { mounts, bases, cleanup, tmpfs, shares, tmpdir, tmpdirVars, runtime } = sum;
+  // A job's own options: planned only where the line offers them (the core
+  // refused the others, as at submission); dropped at the job's end.
+  const own = job.userOpts ?? 0;
+  assert.ok(
+    phase === "EPILOG" ||
+      phase === "DRAIN" ||
+      ((own & U_KEEP_MASK) !== U_KEEP_MASK &&
+        (own & ~(U_KEEP_MASK | U_OFF)) === 0 &&
+        (!(own & U_KEEP_MASK) || sum.keep !== undefined) &&
+        (!(own & U_OFF) || sum.optout)),
+    `a job's options ${own} accepted where the line does not offer them`,
+  );
+  if ((phase === "STEP" || phase === "SCRIPT") && own & U_OFF) {
+    assert.deepEqual(plan, [], "--private-tmpdir=off: the step plans nothing");
+    return;
+  }
+  // --keep-tmpdir: the step leaves the request last, after its variables.
+  if ((phase === "STEP" || phase === "SCRIPT") && (own & U_KEEP_MASK) !== 0) {
+    const last = plan.at(-1);
+    assert.deepEqual(
+      [last?.op, last?.str, last?.mode, last?.path],
+      ["keep_ask", `keep.${job.jobid}`, own & U_KEEP_MASK, `${[...bases][0]}.ns/job.${job.jobid}`],
+      "the job's request, last",
+    );
+    plan = plan.slice(0, -1);
+  }
   // tmpdir_var=: names a shell exports, none the core keeps, each once, at
   // most 8, and only with tmpdir=.
   assert.ok(tmpdirVars.length <= 8, "more than 8 tmpdir_var= accepted");
@@ -1000,7 +1050,11 @@ function checkPlan(phase: PhaseName, args: readonly string[], job: Job, plan: Pl
         // The request a step left, in the namespace directory; the epilog's own option in W_MODE.
         assert.ok(keepTtl > 0, `${where}: without keep=`);
         assert.ok(nsDirs.has(s.arg), `${where}: not the namespace directory`);
-        assert.deepEqual([s.str, s.slot, s.mode, s.flags], [`keep.${job.jobid}`, -1, 0, 0], `${where}: fields`);
+        assert.deepEqual(
+          [s.str, s.slot, s.mode, s.flags],
+          [`keep.${job.jobid}`, -1, (job.userOpts ?? 0) & U_KEEP_MASK, 0],
+          `${where}: fields`,
+        );
         assert.equal(plan[i + 1]?.op, "job_failed", `${where}: not followed by job_failed`);
         break;
       case "job_failed":
@@ -1503,7 +1557,14 @@ function fuzzCase(core: Core, seed: number, i: number): string {
   const r = caseRng(seed, i);
   const args = vector(r);
   const phase = r.pick(PHASES);
-  const job: Job = { jobid: r.u32(), restart: r.u32(), uid: r.u32(), gid: r.u32(), ...memory(r) };
+  const job: Job = {
+    jobid: r.u32(),
+    restart: r.u32(),
+    uid: r.u32(),
+    gid: r.u32(),
+    ...memory(r),
+    userOpts: userOpts(r, args),
+  };
   try {
     let plan: PlanStep[];
     try {
@@ -1563,7 +1624,7 @@ describe(`fuzz: the wasm core (seed ${SEED}, ${ONLY === undefined ? COUNT : `cas
       .map(([c, n]) => `${c} ${n}`)
       .join(", ");
     console.log(
-      `      ${to - from} vectors in ${(ms / 1000).toFixed(2)} s, ${traps} traps: ${list}; plans with tmpfs ${planned.mountTmpfs}, with TMPDIR ${planned.setEnv}, with tmpdir_var= ${planned.ifUnset}, with runtime= ${planned.runtime}`,
+      `      ${to - from} vectors in ${(ms / 1000).toFixed(2)} s, ${traps} traps: ${list}; plans with tmpfs ${planned.mountTmpfs}, with TMPDIR ${planned.setEnv}, with tmpdir_var= ${planned.ifUnset}, with runtime= ${planned.runtime}, keep_ask ${planned.keepAsk}, kept_sweep ${planned.keptSweep}, opted out ${planned.optedOut}`,
     );
     assert.equal(core.memoryBytes(), before, "the core's memory grew");
     if (failures.size > 0) {
@@ -1580,8 +1641,11 @@ describe(`fuzz: the wasm core (seed ${SEED}, ${ONLY === undefined ? COUNT : `cas
         planned.mountTmpfs > (to - from) / 100 &&
           planned.setEnv > (to - from) / 400 &&
           planned.ifUnset > (to - from) / 2000 &&
-          planned.runtime > (to - from) / 2000,
-        `too few plans with tmpfs (${planned.mountTmpfs}), TMPDIR (${planned.setEnv}), tmpdir_var= (${planned.ifUnset}) or runtime= (${planned.runtime})`,
+          planned.runtime > (to - from) / 2000 &&
+          planned.keepAsk > (to - from) / 4000 &&
+          planned.keptSweep > (to - from) / 4000 &&
+          planned.optedOut > (to - from) / 4000,
+        `too few plans with tmpfs (${planned.mountTmpfs}), TMPDIR (${planned.setEnv}), tmpdir_var= (${planned.ifUnset}), runtime= (${planned.runtime}), keep_ask (${planned.keepAsk}), kept_sweep (${planned.keptSweep}) or opted out (${planned.optedOut})`,
       );
     }
   });
